@@ -1,0 +1,21 @@
+"""The project's own failure kinds, so callers decide retry vs dead-letter by one `except` each."""
+
+from __future__ import annotations
+
+__all__ = ["BrokerUnavailable", "StoreRejected", "StoreUnavailable"]
+
+
+class StoreUnavailable(Exception):
+    """MongoDB cannot be reached or did not answer in time: an outage, never the message's fault.
+
+    Consumers pause and retry later; nothing goes to a retry tier or the dead letters because
+    of it. A write that raised this may still have been applied, so every write is idempotent.
+    """
+
+
+class StoreRejected(Exception):
+    """MongoDB refused one particular document (too large, invalid): retrying it may not help."""
+
+
+class BrokerUnavailable(Exception):
+    """Kafka did not acknowledge in time: the caller answers 503 or backs off."""

@@ -1,0 +1,132 @@
+"""Kafka wiring: the FastStream broker, topic creation, and message headers."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+from faststream.kafka import KafkaBroker
+
+from shared.adapters.errors import BrokerUnavailable
+from shared.adapters.settings import Settings
+from shared.adapters.topics import ALL_TOPICS, SCHEMA_VERSION
+
+__all__ = [
+    "consumer_lag",
+    "create_topics",
+    "event_headers",
+    "kafka_broker",
+    "list_topics",
+]
+
+_TOPIC_EXISTS = 36
+_CONSUMER_REQUEST_TIMEOUT_MS = 30_000
+
+
+def kafka_broker(settings: Settings, *, client_id: str, consumer: bool = False) -> KafkaBroker:
+    """A FastStream broker that waits for every replica's acknowledgement (acks=all).
+
+    The idempotent producer follows `PROGRESS_KAFKA_IDEMPOTENT`: Apache Kafka supports it;
+    the embedded Tansu broker refuses InitProducerId, so the embedded stack turns it off.
+    Duplicates are absorbed downstream by eventId either way. A consumer's requests may wait
+    longer than a producer's: joining a group waits out the broker's rebalance delay (about
+    5 s on Tansu), which a short request timeout would turn into an endless retry.
+    """
+    timeout = settings.kafka_request_timeout_ms
+    return KafkaBroker(
+        settings.kafka_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotent,
+        linger_ms=settings.kafka_linger_ms,
+        request_timeout_ms=max(timeout, _CONSUMER_REQUEST_TIMEOUT_MS) if consumer else timeout,
+        allow_auto_create_topics=False,
+        graceful_timeout=30.0,
+        logger=None,
+    )
+
+
+def event_headers(request_id: str) -> dict[str, str]:
+    """The headers every message on `progress.events` carries."""
+    return {
+        "content-type": "application/json",
+        "schema-version": SCHEMA_VERSION,
+        "request-id": request_id,
+    }
+
+
+async def create_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
+    """Create the topics that do not exist yet; return the ones created. Idempotent."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_servers,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+    )
+    try:
+        await admin.start()
+        response = await admin.create_topics(
+            [
+                NewTopic(name, settings.kafka_partitions, settings.kafka_replication_factor)
+                for name in topics
+            ]
+        )
+    except KafkaError as error:
+        raise BrokerUnavailable(f"cannot create topics: {error}") from error
+    finally:
+        await admin.close()
+    created: list[str] = []
+    for name, code, message in response.topic_errors:
+        if code == 0:
+            created.append(name)
+        elif code != _TOPIC_EXISTS:
+            raise BrokerUnavailable(f"cannot create topic {name}: {message} (error {code})")
+    return created
+
+
+async def list_topics(settings: Settings) -> list[str]:
+    """The topics the broker knows, sorted."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_servers,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+    )
+    try:
+        await admin.start()
+        topics: list[str] = await admin.list_topics()
+    except KafkaError as error:
+        raise BrokerUnavailable(f"cannot list topics: {error}") from error
+    finally:
+        await admin.close()
+    return sorted(topics)
+
+
+async def consumer_lag(settings: Settings, group: str, topic: str) -> dict[int, int]:
+    """Messages not yet committed by `group` on each partition of `topic` (end - committed)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_servers,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_servers,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        enable_auto_commit=False,
+    )
+    try:
+        await admin.start()
+        await consumer.start()
+        (description,) = await admin.describe_topics([topic])
+        partitions = [
+            TopicPartition(topic, item["partition"]) for item in description["partitions"]
+        ]
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        ends = await consumer.end_offsets(partitions)
+    except KafkaError as error:
+        raise BrokerUnavailable(f"cannot read consumer lag: {error}") from error
+    finally:
+        await consumer.stop()
+        await admin.close()
+    lag: dict[int, int] = {}
+    for partition in partitions:
+        done = committed.get(partition)
+        position = done.offset if done is not None and done.offset >= 0 else starts[partition]
+        lag[partition.partition] = max(0, ends[partition] - position)
+    return lag

@@ -1,0 +1,82 @@
+"""Every Prometheus metric Progress Sync exports; docs/metrics.md describes each one.
+
+Label values are bounded sets (outcomes, event types, tiers, routes): never a user,
+tenant or event id.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = [
+    "DLQ_EVENTS",
+    "DLQ_SIZE",
+    "GATEWAY_EVENTS",
+    "GATEWAY_REQUEST_SECONDS",
+    "PROJECTOR_BATCH_SECONDS",
+    "PROJECTOR_EVENTS",
+    "PROJECTOR_LAG_SECONDS",
+    "PROJECTOR_OUTAGES",
+    "PROJECTOR_REPLAYS",
+    "PROJECTOR_REPLAY_SECONDS",
+    "RETRY_EVENTS",
+]
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+GATEWAY_EVENTS = Counter(
+    "progress_gateway_events",
+    "Events the gateway answered for, by outcome (accepted, rejected, unavailable) and type.",
+    ["outcome", "type"],
+)
+GATEWAY_REQUEST_SECONDS = Histogram(
+    "progress_gateway_request_seconds",
+    "Time from request received to response sent, by method, route template and status.",
+    ["method", "route", "status"],
+    buckets=_LATENCY_BUCKETS,
+)
+
+PROJECTOR_EVENTS = Counter(
+    "progress_projector_events",
+    "Events the projector handled, by outcome (applied, duplicate, conflict, failed).",
+    ["outcome"],
+)
+PROJECTOR_BATCH_SECONDS = Histogram(
+    "progress_projector_batch_seconds",
+    "Time to project one consumed batch into the log and the snapshots.",
+    buckets=_LATENCY_BUCKETS,
+)
+PROJECTOR_LAG_SECONDS = Histogram(
+    "progress_projector_lag_seconds",
+    "Time from an event's receivedAt at the gateway to its snapshot being written.",
+    buckets=_LAG_BUCKETS,
+)
+PROJECTOR_REPLAYS = Counter(
+    "progress_projector_replays",
+    "Snapshots rebuilt from the user's whole log because an event arrived late.",
+)
+PROJECTOR_REPLAY_SECONDS = Histogram(
+    "progress_projector_replay_seconds",
+    "Time to rebuild one snapshot from the user's log.",
+    buckets=_LATENCY_BUCKETS,
+)
+PROJECTOR_OUTAGES = Counter(
+    "progress_projector_outages",
+    "Batches put back because MongoDB was unreachable (the consumer paused and backed off).",
+)
+
+RETRY_EVENTS = Counter(
+    "progress_retry_events",
+    "Events entering or leaving a retry tier, by tier and outcome (scheduled, applied, failed).",
+    ["tier", "outcome"],
+)
+DLQ_EVENTS = Counter(
+    "progress_dlq_events",
+    "Events moved to the dead-letter topic and collection, by reason.",
+    ["reason"],
+)
+DLQ_SIZE = Gauge(
+    "progress_dlq_size",
+    "Dead letters currently stored in the dead_letters collection.",
+)

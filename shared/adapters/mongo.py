@@ -1,0 +1,98 @@
+"""MongoDB connection, collection names, indexes and driver-error translation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, WTimeoutError
+
+from shared.adapters.errors import StoreUnavailable
+from shared.adapters.settings import Settings
+
+__all__ = [
+    "DEAD_LETTERS",
+    "EVENTS",
+    "SNAPSHOTS",
+    "TENANTS",
+    "Document",
+    "ensure_indexes",
+    "mongo_client",
+    "outage_errors",
+    "ping",
+    "user_key",
+]
+
+EVENTS = "events"
+SNAPSHOTS = "snapshots"
+DEAD_LETTERS = "dead_letters"
+TENANTS = "tenants"
+
+Document = dict[str, Any]
+
+# Printable IDs never contain this character, so joined keys are unambiguous.
+_KEY_SEPARATOR = "\x1f"
+
+# Server errors that mean "not now", not "never": shutdown, not primary, interrupted.
+_TRANSIENT_CODES = frozenset({6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
+
+
+def user_key(*parts: str) -> str:
+    """The `_id` for a document that belongs to one (tenant, user[, eventId])."""
+    return _KEY_SEPARATOR.join(parts)
+
+
+def mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
+    """A client whose every call gives up within the configured timeout (no hung requests)."""
+    timeout = settings.mongo_timeout_ms
+    return AsyncMongoClient(
+        settings.mongo_url,
+        tz_aware=True,
+        serverSelectionTimeoutMS=timeout,
+        connectTimeoutMS=timeout,
+        socketTimeoutMS=timeout,
+        appname="progress-sync",
+    )
+
+
+async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
+    """Create the indexes the services rely on; idempotent, safe from every process at start."""
+    async with outage_errors():
+        await db[EVENTS].create_indexes(
+            [IndexModel([("t", ASCENDING), ("u", ASCENDING), ("s", ASCENDING)], unique=True)]
+        )
+        await db[SNAPSHOTS].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])
+        await db[TENANTS].create_indexes([IndexModel([("apiKeys.hash", ASCENDING)])])
+        await db[DEAD_LETTERS].create_indexes(
+            [IndexModel([("tenant", ASCENDING), ("failedAt", ASCENDING)])]
+        )
+
+
+async def ping(db: AsyncDatabase[Document]) -> bool:
+    """True when the database answers a ping within the client's timeout."""
+    try:
+        await db.command("ping")
+    except Exception:  # readiness must report, never raise
+        return False
+    return True
+
+
+def is_transient(error: OperationFailure) -> bool:
+    """True when the server refused for a reason that passes (shutdown, failover)."""
+    return error.code in _TRANSIENT_CODES or error.has_error_label("RetryableWriteError")
+
+
+@asynccontextmanager
+async def outage_errors() -> AsyncIterator[None]:
+    """Turn the driver's "cannot reach / too slow / not now" errors into `StoreUnavailable`."""
+    try:
+        yield
+    except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as error:
+        raise StoreUnavailable(str(error)) from error
+    except OperationFailure as error:
+        if is_transient(error):
+            raise StoreUnavailable(str(error)) from error
+        raise

@@ -1,0 +1,55 @@
+"""The operational HTTP endpoints every service exposes: /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+__all__ = ["ReadinessCheck", "ops_router"]
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+_CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def _run_check(check: ReadinessCheck) -> bool:
+    try:
+        return await asyncio.wait_for(check(), _CHECK_TIMEOUT_SECONDS)
+    except Exception:  # a check that fails or hangs means "not ready"
+        return False
+
+
+def ops_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
+    """Liveness (the process answers), readiness (each named dependency answers), metrics.
+
+    `/readyz` answers 200 only when every check passes within two seconds, else 503, with
+    each check's result in the body so an operator sees which dependency is down.
+    """
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: Kafka and MongoDB answer")
+    async def readyz() -> JSONResponse:
+        names = list(checks)
+        results = await asyncio.gather(*(_run_check(checks[name]) for name in names))
+        outcome = {
+            name: "ok" if ok else "unavailable" for name, ok in zip(names, results, strict=True)
+        }
+        ready = all(results)
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": outcome},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

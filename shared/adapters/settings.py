@@ -1,0 +1,55 @@
+"""Every setting of every Progress Sync process, read from `PROGRESS_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Configuration shared by the gateway, projector, retry worker and `progressctl`.
+
+    Each field is the environment variable `PROGRESS_<FIELD NAME IN CAPITALS>`; the README's
+    settings table lists them all. Nothing here connects to anything.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PROGRESS_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_idempotent: bool = True
+    kafka_request_timeout_ms: int = Field(default=5000, ge=500)
+    kafka_linger_ms: int = Field(default=5, ge=0)
+    kafka_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    mongo_database: str = "progress"
+    mongo_timeout_ms: int = Field(default=5000, ge=100)
+
+    http_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=8080, ge=0, le=65535)
+    projector_port: int = Field(default=8081, ge=0, le=65535)
+    retry_worker_port: int = Field(default=8082, ge=0, le=65535)
+
+    projector_group: str = "progress-projector"
+    projector_batch_max: int = Field(default=500, ge=1)
+    projector_batch_timeout_ms: int = Field(default=50, ge=0)
+
+    bootstrap_tenant: str = "demo"
+    bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")
+    bootstrap_signing_secret: SecretStr = SecretStr("demo-signing-secret-change-me-please")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    data_dir: Path = Path("var")
+
+    @property
+    def kafka_servers(self) -> list[str]:
+        """The bootstrap servers as a list, for clients that want one."""
+        return [server.strip() for server in self.kafka_bootstrap.split(",") if server.strip()]

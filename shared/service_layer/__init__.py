@@ -1,0 +1,1 @@
+"""Use cases shared by the services: projecting events into snapshots, reading progress."""
