@@ -1,0 +1,71 @@
+"""The ingest gateway's ASGI application."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from services.gateway.context import gateway_context
+from services.gateway.errors import install_error_handlers
+from services.gateway.progress_routes import router as progress_router
+from shared.adapters.logs import bind_context, get_logger
+from shared.adapters.metrics import GATEWAY_REQUEST_SECONDS
+from shared.adapters.ops_http import ops_router
+from shared.adapters.settings import Settings
+
+__all__ = ["create_app"]
+
+log = get_logger(__name__)
+_REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the gateway; it connects to Kafka and MongoDB only when its lifespan starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with gateway_context(settings) as context:
+            app.state.context = context
+            log.info("gateway_started", kafka=settings.kafka_bootstrap)
+            yield
+
+    app = FastAPI(
+        title="Progress Sync",
+        version="1.0.0",
+        summary="Stores learning-progress events once and serves per-user snapshots.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get(_REQUEST_ID_HEADER, "")
+        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else ""
+        request_id = request_id or uuid.uuid4().hex
+        request.state.request_id = request_id
+        bind_context(request_id=request_id)
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        GATEWAY_REQUEST_SECONDS.labels(
+            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
+        ).observe(time.perf_counter() - started)
+        response.headers[_REQUEST_ID_HEADER] = request_id
+        return response
+
+    app.include_router(progress_router)
+
+    async def kafka_ready() -> bool:
+        return bool(await app.state.context.kafka_ready())
+
+    async def mongo_ready() -> bool:
+        return bool(await app.state.context.mongo_ready())
+
+    app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
+    return app

@@ -1,0 +1,209 @@
+"""`progressctl run`: the whole embedded stack in the foreground, supervised.
+
+Hand-written rather than supervisord or honcho: the stack must start in order (broker and
+database listening → topics and tenant → services), refuse clearly when a port is taken,
+drain the projector before the in-memory broker goes away, and share its server launcher
+with the test suite. Each child gets SIGTERM if this process dies, so none is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+
+from rich.console import Console
+
+from services.progressctl.provisioning import prepare_stack
+from shared.adapters.embedded import (
+    EmbeddedServer,
+    PortInUse,
+    ServerFailed,
+    broker_server,
+    database_server,
+    port_in_use,
+    split_host_port,
+)
+from shared.adapters.errors import BrokerUnavailable
+from shared.adapters.kafka import consumer_lag
+from shared.adapters.settings import Settings
+from shared.adapters.topics import EVENTS_TOPIC
+
+__all__ = ["run_stack"]
+
+console = Console(stderr=True, highlight=False)
+_DRAIN_SECONDS = 15.0
+_RESTART_CAP_SECONDS = 30.0
+_HEALTHY_UPTIME_SECONDS = 60.0
+
+
+@dataclass
+class _Supervised:
+    """A service process and its restart bookkeeping."""
+
+    server: EmbeddedServer
+    failures: int = 0
+    started_at: float = 0.0
+    restart_at: float | None = None
+    history: list[float] = field(default_factory=list)
+
+
+def _service(settings: Settings, name: str, module: str, port: int) -> EmbeddedServer:
+    return EmbeddedServer(
+        name=name,
+        argv=[sys.executable, "-m", module],
+        host=settings.http_host,
+        port=port,
+        log_path=settings.data_dir / "logs" / f"{name}.log",
+        env={"PROGRESS_KAFKA_IDEMPOTENT": "false"},
+    )
+
+
+def _services(settings: Settings) -> list[EmbeddedServer]:
+    return [
+        _service(settings, "gateway", "services.gateway", settings.gateway_port),
+        _service(settings, "projector", "services.projector", settings.projector_port),
+        _service(settings, "retry-worker", "services.retry_worker", settings.retry_worker_port),
+    ]
+
+
+def _taken_ports(servers: list[EmbeddedServer]) -> list[str]:
+    return [
+        f"  {server.name}: {server.host}:{server.port}"
+        for server in servers
+        if port_in_use(server.host, server.port)
+    ]
+
+
+class _Stopping(Exception):
+    """Raised by the signal handler to unwind start-up or the supervision loop."""
+
+
+def _on_signal(signum: int, _: FrameType | None) -> None:
+    raise _Stopping(signal.Signals(signum).name)
+
+
+async def _drain(settings: Settings) -> None:
+    deadline = time.monotonic() + _DRAIN_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            lag = await consumer_lag(settings, settings.projector_group, EVENTS_TOPIC)
+        except BrokerUnavailable:
+            return
+        if sum(lag.values()) == 0:
+            return
+        await asyncio.sleep(0.5)
+    console.print("[yellow]projector did not drain in time; unprojected events are lost[/]")
+
+
+def _supervise(services: list[_Supervised]) -> None:
+    while True:
+        now = time.monotonic()
+        for item in services:
+            if item.restart_at is not None and now >= item.restart_at:
+                item.restart_at = None
+                try:
+                    item.server.start()
+                    item.started_at = time.monotonic()
+                    console.print(f"[green]restarted {item.server.name}[/]")
+                except (ServerFailed, PortInUse) as error:
+                    console.print(f"[red]{error}[/]")
+                    item.restart_at = now + min(_RESTART_CAP_SECONDS, 2**item.failures)
+                    item.failures += 1
+            elif item.restart_at is None and not item.server.running():
+                if now - item.started_at > _HEALTHY_UPTIME_SECONDS:
+                    item.failures = 0
+                delay = min(_RESTART_CAP_SECONDS, 2**item.failures)
+                item.failures += 1
+                code = item.server.process.returncode if item.server.process else None
+                console.print(
+                    f"[red]{item.server.name} exited ({code}); restarting in {delay:.0f}s[/]"
+                    f" - log: {item.server.log_path}"
+                )
+                item.restart_at = now + delay
+        time.sleep(0.25)
+
+
+def _banner(settings: Settings) -> None:
+    gateway = f"http://{settings.http_host}:{settings.gateway_port}"
+    key = settings.bootstrap_api_key.get_secret_value()
+    console.print(
+        "\n[bold]Progress Sync is up[/] (Ctrl-C stops everything)\n"
+        f"  gateway       {gateway}   (/healthz /readyz /metrics /docs)\n"
+        f"  projector     http://{settings.http_host}:{settings.projector_port}/metrics\n"
+        f"  retry worker  http://{settings.http_host}:{settings.retry_worker_port}/metrics\n"
+        f"  kafka         {settings.kafka_bootstrap} (embedded Tansu, in memory)\n"
+        f"  mongodb       {settings.mongo_url} (embedded SecantusDB)\n"
+        f"  data          {settings.data_dir / 'mongo'}\n"
+        f"  logs          {settings.data_dir / 'logs'}\n"
+        f"  tenant        {settings.bootstrap_tenant}\n"
+        f"  API key       {key}\n"
+        f"  signing secret {settings.bootstrap_signing_secret.get_secret_value()}\n"
+        f"\n  try: curl -s -H 'Authorization: Bearer {key}' {gateway}/v1/users/u1/progress\n"
+    )
+
+
+def run_stack(settings: Settings) -> int:
+    """Run broker, database and the three services until SIGINT/SIGTERM; return an exit code."""
+    kafka_host, kafka_port = split_host_port(settings.kafka_bootstrap, 9092)
+    mongo_host, mongo_port = split_host_port(settings.mongo_url, 27017)
+    logs = settings.data_dir / "logs"
+    broker = broker_server(kafka_host, kafka_port, logs)
+    database = database_server(mongo_host, mongo_port, settings.data_dir / "mongo", logs)
+    services = _services(settings)
+    taken = _taken_ports([broker, database, *services])
+    if taken:
+        console.print(
+            "[red]Cannot start: these addresses are already in use:[/]\n"
+            + "\n".join(taken)
+            + "\nStop whatever holds them (an earlier `make run`?) or choose other ports with "
+            "PROGRESS_KAFKA_BOOTSTRAP, PROGRESS_MONGO_URL, PROGRESS_GATEWAY_PORT, "
+            "PROGRESS_PROJECTOR_PORT, PROGRESS_RETRY_WORKER_PORT."
+        )
+        return 2
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    started: list[EmbeddedServer] = []
+    try:
+        for server in (broker, database):
+            console.print(f"starting {server.name} on {server.host}:{server.port}")
+            started.append(server)
+            server.start()
+        created = asyncio.run(prepare_stack(settings))
+        console.print(
+            f"topics ready ({len(created)} created); tenant '{settings.bootstrap_tenant}' ready"
+        )
+        supervised: list[_Supervised] = []
+        for server in services:
+            console.print(f"starting {server.name} on {server.host}:{server.port}")
+            started.append(server)
+            server.start(timeout=60.0)
+            supervised.append(_Supervised(server, started_at=time.monotonic()))
+        _banner(settings)
+        _supervise(supervised)
+    except _Stopping as stop:
+        console.print(f"\n{stop}: stopping")
+    except (ServerFailed, PortInUse, BrokerUnavailable) as error:
+        console.print(f"[red]{error}[/]")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _shutdown(settings, started)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _shutdown(settings: Settings, started: list[EmbeddedServer]) -> None:
+    gateway = next((s for s in started if s.name == "gateway"), None)
+    if gateway is not None:
+        gateway.stop()
+    projector = next((s for s in started if s.name == "projector"), None)
+    if projector is not None and projector.running():
+        asyncio.run(_drain(settings))
+    for server in reversed(started):
+        server.stop()
+    console.print("stopped: no process left behind")

@@ -1,0 +1,31 @@
+"""Counting what the projector did with each batch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shared.adapters.metrics import (
+    PROJECTOR_BATCH_SECONDS,
+    PROJECTOR_EVENTS,
+    PROJECTOR_LAG_SECONDS,
+    PROJECTOR_REPLAY_SECONDS,
+    PROJECTOR_REPLAYS,
+)
+from shared.service_layer.projection import ProjectionReport
+
+__all__ = ["count_report"]
+
+
+def count_report(report: ProjectionReport, batch_seconds: float) -> None:
+    """Outcome counters, batch time, receivedAt → snapshot-written lag, replay costs."""
+    now = datetime.now(UTC)
+    PROJECTOR_BATCH_SECONDS.observe(batch_seconds)
+    PROJECTOR_EVENTS.labels("applied").inc(len(report.applied))
+    PROJECTOR_EVENTS.labels("duplicate").inc(report.duplicates)
+    PROJECTOR_EVENTS.labels("conflict").inc(report.conflicts)
+    PROJECTOR_EVENTS.labels("failed").inc(len(report.failed))
+    for event in report.applied:
+        PROJECTOR_LAG_SECONDS.observe(max(0.0, (now - event.received_at).total_seconds()))
+    for seconds in report.replays:
+        PROJECTOR_REPLAYS.inc()
+        PROJECTOR_REPLAY_SECONDS.observe(seconds)
