@@ -1,0 +1,273 @@
+"""The event contract: the ten event types an app sends, and an event as the server records it.
+
+An event is immutable and identified by its `eventId`: the same eventId sent twice is the same
+event. Times are normalised to UTC when validated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from shared.domain.errors import ContractViolation, violation_from
+from shared.domain.ids import Id, TenantId
+from shared.domain.payloads import (
+    ActivePathPayload,
+    ContentProgressPayload,
+    ContentRatingPayload,
+    ContentSchedulePayload,
+    ContractModel,
+    CourseCompletionPayload,
+    EmptyPayload,
+    MediaProgressPayload,
+    OnboardingPayload,
+    QuizAttemptPayload,
+)
+from shared.domain.values import Timestamp
+
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_CLOCK_SKEW",
+    "ActivePathSet",
+    "ContentProgressed",
+    "ContentRated",
+    "ContentScheduled",
+    "ContractViolation",
+    "CourseCompleted",
+    "MediaProgressed",
+    "OnboardingCompleted",
+    "OnboardingReset",
+    "ProgressEvent",
+    "ProgressReset",
+    "QuizAttempted",
+    "RecordedEvent",
+    "new_reset_event",
+    "validate_event",
+]
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+"""How far an event's occurredAt may lie ahead of the server clock at ingest."""
+
+
+class _Envelope(ContractModel):
+    event_id: Id
+    """Unique per user; sending the same eventId again is a no-op."""
+    occurred_at: Timestamp
+    """When it happened on the device (RFC 3339 with offset); stored in UTC."""
+    client_id: Id
+    """The device or app installation that produced the event."""
+
+
+class ContentProgressed(_Envelope):
+    """A step, lesson or workout moved on (status, score, interaction state)."""
+
+    type: Literal["content.progressed"]
+    payload: ContentProgressPayload
+
+
+class MediaProgressed(_Envelope):
+    """A media position report."""
+
+    type: Literal["media.progressed"]
+    payload: MediaProgressPayload
+
+
+class QuizAttempted(_Envelope):
+    """A graded quiz attempt."""
+
+    type: Literal["quiz.attempted"]
+    payload: QuizAttemptPayload
+
+
+class ContentRated(_Envelope):
+    """The user rated an item."""
+
+    type: Literal["content.rated"]
+    payload: ContentRatingPayload
+
+
+class ContentScheduled(_Envelope):
+    """The user planned (or unplanned) an item for a day."""
+
+    type: Literal["content.scheduled"]
+    payload: ContentSchedulePayload
+
+
+class CourseCompleted(_Envelope):
+    """A course was completed (e.g. a certificate was earned)."""
+
+    type: Literal["course.completed"]
+    payload: CourseCompletionPayload
+
+
+class OnboardingCompleted(_Envelope):
+    """Onboarding finished on a path."""
+
+    type: Literal["onboarding.completed"]
+    payload: OnboardingPayload
+
+
+class OnboardingReset(_Envelope):
+    """Onboarding is to be done again (e.g. after logout)."""
+
+    type: Literal["onboarding.reset"]
+    payload: EmptyPayload = Field(default_factory=EmptyPayload)
+
+
+class ActivePathSet(_Envelope):
+    """The user's active learning path changed (or was cleared)."""
+
+    type: Literal["activePath.set"]
+    payload: ActivePathPayload
+
+
+class ProgressReset(_Envelope):
+    """All progress is cleared as of this event; earlier events stay in the log."""
+
+    type: Literal["progress.reset"]
+    payload: EmptyPayload = Field(default_factory=EmptyPayload)
+
+
+ProgressEvent = Annotated[
+    ContentProgressed
+    | MediaProgressed
+    | QuizAttempted
+    | ContentRated
+    | ContentScheduled
+    | CourseCompleted
+    | OnboardingCompleted
+    | OnboardingReset
+    | ActivePathSet
+    | ProgressReset,
+    Field(discriminator="type"),
+]
+"""Any one event an app sends, told apart by its `type`."""
+
+EVENT_TYPES: tuple[str, ...] = tuple(
+    get_args(member.model_fields["type"].annotation)[0]
+    for member in get_args(get_args(ProgressEvent)[0])
+)
+"""The ten event type names, in contract order."""
+
+_EVENT = TypeAdapter[ProgressEvent](ProgressEvent)
+
+
+def _parse_event(raw: object) -> ProgressEvent:
+    """Validate one event by its JSON (camelCase) names, without the clock check."""
+    try:
+        return _EVENT.validate_python(raw, by_alias=True, by_name=False)
+    except ValidationError as error:
+        raise violation_from(error, raw, event_types=EVENT_TYPES) from None
+
+
+def validate_event(raw: object, *, now: datetime) -> ProgressEvent:
+    """Validate one event as an app sent it (a dict decoded from JSON).
+
+    Args:
+        raw: The decoded JSON value.
+        now: The server clock (timezone-aware); occurredAt may be at most `MAX_CLOCK_SKEW`
+            later than this.
+
+    Returns:
+        The typed event, with its times in UTC.
+
+    Raises:
+        ContractViolation: Naming the first offending field and, when readable, the eventId.
+    """
+    event = _parse_event(raw)
+    if event.occurred_at - now > MAX_CLOCK_SKEW:
+        raise ContractViolation(
+            "occurredAt",
+            "Timestamp is more than 5 minutes ahead of the server clock",
+            event_id=event.event_id,
+        )
+    return event
+
+
+def new_reset_event(*, event_id: str, occurred_at: datetime, client_id: str) -> ProgressEvent:
+    """Build the `progress.reset` event that `DELETE /progress` appends.
+
+    Raises:
+        ContractViolation: If an ID or the (timezone-aware) time is invalid.
+    """
+    raw = {
+        "eventId": event_id,
+        "occurredAt": occurred_at,
+        "clientId": client_id,
+        "type": "progress.reset",
+    }
+    return _parse_event(raw)
+
+
+_SERVER_FIELDS = ("tenantId", "userId", "receivedAt")
+
+
+class RecordedEvent(ContractModel):
+    """An accepted event with the fields the server adds, as on Kafka and in the event log.
+
+    On the wire it is one flat JSON object: the event's own fields plus `tenantId`, `userId`
+    and `receivedAt`.
+    """
+
+    tenant_id: TenantId
+    user_id: Id
+    received_at: Timestamp
+    event: ProgressEvent
+
+    @property
+    def event_id(self) -> str:
+        """The event's eventId."""
+        return self.event.event_id
+
+    @property
+    def occurred_at(self) -> datetime:
+        """The event's occurredAt (UTC)."""
+        return self.event.occurred_at
+
+    @property
+    def type(self) -> str:
+        """The event's type name."""
+        return self.event.type
+
+    def to_json(self) -> bytes:
+        """Encode as flat, compact UTF-8 JSON with sorted keys (same event, same bytes)."""
+        body = self.event.model_dump(mode="json")
+        body.update(self.model_dump(mode="json", exclude={"event"}))
+        return _canonical(body)
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> RecordedEvent:
+        """Decode what `to_json` wrote; the clock-skew rule is not applied again.
+
+        Raises:
+            ContractViolation: For invalid JSON, a missing or invalid server field, or an
+                event that breaks the contract.
+        """
+        try:
+            body = json.loads(data)
+        except (ValueError, RecursionError):
+            raise ContractViolation(None, "not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ContractViolation(None, "a recorded event must be a JSON object")
+        server: dict[str, Any] = {key: body.pop(key) for key in _SERVER_FIELDS if key in body}
+        event = _parse_event(body)
+        try:
+            return cls.model_validate({**server, "event": event}, by_alias=True, by_name=False)
+        except ValidationError as error:
+            raise violation_from(error, body, event_types=EVENT_TYPES) from None
+
+    def content_hash(self) -> str:
+        """Hash what the client sent (envelope and payload, not the server fields).
+
+        Two events under one eventId are the same event exactly when their hashes are equal;
+        times are compared as UTC instants, object keys in any order.
+        """
+        return hashlib.sha256(_canonical(self.event.model_dump(mode="json"))).hexdigest()
+
+
+def _canonical(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
