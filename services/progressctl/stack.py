@@ -175,12 +175,13 @@ def run_stack(settings: Settings) -> int:
         console.print(
             f"topics ready ({len(created)} created); tenant '{settings.bootstrap_tenant}' ready"
         )
-        supervised: list[_Supervised] = []
         for server in services:
             console.print(f"starting {server.name} on {server.host}:{server.port}")
             started.append(server)
-            server.start(timeout=60.0)
-            supervised.append(_Supervised(server, started_at=time.monotonic()))
+            server.launch()
+        for server in services:
+            server.wait(timeout=90.0)
+        supervised = [_Supervised(server, started_at=time.monotonic()) for server in services]
         _banner(settings)
         _supervise(supervised)
     except _Stopping as stop:

@@ -86,11 +86,12 @@ class EmbeddedServer:
     _log: IO[bytes] | None = field(default=None, init=False)
 
     def start(self, timeout: float = 30.0) -> None:
-        """Start the process and wait until it accepts connections.
+        """Launch the process and wait until it accepts connections (see `launch`, `wait`)."""
+        self.launch()
+        self.wait(timeout)
 
-        Raises `PortInUse` if the port is already taken, `ServerFailed` if the process exits
-        or does not listen within `timeout` seconds (its log's tail is in the message).
-        """
+    def launch(self) -> None:
+        """Start the process without waiting; raises `PortInUse` if the port is taken."""
         if port_in_use(self.host, self.port):
             raise PortInUse(f"{self.name}: {self.host}:{self.port} is already in use")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,12 +105,18 @@ class EmbeddedServer:
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Wait until the launched process accepts connections.
+
+        Raises `ServerFailed` if it exits or does not listen within `timeout` seconds (the
+        tail of its log is in the message).
+        """
         deadline = time.monotonic() + timeout
         while not port_in_use(self.host, self.port):
-            if self.process.poll() is not None:
-                raise ServerFailed(
-                    f"{self.name} exited with {self.process.returncode}: {self.tail()}"
-                )
+            if self.process is None or self.process.poll() is not None:
+                code = self.process.returncode if self.process else None
+                raise ServerFailed(f"{self.name} exited with {code}: {self.tail()}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise ServerFailed(f"{self.name} did not listen on {self.port} in {timeout:.0f}s")

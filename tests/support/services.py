@@ -1,0 +1,117 @@
+"""The three services as real processes, pointed at the test backend."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from shared.adapters.embedded import EmbeddedServer, free_port
+from shared.adapters.settings import Settings
+
+T = TypeVar("T")
+
+TEST_API_KEY = "test-api-key-0123456789"
+TEST_SIGNING_SECRET = "test-signing-secret-0123456789-abcdef"
+
+
+def settings_for(
+    backend_kafka: str, backend_mongo: str, database: str, idempotent: bool
+) -> Settings:
+    return Settings(
+        kafka_bootstrap=backend_kafka,
+        mongo_url=backend_mongo,
+        mongo_database=database,
+        kafka_idempotent=idempotent,
+        gateway_port=free_port(),
+        projector_port=free_port(),
+        retry_worker_port=free_port(),
+        bootstrap_api_key=TEST_API_KEY,  # type: ignore[arg-type]
+        bootstrap_signing_secret=TEST_SIGNING_SECRET,  # type: ignore[arg-type]
+        log_level="INFO",
+    )
+
+
+def service_env(settings: Settings) -> dict[str, str]:
+    """The PROGRESS_* environment that makes a service process use these settings."""
+    return {
+        "PROGRESS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "PROGRESS_MONGO_URL": settings.mongo_url,
+        "PROGRESS_MONGO_DATABASE": settings.mongo_database,
+        "PROGRESS_KAFKA_IDEMPOTENT": str(settings.kafka_idempotent).lower(),
+        "PROGRESS_GATEWAY_PORT": str(settings.gateway_port),
+        "PROGRESS_PROJECTOR_PORT": str(settings.projector_port),
+        "PROGRESS_RETRY_WORKER_PORT": str(settings.retry_worker_port),
+        "PROGRESS_PROJECTOR_GROUP": settings.projector_group,
+        "PROGRESS_BOOTSTRAP_API_KEY": settings.bootstrap_api_key.get_secret_value(),
+        "PROGRESS_BOOTSTRAP_SIGNING_SECRET": settings.bootstrap_signing_secret.get_secret_value(),
+    }
+
+
+def service_process(
+    settings: Settings, name: str, module: str, port: int, logs: Path
+) -> EmbeddedServer:
+    return EmbeddedServer(
+        name=name,
+        argv=[sys.executable, "-m", module],
+        host="127.0.0.1",
+        port=port,
+        log_path=logs / f"{name}.log",
+        env=service_env(settings),
+    )
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    gateway: EmbeddedServer
+    projector: EmbeddedServer
+    retry_worker: EmbeddedServer
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.gateway_port}"
+
+    def processes(self) -> list[EmbeddedServer]:
+        return [self.gateway, self.projector, self.retry_worker]
+
+
+@contextmanager
+def running_stack(settings: Settings, logs: Path) -> Iterator[Stack]:
+    stack = Stack(
+        settings=settings,
+        gateway=service_process(
+            settings, "gateway", "services.gateway", settings.gateway_port, logs
+        ),
+        projector=service_process(
+            settings, "projector", "services.projector", settings.projector_port, logs
+        ),
+        retry_worker=service_process(
+            settings, "retry-worker", "services.retry_worker", settings.retry_worker_port, logs
+        ),
+    )
+    try:
+        for process in stack.processes():
+            process.launch()
+        for process in stack.processes():
+            process.wait(timeout=90)
+        yield stack
+    finally:
+        for process in stack.processes():
+            process.stop()
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.1) -> T:
+    """Poll `probe` until it returns something other than None (or fail after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)

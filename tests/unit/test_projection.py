@@ -1,0 +1,117 @@
+"""The projection use case on in-memory stores: idempotent, crash-healing, order-proof."""
+
+from __future__ import annotations
+
+import random
+
+from shared.domain import RecordedEvent, reduce
+from shared.service_layer.ports import LogEntry
+from shared.service_layer.projection import Projection
+from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
+from tests.unit.domain.builders import raw_event, record
+
+KEY = ("demo", "u1")
+
+
+def events(count: int, user: str = "u1") -> list[RecordedEvent]:
+    return [
+        record(
+            raw_event(
+                "quiz.attempted",
+                f"2026-11-20T10:{minute:02d}:00Z",
+                {
+                    "contentId": f"quiz-{minute % 3}",
+                    "score": minute,
+                    "maxScore": 60,
+                    "passed": False,
+                },
+                event_id=f"e-{minute:02d}",
+            ),
+            user=user,
+        )
+        for minute in range(count)
+    ]
+
+
+def fresh() -> tuple[Projection, InMemoryEventLog, InMemorySnapshotStore]:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    return Projection(log, snapshots), log, snapshots
+
+
+async def test_projects_a_batch_into_the_snapshot() -> None:
+    projection, _, snapshots = fresh()
+    batch = events(6)
+    report = await projection.project(batch)
+    assert len(report.applied) == 6
+    stored = snapshots.snapshots[KEY]
+    assert stored.snapshot == reduce(batch, tenant_id="demo", user_id="u1")
+    assert stored.seq == 6
+
+
+async def test_projecting_again_counts_duplicates_and_changes_nothing() -> None:
+    projection, _, snapshots = fresh()
+    batch = events(5)
+    await projection.project(batch)
+    before = snapshots.snapshots[KEY]
+    report = await projection.project([*batch, batch[0]])
+    assert report.applied == []
+    assert report.duplicates == 6
+    assert snapshots.snapshots[KEY] == before
+
+
+async def test_shuffled_batches_with_repeats_equal_the_full_fold() -> None:
+    projection, _, snapshots = fresh()
+    log = events(40)
+    sent = log + random.Random(7).sample(log, 10)
+    random.Random(3).shuffle(sent)
+    for start in range(0, len(sent), 7):
+        await projection.project(sent[start : start + 7])
+    assert snapshots.snapshots[KEY].snapshot == reduce(log, tenant_id="demo", user_id="u1")
+
+
+async def test_a_crash_between_log_and_snapshot_heals_on_redelivery() -> None:
+    projection, log, snapshots = fresh()
+    batch = events(4)
+    await projection.project(batch[:2])
+    await log.append([LogEntry(3, batch[2]), LogEntry(4, batch[3])])
+    report = await projection.project(batch[2:])
+    assert snapshots.snapshots[KEY].snapshot == reduce(batch, tenant_id="demo", user_id="u1")
+    assert snapshots.snapshots[KEY].seq == 4
+    assert report.duplicates == 0
+    assert len(report.applied) == 2
+
+
+async def test_a_late_event_replays_the_log() -> None:
+    projection, _, snapshots = fresh()
+    batch = events(5)
+    await projection.project(batch[1:])
+    report = await projection.project([batch[0]])
+    assert len(report.replays) == 1
+    assert snapshots.snapshots[KEY].snapshot == reduce(batch, tenant_id="demo", user_id="u1")
+
+
+async def test_a_different_event_under_a_stored_event_id_is_a_conflict() -> None:
+    projection, _, snapshots = fresh()
+    original = events(1)[0]
+    await projection.project([original])
+    impostor = record(
+        raw_event(
+            "content.rated",
+            "2026-11-20T11:00:00Z",
+            {"contentId": "x", "rating": "hard"},
+            event_id="e-00",
+        )
+    )
+    report = await projection.project([impostor])
+    assert report.conflicts == 1
+    assert snapshots.snapshots[KEY].snapshot == reduce([original], tenant_id="demo", user_id="u1")
+
+
+async def test_a_concurrent_writer_is_detected_and_overtaken() -> None:
+    projection, log, snapshots = fresh()
+    rival = Projection(log, snapshots)
+    batch = events(6)
+    await projection.project(batch[:2])
+    await rival.project(batch[2:4])
+    await projection.project(batch[4:])
+    assert snapshots.snapshots[KEY].snapshot == reduce(batch, tenant_id="demo", user_id="u1")
