@@ -6,11 +6,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 
+from services.gateway.body_limits import BodyLimits
+from services.gateway.bulk_routes import router as bulk_router
 from services.gateway.context import gateway_context
 from services.gateway.errors import install_error_handlers
+from services.gateway.openapi import build_openapi
 from services.gateway.progress_routes import router as progress_router
 from shared.adapters.logs import bind_context, get_logger
 from shared.adapters.metrics import GATEWAY_REQUEST_SECONDS
@@ -60,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     app.include_router(progress_router)
+    app.include_router(bulk_router)
 
     async def kafka_ready() -> bool:
         return bool(await app.state.context.kafka_ready())
@@ -68,4 +74,21 @@ def create_app(settings: Settings) -> FastAPI:
         return bool(await app.state.context.mongo_ready())
 
     app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
+    app.add_middleware(BodyLimits)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "PUT", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import jwt
 
 from services.gateway.errors import ApiError
-from shared.adapters.tenants import ALL_SCOPES, MongoTenantStore
+from shared.adapters.tenants import ALL_SCOPES, ApiKeyGrant
 
-__all__ = ["Principal", "authenticate", "require"]
+__all__ = ["CredentialSource", "Principal", "authenticate", "require"]
 
 _USER_TOKEN_SCOPES = frozenset({"read", "write"})
+
+
+class CredentialSource(Protocol):
+    """Where API keys and signing secrets are looked up."""
+
+    async def grant_for_key(self, api_key: str) -> ApiKeyGrant | None:
+        """The grant of a key, or None."""
+        ...
+
+    async def signing_secret(self, tenant_id: str) -> str | None:
+        """A tenant's HS256 secret, or None."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +45,7 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def _user_token(token: str, tenants: MongoTenantStore) -> Principal:
+async def _user_token(token: str, tenants: CredentialSource) -> Principal:
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
         tenant_id = claims.get("tid")
@@ -54,7 +67,7 @@ async def _user_token(token: str, tenants: MongoTenantStore) -> Principal:
     return Principal(tenant_id=tenant_id, scopes=_USER_TOKEN_SCOPES, user_id=subject)
 
 
-async def authenticate(authorization: str | None, tenants: MongoTenantStore) -> Principal:
+async def authenticate(authorization: str | None, tenants: CredentialSource) -> Principal:
     """Resolve an `Authorization: Bearer …` header; raise 401 for a missing or bad one."""
     if not authorization:
         raise _unauthorized("missing Authorization header (expected 'Bearer <token>')")

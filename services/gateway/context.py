@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.gateway.credentials import CachedCredentials
 from services.gateway.publishing import EventPublisher
+from services.gateway.rate_limit import TenantRateLimiter
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.mongo import Document, ensure_indexes, mongo_client, ping
@@ -30,7 +32,8 @@ class GatewayContext:
     db: AsyncDatabase[Document]
     broker: KafkaBroker
     publisher: EventPublisher
-    tenants: MongoTenantStore
+    credentials: CachedCredentials
+    rate_limiter: TenantRateLimiter
     events: MongoEventLog
     snapshots: MongoSnapshotStore
 
@@ -67,7 +70,10 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             db=db,
             broker=broker,
             publisher=publisher,
-            tenants=MongoTenantStore(db),
+            credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
+            rate_limiter=TenantRateLimiter(
+                settings.rate_limit_events_per_second, settings.rate_limit_burst
+            ),
             events=MongoEventLog(db),
             snapshots=MongoSnapshotStore(db),
         )

@@ -59,6 +59,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":
+            return JSONResponse(
+                error_body("malformed_json", f"the body is not valid JSON: {first.get('msg')}"),
+                status_code=400,
+            )
         field = _field_path(tuple(first.get("loc", ())))
         return JSONResponse(
             error_body("invalid_request", f"{field}: {first.get('msg')}", field),

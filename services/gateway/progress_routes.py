@@ -1,4 +1,4 @@
-"""`/v1/users/{userId}/progress`: write a user's events, read their snapshot and log."""
+"""`/v1/users/{userId}/progress`: write a user's events, read their snapshot and log, reset."""
 
 from __future__ import annotations
 
@@ -7,66 +7,55 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request
 
-from services.gateway.auth import authenticate, require
+from services.gateway.auth import Principal, authenticate, require
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
-from services.gateway.schemas import EventResult, ProgressPage, UserWriteRequest, WriteResponse
-from shared.adapters.errors import BrokerUnavailable
-from shared.adapters.metrics import GATEWAY_EVENTS
-from shared.domain import (
-    ContractViolation,
-    RecordedEvent,
-    Snapshot,
-    is_valid_id,
-    new_reset_event,
-    validate_event,
-)
+from services.gateway.examples import USER_WRITE_EXAMPLES
+from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
+from services.gateway.writes import Submission, check_batch_size, publish, write_events
+from shared.domain import RecordedEvent, Snapshot, is_valid_id, new_reset_event
 
-__all__ = ["router"]
+__all__ = ["Authorization", "authorized", "router"]
 
 router = APIRouter(prefix="/v1/users", tags=["progress"])
 
-RETRY_AFTER_SECONDS = 5
-
 UserId = Annotated[str, Path(min_length=1, max_length=128, description="The user's id.")]
-Authorization = Annotated[str | None, Header(description="Bearer API key or user token.")]
+Authorization = Annotated[
+    str | None, Header(description="`Bearer <tenant API key>` or `Bearer <user token>`.")
+]
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed JSON"},
+    401: {"description": "Missing or invalid credential"},
+    403: {"description": "Wrong tenant, user or scope"},
+    413: {"description": "Body over 1 MiB or more than 500 events"},
+    415: {"description": "Body is not application/json"},
+    422: {"description": "Malformed envelope"},
+    429: {"description": "Rate limited (see Retry-After)"},
+    503: {"description": "Broker unavailable (see Retry-After); resending is safe"},
+}
 
 
-def _context(request: Request) -> GatewayContext:
+def context_of(request: Request) -> GatewayContext:
+    """The gateway's clients, set up by the app's lifespan."""
     context: GatewayContext = request.app.state.context
     return context
 
 
-def _check_user_id(user_id: str) -> None:
-    if not is_valid_id(user_id):
+async def authorized(
+    request: Request, authorization: str | None, scope: str, user_id: str | None, cost: int = 1
+) -> Principal:
+    """Authenticate, check scope and user, and charge the tenant's rate limit."""
+    context = context_of(request)
+    principal = await authenticate(authorization, context.credentials)
+    if user_id is not None and not is_valid_id(user_id):
         raise ApiError(
             422, "invalid_user_id", "userId must be 1-128 printable characters", field="userId"
         )
-
-
-def _event_type(raw: object) -> str:
-    kind = raw.get("type") if isinstance(raw, dict) else None
-    return kind if isinstance(kind, str) and len(kind) <= 32 else "unknown"
-
-
-async def _publish(context: GatewayContext, events: list[RecordedEvent], request_id: str) -> None:
-    """Publish and count; a broker that does not acknowledge in time becomes a 503."""
-    try:
-        await context.publisher.publish(events, request_id)
-    except BrokerUnavailable as error:
-        for event in events:
-            GATEWAY_EVENTS.labels("unavailable", event.type).inc()
-        raise ApiError(
-            503,
-            "broker_unavailable",
-            "the event broker did not acknowledge in time; some events may have been stored. "
-            "Resend the whole batch: events are idempotent by eventId.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        ) from error
-    for event in events:
-        GATEWAY_EVENTS.labels("accepted", event.type).inc()
+    require(principal, scope, user_id)
+    context.rate_limiter.charge(principal.tenant_id, cost)
+    return principal
 
 
 @router.put(
@@ -74,56 +63,53 @@ async def _publish(context: GatewayContext, events: list[RecordedEvent], request
     status_code=202,
     response_model=WriteResponse,
     response_model_exclude_none=True,
+    responses=_WRITE_RESPONSES,
+    summary="Send one user's progress events",
 )
 async def write_progress(
-    request: Request, userId: UserId, body: UserWriteRequest, authorization: Authorization = None
+    request: Request,
+    userId: UserId,
+    body: Annotated[UserWriteRequest, Body(openapi_examples=USER_WRITE_EXAMPLES)],
+    authorization: Authorization = None,
 ) -> WriteResponse:
     """Validate each event, publish the accepted ones, answer once the broker acknowledged."""
-    context = _context(request)
-    principal = await authenticate(authorization, context.tenants)
-    _check_user_id(userId)
-    require(principal, "write", userId)
-    now = datetime.now(UTC)
-    results: list[EventResult] = []
-    accepted: list[RecordedEvent] = []
-    for raw in body.events:
-        try:
-            event = validate_event(raw, now=now)
-        except ContractViolation as violation:
-            event_id = raw.get("eventId") if isinstance(raw, dict) else None
-            results.append(
-                EventResult(
-                    eventId=event_id if isinstance(event_id, str) else None,
-                    status="rejected",
-                    error=str(violation),
-                )
-            )
-            GATEWAY_EVENTS.labels("rejected", _event_type(raw)).inc()
-            continue
-        recorded = RecordedEvent(
-            tenant_id=principal.tenant_id, user_id=userId, received_at=now, event=event
-        )
-        accepted.append(recorded)
-        results.append(EventResult(eventId=recorded.event_id, status="accepted"))
-    await _publish(context, accepted, request.state.request_id)
-    return WriteResponse(
-        accepted=len(accepted), rejected=len(results) - len(accepted), results=results
+    check_batch_size(len(body.events))
+    principal = await authorized(request, authorization, "write", userId, len(body.events))
+    return await write_events(
+        context_of(request),
+        principal.tenant_id,
+        [Submission(userId, raw) for raw in body.events],
+        now=datetime.now(UTC),
+        request_id=request.state.request_id,
     )
 
 
-@router.get("/{userId}/progress", response_model=ProgressPage)
+@router.get(
+    "/{userId}/progress",
+    response_model=ProgressPage,
+    responses={
+        401: {"description": "Missing or invalid credential"},
+        403: {"description": "Forbidden"},
+    },
+    summary="Read one user's snapshot and the events after a cursor",
+)
 async def read_progress(
     request: Request,
     userId: UserId,
-    since: Annotated[str | None, Query(max_length=32, description="Cursor; 0 = start.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            pattern=r"^[0-9]+$",
+            description="Cursor from a previous read; 0 = start.",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Most events to return.")] = 500,
     authorization: Authorization = None,
 ) -> ProgressPage:
     """The user's snapshot and, with `since`, the events stored after that cursor."""
-    context = _context(request)
-    principal = await authenticate(authorization, context.tenants)
-    _check_user_id(userId)
-    require(principal, "read", userId)
+    principal = await authorized(request, authorization, "read", userId)
+    context = context_of(request)
     key = (principal.tenant_id, userId)
     stored = (await context.snapshots.load_many([key])).get(key)
     snapshot = stored.snapshot if stored else Snapshot.empty(*key)
@@ -131,12 +117,7 @@ async def read_progress(
     events: list[dict[str, Any]] = []
     cursor, has_more = head, False
     if since is not None:
-        if not since.isdigit():
-            raise ApiError(
-                422, "invalid_cursor", "since must be a cursor from a previous read", field="since"
-            )
-        after = min(int(since), head)
-        page = await context.events.page(key, after, head, limit + 1)
+        page = await context.events.page(key, min(int(since), head), head, limit + 1)
         has_more = len(page) > limit
         page = page[:limit]
         events = [json.loads(entry.event.to_json()) for entry in page]
@@ -151,21 +132,24 @@ async def read_progress(
     status_code=202,
     response_model=WriteResponse,
     response_model_exclude_none=True,
+    responses=_WRITE_RESPONSES,
+    summary="Reset one user's progress (history is kept)",
 )
 async def reset_progress(
     request: Request, userId: UserId, authorization: Authorization = None
 ) -> WriteResponse:
     """Append a `progress.reset` event: the snapshot starts empty, the history stays."""
-    context = _context(request)
-    principal = await authenticate(authorization, context.tenants)
-    _check_user_id(userId)
-    require(principal, "write", userId)
+    principal = await authorized(request, authorization, "write", userId)
     now = datetime.now(UTC)
     reset = new_reset_event(event_id=f"reset-{uuid.uuid4()}", occurred_at=now, client_id="gateway")
     recorded = RecordedEvent(
         tenant_id=principal.tenant_id, user_id=userId, received_at=now, event=reset
     )
-    await _publish(context, [recorded], request.state.request_id)
-    return WriteResponse(
-        accepted=1, rejected=0, results=[EventResult(eventId=recorded.event_id, status="accepted")]
+    await publish(context_of(request), [recorded], request.state.request_id)
+    return WriteResponse.model_validate(
+        {
+            "accepted": 1,
+            "rejected": 0,
+            "results": [{"eventId": recorded.event_id, "status": "accepted"}],
+        }
     )

@@ -1,4 +1,9 @@
-"""Request and response bodies of the HTTP API (v1), as the OpenAPI document shows them."""
+"""Request and response bodies of the HTTP API (v1), as the OpenAPI document shows them.
+
+Events are taken as plain JSON objects here and validated one by one against the contract
+in `shared.domain`, so that one bad event is rejected on its own instead of failing the
+whole request; the OpenAPI document still describes each item with the contract's schema.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +11,44 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EventResult", "ProgressPage", "UserWriteRequest", "WriteResponse"]
+__all__ = [
+    "BulkWriteRequest",
+    "EventResult",
+    "ProgressPage",
+    "UserWriteRequest",
+    "WriteResponse",
+]
 
 
 class UserWriteRequest(BaseModel):
-    """`PUT /v1/users/{userId}/progress`: one user's events, each validated on its own."""
+    """`PUT /v1/users/{userId}/progress`: one user's events (at most 500)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    clientUpdatedAt: str | None = Field(default=None, max_length=64)
-    events: list[dict[str, Any]] = Field(description="Progress events (see the event contract).")
+    clientUpdatedAt: str | None = Field(
+        default=None, max_length=64, description="When the client last changed its copy."
+    )
+    events: list[Any] = Field(description="Progress events, each as the event contract says.")
+
+
+class BulkWriteRequest(BaseModel):
+    """`POST /v1/events`: events of many users (at most 500), each naming its `userId`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[Any] = Field(description="Progress events, each with a `userId` field.")
 
 
 class EventResult(BaseModel):
-    """The outcome of one event of a write."""
+    """The outcome of one event of a write, in request order."""
 
     eventId: str | None
     status: Literal["accepted", "rejected"]
-    error: str | None = None
+    error: str | None = Field(default=None, description="Why the event was rejected.")
 
 
 class WriteResponse(BaseModel):
-    """A write's answer (202): how many events were accepted and a result per event, in order."""
+    """A write's answer (202): counts and a result per event."""
 
     accepted: int
     rejected: int
@@ -37,7 +58,7 @@ class WriteResponse(BaseModel):
 class ProgressPage(BaseModel):
     """A user's snapshot, the events stored after `since`, and the cursor to ask from next."""
 
-    snapshot: dict[str, Any]
-    events: list[dict[str, Any]]
-    cursor: str
-    hasMore: bool
+    snapshot: dict[str, Any] = Field(description="The user's progress snapshot.")
+    events: list[dict[str, Any]] = Field(description="Stored events, oldest first.")
+    cursor: str = Field(description="Pass as `since` to get only what is stored after this.")
+    hasMore: bool = Field(description="More events are stored after `cursor`.")

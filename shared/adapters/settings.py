@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     projector_port: int = Field(default=8081, ge=0, le=65535)
     retry_worker_port: int = Field(default=8082, ge=0, le=65535)
 
+    rate_limit_events_per_second: float = Field(default=2000.0, gt=0)
+    rate_limit_burst: int = Field(default=10000, ge=1)
+    cors_origins: str = ""
+    auth_cache_seconds: float = Field(default=10.0, ge=0)
+
     projector_group: str = "progress-projector"
     projector_batch_max: int = Field(default=500, ge=1)
     projector_batch_timeout_ms: int = Field(default=50, ge=0)
@@ -48,6 +53,11 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
 
     data_dir: Path = Path("var")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The browser origins allowed to call the API (empty: CORS off)."""
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def kafka_servers(self) -> list[str]:

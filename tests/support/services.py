@@ -37,19 +37,15 @@ def settings_for(
 
 
 def service_env(settings: Settings) -> dict[str, str]:
-    """The PROGRESS_* environment that makes a service process use these settings."""
-    return {
-        "PROGRESS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "PROGRESS_MONGO_URL": settings.mongo_url,
-        "PROGRESS_MONGO_DATABASE": settings.mongo_database,
-        "PROGRESS_KAFKA_IDEMPOTENT": str(settings.kafka_idempotent).lower(),
-        "PROGRESS_GATEWAY_PORT": str(settings.gateway_port),
-        "PROGRESS_PROJECTOR_PORT": str(settings.projector_port),
-        "PROGRESS_RETRY_WORKER_PORT": str(settings.retry_worker_port),
-        "PROGRESS_PROJECTOR_GROUP": settings.projector_group,
-        "PROGRESS_BOOTSTRAP_API_KEY": settings.bootstrap_api_key.get_secret_value(),
-        "PROGRESS_BOOTSTRAP_SIGNING_SECRET": settings.bootstrap_signing_secret.get_secret_value(),
-    }
+    """The PROGRESS_* environment that makes a service process use exactly these settings."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"PROGRESS_{name.upper()}"] = (
+            str(value).lower() if isinstance(value, bool) else str(value)
+        )
+    return env
 
 
 def service_process(
