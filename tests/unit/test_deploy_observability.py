@@ -68,7 +68,7 @@ def test_alerts_cover_what_operators_need() -> None:
 
 @pytest.mark.skipif(
     shutil.which("promtool") is None,
-    reason="promtool not installed (Debian package prometheus; `make test` installs it when run as root)",
+    reason="promtool not installed (Debian package prometheus; `make test` installs it as root)",
 )
 def test_promtool_accepts_the_rules() -> None:
     done = subprocess.run(
