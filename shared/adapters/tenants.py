@@ -1,23 +1,114 @@
-"""Tenants in MongoDB: API keys (stored only as hashes) with scopes, and the signing secret."""
+"""Tenants in MongoDB: API keys (stored only as hashes) with scopes, and the signing secret.
+
+Plain API keys and signing secrets are made here and handed back once to the caller (the
+operator's CLI); only the keys' SHA-256 hashes are stored, and nothing here logs either.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pydantic import TypeAdapter, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from shared.adapters.mongo import TENANTS, Document, outage_errors
+from shared.domain.ids import TenantId
 
-__all__ = ["ALL_SCOPES", "ApiKeyGrant", "MongoTenantStore", "hash_api_key"]
+__all__ = [
+    "ALL_SCOPES",
+    "API_KEY_PREFIX",
+    "ApiKeyGrant",
+    "IssuedKey",
+    "KeyNotFound",
+    "KeySummary",
+    "MongoTenantStore",
+    "NewTenant",
+    "TenantError",
+    "TenantExists",
+    "TenantNotFound",
+    "TenantSummary",
+    "hash_api_key",
+    "valid_scopes",
+    "valid_tenant_id",
+]
 
 ALL_SCOPES: tuple[str, ...] = ("write", "read", "admin")
+API_KEY_PREFIX = "psk_"
+"""Marks a Progress Sync API key, so a leaked one is recognisable (e.g. by secret scanners)."""
+
+_TENANT_ID = TypeAdapter(TenantId)
+_KEY_ENTROPY_BYTES = 32
+_SECRET_ENTROPY_BYTES = 48
+_SUMMARY_FIELDS = {"createdAt": 1, "apiKeys.id": 1, "apiKeys.scopes": 1, "apiKeys.createdAt": 1}
+
+
+class TenantError(Exception):
+    """A tenant operation that cannot be done as asked (the CLI's exit code 1)."""
+
+
+class TenantNotFound(TenantError):
+    """No tenant has this id."""
+
+
+class TenantExists(TenantError):
+    """A tenant with this id already exists, so it cannot be created again."""
+
+
+class KeyNotFound(TenantError):
+    """The tenant has no API key with this id."""
 
 
 def hash_api_key(api_key: str) -> str:
     """The stored form of an API key. Keys are long random strings, so SHA-256 suffices."""
     return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def valid_tenant_id(tenant_id: str) -> str:
+    """Check a tenant id against the contract's `TenantId` rule.
+
+    Args:
+        tenant_id: The proposed id.
+
+    Returns:
+        The id, unchanged.
+
+    Raises:
+        ValueError: If it is not 1-64 characters of `a-z`, `0-9`, `_` and `-`.
+    """
+    try:
+        return _TENANT_ID.validate_python(tenant_id)
+    except ValidationError as error:
+        raise ValueError(
+            f"invalid tenant id {tenant_id!r}: use 1-64 characters of a-z, 0-9, '_' and '-'"
+        ) from error
+
+
+def valid_scopes(scopes: Iterable[str]) -> list[str]:
+    """Check a set of API-key scopes and put it in the canonical order.
+
+    Args:
+        scopes: Some of `write`, `read`, `admin`, in any order, repeats allowed.
+
+    Returns:
+        The distinct scopes, ordered as in `ALL_SCOPES`.
+
+    Raises:
+        ValueError: If there is none, or one is not a known scope.
+    """
+    chosen = set(scopes)
+    unknown = chosen.difference(ALL_SCOPES)
+    if unknown:
+        raise ValueError(
+            f"unknown scope(s) {', '.join(sorted(unknown))}; choose from {', '.join(ALL_SCOPES)}"
+        )
+    if not chosen:
+        raise ValueError("an API key needs at least one scope")
+    return [scope for scope in ALL_SCOPES if scope in chosen]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +117,66 @@ class ApiKeyGrant:
 
     tenant_id: str
     scopes: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A freshly made API key: the only moment its plain text exists outside the caller."""
+
+    key_id: str
+    scopes: tuple[str, ...]
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NewTenant:
+    """What creating a tenant hands out once: its first API key and its signing secret."""
+
+    tenant_id: str
+    key: IssuedKey
+    signing_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class KeySummary:
+    """An API key as operators may see it: id, scopes, age; never the key or its hash."""
+
+    key_id: str
+    scopes: tuple[str, ...]
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSummary:
+    """A tenant as operators may see it: id, creation time and its keys, without secrets."""
+
+    tenant_id: str
+    created_at: datetime | None
+    keys: tuple[KeySummary, ...]
+
+
+def _new_key(key_id: str, scopes: Iterable[str]) -> tuple[IssuedKey, Document]:
+    """A random API key and the document that stores it (hash only)."""
+    issued = IssuedKey(
+        key_id=key_id,
+        scopes=tuple(scopes),
+        api_key=API_KEY_PREFIX + secrets.token_urlsafe(_KEY_ENTROPY_BYTES),
+    )
+    stored = {
+        "id": key_id,
+        "hash": hash_api_key(issued.api_key),
+        "scopes": list(issued.scopes),
+        "createdAt": datetime.now(UTC),
+    }
+    return issued, stored
+
+
+def _new_key_id() -> str:
+    return f"key-{secrets.token_hex(4)}"
+
+
+def _new_signing_secret() -> str:
+    return secrets.token_urlsafe(_SECRET_ENTROPY_BYTES)
 
 
 class MongoTenantStore:
@@ -51,6 +202,141 @@ class MongoTenantStore:
         async with outage_errors():
             tenant = await self._tenants.find_one({"_id": tenant_id}, {"signingSecret": 1})
         return None if tenant is None else str(tenant["signingSecret"])
+
+    async def create(self, tenant_id: str, scopes: Iterable[str] = ALL_SCOPES) -> NewTenant:
+        """Create a tenant with one new API key and a new signing secret.
+
+        Args:
+            tenant_id: The new tenant's id (the contract's `TenantId` rule).
+            scopes: The first key's scopes.
+
+        Returns:
+            The key and the secret in plain text; only the key's hash is stored.
+
+        Raises:
+            ValueError: If the id or a scope is invalid.
+            TenantExists: If the tenant already exists (it is left as it was).
+            StoreUnavailable: If MongoDB cannot be reached; the tenant may then exist.
+        """
+        tenant_id = valid_tenant_id(tenant_id)
+        issued, stored = _new_key(_new_key_id(), valid_scopes(scopes))
+        secret = _new_signing_secret()
+        document = {
+            "_id": tenant_id,
+            "createdAt": datetime.now(UTC),
+            "signingSecret": secret,
+            "apiKeys": [stored],
+        }
+        try:
+            async with outage_errors():
+                await self._tenants.insert_one(document)
+        except DuplicateKeyError as error:
+            raise TenantExists(f"tenant '{tenant_id}' already exists") from error
+        return NewTenant(tenant_id=tenant_id, key=issued, signing_secret=secret)
+
+    async def list_tenants(self) -> list[TenantSummary]:
+        """Every tenant with its keys' ids, scopes and ages, ordered by id.
+
+        Hashes and signing secrets are left out by the query itself, so they never leave
+        the database.
+        """
+        async with outage_errors():
+            documents = await self._tenants.find({}, _SUMMARY_FIELDS).sort("_id").to_list()
+        return [
+            TenantSummary(
+                tenant_id=document["_id"],
+                created_at=document.get("createdAt"),
+                keys=tuple(
+                    KeySummary(
+                        key_id=key["id"],
+                        scopes=tuple(key["scopes"]),
+                        created_at=key.get("createdAt"),
+                    )
+                    for key in document.get("apiKeys", [])
+                ),
+            )
+            for document in documents
+        ]
+
+    async def add_key(self, tenant_id: str, scopes: Iterable[str] = ALL_SCOPES) -> IssuedKey:
+        """Give the tenant one more API key; its other keys keep working.
+
+        Raises:
+            ValueError: If a scope is invalid.
+            TenantNotFound: If there is no such tenant.
+            StoreUnavailable: If MongoDB cannot be reached.
+        """
+        issued, stored = _new_key(_new_key_id(), valid_scopes(scopes))
+        async with outage_errors():
+            result = await self._tenants.update_one(
+                {"_id": tenant_id}, {"$push": {"apiKeys": stored}}
+            )
+        if result.matched_count == 0:
+            raise TenantNotFound(f"no tenant '{tenant_id}'")
+        return issued
+
+    async def rotate_key(
+        self, tenant_id: str, key_id: str | None = None, scopes: Iterable[str] | None = None
+    ) -> IssuedKey:
+        """Issue a new API key and revoke what it replaces, in one write.
+
+        With `key_id`, only that key is replaced: the new key keeps its id and, unless
+        `scopes` is given, its scopes. Without it, every key of the tenant (`bootstrap`
+        included) is revoked and one new key with a new id is issued, with `scopes` or all
+        scopes: the answer to "a key leaked, and we do not know which".
+
+        Raises:
+            ValueError: If a scope is invalid.
+            TenantNotFound: If there is no such tenant.
+            KeyNotFound: If the tenant has no key `key_id`.
+            StoreUnavailable: If MongoDB cannot be reached.
+        """
+        chosen = None if scopes is None else valid_scopes(scopes)
+        if key_id is None:
+            issued, stored = _new_key(_new_key_id(), chosen or ALL_SCOPES)
+            async with outage_errors():
+                result = await self._tenants.update_one(
+                    {"_id": tenant_id}, {"$set": {"apiKeys": [stored]}}
+                )
+            if result.matched_count == 0:
+                raise TenantNotFound(f"no tenant '{tenant_id}'")
+            return issued
+        async with outage_errors():
+            tenant = await self._tenants.find_one(
+                {"_id": tenant_id}, {"apiKeys.id": 1, "apiKeys.scopes": 1}
+            )
+        if tenant is None:
+            raise TenantNotFound(f"no tenant '{tenant_id}'")
+        old = next((key for key in tenant.get("apiKeys", []) if key["id"] == key_id), None)
+        if old is None:
+            raise KeyNotFound(f"tenant '{tenant_id}' has no API key '{key_id}'")
+        issued, stored = _new_key(key_id, chosen or old["scopes"])
+        async with outage_errors():
+            result = await self._tenants.update_one(
+                {"_id": tenant_id, "apiKeys.id": key_id}, {"$set": {"apiKeys.$": stored}}
+            )
+        if result.matched_count == 0:
+            raise KeyNotFound(f"tenant '{tenant_id}' has no API key '{key_id}'")
+        return issued
+
+    async def rotate_secret(self, tenant_id: str) -> str:
+        """Give the tenant a new signing secret; user tokens signed with the old one stop working.
+
+        Gateways that cached the old secret accept its tokens for at most
+        `PROGRESS_AUTH_CACHE_SECONDS` more.
+
+        Raises:
+            TenantNotFound: If there is no such tenant.
+            StoreUnavailable: If MongoDB cannot be reached.
+        """
+        secret = _new_signing_secret()
+        async with outage_errors():
+            result = await self._tenants.update_one(
+                {"_id": tenant_id}, {"$set": {"signingSecret": secret}}
+            )
+        if result.matched_count == 0:
+            raise TenantNotFound(f"no tenant '{tenant_id}'")
+        return secret
 
     async def bootstrap(self, tenant_id: str, api_key: str, signing_secret: str) -> None:
         """Make sure the tenant exists with this API key (all scopes) and signing secret.

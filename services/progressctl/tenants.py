@@ -1,0 +1,292 @@
+"""`progressctl tenant …` and `progressctl token`: tenants, their API keys and signing secrets.
+
+Plain API keys and signing secrets are printed once, on stdout, when they are made; they are
+never logged. Exit codes: 0 done, 1 unknown tenant or key / tenant already exists, 2 bad
+usage (Typer's), 3 MongoDB unavailable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import typer
+from pymongo.asynchronous.database import AsyncDatabase
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from services.progressctl.common import load_settings, refuse, unavailable
+from services.progressctl.provisioning import bootstrap_tenant
+from shared.adapters.errors import StoreUnavailable
+from shared.adapters.mongo import Document, ensure_indexes, mongo_client
+from shared.adapters.tenants import (
+    ALL_SCOPES,
+    IssuedKey,
+    MongoTenantStore,
+    NewTenant,
+    TenantError,
+    TenantNotFound,
+    TenantSummary,
+    valid_scopes,
+    valid_tenant_id,
+)
+from shared.adapters.user_tokens import mint_user_token
+from shared.domain.ids import is_valid_id
+
+__all__ = ["tenant_app", "token"]
+
+T = TypeVar("T")
+
+tenant_app = typer.Typer(help="Tenants and their credentials.", no_args_is_help=True)
+
+_KEY_SHOWN_ONCE = "store the API key now: only its hash is kept, it will not be shown again"
+_SCOPES_HELP = f"Comma-separated scopes of the key, from: {','.join(ALL_SCOPES)}."
+
+
+def _tenant(value: str) -> str:
+    try:
+        return valid_tenant_id(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+
+
+def _scopes(value: str) -> list[str]:
+    try:
+        return valid_scopes(scope.strip() for scope in value.split(",") if scope.strip())
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="'--scopes'") from error
+
+
+def _with_database(operation: Callable[[AsyncDatabase[Document]], Awaitable[T]]) -> T:
+    """Run `operation` against the configured database; map failures to exit codes 1 and 3."""
+    settings = load_settings()
+
+    async def connected() -> T:
+        client = mongo_client(settings)
+        try:
+            return await operation(client[settings.mongo_database])
+        finally:
+            await client.close()
+
+    try:
+        return asyncio.run(connected())
+    except StoreUnavailable as error:
+        raise unavailable(error) from error
+    except TenantError as error:
+        raise refuse(error) from error
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2))
+
+
+def _when(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _minute(moment: datetime | None) -> str:
+    return "-" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}"
+
+
+def _print_key(tenant_id: str, key: IssuedKey) -> None:
+    typer.echo(f"API key '{key.key_id}' of tenant '{tenant_id}' ({','.join(key.scopes)}):")
+    typer.echo(key.api_key)
+
+
+def _report_key(tenant_id: str, key: IssuedKey, as_json: bool) -> None:
+    if as_json:
+        _print_json(
+            {
+                "tenant": tenant_id,
+                "keyId": key.key_id,
+                "scopes": list(key.scopes),
+                "apiKey": key.api_key,
+            }
+        )
+        return
+    _print_key(tenant_id, key)
+    typer.echo(f"warning: {_KEY_SHOWN_ONCE}", err=True)
+
+
+@tenant_app.command("create")
+def create(
+    tenant: str = typer.Argument(..., callback=_tenant, help="New tenant id: 1-64 of a-z0-9_-."),
+    scopes: str = typer.Option(",".join(ALL_SCOPES), "--scopes", help=_SCOPES_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Create a tenant with a new API key and a new signing secret; print both once."""
+    chosen = _scopes(scopes)
+
+    async def operation(db: AsyncDatabase[Document]) -> NewTenant:
+        await ensure_indexes(db)
+        return await MongoTenantStore(db).create(tenant, chosen)
+
+    created = _with_database(operation)
+    if as_json:
+        _print_json(
+            {
+                "tenant": created.tenant_id,
+                "keyId": created.key.key_id,
+                "scopes": list(created.key.scopes),
+                "apiKey": created.key.api_key,
+                "signingSecret": created.signing_secret,
+            }
+        )
+        return
+    typer.echo(f"tenant '{created.tenant_id}' created")
+    _print_key(created.tenant_id, created.key)
+    typer.echo("signing secret for user tokens (HS256):")
+    typer.echo(created.signing_secret)
+    typer.echo(f"warning: {_KEY_SHOWN_ONCE}; give the signing secret to the backend", err=True)
+
+
+@tenant_app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the tenants and their API keys' ids, scopes and ages (never keys or secrets)."""
+
+    async def operation(db: AsyncDatabase[Document]) -> list[TenantSummary]:
+        return await MongoTenantStore(db).list_tenants()
+
+    tenants = _with_database(operation)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "tenant": summary.tenant_id,
+                    "createdAt": _when(summary.created_at),
+                    "keys": [
+                        {
+                            "keyId": key.key_id,
+                            "scopes": list(key.scopes),
+                            "createdAt": _when(key.created_at),
+                        }
+                        for key in summary.keys
+                    ],
+                }
+                for summary in tenants
+            ]
+        )
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption="times in UTC")
+    for header in ("tenant", "created", "key", "scopes", "key created"):
+        table.add_column(header, overflow="fold", no_wrap=header in {"key", "scopes"})
+    for summary in tenants:
+        first = [summary.tenant_id, _minute(summary.created_at)]
+        if not summary.keys:
+            table.add_row(*first, "-", "-", "-")
+        for index, key in enumerate(summary.keys):
+            table.add_row(
+                *(first if index == 0 else ["", ""]),
+                key.key_id,
+                ",".join(key.scopes),
+                _minute(key.created_at),
+            )
+    Console(highlight=False).print(table)
+
+
+@tenant_app.command("add-key")
+def add_key(
+    tenant: str = typer.Argument(..., callback=_tenant, help="Tenant id."),
+    scopes: str = typer.Option(",".join(ALL_SCOPES), "--scopes", help=_SCOPES_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Give a tenant one more API key (e.g. a read-only one); its other keys keep working."""
+    chosen = _scopes(scopes)
+
+    async def operation(db: AsyncDatabase[Document]) -> IssuedKey:
+        return await MongoTenantStore(db).add_key(tenant, chosen)
+
+    _report_key(tenant, _with_database(operation), as_json)
+
+
+@tenant_app.command("rotate-key")
+def rotate_key(
+    tenant: str = typer.Argument(..., callback=_tenant, help="Tenant id."),
+    key_id: str | None = typer.Option(
+        None, "--key-id", help="Replace only this key (same id). Default: revoke every key."
+    ),
+    scopes: str | None = typer.Option(
+        None, "--scopes", help=f"{_SCOPES_HELP} Default: the replaced key's, or all."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Issue a new API key and revoke the old one(s).
+
+    With --key-id, that key alone is replaced and the new key keeps its id and scopes.
+    Without it, every key of the tenant is revoked (`bootstrap` too, until the next
+    `tenant bootstrap`) and one new key is issued: the move when a key leaked.
+    """
+    chosen = None if scopes is None else _scopes(scopes)
+
+    async def operation(db: AsyncDatabase[Document]) -> IssuedKey:
+        return await MongoTenantStore(db).rotate_key(tenant, key_id, chosen)
+
+    issued = _with_database(operation)
+    if not as_json:
+        revoked = f"key '{key_id}'" if key_id else "every previous key"
+        typer.echo(f"revoked {revoked} of tenant '{tenant}'")
+    _report_key(tenant, issued, as_json)
+
+
+@tenant_app.command("rotate-secret")
+def rotate_secret(
+    tenant: str = typer.Argument(..., callback=_tenant, help="Tenant id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Give a tenant a new signing secret: user tokens signed with the old one stop working.
+
+    Gateways may accept old tokens for up to PROGRESS_AUTH_CACHE_SECONDS more.
+    """
+
+    async def operation(db: AsyncDatabase[Document]) -> str:
+        return await MongoTenantStore(db).rotate_secret(tenant)
+
+    secret = _with_database(operation)
+    if as_json:
+        _print_json({"tenant": tenant, "signingSecret": secret})
+        return
+    typer.echo(f"new signing secret of tenant '{tenant}' (HS256):")
+    typer.echo(secret)
+    typer.echo("warning: user tokens signed with the previous secret no longer work", err=True)
+
+
+@tenant_app.command("bootstrap")
+def bootstrap() -> None:
+    """Create or refresh the tenant named by PROGRESS_BOOTSTRAP_TENANT (idempotent)."""
+    settings = load_settings()
+    try:
+        asyncio.run(bootstrap_tenant(settings))
+    except StoreUnavailable as error:
+        raise unavailable(error) from error
+    typer.echo(f"tenant '{settings.bootstrap_tenant}' ready")
+
+
+def _user(value: str) -> str:
+    if not is_valid_id(value):
+        raise typer.BadParameter("a userId is 1-128 printable characters without whitespace")
+    return value
+
+
+def token(
+    tenant: str = typer.Option(..., "--tenant", callback=_tenant, help="Tenant id."),
+    user: str = typer.Option(..., "--user", callback=_user, help="The user (the token's sub)."),
+    ttl: int = typer.Option(3600, "--ttl", min=1, help="Lifetime in seconds."),
+) -> None:
+    """Print a user token (HS256 JWT) signed with the tenant's current signing secret.
+
+    The token lets one user read and write their own progress; handy for trying the API
+    as a user, or for a support session. Apps' backends mint their own the same way.
+    """
+
+    async def operation(db: AsyncDatabase[Document]) -> str:
+        secret = await MongoTenantStore(db).signing_secret(tenant)
+        if secret is None:
+            raise TenantNotFound(f"no tenant '{tenant}'")
+        return secret
+
+    secret = _with_database(operation)
+    typer.echo(mint_user_token(secret, tenant, user, timedelta(seconds=ttl), datetime.now(UTC)))

@@ -1,0 +1,268 @@
+"""`progressctl tenant …` and `progressctl token` on the real database (a fresh one per test)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import pytest
+from bson import json_util
+from pymongo import MongoClient
+from typer.testing import CliRunner, Result
+
+from services.progressctl.cli import app
+from shared.adapters.embedded import free_port
+from shared.adapters.mongo import mongo_client
+from shared.adapters.settings import Settings
+from shared.adapters.tenants import ApiKeyGrant, MongoTenantStore, hash_api_key
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Cli:
+    """`progressctl` pointed at one database of the session's MongoDB."""
+
+    settings: Settings
+    runner: CliRunner
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        environment = {
+            "PROGRESS_MONGO_URL": self.settings.mongo_url,
+            "PROGRESS_MONGO_DATABASE": self.settings.mongo_database,
+            "PROGRESS_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            **(env or {}),
+        }
+        return self.runner.invoke(app, list(args), env=environment)
+
+    def json(self, *args: str) -> Any:
+        result = self(*args, "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def grant(self, api_key: str) -> ApiKeyGrant | None:
+        return asyncio.run(self._grant(api_key))
+
+    async def _grant(self, api_key: str) -> ApiKeyGrant | None:
+        client = mongo_client(self.settings)
+        try:
+            return await MongoTenantStore(client[self.settings.mongo_database]).grant_for_key(
+                api_key
+            )
+        finally:
+            await client.close()
+
+    def raw_tenants(self) -> str:
+        """The tenants collection exactly as stored, as one string."""
+        with MongoClient(self.settings.mongo_url) as client:
+            documents = list(client[self.settings.mongo_database]["tenants"].find())
+        return json_util.dumps(documents)
+
+    def secret(self, tenant: str) -> str:
+        with MongoClient(self.settings.mongo_url) as client:
+            document = client[self.settings.mongo_database]["tenants"].find_one({"_id": tenant})
+        assert document is not None
+        return str(document["signingSecret"])
+
+
+@pytest.fixture
+def cli(settings: Settings) -> Iterator[Cli]:
+    scoped = settings.model_copy(update={"mongo_database": f"tenants_{uuid.uuid4().hex[:8]}"})
+    yield Cli(scoped, CliRunner())
+    with MongoClient(settings.mongo_url) as client:
+        client.drop_database(scoped.mongo_database)
+
+
+def test_create_hands_out_a_working_key_once_and_stores_only_its_hash(cli: Cli) -> None:
+    created = cli.json("tenant", "create", "acme")
+
+    api_key = created["apiKey"]
+    assert created["tenant"] == "acme"
+    assert created["scopes"] == ["write", "read", "admin"]
+    assert api_key.startswith("psk_")
+    assert len(api_key) >= len("psk_") + 43  # 32 random bytes, base64url
+    assert cli.grant(api_key) == ApiKeyGrant("acme", frozenset({"write", "read", "admin"}))
+    stored = cli.raw_tenants()
+    assert api_key not in stored
+    assert api_key.removeprefix("psk_") not in stored
+    assert hash_api_key(api_key) in stored
+    assert cli.secret("acme") == created["signingSecret"]
+    assert len(created["signingSecret"]) >= 64  # 48 random bytes, base64url
+
+
+def test_create_in_text_prints_the_key_with_a_warning_and_honours_scopes(cli: Cli) -> None:
+    result = cli("tenant", "create", "reader-1", "--scopes", "read")
+
+    assert result.exit_code == 0, result.output
+    api_key = next(line for line in result.stdout.splitlines() if line.startswith("psk_"))
+    assert "will not be shown again" in result.stderr
+    assert cli.grant(api_key) == ApiKeyGrant("reader-1", frozenset({"read"}))
+
+
+def test_create_twice_is_refused_and_leaves_the_tenant_as_it_was(cli: Cli) -> None:
+    first = cli.json("tenant", "create", "acme")
+
+    again = cli("tenant", "create", "acme")
+
+    assert again.exit_code == 1
+    assert "already exists" in again.stderr
+    assert cli.grant(first["apiKey"]) is not None
+    assert cli.secret("acme") == first["signingSecret"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tenant", "create", "Not_Lower"],
+        ["tenant", "create", "a" * 65],
+        ["tenant", "create", "acme", "--scopes", "read,delete"],
+        ["tenant", "create", "acme", "--scopes", ","],
+        ["token", "--tenant", "acme", "--user", "u1", "--ttl", "0"],
+        ["token", "--tenant", "acme", "--user", "two words"],
+    ],
+)
+def test_bad_usage_exits_2_and_changes_nothing(cli: Cli, args: list[str]) -> None:
+    result = cli(*args)
+
+    assert result.exit_code == 2, result.output
+    assert cli.raw_tenants() == "[]"
+
+
+def test_list_shows_keys_ids_and_scopes_but_no_key_hash_or_secret(cli: Cli) -> None:
+    acme = cli.json("tenant", "create", "acme")
+    reader = cli.json("tenant", "add-key", "acme", "--scopes", "read")
+    beta = cli.json("tenant", "create", "beta", "--scopes", "write")
+
+    listed = cli.json("tenant", "list")
+    table = cli("tenant", "list")
+
+    assert [tenant["tenant"] for tenant in listed] == ["acme", "beta"]
+    assert [(key["keyId"], key["scopes"]) for key in listed[0]["keys"]] == [
+        (acme["keyId"], ["write", "read", "admin"]),
+        (reader["keyId"], ["read"]),
+    ]
+    assert listed[0]["createdAt"]
+    assert all(key["createdAt"] for key in listed[0]["keys"])
+    assert table.exit_code == 0, table.output
+    for key_id in (acme["keyId"], reader["keyId"], beta["keyId"]):
+        assert key_id in table.stdout
+    shown = json.dumps(listed) + table.stdout
+    for secret in (acme, reader, beta):
+        assert secret["apiKey"] not in shown
+        assert hash_api_key(secret["apiKey"]) not in shown
+    assert acme["signingSecret"] not in shown
+    assert beta["signingSecret"] not in shown
+
+
+def test_rotate_one_key_revokes_only_it_and_keeps_its_id_and_scopes(cli: Cli) -> None:
+    admin = cli.json("tenant", "create", "acme")
+    reader = cli.json("tenant", "add-key", "acme", "--scopes", "read")
+
+    rotated = cli.json("tenant", "rotate-key", "acme", "--key-id", reader["keyId"])
+
+    assert rotated["keyId"] == reader["keyId"]
+    assert cli.grant(reader["apiKey"]) is None
+    assert cli.grant(rotated["apiKey"]) == ApiKeyGrant("acme", frozenset({"read"}))
+    assert cli.grant(admin["apiKey"]) is not None
+    assert len(cli.json("tenant", "list")[0]["keys"]) == 2
+
+
+def test_rotate_without_key_id_revokes_every_key_and_issues_one(cli: Cli) -> None:
+    admin = cli.json("tenant", "create", "acme")
+    reader = cli.json("tenant", "add-key", "acme", "--scopes", "read")
+
+    result = cli("tenant", "rotate-key", "acme")
+
+    assert result.exit_code == 0, result.output
+    new_key = next(line for line in result.stdout.splitlines() if line.startswith("psk_"))
+    assert cli.grant(admin["apiKey"]) is None
+    assert cli.grant(reader["apiKey"]) is None
+    assert cli.grant(new_key) == ApiKeyGrant("acme", frozenset({"write", "read", "admin"}))
+    assert len(cli.json("tenant", "list")[0]["keys"]) == 1
+
+
+def test_token_is_a_pyjwt_hs256_token_for_that_user_and_tenant(cli: Cli) -> None:
+    cli.json("tenant", "create", "acme")
+
+    result = cli("token", "--tenant", "acme", "--user", "learner-7", "--ttl", "120")
+
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(
+        result.stdout.strip(),
+        cli.secret("acme"),
+        algorithms=["HS256"],
+        options={"require": ["sub", "tid", "iat", "exp"]},
+    )
+    assert (claims["sub"], claims["tid"]) == ("learner-7", "acme")
+    assert claims["exp"] - claims["iat"] == timedelta(seconds=120).total_seconds()
+
+
+def test_rotate_secret_invalidates_tokens_signed_with_the_old_one(cli: Cli) -> None:
+    cli.json("tenant", "create", "acme")
+    old_token = cli("token", "--tenant", "acme", "--user", "u1").stdout.strip()
+
+    rotated = cli.json("tenant", "rotate-secret", "acme")
+    new_token = cli("token", "--tenant", "acme", "--user", "u1").stdout.strip()
+
+    assert cli.secret("acme") == rotated["signingSecret"]
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(old_token, rotated["signingSecret"], algorithms=["HS256"])
+    assert jwt.decode(new_token, rotated["signingSecret"], algorithms=["HS256"])["sub"] == "u1"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tenant", "add-key", "nobody"],
+        ["tenant", "rotate-key", "nobody"],
+        ["tenant", "rotate-key", "nobody", "--key-id", "bootstrap"],
+        ["tenant", "rotate-secret", "nobody"],
+        ["token", "--tenant", "nobody", "--user", "u1"],
+    ],
+)
+def test_unknown_tenant_exits_1(cli: Cli, args: list[str]) -> None:
+    result = cli(*args)
+
+    assert result.exit_code == 1, result.output
+    assert "no tenant 'nobody'" in result.stderr
+
+
+def test_unknown_key_exits_1_and_revokes_nothing(cli: Cli) -> None:
+    created = cli.json("tenant", "create", "acme")
+
+    result = cli("tenant", "rotate-key", "acme", "--key-id", "no-such-key")
+
+    assert result.exit_code == 1
+    assert "no API key 'no-such-key'" in result.stderr
+    assert cli.grant(created["apiKey"]) is not None
+
+
+def test_bootstrap_still_provisions_the_configured_tenant(cli: Cli) -> None:
+    result = cli(
+        "tenant",
+        "bootstrap",
+        env={"PROGRESS_BOOTSTRAP_TENANT": "boot", "PROGRESS_BOOTSTRAP_API_KEY": "boot-key-123"},
+    )
+
+    assert result.exit_code == 0, result.output
+    assert cli.grant("boot-key-123") == ApiKeyGrant("boot", frozenset({"write", "read", "admin"}))
+
+
+def test_database_unavailable_exits_3(cli: Cli) -> None:
+    result = cli(
+        "tenant",
+        "list",
+        env={
+            "PROGRESS_MONGO_URL": f"mongodb://127.0.0.1:{free_port()}",
+            "PROGRESS_MONGO_TIMEOUT_MS": "200",
+        },
+    )
+
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("error:")
