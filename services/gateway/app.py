@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from services.gateway.body_limits import BodyLimits
 from services.gateway.bulk_routes import router as bulk_router
+from services.gateway.catalog_routes import router as catalog_router
 from services.gateway.context import gateway_context
 from services.gateway.errors import install_error_handlers
 from services.gateway.openapi import build_openapi
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(progress_router)
     app.include_router(bulk_router)
+    app.include_router(catalog_router)
 
     async def kafka_ready() -> bool:
         return bool(await app.state.context.kafka_ready())

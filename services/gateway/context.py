@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.gateway.credentials import CachedCredentials
 from services.gateway.publishing import EventPublisher
 from services.gateway.rate_limit import TenantRateLimiter
+from shared.adapters.catalog_store import CourseCatalog
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.mongo import Document, ensure_indexes, mongo_client, ping
@@ -36,6 +37,7 @@ class GatewayContext:
     rate_limiter: TenantRateLimiter
     events: MongoEventLog
     snapshots: MongoSnapshotStore
+    catalog: CourseCatalog
 
     async def kafka_ready(self) -> bool:
         """True when the broker answers a metadata request."""
@@ -76,6 +78,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             ),
             events=MongoEventLog(db),
             snapshots=MongoSnapshotStore(db),
+            catalog=CourseCatalog(db),
         )
     finally:
         await broker.stop()

@@ -107,7 +107,10 @@ async def read_progress(
     limit: Annotated[int, Query(ge=1, le=500, description="Most events to return.")] = 500,
     authorization: Authorization = None,
 ) -> ProgressPage:
-    """The user's snapshot and, with `since`, the events stored after that cursor."""
+    """The user's snapshot and, with `since`, the events stored after that cursor.
+
+    `courseViews` derives the catalog courses the user touched from the snapshot.
+    """
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
     key = (principal.tenant_id, userId)
@@ -123,7 +126,11 @@ async def read_progress(
         events = [json.loads(entry.event.to_json()) for entry in page]
         cursor = page[-1].seq if has_more else head
     return ProgressPage(
-        snapshot=snapshot.to_api(), events=events, cursor=str(cursor), hasMore=has_more
+        snapshot=snapshot.to_api(),
+        events=events,
+        cursor=str(cursor),
+        hasMore=has_more,
+        courseViews=await context.catalog.views(snapshot),
     )
 
 

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain import CourseViews
+
 __all__ = [
     "BulkWriteRequest",
     "EventResult",
@@ -62,3 +64,6 @@ class ProgressPage(BaseModel):
     events: list[dict[str, Any]] = Field(description="Stored events, oldest first.")
     cursor: str = Field(description="Pass as `since` to get only what is stored after this.")
     hasMore: bool = Field(description="More events are stored after `cursor`.")
+    courseViews: CourseViews = Field(
+        description="Views of the catalog courses the user touched (empty without a catalog)."
+    )

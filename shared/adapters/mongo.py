@@ -14,6 +14,8 @@ from shared.adapters.errors import StoreUnavailable
 from shared.adapters.settings import Settings
 
 __all__ = [
+    "CATALOG",
+    "CERTIFICATES",
     "DEAD_LETTERS",
     "EVENTS",
     "SNAPSHOTS",
@@ -30,6 +32,8 @@ EVENTS = "events"
 SNAPSHOTS = "snapshots"
 DEAD_LETTERS = "dead_letters"
 TENANTS = "tenants"
+CATALOG = "catalog"
+CERTIFICATES = "certificates"
 
 Document = dict[str, Any]
 
@@ -69,6 +73,13 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
         await db[DEAD_LETTERS].create_indexes(
             [IndexModel([("tenant", ASCENDING), ("failedAt", ASCENDING)])]
         )
+        await db[CATALOG].create_indexes(
+            [
+                IndexModel([("t", ASCENDING), ("c", ASCENDING)]),
+                IndexModel([("t", ASCENDING), ("items", ASCENDING)]),
+            ]
+        )
+        await db[CERTIFICATES].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

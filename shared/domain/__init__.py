@@ -1,8 +1,17 @@
-"""The pure domain of Progress Sync: the event contract and the reducer.
+"""The pure domain of Progress Sync: the event contract, the reducer and the course views.
 
 Imports only the standard library and pydantic; no I/O, no clock.
 """
 
+from shared.domain.catalog import CatalogProblem, Course, InvalidCourse, parse_course
+from shared.domain.course_views import (
+    CatalogTotals,
+    Certificate,
+    CourseView,
+    CourseViews,
+    course_view,
+    course_views,
+)
 from shared.domain.errors import ContractViolation
 from shared.domain.events import (
     EVENT_TYPES,
@@ -30,13 +39,20 @@ __all__ = [
     "EVENT_TYPES",
     "MAX_CLOCK_SKEW",
     "ActivePathSet",
+    "CatalogProblem",
+    "CatalogTotals",
+    "Certificate",
     "ContentProgressed",
     "ContentRated",
     "ContentScheduled",
     "ContractViolation",
+    "Course",
     "CourseCompleted",
+    "CourseView",
+    "CourseViews",
     "Deduped",
     "Id",
+    "InvalidCourse",
     "LateEvent",
     "MediaProgressed",
     "OnboardingCompleted",
@@ -48,9 +64,12 @@ __all__ = [
     "Snapshot",
     "TenantId",
     "apply",
+    "course_view",
+    "course_views",
     "dedupe",
     "is_valid_id",
     "new_reset_event",
+    "parse_course",
     "reduce",
     "sort_key",
     "validate_event",

@@ -16,7 +16,11 @@ Where DESIGN's table is silent, these rules hold:
   `maxScore` is the latest attempt's.
 - `onboarding.completed` sets path and time even when already completed (latest wins);
   `onboarding.reset` leaves `{completed: false}` without path or time.
-- A course keeps the time of its first `course.completed`.
+- A course keeps the time of its first `course.completed` (`completedAt`) and, once claimed
+  again, of its latest (`lastClaimedAt`): a claim made too early can be followed by one that
+  earns the certificate (see `course_views`).
+- `passedAt` dates the first move to `passed` (a quiz can be completed before it is passed);
+  a media item's `lastReportedAt` is the occurredAt of its latest report.
 - The streak counts UTC days with a first completion of some item; `current` is the run that
   ends at `lastActiveDate` (whether that day is still "today" is the reader's business).
   `progress.reset` clears the streak along with all other progress; `eventCount` and
@@ -99,10 +103,14 @@ class Fold:
                 item.scheduled_for = event.payload.scheduled_for
             case CourseCompleted():
                 courses = self._snapshot.courses
-                if event.payload.course_id not in courses:
-                    courses[event.payload.course_id] = CourseProgress(
-                        completed_at=event.occurred_at
+                first = courses.get(event.payload.course_id)
+                courses[event.payload.course_id] = (
+                    CourseProgress(completed_at=event.occurred_at)
+                    if first is None
+                    else CourseProgress(
+                        completed_at=first.completed_at, last_claimed_at=event.occurred_at
                     )
+                )
             case OnboardingCompleted():
                 self._snapshot.onboarding = Onboarding(
                     completed=True, path_id=event.payload.path_id, completed_at=event.occurred_at
@@ -154,6 +162,7 @@ class Fold:
             media.duration = payload.duration_seconds
         if payload.watched_seconds is not None:
             media.watched_seconds += payload.watched_seconds
+        media.last_reported_at = event.occurred_at
         if payload.course_id is not None:
             item.course_id = payload.course_id
         duration = media.duration
@@ -188,6 +197,8 @@ class Fold:
             return
         was_complete = item.status in COMPLETE_STATUSES
         item.status = status
+        if status == "passed":
+            item.passed_at = at
         if status in COMPLETE_STATUSES and not was_complete:
             item.completed_at = at
             self._count_active_day(at.date())

@@ -59,6 +59,9 @@ class MediaProgress:
     """Duration of the latest report that gave one."""
     watched_seconds: Number = 0
     """Sum of all reports' watchedSeconds."""
+    last_reported_at: Omittable[datetime] = None
+    """occurredAt of the latest report (when the item was last watched); stored, not in
+    `Snapshot.to_api`."""
 
 
 @with_config(_CAMEL)
@@ -85,6 +88,9 @@ class ItemProgress:
     course_id: Omittable[str] = None
     completed_at: Omittable[datetime] = None
     """When the status first became completed or passed."""
+    passed_at: Omittable[datetime] = None
+    """When the status first became passed (a quiz passed, not merely completed); stored,
+    not in `Snapshot.to_api`."""
     last_attempt_at: Omittable[datetime] = None
     """occurredAt of the latest content.progressed or quiz.attempted event."""
     interactions: Omittable[dict[str, dict[str, Any]]] = None
@@ -98,10 +104,13 @@ class ItemProgress:
 @with_config(_CAMEL)
 @dataclass(frozen=True, slots=True)
 class CourseProgress:
-    """A completed course."""
+    """A course the user claimed to have completed (a course.completed event)."""
 
     completed_at: datetime
     """occurredAt of the first course.completed event."""
+    last_claimed_at: Omittable[datetime] = None
+    """occurredAt of the latest course.completed event, once there was more than one; stored,
+    not in `Snapshot.to_api`."""
 
 
 @with_config(_CAMEL)
@@ -123,6 +132,15 @@ class Streak:
     """Length of the run of days that ends at lastActiveDate."""
     longest: int
     last_active_date: date
+
+
+_NOT_IN_API: dict[str, Any] = {
+    "last_event_id": True,
+    "items": {"__all__": {"passed_at": True, "media": {"last_reported_at"}}},
+    "courses": {"__all__": {"last_claimed_at"}},
+}
+"""Bookkeeping `to_api` leaves out: what the reducer and the course views need, not DESIGN's
+snapshot shape (`course_views` shows passedAt, last watch and claims per catalog course)."""
 
 
 class Snapshot(BaseModel):
@@ -167,7 +185,7 @@ class Snapshot(BaseModel):
         camelCase keys, UTC times ending in `Z`, days as YYYY-MM-DD; parts that no event has
         set are left out, and so is the bookkeeping.
         """
-        return self.model_dump(mode="json", exclude={"last_event_id"})
+        return self.model_dump(mode="json", exclude=_NOT_IN_API)
 
     def to_storage(self) -> str:
         """Compact JSON of the whole snapshot, bookkeeping included (see `from_storage`)."""
