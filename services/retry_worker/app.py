@@ -12,7 +12,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.retry_worker.tiers import TierHandler
-from shared.adapters.dead_letters import MongoDeadLetterStore
+from shared.adapters.dead_letters import PENDING, LetterFilter, MongoDeadLetterStore
 from shared.adapters.delivery import DeliveryProjector
 from shared.adapters.errors import StoreUnavailable
 from shared.adapters.event_log import MongoEventLog
@@ -44,11 +44,24 @@ class RetryWorkerOverrides:
     projection: Projection | None = None
 
 
+async def _raw_body(message: object) -> object:
+    """Keep the body as bytes: decoding is the projection path's job (undecodable: DLQ).
+
+    Without it FastStream would JSON-decode `application/json` bodies into a dict that the
+    `bytes` parameter refuses, and the handler would never run.
+    """
+    return getattr(message, "body", None)
+
+
 async def _refresh_dlq_size(letters: MongoDeadLetterStore) -> None:
-    """Keep `progress_dlq_size` current: the collection is the truth, shared by all workers."""
+    """Keep `progress_dlq_size` current: letters awaiting an operator (not yet replayed).
+
+    The collection is the truth, shared by all workers and the projectors.
+    """
+    pending = LetterFilter(state=PENDING)
     while True:
         try:
-            DLQ_SIZE.set(await letters.count())
+            DLQ_SIZE.set(await letters.count(pending))
         except StoreUnavailable:
             log.warning("dlq_size_unavailable")
         await asyncio.sleep(_DLQ_SIZE_REFRESH_SECONDS)
@@ -63,9 +76,10 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
     letters = MongoDeadLetterStore(db)
     projection = overrides.projection or Projection(MongoEventLog(db), MongoSnapshotStore(db))
     deliveries = DeliveryProjector(projection, FailureRouter(broker, letters))
+    stopping = asyncio.Event()
 
     def subscribe(tier: RetryTier) -> None:
-        handler = TierHandler(tier, deliveries)
+        handler = TierHandler(tier, deliveries, stopping)
 
         @broker.subscriber(
             tier.topic,
@@ -73,6 +87,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             max_poll_interval_ms=_MAX_POLL_INTERVAL_MS,
+            decoder=_raw_body,
             title=f"retry-{tier.name}",
             description=f"Re-attempts failed events {tier.name} after they failed.",
         )
@@ -92,6 +107,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
             yield
         finally:
             gauge.cancel()
+            stopping.set()  # let held messages go uncommitted instead of waiting them out
             await broker.stop()
             await client.close()
 

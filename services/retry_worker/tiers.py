@@ -9,10 +9,13 @@ from faststream.kafka.message import KafkaMessage
 
 from shared.adapters.delivery import DeliveryProjector, records_of
 from shared.adapters.failure_routing import Delivery
-from shared.adapters.metrics import RETRY_EVENTS
+from shared.adapters.logs import get_logger
+from shared.adapters.metrics import RETRY_DELAY_SECONDS, RETRY_EVENTS
 from shared.adapters.topics import RetryTier
 
 __all__ = ["TierHandler"]
+
+log = get_logger(__name__)
 
 
 class TierHandler:
@@ -20,22 +23,54 @@ class TierHandler:
 
     Messages in a tier are due in the order they were written, so sleeping until the head
     is due holds up nothing that could have run sooner; sleeping does not spin the CPU.
+    A held message is not committed: if the process dies, the next consumer holds it again
+    until the same due time.
     """
 
-    def __init__(self, tier: RetryTier, deliveries: DeliveryProjector) -> None:
+    def __init__(
+        self, tier: RetryTier, deliveries: DeliveryProjector, stopping: asyncio.Event
+    ) -> None:
         self._tier = tier
         self._deliveries = deliveries
+        self._stopping = stopping
 
     async def handle(self, message: KafkaMessage) -> None:
-        """Wait for the message's due time, then project it through the projector's path."""
+        """Wait for the message's due time, then project it through the projector's path.
+
+        On shutdown a held message is let go uncommitted (it comes back to the next
+        consumer), so stopping never waits out a 60 s tier.
+        """
         (record,) = records_of(message)
-        due_at = Delivery.from_record(record).due_at
-        if due_at is not None:
-            wait = (due_at - datetime.now(UTC)).total_seconds()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        report = await self._deliveries.handle(message)
-        if report is None:
+        delivery = Delivery.from_record(record)
+        if not await self._hold(delivery.due_at):
+            log.info(
+                "retry_released_for_shutdown",
+                tier=self._tier.name,
+                partition=record.partition,
+                offset=record.offset,
+            )
             return
-        outcome = "failed" if report.failed else "applied"
-        RETRY_EVENTS.labels(self._tier.name, outcome).inc()
+        report = await self._deliveries.handle(message)
+        if report is None:  # an outage: the message was rewound and will come back
+            return
+        handled = report.applied or report.duplicates or report.conflicts
+        if report.failed or not handled:
+            RETRY_EVENTS.labels(self._tier.name, "failed").inc()
+            return
+        RETRY_EVENTS.labels(self._tier.name, "applied").inc()
+        if delivery.attempts:
+            in_retry = (datetime.now(UTC) - delivery.attempts[0].at).total_seconds()
+            RETRY_DELAY_SECONDS.labels("applied").observe(in_retry)
+
+    async def _hold(self, due_at: datetime | None) -> bool:
+        """Sleep until `due_at`; False if the worker began stopping first."""
+        if self._stopping.is_set():
+            return False
+        wait = (due_at - datetime.now(UTC)).total_seconds() if due_at else 0.0
+        if wait <= 0:
+            return True
+        try:
+            await asyncio.wait_for(self._stopping.wait(), wait)
+        except TimeoutError:
+            return True
+        return False

@@ -12,7 +12,7 @@ from faststream.kafka import KafkaBroker
 
 from shared.adapters.dead_letters import Attempt, DeadLetter, MongoDeadLetterStore
 from shared.adapters.logs import get_logger
-from shared.adapters.metrics import DLQ_EVENTS, RETRY_EVENTS
+from shared.adapters.metrics import DLQ_EVENTS, RETRY_DELAY_SECONDS, RETRY_EVENTS
 from shared.adapters.topics import DLQ_TOPIC, RETRY_TIERS, SCHEMA_VERSION, message_key
 from shared.domain import RecordedEvent
 
@@ -63,13 +63,8 @@ class Delivery:
             topic=headers.get("original-topic", record.topic),
             partition=int(headers.get("original-partition", record.partition)),
             offset=int(headers.get("original-offset", record.offset)),
-            request_id=headers.get("request-id"),
-            attempts=[
-                Attempt(
-                    int(item["attempt"]), str(item["error"]), datetime.fromisoformat(item["at"])
-                )
-                for item in history
-            ],
+            request_id=headers.get("request-id") or None,
+            attempts=[Attempt.from_dict(item) for item in history],
             due_at=datetime.fromisoformat(due) if due else None,
         )
 
@@ -78,7 +73,8 @@ class FailureRouter:
     """Sends failed events to the next retry tier, and what cannot succeed to the dead letters.
 
     Each send waits for the broker's acknowledgement and the dead-letter document is written
-    before the caller commits its offset, so a failed message is never dropped.
+    before the caller commits its offset, so a failed message is never dropped: if either
+    fails, the caller's offset stays where it was and the message comes back.
     """
 
     def __init__(
@@ -131,14 +127,16 @@ class FailureRouter:
         attempts: list[Attempt],
         event: RecordedEvent | None,
     ) -> None:
-        headers = self._headers(delivery, attempts)
-        headers["reason"] = reason
-        key = message_key(event.tenant_id, event.user_id) if event else delivery.key
-        await self._dlq.publish(delivery.raw, key=key, headers=headers)
+        key = delivery.key
+        if key is None and event is not None:
+            key = message_key(event.tenant_id, event.user_id)
+        # 1. The letter first: the upsert is idempotent, so a redelivery after a failed
+        #    publish below stores it once. 2. Then the topic. 3. The caller commits.
         letter_id = await self._letters.add(
             DeadLetter(
                 reason=reason,
                 raw=delivery.raw,
+                key=key,
                 attempts=attempts,
                 original_topic=delivery.topic,
                 original_partition=delivery.partition,
@@ -150,7 +148,13 @@ class FailureRouter:
                 event_type=event.type if event else None,
             )
         )
+        headers = self._headers(delivery, attempts)
+        headers["reason"] = reason
+        await self._dlq.publish(delivery.raw, key=key, headers=headers)
         DLQ_EVENTS.labels(reason).inc()
+        if delivery.attempts:
+            in_retry = (attempts[-1].at - delivery.attempts[0].at).total_seconds()
+            RETRY_DELAY_SECONDS.labels("dead_lettered").observe(in_retry)
         log.error(
             "event_dead_lettered", reason=reason, dead_letter_id=letter_id, attempts=len(attempts)
         )

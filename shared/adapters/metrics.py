@@ -19,6 +19,7 @@ __all__ = [
     "PROJECTOR_OUTAGES",
     "PROJECTOR_REPLAYS",
     "PROJECTOR_REPLAY_SECONDS",
+    "RETRY_DELAY_SECONDS",
     "RETRY_EVENTS",
 ]
 
@@ -71,6 +72,13 @@ RETRY_EVENTS = Counter(
     "Events entering or leaving a retry tier, by tier and outcome (scheduled, applied, failed).",
     ["tier", "outcome"],
 )
+RETRY_DELAY_SECONDS = Histogram(
+    "progress_retry_delay_seconds",
+    "Time from an event's first failure to its success on a retry or its dead letter, by "
+    "outcome (applied, dead_lettered).",
+    ["outcome"],
+    buckets=(1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 90.0, 120.0, 300.0, 900.0, 3600.0),
+)
 DLQ_EVENTS = Counter(
     "progress_dlq_events",
     "Events moved to the dead-letter topic and collection, by reason.",
@@ -78,5 +86,5 @@ DLQ_EVENTS = Counter(
 )
 DLQ_SIZE = Gauge(
     "progress_dlq_size",
-    "Dead letters currently stored in the dead_letters collection.",
+    "Dead letters stored and not yet replayed (the dead_letters collection).",
 )
