@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
@@ -28,9 +30,11 @@ def kafka_broker(settings: Settings, *, client_id: str, consumer: bool = False) 
 
     The idempotent producer follows `PROGRESS_KAFKA_IDEMPOTENT`: Apache Kafka supports it;
     the embedded Tansu broker refuses InitProducerId, so the embedded stack turns it off.
-    Duplicates are absorbed downstream by eventId either way. A consumer's requests may wait
-    longer than a producer's: joining a group waits out the broker's rebalance delay (about
-    5 s on Tansu), which a short request timeout would turn into an endless retry.
+    Duplicates are absorbed downstream by eventId either way. FastStream's per-message lines
+    are logged at DEBUG; a handler's exception at ERROR, never silently. A consumer's
+    requests may wait longer than a producer's: joining a group waits out the broker's
+    rebalance delay (about 5 s on Tansu), which a short request timeout would turn into an
+    endless retry.
     """
     timeout = settings.kafka_request_timeout_ms
     return KafkaBroker(
@@ -42,7 +46,8 @@ def kafka_broker(settings: Settings, *, client_id: str, consumer: bool = False) 
         request_timeout_ms=max(timeout, _CONSUMER_REQUEST_TIMEOUT_MS) if consumer else timeout,
         allow_auto_create_topics=False,
         graceful_timeout=30.0,
-        logger=None,
+        logger=logging.getLogger("progress.faststream"),
+        log_level=logging.DEBUG,
     )
 
 
