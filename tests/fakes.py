@@ -33,9 +33,16 @@ class InMemoryEventLog:
                 result.inserted.append(entry)
         return result
 
-    async def find(self, key: UserKey, event_ids: Sequence[str]) -> dict[str, LogEntry]:
-        user_log = self.entries.get(key, {})
-        return {event_id: user_log[event_id] for event_id in event_ids if event_id in user_log}
+    async def find_many(
+        self, event_ids: Mapping[UserKey, Sequence[str]]
+    ) -> dict[UserKey, dict[str, LogEntry]]:
+        found: dict[UserKey, dict[str, LogEntry]] = {}
+        for key, ids in event_ids.items():
+            user_log = self.entries.get(key, {})
+            entries = {event_id: user_log[event_id] for event_id in ids if event_id in user_log}
+            if entries:
+                found[key] = entries
+        return found
 
     async def after(self, positions: Mapping[UserKey, int]) -> dict[UserKey, list[LogEntry]]:
         found: dict[UserKey, list[LogEntry]] = {}

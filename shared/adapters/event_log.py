@@ -67,26 +67,33 @@ class MongoEventLog:
                 result.duplicates.append(entry)
         return result
 
-    async def find(self, key: UserKey, event_ids: Sequence[str]) -> dict[str, LogEntry]:
-        """The stored entries of one user for the given eventIds."""
-        ids = [user_key(*key, event_id) for event_id in event_ids]
+    async def find_many(
+        self, event_ids: Mapping[UserKey, Sequence[str]]
+    ) -> dict[UserKey, dict[str, LogEntry]]:
+        """The stored entries for the given eventIds of several users, in one `_id` query."""
+        ids = [user_key(*key, event_id) for key, events in event_ids.items() for event_id in events]
+        if not ids:
+            return {}
+        found: dict[UserKey, dict[str, LogEntry]] = {}
         async with outage_errors():
-            documents = await self._events.find({"_id": {"$in": ids}}).to_list()
-        entries = (_from_document(d) for d in documents)
-        return {entry.event.event_id: entry for entry in entries}
+            async for document in self._events.find({"_id": {"$in": ids}}):
+                entry = _from_document(document)
+                found.setdefault((document["t"], document["u"]), {})[entry.event.event_id] = entry
+        return found
 
     async def after(self, positions: Mapping[UserKey, int]) -> dict[UserKey, list[LogEntry]]:
-        """Entries above each user's position, in one query for all users."""
-        if not positions:
-            return {}
-        clauses = [{"t": t, "u": u, "s": {"$gt": seq}} for (t, u), seq in positions.items()]
-        query = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+        """Entries above each user's position: one query per user on the (t, u, s) index.
+
+        Not one `$or` of all users: SecantusDB answers that by scanning the whole collection
+        once per clause (18 s for 200 users over 20,000 entries, against 0.7 ms per user).
+        """
         found: dict[UserKey, list[LogEntry]] = {}
         async with outage_errors():
-            async for document in self._events.find(query).sort([("t", 1), ("u", 1), ("s", 1)]):
-                found.setdefault((document["t"], document["u"]), []).append(
-                    _from_document(document)
-                )
+            for (tenant, user), seq in positions.items():
+                query = {"t": tenant, "u": user, "s": {"$gt": seq}}
+                documents = await self._events.find(query).sort("s", 1).to_list()
+                if documents:
+                    found[(tenant, user)] = [_from_document(d) for d in documents]
         return found
 
     async def page(self, key: UserKey, after_seq: int, upto_seq: int, limit: int) -> list[LogEntry]:

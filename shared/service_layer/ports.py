@@ -74,8 +74,10 @@ class EventLog(Protocol):
         """Store each entry unless its eventId is already stored; never overwrites."""
         ...
 
-    async def find(self, key: UserKey, event_ids: Sequence[str]) -> dict[str, LogEntry]:
-        """The stored entries for these eventIds of one user (absent ids are left out)."""
+    async def find_many(
+        self, event_ids: Mapping[UserKey, Sequence[str]]
+    ) -> dict[UserKey, dict[str, LogEntry]]:
+        """The stored entries for these eventIds, per user (absent ids and users left out)."""
         ...
 
     async def after(self, positions: Mapping[UserKey, int]) -> dict[UserKey, list[LogEntry]]:

@@ -1,9 +1,12 @@
 """Projecting events into the log and the snapshots: the one code path of projector and retries.
 
 Exactly-once effect comes from what the database enforces: the log refuses a second event
-under one eventId, and each snapshot records the highest log `seq` it has applied. Entries
-above that seq (left by a crash between the two writes, or by a concurrent writer) are
-picked up and applied by the next projection that touches the user.
+under one eventId and a second entry under one seq of a user, and each snapshot records the
+highest log `seq` it has applied. Entries above that seq that a writer did not put there
+(left by a crash between the two writes, or by a concurrent writer) show up as seq
+collisions or as redelivered duplicates stored above the snapshot's seq, and are applied
+then. A writer whose snapshot write lost to a concurrent one rebuilds that snapshot from the
+log, so an entry it slipped into a gap behind the winner is not lost.
 """
 
 from __future__ import annotations
@@ -67,87 +70,123 @@ class Projection:
             report.duplicates += deduped.repeats
             self._count_conflicts(report, deduped.conflicts)
             pending[key] = deduped.unique
+        rebuild: set[UserKey] = set()
         for _ in range(_MAX_ROUNDS):
             if not pending:
                 return report
-            pending = await self._round(pending, report)
+            pending, rebuild = await self._round(pending, rebuild, report)
         raise ConcurrentWriters(f"{len(pending)} users still contended after {_MAX_ROUNDS} rounds")
 
     async def _round(
-        self, pending: dict[UserKey, list[RecordedEvent]], report: ProjectionReport
-    ) -> dict[UserKey, list[RecordedEvent]]:
+        self,
+        pending: dict[UserKey, list[RecordedEvent]],
+        rebuild: set[UserKey],
+        report: ProjectionReport,
+    ) -> tuple[dict[UserKey, list[RecordedEvent]], set[UserKey]]:
+        """One attempt: append above each snapshot's seq, then write each snapshot once.
+
+        The log is only read for users whose append met entries this writer did not put
+        there (a seq collision, or a duplicate stored above the snapshot's seq: a crash or a
+        concurrent writer left them), so a quiet user costs no read of the log.
+        """
         keys = list(pending)
         stored = await self._snapshots.load_many(keys)
         positions = {key: stored[key].seq if key in stored else 0 for key in keys}
-        unapplied = await self._log.after(positions)
-        entries: list[LogEntry] = []
-        for key, user_events in pending.items():
-            top = max((e.seq for e in unapplied.get(key, ())), default=positions[key])
-            entries.extend(LogEntry(top + i, ev) for i, ev in enumerate(user_events, start=1))
-        appended = await self._log.append(entries)
+        appended = await self._log.append(
+            [
+                LogEntry(positions[key] + index, event)
+                for key, user_events in pending.items()
+                for index, event in enumerate(user_events, start=1)
+            ]
+        )
+        report.failed.extend((entry.event, reason) for entry, reason in appended.rejected)
         retry: dict[UserKey, list[RecordedEvent]] = {}
         for entry in appended.collisions:
             retry.setdefault(_key(entry.event), []).append(entry.event)
-        report.failed.extend((entry.event, reason) for entry, reason in appended.rejected)
-        await self._sort_out_duplicates(appended.duplicates, unapplied, report)
+        unseen = set(retry) | await self._sort_out_duplicates(
+            appended.duplicates, positions, report
+        )
+        unapplied = await self._log.after({key: positions[key] for key in unseen})
 
-        new_entries: dict[UserKey, list[LogEntry]] = {}
+        todo: dict[UserKey, list[LogEntry]] = {key: unapplied.get(key, []) for key in unseen}
         for entry in appended.inserted:
-            new_entries.setdefault(_key(entry.event), []).append(entry)
-        updates: list[SnapshotUpdate] = []
-        to_count: dict[UserKey, list[RecordedEvent]] = {}
-        for key in keys:
-            todo = [*unapplied.get(key, ()), *new_entries.get(key, ())]
-            if not todo:
-                continue
-            snapshot = await self._advance(key, stored.get(key), todo, report)
-            top = max(entry.seq for entry in todo)
-            updates.append(SnapshotUpdate(key, snapshot, top, positions[key]))
-            to_count[key] = [entry.event for entry in todo]
-        stale = await self._snapshots.save_many(updates)
-        for key, applied in to_count.items():
-            if key in stale:
-                retry.setdefault(key, [])
-            else:
-                report.applied.extend(applied)
-        return retry
+            key = _key(entry.event)
+            if key not in unseen:
+                todo.setdefault(key, []).append(entry)
+        tops = {key: max(e.seq for e in entries) for key, entries in todo.items() if entries}
+        tops.update({key: positions[key] for key in rebuild if key not in tops})
+        snapshots = await self._advance(tops, stored, todo, rebuild, report)
+        stale = await self._snapshots.save_many(
+            [SnapshotUpdate(key, snapshots[key], top, positions[key]) for key, top in tops.items()]
+        )
+        for key in tops:
+            report.applied.extend(entry.event for entry in todo.get(key, ()))
+        for key in stale:
+            retry.setdefault(key, [])
+        return retry, stale
 
     async def _advance(
         self,
-        key: UserKey,
-        stored: StoredSnapshot | None,
-        todo: list[LogEntry],
+        tops: dict[UserKey, int],
+        stored: dict[UserKey, StoredSnapshot],
+        todo: dict[UserKey, list[LogEntry]],
+        rebuild: set[UserKey],
         report: ProjectionReport,
-    ) -> Snapshot:
-        base = stored.snapshot if stored else Snapshot.empty(*key)
-        try:
-            return apply(base, [entry.event for entry in todo])
-        except LateEvent as late:
-            started = time.perf_counter()
-            history = (await self._log.after({key: 0})).get(key, [])
-            snapshot = reduce((e.event for e in history), tenant_id=key[0], user_id=key[1])
-            report.replays.append(time.perf_counter() - started)
-            log.info("snapshot_replayed", late_event_id=late.event_id, events=len(history))
-            return snapshot
+    ) -> dict[UserKey, Snapshot]:
+        """Each user's snapshot with its log applied up to `tops[key]`.
+
+        Folds the new entries on where they sort after the snapshot; otherwise (a late
+        event, or a user whose last write lost to a concurrent writer) reduces the user's
+        log up to that seq again, reading all such logs at once.
+        """
+        snapshots: dict[UserKey, Snapshot] = {}
+        replay: dict[UserKey, str | None] = dict.fromkeys(rebuild & tops.keys())
+        for key in tops.keys() - replay.keys():
+            base = stored[key].snapshot if key in stored else Snapshot.empty(*key)
+            try:
+                snapshots[key] = apply(base, [entry.event for entry in todo[key]])
+            except LateEvent as late:
+                replay[key] = late.event_id
+        if not replay:
+            return snapshots
+        started = time.perf_counter()
+        histories = await self._log.after(dict.fromkeys(replay, 0))
+        for key, late_event_id in replay.items():
+            history = [e.event for e in histories.get(key, ()) if e.seq <= tops[key]]
+            snapshots[key] = reduce(history, tenant_id=key[0], user_id=key[1])
+            log.info(
+                "snapshot_replayed", tenant=key[0], late_event_id=late_event_id, events=len(history)
+            )
+        share = (time.perf_counter() - started) / len(replay)
+        report.replays.extend(share for _ in replay)
+        return snapshots
 
     async def _sort_out_duplicates(
         self,
         duplicates: list[LogEntry],
-        unapplied: dict[UserKey, list[LogEntry]],
+        positions: dict[UserKey, int],
         report: ProjectionReport,
-    ) -> None:
-        by_user: dict[UserKey, list[RecordedEvent]] = {}
+    ) -> set[UserKey]:
+        """Count duplicates and conflicts; return the users whose stored copy awaits applying.
+
+        A copy stored above the snapshot's seq was written by a writer that crashed or lost
+        a race before its snapshot write: it is not a duplicate but work left to do.
+        """
+        wanted: dict[UserKey, list[str]] = {}
         for entry in duplicates:
-            by_user.setdefault(_key(entry.event), []).append(entry.event)
-        for key, sent in by_user.items():
-            stored = await self._log.find(key, [event.event_id for event in sent])
-            waiting = {entry.event.event_id for entry in unapplied.get(key, ())}
-            for event in sent:
-                first = stored.get(event.event_id)
-                if first is not None and first.event.content_hash() != event.content_hash():
-                    self._count_conflicts(report, [(first.event, event)])
-                elif event.event_id not in waiting:
-                    report.duplicates += 1
+            wanted.setdefault(_key(entry.event), []).append(entry.event.event_id)
+        found = await self._log.find_many(wanted)
+        waiting: set[UserKey] = set()
+        for entry in duplicates:
+            key = _key(entry.event)
+            first = found.get(key, {}).get(entry.event.event_id)
+            if first is not None and first.event.content_hash() != entry.event.content_hash():
+                self._count_conflicts(report, [(first.event, entry.event)])
+            elif first is None or first.seq <= positions[key]:
+                report.duplicates += 1
+            if first is not None and first.seq > positions[key]:
+                waiting.add(key)
+        return waiting
 
     @staticmethod
     def _count_conflicts(

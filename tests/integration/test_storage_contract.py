@@ -65,7 +65,7 @@ async def test_append_stores_once_and_reports_duplicates_and_collisions(stores: 
 
 async def test_ids_that_look_like_operators_are_stored_as_plain_values(stores: Stores) -> None:
     await stores.log.append([entry(1, "$where", content_id="$set.a.b")])
-    found = await stores.log.find(("demo", "u1"), ["$where"])
+    found = (await stores.log.find_many({("demo", "u1"): ["$where"]}))[("demo", "u1")]
     assert found["$where"].event.event_id == "$where"
     snapshot = reduce([found["$where"].event], tenant_id="demo", user_id="u1")
     assert (

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable, Sequence
 
 from shared.domain import RecordedEvent, reduce
-from shared.service_layer.ports import LogEntry
+from shared.service_layer.ports import AppendResult, LogEntry
 from shared.service_layer.projection import Projection
 from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
 from tests.unit.domain.builders import raw_event, record
@@ -115,3 +116,36 @@ async def test_a_concurrent_writer_is_detected_and_overtaken() -> None:
     await rival.project(batch[2:4])
     await projection.project(batch[4:])
     assert snapshots.snapshots[KEY].snapshot == reduce(batch, tenant_id="demo", user_id="u1")
+
+
+class PausingLog:
+    """The in-memory log, but the first append waits for `before_append` to run first."""
+
+    def __init__(self, inner: InMemoryEventLog, before_append: Callable[[], Awaitable[object]]):
+        self._inner = inner
+        self._before_append: Callable[[], Awaitable[object]] | None = before_append
+        self.find_many = inner.find_many
+        self.after = inner.after
+        self.page = inner.page
+
+    async def append(self, entries: Sequence[LogEntry]) -> AppendResult:
+        if self._before_append is not None:
+            hook, self._before_append = self._before_append, None
+            await hook()
+        return await self._inner.append(entries)
+
+
+async def test_a_writer_overtaken_while_it_fills_a_gap_rebuilds_the_snapshot() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    batch = events(4)
+    fast = Projection(log, snapshots)
+    await fast.project(batch[:1])
+    # While the slow writer sits between reading seq 1 and appending, the fast one appends
+    # a redelivered event (refused, leaving seq 2 empty) and two new ones at 3 and 4.
+    slow = Projection(PausingLog(log, lambda: fast.project(batch[:3])), snapshots)
+    report = await slow.project(batch[3:])
+    assert [entry.seq for entry in log.entries[KEY].values()] == [1, 3, 4, 2]
+    assert snapshots.snapshots[KEY].snapshot == reduce(batch, tenant_id="demo", user_id="u1")
+    assert snapshots.snapshots[KEY].seq == 4
+    assert len(report.replays) == 1
+    assert [event.event_id for event in report.applied] == ["e-03"]
