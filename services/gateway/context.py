@@ -15,6 +15,7 @@ from services.gateway.rate_limit import TenantRateLimiter
 from shared.adapters.catalog_store import CourseCatalog
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
+from shared.adapters.message_schema import RecordedEventMessage
 from shared.adapters.mongo import Document, ensure_indexes, mongo_client, ping
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -55,6 +56,7 @@ def build_broker(settings: Settings) -> tuple[KafkaBroker, EventPublisher]:
         EVENTS_TOPIC,
         title="progress.events",
         description="Accepted progress events, keyed tenantId/userId, with server fields.",
+        schema=RecordedEventMessage,
     )
     return broker, EventPublisher(publisher, settings.kafka_request_timeout_ms / 1000)
 

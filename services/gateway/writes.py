@@ -10,6 +10,7 @@ from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.schemas import EventResult, WriteResponse
 from shared.adapters.errors import BrokerUnavailable
+from shared.adapters.logs import get_logger
 from shared.adapters.metrics import GATEWAY_EVENTS
 from shared.domain import ContractViolation, RecordedEvent, is_valid_id, validate_event
 
@@ -17,6 +18,7 @@ __all__ = ["MAX_EVENTS_PER_REQUEST", "RETRY_AFTER_SECONDS", "Submission", "write
 
 MAX_EVENTS_PER_REQUEST = 500
 RETRY_AFTER_SECONDS = 5
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,12 @@ async def write_events(
         accepted.append(recorded)
         results.append(EventResult(eventId=recorded.event_id, status="accepted"))
     await publish(context, accepted, request_id)
+    log.info(
+        "events_written",
+        tenant=tenant_id,
+        accepted=[event.event_id for event in accepted],
+        rejected=[result.error for result in results if result.status == "rejected"],
+    )
     return WriteResponse(
         accepted=len(accepted), rejected=len(results) - len(accepted), results=results
     )
@@ -98,6 +106,11 @@ async def publish(context: GatewayContext, events: list[RecordedEvent], request_
     try:
         await context.publisher.publish(events, request_id)
     except BrokerUnavailable as error:
+        log.warning(
+            "publish_unacknowledged",
+            events=[event.event_id for event in events],
+            error=str(error),
+        )
         for event in events:
             GATEWAY_EVENTS.labels("unavailable", event.type).inc()
         raise ApiError(

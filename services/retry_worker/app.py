@@ -118,5 +118,6 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
         return await ping(db)
 
     app = FastAPI(title="Progress Sync retry worker", lifespan=lifespan)
+    app.state.broker = broker
     app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
     return app

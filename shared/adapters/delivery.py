@@ -55,6 +55,14 @@ def rewind(message: KafkaMessage, records: Sequence[Record]) -> None:
         message.consumer.seek(partition, offset)
 
 
+def _request_id(record: Record) -> str | None:
+    """The `request-id` header the gateway put on the message, if any."""
+    for name, value in record.headers or ():
+        if name == "request-id":
+            return bytes(value).decode(errors="replace") or None
+    return None
+
+
 def _identity(event: RecordedEvent) -> tuple[str, str, str]:
     return (event.tenant_id, event.user_id, event.event_id)
 
@@ -96,6 +104,7 @@ class DeliveryProjector:
             except ContractViolation as violation:
                 log.error(
                     "undecodable_event",
+                    request_id=_request_id(record),
                     topic=record.topic,
                     partition=record.partition,
                     offset=record.offset,
@@ -107,6 +116,18 @@ class DeliveryProjector:
             events.append(event)
             origin.setdefault(_identity(event), record)
         report = await self._project_events(events)
+        log.info(
+            "records_projected",
+            request_ids=sorted({_request_id(record) for record in records} - {None}),
+            topics=sorted({record.topic for record in records}),
+            first_offsets={
+                f"{record.topic}/{record.partition}": record.offset for record in reversed(records)
+            },
+            applied=len(report.applied),
+            duplicates=report.duplicates,
+            conflicts=report.conflicts,
+            failed=len(report.failed),
+        )
         for event, reason in report.failed:
             delivery = Delivery.from_record(origin[_identity(event)])
             await self._failures.retry_or_dead_letter(delivery, reason, event)

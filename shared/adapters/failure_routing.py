@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 
 from shared.adapters.dead_letters import Attempt, DeadLetter, MongoDeadLetterStore
 from shared.adapters.logs import get_logger
+from shared.adapters.message_schema import RecordedEventMessage
 from shared.adapters.metrics import DLQ_EVENTS, RETRY_DELAY_SECONDS, RETRY_EVENTS
 from shared.adapters.topics import DLQ_TOPIC, RETRY_TIERS, SCHEMA_VERSION, message_key
 from shared.domain import RecordedEvent
@@ -84,10 +85,21 @@ class FailureRouter:
         rng: random.Random | None = None,
     ) -> None:
         self._tiers = [
-            broker.publisher(tier.topic, title=tier.topic, description=f"Retry after {tier.name}")
+            broker.publisher(
+                tier.topic,
+                title=tier.topic,
+                description=f"Failed events, re-attempted {tier.name} (±20 %) after failing.",
+                schema=RecordedEventMessage,
+            )
             for tier in RETRY_TIERS
         ]
-        self._dlq = broker.publisher(DLQ_TOPIC, title=DLQ_TOPIC, description="Dead letters")
+        self._dlq = broker.publisher(
+            DLQ_TOPIC,
+            title=DLQ_TOPIC,
+            description="Events that will not be retried (header `reason`); the raw bytes of "
+            "undecodable messages.",
+            schema=RecordedEventMessage,
+        )
         self._letters = letters
         self._rng = rng or random.Random()
 
@@ -110,7 +122,16 @@ class FailureRouter:
         )
         RETRY_EVENTS.labels(tier.name, "scheduled").inc()
         log.warning(
-            "event_scheduled_for_retry", tier=tier.name, attempt=attempt.attempt, error=error
+            "event_scheduled_for_retry",
+            request_id=delivery.request_id,
+            tenant=event.tenant_id if event else None,
+            event_id=event.event_id if event else None,
+            tier=tier.name,
+            attempt=attempt.attempt,
+            error=error,
+            topic=delivery.topic,
+            partition=delivery.partition,
+            offset=delivery.offset,
         )
 
     async def dead_letter_now(
@@ -156,7 +177,16 @@ class FailureRouter:
             in_retry = (attempts[-1].at - delivery.attempts[0].at).total_seconds()
             RETRY_DELAY_SECONDS.labels("dead_lettered").observe(in_retry)
         log.error(
-            "event_dead_lettered", reason=reason, dead_letter_id=letter_id, attempts=len(attempts)
+            "event_dead_lettered",
+            request_id=delivery.request_id,
+            tenant=event.tenant_id if event else None,
+            event_id=event.event_id if event else None,
+            reason=reason,
+            dead_letter_id=letter_id,
+            attempts=len(attempts),
+            topic=delivery.topic,
+            partition=delivery.partition,
+            offset=delivery.offset,
         )
 
     @staticmethod
