@@ -19,8 +19,8 @@ from shared.adapters.event_log import MongoEventLog
 from shared.adapters.failure_routing import FailureRouter
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.logs import get_logger
-from shared.adapters.mongo import ensure_indexes, mongo_client, ping
-from shared.adapters.ops_http import ops_router
+from shared.adapters.mongo import ensure_indexes, mongo_client
+from shared.adapters.ops_http import dependency_checks, ops_router
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.topics import EVENTS_TOPIC
@@ -29,7 +29,6 @@ from shared.service_layer.projection import Projection
 __all__ = ["ProjectorOverrides", "create_app"]
 
 log = get_logger(__name__)
-_PING_TIMEOUT_SECONDS = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +82,7 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
             await broker.stop()
             await client.close()
 
-    async def kafka_ready() -> bool:
-        return await broker.ping(_PING_TIMEOUT_SECONDS)
-
-    async def mongo_ready() -> bool:
-        return await ping(db)
-
     app = FastAPI(title="Progress Sync projector", lifespan=lifespan)
     app.state.broker = broker
-    app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
+    app.include_router(ops_router(dependency_checks(broker, db)))
     return app

@@ -20,8 +20,8 @@ from shared.adapters.failure_routing import FailureRouter
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import DLQ_SIZE
-from shared.adapters.mongo import ensure_indexes, mongo_client, ping
-from shared.adapters.ops_http import ops_router
+from shared.adapters.mongo import ensure_indexes, mongo_client
+from shared.adapters.ops_http import dependency_checks, ops_router
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.topics import RETRY_TIERS, RetryTier
@@ -31,7 +31,6 @@ __all__ = ["RetryWorkerOverrides", "create_app"]
 
 log = get_logger(__name__)
 RETRY_GROUP = "progress-retry-worker"
-_PING_TIMEOUT_SECONDS = 1.5
 _DLQ_SIZE_REFRESH_SECONDS = 15.0
 # Longest hold (60 s + 20 % jitter) plus a projection, well inside the poll interval.
 _MAX_POLL_INTERVAL_MS = 180_000
@@ -111,13 +110,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
             await broker.stop()
             await client.close()
 
-    async def kafka_ready() -> bool:
-        return await broker.ping(_PING_TIMEOUT_SECONDS)
-
-    async def mongo_ready() -> bool:
-        return await ping(db)
-
     app = FastAPI(title="Progress Sync retry worker", lifespan=lifespan)
     app.state.broker = broker
-    app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
+    app.include_router(ops_router(dependency_checks(broker, db)))
     return app

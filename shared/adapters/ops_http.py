@@ -7,13 +7,32 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.asynchronous.database import AsyncDatabase
 
-__all__ = ["ReadinessCheck", "ops_router"]
+from shared.adapters.mongo import Document, ping
+
+__all__ = ["ReadinessCheck", "dependency_checks", "ops_router"]
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 _CHECK_TIMEOUT_SECONDS = 2.0
+_PING_TIMEOUT_SECONDS = 1.5
+
+
+def dependency_checks(
+    broker: KafkaBroker, db: AsyncDatabase[Document]
+) -> dict[str, ReadinessCheck]:
+    """Readiness checks of a consumer service: Kafka answers metadata, MongoDB answers ping."""
+
+    async def kafka_ready() -> bool:
+        return await broker.ping(_PING_TIMEOUT_SECONDS)
+
+    async def mongo_ready() -> bool:
+        return await ping(db)
+
+    return {"kafka": kafka_ready, "mongodb": mongo_ready}
 
 
 async def _run_check(check: ReadinessCheck) -> bool:
