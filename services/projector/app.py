@@ -52,12 +52,18 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
     projection = overrides.projection or Projection(MongoEventLog(db), MongoSnapshotStore(db))
     deliveries = DeliveryProjector(projection, FailureRouter(broker, MongoDeadLetterStore(db)))
 
+    # A fetch returns once 64 KiB (~150 events) are there or the batch timeout passed: under
+    # light load a batch gathers up to that long (each batch costs two write commands, so
+    # this is what coalesces heartbeats), and never longer (aiokafka's default fetch wait,
+    # 500 ms, which Tansu holds in full, made events ~130 ms (p50) older on arrival).
     @broker.subscriber(
         EVENTS_TOPIC,
         group_id=settings.projector_group,
         batch=True,
         max_records=settings.projector_batch_max,
         batch_timeout_ms=settings.projector_batch_timeout_ms,
+        fetch_max_wait_ms=settings.projector_batch_timeout_ms,
+        fetch_min_bytes=64 * 1024,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
         max_poll_interval_ms=300_000,

@@ -1,0 +1,343 @@
+"""The bench's outputs: goals judged PASS/MISS, a short table, the JSON and a PNG chart."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+__all__ = ["goals", "table", "write_chart", "write_json"]
+
+
+def _get(results: dict[str, Any], *path: str | int) -> Any:
+    node: Any = results
+    for step in path:
+        if node is None:
+            return None
+        node = node[step] if isinstance(step, int) else node.get(step)
+    return node
+
+
+def _cell(results: dict[str, Any], batch: int, clients: int) -> dict[str, Any] | None:
+    for cell in results.get("ingest") or ():
+        if cell["events_per_request"] == batch and cell["clients"] == clients:
+            return dict(cell)
+    return None
+
+
+def _traffic(results: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for traffic in results.get("freshness") or ():
+        if traffic["name"] == name:
+            return dict(traffic)
+    return None
+
+
+def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal with its figure, threshold and verdict (skipped when not measured)."""
+    judged: list[dict[str, Any]] = []
+
+    def judge(goal: str, figure: float | None, ok: bool | None, shown: str) -> None:
+        verdict = "n/a" if figure is None or ok is None else ("PASS" if ok else "MISS")
+        judged.append({"goal": goal, "figure": figure, "shown": shown, "verdict": verdict})
+
+    projector = _get(results, "projection", "projector", "events_per_second")
+    raw = _get(results, "projection", "raw_limit_events_per_second")
+    naive = _get(results, "projection", "naive", "events_per_second")
+    share = projector / raw if projector and raw else None
+    judge(
+        "projector >= 70 % of the raw limit",
+        share,
+        share >= 0.7 if share else None,
+        f"{share:.0%}" if share else "-",
+    )
+    times = projector / naive if projector and naive else None
+    judge(
+        "projector >= 5x the naive design",
+        times,
+        times >= 5 if times else None,
+        f"{times:.1f}x" if times else "-",
+    )
+    beat = _traffic(results, "heartbeat")
+    if beat:
+        writes, p99 = beat["write_commands_per_event"], beat["freshness_p99_ms"]
+        judge(
+            "heartbeat: >= 90 % fewer DB writes than events",
+            writes,
+            writes <= 0.10,
+            f"{writes:.3f} write commands/event ({1 - writes:.0%} fewer)",
+        )
+        judge(
+            "heartbeat: freshness p99 < 1 s",
+            p99,
+            p99 < 1000 and not beat["failures"],
+            f"{p99:.0f} ms",
+        )
+    else:
+        judge("heartbeat: >= 90 % fewer DB writes than events", None, None, "-")
+        judge("heartbeat: freshness p99 < 1 s", None, None, "-")
+    steady = _traffic(results, "steady")
+    p99 = steady["freshness_p99_ms"] if steady else None
+    judge(
+        "freshness p99 < 250 ms at 1,000 events/s",
+        p99,
+        (p99 < 250 and not steady["failures"]) if steady and p99 is not None else None,
+        f"{p99:.0f} ms" if p99 is not None else "-",
+    )
+    cell = _cell(results, 50, 8)
+    p99 = cell["p99_ms"] if cell else None
+    judge(
+        "gateway p99 < 50 ms, 50-event requests, 8 clients",
+        p99,
+        (p99 < 50 and not cell["errors"]) if cell and p99 is not None else None,
+        f"{p99:.1f} ms" if p99 is not None else "-",
+    )
+    return judged
+
+
+def _ratios(rate: float, raw: float | None, naive: float | None) -> str:
+    parts = []
+    if raw:
+        parts.append(f"{rate / raw:4.0%} of raw")
+    if naive:
+        parts.append(f"{rate / naive:5.1f}x naive")
+    return ", ".join(parts)
+
+
+def table(results: dict[str, Any]) -> str:
+    """The short printed summary."""
+    lines: list[str] = []
+    add = lines.append
+    meta = results["meta"]
+    add(f"Progress Sync bench ({'FULL' if meta['full'] else 'default'} run, {meta['started']})")
+    if results.get("ingest"):
+        add("")
+        add("Ingest (PUT through the gateway, closed loop, whole stack running)")
+        add("  events/req clients   events/s   p50 ms   p99 ms  requests errors")
+        for c in results["ingest"]:
+            add(
+                f"  {c['events_per_request']:>10} {c['clients']:>7} {c['events_per_second']:>10.0f}"
+                f" {c['p50_ms']:>8.1f} {c['p99_ms']:>8.1f} {c['requests']:>9} {c['errors']:>6}"
+            )
+    projection = results.get("projection")
+    if projection:
+        raw = projection["raw_limit_events_per_second"]
+        naive = projection["naive"]["events_per_second"]
+        p = projection["projector"]
+        add("")
+        add(
+            f"Projection ({p['events']:,} pre-published events, {p['users']:,} users, "
+            f"batches of up to {projection['batch_max']})"
+        )
+        add(
+            f"  projector        {p['events_per_second']:8.0f} events/s  "
+            f"{_ratios(p['events_per_second'], raw, naive)}; "
+            f"{p['write_commands_per_event']:.3f} write commands/event "
+            f"({p['events_per_batch']:.0f} events/batch)"
+        )
+        two = projection.get("two_projectors")
+        if two:
+            add(
+                f"  two projectors   {two['events_per_second']:8.0f} events/s  "
+                f"{_ratios(two['events_per_second'], raw, naive)}; "
+                f"{two['events_per_second'] / p['events_per_second']:.2f}x one"
+            )
+        kafka = projection["raw_kafka"]
+        database = projection["raw_database"]
+        add(
+            f"  raw Kafka        {kafka['consume_events_per_second']:8.0f} events/s consumed "
+            f"({kafka['produce_events_per_second']:.0f}/s produced, aiokafka only)"
+        )
+        add(
+            f"  raw database     {database['events_per_second']:8.0f} events/s  "
+            f"{database['write_commands_per_event']:.3f} write commands/event  "
+            f"(raw limit = min of the two: {raw:.0f})"
+        )
+        add(
+            f"  naive            {naive:8.0f} events/s  "
+            f"{projection['naive']['write_commands_per_event']:.3f} write commands/event "
+            f"({projection['naive']['events']:,} events)"
+        )
+    traffics = results.get("freshness") or []
+    if traffics:
+        naive_rate = _get(results, "projection", "naive", "events_per_second")
+        add("")
+        add("Freshness: 202 -> event in the snapshot (probes polled every 10 ms; open-loop load)")
+        add(
+            "  load        events/s sent  202 p99   fresh p50   fresh p99  (lag hist p99) "
+            "writes/event  events/batch  failures"
+        )
+        for t in traffics:
+            add(
+                f"  {t['name']:<10} {t['target_events_per_second']:>6.0f}"
+                f" {t['sent_events_per_second']:>6.0f}"
+                f" {t['ack_p99_ms']:>7.0f} ms {t['freshness_p50_ms']:>7.0f} ms"
+                f" {t['freshness_p99_ms']:>8.0f} ms"
+                f"   (<= {t['lag_histogram_p99_le_s'] * 1000:.0f} ms)"
+                f" {t['write_commands_per_event']:>12.3f} {t['events_per_batch']:>13.1f}"
+                f"  {sum(t['failures'].values()) or '-'}"
+            )
+        if naive_rate:
+            add(
+                f"  naive design: 2.000 write commands/event; sustains {naive_rate:.0f} events/s "
+                "in isolation, so at these loads its backlog (and staleness) grows without bound"
+            )
+    growth = results.get("growth") or {}
+    if growth.get("replays"):
+        naive_rate = _get(results, "projection", "naive", "events_per_second")
+        raw_rate = _get(results, "projection", "raw_limit_events_per_second")
+        add("")
+        add("Late-event replay (rebuild one snapshot from the user's whole log)")
+        for r in growth["replays"]:
+            cost = r["replay_ms"]
+            compare = ""
+            if naive_rate and raw_rate and not math.isnan(cost):
+                compare = (
+                    f"  = {cost / (1000 / naive_rate):.1f} naive events, "
+                    f"{cost / (1000 / raw_rate):.0f} raw-limit events"
+                )
+            add(
+                f"  {r['events_per_user']:>6} events/user: {cost:8.1f} ms per replay "
+                f"({r['replays']:.0f} replays; "
+                f"publish->applied {r['publish_to_applied_ms']:.0f} ms)"
+                f"{compare}"
+            )
+    if growth.get("users"):
+        naive_rate = _get(results, "projection", "naive", "events_per_second")
+        add("")
+        add("Projector vs users (one projector; raw = the same events' raw database limit)")
+        for u in growth["users"]:
+            raw_rate = u["raw_database"]["events_per_second"]
+            add(
+                f"  {u['users']:>7,} users {u['events']:>8,} events: "
+                f"{u['events_per_second']:7.0f} events/s  "
+                f"{_ratios(u['events_per_second'], raw_rate, naive_rate)}; "
+                f"raw {raw_rate:.0f}/s; {u['write_commands_per_event']:.3f} writes/event"
+            )
+    add("")
+    add("Goals")
+    for goal in results.get("goals", []):
+        add(f"  {goal['verdict']:<5} {goal['goal']:<52} {goal['shown']}")
+    add("")
+    add(f"Wall time {meta.get('wall_seconds', 0):.0f} s")
+    return "\n".join(lines)
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    """The whole result set, NaN written as null."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    path.write_text(json.dumps(clean(results), indent=2) + "\n")
+
+
+def write_chart(results: dict[str, Any], path: Path) -> None:
+    """Four panels: ingest, projector against its yardsticks, freshness, growth."""
+    figure, axes = plt.subplots(2, 2, figsize=(14, 9))
+    ingest, projector, freshness, growth = axes.flat
+
+    cells = results.get("ingest") or []
+    batches = sorted({c["events_per_request"] for c in cells})
+    clients = sorted({c["clients"] for c in cells})
+    width = 0.8 / max(1, len(clients))
+    for n, count in enumerate(clients):
+        row = [_cell(results, b, count) for b in batches]
+        rates = [c["events_per_second"] if c else 0 for c in row]
+        bars = ingest.bar([i + n * width for i in range(len(batches))], rates, width)
+        for bar, c in zip(bars, row, strict=True):
+            if c:
+                ingest.annotate(
+                    f"p99 {c['p99_ms']:.0f}ms",
+                    (bar.get_x() + width / 2, bar.get_height()),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                    rotation=90,
+                )
+        bars.set_label(f"{count} clients")
+    ingest.set_xticks([i + width * (len(clients) - 1) / 2 for i in range(len(batches))])
+    ingest.set_xticklabels([f"{b} events/request" for b in batches])
+    ingest.set_ylabel("events/s")
+    ingest.set_title("Gateway ingest")
+    if cells:
+        ingest.legend()
+
+    projection = results.get("projection")
+    if projection:
+        names = ["projector"]
+        rates = [projection["projector"]["events_per_second"]]
+        if projection.get("two_projectors"):
+            names.append("2 projectors")
+            rates.append(projection["two_projectors"]["events_per_second"])
+        for u in (results.get("growth") or {}).get("users", []):
+            names.append(f"{u['users']:,} users")
+            rates.append(u["events_per_second"])
+        names += ["raw database", "naive"]
+        rates += [
+            projection["raw_database"]["events_per_second"],
+            projection["naive"]["events_per_second"],
+        ]
+        colors = ["tab:blue"] * (len(names) - 2) + ["tab:green", "tab:red"]
+        projector.barh(names, rates, color=colors)
+        projector.axvline(
+            0.7 * projection["raw_limit_events_per_second"], ls="--", c="k", label="70 % of raw"
+        )
+        projector.set_xlabel("events/s")
+        projector.set_title("Projector against the raw limit and the naive design")
+        projector.legend()
+
+    traffics = results.get("freshness") or []
+    if traffics:
+        names = [t["name"] for t in traffics]
+        freshness.bar(
+            [i - 0.2 for i in range(len(names))],
+            [t["freshness_p50_ms"] for t in traffics],
+            0.4,
+            label="p50",
+        )
+        freshness.bar(
+            [i + 0.2 for i in range(len(names))],
+            [t["freshness_p99_ms"] for t in traffics],
+            0.4,
+            label="p99",
+        )
+        freshness.axhline(250, ls="--", c="k", label="250 ms goal (steady)")
+        freshness.axhline(1000, ls=":", c="k", label="1 s goal (heartbeat)")
+        freshness.set_xticks(range(len(names)))
+        freshness.set_xticklabels(
+            [
+                f"{t['name']}\n{t['target_events_per_second']:.0f} events/s, "
+                f"{t['write_commands_per_event']:.3f} writes/event"
+                for t in traffics
+            ]
+        )
+        freshness.set_ylabel("ms from 202 to snapshot")
+        freshness.set_title("Freshness")
+        freshness.legend()
+
+    replays = (results.get("growth") or {}).get("replays", [])
+    if replays:
+        growth.plot(
+            [r["events_per_user"] for r in replays], [r["replay_ms"] for r in replays], "o-"
+        )
+        growth.set_xscale("log")
+        growth.set_yscale("log")
+        growth.set_xlabel("events in the user's log")
+        growth.set_ylabel("ms per replay")
+        growth.set_title("Late-event replay cost")
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
