@@ -10,7 +10,6 @@ usage, 3 MongoDB unavailable.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -25,11 +24,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from rich.console import Console
 from rich.table import Table
 
-from services.progressctl.common import load_settings, refuse, unavailable
+from services.progressctl.common import load_settings, refuse, with_database
 from shared.adapters.catalog_store import CatalogChange, CourseCatalog
-from shared.adapters.errors import StoreUnavailable
-from shared.adapters.mongo import Document, ensure_indexes, mongo_client
-from shared.adapters.tenants import MongoTenantStore
+from shared.adapters.mongo import Document, ensure_indexes
+from shared.adapters.tenants import MongoTenantStore, TenantNotFound
 from shared.domain import CatalogProblem, Course, InvalidCourse, parse_course
 from shared.domain.ids import TenantId
 
@@ -46,10 +44,6 @@ catalog_app = typer.Typer(help="The tenant's course catalog.", no_args_is_help=T
 _TENANT = TypeAdapter[str](TenantId)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _PAGE = 500
-
-
-class _UnknownTenant(Exception):
-    """The tenant named on the command line does not exist."""
 
 
 def _tenant(value: str | None) -> str:
@@ -70,25 +64,14 @@ _TENANT_OPTION = typer.Option(
 
 def _with_catalog(tenant: str, operation: Callable[[CourseCatalog], Awaitable[T]]) -> T:
     """Run `operation` on the tenant's catalog; exit 1 for an unknown tenant, 3 for an outage."""
-    settings = load_settings()
 
-    async def connected() -> T:
-        client = mongo_client(settings)
-        try:
-            db: AsyncDatabase[Document] = client[settings.mongo_database]
-            if await MongoTenantStore(db).signing_secret(tenant) is None:
-                raise _UnknownTenant(f"no tenant '{tenant}'")
-            await ensure_indexes(db)
-            return await operation(CourseCatalog(db))
-        finally:
-            await client.close()
+    async def on_catalog(db: AsyncDatabase[Document]) -> T:
+        if await MongoTenantStore(db).signing_secret(tenant) is None:
+            raise TenantNotFound(f"no tenant '{tenant}'")
+        await ensure_indexes(db)
+        return await operation(CourseCatalog(db))
 
-    try:
-        return asyncio.run(connected())
-    except StoreUnavailable as error:
-        raise unavailable(error) from error
-    except _UnknownTenant as error:
-        raise refuse(error) from error
+    return with_database(on_catalog, refused=(TenantNotFound,))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import typer
 
-from services.progressctl.common import load_settings, unavailable
+from services.progressctl.common import with_database
 from shared.adapters.erasure import erase_user
-from shared.adapters.errors import StoreUnavailable
-from shared.adapters.mongo import mongo_client
-from shared.adapters.settings import Settings
 
 __all__ = ["erase"]
-
-
-async def _erase(settings: Settings, tenant: str, user: str) -> dict[str, int]:
-    client = mongo_client(settings)
-    try:
-        return await erase_user(client[settings.mongo_database], tenant, user)
-    finally:
-        await client.close()
 
 
 def erase(
@@ -33,10 +21,7 @@ def erase(
     """Erase a user everywhere they are stored (right to be forgotten); cannot be undone."""
     if not yes and not typer.confirm(f"Erase every record of user {user!r} in tenant {tenant!r}?"):
         raise typer.Exit(1)
-    try:
-        deleted = asyncio.run(_erase(load_settings(), tenant, user))
-    except StoreUnavailable as error:
-        raise unavailable(error) from error
+    deleted = with_database(lambda db: erase_user(db, tenant, user))
     if as_json:
         typer.echo(json.dumps(deleted))
     else:

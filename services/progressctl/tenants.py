@@ -19,10 +19,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from services.progressctl.common import load_settings, refuse, unavailable
+from services.progressctl.common import load_settings, unavailable, with_database
 from services.progressctl.provisioning import bootstrap_tenant
 from shared.adapters.errors import StoreUnavailable
-from shared.adapters.mongo import Document, ensure_indexes, mongo_client
+from shared.adapters.mongo import Document, ensure_indexes
 from shared.adapters.tenants import (
     ALL_SCOPES,
     IssuedKey,
@@ -62,22 +62,8 @@ def _scopes(value: str) -> list[str]:
 
 
 def _with_database(operation: Callable[[AsyncDatabase[Document]], Awaitable[T]]) -> T:
-    """Run `operation` against the configured database; map failures to exit codes 1 and 3."""
-    settings = load_settings()
-
-    async def connected() -> T:
-        client = mongo_client(settings)
-        try:
-            return await operation(client[settings.mongo_database])
-        finally:
-            await client.close()
-
-    try:
-        return asyncio.run(connected())
-    except StoreUnavailable as error:
-        raise unavailable(error) from error
-    except TenantError as error:
-        raise refuse(error) from error
+    """Run `operation` on the database; an unknown or conflicting tenant exits with 1."""
+    return with_database(operation, refused=(TenantError,))
 
 
 def _print_json(value: Any) -> None:
