@@ -3,8 +3,8 @@
 Imports only the standard library and pydantic; no I/O, no clock.
 """
 
-from shared.domain.catalog import CatalogProblem, Course, InvalidCourse, parse_course
-from shared.domain.course_views import (
+from .catalog import CatalogProblem, Course, InvalidCourse, parse_course
+from .course_views import (
     CatalogTotals,
     Certificate,
     CourseView,
@@ -12,8 +12,8 @@ from shared.domain.course_views import (
     course_view,
     course_views,
 )
-from shared.domain.errors import ContractViolation
-from shared.domain.events import (
+from .errors import ContractViolation
+from .events import (
     EVENT_TYPES,
     MAX_CLOCK_SKEW,
     ActivePathSet,
@@ -31,9 +31,9 @@ from shared.domain.events import (
     new_reset_event,
     validate_event,
 )
-from shared.domain.ids import Id, TenantId, is_valid_id
-from shared.domain.reducer import Deduped, LateEvent, apply, dedupe, reduce, sort_key
-from shared.domain.snapshot import Snapshot
+from .ids import Id, TenantId, is_valid_id
+from .reducer import Deduped, LateEvent, apply, dedupe, reduce, sort_key
+from .snapshot import Snapshot
 
 __all__ = [
     "EVENT_TYPES",

@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
 
-from shared.domain.ids import Id
-from shared.domain.payloads import ContractModel
-from shared.domain.values import Omittable
+from .ids import Id
+from .payloads import ContractModel
+from .values import Omittable
 
 __all__ = [
     "MAX_ITEMS",

@@ -22,9 +22,9 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from shared.domain.catalog import CatalogItem, Course
-from shared.domain.snapshot import ItemProgress, MediaProgress, QuizProgress, Snapshot
-from shared.domain.values import Omittable, Status
+from .catalog import CatalogItem, Course
+from .snapshot import ItemProgress, MediaProgress, QuizProgress, Snapshot
+from .values import Omittable, Status
 
 __all__ = [
     "CatalogTotals",

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from shared.domain.errors import ContractViolation, violation_from
-from shared.domain.ids import Id, TenantId
-from shared.domain.payloads import (
+from .errors import ContractViolation, violation_from
+from .ids import Id, TenantId
+from .payloads import (
     ActivePathPayload,
     ContentProgressPayload,
     ContentRatingPayload,
@@ -27,7 +27,7 @@ from shared.domain.payloads import (
     OnboardingPayload,
     QuizAttemptPayload,
 )
-from shared.domain.values import Timestamp
+from .values import Timestamp
 
 __all__ = [
     "EVENT_TYPES",

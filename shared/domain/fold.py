@@ -32,7 +32,7 @@ from __future__ import annotations
 import copy
 from datetime import date, datetime
 
-from shared.domain.events import (
+from .events import (
     ActivePathSet,
     ContentProgressed,
     ContentRated,
@@ -45,8 +45,8 @@ from shared.domain.events import (
     ProgressReset,
     QuizAttempted,
 )
-from shared.domain.payloads import Interaction
-from shared.domain.snapshot import (
+from .payloads import Interaction
+from .snapshot import (
     CourseProgress,
     ItemProgress,
     MediaProgress,
@@ -55,7 +55,7 @@ from shared.domain.snapshot import (
     Snapshot,
     Streak,
 )
-from shared.domain.values import COMPLETE_STATUSES, STATUS_RANK, Status
+from .values import COMPLETE_STATUSES, STATUS_RANK, Status
 
 __all__ = ["Fold"]
 

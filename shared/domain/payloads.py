@@ -14,8 +14,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from shared.domain.ids import Id
-from shared.domain.values import Amount, ContentVersion, Day, Omittable, Rating, Status
+from .ids import Id
+from .values import Amount, ContentVersion, Day, Omittable, Rating, Status
 
 __all__ = [
     "MAX_STATE_BYTES",

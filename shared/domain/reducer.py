@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
-from shared.domain.events import ProgressEvent, RecordedEvent
-from shared.domain.fold import Fold
-from shared.domain.snapshot import Snapshot
+from .events import ProgressEvent, RecordedEvent
+from .fold import Fold
+from .snapshot import Snapshot
 
 __all__ = ["Deduped", "LateEvent", "apply", "dedupe", "reduce", "sort_key"]
 

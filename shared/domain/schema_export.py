@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from shared.domain.events import ProgressEvent
+from .events import ProgressEvent
 
 __all__ = ["SCHEMA_PATH", "contract_schema", "main", "render"]
 

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from pydantic.alias_generators import to_camel
 
-from shared.domain.values import Omittable, Status
+from .values import Omittable, Status
 
 __all__ = [
     "CourseProgress",
