@@ -25,8 +25,9 @@ from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import SNAPSHOTS, ensure_indexes, mongo_client, user_key
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
-from shared.adapters.topics import EVENTS_TOPIC, message_key
+from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot, apply, sort_key
+from shared.domain.wire import message_key
 from shared.service_layer.ports import LogEntry, SnapshotUpdate, UserKey
 from tests.support.projector import ProjectorLab, reductions
 

@@ -2,7 +2,8 @@
 
 `docs/asyncapi.json` is this module's output, committed; regenerate it with
 `python -m services.asyncapi` (a test fails while it is stale). The document is built from
-the services' own brokers, so it shows exactly the publishers and subscribers they register.
+the services' own broker declarations (no connection is made), so it shows exactly the
+publishers and subscribers they register; the message schema is the contract's own.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 
 from faststream.specification import AsyncAPI
 
-from services.gateway.context import build_broker
-from services.projector.app import create_app as projector_app
-from services.retry_worker.app import create_app as retry_worker_app
+from services.gateway.context import gateway_broker
+from services.projector.app import declare_broker as projector_broker
+from services.retry_worker.app import declare_broker as retry_worker_broker
 from shared.adapters.settings import Settings
+from shared.domain.schema_export import recorded_event_schema, relocated
 
 __all__ = ["ASYNCAPI_PATH", "build_asyncapi", "main", "render"]
 
@@ -25,17 +27,21 @@ ASYNCAPI_PATH = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
 
 def build_asyncapi(settings: Settings) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of the gateway's, projector's and retry worker's brokers."""
-    gateway, _ = build_broker(settings)
+    gateway, _ = gateway_broker(settings)
     document = AsyncAPI(
         gateway,
-        projector_app(settings).state.broker,
-        retry_worker_app(settings).state.broker,
+        projector_broker(settings).broker,
+        retry_worker_broker(settings).broker,
         title="Progress Sync",
         version="1.0.0",
         description="Progress events on Kafka: ingest, retry tiers and dead letters.",
         schema_version="3.0.0",
     )
     generated: dict[str, Any] = document.to_specification().to_jsonable()
+    recorded = relocated(recorded_event_schema())
+    schemas = generated["components"]["schemas"]
+    schemas.update(recorded.pop("$defs"))
+    schemas["RecordedEvent"] = recorded
     return generated
 
 

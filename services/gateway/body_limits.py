@@ -7,10 +7,10 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.errors import error_body
+from shared.domain.wire import MAX_BODY_BYTES
 
-__all__ = ["MAX_BODY_BYTES", "BodyLimits"]
+__all__ = ["BodyLimits"]
 
-MAX_BODY_BYTES = 1024 * 1024
 _WRITE_METHODS = frozenset({"PUT", "POST", "PATCH"})
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
@@ -11,7 +10,8 @@ from services.gateway.errors import ApiError
 from services.gateway.examples import BULK_WRITE_EXAMPLES
 from services.gateway.progress_routes import Authorization, authorized, context_of
 from services.gateway.schemas import BulkWriteRequest, WriteResponse
-from services.gateway.writes import Submission, check_batch_size, write_events
+from services.gateway.writes import check_batch_size, write_events
+from shared.service_layer.ingest import Submission
 
 __all__ = ["router"]
 
@@ -52,6 +52,5 @@ async def write_bulk(
         context_of(request),
         principal.tenant_id,
         [Submission(_user_of(raw), _without_user(raw)) for raw in body.events],
-        now=datetime.now(UTC),
-        request_id=request.state.request_id,
+        request.state.request_id,
     )

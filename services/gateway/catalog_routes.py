@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, authorized, context_of
-from shared.domain import Course, CourseView, InvalidCourse, Snapshot, is_valid_id, parse_course
+from shared.domain import Course, CourseView, InvalidCourse, is_valid_id, parse_course
 
 __all__ = ["router"]
 
@@ -208,9 +208,7 @@ async def read_course_view(
     """Counts, percentage, groups, watch time and certificate, derived from the snapshot."""
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
-    key = (principal.tenant_id, userId)
-    stored = (await context.snapshots.load_many([key])).get(key)
-    snapshot = stored.snapshot if stored else Snapshot.empty(*key)
+    snapshot, _ = await context.reader.snapshot((principal.tenant_id, userId))
     view = await context.catalog.view(snapshot, _course_id(courseId))
     if view is None:
         raise _not_found(courseId)

@@ -13,28 +13,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from shared.domain import EVENT_TYPES
-from shared.domain.schema_export import contract_schema
+from shared.domain.schema_export import contract_schema, relocated, with_fields
+from shared.domain.wire import MAX_EVENTS_PER_REQUEST
 
 __all__ = ["OPENAPI_PATH", "build_openapi", "main", "render"]
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
-
-
-def _relocate(node: Any) -> Any:
-    """Point the contract's local `$defs` references at OpenAPI components."""
-    if isinstance(node, dict):
-        return {
-            key: (
-                value.replace("#/$defs/", "#/components/schemas/")
-                if key == "$ref" and isinstance(value, str)
-                else _relocate(value)
-            )
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_relocate(item) for item in node]
-    return node
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -42,33 +26,29 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
         title=app.title, version=app.version, summary=app.summary, routes=app.routes
     )
-    contract = _relocate(contract_schema())
+    contract = relocated(contract_schema())
+    for_user = relocated(with_fields(contract_schema(), ("userId",), "ForUser"))
     components = document.setdefault("components", {}).setdefault("schemas", {})
-    components.update(contract.pop("$defs"))
+    components.update(for_user.pop("$defs"))
     components["ProgressEvent"] = {
         "title": "ProgressEvent",
         "description": contract["description"],
         "oneOf": contract["oneOf"],
         "discriminator": contract["discriminator"],
     }
-    event_ref = {"$ref": "#/components/schemas/ProgressEvent"}
-    components["UserWriteRequest"]["properties"]["events"]["items"] = event_ref
-    components["UserWriteRequest"]["properties"]["events"]["maxItems"] = 500
-    bulk_item = {
-        "type": "object",
-        "description": "A ProgressEvent (see that schema) with the `userId` it belongs to.",
-        "required": ["userId", "eventId", "occurredAt", "clientId", "type"],
-        "properties": {
-            "userId": {"type": "string", "minLength": 1, "maxLength": 128},
-            "eventId": {"type": "string", "minLength": 1, "maxLength": 128},
-            "occurredAt": {"type": "string", "format": "date-time"},
-            "clientId": {"type": "string", "minLength": 1, "maxLength": 128},
-            "type": {"type": "string", "enum": list(EVENT_TYPES)},
-            "payload": {"type": "object"},
-        },
+    components["ProgressEventForUser"] = {
+        "title": "ProgressEventForUser",
+        "description": "A ProgressEvent with the `userId` it belongs to (POST /v1/events).",
+        "oneOf": for_user["oneOf"],
+        "discriminator": for_user["discriminator"],
     }
-    components["BulkWriteRequest"]["properties"]["events"]["items"] = bulk_item
-    components["BulkWriteRequest"]["properties"]["events"]["maxItems"] = 500
+    for name, item in (
+        ("UserWriteRequest", "ProgressEvent"),
+        ("BulkWriteRequest", "ProgressEventForUser"),
+    ):
+        events = components[name]["properties"]["events"]
+        events["items"] = {"$ref": f"#/components/schemas/{item}"}
+        events["maxItems"] = MAX_EVENTS_PER_REQUEST
     return document
 
 

@@ -14,8 +14,9 @@ from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
 from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
-from services.gateway.writes import Submission, check_batch_size, publish, write_events
-from shared.domain import RecordedEvent, Snapshot, is_valid_id, new_reset_event
+from services.gateway.writes import check_batch_size, publish_recorded, write_events
+from shared.domain import RecordedEvent, is_valid_id, new_reset_event
+from shared.service_layer.ingest import Submission
 
 __all__ = ["Authorization", "authorized", "router"]
 
@@ -79,8 +80,7 @@ async def write_progress(
         context_of(request),
         principal.tenant_id,
         [Submission(userId, raw) for raw in body.events],
-        now=datetime.now(UTC),
-        request_id=request.state.request_id,
+        request.state.request_id,
     )
 
 
@@ -113,24 +113,15 @@ async def read_progress(
     """
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
-    key = (principal.tenant_id, userId)
-    stored = (await context.snapshots.load_many([key])).get(key)
-    snapshot = stored.snapshot if stored else Snapshot.empty(*key)
-    head = stored.seq if stored else 0
-    events: list[dict[str, Any]] = []
-    cursor, has_more = head, False
-    if since is not None:
-        page = await context.events.page(key, min(int(since), head), head, limit + 1)
-        has_more = len(page) > limit
-        page = page[:limit]
-        events = [json.loads(entry.event.to_json()) for entry in page]
-        cursor = page[-1].seq if has_more else head
+    page = await context.reader.page(
+        (principal.tenant_id, userId), None if since is None else int(since), limit
+    )
     return ProgressPage(
-        snapshot=snapshot.to_api(),
-        events=events,
-        cursor=str(cursor),
-        hasMore=has_more,
-        courseViews=await context.catalog.views(snapshot),
+        snapshot=page.snapshot.to_api(),
+        events=[json.loads(entry.event.to_json()) for entry in page.entries],
+        cursor=str(page.cursor),
+        hasMore=page.has_more,
+        courseViews=await context.catalog.views(page.snapshot),
     )
 
 
@@ -152,11 +143,4 @@ async def reset_progress(
     recorded = RecordedEvent(
         tenant_id=principal.tenant_id, user_id=userId, received_at=now, event=reset
     )
-    await publish(context_of(request), [recorded], request.state.request_id)
-    return WriteResponse.model_validate(
-        {
-            "accepted": 1,
-            "rejected": 0,
-            "results": [{"eventId": recorded.event_id, "status": "accepted"}],
-        }
-    )
+    return await publish_recorded(context_of(request), [recorded], request.state.request_id)

@@ -20,16 +20,17 @@ from typing import Any, TypeVar
 import typer
 import yaml
 from pydantic import TypeAdapter, ValidationError
-from pymongo.asynchronous.database import AsyncDatabase
 from rich.console import Console
 from rich.table import Table
 
 from services.progressctl.common import load_settings, refuse, with_database
-from shared.adapters.catalog_store import CatalogChange, CourseCatalog
-from shared.adapters.mongo import Document, ensure_indexes
+from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
+from shared.adapters.connections import Connections
+from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore, TenantNotFound
 from shared.domain import CatalogProblem, Course, InvalidCourse, parse_course
 from shared.domain.ids import TenantId
+from shared.service_layer.catalog import CatalogChange, CourseCatalog
 
 __all__ = ["catalog_app"]
 
@@ -65,11 +66,14 @@ _TENANT_OPTION = typer.Option(
 def _with_catalog(tenant: str, operation: Callable[[CourseCatalog], Awaitable[T]]) -> T:
     """Run `operation` on the tenant's catalog; exit 1 for an unknown tenant, 3 for an outage."""
 
-    async def on_catalog(db: AsyncDatabase[Document]) -> T:
+    async def on_catalog(opened: Connections) -> T:
+        db = opened.db
         if await MongoTenantStore(db).signing_secret(tenant) is None:
             raise TenantNotFound(f"no tenant '{tenant}'")
-        await ensure_indexes(db)
-        return await operation(CourseCatalog(db))
+        catalog = CourseCatalog(
+            MongoCatalogStore(db), MongoCertificateStore(db), MongoSnapshotStore(db)
+        )
+        return await operation(catalog)
 
     return with_database(on_catalog, refused=(TenantNotFound,))
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import typer
 
 from services.progressctl.catalog import catalog_app
-from services.progressctl.common import load_settings, unavailable
+from services.progressctl.common import load_settings, run_command
 from services.progressctl.dlq import dlq_app
 from services.progressctl.erase import erase
 from services.progressctl.rebuild import rebuild
 from services.progressctl.stack import run_stack
 from services.progressctl.status import status
 from services.progressctl.tenants import tenant_app, token
-from shared.adapters.errors import BrokerUnavailable
 from shared.adapters.kafka import create_topics, list_topics
 
 __all__ = ["app"]
@@ -46,18 +44,12 @@ def run() -> None:
 @topics_app.command("create")
 def topics_create() -> None:
     """Create the topics that do not exist yet (idempotent)."""
-    try:
-        created = asyncio.run(create_topics(load_settings()))
-    except BrokerUnavailable as error:
-        raise unavailable(error) from error
+    created = run_command(create_topics(load_settings()))
     typer.echo(f"created {len(created)} topic(s): {', '.join(created) or '-'}")
 
 
 @topics_app.command("list")
 def topics_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the broker's topics."""
-    try:
-        names = asyncio.run(list_topics(load_settings()))
-    except BrokerUnavailable as error:
-        raise unavailable(error) from error
+    names = run_command(list_topics(load_settings()))
     typer.echo(json.dumps(names) if as_json else "\n".join(names))

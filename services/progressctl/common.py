@@ -1,25 +1,25 @@
-"""What every `progressctl` command shares: settings, logging and the exit codes."""
+"""What every `progressctl` command shares: settings, logging, connections and exit codes."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import typer
-from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.adapters.errors import StoreUnavailable
+from shared.adapters.connections import Connections, connections
+from shared.adapters.kafka import kafka_broker
 from shared.adapters.logs import configure_logging
-from shared.adapters.mongo import Document, mongo_client
 from shared.adapters.settings import Settings
+from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
 
 __all__ = [
     "EXIT_CONFLICT",
     "EXIT_UNAVAILABLE",
     "load_settings",
     "refuse",
-    "unavailable",
+    "run_command",
     "with_database",
 ]
 
@@ -39,40 +39,44 @@ def load_settings() -> Settings:
     return settings
 
 
-def unavailable(error: Exception) -> typer.Exit:
-    """Report an outage on stderr; the caller raises the returned exit (code 3)."""
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(EXIT_UNAVAILABLE)
-
-
-def refuse(error: Exception) -> typer.Exit:
+def refuse(error: Exception | str) -> typer.Exit:
     """Report a missing or conflicting object on stderr; the caller raises the exit (code 1)."""
     typer.echo(f"error: {error}", err=True)
     return typer.Exit(EXIT_CONFLICT)
 
 
 def with_database(
-    operation: Callable[[AsyncDatabase[Document]], Awaitable[T]],
+    operation: Callable[[Connections], Awaitable[T]],
     *,
     refused: tuple[type[Exception], ...] = (),
+    broker: bool = False,
+    settings: Settings | None = None,
 ) -> T:
-    """Run `operation` on the configured database, then close the client.
+    """Run `operation` on the configured database (and a connected broker), then close them.
 
-    An outage exits with code 3; an exception of a `refused` type (not found, conflict)
-    exits with code 1, its message on stderr.
+    The one place where a command's outages become exit code 3 (Kafka or MongoDB not
+    answering); an exception of a `refused` type (not found, conflict) exits with code 1,
+    its message on stderr.
     """
-    settings = load_settings()
+    settings = settings or load_settings()
+    producer = kafka_broker(settings, client_id="progressctl") if broker else None
 
     async def connected() -> T:
-        client = mongo_client(settings)
-        try:
-            return await operation(client[settings.mongo_database])
-        finally:
-            await client.close()
+        async with connections(settings, producer) as opened:
+            return await operation(opened)
 
+    return run_command(connected(), refused=refused)
+
+
+def run_command(work: Coroutine[Any, Any, T], *, refused: tuple[type[Exception], ...] = ()) -> T:
+    """Run a command's I/O: an outage exits with code 3, a `refused` error with code 1.
+
+    The one place where outages (Kafka or MongoDB not answering) become exit codes.
+    """
     try:
-        return asyncio.run(connected())
-    except StoreUnavailable as error:
-        raise unavailable(error) from error
+        return asyncio.run(work)
+    except (StoreUnavailable, BrokerUnavailable) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_UNAVAILABLE) from error
     except refused as error:
         raise refuse(error) from error

@@ -7,7 +7,8 @@ import json
 import typer
 
 from services.progressctl.common import with_database
-from shared.adapters.erasure import erase_user
+from shared.adapters.user_data_store import MongoUserDataStore
+from shared.service_layer.erasure import erase_user
 
 __all__ = ["erase"]
 
@@ -21,7 +22,7 @@ def erase(
     """Erase a user everywhere they are stored (right to be forgotten); cannot be undone."""
     if not yes and not typer.confirm(f"Erase every record of user {user!r} in tenant {tenant!r}?"):
         raise typer.Exit(1)
-    deleted = with_database(lambda db: erase_user(db, tenant, user))
+    deleted = with_database(lambda opened: erase_user(MongoUserDataStore(opened.db), tenant, user))
     if as_json:
         typer.echo(json.dumps(deleted))
     else:

@@ -2,44 +2,47 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from services.progressctl.common import load_settings, unavailable
-from shared.adapters.errors import StoreUnavailable
-from shared.adapters.mongo import ensure_indexes, mongo_client
-from shared.adapters.rebuild import RebuildReport, RebuildScope, SnapshotRebuilder
-from shared.adapters.settings import Settings
+from services.progressctl.common import with_database
+from shared.adapters.clock import SystemClock
+from shared.adapters.connections import Connections
+from shared.adapters.event_log import MongoEventLog
+from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
+from shared.adapters.snapshot_store import MongoSnapshotStore
+from shared.service_layer.rebuild import (
+    RebuildReport,
+    RebuildScope,
+    SnapshotRebuilder,
+    SnapshotsKeptChanging,
+)
 
 __all__ = ["rebuild"]
 
 
 async def _rebuild(
-    settings: Settings, scope: RebuildScope, restart: bool, quiet: bool
+    opened: Connections, scope: RebuildScope, restart: bool, quiet: bool
 ) -> RebuildReport:
-    client = mongo_client(settings)
-    try:
-        db = client[settings.mongo_database]
-        await ensure_indexes(db)
-        rebuilder = SnapshotRebuilder(db)
-        with Progress(
-            TextColumn("rebuilding snapshots"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            disable=quiet,
-        ) as bar:
-            task = bar.add_task("rebuild", total=None)
+    db = opened.db
+    rebuilder = SnapshotRebuilder(
+        MongoEventLog(db), MongoSnapshotStore(db), MongoRebuildCheckpoints(db), SystemClock()
+    )
+    with Progress(
+        TextColumn("rebuilding snapshots"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("rebuild", total=None)
 
-            def advance(report: RebuildReport) -> None:
-                bar.update(task, total=report.total, completed=report.rebuilt + report.skipped)
+        def advance(report: RebuildReport) -> None:
+            bar.update(task, total=report.total, completed=report.rebuilt + report.skipped)
 
-            return await rebuilder.run(scope, restart=restart, progress=advance)
-    finally:
-        await client.close()
+        return await rebuilder.run(scope, restart=restart, progress=advance)
 
 
 def rebuild(
@@ -56,12 +59,11 @@ def rebuild(
     if user is not None and tenant is None:
         typer.echo("error: --user needs --tenant", err=True)
         raise typer.Exit(2)
-    settings = load_settings()
     scope = RebuildScope(tenant_id=tenant, user_id=user)
-    try:
-        report = asyncio.run(_rebuild(settings, scope, restart, quiet=as_json))
-    except StoreUnavailable as error:
-        raise unavailable(error) from error
+    report = with_database(
+        lambda opened: _rebuild(opened, scope, restart, quiet=as_json),
+        refused=(SnapshotsKeptChanging,),
+    )
     result = {"users": report.total, "rebuilt": report.rebuilt, "skipped": report.skipped}
     if as_json:
         typer.echo(json.dumps(result))

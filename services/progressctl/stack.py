@@ -27,10 +27,10 @@ from shared.adapters.embedded import (
     port_in_use,
     split_host_port,
 )
-from shared.adapters.errors import BrokerUnavailable
 from shared.adapters.kafka import consumer_lag
 from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
+from shared.service_layer.errors import BrokerUnavailable
 
 __all__ = ["run_stack"]
 

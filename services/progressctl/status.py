@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -11,14 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.progressctl.common import load_settings, unavailable
-from services.retry_worker.app import RETRY_GROUP
-from shared.adapters.dead_letters import MongoDeadLetterStore
-from shared.adapters.errors import BrokerUnavailable, StoreUnavailable
+from services.progressctl.common import load_settings, with_database
+from shared.adapters.connections import Connections
+from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.kafka import consumer_lag
-from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
-from shared.adapters.topics import EVENTS_TOPIC, RETRY_TIERS
+from shared.adapters.topics import EVENTS_TOPIC, tier_group, tier_topic
+from shared.service_layer.retry_schedule import RETRY_TIERS
 
 __all__ = ["EXIT_DEGRADED", "status"]
 
@@ -44,20 +42,14 @@ async def _health(settings: Settings) -> dict[str, str]:
     return health
 
 
-async def gather_status(settings: Settings) -> dict[str, Any]:
+async def gather_status(settings: Settings, opened: Connections) -> dict[str, Any]:
     """Everything `status` shows, as one JSON-ready dict."""
     lag = await consumer_lag(settings, settings.projector_group, EVENTS_TOPIC)
     tiers = {
-        tier.name: sum(
-            (await consumer_lag(settings, f"{RETRY_GROUP}.{tier.name}", tier.topic)).values()
-        )
+        tier.name: sum((await consumer_lag(settings, tier_group(tier), tier_topic(tier))).values())
         for tier in RETRY_TIERS
     }
-    client = mongo_client(settings)
-    try:
-        dead_letters = await MongoDeadLetterStore(client[settings.mongo_database]).count()
-    finally:
-        await client.close()
+    dead_letters = await MongoDeadLetterStore(opened.db).count()
     return {
         "projectorLag": {str(partition): count for partition, count in sorted(lag.items())},
         "projectorLagTotal": sum(lag.values()),
@@ -94,10 +86,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     Exit code 0 when every service is ready, 1 when one is not, 3 when Kafka or MongoDB
     cannot be reached.
     """
-    try:
-        report = asyncio.run(gather_status(load_settings()))
-    except (BrokerUnavailable, StoreUnavailable) as error:
-        raise unavailable(error) from error
+    settings = load_settings()
+    report = with_database(lambda opened: gather_status(settings, opened), settings=settings)
     if as_json:
         typer.echo(json.dumps(report))
     else:

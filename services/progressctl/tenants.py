@@ -7,7 +7,6 @@ usage (Typer's), 3 MongoDB unavailable.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -19,10 +18,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from services.progressctl.common import load_settings, unavailable, with_database
+from services.progressctl.common import load_settings, run_command, with_database
 from services.progressctl.provisioning import bootstrap_tenant
-from shared.adapters.errors import StoreUnavailable
-from shared.adapters.mongo import Document, ensure_indexes
+from shared.adapters.mongo import Document
 from shared.adapters.tenants import (
     ALL_SCOPES,
     IssuedKey,
@@ -63,7 +61,7 @@ def _scopes(value: str) -> list[str]:
 
 def _with_database(operation: Callable[[AsyncDatabase[Document]], Awaitable[T]]) -> T:
     """Run `operation` on the database; an unknown or conflicting tenant exits with 1."""
-    return with_database(operation, refused=(TenantError,))
+    return with_database(lambda opened: operation(opened.db), refused=(TenantError,))
 
 
 def _print_json(value: Any) -> None:
@@ -108,7 +106,6 @@ def create(
     chosen = _scopes(scopes)
 
     async def operation(db: AsyncDatabase[Document]) -> NewTenant:
-        await ensure_indexes(db)
         return await MongoTenantStore(db).create(tenant, chosen)
 
     created = _with_database(operation)
@@ -244,10 +241,7 @@ def rotate_secret(
 def bootstrap() -> None:
     """Create or refresh the tenant named by PROGRESS_BOOTSTRAP_TENANT (idempotent)."""
     settings = load_settings()
-    try:
-        asyncio.run(bootstrap_tenant(settings))
-    except StoreUnavailable as error:
-        raise unavailable(error) from error
+    run_command(bootstrap_tenant(settings))
     typer.echo(f"tenant '{settings.bootstrap_tenant}' ready")
 
 

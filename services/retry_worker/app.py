@@ -3,56 +3,97 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.retry_worker.tiers import TierHandler
-from shared.adapters.dead_letters import PENDING, LetterFilter, MongoDeadLetterStore
-from shared.adapters.delivery import DeliveryProjector
-from shared.adapters.errors import StoreUnavailable
+from shared.adapters.clock import SystemClock
+from shared.adapters.connections import connections
+from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
-from shared.adapters.failure_routing import FailureRouter
 from shared.adapters.kafka import kafka_broker
+from shared.adapters.kafka_consuming import raw_bodies
+from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import DLQ_SIZE
-from shared.adapters.mongo import ensure_indexes, mongo_client
-from shared.adapters.ops_http import dependency_checks, ops_router
+from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
-from shared.adapters.topics import RETRY_TIERS, RetryTier
+from shared.adapters.topics import tier_group, tier_topic
+from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.errors import StoreUnavailable
+from shared.service_layer.failure_routing import FailureRouter
+from shared.service_layer.ports import DeadLetterStore, EventLog, SnapshotStore
 from shared.service_layer.projection import Projection
+from shared.service_layer.records import PENDING, LetterFilter
+from shared.service_layer.retry_schedule import RETRY_TIERS, RetryTier
 
-__all__ = ["RetryWorkerOverrides", "create_app"]
+__all__ = ["RetryWorkerBroker", "RetryWorkerOverrides", "create_app", "declare_broker"]
 
 log = get_logger(__name__)
-RETRY_GROUP = "progress-retry-worker"
 _DLQ_SIZE_REFRESH_SECONDS = 15.0
 # Longest hold (60 s + 20 % jitter) plus a projection, well inside the poll interval.
 _MAX_POLL_INTERVAL_MS = 180_000
 
+ProjectionFactory = Callable[[EventLog, SnapshotStore], Projection]
+
 
 @dataclass(frozen=True, slots=True)
 class RetryWorkerOverrides:
-    """Test seams: replace the projection (e.g. with one that fails on purpose)."""
+    """Test seams: build the projection differently (e.g. one that fails on purpose)."""
 
-    projection: Projection | None = None
+    projection: ProjectionFactory | None = None
 
 
-async def _raw_body(message: object) -> object:
-    """Keep the body as bytes: decoding is the projection path's job (undecodable: DLQ).
+class RetryWorkerBroker:
+    """The retry worker's broker: one subscriber per tier and the failure routes, declared.
 
-    Without it FastStream would JSON-decode `application/json` bodies into a dict that the
-    `bytes` parameter refuses, and the handler would never run.
+    The AsyncAPI generator reads it as is; the app sets the handlers' consumer before
+    starting it.
     """
-    return getattr(message, "body", None)
+
+    def __init__(self, settings: Settings) -> None:
+        self.broker: KafkaBroker = kafka_broker(
+            settings, client_id="progress-retry-worker", consumer=True
+        )
+        self.routes = KafkaRetryRoutes(self.broker)
+        self.stopping = asyncio.Event()
+        self.handlers = [TierHandler(tier, self.stopping) for tier in RETRY_TIERS]
+        for tier, handler in zip(RETRY_TIERS, self.handlers, strict=True):
+            self._subscribe(tier, handler)
+
+    def _subscribe(self, tier: RetryTier, handler: TierHandler) -> None:
+        @self.broker.subscriber(
+            tier_topic(tier),
+            group_id=tier_group(tier),
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            max_poll_interval_ms=_MAX_POLL_INTERVAL_MS,
+            decoder=raw_bodies,
+            title=f"retry-{tier.name}",
+            description=f"Re-attempts failed events {tier.name} after they failed.",
+        )
+        async def retry(body: bytes, message: KafkaMessage) -> None:
+            await handler.handle(message)
+
+    def use(self, consumer: BatchConsumer) -> None:
+        """Give every tier's handler the consumer it projects through."""
+        for handler in self.handlers:
+            handler.consumer = consumer
 
 
-async def _refresh_dlq_size(letters: MongoDeadLetterStore) -> None:
+def declare_broker(settings: Settings) -> RetryWorkerBroker:
+    """The retry worker's broker, declared (for the app, and for the AsyncAPI document)."""
+    return RetryWorkerBroker(settings)
+
+
+async def _refresh_dlq_size(letters: DeadLetterStore) -> None:
     """Keep `progress_dlq_size` current: letters awaiting an operator (not yet replayed).
 
     The collection is the truth, shared by all workers and the projectors.
@@ -68,49 +109,29 @@ async def _refresh_dlq_size(letters: MongoDeadLetterStore) -> None:
 
 def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None) -> FastAPI:
     """Build the retry worker; it connects only when the ASGI lifespan starts."""
-    overrides = overrides or RetryWorkerOverrides()
-    client = mongo_client(settings)
-    db = client[settings.mongo_database]
-    broker = kafka_broker(settings, client_id="progress-retry-worker", consumer=True)
-    letters = MongoDeadLetterStore(db)
-    projection = overrides.projection or Projection(MongoEventLog(db), MongoSnapshotStore(db))
-    deliveries = DeliveryProjector(projection, FailureRouter(broker, letters))
-    stopping = asyncio.Event()
-
-    def subscribe(tier: RetryTier) -> None:
-        handler = TierHandler(tier, deliveries, stopping)
-
-        @broker.subscriber(
-            tier.topic,
-            group_id=f"{RETRY_GROUP}.{tier.name}",
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            max_poll_interval_ms=_MAX_POLL_INTERVAL_MS,
-            decoder=_raw_body,
-            title=f"retry-{tier.name}",
-            description=f"Re-attempts failed events {tier.name} after they failed.",
-        )
-        async def retry(body: bytes, message: KafkaMessage) -> None:
-            await handler.handle(message)
-
-    for tier in RETRY_TIERS:
-        subscribe(tier)
+    make_projection = (overrides or RetryWorkerOverrides()).projection or Projection
+    declared = declare_broker(settings)
+    broker = declared.broker
+    checks: dict[str, ReadinessCheck] = {}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await ensure_indexes(db)
-        await broker.start()
-        log.info("retry_worker_started", tiers=[tier.name for tier in RETRY_TIERS])
-        gauge = asyncio.create_task(_refresh_dlq_size(letters))
-        try:
-            yield
-        finally:
-            gauge.cancel()
-            stopping.set()  # let held messages go uncommitted instead of waiting them out
-            await broker.stop()
-            await client.close()
+        async with connections(settings, broker) as opened:
+            db = opened.db
+            checks.update(dependency_checks(broker, db))
+            letters = MongoDeadLetterStore(db)
+            projection = make_projection(MongoEventLog(db), MongoSnapshotStore(db))
+            router = FailureRouter(declared.routes, letters, SystemClock())
+            declared.use(BatchConsumer(projection, router))
+            await broker.start()
+            log.info("retry_worker_started", tiers=[tier.name for tier in RETRY_TIERS])
+            gauge = asyncio.create_task(_refresh_dlq_size(letters))
+            try:
+                yield
+            finally:
+                gauge.cancel()
+                declared.stopping.set()  # let held messages go uncommitted, not wait them out
 
     app = FastAPI(title="Progress Sync retry worker", lifespan=lifespan)
-    app.state.broker = broker
-    app.include_router(ops_router(dependency_checks(broker, db)))
+    app.include_router(ops_router(checks))
     return app

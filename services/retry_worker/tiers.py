@@ -7,11 +7,17 @@ from datetime import UTC, datetime
 
 from faststream.kafka.message import KafkaMessage
 
-from shared.adapters.delivery import DeliveryProjector, records_of
-from shared.adapters.failure_routing import Delivery
+from shared.adapters.kafka_consuming import consume_message, records_of
 from shared.adapters.logs import get_logger
-from shared.adapters.metrics import RETRY_DELAY_SECONDS, RETRY_EVENTS
-from shared.adapters.topics import RetryTier
+from shared.adapters.metrics import (
+    PROJECTOR_OUTAGES,
+    RETRY_DELAY_SECONDS,
+    RETRY_EVENTS,
+    count_routed,
+)
+from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.records import Delivery
+from shared.service_layer.retry_schedule import RetryTier
 
 __all__ = ["TierHandler"]
 
@@ -27,12 +33,10 @@ class TierHandler:
     until the same due time.
     """
 
-    def __init__(
-        self, tier: RetryTier, deliveries: DeliveryProjector, stopping: asyncio.Event
-    ) -> None:
+    def __init__(self, tier: RetryTier, stopping: asyncio.Event) -> None:
         self._tier = tier
-        self._deliveries = deliveries
         self._stopping = stopping
+        self.consumer: BatchConsumer | None = None
 
     async def handle(self, message: KafkaMessage) -> None:
         """Wait for the message's due time, then project it through the projector's path.
@@ -40,6 +44,7 @@ class TierHandler:
         On shutdown a held message is let go uncommitted (it comes back to the next
         consumer), so stopping never waits out a 60 s tier.
         """
+        assert self.consumer is not None, "the broker starts only once the consumer is set"
         (record,) = records_of(message)
         delivery = Delivery.from_record(record)
         if not await self._hold(delivery.due_at):
@@ -50,11 +55,14 @@ class TierHandler:
                 offset=record.offset,
             )
             return
-        report = await self._deliveries.handle(message)
-        if report is None:  # an outage: the message was rewound and will come back
+        outcome = await consume_message(self.consumer, message)
+        count_routed(outcome.routed)
+        report = outcome.report
+        if report is None:  # rewound (an outage): the message will come back
+            PROJECTOR_OUTAGES.inc()
             return
         handled = report.applied or report.duplicates or report.conflicts
-        if report.failed or not handled:
+        if report.failed or report.refused or not handled:
             RETRY_EVENTS.labels(self._tier.name, "failed").inc()
             return
         RETRY_EVENTS.labels(self._tier.name, "applied").inc()

@@ -8,13 +8,18 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from shared.adapters.mongo import EVENTS, Document, outage_errors, user_key
+from shared.adapters.mongo import (
+    DUPLICATE_KEY,
+    EVENTS,
+    Document,
+    driver_errors,
+    refused_entries,
+    user_key,
+)
 from shared.domain import RecordedEvent
-from shared.service_layer.ports import AppendResult, LogEntry, UserKey
+from shared.service_layer.records import AppendResult, LogEntry, UserKey
 
 __all__ = ["MongoEventLog"]
-
-_DUPLICATE_KEY = 11000
 
 
 def _to_document(entry: LogEntry) -> Document:
@@ -50,16 +55,16 @@ class MongoEventLog:
         if not entries:
             return result
         failed: dict[int, dict[str, Any]] = {}
-        async with outage_errors():
+        async with driver_errors():
             try:
                 await self._events.insert_many([_to_document(e) for e in entries], ordered=False)
             except BulkWriteError as error:
-                failed = {item["index"]: item for item in error.details.get("writeErrors", [])}
+                failed = refused_entries(error)
         for index, entry in enumerate(entries):
             problem = failed.get(index)
             if problem is None:
                 result.inserted.append(entry)
-            elif problem.get("code") != _DUPLICATE_KEY:
+            elif problem.get("code") != DUPLICATE_KEY:
                 result.rejected.append((entry, str(problem.get("errmsg", "rejected"))))
             elif "s" in (problem.get("keyPattern") or {}):
                 result.collisions.append(entry)
@@ -75,7 +80,7 @@ class MongoEventLog:
         if not ids:
             return {}
         found: dict[UserKey, dict[str, LogEntry]] = {}
-        async with outage_errors():
+        async with driver_errors():
             async for document in self._events.find({"_id": {"$in": ids}}):
                 entry = _from_document(document)
                 found.setdefault((document["t"], document["u"]), {})[entry.event.event_id] = entry
@@ -88,7 +93,7 @@ class MongoEventLog:
         once per clause (18 s for 200 users over 20,000 entries, against 0.7 ms per user).
         """
         found: dict[UserKey, list[LogEntry]] = {}
-        async with outage_errors():
+        async with driver_errors():
             for (tenant, user), seq in positions.items():
                 query = {"t": tenant, "u": user, "s": {"$gt": seq}}
                 documents = await self._events.find(query).sort("s", 1).to_list()
@@ -100,7 +105,7 @@ class MongoEventLog:
         """One page of a user's log in cursor order."""
         tenant, user = key
         query = {"t": tenant, "u": user, "s": {"$gt": after_seq, "$lte": upto_seq}}
-        async with outage_errors():
+        async with driver_errors():
             documents = await self._events.find(query).sort("s", 1).limit(limit).to_list()
         return [_from_document(d) for d in documents]
 
@@ -108,7 +113,19 @@ class MongoEventLog:
         """The whole logs of several users of one tenant, each in seq order, in one query."""
         found: dict[UserKey, list[LogEntry]] = {}
         query = {"t": tenant, "u": {"$in": list(users)}}
-        async with outage_errors():
+        async with driver_errors():
             async for document in self._events.find(query).sort([("u", 1), ("s", 1)]):
                 found.setdefault((tenant, document["u"]), []).append(_from_document(document))
         return found
+
+    async def users(self, tenant: str | None, user: str | None) -> list[UserKey]:
+        """Every user with at least one entry (of one tenant, or one user of it), sorted."""
+        query: Document = {}
+        if tenant is not None:
+            query["t"] = tenant
+        if user is not None:
+            query["u"] = user
+        pipeline: list[Document] = [{"$match": query}, {"$group": {"_id": {"t": "$t", "u": "$u"}}}]
+        async with driver_errors():
+            groups = await (await self._events.aggregate(pipeline)).to_list()
+        return sorted((group["_id"]["t"], group["_id"]["u"]) for group in groups)

@@ -1,19 +1,30 @@
-"""Kafka wiring: the FastStream broker, topic creation, and message headers."""
+"""Kafka wiring: the FastStream broker, topic creation, consumer lag, and error translation."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 
-from shared.adapters.errors import BrokerUnavailable
 from shared.adapters.settings import Settings
-from shared.adapters.topics import ALL_TOPICS, SCHEMA_VERSION
+from shared.adapters.topics import ALL_TOPICS
+from shared.domain.wire import (
+    HEADER_CONTENT_TYPE,
+    HEADER_REQUEST_ID,
+    HEADER_SCHEMA_VERSION,
+    JSON_CONTENT_TYPE,
+    SCHEMA_VERSION,
+)
+from shared.service_layer.errors import BrokerUnavailable
 
 __all__ = [
+    "BROKER_ERRORS",
+    "broker_errors",
     "consumer_lag",
     "create_topics",
     "event_headers",
@@ -51,13 +62,25 @@ def kafka_broker(settings: Settings, *, client_id: str, consumer: bool = False) 
     )
 
 
+BROKER_ERRORS: tuple[type[Exception], ...] = (KafkaError, TimeoutError, ConnectionError)
+"""What the Kafka client raises when the broker does not answer or acknowledge in time."""
+
+
+@asynccontextmanager
+async def broker_errors(what: str) -> AsyncIterator[None]:
+    """The one place the Kafka client's errors become `BrokerUnavailable`."""
+    try:
+        yield
+    except BROKER_ERRORS as error:
+        raise BrokerUnavailable(f"{what}: {type(error).__name__}: {error}") from error
+
+
 def event_headers(request_id: str) -> dict[str, str]:
-    """The headers every message on `progress.events` carries."""
-    return {
-        "content-type": "application/json",
-        "schema-version": SCHEMA_VERSION,
-        "request-id": request_id,
-    }
+    """The headers every message on `progress.events` carries (an empty request id is left out)."""
+    headers = {HEADER_CONTENT_TYPE: JSON_CONTENT_TYPE, HEADER_SCHEMA_VERSION: SCHEMA_VERSION}
+    if request_id:
+        headers[HEADER_REQUEST_ID] = request_id
+    return headers
 
 
 async def create_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
@@ -67,15 +90,14 @@ async def create_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS
         request_timeout_ms=settings.kafka_request_timeout_ms,
     )
     try:
-        await admin.start()
-        response = await admin.create_topics(
-            [
-                NewTopic(name, settings.kafka_partitions, settings.kafka_replication_factor)
-                for name in topics
-            ]
-        )
-    except KafkaError as error:
-        raise BrokerUnavailable(f"cannot create topics: {error}") from error
+        async with broker_errors("cannot create topics"):
+            await admin.start()
+            response = await admin.create_topics(
+                [
+                    NewTopic(name, settings.kafka_partitions, settings.kafka_replication_factor)
+                    for name in topics
+                ]
+            )
     finally:
         await admin.close()
     created: list[str] = []
@@ -94,10 +116,9 @@ async def list_topics(settings: Settings) -> list[str]:
         request_timeout_ms=settings.kafka_request_timeout_ms,
     )
     try:
-        await admin.start()
-        topics: list[str] = await admin.list_topics()
-    except KafkaError as error:
-        raise BrokerUnavailable(f"cannot list topics: {error}") from error
+        async with broker_errors("cannot list topics"):
+            await admin.start()
+            topics: list[str] = await admin.list_topics()
     finally:
         await admin.close()
     return sorted(topics)
@@ -115,17 +136,16 @@ async def consumer_lag(settings: Settings, group: str, topic: str) -> dict[int, 
         enable_auto_commit=False,
     )
     try:
-        await admin.start()
-        await consumer.start()
-        (description,) = await admin.describe_topics([topic])
-        partitions = [
-            TopicPartition(topic, item["partition"]) for item in description["partitions"]
-        ]
-        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        ends = await consumer.end_offsets(partitions)
-    except KafkaError as error:
-        raise BrokerUnavailable(f"cannot read consumer lag: {error}") from error
+        async with broker_errors("cannot read consumer lag"):
+            await admin.start()
+            await consumer.start()
+            (description,) = await admin.describe_topics([topic])
+            partitions = [
+                TopicPartition(topic, item["partition"]) for item in description["partitions"]
+            ]
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            starts = await consumer.beginning_offsets(partitions)
+            ends = await consumer.end_offsets(partitions)
     finally:
         await consumer.stop()
         await admin.close()

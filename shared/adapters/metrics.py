@@ -6,7 +6,11 @@ tenant or event id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import Counter, Gauge, Histogram
+
+from shared.service_layer.failure_routing import Routed
 
 __all__ = [
     "DLQ_EVENTS",
@@ -21,6 +25,7 @@ __all__ = [
     "PROJECTOR_REPLAY_SECONDS",
     "RETRY_DELAY_SECONDS",
     "RETRY_EVENTS",
+    "count_routed",
 ]
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -88,3 +93,14 @@ DLQ_SIZE = Gauge(
     "progress_dlq_size",
     "Dead letters stored and not yet replayed (the dead_letters collection).",
 )
+
+
+def count_routed(routed: Sequence[Routed]) -> None:
+    """Count failed messages by where they went: a retry tier, or the dead letters."""
+    for item in routed:
+        if item.kind == "retry":
+            RETRY_EVENTS.labels(item.label, "scheduled").inc()
+            continue
+        DLQ_EVENTS.labels(item.label).inc()
+        if item.seconds_in_retry is not None:
+            RETRY_DELAY_SECONDS.labels("dead_lettered").observe(item.seconds_in_retry)

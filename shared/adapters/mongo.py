@@ -8,23 +8,33 @@ from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure, WTimeoutError
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    ExecutionTimeout,
+    OperationFailure,
+    WTimeoutError,
+)
 
-from shared.adapters.errors import StoreUnavailable
 from shared.adapters.settings import Settings
+from shared.service_layer.errors import StoreRejected, StoreUnavailable
 
 __all__ = [
+    "AUDIT",
     "CATALOG",
     "CERTIFICATES",
     "DEAD_LETTERS",
+    "DUPLICATE_KEY",
     "EVENTS",
+    "REBUILD_RUNS",
     "SNAPSHOTS",
     "TENANTS",
     "Document",
+    "driver_errors",
     "ensure_indexes",
     "mongo_client",
-    "outage_errors",
     "ping",
+    "refused_entries",
     "user_key",
 ]
 
@@ -34,6 +44,11 @@ DEAD_LETTERS = "dead_letters"
 TENANTS = "tenants"
 CATALOG = "catalog"
 CERTIFICATES = "certificates"
+AUDIT = "audit"
+REBUILD_RUNS = "rebuild_runs"
+
+DUPLICATE_KEY = 11000
+"""The server's error code for a write that breaks a unique index."""
 
 Document = dict[str, Any]
 
@@ -64,7 +79,7 @@ def mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
 
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     """Create the indexes the services rely on; idempotent, safe from every process at start."""
-    async with outage_errors():
+    async with driver_errors():
         await db[EVENTS].create_indexes(
             [IndexModel([("t", ASCENDING), ("u", ASCENDING), ("s", ASCENDING)], unique=True)]
         )
@@ -96,9 +111,19 @@ def is_transient(error: OperationFailure) -> bool:
     return error.code in _TRANSIENT_CODES or error.has_error_label("RetryableWriteError")
 
 
+def refused_entries(error: BulkWriteError) -> dict[int, dict[str, Any]]:
+    """The write errors of a bulk write by the index of the operation they refused."""
+    return {item["index"]: item for item in error.details.get("writeErrors", [])}
+
+
 @asynccontextmanager
-async def outage_errors() -> AsyncIterator[None]:
-    """Turn the driver's "cannot reach / too slow / not now" errors into `StoreUnavailable`."""
+async def driver_errors() -> AsyncIterator[None]:
+    """The one place PyMongo's errors become the project's own.
+
+    "Cannot reach / too slow / not now" becomes `StoreUnavailable` (an outage: retry later);
+    any other refusal by the server becomes `StoreRejected` (this request will not pass).
+    Callers that expect a refusal (a duplicate key) catch it inside the block.
+    """
     try:
         yield
     except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as error:
@@ -106,4 +131,4 @@ async def outage_errors() -> AsyncIterator[None]:
     except OperationFailure as error:
         if is_transient(error):
             raise StoreUnavailable(str(error)) from error
-        raise
+        raise StoreRejected(str(error)) from error

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from shared.adapters.mongo import SNAPSHOTS, Document, outage_errors, user_key
+from shared.adapters.mongo import (
+    DUPLICATE_KEY,
+    SNAPSHOTS,
+    Document,
+    driver_errors,
+    refused_entries,
+    user_key,
+)
 from shared.domain import Snapshot
-from shared.service_layer.ports import SnapshotUpdate, StoredSnapshot, UserKey
+from shared.service_layer.errors import StoreRejected
+from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
 
 __all__ = ["MongoSnapshotStore"]
 
-_DUPLICATE_KEY = 11000
+_SCAN_BATCH = 500
 
 
 class MongoSnapshotStore:
@@ -34,7 +43,7 @@ class MongoSnapshotStore:
             return {}
         ids = [user_key(*key) for key in keys]
         found: dict[UserKey, StoredSnapshot] = {}
-        async with outage_errors():
+        async with driver_errors():
             async for document in self._snapshots.find({"_id": {"$in": ids}}):
                 found[(document["t"], document["u"])] = StoredSnapshot(
                     snapshot=Snapshot.from_storage(document["state"]), seq=document["s"]
@@ -60,14 +69,26 @@ class MongoSnapshotStore:
             )
             for update in updates
         ]
-        async with outage_errors():
+        async with driver_errors():
             try:
                 await self._snapshots.bulk_write(operations, ordered=False)
             except BulkWriteError as error:
-                stale: set[UserKey] = set()
-                for item in error.details.get("writeErrors", []):
-                    if item.get("code") != _DUPLICATE_KEY:
-                        raise
-                    stale.add(updates[item["index"]].key)
-                return stale
+                refused = refused_entries(error)
+                if any(item.get("code") != DUPLICATE_KEY for item in refused.values()):
+                    raise StoreRejected(str(error)) from error
+                return {updates[index].key for index in refused}
         return set()
+
+    async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
+        """The tenant's snapshots with a claim on the course, streamed in batches."""
+        # Printable IDs are encoded alike by json and pydantic (only `"` and `\\` escaped), so
+        # a snapshot whose JSON lacks this text cannot hold a claim on the course.
+        needle = json.dumps(course_id, ensure_ascii=False)
+        cursor = self._snapshots.find({"t": tenant}, {"state": 1}).batch_size(_SCAN_BATCH)
+        async with driver_errors():
+            async for document in cursor:
+                if needle not in document["state"]:
+                    continue
+                snapshot = Snapshot.from_storage(document["state"])
+                if course_id in snapshot.courses:
+                    yield snapshot

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.adapters.mongo import TENANTS, Document, outage_errors
+from shared.adapters.mongo import TENANTS, Document, driver_errors
 from shared.domain.ids import TenantId
 
 __all__ = [
@@ -188,7 +188,7 @@ class MongoTenantStore:
     async def grant_for_key(self, api_key: str) -> ApiKeyGrant | None:
         """The tenant and scopes of this API key, or None for an unknown key."""
         digest = hash_api_key(api_key)
-        async with outage_errors():
+        async with driver_errors():
             tenant = await self._tenants.find_one({"apiKeys.hash": digest}, {"apiKeys": 1})
         if tenant is None:
             return None
@@ -199,7 +199,7 @@ class MongoTenantStore:
 
     async def signing_secret(self, tenant_id: str) -> str | None:
         """The tenant's HS256 secret for user tokens, or None for an unknown tenant."""
-        async with outage_errors():
+        async with driver_errors():
             tenant = await self._tenants.find_one({"_id": tenant_id}, {"signingSecret": 1})
         return None if tenant is None else str(tenant["signingSecret"])
 
@@ -227,11 +227,11 @@ class MongoTenantStore:
             "signingSecret": secret,
             "apiKeys": [stored],
         }
-        try:
-            async with outage_errors():
+        async with driver_errors():
+            try:
                 await self._tenants.insert_one(document)
-        except DuplicateKeyError as error:
-            raise TenantExists(f"tenant '{tenant_id}' already exists") from error
+            except DuplicateKeyError as error:
+                raise TenantExists(f"tenant '{tenant_id}' already exists") from error
         return NewTenant(tenant_id=tenant_id, key=issued, signing_secret=secret)
 
     async def list_tenants(self) -> list[TenantSummary]:
@@ -240,7 +240,7 @@ class MongoTenantStore:
         Hashes and signing secrets are left out by the query itself, so they never leave
         the database.
         """
-        async with outage_errors():
+        async with driver_errors():
             documents = await self._tenants.find({}, _SUMMARY_FIELDS).sort("_id").to_list()
         return [
             TenantSummary(
@@ -267,7 +267,7 @@ class MongoTenantStore:
             StoreUnavailable: If MongoDB cannot be reached.
         """
         issued, stored = _new_key(_new_key_id(), valid_scopes(scopes))
-        async with outage_errors():
+        async with driver_errors():
             result = await self._tenants.update_one(
                 {"_id": tenant_id}, {"$push": {"apiKeys": stored}}
             )
@@ -294,14 +294,14 @@ class MongoTenantStore:
         chosen = None if scopes is None else valid_scopes(scopes)
         if key_id is None:
             issued, stored = _new_key(_new_key_id(), chosen or ALL_SCOPES)
-            async with outage_errors():
+            async with driver_errors():
                 result = await self._tenants.update_one(
                     {"_id": tenant_id}, {"$set": {"apiKeys": [stored]}}
                 )
             if result.matched_count == 0:
                 raise TenantNotFound(f"no tenant '{tenant_id}'")
             return issued
-        async with outage_errors():
+        async with driver_errors():
             tenant = await self._tenants.find_one(
                 {"_id": tenant_id}, {"apiKeys.id": 1, "apiKeys.scopes": 1}
             )
@@ -311,7 +311,7 @@ class MongoTenantStore:
         if old is None:
             raise KeyNotFound(f"tenant '{tenant_id}' has no API key '{key_id}'")
         issued, stored = _new_key(key_id, chosen or old["scopes"])
-        async with outage_errors():
+        async with driver_errors():
             result = await self._tenants.update_one(
                 {"_id": tenant_id, "apiKeys.id": key_id}, {"$set": {"apiKeys.$": stored}}
             )
@@ -330,7 +330,7 @@ class MongoTenantStore:
             StoreUnavailable: If MongoDB cannot be reached.
         """
         secret = _new_signing_secret()
-        async with outage_errors():
+        async with driver_errors():
             result = await self._tenants.update_one(
                 {"_id": tenant_id}, {"$set": {"signingSecret": secret}}
             )
@@ -349,7 +349,7 @@ class MongoTenantStore:
             "scopes": list(ALL_SCOPES),
             "createdAt": datetime.now(UTC),
         }
-        async with outage_errors():
+        async with driver_errors():
             await self._tenants.update_one(
                 {"_id": tenant_id},
                 {

@@ -1,47 +1,36 @@
-"""The Kafka topics of Progress Sync and the message conventions on them."""
+"""The Kafka topics of Progress Sync."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from shared.service_layer.retry_schedule import RETRY_TIERS, RetryTier
 
 __all__ = [
     "ALL_TOPICS",
     "DLQ_TOPIC",
     "EVENTS_TOPIC",
-    "RETRY_TIERS",
-    "SCHEMA_VERSION",
-    "RetryTier",
-    "message_key",
+    "RETRY_GROUP",
+    "TIER_TOPICS",
+    "tier_group",
+    "tier_topic",
 ]
 
 EVENTS_TOPIC = "progress.events"
 DLQ_TOPIC = "progress.events.dlq"
-SCHEMA_VERSION = "1"
+RETRY_GROUP = "progress-retry-worker"
+"""Prefix of the retry workers' consumer groups, one group per tier."""
 
 
-@dataclass(frozen=True, slots=True)
-class RetryTier:
-    """One step of the retry schedule: failed events wait `delay_seconds` in `topic`."""
-
-    name: str
-    delay_seconds: float
-
-    @property
-    def topic(self) -> str:
-        """The tier's topic, e.g. `progress.events.retry.5s`."""
-        return f"{EVENTS_TOPIC}.retry.{self.name}"
+def tier_topic(tier: RetryTier) -> str:
+    """A retry tier's topic, e.g. `progress.events.retry.5s`."""
+    return f"{EVENTS_TOPIC}.retry.{tier.name}"
 
 
-RETRY_TIERS: tuple[RetryTier, ...] = (
-    RetryTier("1s", 1.0),
-    RetryTier("5s", 5.0),
-    RetryTier("15s", 15.0),
-    RetryTier("60s", 60.0),
-)
-
-ALL_TOPICS: tuple[str, ...] = (EVENTS_TOPIC, *(tier.topic for tier in RETRY_TIERS), DLQ_TOPIC)
+def tier_group(tier: RetryTier) -> str:
+    """The consumer group of a retry tier's workers."""
+    return f"{RETRY_GROUP}.{tier.name}"
 
 
-def message_key(tenant_id: str, user_id: str) -> bytes:
-    """The partition key that keeps one user's events in one partition, in order."""
-    return f"{tenant_id}/{user_id}".encode()
+TIER_TOPICS: tuple[str, ...] = tuple(tier_topic(tier) for tier in RETRY_TIERS)
+"""The retry tiers' topics, in schedule order."""
+
+ALL_TOPICS: tuple[str, ...] = (EVENTS_TOPIC, *TIER_TOPICS, DLQ_TOPIC)

@@ -28,6 +28,7 @@ from .payloads import (
     QuizAttemptPayload,
 )
 from .values import Timestamp
+from .wire import SERVER_FIELDS
 
 __all__ = [
     "EVENT_TYPES",
@@ -203,9 +204,6 @@ def new_reset_event(*, event_id: str, occurred_at: datetime, client_id: str) -> 
     return _parse_event(raw)
 
 
-_SERVER_FIELDS = ("tenantId", "userId", "receivedAt")
-
-
 class RecordedEvent(ContractModel):
     """An accepted event with the fields the server adds, as on Kafka and in the event log.
 
@@ -253,7 +251,7 @@ class RecordedEvent(ContractModel):
             raise ContractViolation(None, "not valid JSON") from None
         if not isinstance(body, dict):
             raise ContractViolation(None, "a recorded event must be a JSON object")
-        server: dict[str, Any] = {key: body.pop(key) for key in _SERVER_FIELDS if key in body}
+        server: dict[str, Any] = {key: body.pop(key) for key in SERVER_FIELDS if key in body}
         event = _parse_event(body)
         try:
             return cls.model_validate({**server, "event": event}, by_alias=True, by_name=False)

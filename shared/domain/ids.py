@@ -11,9 +11,9 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-__all__ = ["ID_MAX_LENGTH", "Id", "TenantId", "is_valid_id"]
+from .wire import ID_MAX_LENGTH
 
-ID_MAX_LENGTH = 128
+__all__ = ["ID_MAX_LENGTH", "Id", "TenantId", "is_valid_id"]
 
 
 def is_valid_id(value: str) -> bool:

@@ -13,9 +13,18 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .events import ProgressEvent
+from .events import ProgressEvent, RecordedEvent
+from .wire import SERVER_FIELDS
 
-__all__ = ["SCHEMA_PATH", "contract_schema", "main", "render"]
+__all__ = [
+    "SCHEMA_PATH",
+    "contract_schema",
+    "main",
+    "recorded_event_schema",
+    "relocated",
+    "render",
+    "with_fields",
+]
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "event-contract.schema.json"
 """Where the committed schema lives."""
@@ -35,6 +44,64 @@ def contract_schema() -> dict[str, Any]:
         ),
         **schema,
     }
+
+
+def relocated(node: Any, target: str = "#/components/schemas/") -> Any:
+    """The schema with its local `#/$defs/` references pointed at `target` (OpenAPI, AsyncAPI)."""
+    if isinstance(node, dict):
+        return {
+            key: (
+                value.replace("#/$defs/", target)
+                if key == "$ref" and isinstance(value, str)
+                else relocated(value, target)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [relocated(item, target) for item in node]
+    return node
+
+
+def with_fields(schema: dict[str, Any], fields: tuple[str, ...], prefix: str) -> dict[str, Any]:
+    """The contract `schema` with the server `fields` added to every event type.
+
+    Each type `T` gets a copy `{prefix}T` whose properties and required fields include the
+    named fields, typed as `RecordedEvent` types them; the union refers to the copies.
+    """
+    server = RecordedEvent.model_json_schema(by_alias=True)["properties"]
+    definitions = dict(schema["$defs"])
+    mapping: dict[str, str] = {}
+    for tag, reference in schema["discriminator"]["mapping"].items():
+        name = reference.rsplit("/", 1)[-1]
+        variant = dict(definitions[name])
+        variant["properties"] = {
+            **variant["properties"],
+            **{field: server[field] for field in fields},
+        }
+        variant["required"] = [*variant.get("required", []), *fields]
+        variant["title"] = f"{prefix}{name}"
+        definitions[f"{prefix}{name}"] = variant
+        mapping[tag] = f"#/$defs/{prefix}{name}"
+    return {
+        **{key: value for key, value in schema.items() if key not in ("$defs", "oneOf")},
+        "$defs": definitions,
+        "oneOf": [{"$ref": reference} for reference in mapping.values()],
+        "discriminator": {"propertyName": "type", "mapping": mapping},
+    }
+
+
+def recorded_event_schema() -> dict[str, Any]:
+    """JSON Schema of an accepted event as on Kafka and in the log.
+
+    One flat object: the event's fields and the server's (`tenantId`, `userId`, `receivedAt`).
+    """
+    recorded = with_fields(contract_schema(), SERVER_FIELDS, "Recorded")
+    recorded["title"] = "RecordedEvent"
+    recorded["description"] = (
+        "An accepted event: the app's event plus the fields the gateway adds. Kafka key "
+        "`tenantId/userId`."
+    )
+    return recorded
 
 
 def render() -> str:

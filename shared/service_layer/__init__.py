@@ -1,1 +1,1 @@
-"""Use cases shared by the services: projecting events into snapshots, reading progress."""
+"""Use cases: what Progress Sync does, over the ports in `ports.py` (no driver code here)."""

@@ -1,70 +1,51 @@
-"""What the projection needs from storage: an event log and a snapshot store.
+"""What the use cases need from the outside world, as Protocols.
 
-Each port has the MongoDB adapter in `shared.adapters` and an in-memory fake in the tests;
-the same contract tests run against both.
+Each port has one real adapter in `shared.adapters` and one in-memory fake in `tests.fakes`;
+the same contract tests run against both. Every method may raise `StoreUnavailable` (or, for
+the broker, `BrokerUnavailable`) on an outage and `StoreRejected` when the store refuses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
 from typing import Protocol
 
-from shared.domain import RecordedEvent, Snapshot
+from shared.domain import CatalogTotals, Certificate, Course, RecordedEvent, Snapshot
+from shared.service_layer.records import (
+    AppendResult,
+    Attempt,
+    DeadLetter,
+    Delivery,
+    LetterFilter,
+    LogEntry,
+    SnapshotUpdate,
+    StoredLetter,
+    StoredSnapshot,
+    UserKey,
+)
 
 __all__ = [
-    "AppendResult",
+    "CatalogStore",
+    "CertificateStore",
+    "Clock",
+    "DeadLetterStore",
     "EventLog",
-    "LogEntry",
+    "EventPublisher",
+    "MessageRepublisher",
+    "RebuildCheckpoints",
+    "RetryRoutes",
     "SnapshotStore",
-    "SnapshotUpdate",
-    "StoredSnapshot",
-    "UserKey",
+    "UserDataStore",
 ]
 
-UserKey = tuple[str, str]
-"""(tenantId, userId): the unit of ordering, storage and reduction."""
 
+class Clock(Protocol):
+    """The time now (timezone-aware); a fake clock makes use cases deterministic."""
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One stored event and its place `seq` in its user's log (the cursor order)."""
-
-    seq: int
-    event: RecordedEvent
-
-
-@dataclass(slots=True)
-class AppendResult:
-    """What an append did with each entry it was given.
-
-    `inserted` are now in the log; `duplicates` were there already under the same eventId
-    (stored first, so they win); `collisions` lost their `seq` to a concurrent writer and must
-    be appended again with a fresh one; `rejected` were refused by the store, with the reason.
-    """
-
-    inserted: list[LogEntry] = field(default_factory=list)
-    duplicates: list[LogEntry] = field(default_factory=list)
-    collisions: list[LogEntry] = field(default_factory=list)
-    rejected: list[tuple[LogEntry, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSnapshot:
-    """A snapshot and the highest log `seq` it has applied (every lower entry is applied)."""
-
-    snapshot: Snapshot
-    seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotUpdate:
-    """Write `snapshot` at `seq`, but only if the stored one is still at `expected_seq`."""
-
-    key: UserKey
-    snapshot: Snapshot
-    seq: int
-    expected_seq: int
+    def now(self) -> datetime:
+        """The current time in UTC."""
+        ...
 
 
 class EventLog(Protocol):
@@ -88,6 +69,14 @@ class EventLog(Protocol):
         """At most `limit` entries with `after_seq < seq <= upto_seq`, in seq order."""
         ...
 
+    async def of_users(self, tenant: str, users: Sequence[str]) -> dict[UserKey, list[LogEntry]]:
+        """The whole logs of these users of one tenant, each in seq order."""
+        ...
+
+    async def users(self, tenant: str | None, user: str | None) -> list[UserKey]:
+        """Every user with at least one entry (of one tenant, or one user of it), sorted."""
+        ...
+
 
 class SnapshotStore(Protocol):
     """One snapshot per user, written with optimistic concurrency on its seq."""
@@ -98,4 +87,143 @@ class SnapshotStore(Protocol):
 
     async def save_many(self, updates: Sequence[SnapshotUpdate]) -> set[UserKey]:
         """Write each update whose expectation holds; return the users whose did not."""
+        ...
+
+    def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
+        """Every snapshot of the tenant with a `course.completed` claim on the course."""
+        ...
+
+
+class EventPublisher(Protocol):
+    """Hands accepted events to the broker."""
+
+    async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
+        """Return once the broker acknowledged every event; else `BrokerUnavailable`.
+
+        Some events may have been stored even then: resending is safe (idempotent by id).
+        """
+        ...
+
+
+class RetryRoutes(Protocol):
+    """Where failed messages wait: a retry tier, or the dead-letter topic."""
+
+    async def to_tier(
+        self, tier: int, delivery: Delivery, attempts: Sequence[Attempt], due_at: datetime
+    ) -> None:
+        """Put the message on retry tier `tier` (0-based), due at `due_at`; acknowledged."""
+        ...
+
+    async def to_dead_letter_topic(
+        self, delivery: Delivery, reason: str, attempts: Sequence[Attempt]
+    ) -> None:
+        """Copy the message onto the dead-letter topic with its reason; acknowledged."""
+        ...
+
+
+class MessageRepublisher(Protocol):
+    """Puts a message back onto the events topic (a replayed dead letter)."""
+
+    async def republish(self, raw: bytes, key: bytes | None, request_id: str | None) -> None:
+        """Publish and wait for the broker's acknowledgement."""
+        ...
+
+
+class DeadLetterStore(Protocol):
+    """Dead letters for operators to list, explain, replay and purge."""
+
+    async def add(self, letter: DeadLetter) -> str:
+        """Store as pending and return its id; storing the same message again is a no-op."""
+        ...
+
+    async def count(self, selection: LetterFilter | None = None) -> int:
+        """How many letters match (all without a filter)."""
+        ...
+
+    async def find(self, selection: LetterFilter, limit: int = 0) -> list[StoredLetter]:
+        """The matching letters, newest first (`limit` 0: all)."""
+        ...
+
+    async def get(self, letter_id: str) -> StoredLetter | None:
+        """One letter, or None."""
+        ...
+
+    async def mark_replayed(self, letter_id: str) -> bool:
+        """Record a replay (state, time, count); False if the letter is gone."""
+        ...
+
+    async def delete(self, letter_ids: Sequence[str]) -> int:
+        """Delete these letters; return how many existed."""
+        ...
+
+    async def delete_matching(self, selection: LetterFilter) -> int:
+        """Delete every matching letter; return how many there were."""
+        ...
+
+
+class CatalogStore(Protocol):
+    """Course definitions per tenant; a course is replaced whole."""
+
+    async def get(self, tenant_id: str, course_id: str) -> Course | None:
+        """The course, or None."""
+        ...
+
+    async def page(self, tenant_id: str, after: str | None, limit: int) -> list[Course]:
+        """At most `limit` courses ordered by courseId, after `after` (None: from the first)."""
+        ...
+
+    async def touching(
+        self, tenant_id: str, content_ids: Sequence[str], course_ids: Sequence[str]
+    ) -> list[Course]:
+        """The courses listing one of `content_ids` or being one of `course_ids`."""
+        ...
+
+    async def totals(self, tenant_id: str) -> CatalogTotals:
+        """How many courses the tenant has, and their required items summed."""
+        ...
+
+    async def put(self, tenant_id: str, course: Course) -> bool:
+        """Store the course, replacing one with the same courseId; True if it is new."""
+        ...
+
+    async def delete(self, tenant_id: str, course_id: str) -> bool:
+        """Remove the course; False if there was none."""
+        ...
+
+
+class CertificateStore(Protocol):
+    """Earned certificates; each is written once and never changed."""
+
+    async def of_user(self, tenant_id: str, user_id: str) -> dict[str, Certificate]:
+        """The user's certificates by courseId."""
+        ...
+
+    async def record(self, certificates: Sequence[Certificate]) -> int:
+        """Record those not recorded yet (first write wins); return how many were new."""
+        ...
+
+
+class UserDataStore(Protocol):
+    """Everything stored about a user, for erasure."""
+
+    async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
+        """Delete the user's documents everywhere; return how many each collection lost."""
+        ...
+
+    async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
+        """Record an audit entry (never with a user id)."""
+        ...
+
+
+class RebuildCheckpoints(Protocol):
+    """Progress of resumable rebuild runs, one per scope."""
+
+    async def last_done(self, run_id: str) -> UserKey | None:
+        """The last user an unfinished run completed, or None (no run, or it finished)."""
+        ...
+
+    async def save(
+        self, run_id: str, last: UserKey | None, *, done: bool, started: datetime
+    ) -> None:
+        """Record a run's progress."""
         ...

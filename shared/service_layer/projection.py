@@ -15,21 +15,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shared.adapters.logs import get_logger
+import structlog
+
 from shared.domain import LateEvent, RecordedEvent, Snapshot, apply, dedupe, reduce
-from shared.service_layer.ports import (
-    EventLog,
-    LogEntry,
-    SnapshotStore,
-    SnapshotUpdate,
-    StoredSnapshot,
-    UserKey,
-)
+from shared.service_layer.ports import EventLog, SnapshotStore
+from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
 
 __all__ = ["ConcurrentWriters", "Projection", "ProjectionReport"]
 
 _MAX_ROUNDS = 5
-log = get_logger(__name__)
+log = structlog.stdlib.get_logger(__name__)
 
 
 class ConcurrentWriters(Exception):
@@ -38,13 +33,26 @@ class ConcurrentWriters(Exception):
 
 @dataclass(slots=True)
 class ProjectionReport:
-    """What one projection did: counts per outcome, replays, and events that failed."""
+    """What one projection did: counts per outcome, replays, and events that did not pass.
+
+    `failed` events may pass on a retry; `refused` ones the store will never take.
+    """
 
     applied: list[RecordedEvent] = field(default_factory=list)
     duplicates: int = 0
     conflicts: int = 0
     replays: list[float] = field(default_factory=list)
     failed: list[tuple[RecordedEvent, str]] = field(default_factory=list)
+    refused: list[tuple[RecordedEvent, str]] = field(default_factory=list)
+
+    def merge(self, other: ProjectionReport) -> None:
+        """Add another report's outcomes to this one."""
+        self.applied.extend(other.applied)
+        self.duplicates += other.duplicates
+        self.conflicts += other.conflicts
+        self.replays.extend(other.replays)
+        self.failed.extend(other.failed)
+        self.refused.extend(other.refused)
 
 
 class Projection:
@@ -59,7 +67,8 @@ class Projection:
 
         Idempotent: projecting the same events again changes nothing and counts them as
         duplicates. Raises `StoreUnavailable` on an outage (nothing is lost: redeliver the
-        batch) and `ConcurrentWriters` if other writers keep winning.
+        batch), `StoreRejected` if the store refuses the batch's writes, and
+        `ConcurrentWriters` if other writers keep winning.
         """
         report = ProjectionReport()
         pending: dict[UserKey, list[RecordedEvent]] = {}
@@ -99,7 +108,7 @@ class Projection:
                 for index, event in enumerate(user_events, start=1)
             ]
         )
-        report.failed.extend((entry.event, reason) for entry, reason in appended.rejected)
+        report.refused.extend((entry.event, reason) for entry, reason in appended.rejected)
         retry: dict[UserKey, list[RecordedEvent]] = {}
         for entry in appended.collisions:
             retry.setdefault(_key(entry.event), []).append(entry.event)

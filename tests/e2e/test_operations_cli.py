@@ -15,12 +15,13 @@ from typer.testing import CliRunner
 
 from services.progressctl.cli import app
 from shared.adapters.embedded import free_port
-from shared.adapters.erasure import AUDIT, USER_DATA
 from shared.adapters.kafka import event_headers
-from shared.adapters.mongo import DEAD_LETTERS, mongo_client
+from shared.adapters.mongo import AUDIT, DEAD_LETTERS, mongo_client
 from shared.adapters.settings import Settings
-from shared.adapters.topics import EVENTS_TOPIC, message_key
+from shared.adapters.topics import EVENTS_TOPIC
+from shared.adapters.user_data_store import USER_DATA
 from shared.domain import RecordedEvent, validate_event
+from shared.domain.wire import message_key
 from tests.support.services import Stack, eventually, service_env, service_process
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.adapters.topics import DLQ_TOPIC, RETRY_TIERS, message_key
+from shared.adapters.topics import DLQ_TOPIC, TIER_TOPICS
+from shared.domain.wire import message_key
 from tests.support.kafka_probe import topic_size
 from tests.support.projector import (
     ProjectorLab,
@@ -42,7 +43,7 @@ def _readiness(port: int, status: int) -> dict[str, str] | None:
 
 
 def _retry_and_dlq_sizes(lab: ProjectorLab) -> dict[str, int]:
-    topics = [*(tier.topic for tier in RETRY_TIERS), DLQ_TOPIC]
+    topics = [*TIER_TOPICS, DLQ_TOPIC]
     return {topic: topic_size(lab.settings, topic) for topic in topics}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.adapters.topics import RETRY_TIERS
+from shared.adapters.topics import TIER_TOPICS
 from tests.support.retry_stack import Message, progressed, retry_stack
 from tests.support.services import eventually
 
@@ -57,7 +57,7 @@ def test_a_frozen_database_pauses_the_consumers_and_dead_letters_nothing(
         for event_id in retried:
             outcomes = [item["outcome"] for item in stack.attempts_of(event_id)]
             assert outcomes == ["failed", "failed", "passed"]
-        assert not [m for m in stack.read(RETRY_TIERS[2].topic) if b"twice-" in m.value]
+        assert not [m for m in stack.read(TIER_TOPICS[2]) if b"twice-" in m.value]
         time.sleep(2)
         assert len(stack.dead_letters()) == 1
         for port in (stack.settings.projector_port, stack.settings.retry_worker_port):

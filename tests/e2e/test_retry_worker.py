@@ -24,13 +24,17 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.adapters.dead_letters import Attempt, MongoDeadLetterStore
-from shared.adapters.failure_routing import JITTER, Delivery, FailureRouter
+from shared.adapters.clock import SystemClock
+from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.kafka import consumer_lag, kafka_broker
+from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
-from shared.adapters.topics import DLQ_TOPIC, EVENTS_TOPIC, RETRY_TIERS
+from shared.adapters.topics import DLQ_TOPIC, EVENTS_TOPIC, tier_group, tier_topic
 from shared.domain import RecordedEvent, Snapshot
+from shared.service_layer.failure_routing import FailureRouter
+from shared.service_layer.records import Attempt, Delivery
+from shared.service_layer.retry_schedule import JITTER, RETRY_TIERS
 from tests.support.retry_stack import (
     Message,
     RetryStack,
@@ -46,7 +50,6 @@ DELAYS = [tier.delay_seconds for tier in RETRY_TIERS]
 # Beyond the jittered delay: the worker's fetch, the projection and the publish to the next
 # tier, on a shared two-core machine.
 SLACK_SECONDS = 3.0
-RETRY_GROUP = "progress-retry-worker"
 
 
 def within_schedule(gap: float, delay: float) -> bool:
@@ -128,7 +131,11 @@ async def _place_in_tiers(settings: Settings, messages: dict[int, Message]) -> N
     """Put each message in the tier of its attempt, through the production router."""
     broker = kafka_broker(settings, client_id="test-placer")
     client = mongo_client(settings)
-    router = FailureRouter(broker, MongoDeadLetterStore(client[settings.mongo_database]))
+    router = FailureRouter(
+        KafkaRetryRoutes(broker),
+        MongoDeadLetterStore(client[settings.mongo_database]),
+        SystemClock(),
+    )
     await broker.start()
     try:
         for tier_number, message in sorted(messages.items(), reverse=True):
@@ -180,7 +187,7 @@ def killed(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Iter
         lag = {
             tier.name: sum(
                 asyncio.run(
-                    consumer_lag(stack.settings, f"{RETRY_GROUP}.{tier.name}", tier.topic)
+                    consumer_lag(stack.settings, tier_group(tier), tier_topic(tier))
                 ).values()
             )
             for tier in RETRY_TIERS
@@ -204,7 +211,7 @@ def test_undecodable_messages_go_straight_to_the_dead_letters(
         assert letter["state"] == "pending"
         assert letter["key"] == b"demo/junk"
     for tier in RETRY_TIERS:
-        assert not {m.value for m in stack.read(tier.topic)} & set(scenario.undecodable)
+        assert not {m.value for m in stack.read(tier_topic(tier))} & set(scenario.undecodable)
     dlq = [m for m in stack.read(DLQ_TOPIC) if m.value in scenario.undecodable]
     assert sorted(m.value for m in dlq) == sorted(scenario.undecodable)
     assert {m.headers["reason"] for m in dlq} == {"undecodable"}
@@ -231,7 +238,7 @@ def test_transient_failures_succeed_on_retry_one_and_retry_three_on_schedule(
             assert within_schedule(gap, delay), (gap, delay)
         # Each retry came from the tier of its attempt, with the headers of the contract.
         for number, tier in enumerate(RETRY_TIERS, start=1):
-            copies = [m for m in stack.read(tier.topic) if carries(m, event_id)]
+            copies = [m for m in stack.read(tier_topic(tier)) if carries(m, event_id)]
             assert len(copies) == (1 if number <= failures else 0), tier.name
             for copy in copies:
                 assert copy.headers["attempt"] == str(number)
@@ -269,7 +276,7 @@ def test_a_permanent_failure_is_retried_four_times_then_dead_lettered(
     attempts = stack.attempts_of(event_id)
     assert [item["role"] for item in attempts] == ["projector"] + ["retry_worker"] * 4
     for tier in RETRY_TIERS:
-        assert len([m for m in stack.read(tier.topic) if carries(m, event_id)]) == 1
+        assert len([m for m in stack.read(tier_topic(tier)) if carries(m, event_id)]) == 1
     dlq = [m for m in stack.read(DLQ_TOPIC) if carries(m, event_id)]
     assert len(dlq) == 1
     assert dlq[0].headers["reason"] == "retries_exhausted"

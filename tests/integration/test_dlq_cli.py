@@ -14,11 +14,12 @@ from pymongo import MongoClient
 from typer.testing import CliRunner, Result
 
 from services.progressctl.cli import app
-from shared.adapters.dead_letters import Attempt, DeadLetter, MongoDeadLetterStore
+from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.embedded import free_port
 from shared.adapters.mongo import DEAD_LETTERS, ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
+from shared.service_layer.records import Attempt, DeadLetter
 from tests.support.backends import Backend
 from tests.support.retry_stack import Message, _read, progressed
 from tests.support.services import service_env, settings_for

@@ -11,13 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from services.progressctl.cli import app
+from shared.adapters.clock import SystemClock
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import SNAPSHOTS, ensure_indexes, mongo_client
-from shared.adapters.rebuild import RebuildReport, RebuildScope, SnapshotRebuilder
+from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.domain import RecordedEvent
 from shared.service_layer.projection import Projection
+from shared.service_layer.rebuild import RebuildReport, RebuildScope, SnapshotRebuilder
 from tests.support.services import service_env
 from tests.unit.domain.builders import raw_event, record
 
@@ -89,10 +91,12 @@ async def interrupted_run(settings: Settings, after: int) -> None:
             raise Interrupt
 
     try:
+        db = client[settings.mongo_database]
+        rebuilder = SnapshotRebuilder(
+            MongoEventLog(db), MongoSnapshotStore(db), MongoRebuildCheckpoints(db), SystemClock()
+        )
         with pytest.raises(Interrupt):
-            await SnapshotRebuilder(client[settings.mongo_database]).run(
-                RebuildScope(), progress=stop
-            )
+            await rebuilder.run(RebuildScope(), progress=stop)
     finally:
         await client.close()
 

@@ -28,11 +28,8 @@ from services.projector.app import ProjectorOverrides
 from services.projector.app import create_app as projector_app
 from services.retry_worker.app import RetryWorkerOverrides
 from services.retry_worker.app import create_app as retry_worker_app
-from shared.adapters.event_log import MongoEventLog
 from shared.adapters.logs import configure_logging
-from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
-from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.domain import RecordedEvent
 from shared.service_layer.ports import EventLog, SnapshotStore
 from shared.service_layer.projection import Projection, ProjectionReport
@@ -119,14 +116,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    db = mongo_client(settings)[settings.mongo_database]
-    projection = FlakyProjection(
-        MongoEventLog(db),
-        MongoSnapshotStore(db),
-        faults=args.faults,
-        attempts=args.attempts,
-        role=args.role,
-    )
+
+    def projection(events: EventLog, snapshots: SnapshotStore) -> Projection:
+        return FlakyProjection(
+            events, snapshots, faults=args.faults, attempts=args.attempts, role=args.role
+        )
+
     if args.role == "projector":
         app = projector_app(settings, ProjectorOverrides(projection=projection))
         port = settings.projector_port

@@ -30,8 +30,9 @@ from shared.adapters.embedded import EmbeddedServer, free_port
 from shared.adapters.kafka import event_headers
 from shared.adapters.mongo import DEAD_LETTERS, EVENTS, SNAPSHOTS
 from shared.adapters.settings import Settings
-from shared.adapters.topics import EVENTS_TOPIC, message_key
+from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot, reduce, validate_event
+from shared.domain.wire import message_key
 from tests.support.backends import Backend, embedded_backend
 from tests.support.services import service_env, settings_for
 

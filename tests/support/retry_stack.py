@@ -30,8 +30,9 @@ from shared.adapters.embedded import EmbeddedServer
 from shared.adapters.kafka import event_headers
 from shared.adapters.mongo import DEAD_LETTERS, SNAPSHOTS, user_key
 from shared.adapters.settings import Settings
-from shared.adapters.topics import RETRY_TIERS, message_key
+from shared.adapters.topics import TIER_TOPICS
 from shared.domain import RecordedEvent, Snapshot, validate_event
+from shared.domain.wire import message_key
 from tests.support.backends import Backend, embedded_backend
 from tests.support.flaky_services import read_attempts, write_faults
 from tests.support.services import eventually, service_env, settings_for
@@ -158,7 +159,7 @@ class RetryStack:
         no retry headers, so it is due at once); each is projected when its group is up.
         """
         run = uuid.uuid4().hex[:6]
-        topics = ["progress.events", *(tier.topic for tier in RETRY_TIERS)]
+        topics = ["progress.events", *TIER_TOPICS]
         probes = {topic: f"probe-{run}-{index}" for index, topic in enumerate(topics)}
         self.set_faults({**self.faults_now(), "probe-": 0})
         for topic, event_id in probes.items():

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from shared.adapters.event_log import MongoEventLog
-from shared.adapters.mongo import EVENTS, Document, outage_errors
-from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.domain import reduce
-from shared.service_layer.ports import LogEntry, SnapshotUpdate, UserKey
+from shared.service_layer.ports import Clock, EventLog, RebuildCheckpoints, SnapshotStore
+from shared.service_layer.records import LogEntry, SnapshotUpdate, UserKey
 
-__all__ = ["REBUILD_RUNS", "RebuildReport", "RebuildScope", "SnapshotRebuilder"]
+__all__ = ["RebuildReport", "RebuildScope", "SnapshotRebuilder", "SnapshotsKeptChanging"]
 
-REBUILD_RUNS = "rebuild_runs"
 _CHUNK = 100
 _MAX_ATTEMPTS = 5
+
+
+class SnapshotsKeptChanging(Exception):
+    """Projectors kept moving some snapshots on while they were rebuilt; run rebuild again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +30,6 @@ class RebuildScope:
     def run_id(self) -> str:
         """The checkpoint's id: one resumable run per scope."""
         return f"tenant={self.tenant_id or '*'};user={self.user_id or '*'}"
-
-    def log_filter(self) -> Document:
-        """The event-log filter that selects this scope's users."""
-        query: Document = {}
-        if self.tenant_id is not None:
-            query["t"] = self.tenant_id
-        if self.user_id is not None:
-            query["u"] = self.user_id
-        return query
 
 
 @dataclass(slots=True)
@@ -58,27 +46,22 @@ class SnapshotRebuilder:
 
     Users are taken in a fixed order, in chunks of a hundred (one read of their snapshots,
     one of their logs, one bulk write), with a checkpoint after each chunk, so an interrupted
-    run resumes after the last finished chunk. Each snapshot is written with the
-    same optimistic check the projector uses: if a projector moved it on meanwhile, that user
-    is recomputed, never overwritten with older state.
+    run resumes after the last finished chunk. Each snapshot is written with the same
+    optimistic check the projector uses: if a projector moved it on meanwhile, that user is
+    recomputed, never overwritten with older state.
     """
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._db = db
-        self._log = MongoEventLog(db)
-        self._snapshots = MongoSnapshotStore(db)
-        self._runs = db[REBUILD_RUNS]
-
-    async def users(self, scope: RebuildScope) -> list[UserKey]:
-        """Every user with at least one event in the scope, sorted."""
-        pipeline: list[Document] = [
-            {"$match": scope.log_filter()},
-            {"$group": {"_id": {"t": "$t", "u": "$u"}}},
-        ]
-        async with outage_errors():
-            cursor = await self._db[EVENTS].aggregate(pipeline)
-            groups = await cursor.to_list()
-        return sorted((group["_id"]["t"], group["_id"]["u"]) for group in groups)
+    def __init__(
+        self,
+        events: EventLog,
+        snapshots: SnapshotStore,
+        checkpoints: RebuildCheckpoints,
+        clock: Clock,
+    ) -> None:
+        self._log = events
+        self._snapshots = snapshots
+        self._checkpoints = checkpoints
+        self._clock = clock
 
     async def run(
         self,
@@ -88,24 +71,21 @@ class SnapshotRebuilder:
         progress: Callable[[RebuildReport], None] | None = None,
     ) -> RebuildReport:
         """Rebuild the scope's users, resuming an unfinished run unless `restart`."""
-        users = await self.users(scope)
+        users = await self._log.users(scope.tenant_id, scope.user_id)
         report = RebuildReport(total=len(users))
-        checkpoint = None if restart else await self._checkpoint(scope)
-        done_up_to: UserKey | None = None
-        if checkpoint and not checkpoint["done"] and checkpoint.get("last"):
-            tenant, user = checkpoint["last"]
-            done_up_to = (tenant, user)
-        started = datetime.now(UTC)
+        done_up_to = None if restart else await self._checkpoints.last_done(scope.run_id)
+        started = self._clock.now()
         todo = [key for key in users if done_up_to is None or key > done_up_to]
         report.skipped = len(users) - len(todo)
         for first in range(0, len(todo), _CHUNK):
             chunk = todo[first : first + _CHUNK]
             await self._rebuild_chunk(chunk)
             report.rebuilt += len(chunk)
-            await self._save(scope, chunk[-1], done=False, started=started)
+            await self._checkpoints.save(scope.run_id, chunk[-1], done=False, started=started)
             if progress is not None:
                 progress(report)
-        await self._save(scope, todo[-1] if todo else done_up_to, done=True, started=started)
+        last = todo[-1] if todo else done_up_to
+        await self._checkpoints.save(scope.run_id, last, done=True, started=started)
         return report
 
     async def _rebuild_chunk(self, keys: list[UserKey]) -> None:
@@ -129,7 +109,7 @@ class SnapshotRebuilder:
             if not stale:
                 return
             pending = sorted(stale)
-        raise RuntimeError(f"{len(pending)} snapshots kept changing; run rebuild again")
+        raise SnapshotsKeptChanging(f"{len(pending)} snapshots kept changing; run rebuild again")
 
     async def _histories(self, keys: list[UserKey]) -> dict[UserKey, list[LogEntry]]:
         """The whole logs of these users in seq order, one query per tenant."""
@@ -138,24 +118,5 @@ class SnapshotRebuilder:
             by_tenant.setdefault(tenant, []).append(user)
         histories: dict[UserKey, list[LogEntry]] = {}
         for tenant, users in by_tenant.items():
-            for key, entries in (await self._log.of_users(tenant, users)).items():
-                histories[key] = entries
+            histories.update(await self._log.of_users(tenant, users))
         return histories
-
-    async def _checkpoint(self, scope: RebuildScope) -> Document | None:
-        async with outage_errors():
-            found: Document | None = await self._runs.find_one({"_id": scope.run_id})
-        return found
-
-    async def _save(
-        self, scope: RebuildScope, last: UserKey | None, *, done: bool, started: datetime
-    ) -> None:
-        update: dict[str, Any] = {"done": done, "updatedAt": datetime.now(UTC)}
-        if last is not None:
-            update["last"] = list(last)
-        async with outage_errors():
-            await self._runs.update_one(
-                {"_id": scope.run_id},
-                {"$set": update, "$setOnInsert": {"startedAt": started}},
-                upsert=True,
-            )

@@ -1,4 +1,8 @@
-"""The project's own failure kinds, so callers decide retry vs dead-letter by one `except` each."""
+"""The project's own failure kinds: adapters translate driver errors into these, at one edge.
+
+Use cases then decide by one `except` per meaning: an outage pauses and retries later; a
+refusal is about one record and will not pass on retry.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ class StoreUnavailable(Exception):
 
 
 class StoreRejected(Exception):
-    """MongoDB refused one particular document (too large, invalid): retrying it may not help."""
+    """MongoDB refused the request itself (a document too large, invalid): retrying won't help."""
 
 
 class BrokerUnavailable(Exception):

@@ -1,0 +1,60 @@
+"""Where a user's data lives in MongoDB, for erasure, and the audit trail of erasures."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.adapters.mongo import (
+    AUDIT,
+    CERTIFICATES,
+    DEAD_LETTERS,
+    EVENTS,
+    SNAPSHOTS,
+    Document,
+    driver_errors,
+)
+
+__all__ = ["USER_DATA", "MongoUserDataStore"]
+
+USER_DATA: dict[str, tuple[str, str]] = {
+    EVENTS: ("t", "u"),
+    SNAPSHOTS: ("t", "u"),
+    DEAD_LETTERS: ("tenant", "user"),
+    CERTIFICATES: ("t", "u"),
+}
+"""Each collection holding a user's data, with its tenant and user fields."""
+
+
+class MongoUserDataStore:
+    """Deletes a user's documents from every collection in `USER_DATA`; keeps an audit trail."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+
+    async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
+        """Delete the user's documents everywhere; return how many each collection lost."""
+        deleted: dict[str, int] = {}
+        async with driver_errors():
+            for collection, (tenant_field, user_field) in USER_DATA.items():
+                result = await self._db[collection].delete_many(
+                    {tenant_field: tenant_id, user_field: user_id}
+                )
+                deleted[collection] = result.deleted_count
+        return deleted
+
+    async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
+        """Record what was done, for whom (the tenant) and when; never the user id."""
+        async with driver_errors():
+            await self._db[AUDIT].insert_one(
+                {
+                    "_id": uuid.uuid4().hex,
+                    "action": action,
+                    "tenant": tenant_id,
+                    "at": datetime.now(UTC),
+                    "deleted": dict(counts),
+                }
+            )

@@ -1,0 +1,54 @@
+"""Reading a user's progress: the snapshot and, after a cursor, the log entries it reflects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.domain import Snapshot
+from shared.service_layer.ports import EventLog, SnapshotStore
+from shared.service_layer.records import LogEntry, UserKey
+
+__all__ = ["ProgressPage", "ProgressReader"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressPage:
+    """A snapshot, the entries after the asked cursor, and where to continue.
+
+    Only entries at or below the snapshot's applied seq are served, so the snapshot and the
+    events always agree: an event still being projected shows up in both at once, later.
+    """
+
+    snapshot: Snapshot
+    entries: list[LogEntry] = field(default_factory=list)
+    cursor: int = 0
+    has_more: bool = False
+
+
+class ProgressReader:
+    """Serves snapshots and log pages."""
+
+    def __init__(self, events: EventLog, snapshots: SnapshotStore) -> None:
+        self._events = events
+        self._snapshots = snapshots
+
+    async def snapshot(self, key: UserKey) -> tuple[Snapshot, int]:
+        """The user's snapshot and its applied seq (an empty snapshot at 0 for a new user)."""
+        stored = (await self._snapshots.load_many([key])).get(key)
+        if stored is None:
+            return Snapshot.empty(*key), 0
+        return stored.snapshot, stored.seq
+
+    async def page(self, key: UserKey, since: int | None, limit: int) -> ProgressPage:
+        """The snapshot and, with `since`, at most `limit` entries stored after that cursor.
+
+        Without `since` the page holds no entries and its cursor is the snapshot's position.
+        """
+        snapshot, head = await self.snapshot(key)
+        if since is None:
+            return ProgressPage(snapshot, cursor=head)
+        entries = await self._events.page(key, min(since, head), head, limit + 1)
+        has_more = len(entries) > limit
+        entries = entries[:limit]
+        cursor = entries[-1].seq if has_more else head
+        return ProgressPage(snapshot, entries, cursor, has_more)

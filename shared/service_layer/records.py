@@ -1,0 +1,201 @@
+"""The values that use cases and ports exchange: log entries, snapshots, deliveries, letters."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.domain import RecordedEvent, Snapshot
+from shared.domain.wire import (
+    HEADER_DUE_AT,
+    HEADER_ERROR_HISTORY,
+    HEADER_ORIGINAL_OFFSET,
+    HEADER_ORIGINAL_PARTITION,
+    HEADER_ORIGINAL_TOPIC,
+    HEADER_REQUEST_ID,
+)
+
+__all__ = [
+    "PENDING",
+    "REPLAYED",
+    "AppendResult",
+    "Attempt",
+    "ConsumedRecord",
+    "DeadLetter",
+    "Delivery",
+    "LetterFilter",
+    "LetterState",
+    "LogEntry",
+    "SnapshotUpdate",
+    "StoredLetter",
+    "StoredSnapshot",
+    "UserKey",
+]
+
+UserKey = tuple[str, str]
+"""(tenantId, userId): the unit of ordering, storage and reduction."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One stored event and its place `seq` in its user's log (the cursor order)."""
+
+    seq: int
+    event: RecordedEvent
+
+
+@dataclass(slots=True)
+class AppendResult:
+    """What an append did with each entry it was given.
+
+    `inserted` are now in the log; `duplicates` were there already under the same eventId
+    (stored first, so they win); `collisions` lost their `seq` to a concurrent writer and must
+    be appended again with a fresh one; `rejected` were refused by the store, with the reason.
+    """
+
+    inserted: list[LogEntry] = field(default_factory=list)
+    duplicates: list[LogEntry] = field(default_factory=list)
+    collisions: list[LogEntry] = field(default_factory=list)
+    rejected: list[tuple[LogEntry, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    """A snapshot and the highest log `seq` it has applied (every lower entry is applied)."""
+
+    snapshot: Snapshot
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotUpdate:
+    """Write `snapshot` at `seq`, but only if the stored one is still at `expected_seq`."""
+
+    key: UserKey
+    snapshot: Snapshot
+    seq: int
+    expected_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumedRecord:
+    """One message as a consumer received it, independent of the Kafka client."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `request-id` the gateway put on the message, if any."""
+        return self.headers.get(HEADER_REQUEST_ID) or None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One failed delivery attempt: its number, the error and when it happened."""
+
+    attempt: int
+    error: str
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as carried in headers and stored in dead letters."""
+        return {"attempt": self.attempt, "error": self.error, "at": self.at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, item: Mapping[str, Any]) -> Attempt:
+        """Read what `to_dict` wrote."""
+        return cls(int(item["attempt"]), str(item["error"]), datetime.fromisoformat(item["at"]))
+
+
+@dataclass(slots=True)
+class Delivery:
+    """A consumed message with where it first came from and the attempts it has had."""
+
+    raw: bytes
+    key: bytes | None
+    topic: str
+    partition: int
+    offset: int
+    request_id: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    due_at: datetime | None = None
+
+    @classmethod
+    def from_record(cls, record: ConsumedRecord) -> Delivery:
+        """Read a record's coordinates and, on a retry tier, its history from the headers."""
+        headers = record.headers
+        history = json.loads(headers.get(HEADER_ERROR_HISTORY, "[]"))
+        due = headers.get(HEADER_DUE_AT)
+        return cls(
+            raw=record.value,
+            key=record.key,
+            topic=headers.get(HEADER_ORIGINAL_TOPIC, record.topic),
+            partition=int(headers.get(HEADER_ORIGINAL_PARTITION, record.partition)),
+            offset=int(headers.get(HEADER_ORIGINAL_OFFSET, record.offset)),
+            request_id=record.request_id,
+            attempts=[Attempt.from_dict(item) for item in history],
+            due_at=datetime.fromisoformat(due) if due else None,
+        )
+
+
+LetterState = Literal["pending", "replayed"]
+PENDING: LetterState = "pending"
+REPLAYED: LetterState = "replayed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An event (or the raw bytes of an undecodable message) that will not be retried."""
+
+    reason: str
+    raw: bytes
+    key: bytes | None
+    attempts: list[Attempt]
+    original_topic: str
+    original_partition: int
+    original_offset: int
+    request_id: str | None = None
+    tenant_id: str | None = None
+    user_id: str | None = None
+    event_id: str | None = None
+    event_type: str | None = None
+
+    @property
+    def letter_id(self) -> str:
+        """Derived from the original coordinates and bytes: one message, one letter."""
+        fingerprint = hashlib.sha256(
+            f"{self.original_topic}/{self.original_partition}/{self.original_offset}/".encode()
+            + self.raw
+        )
+        return fingerprint.hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLetter:
+    """A dead letter as stored, with its id, state and replay history."""
+
+    letter_id: str
+    letter: DeadLetter
+    failed_at: datetime
+    state: LetterState
+    replays: int
+    replayed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LetterFilter:
+    """Which letters to select; every field left `None` selects all."""
+
+    tenant_id: str | None = None
+    since: datetime | None = None
+    event_type: str | None = None
+    state: LetterState | None = None
