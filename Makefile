@@ -19,6 +19,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -34,7 +35,7 @@ test: lint typecheck tools
 	$(BIN)/pytest
 
 unit: $(STAMP)
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -m unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(if $(FULL),--full,)

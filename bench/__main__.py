@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import freshness, growth, ingest, limits, report
+from bench import chart, freshness, growth, ingest, limits, report
 from bench.common import Sizes
 from bench.heartbeat import heartbeats
 from bench.projection import Drain, drain
@@ -115,7 +115,7 @@ def main() -> None:
     results["meta"]["wall_seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)
     report.write_json(results, args.out / f"{stamp}.json")
-    report.write_chart(results, args.out / f"{stamp}.png")
+    chart.write_chart(results, args.out / f"{stamp}.png")
     print(report.table(results))
     print(f"Results: {args.out / stamp}.json and .png")
 

@@ -16,6 +16,13 @@ from tests.support.backends import Backend, selected_backend
 from tests.support.services import TEST_API_KEY, Stack, running_stack, settings_for
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/unit are unit tests (`make unit`: `pytest -m unit`)."""
+    for item in items:
+        if "/tests/unit/" in str(item.path):
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("progress-sync")

@@ -1,16 +1,40 @@
-"""In-memory fakes of the storage ports, held to the same contract tests as MongoDB's."""
+"""In-memory fakes of every port, held to the same contract tests as the MongoDB and Kafka ones."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
-from shared.service_layer.ports import (
+from shared.domain import CatalogTotals, Certificate, Course, RecordedEvent, Snapshot
+from shared.service_layer.records import (
+    PENDING,
+    REPLAYED,
     AppendResult,
+    Attempt,
+    DeadLetter,
+    Delivery,
+    LetterFilter,
     LogEntry,
     SnapshotUpdate,
+    StoredLetter,
     StoredSnapshot,
     UserKey,
 )
+
+
+class FixedClock:
+    """A clock that tells the time it is set to; `advance` moves it on."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
 
 
 class InMemoryEventLog:
@@ -44,19 +68,33 @@ class InMemoryEventLog:
                 found[key] = entries
         return found
 
+    def _ordered(self, key: UserKey) -> list[LogEntry]:
+        return sorted(self.entries.get(key, {}).values(), key=lambda e: e.seq)
+
     async def after(self, positions: Mapping[UserKey, int]) -> dict[UserKey, list[LogEntry]]:
         found: dict[UserKey, list[LogEntry]] = {}
         for key, seq in positions.items():
-            later = sorted(
-                (e for e in self.entries.get(key, {}).values() if e.seq > seq), key=lambda e: e.seq
-            )
+            later = [e for e in self._ordered(key) if e.seq > seq]
             if later:
                 found[key] = later
         return found
 
     async def page(self, key: UserKey, after_seq: int, upto_seq: int, limit: int) -> list[LogEntry]:
-        entries = sorted(self.entries.get(key, {}).values(), key=lambda e: e.seq)
-        return [e for e in entries if after_seq < e.seq <= upto_seq][:limit]
+        return [e for e in self._ordered(key) if after_seq < e.seq <= upto_seq][:limit]
+
+    async def of_users(self, tenant: str, users: Sequence[str]) -> dict[UserKey, list[LogEntry]]:
+        return {
+            (tenant, user): self._ordered((tenant, user))
+            for user in users
+            if self.entries.get((tenant, user))
+        }
+
+    async def users(self, tenant: str | None, user: str | None) -> list[UserKey]:
+        return sorted(
+            key
+            for key, entries in self.entries.items()
+            if entries and (tenant is None or key[0] == tenant) and (user is None or key[1] == user)
+        )
 
 
 class InMemorySnapshotStore:
@@ -77,3 +115,252 @@ class InMemorySnapshotStore:
                 continue
             self.snapshots[update.key] = StoredSnapshot(update.snapshot, update.seq)
         return stale
+
+    async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
+        for (stored_tenant, _), stored in sorted(self.snapshots.items()):
+            if stored_tenant == tenant and course_id in stored.snapshot.courses:
+                yield stored.snapshot
+
+
+class InMemoryPublisher:
+    """Keeps what was published, in order; `unavailable` makes every publish fail."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[RecordedEvent, str]] = []
+        self.unavailable: Exception | None = None
+
+    async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
+        if self.unavailable is not None:
+            raise self.unavailable
+        self.published.extend((event, request_id) for event in events)
+
+
+@dataclass
+class Parked:
+    """A message put on a retry tier or the dead-letter topic."""
+
+    delivery: Delivery
+    attempts: list[Attempt]
+    tier: int | None = None
+    due_at: datetime | None = None
+    reason: str | None = None
+
+
+class InMemoryRetryRoutes:
+    """Retry tiers and the dead-letter topic as lists."""
+
+    def __init__(self) -> None:
+        self.tiers: dict[int, list[Parked]] = {}
+        self.dead_letter_topic: list[Parked] = []
+        self.unavailable: Exception | None = None
+
+    async def to_tier(
+        self, tier: int, delivery: Delivery, attempts: Sequence[Attempt], due_at: datetime
+    ) -> None:
+        if self.unavailable is not None:
+            raise self.unavailable
+        self.tiers.setdefault(tier, []).append(Parked(delivery, list(attempts), tier, due_at))
+
+    async def to_dead_letter_topic(
+        self, delivery: Delivery, reason: str, attempts: Sequence[Attempt]
+    ) -> None:
+        if self.unavailable is not None:
+            raise self.unavailable
+        self.dead_letter_topic.append(Parked(delivery, list(attempts), reason=reason))
+
+
+class InMemoryRepublisher:
+    """Keeps republished messages."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, bytes | None, str | None]] = []
+
+    async def republish(self, raw: bytes, key: bytes | None, request_id: str | None) -> None:
+        self.sent.append((raw, key, request_id))
+
+
+@dataclass
+class _Letter:
+    stored: StoredLetter
+    order: int = 0
+
+
+class InMemoryDeadLetterStore:
+    """Dead letters in a dict keyed by letter id; the first stored copy wins."""
+
+    def __init__(self, clock: FixedClock | None = None) -> None:
+        self.letters: dict[str, _Letter] = {}
+        self._clock = clock or FixedClock()
+        self.unavailable: Exception | None = None
+
+    async def add(self, letter: DeadLetter) -> str:
+        if self.unavailable is not None:
+            raise self.unavailable
+        letter_id = letter.letter_id
+        if letter_id not in self.letters:
+            stored = StoredLetter(letter_id, letter, self._clock.now(), PENDING, 0, None)
+            self.letters[letter_id] = _Letter(stored, len(self.letters))
+        return letter_id
+
+    def _matching(self, selection: LetterFilter) -> list[StoredLetter]:
+        def wanted(stored: StoredLetter) -> bool:
+            letter = stored.letter
+            return (
+                selection.tenant_id in (None, letter.tenant_id)
+                and (selection.since is None or stored.failed_at >= selection.since)
+                and selection.event_type in (None, letter.event_type)
+                and selection.state in (None, stored.state)
+            )
+
+        found = [item for item in self.letters.values() if wanted(item.stored)]
+        found.sort(key=lambda item: (item.stored.failed_at, item.order), reverse=True)
+        return [item.stored for item in found]
+
+    async def count(self, selection: LetterFilter | None = None) -> int:
+        return len(self._matching(selection or LetterFilter()))
+
+    async def find(self, selection: LetterFilter, limit: int = 0) -> list[StoredLetter]:
+        found = self._matching(selection)
+        return found[:limit] if limit else found
+
+    async def get(self, letter_id: str) -> StoredLetter | None:
+        item = self.letters.get(letter_id)
+        return item.stored if item else None
+
+    async def mark_replayed(self, letter_id: str) -> bool:
+        item = self.letters.get(letter_id)
+        if item is None:
+            return False
+        stored = item.stored
+        item.stored = replace(
+            stored, state=REPLAYED, replays=stored.replays + 1, replayed_at=self._clock.now()
+        )
+        return True
+
+    async def delete(self, letter_ids: Sequence[str]) -> int:
+        return sum(self.letters.pop(letter_id, None) is not None for letter_id in letter_ids)
+
+    async def delete_matching(self, selection: LetterFilter) -> int:
+        return await self.delete([stored.letter_id for stored in self._matching(selection)])
+
+
+class InMemoryCatalogStore:
+    """Courses per tenant in a dict, stored as JSON like the real store."""
+
+    def __init__(self) -> None:
+        self.courses: dict[tuple[str, str], str] = {}
+
+    def _of(self, tenant_id: str) -> list[Course]:
+        return [
+            Course.model_validate_json(body)
+            for (tenant, _), body in sorted(self.courses.items())
+            if tenant == tenant_id
+        ]
+
+    async def get(self, tenant_id: str, course_id: str) -> Course | None:
+        body = self.courses.get((tenant_id, course_id))
+        return None if body is None else Course.model_validate_json(body)
+
+    async def page(self, tenant_id: str, after: str | None, limit: int) -> list[Course]:
+        courses = [c for c in self._of(tenant_id) if after is None or c.course_id > after]
+        return courses[:limit]
+
+    async def touching(
+        self, tenant_id: str, content_ids: Sequence[str], course_ids: Sequence[str]
+    ) -> list[Course]:
+        wanted = set(content_ids)
+        return [
+            course
+            for course in self._of(tenant_id)
+            if course.course_id in course_ids or wanted & {i.content_id for i in course.items}
+        ]
+
+    async def totals(self, tenant_id: str) -> CatalogTotals:
+        courses = self._of(tenant_id)
+        return CatalogTotals(len(courses), sum(len(c.required_items) for c in courses))
+
+    async def put(self, tenant_id: str, course: Course) -> bool:
+        created = (tenant_id, course.course_id) not in self.courses
+        self.courses[(tenant_id, course.course_id)] = course.model_dump_json()
+        return created
+
+    async def delete(self, tenant_id: str, course_id: str) -> bool:
+        return self.courses.pop((tenant_id, course_id), None) is not None
+
+
+class InMemoryCertificateStore:
+    """Certificates; the first recorded one of a (tenant, user, course) wins."""
+
+    def __init__(self) -> None:
+        self.certificates: dict[tuple[str, str, str], Certificate] = {}
+
+    async def of_user(self, tenant_id: str, user_id: str) -> dict[str, Certificate]:
+        return {
+            course: certificate
+            for (tenant, user, course), certificate in self.certificates.items()
+            if (tenant, user) == (tenant_id, user_id)
+        }
+
+    async def record(self, certificates: Sequence[Certificate]) -> int:
+        new = 0
+        for certificate in certificates:
+            key = (certificate.tenant_id, certificate.user_id, certificate.course_id)
+            if key not in self.certificates:
+                self.certificates[key] = certificate
+                new += 1
+        return new
+
+
+class InMemoryUserDataStore:
+    """Erases a user from the in-memory stores it was given; keeps the audit entries."""
+
+    def __init__(
+        self,
+        events: InMemoryEventLog,
+        snapshots: InMemorySnapshotStore,
+        letters: InMemoryDeadLetterStore,
+        certificates: InMemoryCertificateStore,
+    ) -> None:
+        self._events = events
+        self._snapshots = snapshots
+        self._letters = letters
+        self._certificates = certificates
+        self.audits: list[dict[str, object]] = []
+
+    async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
+        key = (tenant_id, user_id)
+        letters = [
+            letter_id
+            for letter_id, item in self._letters.letters.items()
+            if (item.stored.letter.tenant_id, item.stored.letter.user_id) == key
+        ]
+        certificates = [k for k in self._certificates.certificates if k[:2] == key]
+        for certificate in certificates:
+            del self._certificates.certificates[certificate]
+        return {
+            "events": len(self._events.entries.pop(key, {})),
+            "snapshots": int(self._snapshots.snapshots.pop(key, None) is not None),
+            "dead_letters": await self._letters.delete(letters),
+            "certificates": len(certificates),
+        }
+
+    async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
+        self.audits.append(
+            {"action": action, "tenant": tenant_id, "deleted": json.loads(json.dumps(counts))}
+        )
+
+
+@dataclass
+class InMemoryRebuildCheckpoints:
+    """Rebuild runs' progress in a dict."""
+
+    runs: dict[str, tuple[UserKey | None, bool]] = field(default_factory=dict)
+
+    async def last_done(self, run_id: str) -> UserKey | None:
+        last, done = self.runs.get(run_id, (None, True))
+        return None if done else last
+
+    async def save(
+        self, run_id: str, last: UserKey | None, *, done: bool, started: datetime
+    ) -> None:
+        self.runs[run_id] = (last, done)

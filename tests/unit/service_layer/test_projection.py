@@ -6,8 +6,8 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 
 from shared.domain import RecordedEvent, reduce
-from shared.service_layer.ports import AppendResult, LogEntry
 from shared.service_layer.projection import Projection
+from shared.service_layer.records import AppendResult, LogEntry
 from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
 from tests.unit.domain.builders import raw_event, record
 

@@ -1,0 +1,102 @@
+"""Every store's contract, held against the real server and the in-memory fake alike.
+
+The `memory` half is a unit test (`make unit` runs it); the `mongodb` half crosses the real
+embedded database, each in a database of its own that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
+from shared.adapters.dead_letter_store import MongoDeadLetterStore
+from shared.adapters.event_log import MongoEventLog
+from shared.adapters.mongo import ensure_indexes, mongo_client
+from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
+from shared.adapters.settings import Settings
+from shared.adapters.snapshot_store import MongoSnapshotStore
+from shared.adapters.user_data_store import MongoUserDataStore
+from shared.service_layer.ports import (
+    CatalogStore,
+    CertificateStore,
+    DeadLetterStore,
+    EventLog,
+    RebuildCheckpoints,
+    SnapshotStore,
+    UserDataStore,
+)
+from tests.fakes import (
+    InMemoryCatalogStore,
+    InMemoryCertificateStore,
+    InMemoryDeadLetterStore,
+    InMemoryEventLog,
+    InMemoryRebuildCheckpoints,
+    InMemorySnapshotStore,
+    InMemoryUserDataStore,
+)
+
+
+@dataclass
+class Stores:
+    events: EventLog
+    snapshots: SnapshotStore
+    letters: DeadLetterStore
+    courses: CatalogStore
+    certificates: CertificateStore
+    user_data: UserDataStore
+    checkpoints: RebuildCheckpoints
+
+
+def _in_memory() -> Stores:
+    events, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    letters, certificates = InMemoryDeadLetterStore(), InMemoryCertificateStore()
+    return Stores(
+        events=events,
+        snapshots=snapshots,
+        letters=letters,
+        courses=InMemoryCatalogStore(),
+        certificates=certificates,
+        user_data=InMemoryUserDataStore(events, snapshots, letters, certificates),
+        checkpoints=InMemoryRebuildCheckpoints(),
+    )
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("memory", marks=pytest.mark.unit),
+        pytest.param("mongodb", marks=pytest.mark.integration),
+    ]
+)
+def backend_settings(request: pytest.FixtureRequest) -> Settings | None:
+    """None for the fakes; the session's settings (starting the servers) for MongoDB."""
+    if request.param == "memory":
+        return None
+    settings: Settings = request.getfixturevalue("settings")
+    return settings
+
+
+@pytest.fixture
+async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
+    if backend_settings is None:
+        yield _in_memory()
+        return
+    client = mongo_client(backend_settings)
+    db = client[f"contract_{uuid.uuid4().hex[:8]}"]
+    await ensure_indexes(db)
+    try:
+        yield Stores(
+            events=MongoEventLog(db),
+            snapshots=MongoSnapshotStore(db),
+            letters=MongoDeadLetterStore(db),
+            courses=MongoCatalogStore(db),
+            certificates=MongoCertificateStore(db),
+            user_data=MongoUserDataStore(db),
+            checkpoints=MongoRebuildCheckpoints(db),
+        )
+    finally:
+        await client.drop_database(db.name)
+        await client.close()

@@ -1,0 +1,102 @@
+"""The event log's and the snapshot store's contract, on MongoDB and on the in-memory fakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shared.domain import reduce
+from shared.domain.course_views import Certificate
+from shared.service_layer.records import LogEntry, SnapshotUpdate
+from tests.contract.conftest import Stores
+from tests.unit.domain.builders import raw_event, record
+
+
+def entry(seq: int, event_id: str, content_id: str = "a.b", user: str = "u1") -> LogEntry:
+    event = record(
+        raw_event(
+            "content.progressed",
+            f"2026-11-20T10:00:{seq % 60:02d}Z",
+            {"contentId": content_id, "status": "in_progress"},
+            event_id=event_id,
+        ),
+        user=user,
+    )
+    return LogEntry(seq, event)
+
+
+async def test_append_stores_once_and_reports_duplicates_and_collisions(stores: Stores) -> None:
+    first = await stores.events.append([entry(1, "e-1"), entry(2, "e-2")])
+    assert [e.seq for e in first.inserted] == [1, 2]
+    again = await stores.events.append([entry(3, "e-1"), entry(2, "e-3"), entry(4, "e-4")])
+    assert [e.event.event_id for e in again.duplicates] == ["e-1"]
+    assert [e.event.event_id for e in again.collisions] == ["e-3"]
+    assert [e.event.event_id for e in again.inserted] == ["e-4"]
+
+
+async def test_ids_that_look_like_operators_are_stored_as_plain_values(stores: Stores) -> None:
+    await stores.events.append([entry(1, "$where", content_id="$set.a.b")])
+    found = (await stores.events.find_many({("demo", "u1"): ["$where"]}))[("demo", "u1")]
+    assert found["$where"].event.event_id == "$where"
+    snapshot = reduce([found["$where"].event], tenant_id="demo", user_id="u1")
+    assert (
+        await stores.snapshots.save_many([SnapshotUpdate(("demo", "u1"), snapshot, 1, 0)]) == set()
+    )
+    loaded = await stores.snapshots.load_many([("demo", "u1")])
+    assert loaded[("demo", "u1")].snapshot == snapshot
+    assert "$set.a.b" in loaded[("demo", "u1")].snapshot.to_api()["items"]
+
+
+async def test_after_and_page_follow_the_seq_order_per_user(stores: Stores) -> None:
+    await stores.events.append(
+        [entry(3, "c"), entry(1, "a"), entry(2, "b"), entry(1, "x", user="u2")]
+    )
+    after = await stores.events.after({("demo", "u1"): 1, ("demo", "u2"): 0, ("demo", "u3"): 0})
+    assert [e.event.event_id for e in after[("demo", "u1")]] == ["b", "c"]
+    assert [e.event.event_id for e in after[("demo", "u2")]] == ["x"]
+    assert ("demo", "u3") not in after
+    page = await stores.events.page(("demo", "u1"), 0, 2, limit=10)
+    assert [e.seq for e in page] == [1, 2]
+    assert [e.seq for e in await stores.events.page(("demo", "u1"), 0, 3, limit=1)] == [1]
+
+
+async def test_snapshot_writes_are_conditional_on_the_applied_seq(stores: Stores) -> None:
+    key = ("demo", "u9")
+    snapshot = reduce([entry(1, "e-1", user="u9").event], tenant_id="demo", user_id="u9")
+    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 1, 0)]) == set()
+    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 0)]) == {key}
+    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 1)]) == set()
+    assert (await stores.snapshots.load_many([key]))[key].seq == 2
+    assert await stores.snapshots.load_many([("demo", "nobody")]) == {}
+
+
+async def test_of_users_and_users_list_whole_logs_in_order(stores: Stores) -> None:
+    await stores.events.append([entry(2, "b"), entry(1, "a"), entry(1, "x", user="u2")])
+    logs = await stores.events.of_users("demo", ["u1", "u2", "nobody"])
+    assert [e.event.event_id for e in logs[("demo", "u1")]] == ["a", "b"]
+    assert [e.event.event_id for e in logs[("demo", "u2")]] == ["x"]
+    assert ("demo", "nobody") not in logs
+    assert await stores.events.users(None, None) == [("demo", "u1"), ("demo", "u2")]
+    assert await stores.events.users("demo", "u2") == [("demo", "u2")]
+    assert await stores.events.users("other", None) == []
+
+
+async def test_claiming_yields_the_snapshots_with_a_claim_on_the_course(stores: Stores) -> None:
+    claim = record(
+        raw_event("course.completed", "2026-11-20T10:00:00Z", {"courseId": "c.1"}, event_id="c")
+    )
+    other = entry(1, "e-1", user="u2").event
+    for key, event in ((("demo", "u1"), claim), (("demo", "u2"), other)):
+        snapshot = reduce([event], tenant_id=key[0], user_id=key[1])
+        assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 1, 0)]) == set()
+    claimed = [s.user_id async for s in stores.snapshots.claiming("demo", "c.1")]
+    assert claimed == ["u1"]
+    assert [s async for s in stores.snapshots.claiming("other", "c.1")] == []
+
+
+async def test_certificates_are_recorded_once_and_never_changed(stores: Stores) -> None:
+    first = Certificate("demo", "u1", "c.1", datetime(2026, 11, 20, tzinfo=UTC))
+    later = Certificate("demo", "u1", "c.1", datetime(2026, 11, 21, tzinfo=UTC))
+    assert await stores.certificates.record([first]) == 1
+    assert await stores.certificates.record([later]) == 0
+    assert await stores.certificates.of_user("demo", "u1") == {"c.1": first}
+    assert await stores.certificates.of_user("demo", "u2") == {}

@@ -1,0 +1,128 @@
+"""Contracts of the dead-letter, catalog, erasure and rebuild-checkpoint stores, real and fake."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from shared.domain import Certificate, parse_course, reduce
+from shared.service_layer.records import (
+    PENDING,
+    REPLAYED,
+    Attempt,
+    DeadLetter,
+    LetterFilter,
+    SnapshotUpdate,
+)
+from tests.contract.conftest import Stores
+from tests.contract.test_event_log_and_snapshots import entry
+
+AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def letter(
+    offset: int, tenant: str = "demo", event_type: str | None = "quiz.attempted"
+) -> DeadLetter:
+    return DeadLetter(
+        reason="retries_exhausted",
+        raw=f'{{"n": {offset}}}'.encode(),
+        key=b"demo/u1",
+        attempts=[Attempt(1, "boom", AT)],
+        original_topic="progress.events",
+        original_partition=0,
+        original_offset=offset,
+        tenant_id=tenant,
+        user_id="u1",
+        event_id=f"e-{offset}",
+        event_type=event_type,
+    )
+
+
+async def test_a_letter_is_stored_once_and_read_back_whole(stores: Stores) -> None:
+    first = await stores.letters.add(letter(1))
+    assert await stores.letters.add(letter(1)) == first
+    stored = await stores.letters.get(first)
+    assert stored is not None
+    assert stored.letter == letter(1)
+    assert stored.state == PENDING
+    assert stored.replays == 0
+    assert await stores.letters.get("no-such-letter") is None
+
+
+async def test_letters_are_selected_by_tenant_type_state_and_time(stores: Stores) -> None:
+    ids = [await stores.letters.add(letter(n, tenant=t)) for n, t in ((1, "a"), (2, "b"), (3, "a"))]
+    await stores.letters.add(letter(4, event_type=None))
+    assert await stores.letters.count() == 4
+    assert await stores.letters.count(LetterFilter(tenant_id="a")) == 2
+    assert await stores.letters.count(LetterFilter(event_type="quiz.attempted")) == 3
+    assert await stores.letters.mark_replayed(ids[0]) is True
+    assert await stores.letters.mark_replayed("no-such-letter") is False
+    replayed = await stores.letters.find(LetterFilter(state=REPLAYED))
+    assert [(s.letter_id, s.replays) for s in replayed] == [(ids[0], 1)]
+    assert replayed[0].replayed_at is not None
+    future = datetime.now(UTC) + timedelta(days=3650)
+    assert await stores.letters.find(LetterFilter(since=future)) == []
+    assert len(await stores.letters.find(LetterFilter(), limit=2)) == 2
+
+
+async def test_purging_deletes_what_it_names_and_counts_it(stores: Stores) -> None:
+    ids = [await stores.letters.add(letter(n, tenant=t)) for n, t in ((1, "a"), (2, "b"), (3, "a"))]
+    assert await stores.letters.delete([ids[1], "no-such-letter"]) == 1
+    assert await stores.letters.delete_matching(LetterFilter(tenant_id="a")) == 2
+    assert await stores.letters.count() == 0
+
+
+async def test_courses_are_replaced_whole_and_listed_in_course_order(stores: Stores) -> None:
+    course = parse_course({"courseId": "c.2", "items": [{"contentId": "x", "kind": "step"}]})
+    other = parse_course(
+        {
+            "courseId": "c.1",
+            "items": [
+                {"contentId": "y", "kind": "quiz", "required": False},
+                {"contentId": "z", "kind": "step"},
+            ],
+        }
+    )
+    assert await stores.courses.put("demo", course) is True
+    assert await stores.courses.put("demo", course) is False
+    await stores.courses.put("demo", other)
+    await stores.courses.put("elsewhere", other)
+    assert await stores.courses.get("demo", "c.2") == course
+    assert await stores.courses.get("demo", "nope") is None
+    assert [c.course_id for c in await stores.courses.page("demo", None, 10)] == ["c.1", "c.2"]
+    assert [c.course_id for c in await stores.courses.page("demo", "c.1", 10)] == ["c.2"]
+    touching = await stores.courses.touching("demo", ["x"], ["c.1"])
+    assert sorted(c.course_id for c in touching) == ["c.1", "c.2"]
+    totals = await stores.courses.totals("demo")
+    assert (totals.courses, totals.required) == (2, 2)
+    assert await stores.courses.delete("demo", "c.2") is True
+    assert await stores.courses.delete("demo", "c.2") is False
+
+
+async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: Stores) -> None:
+    await stores.events.append([entry(1, "a"), entry(2, "b"), entry(1, "x", user="u2")])
+    for user in ("u1", "u2"):
+        key = ("demo", user)
+        snapshot = reduce([entry(1, "a", user=user).event], tenant_id="demo", user_id=user)
+        await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 1, 0)])
+    await stores.letters.add(letter(1))
+    await stores.certificates.record([Certificate("demo", "u1", "c", AT)])
+
+    deleted = await stores.user_data.erase("demo", "u1")
+    await stores.user_data.audit("erase", "demo", deleted)
+
+    assert deleted == {"events": 2, "snapshots": 1, "dead_letters": 1, "certificates": 1}
+    assert await stores.events.users("demo", None) == [("demo", "u2")]
+    assert list(await stores.snapshots.load_many([("demo", "u1"), ("demo", "u2")])) == [
+        ("demo", "u2")
+    ]
+    assert await stores.letters.count() == 0
+    assert await stores.certificates.of_user("demo", "u1") == {}
+    assert await stores.user_data.erase("demo", "u1") == dict.fromkeys(deleted, 0)
+
+
+async def test_a_rebuild_checkpoint_resumes_only_an_unfinished_run(stores: Stores) -> None:
+    assert await stores.checkpoints.last_done("run") is None
+    await stores.checkpoints.save("run", ("demo", "u5"), done=False, started=AT)
+    assert await stores.checkpoints.last_done("run") == ("demo", "u5")
+    await stores.checkpoints.save("run", ("demo", "u9"), done=True, started=AT)
+    assert await stores.checkpoints.last_done("run") is None

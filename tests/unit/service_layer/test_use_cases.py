@@ -1,0 +1,139 @@
+"""Ingest, reading, dead-letter replay and purge, erasure and rebuild, on fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.domain import parse_course, reduce
+from shared.service_layer.catalog import CourseCatalog
+from shared.service_layer.dead_letters import pending_letters, purge, replay
+from shared.service_layer.erasure import erase_user
+from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.ingest import Ingest, Submission
+from shared.service_layer.projection import Projection
+from shared.service_layer.reading import ProgressReader
+from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
+from shared.service_layer.records import LetterFilter, SnapshotUpdate
+from tests.contract.test_operator_stores import letter
+from tests.fakes import (
+    FixedClock,
+    InMemoryCatalogStore,
+    InMemoryCertificateStore,
+    InMemoryDeadLetterStore,
+    InMemoryEventLog,
+    InMemoryPublisher,
+    InMemoryRebuildCheckpoints,
+    InMemoryRepublisher,
+    InMemorySnapshotStore,
+    InMemoryUserDataStore,
+)
+from tests.unit.domain.builders import FAR_FUTURE, raw_event, record
+from tests.unit.service_layer.test_consume import event
+
+GOOD = raw_event("content.rated", "2026-11-20T10:00:00Z", {"contentId": "c", "rating": "easy"})
+
+
+async def test_ingest_publishes_the_good_events_and_rejects_the_rest_by_field() -> None:
+    publisher = InMemoryPublisher()
+    bad = {**GOOD, "eventId": "e-2", "payload": {"contentId": "c"}}
+    result = await Ingest(publisher).submit(
+        "demo",
+        [Submission("u1", GOOD), Submission("u1", bad), Submission(None, GOOD)],
+        now=FAR_FUTURE,
+        request_id="r-1",
+    )
+    assert [o.accepted for o in result.outcomes] == [True, False, False]
+    assert "payload.rating" in (result.outcomes[1].error or "")
+    assert "userId" in (result.outcomes[2].error or "")
+    assert [(e.event_id, r) for e, r in publisher.published] == [("e-1", "r-1")]
+
+
+async def test_ingest_without_an_ack_raises_and_claims_nothing() -> None:
+    publisher = InMemoryPublisher()
+    publisher.unavailable = BrokerUnavailable("no ack")
+    with pytest.raises(BrokerUnavailable):
+        await Ingest(publisher).submit(
+            "demo", [Submission("u1", GOOD)], now=FAR_FUTURE, request_id="r"
+        )
+
+
+async def test_a_page_serves_only_what_the_snapshot_reflects_in_cursor_order() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    await Projection(log, snapshots).project([event(n) for n in range(1, 6)])
+    reader = ProgressReader(log, snapshots)
+    first = await reader.page(("demo", "u1"), since=0, limit=2)
+    assert [e.event.event_id for e in first.entries] == ["e-1", "e-2"]
+    assert first.has_more
+    rest = await reader.page(("demo", "u1"), since=first.cursor, limit=10)
+    assert [e.event.event_id for e in rest.entries] == ["e-3", "e-4", "e-5"]
+    assert not rest.has_more
+    assert rest.cursor == 5
+    bare = await reader.page(("demo", "nobody"), since=None, limit=10)
+    assert (bare.cursor, bare.entries, bare.snapshot.event_count) == (0, [], 0)
+
+
+async def test_replay_republishes_and_marks_and_purge_deletes() -> None:
+    letters, publisher = InMemoryDeadLetterStore(), InMemoryRepublisher()
+    first = await letters.add(letter(1, tenant="a"))
+    await letters.add(letter(2, tenant="b"))
+    chosen = await pending_letters(letters, "a")
+    assert await replay(letters, publisher, chosen) == [first]
+    assert publisher.sent == [(letter(1).raw, b"demo/u1", None)]
+    assert await pending_letters(letters, "a") == []
+    assert await purge(letters, None, LetterFilter(tenant_id="b")) == 1
+    assert await purge(letters, first, LetterFilter()) == 1
+    assert await letters.count() == 0
+
+
+async def test_erasure_audits_counts_without_the_user() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    await Projection(log, snapshots).project([event(1)])
+    store = InMemoryUserDataStore(
+        log, snapshots, InMemoryDeadLetterStore(), InMemoryCertificateStore()
+    )
+    deleted = await erase_user(store, "demo", "u1")
+    assert deleted["events"] == 1
+    assert store.audits == [{"action": "erase", "tenant": "demo", "deleted": deleted}]
+    assert "u1" not in repr(store.audits)
+
+
+async def test_rebuild_recomputes_resumes_and_never_overwrites_newer_state() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    await Projection(log, snapshots).project([event(n) for n in range(1, 4)])
+    key = ("demo", "u1")
+    wrong = reduce([event(1)], tenant_id="demo", user_id="u1")
+    await snapshots.save_many([SnapshotUpdate(key, wrong, 3, 3)])
+    checkpoints = InMemoryRebuildCheckpoints()
+    rebuilder = SnapshotRebuilder(log, snapshots, checkpoints, FixedClock())
+    report = await rebuilder.run(RebuildScope(tenant_id="demo"))
+    assert (report.total, report.rebuilt) == (1, 1)
+    expected = reduce([event(n) for n in range(1, 4)], tenant_id="demo", user_id="u1")
+    assert (await snapshots.load_many([key]))[key].snapshot == expected
+    assert await checkpoints.last_done(RebuildScope(tenant_id="demo").run_id) is None
+
+
+async def test_catalog_changes_record_earned_certificates_first() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    done = raw_event(
+        "content.progressed", "2026-11-20T10:00:00Z", {"contentId": "x", "status": "completed"}
+    )
+    claim = raw_event("course.completed", "2026-11-20T11:00:00Z", {"courseId": "c"}, event_id="e-2")
+    await Projection(log, snapshots).project([record(done), record(claim)])
+    catalog = CourseCatalog(InMemoryCatalogStore(), InMemoryCertificateStore(), snapshots)
+    course = parse_course({"courseId": "c", "items": [{"contentId": "x", "kind": "step"}]})
+    change = await catalog.save("demo", course)
+    assert (change.created, change.claims_checked, change.certificates_recorded) == (True, 1, 1)
+    stricter = parse_course(
+        {
+            "courseId": "c",
+            "items": [{"contentId": "x", "kind": "step"}, {"contentId": "y", "kind": "step"}],
+        }
+    )
+    await catalog.save("demo", stricter)
+    snapshot = (await snapshots.load_many([("demo", "u1")]))[("demo", "u1")].snapshot
+    view = await catalog.view(snapshot, "c")
+    assert view is not None
+    assert view.certificate.earned_at is not None
+    removed = await catalog.remove("demo", "c")
+    assert removed is not None
+    assert await catalog.remove("demo", "c") is None
