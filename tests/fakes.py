@@ -320,11 +320,13 @@ class InMemoryUserDataStore:
         snapshots: InMemorySnapshotStore,
         letters: InMemoryDeadLetterStore,
         certificates: InMemoryCertificateStore,
+        checkpoints: InMemoryRebuildCheckpoints | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
         self._letters = letters
         self._certificates = certificates
+        self._checkpoints = checkpoints or InMemoryRebuildCheckpoints()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -337,11 +339,15 @@ class InMemoryUserDataStore:
         certificates = [k for k in self._certificates.certificates if k[:2] == key]
         for certificate in certificates:
             del self._certificates.certificates[certificate]
+        runs = [run for run, (last, _) in self._checkpoints.runs.items() if last == key]
+        for run in runs:
+            del self._checkpoints.runs[run]
         return {
             "events": len(self._events.entries.pop(key, {})),
             "snapshots": int(self._snapshots.snapshots.pop(key, None) is not None),
             "dead_letters": await self._letters.delete(letters),
             "certificates": len(certificates),
+            "rebuild_runs": len(runs),
         }
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
@@ -364,3 +370,21 @@ class InMemoryRebuildCheckpoints:
         self, run_id: str, last: UserKey | None, *, done: bool, started: datetime
     ) -> None:
         self.runs[run_id] = (last, done)
+
+
+class InMemoryTombstoneStore:
+    """Erased users in a set (the real store keeps only a keyed hash)."""
+
+    def __init__(self) -> None:
+        self.buried: set[UserKey] = set()
+
+    async def erased(self, keys: Sequence[UserKey]) -> set[UserKey]:
+        return {key for key in keys if key in self.buried}
+
+    async def bury(self, tenant_id: str, user_id: str) -> None:
+        self.buried.add((tenant_id, user_id))
+
+    async def exhume(self, tenant_id: str, user_id: str) -> bool:
+        found = (tenant_id, user_id) in self.buried
+        self.buried.discard((tenant_id, user_id))
+        return found

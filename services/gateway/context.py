@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.gateway.credentials import CachedCredentials
 from services.gateway.rate_limit import TenantRateLimiter
+from services.gateway.tombstone_cache import CachedTombstones
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.connections import connections
 from shared.adapters.event_log import MongoEventLog
@@ -20,6 +21,7 @@ from shared.adapters.mongo import Document, ping
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore
+from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.reading import ProgressReader
@@ -69,7 +71,13 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
         yield GatewayContext(
             db=db,
             broker=broker,
-            ingest=Ingest(publisher),
+            ingest=Ingest(
+                publisher,
+                CachedTombstones(
+                    MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                    settings.auth_cache_seconds,
+                ),
+            ),
             reader=ProgressReader(MongoEventLog(db), snapshots),
             catalog=CourseCatalog(MongoCatalogStore(db), MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),

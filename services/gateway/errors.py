@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.service_layer.errors import SnapshotUnreadable
+
 __all__ = ["ApiError", "error_body", "install_error_handlers"]
 
 
@@ -68,6 +70,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("invalid_request", f"{field}: {first.get('msg')}", field),
             status_code=422,
+        )
+
+    @app.exception_handler(SnapshotUnreadable)
+    async def unreadable(request: Request, error: SnapshotUnreadable) -> JSONResponse:
+        return JSONResponse(
+            error_body(
+                "snapshot_unreadable",
+                "this user's stored progress cannot be read; an operator repairs it with "
+                "`progressctl rebuild --tenant T --user U`",
+            ),
+            status_code=500,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -14,7 +14,12 @@ from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
 from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
-from services.gateway.writes import check_batch_size, publish_recorded, write_events
+from services.gateway.writes import (
+    check_batch_size,
+    publish_recorded,
+    refuse_erased,
+    write_events,
+)
 from shared.domain import RecordedEvent, is_valid_id, new_reset_event
 from shared.service_layer.ingest import Submission
 
@@ -32,6 +37,7 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "Wrong tenant, user or scope"},
     413: {"description": "Body over 1 MiB or more than 500 events"},
     415: {"description": "Body is not application/json"},
+    410: {"description": "The user was erased (code `erased`)"},
     422: {"description": "Malformed envelope"},
     429: {"description": "Rate limited (see Retry-After)"},
     503: {"description": "Broker unavailable (see Retry-After); resending is safe"},
@@ -76,6 +82,7 @@ async def write_progress(
     """Validate each event, publish the accepted ones, answer once the broker acknowledged."""
     check_batch_size(len(body.events))
     principal = await authorized(request, authorization, "write", userId, len(body.events))
+    await refuse_erased(context_of(request), principal.tenant_id, userId)
     return await write_events(
         context_of(request),
         principal.tenant_id,
@@ -138,6 +145,7 @@ async def reset_progress(
 ) -> WriteResponse:
     """Append a `progress.reset` event: the snapshot starts empty, the history stays."""
     principal = await authorized(request, authorization, "write", userId)
+    await refuse_erased(context_of(request), principal.tenant_id, userId)
     now = datetime.now(UTC)
     reset = new_reset_event(event_id=f"reset-{uuid.uuid4()}", occurred_at=now, client_id="gateway")
     recorded = RecordedEvent(

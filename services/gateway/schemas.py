@@ -47,6 +47,12 @@ class EventResult(BaseModel):
     eventId: str | None
     status: Literal["accepted", "rejected"]
     error: str | None = Field(default=None, description="Why the event was rejected.")
+    code: str | None = Field(
+        default=None, description="Why, for programs: `invalid_event`, `erased`."
+    )
+    field: str | None = Field(
+        default=None, description="The offending field's dotted path, e.g. `payload.score`."
+    )
 
 
 class WriteResponse(BaseModel):

@@ -15,7 +15,13 @@ from shared.domain.wire import MAX_EVENTS_PER_REQUEST
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import EventOutcome, IngestResult, Submission
 
-__all__ = ["RETRY_AFTER_SECONDS", "check_batch_size", "publish_recorded", "write_events"]
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "check_batch_size",
+    "publish_recorded",
+    "refuse_erased",
+    "write_events",
+]
 
 RETRY_AFTER_SECONDS = 5
 log = get_logger(__name__)
@@ -29,6 +35,17 @@ def check_batch_size(count: int) -> None:
             "too_many_events",
             f"{count} events in one request; at most {MAX_EVENTS_PER_REQUEST} are accepted",
             field="events",
+        )
+
+
+async def refuse_erased(context: GatewayContext, tenant_id: str, user_id: str) -> None:
+    """Raise 410 when the path's user was erased: nothing of theirs is accepted any more."""
+    if await context.ingest.erased(tenant_id, user_id):
+        raise ApiError(
+            410,
+            "erased",
+            "this user was erased; an operator can allow the id again (progressctl reenable)",
+            field="userId",
         )
 
 
@@ -87,6 +104,8 @@ def _answer(result: IngestResult) -> WriteResponse:
                 eventId=outcome.event_id,
                 status="accepted" if outcome.accepted else "rejected",
                 error=outcome.error,
+                code=outcome.code,
+                field=outcome.field,
             )
             for outcome in result.outcomes
         ],

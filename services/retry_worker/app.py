@@ -25,8 +25,11 @@ from shared.adapters.metrics import DLQ_SIZE
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
+from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.topics import tier_group, tier_topic
+from shared.adapters.user_data_store import MongoUserDataStore
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.erasure import Erasure
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.ports import DeadLetterStore, EventLog, SnapshotStore
@@ -41,7 +44,7 @@ _DLQ_SIZE_REFRESH_SECONDS = 15.0
 # Longest hold (60 s + 20 % jitter) plus a projection, well inside the poll interval.
 _MAX_POLL_INTERVAL_MS = 180_000
 
-ProjectionFactory = Callable[[EventLog, SnapshotStore], Projection]
+ProjectionFactory = Callable[[EventLog, SnapshotStore, Erasure], Projection]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,11 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
             db = opened.db
             checks.update(dependency_checks(broker, db))
             letters = MongoDeadLetterStore(db)
-            projection = make_projection(MongoEventLog(db), MongoSnapshotStore(db))
+            erasure = Erasure(
+                MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                MongoUserDataStore(db),
+            )
+            projection = make_projection(MongoEventLog(db), MongoSnapshotStore(db), erasure)
             router = FailureRouter(declared.routes, letters, SystemClock())
             declared.use(BatchConsumer(projection, router))
             await broker.start()

@@ -29,6 +29,7 @@ __all__ = [
     "REBUILD_RUNS",
     "SNAPSHOTS",
     "TENANTS",
+    "TOMBSTONES",
     "Document",
     "driver_errors",
     "ensure_indexes",
@@ -46,6 +47,7 @@ CATALOG = "catalog"
 CERTIFICATES = "certificates"
 AUDIT = "audit"
 REBUILD_RUNS = "rebuild_runs"
+TOMBSTONES = "tombstones"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")
     bootstrap_signing_secret: SecretStr = SecretStr("demo-signing-secret-change-me-please")
 
+    erasure_secret: SecretStr = SecretStr("dev-erasure-secret-change-me-0123456789")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 

@@ -13,6 +13,7 @@ from shared.adapters.mongo import (
     CERTIFICATES,
     DEAD_LETTERS,
     EVENTS,
+    REBUILD_RUNS,
     SNAPSHOTS,
     Document,
     driver_errors,
@@ -36,7 +37,10 @@ class MongoUserDataStore:
         self._db = db
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
-        """Delete the user's documents everywhere; return how many each collection lost."""
+        """Delete the user's documents everywhere; return how many each collection lost.
+
+        A rebuild run paused at this user loses its checkpoint (it then starts over).
+        """
         deleted: dict[str, int] = {}
         async with driver_errors():
             for collection, (tenant_field, user_field) in USER_DATA.items():
@@ -44,6 +48,8 @@ class MongoUserDataStore:
                     {tenant_field: tenant_id, user_field: user_id}
                 )
                 deleted[collection] = result.deleted_count
+            runs = await self._db[REBUILD_RUNS].delete_many({"last": [tenant_id, user_id]})
+            deleted[REBUILD_RUNS] = runs.deleted_count
         return deleted
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:

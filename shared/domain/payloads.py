@@ -7,14 +7,13 @@ they are left out when the event is written back as JSON.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
 
 from .ids import Id
+from .json_values import bounded_object
 from .values import Amount, ContentVersion, Day, Omittable, Rating, Status
 
 __all__ = [
@@ -37,19 +36,13 @@ MAX_STATE_BYTES = 4096
 
 
 def _bounded_state(value: dict[str, Any]) -> dict[str, Any]:
-    try:
-        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError):
-        raise PydanticCustomError("json_object", "State must be a JSON object") from None
-    if len(encoded.encode()) > MAX_STATE_BYTES:
-        raise PydanticCustomError(
-            "state_size", "State must be at most {max} bytes of JSON", {"max": MAX_STATE_BYTES}
-        )
-    return value
+    return bounded_object(value, MAX_STATE_BYTES, "State")
 
 
 InteractionState = Annotated[dict[str, Any], AfterValidator(_bounded_state)]
-"""An app-defined JSON object (at most 4 KiB), e.g. `{"kind": "quiz", "selectedOptionId": "c"}`."""
+"""An app-defined JSON object (at most 4 KiB, 8 levels deep).
+
+For example `{"kind": "quiz", "selectedOptionId": "c"}`."""
 
 
 class ContractModel(BaseModel):

@@ -6,7 +6,7 @@ refusal is about one record and will not pass on retry.
 
 from __future__ import annotations
 
-__all__ = ["BrokerUnavailable", "StoreRejected", "StoreUnavailable"]
+__all__ = ["BrokerUnavailable", "SnapshotUnreadable", "StoreRejected", "StoreUnavailable"]
 
 
 class StoreUnavailable(Exception):
@@ -23,3 +23,11 @@ class StoreRejected(Exception):
 
 class BrokerUnavailable(Exception):
     """Kafka did not acknowledge in time: the caller answers 503 or backs off."""
+
+
+class SnapshotUnreadable(Exception):
+    """A user's stored snapshot, and the log it came from, cannot be read back.
+
+    One user's problem: `progressctl rebuild --tenant T --user U` repairs it once the cause
+    (an event written before values were bounded) is dealt with.
+    """

@@ -16,7 +16,7 @@ from shared.domain import (
     validate_event,
 )
 from shared.domain.wire import ID_MAX_LENGTH
-from shared.service_layer.ports import EventPublisher
+from shared.service_layer.ports import EventPublisher, TombstoneStore
 
 __all__ = ["EventOutcome", "Ingest", "IngestResult", "Submission"]
 
@@ -46,12 +46,18 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class EventOutcome:
-    """The answer for one submitted event, in request order."""
+    """The answer for one submitted event, in request order.
+
+    A rejected event has an `error` for people, a `code` for programs (`invalid_event`,
+    `erased`) and, where one field is at fault, its dotted path in `field`.
+    """
 
     event_id: str | None
     accepted: bool
     error: str | None = None
     type_name: str | None = None
+    code: str | None = None
+    field: str | None = None
 
 
 @dataclass(slots=True)
@@ -70,8 +76,13 @@ class IngestResult:
 class Ingest:
     """The write path of both write endpoints: one bad event never sinks the others."""
 
-    def __init__(self, publisher: EventPublisher) -> None:
+    def __init__(self, publisher: EventPublisher, tombstones: TombstoneStore) -> None:
         self._publisher = publisher
+        self._tombstones = tombstones
+
+    async def erased(self, tenant_id: str, user_id: str) -> bool:
+        """True when the user was erased: their writes are refused (410 on their own path)."""
+        return bool(await self._tombstones.erased([(tenant_id, user_id)]))
 
     async def submit(
         self,
@@ -90,19 +101,21 @@ class Ingest:
                 batch is safe (events are idempotent by eventId).
         """
         result = IngestResult()
-        for submission in submissions:
-            try:
-                user_id, event = self._validate(submission, now)
-            except ContractViolation as violation:
+        checked = [self._check(tenant_id, submission, now) for submission in submissions]
+        users = {(e.tenant_id, e.user_id) for e in checked if isinstance(e, RecordedEvent)}
+        erased = await self._tombstones.erased(sorted(users)) if users else set()
+        for item in checked:
+            if isinstance(item, EventOutcome):
+                result.outcomes.append(item)
+            elif (item.tenant_id, item.user_id) in erased:
                 result.outcomes.append(
-                    EventOutcome(submission.event_id, False, str(violation), submission.type_name)
+                    EventOutcome(
+                        item.event_id, False, "the user was erased", item.type, "erased", "userId"
+                    )
                 )
-                continue
-            recorded = RecordedEvent(
-                tenant_id=tenant_id, user_id=user_id, received_at=now, event=event
-            )
-            result.published.append(recorded)
-            result.outcomes.append(EventOutcome(recorded.event_id, True, None, recorded.type))
+            else:
+                result.published.append(item)
+                result.outcomes.append(EventOutcome(item.event_id, True, None, item.type))
         await self.publish(result.published, request_id)
         log.info(
             "events_written",
@@ -116,6 +129,32 @@ class Ingest:
         """Hand already recorded events to the broker (see `submit` for the errors)."""
         if events:
             await self._publisher.publish(events, request_id)
+
+    @classmethod
+    def _check(
+        cls, tenant_id: str, submission: Submission, now: datetime
+    ) -> RecordedEvent | EventOutcome:
+        """The recorded event, or the outcome that rejects it (naming the field)."""
+        try:
+            user_id, event = cls._validate(submission, now)
+        except ContractViolation as violation:
+            return EventOutcome(
+                submission.event_id,
+                False,
+                str(violation),
+                submission.type_name,
+                "invalid_event",
+                violation.field,
+            )
+        except RecursionError:
+            return EventOutcome(
+                submission.event_id,
+                False,
+                "the event is nested too deeply",
+                submission.type_name,
+                "invalid_event",
+            )
+        return RecordedEvent(tenant_id=tenant_id, user_id=user_id, received_at=now, event=event)
 
     @staticmethod
     def _validate(submission: Submission, now: datetime) -> tuple[str, ProgressEvent]:

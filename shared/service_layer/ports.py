@@ -36,6 +36,7 @@ __all__ = [
     "RebuildCheckpoints",
     "RetryRoutes",
     "SnapshotStore",
+    "TombstoneStore",
     "UserDataStore",
 ]
 
@@ -212,6 +213,22 @@ class UserDataStore(Protocol):
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
         """Record an audit entry (never with a user id)."""
+        ...
+
+
+class TombstoneStore(Protocol):
+    """Which users were erased, remembered by a keyed hash of their id only."""
+
+    async def erased(self, keys: Sequence[UserKey]) -> set[UserKey]:
+        """The users among `keys` that were erased (and not re-enabled)."""
+        ...
+
+    async def bury(self, tenant_id: str, user_id: str) -> None:
+        """Remember that the user was erased; idempotent."""
+        ...
+
+    async def exhume(self, tenant_id: str, user_id: str) -> bool:
+        """Forget the erasure, so the id may be used again; False if it was not erased."""
         ...
 
 

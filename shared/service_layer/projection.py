@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from shared.domain import LateEvent, RecordedEvent, Snapshot, apply, dedupe, reduce
+from shared.service_layer.erasure import Erasure
 from shared.service_layer.ports import EventLog, SnapshotStore
 from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
 
@@ -44,6 +45,8 @@ class ProjectionReport:
     replays: list[float] = field(default_factory=list)
     failed: list[tuple[RecordedEvent, str]] = field(default_factory=list)
     refused: list[tuple[RecordedEvent, str]] = field(default_factory=list)
+    erased: int = 0
+    """Events of erased users, dropped."""
 
     def merge(self, other: ProjectionReport) -> None:
         """Add another report's outcomes to this one."""
@@ -53,22 +56,27 @@ class ProjectionReport:
         self.replays.extend(other.replays)
         self.failed.extend(other.failed)
         self.refused.extend(other.refused)
+        self.erased += other.erased
 
 
 class Projection:
     """Stores events once in the log and brings their users' snapshots up to date."""
 
-    def __init__(self, events: EventLog, snapshots: SnapshotStore) -> None:
+    def __init__(
+        self, events: EventLog, snapshots: SnapshotStore, erasure: Erasure | None = None
+    ) -> None:
         self._log = events
         self._snapshots = snapshots
+        self._erasure = erasure
 
     async def project(self, events: Sequence[RecordedEvent]) -> ProjectionReport:
         """Project a batch: one log append and one snapshot write per user per round.
 
         Idempotent: projecting the same events again changes nothing and counts them as
-        duplicates. Raises `StoreUnavailable` on an outage (nothing is lost: redeliver the
-        batch), `StoreRejected` if the store refuses the batch's writes, and
-        `ConcurrentWriters` if other writers keep winning.
+        duplicates. Events of erased users are dropped, and whatever this projection wrote
+        for a user erased while it ran is erased again. Raises `StoreUnavailable` on an
+        outage (nothing is lost: redeliver the batch), `StoreRejected` if the store refuses
+        the batch's writes, and `ConcurrentWriters` if other writers keep winning.
         """
         report = ProjectionReport()
         pending: dict[UserKey, list[RecordedEvent]] = {}
@@ -79,12 +87,24 @@ class Projection:
             report.duplicates += deduped.repeats
             self._count_conflicts(report, deduped.conflicts)
             pending[key] = deduped.unique
+        if self._erasure is not None:
+            for key in await self._erasure.sweep(list(pending)):
+                report.erased += len(pending.pop(key))
+        touched = list(pending)
         rebuild: set[UserKey] = set()
         for _ in range(_MAX_ROUNDS):
             if not pending:
-                return report
+                break
             pending, rebuild = await self._round(pending, rebuild, report)
-        raise ConcurrentWriters(f"{len(pending)} users still contended after {_MAX_ROUNDS} rounds")
+        else:
+            raise ConcurrentWriters(
+                f"{len(pending)} users still contended after {_MAX_ROUNDS} rounds"
+            )
+        if self._erasure is not None:
+            buried = await self._erasure.sweep(touched)
+            if buried:
+                report.applied = [e for e in report.applied if _key(e) not in buried]
+        return report
 
     async def _round(
         self,
@@ -101,6 +121,7 @@ class Projection:
         keys = list(pending)
         stored = await self._snapshots.load_many(keys)
         positions = {key: stored[key].seq if key in stored else 0 for key in keys}
+        rebuild = rebuild | {key for key, found in stored.items() if found.unreadable}
         appended = await self._log.append(
             [
                 LogEntry(positions[key] + index, event)
@@ -124,7 +145,10 @@ class Projection:
                 todo.setdefault(key, []).append(entry)
         tops = {key: max(e.seq for e in entries) for key, entries in todo.items() if entries}
         tops.update({key: positions[key] for key in rebuild if key not in tops})
-        snapshots = await self._advance(tops, stored, todo, rebuild, report)
+        snapshots, broken = await self._advance(tops, stored, todo, rebuild, report)
+        for key, reason in broken.items():
+            del tops[key]
+            report.failed.extend((event, reason) for event in pending[key])
         stale = await self._snapshots.save_many(
             [SnapshotUpdate(key, snapshots[key], top, positions[key]) for key, top in tops.items()]
         )
@@ -141,14 +165,17 @@ class Projection:
         todo: dict[UserKey, list[LogEntry]],
         rebuild: set[UserKey],
         report: ProjectionReport,
-    ) -> dict[UserKey, Snapshot]:
-        """Each user's snapshot with its log applied up to `tops[key]`.
+    ) -> tuple[dict[UserKey, Snapshot], dict[UserKey, str]]:
+        """Each user's snapshot with its log applied up to `tops[key]`, and the users that broke.
 
         Folds the new entries on where they sort after the snapshot; otherwise (a late
-        event, or a user whose last write lost to a concurrent writer) reduces the user's
-        log up to that seq again, reading all such logs at once.
+        event, a user whose last write lost to a concurrent writer, or whose stored snapshot
+        cannot be read) reduces the user's log up to that seq again, reading all such logs
+        at once. A user whose fold raises is left out with the reason, so one user's poison
+        never holds up the others: their events go to the retry tiers.
         """
         snapshots: dict[UserKey, Snapshot] = {}
+        broken: dict[UserKey, str] = {}
         replay: dict[UserKey, str | None] = dict.fromkeys(rebuild & tops.keys())
         for key in tops.keys() - replay.keys():
             base = stored[key].snapshot if key in stored else Snapshot.empty(*key)
@@ -156,19 +183,25 @@ class Projection:
                 snapshots[key] = apply(base, [entry.event for entry in todo[key]])
             except LateEvent as late:
                 replay[key] = late.event_id
+            except Exception as error:  # per-user isolation: any fault of this user's data
+                broken[key] = _broken(key, error)
         if not replay:
-            return snapshots
+            return snapshots, broken
         started = time.perf_counter()
         histories = await self._log.after(dict.fromkeys(replay, 0))
         for key, late_event_id in replay.items():
             history = [e.event for e in histories.get(key, ()) if e.seq <= tops[key]]
-            snapshots[key] = reduce(history, tenant_id=key[0], user_id=key[1])
+            try:
+                snapshots[key] = reduce(history, tenant_id=key[0], user_id=key[1])
+            except Exception as error:  # per-user isolation, as above
+                broken[key] = _broken(key, error)
+                continue
             log.info(
                 "snapshot_replayed", tenant=key[0], late_event_id=late_event_id, events=len(history)
             )
         share = (time.perf_counter() - started) / len(replay)
         report.replays.extend(share for _ in replay)
-        return snapshots
+        return snapshots, broken
 
     async def _sort_out_duplicates(
         self,
@@ -210,6 +243,13 @@ class Projection:
                 stored_hash=kept.content_hash(),
                 refused_hash=dropped.content_hash(),
             )
+
+
+def _broken(key: UserKey, error: Exception) -> str:
+    """Log a user whose snapshot could not be computed; the reason their events carry on."""
+    reason = f"snapshot of the user could not be computed: {type(error).__name__}: {error}"
+    log.error("user_projection_failed", tenant=key[0], error=reason[:500])
+    return reason[:500]
 
 
 def _key(event: RecordedEvent) -> UserKey:

@@ -65,10 +65,15 @@ class AppendResult:
 
 @dataclass(frozen=True, slots=True)
 class StoredSnapshot:
-    """A snapshot and the highest log `seq` it has applied (every lower entry is applied)."""
+    """A snapshot and the highest log `seq` it has applied (every lower entry is applied).
+
+    `unreadable` says why a stored snapshot could not be read back (its `snapshot` is then
+    empty): the projection and `rebuild` recompute it from the log; a read reports it.
+    """
 
     snapshot: Snapshot
     seq: int
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

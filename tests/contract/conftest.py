@@ -19,6 +19,7 @@ from shared.adapters.mongo import ensure_indexes, mongo_client
 from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
+from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.user_data_store import MongoUserDataStore
 from shared.service_layer.ports import (
     CatalogStore,
@@ -27,6 +28,7 @@ from shared.service_layer.ports import (
     EventLog,
     RebuildCheckpoints,
     SnapshotStore,
+    TombstoneStore,
     UserDataStore,
 )
 from tests.fakes import (
@@ -36,6 +38,7 @@ from tests.fakes import (
     InMemoryEventLog,
     InMemoryRebuildCheckpoints,
     InMemorySnapshotStore,
+    InMemoryTombstoneStore,
     InMemoryUserDataStore,
 )
 
@@ -49,19 +52,22 @@ class Stores:
     certificates: CertificateStore
     user_data: UserDataStore
     checkpoints: RebuildCheckpoints
+    tombstones: TombstoneStore
 
 
 def _in_memory() -> Stores:
     events, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     letters, certificates = InMemoryDeadLetterStore(), InMemoryCertificateStore()
+    checkpoints = InMemoryRebuildCheckpoints()
     return Stores(
         events=events,
         snapshots=snapshots,
         letters=letters,
         courses=InMemoryCatalogStore(),
         certificates=certificates,
-        user_data=InMemoryUserDataStore(events, snapshots, letters, certificates),
-        checkpoints=InMemoryRebuildCheckpoints(),
+        user_data=InMemoryUserDataStore(events, snapshots, letters, certificates, checkpoints),
+        checkpoints=checkpoints,
+        tombstones=InMemoryTombstoneStore(),
     )
 
 
@@ -96,6 +102,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             certificates=MongoCertificateStore(db),
             user_data=MongoUserDataStore(db),
             checkpoints=MongoRebuildCheckpoints(db),
+            tombstones=MongoTombstoneStore(db, b"contract-test-secret-0123456789abcdef"),
         )
     finally:
         await client.drop_database(db.name)

@@ -107,10 +107,18 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     await stores.letters.add(letter(1))
     await stores.certificates.record([Certificate("demo", "u1", "c", AT)])
 
+    await stores.checkpoints.save("run", ("demo", "u1"), done=False, started=AT)
     deleted = await stores.user_data.erase("demo", "u1")
     await stores.user_data.audit("erase", "demo", deleted)
 
-    assert deleted == {"events": 2, "snapshots": 1, "dead_letters": 1, "certificates": 1}
+    assert deleted == {
+        "events": 2,
+        "snapshots": 1,
+        "dead_letters": 1,
+        "certificates": 1,
+        "rebuild_runs": 1,
+    }
+    assert await stores.checkpoints.last_done("run") is None
     assert await stores.events.users("demo", None) == [("demo", "u2")]
     assert list(await stores.snapshots.load_many([("demo", "u1"), ("demo", "u2")])) == [
         ("demo", "u2")
@@ -126,3 +134,15 @@ async def test_a_rebuild_checkpoint_resumes_only_an_unfinished_run(stores: Store
     assert await stores.checkpoints.last_done("run") == ("demo", "u5")
     await stores.checkpoints.save("run", ("demo", "u9"), done=True, started=AT)
     assert await stores.checkpoints.last_done("run") is None
+
+
+async def test_tombstones_remember_erased_users_until_reenabled(stores: Stores) -> None:
+    assert await stores.tombstones.erased([("demo", "u1")]) == set()
+    await stores.tombstones.bury("demo", "u1")
+    await stores.tombstones.bury("demo", "u1")
+    assert await stores.tombstones.erased([("demo", "u1"), ("demo", "u2"), ("x", "u1")]) == {
+        ("demo", "u1")
+    }
+    assert await stores.tombstones.exhume("demo", "u1") is True
+    assert await stores.tombstones.exhume("demo", "u1") is False
+    assert await stores.tombstones.erased([("demo", "u1")]) == set()

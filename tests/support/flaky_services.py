@@ -31,6 +31,7 @@ from services.retry_worker.app import create_app as retry_worker_app
 from shared.adapters.logs import configure_logging
 from shared.adapters.settings import Settings
 from shared.domain import RecordedEvent
+from shared.service_layer.erasure import Erasure
 from shared.service_layer.ports import EventLog, SnapshotStore
 from shared.service_layer.projection import Projection, ProjectionReport
 
@@ -59,12 +60,13 @@ class FlakyProjection(Projection):
         self,
         events: EventLog,
         snapshots: SnapshotStore,
+        erasure: Erasure,
         *,
         faults: Path,
         attempts: Path,
         role: str,
     ) -> None:
-        super().__init__(events, snapshots)
+        super().__init__(events, snapshots, erasure)
         self._faults = faults
         self._attempts = attempts
         self._role = role
@@ -117,9 +119,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
 
-    def projection(events: EventLog, snapshots: SnapshotStore) -> Projection:
+    def projection(events: EventLog, snapshots: SnapshotStore, erasure: Erasure) -> Projection:
         return FlakyProjection(
-            events, snapshots, faults=args.faults, attempts=args.attempts, role=args.role
+            events,
+            snapshots,
+            erasure,
+            faults=args.faults,
+            attempts=args.attempts,
+            role=args.role,
         )
 
     if args.role == "projector":
