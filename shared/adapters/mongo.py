@@ -12,12 +12,13 @@ from pymongo.errors import (
     BulkWriteError,
     ConnectionFailure,
     ExecutionTimeout,
+    NetworkTimeout,
     OperationFailure,
     WTimeoutError,
 )
 
 from shared.adapters.settings import Settings
-from shared.service_layer.errors import StoreRejected, StoreUnavailable
+from shared.service_layer.errors import StoreRejected, StoreTimeout, StoreUnavailable
 
 __all__ = [
     "AUDIT",
@@ -128,7 +129,9 @@ async def driver_errors() -> AsyncIterator[None]:
     """
     try:
         yield
-    except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as error:
+    except (NetworkTimeout, ExecutionTimeout, WTimeoutError) as error:
+        raise StoreTimeout(str(error)) from error
+    except ConnectionFailure as error:
         raise StoreUnavailable(str(error)) from error
     except OperationFailure as error:
         if is_transient(error):

@@ -6,7 +6,13 @@ refusal is about one record and will not pass on retry.
 
 from __future__ import annotations
 
-__all__ = ["BrokerUnavailable", "SnapshotUnreadable", "StoreRejected", "StoreUnavailable"]
+__all__ = [
+    "BrokerUnavailable",
+    "SnapshotUnreadable",
+    "StoreRejected",
+    "StoreTimeout",
+    "StoreUnavailable",
+]
 
 
 class StoreUnavailable(Exception):
@@ -15,6 +21,10 @@ class StoreUnavailable(Exception):
     Consumers pause and retry later; nothing goes to a retry tier or the dead letters because
     of it. A write that raised this may still have been applied, so every write is idempotent.
     """
+
+
+class StoreTimeout(StoreUnavailable):
+    """MongoDB did not answer within the bound: down, frozen, or the work was too big."""
 
 
 class StoreRejected(Exception):
