@@ -77,6 +77,8 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                     MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
                     settings.auth_cache_seconds,
                 ),
+                snapshots,
+                settings.quotas,
             ),
             reader=ProgressReader(MongoEventLog(db), snapshots),
             catalog=CourseCatalog(MongoCatalogStore(db), MongoCertificateStore(db), snapshots),

@@ -48,7 +48,7 @@ class EventResult(BaseModel):
     status: Literal["accepted", "rejected"]
     error: str | None = Field(default=None, description="Why the event was rejected.")
     code: str | None = Field(
-        default=None, description="Why, for programs: `invalid_event`, `erased`."
+        default=None, description="Why, for programs: `invalid_event`, `erased`, `quota`."
     )
     field: str | None = Field(
         default=None, description="The offending field's dotted path, e.g. `payload.score`."

@@ -30,14 +30,14 @@ from shared.adapters.user_data_store import MongoUserDataStore
 from shared.service_layer.consume import BatchConsumer
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.failure_routing import FailureRouter
-from shared.service_layer.ports import EventLog, SnapshotStore
 from shared.service_layer.projection import Projection
 
 __all__ = ["ProjectorBroker", "ProjectorOverrides", "create_app", "declare_broker"]
 
 log = get_logger(__name__)
 
-ProjectionFactory = Callable[[EventLog, SnapshotStore, Erasure], Projection]
+ProjectionFactory = Callable[..., Projection]
+"""Builds the projection from keyword parts: events, snapshots, erasure, quotas."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,12 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
                 MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
                 MongoUserDataStore(db),
             )
-            projection = make_projection(MongoEventLog(db), MongoSnapshotStore(db), erasure)
+            projection = make_projection(
+                events=MongoEventLog(db),
+                snapshots=MongoSnapshotStore(db),
+                erasure=erasure,
+                quotas=settings.quotas,
+            )
             router = FailureRouter(declared.routes, MongoDeadLetterStore(db), SystemClock())
             declared.consumer = BatchConsumer(projection, router)
             await broker.start()

@@ -32,7 +32,7 @@ from shared.service_layer.consume import BatchConsumer
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.failure_routing import FailureRouter
-from shared.service_layer.ports import DeadLetterStore, EventLog, SnapshotStore
+from shared.service_layer.ports import DeadLetterStore
 from shared.service_layer.projection import Projection
 from shared.service_layer.records import PENDING, LetterFilter
 from shared.service_layer.retry_schedule import RETRY_TIERS, RetryTier
@@ -44,7 +44,8 @@ _DLQ_SIZE_REFRESH_SECONDS = 15.0
 # Longest hold (60 s + 20 % jitter) plus a projection, well inside the poll interval.
 _MAX_POLL_INTERVAL_MS = 180_000
 
-ProjectionFactory = Callable[[EventLog, SnapshotStore, Erasure], Projection]
+ProjectionFactory = Callable[..., Projection]
+"""Builds the projection from keyword parts: events, snapshots, erasure, quotas."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,12 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
                 MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
                 MongoUserDataStore(db),
             )
-            projection = make_projection(MongoEventLog(db), MongoSnapshotStore(db), erasure)
+            projection = make_projection(
+                events=MongoEventLog(db),
+                snapshots=MongoSnapshotStore(db),
+                erasure=erasure,
+                quotas=settings.quotas,
+            )
             router = FailureRouter(declared.routes, letters, SystemClock())
             declared.use(BatchConsumer(projection, router))
             await broker.start()

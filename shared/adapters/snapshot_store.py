@@ -39,7 +39,7 @@ def _read(key: UserKey, document: Document, where: str = "load") -> StoredSnapsh
         SNAPSHOTS_UNREADABLE.labels(where).inc()
         log.error("snapshot_unreadable", tenant=key[0], where=where, error=reason)
         return StoredSnapshot(Snapshot.empty(*key), document.get("s", 0), unreadable=reason)
-    return StoredSnapshot(snapshot, document["s"])
+    return StoredSnapshot(snapshot, document["s"], size=len(document["state"]))
 
 
 class MongoSnapshotStore:

@@ -32,6 +32,7 @@ from .events import (
     validate_event,
 )
 from .ids import Id, TenantId, is_valid_id
+from .quotas import OverQuota, Quotas, admit
 from .reducer import Deduped, LateEvent, apply, dedupe, reduce, sort_key
 from .snapshot import Snapshot
 
@@ -57,12 +58,15 @@ __all__ = [
     "MediaProgressed",
     "OnboardingCompleted",
     "OnboardingReset",
+    "OverQuota",
     "ProgressEvent",
     "ProgressReset",
     "QuizAttempted",
+    "Quotas",
     "RecordedEvent",
     "Snapshot",
     "TenantId",
+    "admit",
     "apply",
     "course_view",
     "course_views",

@@ -78,7 +78,7 @@ class Fold:
         self._streak = snapshot.streak
 
     def finish(self) -> Snapshot:
-        """The snapshot with every event applied so far; call once, after the last `apply`."""
+        """The snapshot with every event applied so far (more events may still follow)."""
         snapshot = self._snapshot
         snapshot.event_count = self._count
         snapshot.streak = self._streak

@@ -138,6 +138,8 @@ class BatchConsumer:
             conflicts=report.conflicts,
             failed=len(report.failed),
             refused=len(report.refused),
+            over_quota=len(report.over_quota),
+            erased=report.erased,
         )
         for event, reason in report.failed:
             delivery = Delivery.from_record(origin[_identity(event)])
@@ -145,6 +147,12 @@ class BatchConsumer:
         for event, reason in report.refused:
             delivery = Delivery.from_record(origin[_identity(event)])
             routed.append(await self._router.dead_letter_now(delivery, "refused", reason, event))
+        for over in report.over_quota:
+            delivery = Delivery.from_record(origin[_identity(over.event)])
+            message = f"{over.quota}: {over.message}"
+            routed.append(
+                await self._router.dead_letter_now(delivery, "quota", message, over.event)
+            )
         return BatchOutcome(ack=True, report=report, routed=routed)
 
     async def _project(self, events: list[RecordedEvent]) -> ProjectionReport:

@@ -10,13 +10,18 @@ import structlog
 
 from shared.domain import (
     ContractViolation,
+    OverQuota,
     ProgressEvent,
+    Quotas,
     RecordedEvent,
+    Snapshot,
+    admit,
     is_valid_id,
     validate_event,
 )
 from shared.domain.wire import ID_MAX_LENGTH
-from shared.service_layer.ports import EventPublisher, TombstoneStore
+from shared.service_layer.ports import EventPublisher, SnapshotStore, TombstoneStore
+from shared.service_layer.records import UserKey
 
 __all__ = ["EventOutcome", "Ingest", "IngestResult", "Submission"]
 
@@ -49,7 +54,7 @@ class EventOutcome:
     """The answer for one submitted event, in request order.
 
     A rejected event has an `error` for people, a `code` for programs (`invalid_event`,
-    `erased`) and, where one field is at fault, its dotted path in `field`.
+    `erased`, `quota`) and, where one field is at fault, its dotted path in `field`.
     """
 
     event_id: str | None
@@ -76,9 +81,17 @@ class IngestResult:
 class Ingest:
     """The write path of both write endpoints: one bad event never sinks the others."""
 
-    def __init__(self, publisher: EventPublisher, tombstones: TombstoneStore) -> None:
+    def __init__(
+        self,
+        publisher: EventPublisher,
+        tombstones: TombstoneStore,
+        snapshots: SnapshotStore | None = None,
+        quotas: Quotas | None = None,
+    ) -> None:
         self._publisher = publisher
         self._tombstones = tombstones
+        self._snapshots = snapshots
+        self._quotas = quotas
 
     async def erased(self, tenant_id: str, user_id: str) -> bool:
         """True when the user was erased: their writes are refused (410 on their own path)."""
@@ -104,13 +117,28 @@ class Ingest:
         checked = [self._check(tenant_id, submission, now) for submission in submissions]
         users = {(e.tenant_id, e.user_id) for e in checked if isinstance(e, RecordedEvent)}
         erased = await self._tombstones.erased(sorted(users)) if users else set()
+        over = await self._over_quota(
+            [e for e in checked if isinstance(e, RecordedEvent) and _key(e) not in erased]
+        )
         for item in checked:
             if isinstance(item, EventOutcome):
                 result.outcomes.append(item)
-            elif (item.tenant_id, item.user_id) in erased:
+            elif _key(item) in erased:
                 result.outcomes.append(
                     EventOutcome(
                         item.event_id, False, "the user was erased", item.type, "erased", "userId"
+                    )
+                )
+            elif id(item) in over:
+                refused = over[id(item)]
+                result.outcomes.append(
+                    EventOutcome(
+                        item.event_id,
+                        False,
+                        f"quota {refused.quota}: {refused.message}",
+                        item.type,
+                        "quota",
+                        refused.field,
                     )
                 )
             else:
@@ -124,6 +152,23 @@ class Ingest:
             rejected=[outcome.error for outcome in result.outcomes if not outcome.accepted],
         )
         return result
+
+    async def _over_quota(self, events: list[RecordedEvent]) -> dict[int, OverQuota]:
+        """The events (by identity) that would take their user past a quota."""
+        if self._snapshots is None or self._quotas is None or not events:
+            return {}
+        by_user: dict[UserKey, list[RecordedEvent]] = {}
+        for event in events:
+            by_user.setdefault(_key(event), []).append(event)
+        stored = await self._snapshots.load_many(list(by_user))
+        over: dict[int, OverQuota] = {}
+        for key, user_events in by_user.items():
+            found = stored.get(key)
+            base = found.snapshot if found is not None else Snapshot.empty(*key)
+            size = found.size if found is not None else None
+            _, refused = admit(base, user_events, self._quotas, size)
+            over.update((id(problem.event), problem) for problem in refused)
+        return over
 
     async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
         """Hand already recorded events to the broker (see `submit` for the errors)."""
@@ -166,3 +211,7 @@ class Ingest:
                 submission.event_id,
             )
         return user_id, validate_event(submission.raw, now=now)
+
+
+def _key(event: RecordedEvent) -> UserKey:
+    return (event.tenant_id, event.user_id)

@@ -17,7 +17,17 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from shared.domain import LateEvent, RecordedEvent, Snapshot, apply, dedupe, reduce
+from shared.domain import (
+    LateEvent,
+    OverQuota,
+    Quotas,
+    RecordedEvent,
+    Snapshot,
+    admit,
+    apply,
+    dedupe,
+    reduce,
+)
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.ports import EventLog, SnapshotStore
 from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
@@ -47,6 +57,8 @@ class ProjectionReport:
     refused: list[tuple[RecordedEvent, str]] = field(default_factory=list)
     erased: int = 0
     """Events of erased users, dropped."""
+    over_quota: list[OverQuota] = field(default_factory=list)
+    """Events refused because they would take their user past a quota (never stored)."""
 
     def merge(self, other: ProjectionReport) -> None:
         """Add another report's outcomes to this one."""
@@ -57,17 +69,23 @@ class ProjectionReport:
         self.failed.extend(other.failed)
         self.refused.extend(other.refused)
         self.erased += other.erased
+        self.over_quota.extend(other.over_quota)
 
 
 class Projection:
     """Stores events once in the log and brings their users' snapshots up to date."""
 
     def __init__(
-        self, events: EventLog, snapshots: SnapshotStore, erasure: Erasure | None = None
+        self,
+        events: EventLog,
+        snapshots: SnapshotStore,
+        erasure: Erasure | None = None,
+        quotas: Quotas | None = None,
     ) -> None:
         self._log = events
         self._snapshots = snapshots
         self._erasure = erasure
+        self._quotas = quotas
 
     async def project(self, events: Sequence[RecordedEvent]) -> ProjectionReport:
         """Project a batch: one log append and one snapshot write per user per round.
@@ -92,10 +110,10 @@ class Projection:
                 report.erased += len(pending.pop(key))
         touched = list(pending)
         rebuild: set[UserKey] = set()
-        for _ in range(_MAX_ROUNDS):
+        for number in range(_MAX_ROUNDS):
             if not pending:
                 break
-            pending, rebuild = await self._round(pending, rebuild, report)
+            pending, rebuild = await self._round(pending, rebuild, report, number == 0)
         else:
             raise ConcurrentWriters(
                 f"{len(pending)} users still contended after {_MAX_ROUNDS} rounds"
@@ -111,6 +129,7 @@ class Projection:
         pending: dict[UserKey, list[RecordedEvent]],
         rebuild: set[UserKey],
         report: ProjectionReport,
+        first: bool,
     ) -> tuple[dict[UserKey, list[RecordedEvent]], set[UserKey]]:
         """One attempt: append above each snapshot's seq, then write each snapshot once.
 
@@ -122,6 +141,8 @@ class Projection:
         stored = await self._snapshots.load_many(keys)
         positions = {key: stored[key].seq if key in stored else 0 for key in keys}
         rebuild = rebuild | {key for key, found in stored.items() if found.unreadable}
+        if first and self._quotas is not None:
+            pending = self._within_quotas(pending, stored, self._quotas, report)
         appended = await self._log.append(
             [
                 LogEntry(positions[key] + index, event)
@@ -157,6 +178,24 @@ class Projection:
         for key in stale:
             retry.setdefault(key, [])
         return retry, stale
+
+    @staticmethod
+    def _within_quotas(
+        pending: dict[UserKey, list[RecordedEvent]],
+        stored: dict[UserKey, StoredSnapshot],
+        quotas: Quotas,
+        report: ProjectionReport,
+    ) -> dict[UserKey, list[RecordedEvent]]:
+        """The events that fit their user's quotas; the others are reported, never stored."""
+        fitting: dict[UserKey, list[RecordedEvent]] = {}
+        for key, user_events in pending.items():
+            found = stored.get(key)
+            base = found.snapshot if found is not None else Snapshot.empty(*key)
+            admitted, refused = admit(base, user_events, quotas, found.size if found else None)
+            report.over_quota.extend(refused)
+            if admitted:
+                fitting[key] = admitted
+        return fitting
 
     async def _advance(
         self,

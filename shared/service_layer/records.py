@@ -74,6 +74,8 @@ class StoredSnapshot:
     snapshot: Snapshot
     seq: int
     unreadable: str | None = None
+    size: int | None = None
+    """The stored encoding's length, when the store knows it (for the size quota)."""
 
 
 @dataclass(frozen=True, slots=True)

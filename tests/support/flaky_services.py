@@ -30,7 +30,7 @@ from services.retry_worker.app import RetryWorkerOverrides
 from services.retry_worker.app import create_app as retry_worker_app
 from shared.adapters.logs import configure_logging
 from shared.adapters.settings import Settings
-from shared.domain import RecordedEvent
+from shared.domain import Quotas, RecordedEvent
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.ports import EventLog, SnapshotStore
 from shared.service_layer.projection import Projection, ProjectionReport
@@ -58,15 +58,16 @@ class FlakyProjection(Projection):
 
     def __init__(
         self,
+        *,
         events: EventLog,
         snapshots: SnapshotStore,
         erasure: Erasure,
-        *,
+        quotas: Quotas,
         faults: Path,
         attempts: Path,
         role: str,
     ) -> None:
-        super().__init__(events, snapshots, erasure)
+        super().__init__(events, snapshots, erasure, quotas)
         self._faults = faults
         self._attempts = attempts
         self._role = role
@@ -119,15 +120,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
 
-    def projection(events: EventLog, snapshots: SnapshotStore, erasure: Erasure) -> Projection:
-        return FlakyProjection(
-            events,
-            snapshots,
-            erasure,
-            faults=args.faults,
-            attempts=args.attempts,
-            role=args.role,
-        )
+    def projection(**parts: Any) -> Projection:
+        return FlakyProjection(**parts, faults=args.faults, attempts=args.attempts, role=args.role)
 
     if args.role == "projector":
         app = projector_app(settings, ProjectorOverrides(projection=projection))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from shared.domain import RecordedEvent
+from shared.domain import Quotas, RecordedEvent
 from shared.service_layer.consume import BatchConsumer
 from shared.service_layer.errors import (
     BrokerUnavailable,
@@ -196,3 +196,14 @@ async def test_a_batch_that_keeps_timing_out_is_split_until_it_fits() -> None:
     assert [o.ack for o in outcomes] == [False, False, False, True]
     assert max(projection.sizes[-6:]) <= 3
     assert (await snapshots.load_many([("demo", "u1")]))[("demo", "u1")].seq == 16
+
+
+async def test_events_past_a_quota_are_dead_lettered_and_never_stored() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    routes, letters = InMemoryRetryRoutes(), InMemoryDeadLetterStore()
+    projection = Projection(log, snapshots, quotas=Quotas(max_items=2))
+    consumer = BatchConsumer(projection, FailureRouter(routes, letters, FixedClock()))
+    outcome = await consumer.consume([consumed(event(n).to_json(), n) for n in range(1, 4)])
+    assert outcome.ack
+    assert [item.stored.letter.reason for item in letters.letters.values()] == ["quota"]
+    assert sorted(log.entries[("demo", "u1")]) == ["e-1", "e-2"]
