@@ -321,12 +321,14 @@ class InMemoryUserDataStore:
         letters: InMemoryDeadLetterStore,
         certificates: InMemoryCertificateStore,
         checkpoints: InMemoryRebuildCheckpoints | None = None,
+        snapshot_checkpoints: InMemorySnapshotCheckpoints | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
         self._letters = letters
         self._certificates = certificates
         self._checkpoints = checkpoints or InMemoryRebuildCheckpoints()
+        self._snapshot_checkpoints = snapshot_checkpoints or InMemorySnapshotCheckpoints()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -347,6 +349,7 @@ class InMemoryUserDataStore:
             "snapshots": int(self._snapshots.snapshots.pop(key, None) is not None),
             "dead_letters": await self._letters.delete(letters),
             "certificates": len(certificates),
+            "snapshot_checkpoints": len(self._snapshot_checkpoints.kept.pop(key, {})),
             "rebuild_runs": len(runs),
         }
 
@@ -388,3 +391,40 @@ class InMemoryTombstoneStore:
         found = (tenant_id, user_id) in self.buried
         self.buried.discard((tenant_id, user_id))
         return found
+
+
+def _before(stored: StoredSnapshot, bound: tuple[datetime, str]) -> bool:
+    last = stored.snapshot.last_key
+    return last is not None and last < bound
+
+
+class InMemorySnapshotCheckpoints:
+    """Checkpoints per user in a dict of seq → snapshot."""
+
+    def __init__(self) -> None:
+        self.kept: dict[UserKey, dict[int, StoredSnapshot]] = {}
+
+    async def latest(
+        self, bounds: Mapping[UserKey, tuple[int, tuple[datetime, str] | None]]
+    ) -> dict[UserKey, StoredSnapshot]:
+        found: dict[UserKey, StoredSnapshot] = {}
+        for key, (top, before) in bounds.items():
+            usable = [
+                stored
+                for seq, stored in self.kept.get(key, {}).items()
+                if seq <= top and (before is None or _before(stored, before))
+            ]
+            if usable:
+                found[key] = max(usable, key=lambda stored: stored.seq)
+        return found
+
+    async def invalidate(self, key: UserKey, since: tuple[datetime, str]) -> None:
+        kept = self.kept.get(key, {})
+        for seq in [seq for seq, stored in kept.items() if not _before(stored, since)]:
+            del kept[seq]
+
+    async def save(self, key: UserKey, stored: StoredSnapshot, keep: int) -> None:
+        kept = self.kept.setdefault(key, {})
+        kept[stored.seq] = stored
+        for seq in sorted(kept, reverse=True)[keep:]:
+            del kept[seq]

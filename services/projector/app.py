@@ -13,6 +13,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.projector.metrics import count_outcome
+from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
@@ -37,7 +38,7 @@ __all__ = ["ProjectorBroker", "ProjectorOverrides", "create_app", "declare_broke
 log = get_logger(__name__)
 
 ProjectionFactory = Callable[..., Projection]
-"""Builds the projection from keyword parts: events, snapshots, erasure, quotas."""
+"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
                 snapshots=MongoSnapshotStore(db),
                 erasure=erasure,
                 quotas=settings.quotas,
+                checkpoints=MongoSnapshotCheckpoints(db),
             )
             router = FailureRouter(declared.routes, MongoDeadLetterStore(db), SystemClock())
             declared.consumer = BatchConsumer(projection, router)

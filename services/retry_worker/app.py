@@ -13,6 +13,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.retry_worker.tiers import TierHandler
+from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
@@ -45,7 +46,7 @@ _DLQ_SIZE_REFRESH_SECONDS = 15.0
 _MAX_POLL_INTERVAL_MS = 180_000
 
 ProjectionFactory = Callable[..., Projection]
-"""Builds the projection from keyword parts: events, snapshots, erasure, quotas."""
+"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
                 snapshots=MongoSnapshotStore(db),
                 erasure=erasure,
                 quotas=settings.quotas,
+                checkpoints=MongoSnapshotCheckpoints(db),
             )
             router = FailureRouter(declared.routes, letters, SystemClock())
             declared.use(BatchConsumer(projection, router))

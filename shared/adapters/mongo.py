@@ -24,6 +24,7 @@ __all__ = [
     "AUDIT",
     "CATALOG",
     "CERTIFICATES",
+    "CHECKPOINTS",
     "DEAD_LETTERS",
     "DUPLICATE_KEY",
     "EVENTS",
@@ -49,6 +50,7 @@ CERTIFICATES = "certificates"
 AUDIT = "audit"
 REBUILD_RUNS = "rebuild_runs"
 TOMBSTONES = "tombstones"
+CHECKPOINTS = "snapshot_checkpoints"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -98,6 +100,9 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
             ]
         )
         await db[CERTIFICATES].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])
+        await db[CHECKPOINTS].create_indexes(
+            [IndexModel([("t", ASCENDING), ("u", ASCENDING), ("s", ASCENDING)])]
+        )
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

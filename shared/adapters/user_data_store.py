@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.adapters.mongo import (
     AUDIT,
     CERTIFICATES,
+    CHECKPOINTS,
     DEAD_LETTERS,
     EVENTS,
     REBUILD_RUNS,
@@ -26,6 +27,7 @@ USER_DATA: dict[str, tuple[str, str]] = {
     SNAPSHOTS: ("t", "u"),
     DEAD_LETTERS: ("tenant", "user"),
     CERTIFICATES: ("t", "u"),
+    CHECKPOINTS: ("t", "u"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 

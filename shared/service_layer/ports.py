@@ -35,6 +35,7 @@ __all__ = [
     "MessageRepublisher",
     "RebuildCheckpoints",
     "RetryRoutes",
+    "SnapshotCheckpoints",
     "SnapshotStore",
     "TombstoneStore",
     "UserDataStore",
@@ -92,6 +93,33 @@ class SnapshotStore(Protocol):
 
     def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """Every snapshot of the tenant with a `course.completed` claim on the course."""
+        ...
+
+
+class SnapshotCheckpoints(Protocol):
+    """Snapshots kept at points of a user's log, so a late event replays only what follows.
+
+    Invariant the caller keeps: every log entry above a checkpoint's seq sorts after the
+    checkpoint's last applied event (a late event first invalidates the checkpoints it
+    sorts before).
+    """
+
+    async def latest(
+        self, bounds: Mapping[UserKey, tuple[int, tuple[datetime, str] | None]]
+    ) -> dict[UserKey, StoredSnapshot]:
+        """Per user, the newest usable checkpoint; users without one are left out.
+
+        Usable: at or below the given seq, and its last event sorts before the given key
+        (None: any key).
+        """
+        ...
+
+    async def invalidate(self, key: UserKey, since: tuple[datetime, str]) -> None:
+        """Forget the user's checkpoints whose last applied event sorts at or after `since`."""
+        ...
+
+    async def save(self, key: UserKey, stored: StoredSnapshot, keep: int) -> None:
+        """Keep the snapshot at its seq; keep only the user's `keep` newest checkpoints."""
         ...
 
 

@@ -26,11 +26,12 @@ from shared.domain import (
     admit,
     apply,
     dedupe,
-    reduce,
+    sort_key,
 )
 from shared.service_layer.erasure import Erasure
-from shared.service_layer.ports import EventLog, SnapshotStore
+from shared.service_layer.ports import EventLog, SnapshotCheckpoints, SnapshotStore
 from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
+from shared.service_layer.replay import Replay, Replayer
 
 __all__ = ["ConcurrentWriters", "Projection", "ProjectionReport"]
 
@@ -81,11 +82,13 @@ class Projection:
         snapshots: SnapshotStore,
         erasure: Erasure | None = None,
         quotas: Quotas | None = None,
+        checkpoints: SnapshotCheckpoints | None = None,
     ) -> None:
         self._log = events
         self._snapshots = snapshots
         self._erasure = erasure
         self._quotas = quotas
+        self._replayer = Replayer(events, checkpoints)
 
     async def project(self, events: Sequence[RecordedEvent]) -> ProjectionReport:
         """Project a batch: one log append and one snapshot write per user per round.
@@ -173,8 +176,10 @@ class Projection:
         stale = await self._snapshots.save_many(
             [SnapshotUpdate(key, snapshots[key], top, positions[key]) for key, top in tops.items()]
         )
-        for key in tops:
+        for key, top in tops.items():
             report.applied.extend(entry.event for entry in todo.get(key, ()))
+            if key not in stale:
+                await self._replayer.keep(key, positions[key], StoredSnapshot(snapshots[key], top))
         for key in stale:
             retry.setdefault(key, [])
         return retry, stale
@@ -215,29 +220,26 @@ class Projection:
         """
         snapshots: dict[UserKey, Snapshot] = {}
         broken: dict[UserKey, str] = {}
-        replay: dict[UserKey, str | None] = dict.fromkeys(rebuild & tops.keys())
+        replay: dict[UserKey, Replay] = {key: Replay(tops[key]) for key in rebuild & tops.keys()}
         for key in tops.keys() - replay.keys():
             base = stored[key].snapshot if key in stored else Snapshot.empty(*key)
             try:
                 snapshots[key] = apply(base, [entry.event for entry in todo[key]])
-            except LateEvent as late:
-                replay[key] = late.event_id
+            except LateEvent:
+                late = min(sort_key(entry.event) for entry in todo[key])
+                replay[key] = Replay(tops[key], late)
             except Exception as error:  # per-user isolation: any fault of this user's data
                 broken[key] = _broken(key, error)
         if not replay:
             return snapshots, broken
         started = time.perf_counter()
-        histories = await self._log.after(dict.fromkeys(replay, 0))
-        for key, late_event_id in replay.items():
-            history = [e.event for e in histories.get(key, ()) if e.seq <= tops[key]]
+        for key, job in replay.items():
             try:
-                snapshots[key] = reduce(history, tenant_id=key[0], user_id=key[1])
+                snapshots.update(await self._replayer.replay({key: job}))
             except Exception as error:  # per-user isolation, as above
                 broken[key] = _broken(key, error)
                 continue
-            log.info(
-                "snapshot_replayed", tenant=key[0], late_event_id=late_event_id, events=len(history)
-            )
+            log.info("snapshot_replayed", tenant=key[0], late=job.late is not None)
         share = (time.perf_counter() - started) / len(replay)
         report.replays.extend(share for _ in replay)
         return snapshots, broken

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
+from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import ensure_indexes, mongo_client
@@ -27,6 +28,7 @@ from shared.service_layer.ports import (
     DeadLetterStore,
     EventLog,
     RebuildCheckpoints,
+    SnapshotCheckpoints,
     SnapshotStore,
     TombstoneStore,
     UserDataStore,
@@ -37,6 +39,7 @@ from tests.fakes import (
     InMemoryDeadLetterStore,
     InMemoryEventLog,
     InMemoryRebuildCheckpoints,
+    InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
     InMemoryTombstoneStore,
     InMemoryUserDataStore,
@@ -53,21 +56,26 @@ class Stores:
     user_data: UserDataStore
     checkpoints: RebuildCheckpoints
     tombstones: TombstoneStore
+    snapshot_checkpoints: SnapshotCheckpoints
 
 
 def _in_memory() -> Stores:
     events, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     letters, certificates = InMemoryDeadLetterStore(), InMemoryCertificateStore()
     checkpoints = InMemoryRebuildCheckpoints()
+    kept = InMemorySnapshotCheckpoints()
     return Stores(
         events=events,
         snapshots=snapshots,
         letters=letters,
         courses=InMemoryCatalogStore(),
         certificates=certificates,
-        user_data=InMemoryUserDataStore(events, snapshots, letters, certificates, checkpoints),
+        user_data=InMemoryUserDataStore(
+            events, snapshots, letters, certificates, checkpoints, kept
+        ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
+        snapshot_checkpoints=kept,
     )
 
 
@@ -103,6 +111,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             user_data=MongoUserDataStore(db),
             checkpoints=MongoRebuildCheckpoints(db),
             tombstones=MongoTombstoneStore(db, b"contract-test-secret-0123456789abcdef"),
+            snapshot_checkpoints=MongoSnapshotCheckpoints(db),
         )
     finally:
         await client.drop_database(db.name)

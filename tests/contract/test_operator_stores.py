@@ -116,6 +116,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "snapshots": 1,
         "dead_letters": 1,
         "certificates": 1,
+        "snapshot_checkpoints": 0,
         "rebuild_runs": 1,
     }
     assert await stores.checkpoints.last_done("run") is None

@@ -32,7 +32,7 @@ from shared.adapters.logs import configure_logging
 from shared.adapters.settings import Settings
 from shared.domain import Quotas, RecordedEvent
 from shared.service_layer.erasure import Erasure
-from shared.service_layer.ports import EventLog, SnapshotStore
+from shared.service_layer.ports import EventLog, SnapshotCheckpoints, SnapshotStore
 from shared.service_layer.projection import Projection, ProjectionReport
 
 ROLES = ("projector", "retry_worker")
@@ -63,11 +63,12 @@ class FlakyProjection(Projection):
         snapshots: SnapshotStore,
         erasure: Erasure,
         quotas: Quotas,
+        checkpoints: SnapshotCheckpoints,
         faults: Path,
         attempts: Path,
         role: str,
     ) -> None:
-        super().__init__(events, snapshots, erasure, quotas)
+        super().__init__(events, snapshots, erasure, quotas, checkpoints)
         self._faults = faults
         self._attempts = attempts
         self._role = role
