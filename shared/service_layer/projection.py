@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 
 from shared.domain import (
+    EventsRetracted,
     LateEvent,
-    OverQuota,
     Quotas,
     RecordedEvent,
     Snapshot,
@@ -30,6 +30,7 @@ from shared.domain import (
 )
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.ports import EventLog, SnapshotCheckpoints, SnapshotStore
+from shared.service_layer.projection_report import ConcurrentWriters, ProjectionReport
 from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
 from shared.service_layer.replay import Replay, Replayer
 
@@ -37,40 +38,6 @@ __all__ = ["ConcurrentWriters", "Projection", "ProjectionReport"]
 
 _MAX_ROUNDS = 5
 log = structlog.stdlib.get_logger(__name__)
-
-
-class ConcurrentWriters(Exception):
-    """Another writer kept moving the same users' snapshots on; try the batch again later."""
-
-
-@dataclass(slots=True)
-class ProjectionReport:
-    """What one projection did: counts per outcome, replays, and events that did not pass.
-
-    `failed` events may pass on a retry; `refused` ones the store will never take.
-    """
-
-    applied: list[RecordedEvent] = field(default_factory=list)
-    duplicates: int = 0
-    conflicts: int = 0
-    replays: list[float] = field(default_factory=list)
-    failed: list[tuple[RecordedEvent, str]] = field(default_factory=list)
-    refused: list[tuple[RecordedEvent, str]] = field(default_factory=list)
-    erased: int = 0
-    """Events of erased users, dropped."""
-    over_quota: list[OverQuota] = field(default_factory=list)
-    """Events refused because they would take their user past a quota (never stored)."""
-
-    def merge(self, other: ProjectionReport) -> None:
-        """Add another report's outcomes to this one."""
-        self.applied.extend(other.applied)
-        self.duplicates += other.duplicates
-        self.conflicts += other.conflicts
-        self.replays.extend(other.replays)
-        self.failed.extend(other.failed)
-        self.refused.extend(other.refused)
-        self.erased += other.erased
-        self.over_quota.extend(other.over_quota)
 
 
 class Projection:
@@ -226,8 +193,7 @@ class Projection:
             try:
                 snapshots[key] = apply(base, [entry.event for entry in todo[key]])
             except LateEvent:
-                late = min(sort_key(entry.event) for entry in todo[key])
-                replay[key] = Replay(tops[key], late)
+                replay[key] = Replay(tops[key], _replay_from(todo[key]))
             except Exception as error:  # per-user isolation: any fault of this user's data
                 broken[key] = _broken(key, error)
         if not replay:
@@ -284,6 +250,19 @@ class Projection:
                 stored_hash=kept.content_hash(),
                 refused_hash=dropped.content_hash(),
             )
+
+
+def _replay_from(entries: list[LogEntry]) -> tuple[datetime, str]:
+    """Where a replay must start: at the earliest new event.
+
+    At the very start when an event is retracted: every checkpoint may hold what it withdraws.
+    """
+    if any(isinstance(entry.event.event, EventsRetracted) for entry in entries):
+        return _BEGINNING
+    return min(sort_key(entry.event) for entry in entries)
+
+
+_BEGINNING = (datetime.min.replace(tzinfo=UTC), "")
 
 
 def _broken(key: UserKey, error: Exception) -> str:
