@@ -20,7 +20,8 @@ from services.gateway.writes import (
     refuse_erased,
     write_events,
 )
-from shared.domain import RecordedEvent, is_valid_id, new_reset_event
+from shared.domain import ContractViolation, RecordedEvent, is_valid_id, new_reset_event
+from shared.domain.payloads import MAX_RESET_ITEMS
 from shared.service_layer.ingest import Submission
 
 __all__ = ["Authorization", "authorized", "router"]
@@ -137,18 +138,79 @@ async def read_progress(
     status_code=202,
     response_model=WriteResponse,
     response_model_exclude_none=True,
-    responses=_WRITE_RESPONSES,
-    summary="Reset one user's progress (history is kept)",
+    responses={
+        **_WRITE_RESPONSES,
+        404: {"description": "`courseId` names no course of the catalog"},
+        422: {"description": "Invalid courseId, contentId or Idempotency-Key"},
+    },
+    summary="Reset one user's progress, or part of it (history is kept)",
 )
 async def reset_progress(
-    request: Request, userId: UserId, authorization: Authorization = None
+    request: Request,
+    userId: UserId,
+    courseId: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="Reset only this catalog course."),
+    ] = None,
+    contentId: Annotated[
+        list[str] | None,
+        Query(max_length=MAX_RESET_ITEMS, description="Reset only these items (repeatable)."),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=128,
+            description="Becomes the reset's eventId, so a retried DELETE resets once.",
+        ),
+    ] = None,
+    authorization: Authorization = None,
 ) -> WriteResponse:
-    """Append a `progress.reset` event: the snapshot starts empty, the history stays."""
+    """Append a `progress.reset` event; the history stays in the log.
+
+    Without `courseId` or `contentId` everything is cleared; with them only those items
+    (a course's items as its catalog lists them now). Send `Idempotency-Key`: a DELETE
+    retried after a timeout or a 503 then never wipes progress made in between.
+    """
     principal = await authorized(request, authorization, "write", userId)
-    await refuse_erased(context_of(request), principal.tenant_id, userId)
+    context = context_of(request)
+    await refuse_erased(context, principal.tenant_id, userId)
+    scope = await _reset_scope(context, principal.tenant_id, courseId, contentId)
     now = datetime.now(UTC)
-    reset = new_reset_event(event_id=f"reset-{uuid.uuid4()}", occurred_at=now, client_id="gateway")
+    try:
+        reset = new_reset_event(
+            event_id=idempotency_key or f"reset-{uuid.uuid4()}",
+            occurred_at=now,
+            client_id="gateway",
+            content_ids=scope,
+            course_id=courseId,
+        )
+    except ContractViolation as violation:
+        field = "Idempotency-Key" if violation.field == "eventId" else "contentId"
+        raise ApiError(422, "invalid_request", str(violation), field=field) from None
     recorded = RecordedEvent(
         tenant_id=principal.tenant_id, user_id=userId, received_at=now, event=reset
     )
-    return await publish_recorded(context_of(request), [recorded], request.state.request_id)
+    answer = await publish_recorded(context, [recorded], request.state.request_id)
+    if idempotency_key is None:
+        answer.note = (
+            "send an Idempotency-Key header (any unique id, reused on retries) so that a "
+            "retried reset cannot wipe progress made in between"
+        )
+    return answer
+
+
+async def _reset_scope(
+    context: GatewayContext, tenant_id: str, course_id: str | None, content_ids: list[str] | None
+) -> list[str] | None:
+    """The contentIds a reset names: the query's, plus the course's items; None: all."""
+    if course_id is None:
+        return content_ids or None
+    course = await context.catalog.courses.get(tenant_id, course_id)
+    if course is None:
+        raise ApiError(
+            404, "course_not_found", f"no course {course_id!r} in the catalog", field="courseId"
+        )
+    named = [item.content_id for item in course.items]
+    return list(dict.fromkeys([*named, *(content_ids or [])]))

@@ -53,6 +53,11 @@ class EventResult(BaseModel):
     field: str | None = Field(
         default=None, description="The offending field's dotted path, e.g. `payload.score`."
     )
+    clockAdjusted: bool | None = Field(
+        default=None,
+        description="true: the device's occurredAt was more than 5 minutes ahead of the "
+        "server clock and the event was recorded at its receive time instead.",
+    )
 
 
 class WriteResponse(BaseModel):
@@ -61,6 +66,7 @@ class WriteResponse(BaseModel):
     accepted: int
     rejected: int
     results: list[EventResult]
+    note: str | None = Field(default=None, description="Advice about the request, if any.")
 
 
 class ProgressPage(BaseModel):

@@ -106,6 +106,7 @@ def _answer(result: IngestResult) -> WriteResponse:
                 error=outcome.error,
                 code=outcome.code,
                 field=outcome.field,
+                clockAdjusted=True if outcome.clock_adjusted else None,
             )
             for outcome in result.outcomes
         ],

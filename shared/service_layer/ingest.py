@@ -15,9 +15,9 @@ from shared.domain import (
     Quotas,
     RecordedEvent,
     Snapshot,
+    accept_event,
     admit,
     is_valid_id,
-    validate_event,
 )
 from shared.domain.wire import ID_MAX_LENGTH
 from shared.service_layer.ports import EventPublisher, SnapshotStore, TombstoneStore
@@ -63,6 +63,8 @@ class EventOutcome:
     type_name: str | None = None
     code: str | None = None
     field: str | None = None
+    clock_adjusted: bool = False
+    """The device's occurredAt ran too far ahead and was replaced by the receive time."""
 
 
 @dataclass(slots=True)
@@ -143,7 +145,14 @@ class Ingest:
                 )
             else:
                 result.published.append(item)
-                result.outcomes.append(EventOutcome(item.event_id, True, None, item.type))
+                result.outcomes.append(
+                    EventOutcome(
+                        item.event_id,
+                        True,
+                        type_name=item.type,
+                        clock_adjusted=item.client_occurred_at is not None,
+                    )
+                )
         await self.publish(result.published, request_id)
         log.info(
             "events_written",
@@ -181,7 +190,7 @@ class Ingest:
     ) -> RecordedEvent | EventOutcome:
         """The recorded event, or the outcome that rejects it (naming the field)."""
         try:
-            user_id, event = cls._validate(submission, now)
+            user_id, (event, sent_at) = cls._validate(submission, now)
         except ContractViolation as violation:
             return EventOutcome(
                 submission.event_id,
@@ -199,10 +208,18 @@ class Ingest:
                 submission.type_name,
                 "invalid_event",
             )
-        return RecordedEvent(tenant_id=tenant_id, user_id=user_id, received_at=now, event=event)
+        return RecordedEvent(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            received_at=now,
+            event=event,
+            client_occurred_at=sent_at,
+        )
 
     @staticmethod
-    def _validate(submission: Submission, now: datetime) -> tuple[str, ProgressEvent]:
+    def _validate(
+        submission: Submission, now: datetime
+    ) -> tuple[str, tuple[ProgressEvent, datetime | None]]:
         user_id = submission.user_id
         if user_id is None or not is_valid_id(user_id):
             raise ContractViolation(
@@ -210,7 +227,7 @@ class Ingest:
                 "must be 1-128 printable characters without whitespace",
                 submission.event_id,
             )
-        return user_id, validate_event(submission.raw, now=now)
+        return user_id, accept_event(submission.raw, now=now)
 
 
 def _key(event: RecordedEvent) -> UserKey:
