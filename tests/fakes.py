@@ -116,6 +116,9 @@ class InMemorySnapshotStore:
             self.snapshots[update.key] = StoredSnapshot(update.snapshot, update.seq)
         return stale
 
+    async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
+        return {key: self.snapshots[key].seq if key in self.snapshots else 0 for key in keys}
+
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         for (stored_tenant, _), stored in sorted(self.snapshots.items()):
             if stored_tenant == tenant and course_id in stored.snapshot.courses:
@@ -322,6 +325,7 @@ class InMemoryUserDataStore:
         certificates: InMemoryCertificateStore,
         checkpoints: InMemoryRebuildCheckpoints | None = None,
         snapshot_checkpoints: InMemorySnapshotCheckpoints | None = None,
+        written: InMemoryWrittenEvents | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
@@ -329,6 +333,7 @@ class InMemoryUserDataStore:
         self._certificates = certificates
         self._checkpoints = checkpoints or InMemoryRebuildCheckpoints()
         self._snapshot_checkpoints = snapshot_checkpoints or InMemorySnapshotCheckpoints()
+        self._written = written or InMemoryWrittenEvents()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -350,6 +355,7 @@ class InMemoryUserDataStore:
             "dead_letters": await self._letters.delete(letters),
             "certificates": len(certificates),
             "snapshot_checkpoints": len(self._snapshot_checkpoints.kept.pop(key, {})),
+            "consistency_writes": self._written.forget(key),
             "rebuild_runs": len(runs),
         }
 
@@ -428,3 +434,22 @@ class InMemorySnapshotCheckpoints:
         kept[stored.seq] = stored
         for seq in sorted(kept, reverse=True)[keep:]:
             del kept[seq]
+
+
+class InMemoryWrittenEvents:
+    """Large writes' eventIds in a dict."""
+
+    def __init__(self) -> None:
+        self.writes: dict[str, tuple[UserKey, list[str]]] = {}
+
+    async def put(self, reference: str, key: UserKey, event_ids: Sequence[str]) -> None:
+        self.writes[reference] = (key, list(event_ids))
+
+    async def get(self, reference: str) -> tuple[UserKey, list[str]] | None:
+        return self.writes.get(reference)
+
+    def forget(self, key: UserKey) -> int:
+        gone = [reference for reference, (owner, _) in self.writes.items() if owner == key]
+        for reference in gone:
+            del self.writes[reference]
+        return len(gone)

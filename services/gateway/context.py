@@ -22,7 +22,9 @@ from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
+from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.catalog import CourseCatalog
+from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.reading import ProgressReader
 
@@ -38,6 +40,7 @@ class GatewayContext:
     db: AsyncDatabase[Document]
     broker: KafkaBroker
     ingest: Ingest
+    consistency: ReadYourWrites
     reader: ProgressReader
     catalog: CourseCatalog
     credentials: CachedCredentials
@@ -68,6 +71,13 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
     async with connections(settings, broker) as opened:
         db = opened.db
         snapshots = MongoSnapshotStore(db)
+        events = MongoEventLog(db)
+        consistency = ReadYourWrites(
+            events,
+            SnapshotWatcher(snapshots),
+            MongoWrittenEvents(db),
+            settings.erasure_secret.get_secret_value().encode(),
+        )
         yield GatewayContext(
             db=db,
             broker=broker,
@@ -79,8 +89,10 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 ),
                 snapshots,
                 settings.quotas,
+                consistency,
             ),
-            reader=ProgressReader(MongoEventLog(db), snapshots),
+            consistency=consistency,
+            reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(MongoCatalogStore(db), MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
             rate_limiter=TenantRateLimiter(

@@ -7,12 +7,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
+from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
 from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
 from services.gateway.writes import (
     check_batch_size,
@@ -96,6 +97,7 @@ async def write_progress(
     "/{userId}/progress",
     response_model=ProgressPage,
     responses={
+        400: {"description": "`waitFor` is not a consistency token of this user"},
         401: {"description": "Missing or invalid credential"},
         403: {"description": "Forbidden"},
     },
@@ -103,6 +105,7 @@ async def write_progress(
 )
 async def read_progress(
     request: Request,
+    response: Response,
     userId: UserId,
     since: Annotated[
         str | None,
@@ -113,14 +116,20 @@ async def read_progress(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Most events to return.")] = 500,
+    waitFor: WaitFor = None,
+    waitMs: WaitMs = 2000,
     authorization: Authorization = None,
 ) -> ProgressPage:
     """The user's snapshot and, with `since`, the events stored after that cursor.
 
-    `courseViews` derives the catalog courses the user touched from the snapshot.
+    `courseViews` derives the catalog courses the user touched from the snapshot. With
+    `waitFor` (a write's consistencyToken) the answer waits until that write is reflected,
+    at most `waitMs`, and says so in `Progress-Consistent: true|false`.
     """
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
+    key = (principal.tenant_id, userId)
+    await await_write(context, response, key, waitFor, waitMs)
     page = await context.reader.page(
         (principal.tenant_id, userId), None if since is None else int(since), limit
     )

@@ -67,6 +67,13 @@ class WriteResponse(BaseModel):
     rejected: int
     results: list[EventResult]
     note: str | None = Field(default=None, description="Advice about the request, if any.")
+    consistencyToken: str | None = Field(
+        default=None,
+        description="Pass as `waitFor` to a read to see this write reflected (read-your-writes).",
+    )
+    consistencyTokens: dict[str, str] | None = Field(
+        default=None, description="`POST /v1/events`: a consistency token per userId."
+    )
 
 
 class ProgressPage(BaseModel):

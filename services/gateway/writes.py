@@ -68,6 +68,8 @@ async def write_events(
     tenant_id: str,
     submissions: Sequence[Submission],
     request_id: str,
+    *,
+    single_user: bool = True,
 ) -> WriteResponse:
     """Run the ingest use case and answer per event; a broker without an ack becomes a 503."""
     try:
@@ -76,7 +78,7 @@ async def write_events(
         )
     except BrokerUnavailable as error:
         raise _unavailable(error, [s.type_name or "unknown" for s in submissions]) from error
-    return _answer(result)
+    return _answer(result, single_user=single_user)
 
 
 async def publish_recorded(
@@ -88,17 +90,21 @@ async def publish_recorded(
     except BrokerUnavailable as error:
         raise _unavailable(error, [event.type for event in events]) from error
     result = IngestResult(published=list(events))
+    result.tokens = await context.ingest.tokens(events)
     result.outcomes.extend(EventOutcome(event.event_id, True, None, event.type) for event in events)
     return _answer(result)
 
 
-def _answer(result: IngestResult) -> WriteResponse:
+def _answer(result: IngestResult, *, single_user: bool = True) -> WriteResponse:
     for outcome in result.outcomes:
         label = outcome.type_name if outcome.type_name in EVENT_TYPES else "unknown"
         GATEWAY_EVENTS.labels("accepted" if outcome.accepted else "rejected", label).inc()
+    tokens = {user: token for (_, user), token in result.tokens.items()}
     return WriteResponse(
         accepted=len(result.outcomes) - result.rejected,
         rejected=result.rejected,
+        consistencyToken=next(iter(tokens.values())) if len(tokens) == 1 and single_user else None,
+        consistencyTokens=tokens if not single_user else None,
         results=[
             EventResult(
                 eventId=outcome.event_id,

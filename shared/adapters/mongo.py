@@ -32,6 +32,7 @@ __all__ = [
     "SNAPSHOTS",
     "TENANTS",
     "TOMBSTONES",
+    "WRITES",
     "Document",
     "driver_errors",
     "ensure_indexes",
@@ -51,6 +52,7 @@ AUDIT = "audit"
 REBUILD_RUNS = "rebuild_runs"
 TOMBSTONES = "tombstones"
 CHECKPOINTS = "snapshot_checkpoints"
+WRITES = "consistency_writes"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -100,6 +102,9 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
             ]
         )
         await db[CERTIFICATES].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])
+        await db[WRITES].create_indexes(
+            [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0)]
+        )
         await db[CHECKPOINTS].create_indexes(
             [IndexModel([("t", ASCENDING), ("u", ASCENDING), ("s", ASCENDING)])]
         )

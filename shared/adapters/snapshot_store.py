@@ -93,6 +93,16 @@ class MongoSnapshotStore:
                 return {updates[index].key for index in refused}
         return set()
 
+    async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
+        """The applied seq of each user's snapshot, without reading the snapshots."""
+        ids = [user_key(*key) for key in keys]
+        async with driver_errors():
+            found = await self._snapshots.find(
+                {"_id": {"$in": ids}}, {"t": 1, "u": 1, "s": 1}
+            ).to_list()
+        seqs = {(document["t"], document["u"]): document["s"] for document in found}
+        return {key: seqs.get(key, 0) for key in keys}
+
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """The tenant's snapshots with a claim on the course, streamed in batches."""
         # Printable IDs are encoded alike by json and pydantic (only `"` and `\\` escaped), so

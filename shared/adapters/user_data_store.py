@@ -16,6 +16,7 @@ from shared.adapters.mongo import (
     EVENTS,
     REBUILD_RUNS,
     SNAPSHOTS,
+    WRITES,
     Document,
     driver_errors,
 )
@@ -28,6 +29,7 @@ USER_DATA: dict[str, tuple[str, str]] = {
     DEAD_LETTERS: ("tenant", "user"),
     CERTIFICATES: ("t", "u"),
     CHECKPOINTS: ("t", "u"),
+    WRITES: ("t", "u"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 

@@ -20,6 +20,7 @@ from shared.domain import (
     is_valid_id,
 )
 from shared.domain.wire import ID_MAX_LENGTH
+from shared.service_layer.consistency import ReadYourWrites
 from shared.service_layer.ports import EventPublisher, SnapshotStore, TombstoneStore
 from shared.service_layer.records import UserKey
 
@@ -73,6 +74,8 @@ class IngestResult:
 
     outcomes: list[EventOutcome] = field(default_factory=list)
     published: list[RecordedEvent] = field(default_factory=list)
+    tokens: dict[UserKey, str] = field(default_factory=dict)
+    """A consistency token per user with accepted events (read-your-writes)."""
 
     @property
     def rejected(self) -> int:
@@ -89,11 +92,13 @@ class Ingest:
         tombstones: TombstoneStore,
         snapshots: SnapshotStore | None = None,
         quotas: Quotas | None = None,
+        consistency: ReadYourWrites | None = None,
     ) -> None:
         self._publisher = publisher
         self._tombstones = tombstones
         self._snapshots = snapshots
         self._quotas = quotas
+        self._consistency = consistency
 
     async def erased(self, tenant_id: str, user_id: str) -> bool:
         """True when the user was erased: their writes are refused (410 on their own path)."""
@@ -154,6 +159,7 @@ class Ingest:
                     )
                 )
         await self.publish(result.published, request_id)
+        result.tokens = await self.tokens(result.published)
         log.info(
             "events_written",
             tenant=tenant_id,
@@ -178,6 +184,15 @@ class Ingest:
             _, refused = admit(base, user_events, self._quotas, size)
             over.update((id(problem.event), problem) for problem in refused)
         return over
+
+    async def tokens(self, events: Sequence[RecordedEvent]) -> dict[UserKey, str]:
+        """A consistency token per user of these (accepted) events."""
+        if self._consistency is None:
+            return {}
+        by_user: dict[UserKey, list[str]] = {}
+        for event in events:
+            by_user.setdefault(_key(event), []).append(event.event_id)
+        return {key: await self._consistency.token(key, ids) for key, ids in by_user.items()}
 
     async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
         """Hand already recorded events to the broker (see `submit` for the errors)."""

@@ -39,6 +39,7 @@ __all__ = [
     "SnapshotStore",
     "TombstoneStore",
     "UserDataStore",
+    "WrittenEvents",
 ]
 
 
@@ -93,6 +94,10 @@ class SnapshotStore(Protocol):
 
     def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """Every snapshot of the tenant with a `course.completed` claim on the course."""
+        ...
+
+    async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
+        """The applied seq of each user's snapshot (0 for users without one), cheaply."""
         ...
 
 
@@ -257,6 +262,18 @@ class TombstoneStore(Protocol):
 
     async def exhume(self, tenant_id: str, user_id: str) -> bool:
         """Forget the erasure, so the id may be used again; False if it was not erased."""
+        ...
+
+
+class WrittenEvents(Protocol):
+    """The eventIds of writes too large to name in a consistency token, for a while."""
+
+    async def put(self, reference: str, key: UserKey, event_ids: Sequence[str]) -> None:
+        """Keep the write's eventIds under `reference`."""
+        ...
+
+    async def get(self, reference: str) -> tuple[UserKey, list[str]] | None:
+        """The write's user and eventIds, or None (unknown or expired)."""
         ...
 
 

@@ -22,6 +22,7 @@ from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.user_data_store import MongoUserDataStore
+from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.ports import (
     CatalogStore,
     CertificateStore,
@@ -32,6 +33,7 @@ from shared.service_layer.ports import (
     SnapshotStore,
     TombstoneStore,
     UserDataStore,
+    WrittenEvents,
 )
 from tests.fakes import (
     InMemoryCatalogStore,
@@ -43,6 +45,7 @@ from tests.fakes import (
     InMemorySnapshotStore,
     InMemoryTombstoneStore,
     InMemoryUserDataStore,
+    InMemoryWrittenEvents,
 )
 
 
@@ -57,6 +60,7 @@ class Stores:
     checkpoints: RebuildCheckpoints
     tombstones: TombstoneStore
     snapshot_checkpoints: SnapshotCheckpoints
+    written: WrittenEvents
 
 
 def _in_memory() -> Stores:
@@ -64,6 +68,7 @@ def _in_memory() -> Stores:
     letters, certificates = InMemoryDeadLetterStore(), InMemoryCertificateStore()
     checkpoints = InMemoryRebuildCheckpoints()
     kept = InMemorySnapshotCheckpoints()
+    written = InMemoryWrittenEvents()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -71,11 +76,12 @@ def _in_memory() -> Stores:
         courses=InMemoryCatalogStore(),
         certificates=certificates,
         user_data=InMemoryUserDataStore(
-            events, snapshots, letters, certificates, checkpoints, kept
+            events, snapshots, letters, certificates, checkpoints, kept, written
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
         snapshot_checkpoints=kept,
+        written=written,
     )
 
 
@@ -112,6 +118,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             checkpoints=MongoRebuildCheckpoints(db),
             tombstones=MongoTombstoneStore(db, b"contract-test-secret-0123456789abcdef"),
             snapshot_checkpoints=MongoSnapshotCheckpoints(db),
+            written=MongoWrittenEvents(db),
         )
     finally:
         await client.drop_database(db.name)

@@ -120,3 +120,13 @@ async def test_checkpoints_serve_the_newest_usable_one_and_forget_what_a_late_ev
     assert (await stores.snapshot_checkpoints.latest({key: (10, late)}))[key].seq == 4
     await stores.snapshot_checkpoints.invalidate(key, late)
     assert (await stores.snapshot_checkpoints.latest({key: (10, None)}))[key].seq == 4
+
+
+async def test_positions_tell_each_snapshot_applied_seq_without_reading_it(stores: Stores) -> None:
+    key = ("demo", "u1")
+    snapshot = reduce([entry(1, "e-1").event], tenant_id="demo", user_id="u1")
+    await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 3, 0)])
+    assert await stores.snapshots.positions([key, ("demo", "nobody")]) == {
+        key: 3,
+        ("demo", "nobody"): 0,
+    }

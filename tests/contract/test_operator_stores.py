@@ -108,6 +108,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     await stores.certificates.record([Certificate("demo", "u1", "c", AT)])
 
     await stores.checkpoints.save("run", ("demo", "u1"), done=False, started=AT)
+    await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
     deleted = await stores.user_data.erase("demo", "u1")
     await stores.user_data.audit("erase", "demo", deleted)
 
@@ -117,8 +118,10 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "dead_letters": 1,
         "certificates": 1,
         "snapshot_checkpoints": 0,
+        "consistency_writes": 1,
         "rebuild_runs": 1,
     }
+    assert await stores.written.get("w-1") is None
     assert await stores.checkpoints.last_done("run") is None
     assert await stores.events.users("demo", None) == [("demo", "u2")]
     assert list(await stores.snapshots.load_many([("demo", "u1"), ("demo", "u2")])) == [
@@ -147,3 +150,9 @@ async def test_tombstones_remember_erased_users_until_reenabled(stores: Stores) 
     assert await stores.tombstones.exhume("demo", "u1") is True
     assert await stores.tombstones.exhume("demo", "u1") is False
     assert await stores.tombstones.erased([("demo", "u1")]) == set()
+
+
+async def test_large_writes_are_kept_under_their_reference(stores: Stores) -> None:
+    await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
+    assert await stores.written.get("w-1") == (("demo", "u1"), ["a", "b"])
+    assert await stores.written.get("w-2") is None
