@@ -326,6 +326,7 @@ class InMemoryUserDataStore:
         checkpoints: InMemoryRebuildCheckpoints | None = None,
         snapshot_checkpoints: InMemorySnapshotCheckpoints | None = None,
         written: InMemoryWrittenEvents | None = None,
+        merges: InMemoryMergePointers | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
@@ -334,6 +335,7 @@ class InMemoryUserDataStore:
         self._checkpoints = checkpoints or InMemoryRebuildCheckpoints()
         self._snapshot_checkpoints = snapshot_checkpoints or InMemorySnapshotCheckpoints()
         self._written = written or InMemoryWrittenEvents()
+        self._merges = merges or InMemoryMergePointers()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -356,6 +358,7 @@ class InMemoryUserDataStore:
             "certificates": len(certificates),
             "snapshot_checkpoints": len(self._snapshot_checkpoints.kept.pop(key, {})),
             "consistency_writes": self._written.forget(key),
+            "merges": self._merges.forget(key),
             "rebuild_runs": len(runs),
         }
 
@@ -452,4 +455,23 @@ class InMemoryWrittenEvents:
         gone = [reference for reference, (owner, _) in self.writes.items() if owner == key]
         for reference in gone:
             del self.writes[reference]
+        return len(gone)
+
+
+class InMemoryMergePointers:
+    """Guest → account pointers in a dict."""
+
+    def __init__(self) -> None:
+        self.pointers: dict[UserKey, str] = {}
+
+    async def point(self, tenant_id: str, guest_id: str, account_id: str) -> None:
+        self.pointers[(tenant_id, guest_id)] = account_id
+
+    async def target(self, tenant_id: str, guest_id: str) -> str | None:
+        return self.pointers.get((tenant_id, guest_id))
+
+    def forget(self, key: UserKey) -> int:
+        gone = [g for g, into in self.pointers.items() if g == key or (g[0], into) == key]
+        for guest in gone:
+            del self.pointers[guest]
         return len(gone)

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
+from services.gateway.account_routes import router as account_router
 from services.gateway.body_limits import BodyLimits
 from services.gateway.bulk_routes import router as bulk_router
 from services.gateway.catalog_routes import router as catalog_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(progress_router)
     app.include_router(bulk_router)
+    app.include_router(account_router)
     app.include_router(catalog_router)
 
     async def kafka_ready() -> bool:

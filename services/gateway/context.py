@@ -17,6 +17,7 @@ from shared.adapters.connections import connections
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_publishing import KafkaEventPublisher, events_publisher
+from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import Document, ping
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -26,6 +27,7 @@ from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.ingest import Ingest
+from shared.service_layer.merge import GuestMerge
 from shared.service_layer.reading import ProgressReader
 
 __all__ = ["GatewayContext", "gateway_broker", "gateway_context"]
@@ -41,6 +43,7 @@ class GatewayContext:
     broker: KafkaBroker
     ingest: Ingest
     consistency: ReadYourWrites
+    merge: GuestMerge
     reader: ProgressReader
     catalog: CourseCatalog
     credentials: CachedCredentials
@@ -92,6 +95,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 consistency,
             ),
             consistency=consistency,
+            merge=GuestMerge(events, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(MongoCatalogStore(db), MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),

@@ -25,11 +25,12 @@ from shared.domain import ContractViolation, RecordedEvent, is_valid_id, new_res
 from shared.domain.payloads import MAX_RESET_ITEMS
 from shared.service_layer.ingest import Submission
 
-__all__ = ["Authorization", "authorized", "router"]
+__all__ = ["Authorization", "UserId", "authorized", "context_of", "router"]
 
 router = APIRouter(prefix="/v1/users", tags=["progress"])
 
 UserId = Annotated[str, Path(min_length=1, max_length=128, description="The user's id.")]
+"""A userId in a path."""
 Authorization = Annotated[
     str | None, Header(description="`Bearer <tenant API key>` or `Bearer <user token>`.")
 ]
@@ -139,6 +140,7 @@ async def read_progress(
         cursor=str(page.cursor),
         hasMore=page.has_more,
         courseViews=await context.catalog.views(page.snapshot),
+        mergedInto=await context.merge.merged_into(*key),
     )
 
 

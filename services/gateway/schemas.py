@@ -86,3 +86,6 @@ class ProgressPage(BaseModel):
     courseViews: CourseViews = Field(
         description="Views of the catalog courses the user touched (empty without a catalog)."
     )
+    mergedInto: str | None = Field(
+        default=None, description="A merged guest: the account its progress moved to."
+    )

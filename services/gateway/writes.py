@@ -20,6 +20,7 @@ __all__ = [
     "check_batch_size",
     "publish_recorded",
     "refuse_erased",
+    "unavailable",
     "write_events",
 ]
 
@@ -49,7 +50,8 @@ async def refuse_erased(context: GatewayContext, tenant_id: str, user_id: str) -
         )
 
 
-def _unavailable(error: BrokerUnavailable, type_names: Sequence[str]) -> ApiError:
+def unavailable(error: BrokerUnavailable, type_names: Sequence[str]) -> ApiError:
+    """Log and count events the broker did not acknowledge; the 503 to raise for them."""
     log.warning("publish_unacknowledged", events=len(type_names), error=str(error))
     for type_name in type_names:
         label = type_name if type_name in EVENT_TYPES else "unknown"
@@ -77,7 +79,7 @@ async def write_events(
             tenant_id, submissions, now=datetime.now(UTC), request_id=request_id
         )
     except BrokerUnavailable as error:
-        raise _unavailable(error, [s.type_name or "unknown" for s in submissions]) from error
+        raise unavailable(error, [s.type_name or "unknown" for s in submissions]) from error
     return _answer(result, single_user=single_user)
 
 
@@ -88,7 +90,7 @@ async def publish_recorded(
     try:
         await context.ingest.publish(events, request_id)
     except BrokerUnavailable as error:
-        raise _unavailable(error, [event.type for event in events]) from error
+        raise unavailable(error, [event.type for event in events]) from error
     result = IngestResult(published=list(events))
     result.tokens = await context.ingest.tokens(events)
     result.outcomes.extend(EventOutcome(event.event_id, True, None, event.type) for event in events)

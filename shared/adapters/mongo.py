@@ -28,6 +28,7 @@ __all__ = [
     "DEAD_LETTERS",
     "DUPLICATE_KEY",
     "EVENTS",
+    "MERGES",
     "REBUILD_RUNS",
     "SNAPSHOTS",
     "TENANTS",
@@ -53,6 +54,7 @@ REBUILD_RUNS = "rebuild_runs"
 TOMBSTONES = "tombstones"
 CHECKPOINTS = "snapshot_checkpoints"
 WRITES = "consistency_writes"
+MERGES = "merges"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""

@@ -14,6 +14,7 @@ from shared.adapters.mongo import (
     CHECKPOINTS,
     DEAD_LETTERS,
     EVENTS,
+    MERGES,
     REBUILD_RUNS,
     SNAPSHOTS,
     WRITES,
@@ -30,6 +31,7 @@ USER_DATA: dict[str, tuple[str, str]] = {
     CERTIFICATES: ("t", "u"),
     CHECKPOINTS: ("t", "u"),
     WRITES: ("t", "u"),
+    MERGES: ("t", "u"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 
@@ -43,7 +45,8 @@ class MongoUserDataStore:
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
         """Delete the user's documents everywhere; return how many each collection lost.
 
-        A rebuild run paused at this user loses its checkpoint (it then starts over).
+        A rebuild run paused at this user loses its checkpoint (it then starts over); guests
+        merged into this user lose their pointer to them.
         """
         deleted: dict[str, int] = {}
         async with driver_errors():
@@ -52,6 +55,8 @@ class MongoUserDataStore:
                     {tenant_field: tenant_id, user_field: user_id}
                 )
                 deleted[collection] = result.deleted_count
+            into = await self._db[MERGES].delete_many({"t": tenant_id, "into": user_id})
+            deleted[MERGES] += into.deleted_count
             runs = await self._db[REBUILD_RUNS].delete_many({"last": [tenant_id, user_id]})
             deleted[REBUILD_RUNS] = runs.deleted_count
         return deleted

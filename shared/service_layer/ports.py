@@ -32,6 +32,7 @@ __all__ = [
     "DeadLetterStore",
     "EventLog",
     "EventPublisher",
+    "MergePointers",
     "MessageRepublisher",
     "RebuildCheckpoints",
     "RetryRoutes",
@@ -274,6 +275,18 @@ class WrittenEvents(Protocol):
 
     async def get(self, reference: str) -> tuple[UserKey, list[str]] | None:
         """The write's user and eventIds, or None (unknown or expired)."""
+        ...
+
+
+class MergePointers(Protocol):
+    """Where merged guests went: guest → account, per tenant."""
+
+    async def point(self, tenant_id: str, guest_id: str, account_id: str) -> None:
+        """Record that the guest was merged into the account (the latest merge wins)."""
+        ...
+
+    async def target(self, tenant_id: str, guest_id: str) -> str | None:
+        """The account the guest was merged into, or None."""
         ...
 
 

@@ -16,6 +16,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import ensure_indexes, mongo_client
 from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
 from shared.adapters.settings import Settings
@@ -28,6 +29,7 @@ from shared.service_layer.ports import (
     CertificateStore,
     DeadLetterStore,
     EventLog,
+    MergePointers,
     RebuildCheckpoints,
     SnapshotCheckpoints,
     SnapshotStore,
@@ -40,6 +42,7 @@ from tests.fakes import (
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
     InMemoryEventLog,
+    InMemoryMergePointers,
     InMemoryRebuildCheckpoints,
     InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
@@ -61,6 +64,7 @@ class Stores:
     tombstones: TombstoneStore
     snapshot_checkpoints: SnapshotCheckpoints
     written: WrittenEvents
+    merges: MergePointers
 
 
 def _in_memory() -> Stores:
@@ -69,6 +73,7 @@ def _in_memory() -> Stores:
     checkpoints = InMemoryRebuildCheckpoints()
     kept = InMemorySnapshotCheckpoints()
     written = InMemoryWrittenEvents()
+    merges = InMemoryMergePointers()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -76,12 +81,13 @@ def _in_memory() -> Stores:
         courses=InMemoryCatalogStore(),
         certificates=certificates,
         user_data=InMemoryUserDataStore(
-            events, snapshots, letters, certificates, checkpoints, kept, written
+            events, snapshots, letters, certificates, checkpoints, kept, written, merges
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
         snapshot_checkpoints=kept,
         written=written,
+        merges=merges,
     )
 
 
@@ -119,6 +125,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             tombstones=MongoTombstoneStore(db, b"contract-test-secret-0123456789abcdef"),
             snapshot_checkpoints=MongoSnapshotCheckpoints(db),
             written=MongoWrittenEvents(db),
+            merges=MongoMergePointers(db),
         )
     finally:
         await client.drop_database(db.name)

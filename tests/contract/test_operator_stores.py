@@ -109,6 +109,9 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
 
     await stores.checkpoints.save("run", ("demo", "u1"), done=False, started=AT)
     await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
+    await stores.merges.point("demo", "guest-1", "u1")
+    await stores.merges.point("demo", "u1", "elsewhere")
+    await stores.merges.point("demo", "guest-2", "u2")
     deleted = await stores.user_data.erase("demo", "u1")
     await stores.user_data.audit("erase", "demo", deleted)
 
@@ -119,8 +122,11 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "certificates": 1,
         "snapshot_checkpoints": 0,
         "consistency_writes": 1,
+        "merges": 2,
         "rebuild_runs": 1,
     }
+    assert await stores.merges.target("demo", "guest-1") is None
+    assert await stores.merges.target("demo", "guest-2") == "u2"
     assert await stores.written.get("w-1") is None
     assert await stores.checkpoints.last_done("run") is None
     assert await stores.events.users("demo", None) == [("demo", "u2")]
@@ -156,3 +162,11 @@ async def test_large_writes_are_kept_under_their_reference(stores: Stores) -> No
     await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
     assert await stores.written.get("w-1") == (("demo", "u1"), ["a", "b"])
     assert await stores.written.get("w-2") is None
+
+
+async def test_merge_pointers_keep_the_latest_account(stores: Stores) -> None:
+    assert await stores.merges.target("demo", "guest") is None
+    await stores.merges.point("demo", "guest", "a")
+    await stores.merges.point("demo", "guest", "b")
+    assert await stores.merges.target("demo", "guest") == "b"
+    assert await stores.merges.target("other", "guest") is None
