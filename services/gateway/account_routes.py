@@ -1,17 +1,18 @@
-"""Moving progress between users: guest merge (and, with it, where a merged guest went)."""
+"""Moving progress in: from a guest into an account (merge), and from a saved state (import)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, UserId, authorized, context_of
 from services.gateway.schemas import EventResult, WriteResponse
-from services.gateway.writes import refuse_erased, unavailable
+from services.gateway.writes import answer, refuse_erased, unavailable
+from shared.domain import ContractViolation
 from shared.domain.wire import ID_MAX_LENGTH
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.merge import MergeRefused
@@ -86,3 +87,79 @@ async def merge_guest(
         results=[EventResult(eventId=e.event_id, status="accepted") for e in result.moved],
         consistencyToken=tokens.get((principal.tenant_id, userId)),
     )
+
+
+class ImportRequest(BaseModel):
+    """`POST /v1/users/{userId}/import`: a saved state in the snapshot's own shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: dict[str, Any] = Field(
+        description="Items (status, score, positions, watch time, quiz, rating, schedule, "
+        "interactions, extensions), courses, onboarding, activePathId: as `snapshot` shows them."
+    )
+    asOf: AwareDatetime | None = Field(
+        default=None,
+        description="When the state was saved; the time of derived events that have none "
+        "of their own (default: now).",
+    )
+
+
+@router.post(
+    "/{userId}/import",
+    status_code=202,
+    response_model=WriteResponse,
+    response_model_exclude_none=True,
+    responses={
+        401: {"description": "Missing or invalid credential"},
+        403: {"description": "Not an API key with the `write` scope"},
+        410: {"description": "The user was erased (code `erased`)"},
+        422: {"description": "The state's shape is wrong (the field is named); nothing stored"},
+        503: {"description": "Broker unavailable (see Retry-After); importing again is safe"},
+    },
+    summary="Import a legacy saved state as events (API key)",
+)
+async def import_state(
+    request: Request,
+    userId: UserId,
+    body: Annotated[
+        ImportRequest,
+        Body(
+            examples=[
+                {
+                    "state": {
+                        "items": {
+                            "ch-1": {"status": "completed", "completedAt": "2026-11-01T10:00:00Z"}
+                        }
+                    }
+                }
+            ]
+        ),
+    ],
+    authorization: Authorization = None,
+) -> WriteResponse:
+    """Derive events from the state, with ids fixed per user, item and field, and submit them.
+
+    Importing the same state again changes nothing; a later real event wins by the usual
+    rules. Each derived event is validated like any other and answered for in `results`.
+    """
+    principal = await authorized(request, authorization, "write", userId)
+    if not principal.is_api_key:
+        raise ApiError(403, "forbidden", "importing state takes a tenant API key")
+    context = context_of(request)
+    await refuse_erased(context, principal.tenant_id, userId)
+    now = datetime.now(UTC)
+    try:
+        result = await context.ingest.import_state(
+            principal.tenant_id,
+            userId,
+            body.state,
+            as_of=body.asOf or now,
+            now=now,
+            request_id=request.state.request_id,
+        )
+    except ContractViolation as violation:
+        raise ApiError(422, "invalid_state", str(violation), field=violation.field) from None
+    except BrokerUnavailable as error:
+        raise unavailable(error, []) from error
+    return answer(result)

@@ -17,6 +17,7 @@ from shared.service_layer.ingest import EventOutcome, IngestResult, Submission
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
+    "answer",
     "check_batch_size",
     "publish_recorded",
     "refuse_erased",
@@ -80,7 +81,7 @@ async def write_events(
         )
     except BrokerUnavailable as error:
         raise unavailable(error, [s.type_name or "unknown" for s in submissions]) from error
-    return _answer(result, single_user=single_user)
+    return answer(result, single_user=single_user)
 
 
 async def publish_recorded(
@@ -94,10 +95,11 @@ async def publish_recorded(
     result = IngestResult(published=list(events))
     result.tokens = await context.ingest.tokens(events)
     result.outcomes.extend(EventOutcome(event.event_id, True, None, event.type) for event in events)
-    return _answer(result)
+    return answer(result)
 
 
-def _answer(result: IngestResult, *, single_user: bool = True) -> WriteResponse:
+def answer(result: IngestResult, *, single_user: bool = True) -> WriteResponse:
+    """The 202 of a write: a result per event (counted by outcome), and its token(s)."""
     for outcome in result.outcomes:
         label = outcome.type_name if outcome.type_name in EVENT_TYPES else "unknown"
         GATEWAY_EVENTS.labels("accepted" if outcome.accepted else "rejected", label).inc()

@@ -28,6 +28,7 @@ __all__ = [
     "DEAD_LETTERS",
     "DUPLICATE_KEY",
     "EVENTS",
+    "IMPORT_RUNS",
     "MERGES",
     "REBUILD_RUNS",
     "SNAPSHOTS",
@@ -55,6 +56,7 @@ TOMBSTONES = "tombstones"
 CHECKPOINTS = "snapshot_checkpoints"
 WRITES = "consistency_writes"
 MERGES = "merges"
+IMPORT_RUNS = "import_runs"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""

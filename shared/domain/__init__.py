@@ -34,6 +34,7 @@ from .events import (
     validate_event,
 )
 from .ids import Id, TenantId, is_valid_id
+from .imports import ImportedState, events_from_state, parse_state
 from .quotas import OverQuota, Quotas, admit
 from .reducer import Deduped, LateEvent, apply, dedupe, reduce, sort_key
 from .snapshot import Snapshot
@@ -56,6 +57,7 @@ __all__ = [
     "Deduped",
     "EventsRetracted",
     "Id",
+    "ImportedState",
     "InvalidCourse",
     "LateEvent",
     "MediaProgressed",
@@ -75,9 +77,11 @@ __all__ = [
     "course_view",
     "course_views",
     "dedupe",
+    "events_from_state",
     "is_valid_id",
     "new_reset_event",
     "parse_course",
+    "parse_state",
     "reduce",
     "sort_key",
     "validate_event",

@@ -17,7 +17,9 @@ from shared.domain import (
     Snapshot,
     accept_event,
     admit,
+    events_from_state,
     is_valid_id,
+    parse_state,
 )
 from shared.domain.wire import ID_MAX_LENGTH
 from shared.service_layer.consistency import ReadYourWrites
@@ -184,6 +186,28 @@ class Ingest:
             _, refused = admit(base, user_events, self._quotas, size)
             over.update((id(problem.event), problem) for problem in refused)
         return over
+
+    async def import_state(
+        self,
+        tenant_id: str,
+        user_id: str,
+        state: object,
+        *,
+        as_of: datetime,
+        now: datetime,
+        request_id: str,
+    ) -> IngestResult:
+        """Turn a saved state (the snapshot's shape) into events and submit them.
+
+        Importing the same state again derives the same eventIds: a no-op.
+
+        Raises:
+            ContractViolation: The state's shape is wrong (the field is named); nothing sent.
+            BrokerUnavailable: As for `submit`; importing again is safe.
+        """
+        derived = events_from_state(parse_state(state), user_id=user_id, as_of=as_of)
+        submissions = [Submission(user_id, raw) for raw in derived]
+        return await self.submit(tenant_id, submissions, now=now, request_id=request_id)
 
     async def tokens(self, events: Sequence[RecordedEvent]) -> dict[UserKey, str]:
         """A consistency token per user of these (accepted) events."""

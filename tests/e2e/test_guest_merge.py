@@ -67,3 +67,39 @@ def test_a_guest_merges_into_the_account_idempotently(
     assert api.post(f"/v1/users/{account}/merge", json={"from": account}).status_code == 422
     assert api.post(f"/v1/users/{account}/merge", json={"from": "has space"}).status_code == 422
     assert api.post(f"/v1/users/{account}/merge", json={"guest": guest}).status_code == 422
+
+
+def test_a_saved_state_imports_once_and_a_later_real_event_wins(
+    stack: Stack, api: httpx.Client, user_id: str
+) -> None:
+    url = f"/v1/users/{user_id}/import"
+    state = {
+        "items": {
+            "ch-1": {"status": "completed", "completedAt": "2026-11-01T10:00:00Z"},
+            "video-1": {"status": "in_progress", "media": {"lastPosition": 40, "duration": 300}},
+        },
+        "activePathId": "frontend",
+    }
+    first = api.post(url, json={"state": state, "asOf": "2026-11-02T00:00:00Z"})
+    assert first.status_code == 202
+    accepted = first.json()["accepted"]
+    read = api.get(
+        f"/v1/users/{user_id}/progress",
+        params={"waitFor": first.json()["consistencyToken"], "waitMs": 10_000},
+    ).json()
+    assert read["snapshot"]["items"]["ch-1"]["status"] == "completed"
+    assert read["snapshot"]["activePathId"] == "frontend"
+
+    again = api.post(url, json={"state": state})
+    assert again.status_code == 202
+    api.put(
+        f"/v1/users/{user_id}/progress",
+        json={"events": [{**step("real", "video-1", 5), "occurredAt": "2026-11-05T10:00:00Z"}]},
+    )
+    after = counted(api, user_id, accepted + 1)
+    assert after["snapshot"]["items"]["video-1"]["status"] == "completed"
+
+    bad = api.post(url, json={"state": {"items": {"x": {"status": "done"}}}})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["field"] == "state.items.x.status"
+    assert api.post(url, json={"state": {}, "extra": 1}).status_code == 422

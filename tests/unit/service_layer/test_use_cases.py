@@ -10,6 +10,7 @@ from shared.service_layer.dead_letters import pending_letters, purge, replay
 from shared.service_layer.erasure import Erasure, erase_user, reenable_user
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import Ingest, Submission
+from shared.service_layer.merge import GuestMerge, MergeRefused
 from shared.service_layer.projection import Projection
 from shared.service_layer.reading import ProgressReader
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
@@ -21,6 +22,7 @@ from tests.fakes import (
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
     InMemoryEventLog,
+    InMemoryMergePointers,
     InMemoryPublisher,
     InMemoryRebuildCheckpoints,
     InMemoryRepublisher,
@@ -199,3 +201,22 @@ async def test_erase_buries_then_deletes_and_reenable_lets_the_id_back() -> None
     assert await reenable_user(tombstones, store, "demo", "u1") is True
     assert await reenable_user(tombstones, store, "demo", "u1") is False
     assert [a["action"] for a in store.audits] == ["erase", "reenable"]
+
+
+async def test_a_merge_moves_the_guests_events_and_skips_its_own_resets() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    await Projection(log, snapshots).project(
+        [record(GOOD, user="guest"), record({**GOOD, "eventId": "e-2"}, user="guest")]
+    )
+    publisher, pointers = InMemoryPublisher(), InMemoryMergePointers()
+    merge = GuestMerge(log, publisher, pointers)
+    first = await merge.merge("demo", "acct", "guest", now=FAR_FUTURE, request_id="r")
+    assert [e.event_id for e in first.moved] == ["e-1", "e-2"]
+    assert {e.user_id for e in first.moved} == {"acct"}
+    assert first.reset.user_id == "guest"
+    assert await merge.merged_into("demo", "guest") == "acct"
+    await Projection(log, snapshots).project([first.reset])
+    again = await merge.merge("demo", "acct", "guest", now=FAR_FUTURE, request_id="r")
+    assert [e.event_id for e in again.moved] == ["e-1", "e-2"]
+    with pytest.raises(MergeRefused):
+        await merge.merge("demo", "acct", "acct", now=FAR_FUTURE, request_id="r")
