@@ -3,8 +3,10 @@
 Imports only the standard library, pydantic and `shared.domain`.
 """
 
+from .equivalence import same_statement
 from .errors import InvalidStatement
 from .formats import XapiVersion
+from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
 from .progress import DerivedEvents, MappingRules, derive_events
 from .statement import VOIDED, validate_statement, validate_statements
@@ -13,13 +15,18 @@ from .voiding import retracted_event_ids, voided_statement_id
 __all__ = [
     "VOIDED",
     "DerivedEvents",
+    "Format",
     "InvalidStatement",
     "MappingRules",
     "UserRule",
     "XapiVersion",
+    "best_language",
     "content_id_for",
     "derive_events",
+    "in_format",
+    "ranked_languages",
     "retracted_event_ids",
+    "same_statement",
     "user_id_for",
     "validate_statement",
     "validate_statements",
