@@ -10,7 +10,7 @@ from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
 from .progress import DerivedEvents, MappingRules, derive_events
 from .statement import VOIDED, validate_statement, validate_statements
-from .voiding import retracted_event_ids, voided_statement_id
+from .voiding import is_voidable, retracted_event_ids, voided_statement_id
 
 __all__ = [
     "VOIDED",
@@ -24,6 +24,7 @@ __all__ = [
     "content_id_for",
     "derive_events",
     "in_format",
+    "is_voidable",
     "ranked_languages",
     "retracted_event_ids",
     "same_statement",

@@ -12,7 +12,7 @@ from typing import Any
 from .progress import SLOTS, event_id
 from .statement import VOIDED
 
-__all__ = ["retracted_event_ids", "voided_statement_id"]
+__all__ = ["is_voidable", "retracted_event_ids", "voided_statement_id"]
 
 
 def voided_statement_id(statement: dict[str, Any]) -> str | None:
@@ -22,6 +22,15 @@ def voided_statement_id(statement: dict[str, Any]) -> str | None:
         return None
     voided: str = target["id"]
     return voided
+
+
+def is_voidable(target: dict[str, Any]) -> bool:
+    """Whether a stored statement can be voided: a voiding statement cannot (Data 2.3.2.s2.b3).
+
+    A voiding statement whose target is itself a voiding statement is stored, but voids
+    nothing and retracts nothing.
+    """
+    return bool(target["verb"]["id"] != VOIDED)
 
 
 def retracted_event_ids(voided_id: str) -> list[str]:

@@ -16,6 +16,7 @@ from shared.xapi import (
     UserRule,
     content_id_for,
     derive_events,
+    is_voidable,
     retracted_event_ids,
     user_id_for,
     validate_statement,
@@ -267,6 +268,8 @@ def test_voiding_names_every_slot_of_the_voided_statement() -> None:
     derived = [event["eventId"] for event in events(failed)]
     assert set(derived) <= set(retracted)
     assert voided_statement_id(stmt("completed")) is None
+    assert is_voidable(stmt("completed"))
+    assert not is_voidable(voiding)
 
 
 SCORES = st.fixed_dictionaries(
