@@ -5,7 +5,7 @@ Imports only the standard library, pydantic and `shared.domain`.
 
 from .equivalence import same_statement
 from .errors import InvalidStatement
-from .formats import XapiVersion
+from .formats import XapiVersion, negotiate_version
 from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
 from .progress import DerivedEvents, MappingRules, derive_events
@@ -25,6 +25,7 @@ __all__ = [
     "derive_events",
     "in_format",
     "is_voidable",
+    "negotiate_version",
     "ranked_languages",
     "retracted_event_ids",
     "same_statement",

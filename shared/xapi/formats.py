@@ -21,6 +21,7 @@ __all__ = [
     "is_sha2",
     "is_statement_version",
     "is_uuid",
+    "negotiate_version",
     "parse_duration_seconds",
     "parse_timestamp",
 ]
@@ -137,6 +138,21 @@ def is_language_tag(value: str) -> bool:
     singletons = _SINGLETON.findall(extensions)
     variants = [v for v in (match.group("variants") or "").lower().split("-") if v]
     return len(set(singletons)) == len(singletons) and len(set(variants)) == len(variants)
+
+
+def negotiate_version(header: str | None) -> XapiVersion | None:
+    """The rules a request's `X-Experience-API-Version` header selects; None for unsupported.
+
+    `1.0` and `1.0.x` select 1.0.3, `2.0` and `2.0.x` select 2.0.0 (Communication 3.3); a
+    missing or other value is answered 400 by the service.
+    """
+    if header is None:
+        return None
+    if re.fullmatch(r"1\.0(\.\d+)?", header.strip(), re.ASCII):
+        return "1.0.3"
+    if re.fullmatch(r"2\.0(\.\d+)?", header.strip(), re.ASCII):
+        return "2.0.0"
+    return None
 
 
 def is_statement_version(value: str, version: XapiVersion) -> bool:

@@ -14,6 +14,7 @@ from shared.xapi.formats import (
     is_mailto,
     is_media_type,
     is_statement_version,
+    negotiate_version,
     parse_duration_seconds,
     parse_timestamp,
 )
@@ -129,3 +130,13 @@ def test_durations_parse(
 def test_durations_refused(text: str) -> None:
     """Data 4.6.s1.b1: the alternative format and malformed durations are refused."""
     assert parse_duration_seconds(text) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "rules"),
+    [("1.0.3", "1.0.3"), ("1.0", "1.0.3"), ("1.0.0", "1.0.3"), ("2.0.0", "2.0.0"), ("2.0", "2.0.0"),
+     ("0.95", None), ("1.1.0", None), ("", None), (None, None), ("2.0.0.1", None)],
+)  # fmt: skip
+def test_version_header_selects_rules(header: str | None, rules: str | None) -> None:
+    """Communication 3.3: the version header picks the rules; others are refused."""
+    assert negotiate_version(header) == rules

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -169,3 +170,32 @@ def test_missing_timestamp_on_resend_is_the_lrs_assigned_one() -> None:
     del sent["timestamp"]
     assert same_statement(STORED, validate_statement(sent))
     assert STORED["id"] == STATEMENT_ID
+
+
+@given(
+    members=st.permutations(
+        [{"mbox": f"mailto:m{n}@example.com"} for n in range(4)]
+        + [{"account": {"homePage": "https://e.x", "name": "m9"}}]
+    ),
+    offset_minutes=st.integers(-12 * 60, 14 * 60),
+    single=st.booleans(),
+)
+def test_same_statement_survives_every_allowed_rewrite(
+    members: list[dict[str, Any]], offset_minutes: int, single: bool
+) -> None:
+    """Data 2.3.1.b4, b5; 2.4.6.2.s4: member order, timestamp zone and context activity
+    arrays never make a resend a conflict, and the exact and canonical forms of the stored
+    statement are the same statement as it (ids drops names, so it is not)."""
+    base = changed(statement(), "context.team.member", members)
+    stored = validate_statement(base)
+    resent = copy.deepcopy(base)
+    resent["context"]["team"]["member"] = list(reversed(members))
+    shifted = datetime(2026, 1, 28, 15, tzinfo=UTC).astimezone(
+        timezone(timedelta(minutes=offset_minutes))
+    )
+    resent["timestamp"] = shifted.isoformat()
+    parent = {"id": "https://example.com/courses/rust"}
+    resent["context"]["contextActivities"]["parent"] = parent if single else [parent]
+    assert same_statement(stored, validate_statement(resent))
+    for form in ("exact", "canonical"):
+        assert same_statement(stored, in_format(stored, form, languages=["de"]))
