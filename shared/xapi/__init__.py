@@ -9,6 +9,7 @@ from .formats import XapiVersion, negotiate_version
 from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
 from .progress import DerivedEvents, MappingRules, derive_events
+from .query import StatementQuery, filter_keys, ifi_key, matches, parse_statement_query
 from .statement import VOIDED, validate_statement, validate_statements
 from .voiding import is_voidable, retracted_event_ids, voided_statement_id
 
@@ -18,14 +19,19 @@ __all__ = [
     "Format",
     "InvalidStatement",
     "MappingRules",
+    "StatementQuery",
     "UserRule",
     "XapiVersion",
     "best_language",
     "content_id_for",
     "derive_events",
+    "filter_keys",
+    "ifi_key",
     "in_format",
     "is_voidable",
+    "matches",
     "negotiate_version",
+    "parse_statement_query",
     "ranked_languages",
     "retracted_event_ids",
     "same_statement",
