@@ -42,7 +42,7 @@ def test_ids_keeps_only_identifiers() -> None:
     ids = in_format(STORED, "ids")
     assert ids["actor"] == {"objectType": "Agent", "mbox": "mailto:ana@example.com"}
     assert ids["verb"] == {"id": "http://adlnet.gov/expapi/verbs/completed"}
-    assert ids["object"] == {"objectType": "Activity", "id": STORED["object"]["id"]}
+    assert ids["object"] == {"id": STORED["object"]["id"]}
     assert ids["context"]["team"] == {
         "objectType": "Group",
         "member": [{"mbox": "mailto:cy@example.com"}],
