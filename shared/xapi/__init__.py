@@ -10,6 +10,7 @@ from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
 from .progress import DerivedEvents, MappingRules, derive_events
 from .query import StatementQuery, filter_keys, ifi_key, matches, parse_statement_query
+from .signature import SignedStatement, check_signature, signature_attachment
 from .statement import VOIDED, validate_statement, validate_statements
 from .voiding import is_voidable, retracted_event_ids, voided_statement_id
 
@@ -19,10 +20,12 @@ __all__ = [
     "Format",
     "InvalidStatement",
     "MappingRules",
+    "SignedStatement",
     "StatementQuery",
     "UserRule",
     "XapiVersion",
     "best_language",
+    "check_signature",
     "content_id_for",
     "derive_events",
     "filter_keys",
@@ -35,6 +38,7 @@ __all__ = [
     "ranked_languages",
     "retracted_event_ids",
     "same_statement",
+    "signature_attachment",
     "user_id_for",
     "validate_statement",
     "validate_statements",

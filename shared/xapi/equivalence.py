@@ -25,7 +25,12 @@ _DURATION_FRACTION = re.compile(r"(\d+)[.,](\d+)S$")
 
 
 def same_statement(stored: JsonObject, sent: JsonObject) -> bool:
-    """Tell whether `sent` is the same statement as `stored` (both validated)."""
+    """Tell whether `sent` is the same statement as `stored` (both validated).
+
+    Ids only differ when both statements carry one.
+    """
+    if "id" in stored and "id" in sent and stored["id"].lower() != sent["id"].lower():
+        return False
     left, right = _comparable(stored), _comparable(sent)
     if "timestamp" not in left or "timestamp" not in right:
         left.pop("timestamp", None)
