@@ -8,6 +8,7 @@ from .errors import InvalidStatement
 from .formats import XapiVersion, negotiate_version
 from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
+from .multipart import StatementBody, check_attachment_data, read_statement_body, write_multipart
 from .progress import DerivedEvents, MappingRules, derive_events
 from .query import StatementQuery, filter_keys, ifi_key, matches, parse_statement_query
 from .signature import SignedStatement, check_signature, signature_attachment
@@ -21,10 +22,12 @@ __all__ = [
     "InvalidStatement",
     "MappingRules",
     "SignedStatement",
+    "StatementBody",
     "StatementQuery",
     "UserRule",
     "XapiVersion",
     "best_language",
+    "check_attachment_data",
     "check_signature",
     "content_id_for",
     "derive_events",
@@ -36,6 +39,7 @@ __all__ = [
     "negotiate_version",
     "parse_statement_query",
     "ranked_languages",
+    "read_statement_body",
     "retracted_event_ids",
     "same_statement",
     "signature_attachment",
@@ -43,4 +47,5 @@ __all__ = [
     "validate_statement",
     "validate_statements",
     "voided_statement_id",
+    "write_multipart",
 ]
