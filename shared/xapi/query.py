@@ -18,7 +18,14 @@ from .checks import check_iri, check_timestamp, check_uuid, fail
 from .errors import InvalidStatement
 from .forms import Format
 
-__all__ = ["StatementQuery", "filter_keys", "ifi_key", "matches", "parse_statement_query"]
+__all__ = [
+    "StatementQuery",
+    "filter_keys",
+    "ifi_key",
+    "matches",
+    "parse_agent_param",
+    "parse_statement_query",
+]
 
 _SINGLE = ("statementId", "voidedStatementId")
 _WITH_SINGLE = frozenset({"attachments", "format"})
@@ -82,7 +89,7 @@ def parse_statement_query(params: Mapping[str, str]) -> StatementQuery:
         if name in params:
             values[_snake(name)] = check_uuid(params[name], name, _SECTION).lower()
     if "agent" in params:
-        values["agent"] = _agent_key(params["agent"])
+        values["agent"] = parse_agent_param(params["agent"])
     for name in ("verb", "activity"):
         if name in params:
             values[name] = check_iri(params[name], name, _SECTION)
@@ -117,7 +124,12 @@ def _boolean(value: str, name: str) -> bool:
     return value == "true"
 
 
-def _agent_key(value: str) -> str:
+def parse_agent_param(value: str) -> str:
+    """The `ifi_key` of an `agent` parameter: an Agent or identified Group as JSON.
+
+    Raises:
+        InvalidStatement: At `agent` (or inside it, e.g. `agent.mbox`).
+    """
     try:
         agent = json.loads(value)
     except ValueError:
