@@ -3,6 +3,7 @@
 Imports only the standard library, pydantic and `shared.domain`.
 """
 
+from .alternate import UnwrappedRequest, unwrap_alternate_request
 from .documents import (
     DocumentConflict,
     StateAddress,
@@ -41,6 +42,7 @@ __all__ = [
     "StateAddress",
     "StatementBody",
     "StatementQuery",
+    "UnwrappedRequest",
     "UserRule",
     "XapiVersion",
     "best_language",
@@ -65,6 +67,7 @@ __all__ = [
     "retracted_event_ids",
     "same_statement",
     "signature_attachment",
+    "unwrap_alternate_request",
     "user_id_for",
     "validate_statement",
     "validate_statements",
