@@ -34,14 +34,27 @@ _WAITERS = 100
 _WAIT_MS = 2000
 
 
+async def _load(http: httpx.AsyncClient, user: str, events: list[Any], failed: list[str]) -> None:
+    try:
+        answer = await http.put(f"/v1/users/{user}/progress", json={"events": events})
+    except httpx.HTTPError as error:
+        failed.append(type(error).__name__)
+        return
+    if answer.status_code != 202:
+        failed.append(str(answer.status_code))
+
+
 async def _probe(http: httpx.AsyncClient, user: str, wait: bool) -> tuple[float, bool] | None:
     started = time.perf_counter()
     event = mixed_event(random.Random(user), 0)
-    written = await http.put(f"/v1/users/{user}/progress", json={"events": [event]})
-    if written.status_code != 202:
+    try:
+        written = await http.put(f"/v1/users/{user}/progress", json={"events": [event]})
+        if written.status_code != 202:
+            return None
+        params = {"waitFor": written.json()["consistencyToken"], "waitMs": 5000} if wait else {}
+        read = await http.get(f"/v1/users/{user}/progress", params=params)
+    except httpx.HTTPError:
         return None
-    params = {"waitFor": written.json()["consistencyToken"], "waitMs": 5000} if wait else {}
-    read = await http.get(f"/v1/users/{user}/progress", params=params)
     elapsed = time.perf_counter() - started
     if wait:
         return elapsed, read.headers.get("Progress-Consistent") == "true"
@@ -52,7 +65,8 @@ async def _under_load(stack: Stack, seconds: float) -> dict[str, Any]:
     rng = random.Random(11)
     tag = uuid.uuid4().hex[:6]
     results: dict[bool, list[tuple[float, bool]]] = {True: [], False: []}
-    async with api_client(stack.gateway_url, 200) as http:
+    failed: list[str] = []
+    async with api_client(stack.gateway_url, 400) as http:
         tasks: set[asyncio.Task[Any]] = set()
         started = time.perf_counter()
         for index in range(int(seconds * 100)):
@@ -61,9 +75,7 @@ async def _under_load(stack: Stack, seconds: float) -> dict[str, Any]:
                 await asyncio.sleep(delay)
             events = [mixed_event(rng, index * 10 + n) for n in range(10)]
             user = f"ryw-{tag}-{index % 1000}"
-            tasks.add(
-                asyncio.create_task(http.put(f"/v1/users/{user}/progress", json={"events": events}))
-            )
+            tasks.add(asyncio.create_task(_load(http, user, events, failed)))
             if index % 10 == 0:
                 wait = index % 20 == 0
 
@@ -86,6 +98,7 @@ async def _under_load(stack: Stack, seconds: float) -> dict[str, Any]:
 
     return {
         "events_per_second": 1000,
+        "failed_requests": len(failed),
         "wait_for": summary(results[True], "consistent_share"),
         "plain": summary(results[False], "showed_the_write_share"),
     }
