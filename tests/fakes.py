@@ -110,10 +110,13 @@ class InMemorySnapshotStore:
         stale: set[UserKey] = set()
         for update in updates:
             current = self.snapshots.get(update.key)
-            if (current.seq if current else 0) != update.expected_seq:
+            seen = (current.seq, current.version) if current else (0, 0)
+            if seen != (update.expected_seq, update.expected_version):
                 stale.add(update.key)
                 continue
-            self.snapshots[update.key] = StoredSnapshot(update.snapshot, update.seq)
+            self.snapshots[update.key] = StoredSnapshot(
+                update.snapshot, update.seq, version=update.expected_version + 1
+            )
         return stale
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:

@@ -38,8 +38,15 @@ def _read(key: UserKey, document: Document, where: str = "load") -> StoredSnapsh
         reason = f"{type(error).__name__}: {str(error)[:300]}"
         SNAPSHOTS_UNREADABLE.labels(where).inc()
         log.error("snapshot_unreadable", tenant=key[0], where=where, error=reason)
-        return StoredSnapshot(Snapshot.empty(*key), document.get("s", 0), unreadable=reason)
-    return StoredSnapshot(snapshot, document["s"], size=len(document["state"]))
+        return StoredSnapshot(
+            Snapshot.empty(*key),
+            document.get("s", 0),
+            unreadable=reason,
+            version=document.get("v", 0),
+        )
+    return StoredSnapshot(
+        snapshot, document["s"], size=len(document["state"]), version=document.get("v", 0)
+    )
 
 
 class MongoSnapshotStore:
@@ -71,11 +78,17 @@ class MongoSnapshotStore:
         now = datetime.now(UTC)
         operations = [
             ReplaceOne(
-                {"_id": user_key(*update.key), "s": update.expected_seq},
+                {
+                    "_id": user_key(*update.key),
+                    "s": update.expected_seq,
+                    # Snapshots written before versions existed have none: they count as 0.
+                    "v": update.expected_version or {"$in": [0, None]},
+                },
                 {
                     "t": update.key[0],
                     "u": update.key[1],
                     "s": update.seq,
+                    "v": update.expected_version + 1,
                     "state": update.snapshot.to_storage(),
                     "writtenAt": now,
                 },

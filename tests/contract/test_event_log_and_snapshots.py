@@ -59,13 +59,21 @@ async def test_after_and_page_follow_the_seq_order_per_user(stores: Stores) -> N
     assert [e.seq for e in await stores.events.page(("demo", "u1"), 0, 3, limit=1)] == [1]
 
 
-async def test_snapshot_writes_are_conditional_on_the_applied_seq(stores: Stores) -> None:
+async def test_snapshot_writes_are_conditional_on_the_applied_seq_and_version(
+    stores: Stores,
+) -> None:
     key = ("demo", "u9")
     snapshot = reduce([entry(1, "e-1", user="u9").event], tenant_id="demo", user_id="u9")
     assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 1, 0)]) == set()
     assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 0)]) == {key}
-    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 1)]) == set()
-    assert (await stores.snapshots.load_many([key]))[key].seq == 2
+    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 1, 0)]) == {key}
+    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 1, 1)]) == set()
+    stored = (await stores.snapshots.load_many([key]))[key]
+    assert (stored.seq, stored.version) == (2, 2)
+    rebuilt = SnapshotUpdate(key, snapshot, 2, 2, 2)
+    older = SnapshotUpdate(key, snapshot, 2, 2, 2)
+    assert await stores.snapshots.save_many([rebuilt]) == set()
+    assert await stores.snapshots.save_many([older]) == {key}
     assert await stores.snapshots.load_many([("demo", "nobody")]) == {}
 
 
