@@ -26,6 +26,7 @@ from chaos.faults import Faults
 from chaos.fuzz import Fuzzer
 from chaos.ledger import Ledger
 from chaos.load import Load
+from chaos.logscan import error_causes
 from chaos.report import failures, print_report, write_report
 from chaos.routes import discover
 from chaos.stack import ChaosStack, start_stack
@@ -41,10 +42,10 @@ _FULL = {
     "settle_timeout": 90.0,
 }
 _QUICK = {
-    "duration": 50.0,
+    "duration": 40.0,
     "fuzz_seconds": 20.0,
-    "fault_seconds": 3.0,
-    "recovery_seconds": 6.0,
+    "fault_seconds": 2.0,
+    "recovery_seconds": 3.0,
     "settle_timeout": 45.0,
 }
 
@@ -52,10 +53,14 @@ _QUICK = {
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about 2 minutes instead of 10")
-    parser.add_argument("--duration", type=float, help="seconds of load and faults (300; 50)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        help="seconds of load and faults, at least one turn of all five (300; 40)",
+    )
     parser.add_argument("--fuzz-seconds", type=float, help="seconds of fuzzing (120; 20)")
-    parser.add_argument("--fault-seconds", type=float, help="how long each fault lasts (5; 3)")
-    parser.add_argument("--recovery-seconds", type=float, help="pause after a fault (15; 6)")
+    parser.add_argument("--fault-seconds", type=float, help="how long each fault lasts (5; 2)")
+    parser.add_argument("--recovery-seconds", type=float, help="pause after a fault (15; 3)")
     parser.add_argument("--settle-timeout", type=float, help="max wait for the projector (90; 45)")
     parser.add_argument("--rate", type=float, default=250.0, help="load events per second")
     parser.add_argument("--users", type=int, default=20, help="users the load writes for")
@@ -86,9 +91,12 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
     try:
         console.print(f"load at {args.rate:.0f} events/s for {args.duration:.0f} s, faults in turn")
         until = time.monotonic() + args.duration
-        writing = asyncio.create_task(load.run(until))
+        done = asyncio.Event()
+        writing = asyncio.create_task(load.run(done))
         await asyncio.sleep(min(10.0, args.duration / 10))
         await faults.inject(until)
+        await asyncio.sleep(max(0.0, until - time.monotonic()))
+        done.set()
         await writing
         console.print(f"resending {len(ledger.outbox)} events whose answer was unknown")
         await load.flush(time.monotonic() + 30.0)
@@ -112,6 +120,7 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
         "fuzz": fuzzer.as_dict(),
         "settle": settled,
         "check": verdict.as_dict(),
+        "service_errors": error_causes(stack.logs),
     }
 
 

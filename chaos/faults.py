@@ -62,9 +62,11 @@ class Faults:
             await asyncio.sleep(_SUPERVISE_INTERVAL)
 
     async def inject(self, until: float) -> None:
-        """Inject the faults in turn, each followed by recovery, while one more fits."""
+        """Inject every fault once, in turn, each followed by recovery; more while one fits."""
         index = 0
-        while time.monotonic() + self.fault_seconds + self.recovery_seconds <= until:
+        while index < len(FAULTS) or (
+            time.monotonic() + self.fault_seconds + self.recovery_seconds <= until
+        ):
             fault = FAULTS[index % len(FAULTS)]
             began = time.monotonic()
             await self._one(fault)
@@ -107,8 +109,14 @@ class Faults:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
+        slowest: dict[str, float] = {}
+        for entry in self.timeline:
+            if "fault" in entry:
+                back = entry["back_after_seconds"]
+                slowest[entry["fault"]] = max(back, slowest.get(entry["fault"], 0.0))
         return {
             "injected": dict(self.injected),
+            "slowest_back_seconds": slowest,
             "total": sum(self.injected.values()),
             "unexpected_exits": dict(self.unexpected_exits),
             "failed_restarts": dict(self.failed_restarts),

@@ -117,12 +117,26 @@ def _replace(node: Any, path: tuple[Any, ...], value: Any) -> Any:
     return copy
 
 
+def _fresh_ids(node: Any, tag: str) -> Any:
+    """The seed with every eventId made new, so a mutated event is not a resend of a seed."""
+    if isinstance(node, dict):
+        return {
+            key: f"{value}-{tag}"
+            if key == "eventId" and isinstance(value, str)
+            else _fresh_ids(value, tag)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_fresh_ids(item, tag) for item in node]
+    return node
+
+
 @st.composite
-def _mutated(draw: st.DrawFn, seeds: list[Any]) -> bytes:
-    body = draw(st.sampled_from(seeds))
+def _mutated(draw: st.DrawFn, seeds: list[Any], most: int) -> bytes:
+    body = _fresh_ids(draw(st.sampled_from(seeds)), draw(st.uuids()).hex[:12])
     fragments: list[str] = []
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(body)))
+    for _ in range(draw(st.integers(1, most))):
+        path = draw(st.sampled_from(sorted(_paths(body), key=len, reverse=True)))
         if draw(st.booleans()):
             fragments.append(draw(_fragments))
             value: Any = _MARK.format(len(fragments) - 1)
@@ -134,6 +148,37 @@ def _mutated(draw: st.DrawFn, seeds: list[Any]) -> bytes:
     for index, fragment in enumerate(fragments):
         marker = json.dumps(_MARK.format(index), ensure_ascii=ascii_only)
         text = text.replace(marker, fragment, 1)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _events_of(body: Any) -> list[dict[str, Any]]:
+    events = body.get("events") if isinstance(body, dict) else None
+    return [e for e in events or [] if isinstance(e, dict) and isinstance(e.get("payload"), dict)]
+
+
+@st.composite
+def _slotted(draw: st.DrawFn, seeds: list[Any]) -> bytes:
+    """A well-formed write whose app-defined value (interaction state, extensions) is hostile.
+
+    These are the values the contract lets clients shape freely, so the ones that pass
+    validation and reach the projector and the stored snapshot.
+    """
+    body = _fresh_ids(draw(st.sampled_from(seeds)), draw(st.uuids()).hex[:12])
+    events = _events_of(body)
+    if not events:
+        return json.dumps(body).encode()
+    event = draw(st.sampled_from(events))
+    fragment = draw(_deep() | _fragments)
+    if draw(st.booleans()):
+        event["type"] = "content.progressed"
+        event["payload"] = {
+            "contentId": "fuzz-item",
+            "status": "in_progress",
+            "interaction": {"interactionId": "fuzz-q", "state": {"v": _MARK.format(0)}},
+        }
+    else:
+        event["payload"] = {**event["payload"], "extensions": {"v": _MARK.format(0)}}
+    text = json.dumps(body).replace(json.dumps(_MARK.format(0)), fragment, 1)
     return text.encode("utf-8", "surrogatepass")
 
 
@@ -158,4 +203,11 @@ def bodies(seeds: list[Any]) -> st.SearchStrategy[bytes]:
     """Hostile bodies for a route whose valid bodies look like `seeds`."""
     seeds = seeds or [{}]
     plain = json_values.map(lambda value: json.dumps(value).encode("utf-8", "surrogatepass"))
-    return st.one_of(_mutated(seeds), _mutated(seeds), plain, _garbage(seeds))
+    return st.one_of(
+        _mutated(seeds, 1),
+        _slotted(seeds),
+        _slotted(seeds),
+        _mutated(seeds, 3),
+        plain,
+        _garbage(seeds),
+    )

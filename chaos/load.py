@@ -71,10 +71,10 @@ class Load:
             )
         self._pace = _Pace(self.rate)
 
-    async def run(self, until: float) -> None:
-        """Send until the monotonic time `until`."""
+    async def run(self, done: asyncio.Event) -> None:
+        """Send until `done` is set."""
         async with httpx.AsyncClient(base_url=self.base_url, timeout=10.0) as client:
-            await asyncio.gather(*(self._worker(client, until) for _ in range(self.workers)))
+            await asyncio.gather(*(self._worker(client, done) for _ in range(self.workers)))
 
     async def flush(self, until: float) -> None:
         """Resend the outbox (and nothing new) until it is empty or `until` passes."""
@@ -85,8 +85,8 @@ class Load:
                 await self._pace.take(len(batch))
                 await self._send(client, batch, bulk=True)
 
-    async def _worker(self, client: httpx.AsyncClient, until: float) -> None:
-        while time.monotonic() < until:
+    async def _worker(self, client: httpx.AsyncClient, done: asyncio.Event) -> None:
+        while not done.is_set():
             bulk = self.rng.random() < 0.3
             users = self.rng.sample(self.users, self.rng.randint(2, 5) if bulk else 1)
             batch = self._batch(users, self.rng.randint(1, _MAX_BATCH))

@@ -62,6 +62,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         ("unknown at the end (never confirmed)", report["ledger"]["unresolved_unknown"]),
         ("valid load events rejected", sum(report["ledger"]["load_events_rejected"].values())),
         ("faults injected", faults["total"]),
+        ("  slowest back (s)", _inline(faults["slowest_back_seconds"])),
         ("  unexpected exits", _inline(faults["unexpected_exits"]) or 0),
         ("load answers", _inline(load["answers"])),
         ("fuzz requests", fuzz["requests"]),
@@ -82,6 +83,13 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         for finding, count in sorted(fuzz["5xx"].items()):
             per_route.add_row(finding, str(count))
         console.print(per_route)
+    if report["service_errors"]:
+        causes = Table(title="errors the services logged (most frequent causes)")
+        causes.add_column("service: event: cause")
+        causes.add_column("count", justify="right")
+        for cause, count in report["service_errors"].items():
+            causes.add_row(cause, str(count))
+        console.print(causes)
     for user, problem in list(check["mismatch_samples"].items())[:5]:
         console.print(f"[yellow]snapshot of {user}:[/] {problem}")
 
