@@ -105,10 +105,10 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
         fuzzer = Fuzzer(stack.gateway_url, routes, run_dir, ledger, args.seed)
         await asyncio.to_thread(fuzzer.run, args.fuzz_seconds)
         console.print("waiting for the projector to settle")
-        accepted = set(ledger.accepted)
         mongo, database = stack.settings.mongo_url, stack.settings.mongo_database
-        settled = await settle(mongo, database, accepted, 5.0, args.settle_timeout)
-        verdict = await asyncio.to_thread(verify, mongo, database, accepted)
+        keys = set(ledger.accepted)
+        settled = await settle(mongo, database, keys, 5.0, args.settle_timeout)
+        verdict = await asyncio.to_thread(verify, mongo, database, dict(ledger.accepted))
     finally:
         if fuzzer is not None:
             fuzzer.stop.set()

@@ -43,7 +43,10 @@ json_values = st.recursive(
 
 @st.composite
 def _deep(draw: st.DrawFn) -> str:
-    depth = draw(st.sampled_from([64, 200, 900, 1100, 5000, 100_000]) | st.integers(1, 3000))
+    depth = draw(
+        st.sampled_from([64, 128, 200, 220, 240, 256, 300, 1000, 1100, 5000, 100_000])
+        | st.integers(1, 600)
+    )
     opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ('{"state":', "}")]))
     return opener * depth + "1" + closer * depth
 

@@ -39,8 +39,23 @@ def error_causes(logs: Path, top: int = 15) -> dict[str, int]:
     return dict(causes.most_common(top))
 
 
+_NOT_CAUSES = ("Traceback", "During handling", "The above exception", "File ", "For further")
+
+
 def _cause(entry: dict[str, object]) -> str:
+    """The event and the last exception line of the traceback (with its first detail line)."""
     event = str(entry.get("event", "")).strip()
-    trace = str(entry.get("exception", "")).strip().splitlines()
-    last = trace[-1].strip() if trace else str(entry.get("error", ""))
-    return f"{event[:60]}: {last[:160]}" if last else event[:120]
+    trace = str(entry.get("exception", "")).rstrip().splitlines()
+    heads = [
+        index
+        for index, line in enumerate(trace)
+        if line and not line[0].isspace() and not line.startswith(_NOT_CAUSES) and ":" in line
+    ]
+    if not heads:
+        detail = str(entry.get("error", "")).strip()
+        return f"{event[:60]}: {detail[:160]}" if detail else event[:120]
+    head = trace[heads[-1]].strip()
+    following = trace[heads[-1] + 1].strip() if heads[-1] + 1 < len(trace) else ""
+    if following and not following.startswith(_NOT_CAUSES):
+        head = f"{head} / {following}"
+    return f"{event[:60]}: {head[:200]}"

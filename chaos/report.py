@@ -57,6 +57,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         ("events accepted", report["ledger"]["accepted"]),
         ("  by source", _inline(report["ledger"]["accepted_by_source"])),
         ("events lost", check["lost"]),
+        ("  by source", _inline(check["lost_by_source"])),
         ("  of which dead-lettered", check["lost_of_which_dead_lettered"]),
         ("events doubled", check["doubled"]),
         ("unknown at the end (never confirmed)", report["ledger"]["unresolved_unknown"]),

@@ -75,6 +75,7 @@ class Verdict:
 
     stored: int = 0
     lost: list[Key] = field(default_factory=list)
+    lost_by_source: Counter[str] = field(default_factory=Counter)
     dead_lettered: int = 0
     doubled: list[Key] = field(default_factory=list)
     seq_collisions: int = 0
@@ -88,6 +89,7 @@ class Verdict:
         return {
             "events_stored": self.stored,
             "lost": len(self.lost),
+            "lost_by_source": dict(self.lost_by_source),
             "lost_of_which_dead_lettered": self.dead_lettered,
             "lost_samples": [list(key) for key in self.lost[:_SAMPLES]],
             "doubled": len(self.doubled),
@@ -101,7 +103,7 @@ class Verdict:
         }
 
 
-def verify(mongo_url: str, database: str, accepted: set[Key]) -> Verdict:
+def verify(mongo_url: str, database: str, accepted: dict[Key, str]) -> Verdict:
     """Check both invariants for every accepted event and every user of the tenant."""
     verdict = Verdict()
     logs: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -123,6 +125,7 @@ def verify(mongo_url: str, database: str, accepted: set[Key]) -> Verdict:
         }
     verdict.dead_letter_reasons = Counter(letters.values())
     verdict.lost = sorted(key for key in accepted if key not in occurrences)
+    verdict.lost_by_source = Counter(accepted[key] for key in verdict.lost)
     verdict.dead_lettered = sum(1 for key in verdict.lost if key in letters)
     verdict.doubled = sorted(key for key, count in occurrences.items() if count > 1)
     for user in sorted(set(logs) | set(snapshots)):
