@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = args.out / stamp
     signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     console.print(f"chaos run {stamp}, seed {args.seed}; logs in {run_dir / 'data' / 'logs'}")
     stack: ChaosStack | None = None
     try:

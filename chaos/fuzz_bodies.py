@@ -187,7 +187,8 @@ def _slotted(draw: st.DrawFn, seeds: list[Any]) -> bytes:
 
 @st.composite
 def _garbage(draw: st.DrawFn, seeds: list[Any]) -> bytes:
-    whole = json.dumps(draw(st.sampled_from(seeds))).encode()
+    seed = _fresh_ids(draw(st.sampled_from(seeds)), draw(st.uuids()).hex[:12])
+    whole = json.dumps(seed).encode()
     kind = draw(st.sampled_from(["truncated", "binary", "bom", "latin1", "empty", "fragment"]))
     if kind == "truncated":
         return whole[: draw(st.integers(0, max(0, len(whole) - 1)))]
