@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import bodies, fuzz_text
+from chaos.known_cases import known_cases
 from chaos.ledger import Ledger
 from chaos.routes import Route
 from shared.adapters.user_tokens import mint_user_token
@@ -57,6 +58,7 @@ _CREDENTIAL_CHOICES = (
     "none",
 )
 _SAVED_PER_FINDING = 3
+_USER_WRITE = "PUT /v1/users/{userId}/progress"
 _ROUND_EXAMPLES = 12
 
 
@@ -138,6 +140,7 @@ class Fuzzer:
     errors_5xx: Counter[str] = field(default_factory=Counter)
     transport_errors: Counter[str] = field(default_factory=Counter)
     saved: list[str] = field(default_factory=list)
+    known: dict[str, str] = field(default_factory=dict)
 
     def run(self, seconds: float) -> None:
         """Fuzz every route in turn until `seconds` have passed."""
@@ -145,12 +148,32 @@ class Fuzzer:
         credentials = _credentials()
         round_number = 0
         with httpx.Client(base_url=self.base_url, timeout=15.0) as client:
+            self._known(client, credentials)
             while time.monotonic() < deadline and not self.stop.is_set():
                 for route in self.routes:
                     if time.monotonic() >= deadline or self.stop.is_set():
                         break
                     self._round(client, route, credentials, round_number, deadline)
                 round_number += 1
+
+    def _known(self, client: httpx.Client, credentials: dict[str, str | None]) -> None:
+        """The issue's named cases, each once, through the single-user write route."""
+        route = next((r for r in self.routes if r.label == _USER_WRITE), None)
+        if route is None:
+            return
+        for name, user, body in known_cases(str(self.run_seed)):
+            request = {
+                "method": "PUT",
+                "path": route.path.replace("{userId}", user),
+                "params": {},
+                "headers": {
+                    "Content-Type": "application/json",
+                    "Authorization": credentials["api-key"] or "",
+                },
+                "body": body,
+                "path_values": {"userId": user},
+            }
+            self.known[name] = f"{user}: {self._send(client, route, request)}"
 
     def _round(
         self,
@@ -177,7 +200,8 @@ class Fuzzer:
 
         attempt()
 
-    def _send(self, client: httpx.Client, route: Route, request: dict[str, Any]) -> None:
+    def _send(self, client: httpx.Client, route: Route, request: dict[str, Any]) -> str:
+        """Send one request and count its answer; returns a one-line outcome."""
         label = f"{request['method']} {route.path}"
         self.tried[label] += 1
         if request["body"]:
@@ -192,7 +216,7 @@ class Fuzzer:
             )
         except (httpx.HTTPError, UnicodeError, ValueError) as error:
             self.transport_errors[f"{label}: {type(error).__name__}"] += 1
-            return
+            return type(error).__name__
         self.statuses[str(response.status_code)] += 1
         if response.status_code >= 500:
             finding = f"{label} -> {response.status_code}"
@@ -201,6 +225,7 @@ class Fuzzer:
                 self._save(finding, request, response)
         elif response.status_code == 202:
             self._remember(route, request, response)
+        return f"{response.status_code} {response.text[:160]}"
 
     def _remember(self, route: Route, request: dict[str, Any], response: httpx.Response) -> None:
         """Accepted fuzz events are promises too: the end check covers them."""
@@ -209,7 +234,7 @@ class Fuzzer:
             answer = response.json()
         except (ValueError, KeyError, TypeError, RecursionError):
             return
-        if route.label == "PUT /v1/users/{userId}/progress":
+        if route.label == _USER_WRITE:
             user = request["path_values"].get("userId", "")
             self.ledger.record([(user, raw) for raw in events], answer, "fuzz")
         elif route.label == "POST /v1/events" and all(isinstance(e, dict) for e in events):
@@ -246,4 +271,5 @@ class Fuzzer:
             "5xx_total": sum(self.errors_5xx.values()),
             "client_side_errors": dict(self.transport_errors),
             "saved_samples": self.saved,
+            "known_cases": self.known,
         }

@@ -84,6 +84,13 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         for finding, count in sorted(fuzz["5xx"].items()):
             per_route.add_row(finding, str(count))
         console.print(per_route)
+    if fuzz["known_cases"]:
+        known = Table(title="named cases from issue 14 (user: answer)")
+        known.add_column("case")
+        known.add_column("user: answer")
+        for case, outcome in fuzz["known_cases"].items():
+            known.add_row(case, outcome[:90])
+        console.print(known)
     if report["service_errors"]:
         causes = Table(title="errors the services logged (most frequent causes)")
         causes.add_column("service: event: cause")

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import MIB, bodies
+from chaos.known_cases import known_cases
 from chaos.ledger import Ledger
 from chaos.routes import _instance
 from chaos.traffic import EventMaker
@@ -105,3 +106,11 @@ def test_a_log_position_used_twice_is_counted(extra: int) -> None:
     verdict = Verdict()
     _check_user("u1", log, reduce([event], tenant_id="demo", user_id="u1").to_storage(), verdict)
     assert verdict.seq_collisions == extra
+
+
+def test_named_cases_each_have_their_own_user_and_event() -> None:
+    cases = known_cases("t")
+    assert len({user for _, user, _ in cases}) == len(cases)
+    shallow = [body for name, _, body in cases if name == "state nested 100 deep"]
+    event = json.loads(shallow[0])["events"][0]
+    assert validate_event(event, now=NOW).type == "content.progressed"
