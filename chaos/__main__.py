@@ -56,20 +56,37 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--duration",
         type=float,
-        help="seconds of load and faults, at least one turn of all five (300; 40)",
+        help="seconds of load and faults, at least one turn of all five (default 300, --quick 40)",
     )
-    parser.add_argument("--fuzz-seconds", type=float, help="seconds of fuzzing (120; 20)")
-    parser.add_argument("--fault-seconds", type=float, help="how long each fault lasts (5; 2)")
-    parser.add_argument("--recovery-seconds", type=float, help="pause after a fault (15; 3)")
-    parser.add_argument("--settle-timeout", type=float, help="max wait for the projector (90; 45)")
-    parser.add_argument("--rate", type=float, default=250.0, help="load events per second")
-    parser.add_argument("--users", type=int, default=20, help="users the load writes for")
-    parser.add_argument("--resend-share", type=float, default=0.05, help="share of resends")
-    parser.add_argument("--late-share", type=float, default=0.05, help="share of late events")
+    parser.add_argument(
+        "--fuzz-seconds", type=float, help="seconds of fuzzing (default 120, --quick 20)"
+    )
+    parser.add_argument(
+        "--fault-seconds", type=float, help="how long each fault lasts (default 5, --quick 2)"
+    )
+    parser.add_argument(
+        "--recovery-seconds", type=float, help="pause after a fault (default 15, --quick 3)"
+    )
+    parser.add_argument(
+        "--settle-timeout", type=float, help="max wait for the projector (default 90, --quick 45)"
+    )
+    parser.add_argument("--rate", type=float, default=250.0, help="load events per second (250)")
+    parser.add_argument("--users", type=int, default=20, help="users the load writes for (20)")
+    parser.add_argument(
+        "--resend-share", type=float, default=0.05, help="share of resent accepted events (0.05)"
+    )
+    parser.add_argument(
+        "--late-share",
+        type=float,
+        default=0.05,
+        help="share of events with a late occurredAt (0.05)",
+    )
     parser.add_argument("--seed", type=int, help="random seed (default: from the clock)")
     parser.add_argument("--allow-5xx", action="store_true", help="5xx alone do not fail the run")
     parser.add_argument("--keep-data", action="store_true", help="keep the database files")
-    parser.add_argument("--out", type=Path, default=Path("var/chaos"), help="report directory")
+    parser.add_argument(
+        "--out", type=Path, default=Path("var/chaos"), help="where runs go (var/chaos)"
+    )
     args = parser.parse_args(argv)
     for name, value in (_QUICK if args.quick else _FULL).items():
         if getattr(args, name) is None:
