@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock clean tools
+.PHONY: run test lint typecheck unit bench chaos lock clean tools
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Progress Sync needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -39,6 +39,10 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(if $(FULL),--full,)
+
+# The fault and fuzz campaign (not part of `make test`): QUICK=1 for about 2 minutes.
+chaos: $(STAMP)
+	$(BIN)/python -m chaos $(if $(QUICK),--quick,) $(CHAOS_ARGS)
 
 lock:
 	$(BIN)/python -m pip install --quiet uv
