@@ -140,8 +140,9 @@ def _mutated(draw: st.DrawFn, seeds: list[Any], most: int) -> bytes:
     fragments: list[str] = []
     for _ in range(draw(st.integers(1, most))):
         path = draw(st.sampled_from(sorted(_paths(body), key=len, reverse=True)))
-        if draw(st.booleans()):
-            fragments.append(draw(_fragments))
+        fragment = draw(_fragments) if draw(st.booleans()) else None
+        if fragment is not None and sum(map(len, fragments)) + len(fragment) <= MIB:
+            fragments.append(fragment)  # at most about one near-limit string per body
             value: Any = _MARK.format(len(fragments) - 1)
         else:
             value = draw(json_values)

@@ -17,7 +17,7 @@ from chaos.routes import _instance
 from chaos.traffic import EventMaker
 from chaos.verify import Verdict, _check_user
 from services.gateway.openapi import OPENAPI_PATH
-from shared.domain import RecordedEvent, reduce, validate_event
+from shared.domain import ContractViolation, RecordedEvent, reduce, validate_event
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 WRITE_EXAMPLE = json.loads(OPENAPI_PATH.read_text())["paths"]["/v1/users/{userId}/progress"]["put"][
