@@ -141,7 +141,8 @@ def _mutated(draw: st.DrawFn, seeds: list[Any], most: int) -> bytes:
     for _ in range(draw(st.integers(1, most))):
         path = draw(st.sampled_from(sorted(_paths(body), key=len, reverse=True)))
         fragment = draw(_fragments) if draw(st.booleans()) else None
-        if fragment is not None and sum(map(len, fragments)) + len(fragment) <= MIB:
+        size = sum(len(f.encode("utf-8", "surrogatepass")) for f in [*fragments, fragment or ""])
+        if fragment is not None and size <= MIB:
             fragments.append(fragment)  # at most about one near-limit string per body
             value: Any = _MARK.format(len(fragments) - 1)
         else:
