@@ -48,6 +48,8 @@ class AsyncProgressClient:
         close_timeout: Seconds `close()` (and leaving `async with`) spends flushing.
         max_batch_events: Events per request (at most the server's 500).
         linger: Seconds the flusher waits after a `track()` to gather a batch.
+        lease_seconds: How long a batch being sent stays this process's; after a crash,
+            other processes (or the next start) send it again once the lease expired.
         on_dropped: Called with each event the server refused for good or that belonged to
             an erased user; events are never dropped silently.
         on_status: Called with each new `SyncStatus`.
@@ -67,6 +69,7 @@ class AsyncProgressClient:
         close_timeout: float = 10.0,
         max_batch_events: int = MAX_BATCH_EVENTS,
         linger: float = 0.02,
+        lease_seconds: float = 60.0,
         on_dropped: OnDropped | None = None,
         on_status: OnStatus | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -78,7 +81,7 @@ class AsyncProgressClient:
         """Builders of the ten event types, stamped with this client's `client_id`."""
         self._credentials = Credentials(api_key, token_provider)
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
-        self._outbox = Outbox(outbox) if outbox is not None else None
+        self._outbox = Outbox(outbox, lease_seconds=lease_seconds) if outbox is not None else None
         self._close_timeout = close_timeout
         self._flusher = (
             Flusher(
@@ -180,9 +183,10 @@ class AsyncProgressClient:
         What is still queued stays in the outbox file and is sent by the next client that
         opens it; the report (and a log line) says how many events that is.
         """
-        report = await self.flush(self._close_timeout if timeout is None else timeout)
+        flushed = await self.flush(self._close_timeout if timeout is None else timeout)
         if self._flusher is not None:
             await self._flusher.stop()
+        report = FlushReport(flushed.drained, await asyncio.to_thread(self.pending), self.status)
         if report.queued:
             log.warning("progress-sync: %d events stay queued in the outbox", report.queued)
         if self._outbox is not None:

@@ -10,6 +10,7 @@ the flusher in an error state with the events kept.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -38,6 +39,9 @@ MAX_BATCH_EVENTS = 500
 MAX_BATCH_BYTES = 1_000_000
 """Event bodies per request; the server's limit is 1 MiB for the whole body with its envelope."""
 
+_FLUSH_POLL = 0.25
+"""Seconds between a flush's looks at what is left (rows of other processes settle unseen)."""
+
 log = logging.getLogger("progress_sync_client")
 
 
@@ -65,10 +69,10 @@ class Flusher:
         self._on_dropped, self._on_status = on_dropped, on_status
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
-        self._flush_requests = 0
-        self._drained_through = 0
         self._not_before = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._stop_event = asyncio.Event()
         self.status = SyncStatus("idle")
         self.tokens: dict[str, str] = {}
         """The latest consistency token per user, from this client's writes."""
@@ -87,40 +91,56 @@ class Flusher:
         self._wake.set()
 
     async def flush(self, timeout: float) -> bool:  # noqa: ASYNC109
-        """Send until nothing this client may send is queued, or `timeout` seconds passed.
+        """Send until every event queued before the call was answered for, or `timeout` passed.
+
+        Rows another process is sending count too: they are answered for by that process, or
+        claimed here once its lease expired (it died). In the error state the flush ends at
+        once, since nothing will be sent until `resume()`.
 
         Returns:
-            True if drained; False on timeout (the events stay queued for a later run).
+            True if drained; False otherwise (the events stay queued for a later run).
         """
-        self._flush_requests += 1
-        target = self._flush_requests
-        self._wake.set()
+        horizon = await asyncio.to_thread(self._outbox.last_seq)
         deadline = time.monotonic() + timeout
-        while self._drained_through < target:
-            self._drained.clear()
+        while True:
+            if self.status.state == "error":
+                return False
+            if await asyncio.to_thread(self._outbox.pending, through=horizon) == 0:
+                return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            try:
-                await asyncio.wait_for(self._drained.wait(), remaining)
-            except TimeoutError:
-                return False
-        return True
+            self._drained.clear()
+            self._wake.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), min(remaining, _FLUSH_POLL))
 
-    async def stop(self) -> None:
-        """Stop the task; a send in flight is abandoned and its rows wait for their lease."""
-        if self._task is not None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop the task once a send in flight was answered (at most `grace` seconds).
+
+        A send cut short hands its rows back at once, so other processes sharing the file do
+        not wait for the lease; the server may have stored them, and a resend is a no-op.
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        self._stop_event.set()
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             delay = self._not_before - time.monotonic()
             if delay > 0:
                 self._set_status(state="retrying", retry_in_ms=int(delay * 1000))
-                await asyncio.sleep(delay)
-            requested = self._flush_requests
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_event.wait(), delay)
+                continue
             claim = None
             if self.status.state != "error":
                 try:
@@ -132,19 +152,22 @@ class Flusher:
                     self._retry_later("outbox read failed", None)
                     continue
             if claim is None:
-                self._drained_through = requested
                 self._drained.set()
                 if self.status.state not in ("error", "idle"):
                     self._set_status(state="idle", retry_in_ms=0)
-                if await self._wait_for_wake() and self._linger > 0:
+                if await self._wait_for_wake() and self._linger > 0 and not self._stopping:
                     await asyncio.sleep(self._linger)
                 continue
             try:
                 await self._deliver(claim)
+            except asyncio.CancelledError:
+                self._outbox.release(claim.seqs)
+                raise
             except Exception:
                 log.exception("progress-sync: settling a batch failed")
                 await asyncio.to_thread(self._outbox.release, claim.seqs)
                 self._retry_later("settling a batch failed", None)
+            self._drained.set()
 
     async def _wait_for_wake(self) -> bool:
         """Wait for new events (or a while, for rows other processes left); True if woken."""

@@ -40,6 +40,9 @@ CREATE INDEX IF NOT EXISTS outbox_by_user ON outbox (user_id, seq);
 """
 
 
+_MAX_SEQ = 2**63 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One queued event: its row, its user, and its JSON as it will be sent."""
@@ -169,16 +172,26 @@ class Outbox:
             db.execute("DELETE FROM outbox WHERE user_id = ?", (user_id,))
         return [Entry(seq, user_id, event_id, body) for seq, event_id, body in rows]
 
-    def pending(self, user_id: str | None = None) -> int:
-        """How many events are queued in the file (by every process), or for one user."""
+    def pending(self, user_id: str | None = None, *, through: int | None = None) -> int:
+        """How many events are queued in the file (by every process).
+
+        Args:
+            user_id: Count only this user's.
+            through: Count only rows up to this `last_seq()` (those queued before it).
+        """
+        sql = "SELECT count(*) FROM outbox WHERE seq <= ?"
+        args: list[object] = [_MAX_SEQ if through is None else through]
+        if user_id is not None:
+            sql, args = sql + " AND user_id = ?", [*args, user_id]
         with self._lock:
-            if user_id is None:
-                row = self._db.execute("SELECT count(*) FROM outbox").fetchone()
-            else:
-                row = self._db.execute(
-                    "SELECT count(*) FROM outbox WHERE user_id = ?", (user_id,)
-                ).fetchone()
+            row = self._db.execute(sql, args).fetchone()
         return int(row[0])
+
+    def last_seq(self) -> int:
+        """The newest row's id (0 when empty); rows queued later have larger ids."""
+        with self._lock:
+            row = self._db.execute("SELECT max(seq) FROM outbox").fetchone()
+        return int(row[0] or 0)
 
     def close(self) -> None:
         """Close this process's connection; the file and its rows stay."""
