@@ -205,3 +205,13 @@ def test_track_without_an_outbox_says_so() -> None:
     client = AsyncProgressClient("http://gateway.test", api_key="k")
     with pytest.raises(NoOutbox, match="outbox=PATH"):
         client.queue("u1", [client.events.onboarding_reset()])
+
+
+def test_the_sync_client_refuses_two_credentials_and_leaves_no_thread(tmp_path: Path) -> None:
+    import threading
+
+    from progress_sync_client import ProgressClient
+
+    with pytest.raises(ValueError, match="exactly one"):
+        ProgressClient("http://gateway.test", api_key="k", token_provider=lambda: "t")
+    assert not [t for t in threading.enumerate() if t.name == "progress-sync"]

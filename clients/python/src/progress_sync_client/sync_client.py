@@ -37,8 +37,13 @@ class ProgressClient:
             target=self._loop.run_forever, name="progress-sync", daemon=True
         )
         self._thread.start()
-        self._client = self._call(_build(base_url, options))
-        self._call(self._client.start())
+        try:
+            self._client = self._call(_build(base_url, options))
+            self._call(self._client.start())
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+            raise
         self.events: EventBuilder = self._client.events
         """Builders of the ten event types, stamped with this client's `client_id`."""
 
