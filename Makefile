@@ -13,6 +13,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
+SDK_STAMP := $(VENV)/.sdk-installed
+# The Python SDK is tested as users get it: a built wheel that takes in shared/domain.
+$(SDK_STAMP): $(STAMP) clients/python/pyproject.toml $(wildcard clients/python/src/progress_sync_client/*.py) $(wildcard shared/domain/*.py)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall ./clients/python
+	@touch $(SDK_STAMP)
+
 run: $(STAMP)
 	$(BIN)/progressctl run
 
@@ -21,8 +27,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(SDK_STAMP)
 	$(BIN)/mypy
+	cd clients/python && ../../$(BIN)/mypy --config-file pyproject.toml -p progress_sync_client
 
 # Optional tools some tests use; installed when this machine allows it (root + apt).
 tools:
