@@ -130,13 +130,22 @@ class Ingest:
         by_user: dict[UserKey, list[RecordedEvent]] = {}
         for event in events:
             by_user.setdefault(_key(event), []).append(event)
+        quotas = self._quotas
+        usage = await self._snapshots.usage(list(by_user))
+        by_user = {
+            key: user_events
+            for key, user_events in by_user.items()
+            if key not in usage or not usage[key].far_from(quotas, len(user_events))
+        }
+        if not by_user:
+            return {}
         stored = await self._snapshots.load_many(list(by_user))
         over: dict[int, OverQuota] = {}
         for key, user_events in by_user.items():
             found = stored.get(key)
             base = found.snapshot if found is not None else Snapshot.empty(*key)
             size = found.size if found is not None else None
-            _, refused = admit(base, user_events, self._quotas, size)
+            _, refused = admit(base, user_events, quotas, size)
             over.update((id(problem.event), problem) for problem in refused)
         return over
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 
-from shared.domain import Snapshot
+from shared.domain import QuotaUsage, Snapshot
 from shared.service_layer.ports import SnapshotStore
 from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
 
@@ -61,6 +61,10 @@ class CachedSnapshots:
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         """As the store's (not cached: others may have moved on)."""
         return await self._store.positions(keys)
+
+    async def usage(self, keys: Sequence[UserKey]) -> dict[UserKey, QuotaUsage]:
+        """As the store's."""
+        return await self._store.usage(keys)
 
     def _keep(self, key: UserKey, stored: StoredSnapshot) -> None:
         self._kept[key] = stored

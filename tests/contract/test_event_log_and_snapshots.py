@@ -138,3 +138,17 @@ async def test_positions_tell_each_snapshot_applied_seq_without_reading_it(store
         key: 3,
         ("demo", "nobody"): 0,
     }
+
+
+async def test_usage_tells_how_much_of_the_quotas_a_snapshot_uses(stores: Stores) -> None:
+    key = ("demo", "u1")
+    snapshot = reduce(
+        [entry(1, "e-1", content_id="a").event, entry(2, "e-2", content_id="b").event],
+        tenant_id="demo",
+        user_id="u1",
+    )
+    await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 0)])
+    usage = await stores.snapshots.usage([key, ("demo", "nobody")])
+    assert (usage[key].items, usage[key].max_interactions) == (2, 0)
+    assert usage[key].bytes == len(snapshot.to_storage())
+    assert usage[("demo", "nobody")].items == 0
