@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.adapters.tenant_records import valid_signing_secret
 
 __all__ = ["Settings"]
 
@@ -18,7 +20,9 @@ class Settings(BaseSettings):
     settings table lists them all. Nothing here connects to anything.
     """
 
-    model_config = SettingsConfigDict(env_prefix="PROGRESS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PROGRESS_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_idempotent: bool = True
@@ -53,6 +57,13 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
 
     data_dir: Path = Path("var")
+
+    @field_validator("bootstrap_signing_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        """Refuse a short bootstrap signing secret at start-up (the error names the field)."""
+        valid_signing_secret(secret.get_secret_value())
+        return secret
 
     @property
     def cors_origin_list(self) -> list[str]:
