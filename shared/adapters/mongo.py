@@ -26,6 +26,7 @@ __all__ = [
     "DEAD_LETTERS",
     "DUPLICATE_KEY",
     "EVENTS",
+    "PARKED",
     "REBUILD_RUNS",
     "SNAPSHOTS",
     "TENANTS",
@@ -46,6 +47,7 @@ CATALOG = "catalog"
 CERTIFICATES = "certificates"
 AUDIT = "audit"
 REBUILD_RUNS = "rebuild_runs"
+PARKED = "parked_messages"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -95,6 +97,12 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
             ]
         )
         await db[CERTIFICATES].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])
+        await db[PARKED].create_indexes(
+            [
+                IndexModel([("parkedAt", ASCENDING), ("n", ASCENDING)]),
+                IndexModel([("tenant", ASCENDING), ("user", ASCENDING)]),
+            ]
+        )
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

@@ -13,6 +13,7 @@ from shared.adapters.mongo import (
     CERTIFICATES,
     DEAD_LETTERS,
     EVENTS,
+    PARKED,
     SNAPSHOTS,
     Document,
     driver_errors,
@@ -25,6 +26,7 @@ USER_DATA: dict[str, tuple[str, str]] = {
     SNAPSHOTS: ("t", "u"),
     DEAD_LETTERS: ("tenant", "user"),
     CERTIFICATES: ("t", "u"),
+    PARKED: ("tenant", "user"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 

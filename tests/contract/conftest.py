@@ -16,6 +16,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import ensure_indexes, mongo_client
+from shared.adapters.parked_store import MongoParkedMessages
 from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -25,6 +26,7 @@ from shared.service_layer.ports import (
     CertificateStore,
     DeadLetterStore,
     EventLog,
+    ParkedMessages,
     RebuildCheckpoints,
     SnapshotStore,
     UserDataStore,
@@ -34,6 +36,7 @@ from tests.fakes import (
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
     InMemoryEventLog,
+    InMemoryParkedMessages,
     InMemoryRebuildCheckpoints,
     InMemorySnapshotStore,
     InMemoryUserDataStore,
@@ -49,19 +52,22 @@ class Stores:
     certificates: CertificateStore
     user_data: UserDataStore
     checkpoints: RebuildCheckpoints
+    parked: ParkedMessages
 
 
 def _in_memory() -> Stores:
     events, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     letters, certificates = InMemoryDeadLetterStore(), InMemoryCertificateStore()
+    parked = InMemoryParkedMessages()
     return Stores(
         events=events,
         snapshots=snapshots,
         letters=letters,
         courses=InMemoryCatalogStore(),
         certificates=certificates,
-        user_data=InMemoryUserDataStore(events, snapshots, letters, certificates),
+        user_data=InMemoryUserDataStore(events, snapshots, letters, certificates, parked),
         checkpoints=InMemoryRebuildCheckpoints(),
+        parked=parked,
     )
 
 
@@ -96,6 +102,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             certificates=MongoCertificateStore(db),
             user_data=MongoUserDataStore(db),
             checkpoints=MongoRebuildCheckpoints(db),
+            parked=MongoParkedMessages(db),
         )
     finally:
         await client.drop_database(db.name)
