@@ -22,7 +22,9 @@ from shared.service_layer.records import TopicMessage
 
 __all__ = ["KafkaTopicBacklog", "topic_backlog"]
 
-_FETCH_WAIT_MS = 500
+_FETCH_WAIT_MS = 300
+_QUIET_ROUNDS = 2
+"""Empty fetches in a row that mean "nothing more" (one could be a slow answer)."""
 
 
 class KafkaTopicBacklog:
@@ -41,36 +43,50 @@ class KafkaTopicBacklog:
         self._timeout = timeout_seconds
 
     async def unconsumed(self, topic: str, group: str) -> list[TopicMessage]:
-        """The messages after `group`'s committed offsets, partition by partition, in order."""
-        messages: list[TopicMessage] = []
+        """The messages after `group`'s committed offsets, partition by partition, in order.
+
+        Reads until the broker has nothing more, not just up to the end offsets it reports:
+        the embedded broker (Tansu) reports a partition's end as one past the first record
+        of its last batch, so trusting it would leave the rest of that batch behind. The
+        topic must not be growing (its producers stopped), or this would read on.
+        """
         async with broker_errors(f"cannot read what {group} has not consumed on {topic}"):
             ranges = await unconsumed_ranges(self._admin, self._consumer, group, topic)
-            for partition, (first, end) in sorted(ranges.items()):
-                if first < end:
-                    messages += await self._read(partition, first, end)
-        return messages
+            if not ranges:
+                return []
+            self._consumer.assign(list(ranges))
+            for partition, (first, _) in ranges.items():
+                self._consumer.seek(partition, first)
+            records = await self._read_to_the_end({p: end for p, (_, end) in ranges.items()})
+        records.sort(key=lambda record: (record.partition, record.offset))
+        return [
+            TopicMessage(
+                topic=record.topic,
+                key=record.key,
+                value=record.value or b"",
+                headers=tuple((name, bytes(value)) for name, value in record.headers),
+            )
+            for record in records
+        ]
 
-    async def _read(self, partition: TopicPartition, first: int, end: int) -> list[TopicMessage]:
-        """Offsets [first, end) of one partition; `BrokerUnavailable` if they do not come."""
-        self._consumer.assign([partition])
-        self._consumer.seek(partition, first)
+    async def _read_to_the_end(self, ends: dict[TopicPartition, int]) -> list[Any]:
+        """Fetch until every partition is past its reported end and the broker sends nothing.
+
+        Raises:
+            BrokerUnavailable: If that takes longer than the time bound.
+        """
         deadline = time.monotonic() + self._timeout
-        read: list[TopicMessage] = []
-        while await self._consumer.position(partition) < end:
+        records: list[Any] = []
+        quiet_rounds = 0
+        while quiet_rounds < _QUIET_ROUNDS:
             if time.monotonic() > deadline:
-                raise BrokerUnavailable(f"{partition}: offsets {first}-{end} did not arrive")
-            batches = await self._consumer.getmany(partition, timeout_ms=_FETCH_WAIT_MS)
-            read += [
-                TopicMessage(
-                    topic=record.topic,
-                    key=record.key,
-                    value=record.value or b"",
-                    headers=tuple((name, bytes(value)) for name, value in record.headers),
-                )
-                for record in batches.get(partition, [])
-                if record.offset < end
-            ]
-        return read
+                raise BrokerUnavailable(f"reading {sorted(map(str, ends))} did not finish")
+            batches = await self._consumer.getmany(timeout_ms=_FETCH_WAIT_MS)
+            fetched = [record for batch in batches.values() for record in batch]
+            records += fetched
+            behind = [p for p, end in ends.items() if await self._consumer.position(p) < end]
+            quiet_rounds = 0 if fetched or behind else quiet_rounds + 1
+        return records
 
     async def publish(self, messages: Sequence[TopicMessage]) -> None:
         """Publish each onto its topic with its key and headers; return once all are acked."""
@@ -98,7 +114,11 @@ async def topic_backlog(settings: Settings) -> AsyncIterator[KafkaTopicBacklog]:
     servers, timeout_ms = settings.kafka_servers, settings.kafka_request_timeout_ms
     admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=timeout_ms)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers, request_timeout_ms=timeout_ms, enable_auto_commit=False
+        bootstrap_servers=servers,
+        request_timeout_ms=timeout_ms,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # an offset out of range: read again, never skip
+        fetch_max_wait_ms=_FETCH_WAIT_MS // 3,
     )
     producer = AIOKafkaProducer(
         bootstrap_servers=servers,
