@@ -14,9 +14,6 @@ from typing import Any, TypeVar
 
 import typer
 from pymongo.asynchronous.database import AsyncDatabase
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from services.progressctl.common import (
     EXIT_CONFLICT,
@@ -25,6 +22,7 @@ from services.progressctl.common import (
     with_database,
 )
 from services.progressctl.provisioning import bootstrap_tenant
+from services.progressctl.tenant_views import print_tenants, tenants_json
 from shared.adapters.mongo import Document
 from shared.adapters.tenants import (
     ALL_SCOPES,
@@ -71,14 +69,6 @@ def _with_database(operation: Callable[[AsyncDatabase[Document]], Awaitable[T]])
 
 def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2))
-
-
-def _when(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _minute(moment: datetime | None) -> str:
-    return "-" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}"
 
 
 def _print_key(tenant_id: str, key: IssuedKey) -> None:
@@ -141,39 +131,9 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
     tenants = _with_database(operation)
     if as_json:
-        _print_json(
-            [
-                {
-                    "tenant": summary.tenant_id,
-                    "createdAt": _when(summary.created_at),
-                    "keys": [
-                        {
-                            "keyId": key.key_id,
-                            "scopes": list(key.scopes),
-                            "createdAt": _when(key.created_at),
-                        }
-                        for key in summary.keys
-                    ],
-                }
-                for summary in tenants
-            ]
-        )
-        return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption="times in UTC")
-    for header in ("tenant", "created", "key", "scopes", "key created"):
-        table.add_column(header, overflow="fold", no_wrap=header in {"key", "scopes"})
-    for summary in tenants:
-        first = [summary.tenant_id, _minute(summary.created_at)]
-        if not summary.keys:
-            table.add_row(*first, "-", "-", "-")
-        for index, key in enumerate(summary.keys):
-            table.add_row(
-                *(first if index == 0 else ["", ""]),
-                key.key_id,
-                ",".join(key.scopes),
-                _minute(key.created_at),
-            )
-    Console(highlight=False).print(table)
+        _print_json(tenants_json(tenants))
+    else:
+        print_tenants(tenants)
 
 
 @tenant_app.command("add-key")
