@@ -36,7 +36,7 @@ from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
 from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
 
-__all__ = ["run_stack"]
+__all__ = ["StackPlan", "plan_stack", "run_stack"]
 
 console = Console(stderr=True, highlight=False)
 _DRAIN_SECONDS = 15.0
@@ -45,7 +45,7 @@ _HEALTHY_UPTIME_SECONDS = 60.0
 
 
 @dataclass
-class _Stack:
+class StackPlan:
     """The processes of the embedded stack; Prometheus is optional (`monitor` says why not)."""
 
     broker: EmbeddedServer
@@ -151,7 +151,8 @@ def _banner(settings: Settings, monitor: str) -> None:
         f"  projector     http://{settings.http_host}:{settings.projector_port}/metrics\n"
         f"  retry worker  http://{settings.http_host}:{settings.retry_worker_port}/metrics\n"
         f"  prometheus    {monitor}\n"
-        f"  kafka         {settings.kafka_bootstrap} (embedded Tansu, in memory)\n"
+        f"  kafka         {settings.kafka_bootstrap} (embedded Tansu, in memory: Ctrl-C parks"
+        " what is unconsumed in MongoDB)\n"
         f"  mongodb       {settings.mongo_url} (embedded SecantusDB)\n"
         f"  data          {settings.data_dir / 'mongo'}\n"
         f"  logs          {settings.data_dir / 'logs'}\n"
@@ -162,7 +163,8 @@ def _banner(settings: Settings, monitor: str) -> None:
     )
 
 
-def _stack(settings: Settings) -> _Stack:
+def plan_stack(settings: Settings) -> StackPlan:
+    """The stack's processes, not started; Prometheus only if installed and its port is free."""
     kafka_host, kafka_port = split_host_port(settings.kafka_bootstrap, 9092)
     mongo_host, mongo_port = split_host_port(settings.mongo_url, 27017)
     logs = settings.data_dir / "logs"
@@ -176,7 +178,7 @@ def _stack(settings: Settings) -> _Stack:
     if prometheus is not None and port_in_use(prometheus.host, prometheus.port):
         monitor = f"not started: {address} is in use (choose PROGRESS_PROMETHEUS_PORT)"
         prometheus = None
-    return _Stack(
+    return StackPlan(
         broker=broker_server(kafka_host, kafka_port, logs),
         database=database_server(mongo_host, mongo_port, settings.data_dir / "mongo", logs),
         services=_services(settings),
@@ -185,7 +187,7 @@ def _stack(settings: Settings) -> _Stack:
     )
 
 
-def _start_prometheus(stack: _Stack) -> None:
+def _start_prometheus(stack: StackPlan) -> None:
     """Start the optional Prometheus; a failure is reported in the banner, not fatal."""
     if stack.prometheus is None:
         return
@@ -202,7 +204,7 @@ def run_stack(settings: Settings) -> int:
     """Run broker, database and the three services until SIGINT/SIGTERM; return an exit code."""
     # The embedded broker (Tansu) refuses the idempotent producer, for every client of it.
     settings = settings.model_copy(update={"kafka_idempotent": False})
-    stack = _stack(settings)
+    stack = plan_stack(settings)
     taken = _taken_ports([stack.broker, stack.database, *stack.services])
     if taken:
         console.print(
@@ -248,7 +250,7 @@ def run_stack(settings: Settings) -> int:
     return 0
 
 
-def _shutdown(settings: Settings, stack: _Stack) -> None:
+def _shutdown(settings: Settings, stack: StackPlan) -> None:
     """Stop in the order that keeps every accepted event: no intake, drain, park, then stop.
 
     Stopping a server that never started does nothing, so this is safe at any point.

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from services.progressctl.monitoring import ALERT_RULES, prometheus_config, prometheus_server
-from services.progressctl.stack import _stack
+from services.progressctl.stack import plan_stack
 from shared.adapters.settings import Settings
 
 
@@ -62,18 +62,18 @@ def test_without_the_binary_the_stack_runs_and_its_banner_says_why(
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     settings = settings_in(tmp_path)
     assert prometheus_server(settings) is None
-    stack = _stack(settings)
+    stack = plan_stack(settings)
     assert stack.prometheus is None
     assert "no `prometheus` binary" in stack.monitor
 
 
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="no prometheus binary")
-def test_a_taken_prometheus_port_skips_prometheus_not_the_stack(tmp_path: Path) -> None:
+def test_a_taken_prometheus_port_skips_prometheus_not_theplan_stack(tmp_path: Path) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        stack = _stack(settings_in(tmp_path).model_copy(update={"prometheus_port": port}))
+        stack = plan_stack(settings_in(tmp_path).model_copy(update={"prometheus_port": port}))
     assert stack.prometheus is None
     assert f"127.0.0.1:{port} is in use" in stack.monitor
     assert "PROGRESS_PROMETHEUS_PORT" in stack.monitor
