@@ -12,8 +12,7 @@ from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, UserId, authorized, context_of
 from services.gateway.schemas import EventResult, WriteResponse
 from services.gateway.writes import answer, refuse_erased, unavailable
-from shared.domain import ContractViolation
-from shared.domain.wire import ID_MAX_LENGTH
+from shared.domain import ContractViolation, Id
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.merge import MergeRefused
 
@@ -27,13 +26,7 @@ class MergeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_by_name=False, validate_by_alias=True)
 
-    guest: str = Field(
-        alias="from",
-        min_length=1,
-        max_length=ID_MAX_LENGTH,
-        pattern=r"^\S+$",
-        description="The guest's userId.",
-    )
+    guest: Id = Field(alias="from", description="The guest's userId.")
 
 
 @router.post(
@@ -62,7 +55,7 @@ async def merge_guest(
     merging again moves only what the guest received since. `GET` of the guest answers
     `mergedInto`. The answer lists the moved events and the account's consistencyToken.
     """
-    principal = await authorized(request, authorization, "write", None)
+    principal = await authorized(request, authorization, "write", userId)
     if not principal.is_api_key:
         raise ApiError(403, "forbidden", "merging users takes a tenant API key")
     context = context_of(request)
