@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.gateway.account_routes import router as account_router
+from services.gateway.api_docs import mount_api_docs
 from services.gateway.body_limits import BodyLimits
 from services.gateway.bulk_routes import router as bulk_router
 from services.gateway.catalog_routes import router as catalog_router
@@ -41,6 +42,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Progress Sync",
         version="1.0.0",
         summary="Stores learning-progress events once and serves per-user snapshots.",
@@ -66,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
         response.headers[_REQUEST_ID_HEADER] = request_id
         return response
 
+    mount_api_docs(app)
     app.include_router(progress_router)
     app.include_router(bulk_router)
     app.include_router(account_router)

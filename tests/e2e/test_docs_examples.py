@@ -94,3 +94,15 @@ def test_the_event_catalogue_is_current() -> None:
     assert CATALOGUE_PATH.read_text() == render(), (
         "docs/events.md is stale: run `python -m services.gateway.event_catalogue`"
     )
+
+
+@pytest.mark.e2e
+def test_the_api_docs_page_loads_nothing_from_outside(stack: Stack) -> None:
+    page = httpx.get(f"{stack.gateway_url}/docs")
+    assert page.status_code == 200
+    sources = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+    sources += re.findall(r"""url: ?['"]([^'"]+)['"]""", page.text)
+    assert sources, "the page references no assets"
+    for source in sources:
+        assert source.startswith("/"), f"/docs loads {source} from outside the gateway"
+        assert httpx.get(f"{stack.gateway_url}{source}").status_code == 200, source
