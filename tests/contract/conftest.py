@@ -24,6 +24,8 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.user_data_store import MongoUserDataStore
 from shared.adapters.written_events_store import MongoWrittenEvents
+from shared.adapters.xapi_state_store import MongoStateStore
+from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.service_layer.ports import (
     CatalogStore,
     CertificateStore,
@@ -37,6 +39,7 @@ from shared.service_layer.ports import (
     UserDataStore,
     WrittenEvents,
 )
+from shared.service_layer.xapi.ports import StatementStore, StateStore
 from tests.fakes import (
     InMemoryCatalogStore,
     InMemoryCertificateStore,
@@ -46,6 +49,8 @@ from tests.fakes import (
     InMemoryRebuildCheckpoints,
     InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
+    InMemoryStatementStore,
+    InMemoryStateStore,
     InMemoryTombstoneStore,
     InMemoryUserDataStore,
     InMemoryWrittenEvents,
@@ -65,6 +70,8 @@ class Stores:
     snapshot_checkpoints: SnapshotCheckpoints
     written: WrittenEvents
     merges: MergePointers
+    statements: StatementStore
+    state: StateStore
 
 
 def _in_memory() -> Stores:
@@ -74,6 +81,7 @@ def _in_memory() -> Stores:
     kept = InMemorySnapshotCheckpoints()
     written = InMemoryWrittenEvents()
     merges = InMemoryMergePointers()
+    statements, state = InMemoryStatementStore(), InMemoryStateStore()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -81,13 +89,24 @@ def _in_memory() -> Stores:
         courses=InMemoryCatalogStore(),
         certificates=certificates,
         user_data=InMemoryUserDataStore(
-            events, snapshots, letters, certificates, checkpoints, kept, written, merges
+            events,
+            snapshots,
+            letters,
+            certificates,
+            checkpoints,
+            kept,
+            written,
+            merges,
+            statements,
+            state,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
         snapshot_checkpoints=kept,
         written=written,
         merges=merges,
+        statements=statements,
+        state=state,
     )
 
 
@@ -126,6 +145,8 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             snapshot_checkpoints=MongoSnapshotCheckpoints(db),
             written=MongoWrittenEvents(db),
             merges=MongoMergePointers(db),
+            statements=MongoStatementStore(db),
+            state=MongoStateStore(db),
         )
     finally:
         await client.drop_database(db.name)
