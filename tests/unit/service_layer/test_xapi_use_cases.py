@@ -25,8 +25,8 @@ from shared.xapi import (
 from tests.fakes import (
     FixedClock,
     InMemoryPublisher,
-    InMemoryStateStore,
     InMemoryStatementStore,
+    InMemoryStateStore,
     InMemoryTombstoneStore,
 )
 
