@@ -12,6 +12,8 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
@@ -30,7 +32,7 @@ from shared.xapi import (
     unwrap_alternate_request,
 )
 
-__all__ = ["VERSION_HEADER", "XapiRequest", "serve"]
+__all__ = ["VERSION_HEADER", "XapiRequest", "http_date", "serve"]
 
 VERSION_HEADER = "X-Experience-API-Version"
 _METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
@@ -54,6 +56,11 @@ class XapiRequest:
     def header(self, name: str) -> str | None:
         """A header's value (form fields of the alternate syntax included), or None."""
         return self.headers.get(name.lower())
+
+
+def http_date(when: datetime) -> str:
+    """An HTTP date (`Last-Modified`) of an aware datetime."""
+    return format_datetime(when.astimezone(UTC), usegmt=True)
 
 
 Handler = Callable[[XapiRequest, GatewayContext], Awaitable[Response]]

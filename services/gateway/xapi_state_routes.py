@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from email.utils import format_datetime
 from typing import cast
 
 from fastapi import APIRouter, Request, Response
@@ -11,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
-from services.gateway.xapi_http import XapiRequest, serve
+from services.gateway.xapi_http import XapiRequest, http_date, serve
 from shared.service_layer.xapi.state import Preconditions
 from shared.xapi import parse_state_params
 from shared.xapi.documents import Method
@@ -58,7 +57,7 @@ async def _dispatch(xapi: XapiRequest, context: GatewayContext) -> Response:
             raise ApiError(404, "not_found", "no such state document", field="stateId")
         headers = {
             "ETag": found.etag,
-            "Last-Modified": format_datetime(found.updated, usegmt=True),
+            "Last-Modified": http_date(found.updated),
         }
         content = b"" if method == "HEAD" else found.content
         return Response(content, media_type=found.content_type, headers=headers)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from email.utils import format_datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -11,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
-from services.gateway.xapi_http import XapiRequest, serve
+from services.gateway.xapi_http import XapiRequest, http_date, serve
 from shared.service_layer.xapi.ports import Attachment, StatementRecord
 from shared.service_layer.xapi.statements import StatementWrite, iso_ms
 from shared.xapi import (
@@ -133,7 +132,7 @@ async def _get(xapi: XapiRequest, context: GatewayContext) -> Response:
         }
     headers = {CONSISTENT_THROUGH: iso_ms(consistent)}
     if single:
-        headers["Last-Modified"] = format_datetime(records[0].stored, usegmt=True)
+        headers["Last-Modified"] = http_date(records[0].stored)
     payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
     if query.attachments:
         return _multipart(payload, attachments, headers, xapi)

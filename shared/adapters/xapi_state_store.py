@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import Binary
@@ -105,4 +105,4 @@ def _context(
 
 
 def _document(found: Document) -> StateDocument:
-    return StateDocument(bytes(found["c"]), found["ct"], found["e"], found["w"])
+    return StateDocument(bytes(found["c"]), found["ct"], found["e"], found["w"].astimezone(UTC))

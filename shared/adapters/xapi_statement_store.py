@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import Binary
@@ -160,7 +160,7 @@ def _document(tenant_id: str, record: StatementRecord) -> Document:
 def _record(document: dict[str, Any]) -> StatementRecord:
     return StatementRecord(
         statement=json.loads(document["j"]),
-        stored=document["s"],
+        stored=document["s"].astimezone(UTC),
         user_id=document.get("u"),
         voided=bool(document.get("v")),
     )
