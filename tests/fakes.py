@@ -534,7 +534,10 @@ class InMemoryStatementStore:
             for (tenant, _), record in self.statements.items()
             if tenant == tenant_id
             and not record.voided
-            and matches(record.statement, query)
+            and (
+                matches(record.statement, query)
+                or (record.target is not None and matches(record.target, query))
+            )
             and (query.since is None or record.stored > query.since)
             and (query.until is None or record.stored <= query.until)
             and (

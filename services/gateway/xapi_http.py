@@ -32,9 +32,10 @@ from shared.xapi import (
     unwrap_alternate_request,
 )
 
-__all__ = ["VERSION_HEADER", "XapiRequest", "http_date", "serve"]
+__all__ = ["CONSISTENT_THROUGH", "VERSION_HEADER", "XapiRequest", "http_date", "serve"]
 
 VERSION_HEADER = "X-Experience-API-Version"
+CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 _METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
 _REALM = {"WWW-Authenticate": 'Basic realm="xapi"'}
 
@@ -81,6 +82,9 @@ async def serve(request: Request, resource: str, handler: Handler) -> Response:
             headers=error.headers,
         )
     response.headers[VERSION_HEADER] = version
+    if resource == "statements" and method in ("GET", "HEAD"):
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        response.headers.setdefault(CONSISTENT_THROUGH, now)
     label = method if method in _METHODS else "other"
     XAPI_REQUESTS.labels(resource, label, f"{response.status_code // 100}xx").inc()
     return response

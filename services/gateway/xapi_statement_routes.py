@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
-from services.gateway.xapi_http import XapiRequest, http_date, serve
+from services.gateway.xapi_http import CONSISTENT_THROUGH, XapiRequest, http_date, serve
 from shared.service_layer.xapi.ports import Attachment, StatementRecord
 from shared.service_layer.xapi.statements import StatementWrite, iso_ms
 from shared.xapi import (
@@ -26,7 +26,6 @@ __all__ = ["CONSISTENCY_HEADER", "router"]
 
 CONSISTENCY_HEADER = "Progress-Consistency-Token"
 CONSISTENCY_HEADERS = "Progress-Consistency-Tokens"
-CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 _DESCRIPTION = (
     "xAPI 1.0.3 / 2.0.0 Statement Resource (docs/xapi.md). Needs X-Experience-API-Version and "
     "HTTP Basic (API key id and key) or Bearer (API key) credentials."

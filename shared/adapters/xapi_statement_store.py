@@ -152,9 +152,24 @@ def _document(tenant_id: str, record: StatementRecord) -> Document:
         "u": record.user_id,
         "s": record.stored,
         "v": record.voided,
-        "k": filter_keys(record.statement),
+        "k": _keys(record),
         "j": json.dumps(record.statement, separators=(",", ":"), ensure_ascii=False),
+        "r": None if record.target is None else json.dumps(record.target),
     }
+
+
+def _keys(record: StatementRecord) -> Document:
+    """The statement's filter keys, joined with its StatementRef target's (lists of each)."""
+    own = filter_keys(record.statement)
+    keys: Document = {name: [value] if name in _SCALARS else value for name, value in own.items()}
+    if record.target is not None:
+        for name, value in filter_keys(record.target).items():
+            joined = keys[name] + ([value] if name in _SCALARS else value)
+            keys[name] = sorted({item for item in joined if item is not None})
+    return keys
+
+
+_SCALARS = ("verb", "registration")
 
 
 def _record(document: dict[str, Any]) -> StatementRecord:
@@ -163,4 +178,5 @@ def _record(document: dict[str, Any]) -> StatementRecord:
         stored=document["s"].astimezone(UTC),
         user_id=document.get("u"),
         voided=bool(document.get("v")),
+        target=json.loads(document["r"]) if document.get("r") else None,
     )

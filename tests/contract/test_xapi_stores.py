@@ -119,3 +119,15 @@ async def test_state_ids_and_deletes_stay_within_their_context(stores: Stores) -
     assert await stores.state.delete(*context, None, "resume") == 1
     assert await stores.state.delete(*context, None, None) == 1
     assert await stores.state.get("demo", registered) is not None
+
+
+async def test_a_statement_ref_is_found_by_what_its_target_matches(stores: Stores) -> None:
+    target = statement_record("u1", verb="https://example.com/verbs/custom")
+    ref = statement_record("admin", verb="http://adlnet.gov/expapi/verbs/voided", minutes=1)
+    ref.statement["object"] = {"objectType": "StatementRef", "id": target.statement_id}
+    referring = StatementRecord(ref.statement, ref.stored, "admin", target=target.statement)
+    await stores.statements.insert("demo", [target, referring])
+    custom = StatementQuery(verb="https://example.com/verbs/custom")
+    found = await stores.statements.find("demo", custom, None, 10)
+    assert [r.statement_id for r in found] == [referring.statement_id, target.statement_id]
+    assert found[0].target == target.statement

@@ -33,12 +33,16 @@ class StatementRecord:
         stored: When the LRS stored it (its `stored` property, millisecond precision).
         user_id: The userId its actor maps to under the tenant's rules (for erasure), or None.
         voided: Whether a later voiding statement voided it.
+        target: For a statement whose object is a StatementRef, the statement it refers to
+            (when stored): a query matching the target also finds this statement
+            (Communication 2.1.4.s1.b2).
     """
 
     statement: dict[str, Any]
     stored: datetime
     user_id: str | None
     voided: bool = False
+    target: dict[str, Any] | None = None
 
     @property
     def statement_id(self) -> str:
@@ -81,6 +85,9 @@ class StatementStore(Protocol):
         limit: int,
     ) -> list[StatementRecord]:
         """Unvoided statements passing the query's filters, ordered by (stored, id).
+
+        A statement passes when it matches the agent, verb, activity and registration
+        filters, or when the statement its StatementRef targets does.
 
         Newest first unless `query.ascending`; `after` is the (stored, id) of the previous
         page's last statement; `since` is exclusive and `until` inclusive.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -117,6 +117,7 @@ class StoreStatements:
                     raise StatementConflict(f"statement {sid} is stored with other content")
                 continue
             fresh.append(self._complete(statement, now, version, authority))
+        fresh = await self._with_targets(tenant_id, fresh)
         await self._refuse_erased(tenant_id, fresh)
         taken = await self._store.insert(tenant_id, fresh)
         if taken:
@@ -171,6 +172,23 @@ class StoreStatements:
         statement.setdefault("timestamp", statement["stored"])
         statement.setdefault("version", "1.0.0" if version == "1.0.3" else "2.0.0")
         return StatementRecord(statement, now, user_id_for(statement["actor"], self._rules.users))
+
+    async def _with_targets(
+        self, tenant_id: str, records: list[StatementRecord]
+    ) -> list[StatementRecord]:
+        """Records whose object is a StatementRef carry the statement it targets, if known."""
+        refs = {r.statement_id: _ref(r.statement) for r in records}
+        wanted = sorted({ref for ref in refs.values() if ref is not None})
+        if not wanted:
+            return records
+        known = await self._store.get_many(tenant_id, wanted)
+        known.update({r.statement_id: r for r in records if r.statement_id in wanted})
+        return [
+            replace(r, target=known[ref].statement)
+            if (ref := refs[r.statement_id]) is not None and ref in known
+            else r
+            for r in records
+        ]
 
     async def _refuse_erased(self, tenant_id: str, records: Sequence[StatementRecord]) -> None:
         for user_id in sorted({r.user_id for r in records if r.user_id is not None}):
@@ -235,6 +253,11 @@ class StoreStatements:
             "type": "events.retracted",
             "payload": {"eventIds": retracted_event_ids(voided_id)},
         }
+
+
+def _ref(statement: dict[str, Any]) -> str | None:
+    target = statement["object"]
+    return str(target["id"]).lower() if target.get("objectType") == "StatementRef" else None
 
 
 def _by_id(records: Sequence[StatementRecord], statement_id: str) -> StatementRecord:
