@@ -35,11 +35,33 @@ async def _about(xapi: XapiRequest, context: GatewayContext) -> Response:
     return JSONResponse({"version": ["1.0.3", "2.0.0"], "extensions": {}})
 
 
-@router.api_route(
-    "/activities/state", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], description=_STATE
-)
-async def state(request: Request) -> Response:
-    """Read, write or delete State documents."""
+@router.get("/activities/state", description=_STATE, summary="xAPI: read State documents")
+async def get_state(request: Request) -> Response:
+    """Read State documents (docs/xapi.md)."""
+    return await serve(request, "state", _dispatch)
+
+
+@router.head("/activities/state", description=_STATE, summary="xAPI: headers of State documents")
+async def head_state(request: Request) -> Response:
+    """Headers of State documents (docs/xapi.md)."""
+    return await serve(request, "state", _dispatch)
+
+
+@router.put("/activities/state", description=_STATE, summary="xAPI: replace State documents")
+async def put_state(request: Request) -> Response:
+    """Replace State documents (docs/xapi.md)."""
+    return await serve(request, "state", _dispatch)
+
+
+@router.post("/activities/state", description=_STATE, summary="xAPI: merge into State documents")
+async def post_state(request: Request) -> Response:
+    """Merge into State documents (docs/xapi.md)."""
+    return await serve(request, "state", _dispatch)
+
+
+@router.delete("/activities/state", description=_STATE, summary="xAPI: delete State documents")
+async def delete_state(request: Request) -> Response:
+    """Delete State documents (docs/xapi.md)."""
     return await serve(request, "state", _dispatch)
 
 

@@ -34,9 +34,27 @@ _DESCRIPTION = (
 router = APIRouter(prefix="/xapi", tags=["xAPI"])
 
 
-@router.api_route("/statements", methods=["GET", "HEAD", "PUT", "POST"], description=_DESCRIPTION)
-async def statements(request: Request) -> Response:
-    """Store or read statements."""
+@router.get("/statements", description=_DESCRIPTION, summary="xAPI: read statements")
+async def get_statements(request: Request) -> Response:
+    """Read one statement by id, or pages of many by filters."""
+    return await serve(request, "statements", _dispatch)
+
+
+@router.head("/statements", description=_DESCRIPTION, summary="xAPI: headers of a read")
+async def head_statements(request: Request) -> Response:
+    """A GET without the body (Communication 1.1)."""
+    return await serve(request, "statements", _dispatch)
+
+
+@router.put("/statements", description=_DESCRIPTION, summary="xAPI: store one statement")
+async def put_statement(request: Request) -> Response:
+    """Store the statement of `statementId` (204)."""
+    return await serve(request, "statements", _dispatch)
+
+
+@router.post("/statements", description=_DESCRIPTION, summary="xAPI: store statements")
+async def post_statements(request: Request) -> Response:
+    """Store one statement or many (200 with their ids), or an alternate-syntax request."""
     return await serve(request, "statements", _dispatch)
 
 
