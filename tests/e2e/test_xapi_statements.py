@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -155,4 +156,27 @@ def test_attachments_travel_as_multipart_both_ways(stack: Stack, user_id: str) -
     parts = list(BytesParser(policy=HTTP).parsebytes(raw).iter_parts())
     assert json.loads(parts[0].get_content())["id"] == sent["id"]
     assert parts[1]["X-Experience-API-Hash"] == sha2
-    assert parts[1].get_payload(decode=True).strip() == data
+    payload = parts[1].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert payload.strip() == data
+
+
+def test_the_alternate_request_syntax_is_unwrapped_for_1_0_3(stack: Stack, user_id: str) -> None:
+    """Communication 1.3 (1.0.3): a form POST with `method` stands for the request it wraps."""
+    sent = statement_for(user_id)
+    form = {
+        "Authorization": "Basic " + base64.b64encode(f"{KEY_ID}:{TEST_API_KEY}".encode()).decode(),
+        "X-Experience-API-Version": "1.0.3",
+        "Content-Type": "application/json",
+        "statementId": sent["id"],
+        "content": json.dumps(sent),
+    }
+    url = f"{stack.gateway_url}/xapi/statements"
+    put = httpx.post(url, params={"method": "PUT"}, data=form)
+    assert put.status_code == 204, put.text
+    read = httpx.post(
+        url, params={"method": "GET"}, data={k: v for k, v in form.items() if k != "content"}
+    )
+    assert read.json()["id"] == sent["id"]
+    form["X-Experience-API-Version"] = "2.0.0"
+    assert httpx.post(url, params={"method": "PUT"}, data=form).status_code == 400
