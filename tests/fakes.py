@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from shared.domain import CatalogTotals, Certificate, Course, RecordedEvent, Snapshot
+from shared.domain import (
+    CatalogTotals,
+    Certificate,
+    Course,
+    QuotaUsage,
+    RecordedEvent,
+    Snapshot,
+    usage_of,
+)
 from shared.service_layer.records import (
     PENDING,
     REPLAYED,
@@ -118,14 +126,28 @@ class InMemorySnapshotStore:
         stale: set[UserKey] = set()
         for update in updates:
             current = self.snapshots.get(update.key)
-            if (current.seq if current else 0) != update.expected_seq:
+            seen = (current.seq, current.version) if current else (0, 0)
+            if seen != (update.expected_seq, update.expected_version):
                 stale.add(update.key)
                 continue
-            self.snapshots[update.key] = StoredSnapshot(update.snapshot, update.seq)
+            self.snapshots[update.key] = StoredSnapshot(
+                update.snapshot, update.seq, version=update.expected_version + 1
+            )
         return stale
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         return {key: self.snapshots[key].seq if key in self.snapshots else 0 for key in keys}
+
+    async def usage(self, keys: Sequence[UserKey]) -> dict[UserKey, QuotaUsage]:
+        found: dict[UserKey, QuotaUsage] = {}
+        for key in keys:
+            stored = self.snapshots.get(key)
+            if stored is None:
+                found[key] = QuotaUsage(0, 0, 0)
+            else:
+                snapshot = stored.snapshot
+                found[key] = usage_of(snapshot, len(snapshot.to_storage()))
+        return found
 
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         for (stored_tenant, _), stored in sorted(self.snapshots.items()):

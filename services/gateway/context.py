@@ -86,6 +86,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
         db = opened.db
         snapshots = MongoSnapshotStore(db)
         events = MongoEventLog(db)
+        courses = MongoCatalogStore(db)
         consistency = ReadYourWrites(
             events,
             SnapshotWatcher(snapshots),
@@ -101,6 +102,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             snapshots,
             settings.quotas,
             consistency,
+            courses,
         )
         clock, statements = SystemClock(), MongoStatementStore(db)
         yield GatewayContext(
@@ -110,7 +112,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             consistency=consistency,
             merge=GuestMerge(events, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
-            catalog=CourseCatalog(MongoCatalogStore(db), MongoCertificateStore(db), snapshots),
+            catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
             rate_limiter=TenantRateLimiter(
                 settings.rate_limit_events_per_second, settings.rate_limit_burst

@@ -11,7 +11,14 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from shared.domain import CatalogTotals, Certificate, Course, RecordedEvent, Snapshot
+from shared.domain import (
+    CatalogTotals,
+    Certificate,
+    Course,
+    QuotaUsage,
+    RecordedEvent,
+    Snapshot,
+)
 from shared.service_layer.records import (
     AppendResult,
     Attempt,
@@ -99,6 +106,14 @@ class SnapshotStore(Protocol):
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         """The applied seq of each user's snapshot (0 for users without one), cheaply."""
+        ...
+
+    async def usage(self, keys: Sequence[UserKey]) -> dict[UserKey, QuotaUsage]:
+        """How much of the quotas each stored snapshot uses, without reading it.
+
+        Users without a snapshot use nothing; a snapshot whose usage is unknown (written by
+        an older version) is left out, so the caller reads it.
+        """
         ...
 
 

@@ -76,16 +76,24 @@ class StoredSnapshot:
     unreadable: str | None = None
     size: int | None = None
     """The stored encoding's length, when the store knows it (for the size quota)."""
+    version: int = 0
+    """How many times the stored snapshot was written: a write names the one it replaces."""
 
 
 @dataclass(frozen=True, slots=True)
 class SnapshotUpdate:
-    """Write `snapshot` at `seq`, but only if the stored one is still at `expected_seq`."""
+    """Write `snapshot` at `seq`, but only if the stored one is still the one read.
+
+    That is: still at `expected_seq` and `expected_version` (0 and 0: no snapshot yet). The
+    version tells apart two writes at one seq (a rebuild, a projector), so a writer holding
+    an older copy can never write over a newer one.
+    """
 
     key: UserKey
     snapshot: Snapshot
     seq: int
     expected_seq: int
+    expected_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
