@@ -39,7 +39,7 @@ class BodyLimits:
         if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
             await self._app(scope, receive, send)
             return
-        headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         xapi = str(scope.get("path", "")).startswith(_XAPI_PREFIX)
         limit = XAPI_MAX_BODY_BYTES if xapi else self._max_bytes
