@@ -20,6 +20,8 @@ from services.gateway.context import gateway_context
 from services.gateway.errors import install_error_handlers
 from services.gateway.openapi import build_openapi
 from services.gateway.progress_routes import router as progress_router
+from services.gateway.xapi_state_routes import router as xapi_state_router
+from services.gateway.xapi_statement_routes import router as xapi_statement_router
 from shared.adapters.logs import bind_context, get_logger
 from shared.adapters.metrics import GATEWAY_REQUEST_SECONDS
 from shared.adapters.ops_http import ops_router
@@ -74,6 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(bulk_router)
     app.include_router(account_router)
     app.include_router(catalog_router)
+    app.include_router(xapi_statement_router)
+    app.include_router(xapi_state_router)
 
     async def kafka_ready() -> bool:
         return bool(await app.state.context.kafka_ready())
@@ -88,8 +92,22 @@ def create_app(settings: Settings) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "PUT", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-ID",
+                "X-Experience-API-Version",
+                "If-Match",
+                "If-None-Match",
+            ],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "Progress-Consistency-Token",
+                "ETag",
+                "X-Experience-API-Version",
+                "X-Experience-API-Consistent-Through",
+            ],
             max_age=600,
         )
 

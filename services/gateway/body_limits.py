@@ -1,4 +1,9 @@
-"""Envelope checks before any route runs: JSON content type (415) and body size (413)."""
+"""Envelope checks before any route runs: JSON content type (415) and body size (413).
+
+Under `/xapi/` any content type passes (State documents may be of any type; statements
+come as JSON or `multipart/mixed`, and 1.0.3's alternate syntax as a form) and the bound is
+`XAPI_MAX_BODY_BYTES`, so statements can carry attachments; the xAPI routes check the type.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.gateway.errors import error_body
 from shared.domain.wire import MAX_BODY_BYTES
 
-__all__ = ["BodyLimits"]
+__all__ = ["XAPI_MAX_BODY_BYTES", "BodyLimits"]
+
+XAPI_MAX_BODY_BYTES = 16 * 1024 * 1024
+"""The largest xAPI request body (statements with their attachments): 16 MiB."""
+_XAPI_PREFIX = "/xapi/"
 
 _WRITE_METHODS = frozenset({"PUT", "POST", "PATCH"})
 
@@ -30,14 +39,16 @@ class BodyLimits:
         if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
             await self._app(scope, receive, send)
             return
-        headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
+        xapi = str(scope.get("path", "")).startswith(_XAPI_PREFIX)
+        limit = XAPI_MAX_BODY_BYTES if xapi else self._max_bytes
+        if media_type != "application/json" and not xapi:
             await _refuse(send, 415, "unsupported_media_type", "send the body as application/json")
             return
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_bytes:
-            await _refuse(send, 413, "body_too_large", f"the body exceeds {self._max_bytes} bytes")
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse(send, 413, "body_too_large", f"the body exceeds {limit} bytes")
             return
         chunks: list[bytes] = []
         size = 0
@@ -48,10 +59,8 @@ class BodyLimits:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self._max_bytes:
-                await _refuse(
-                    send, 413, "body_too_large", f"the body exceeds {self._max_bytes} bytes"
-                )
+            if size > limit:
+                await _refuse(send, 413, "body_too_large", f"the body exceeds {limit} bytes")
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

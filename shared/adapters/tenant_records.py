@@ -139,6 +139,8 @@ class ApiKeyGrant:
 
     tenant_id: str
     scopes: frozenset[str]
+    key_id: str | None = None
+    """The key's id (what xAPI clients send as the HTTP Basic user)."""
 
 
 @dataclass(frozen=True, slots=True)

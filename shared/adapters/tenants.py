@@ -74,7 +74,9 @@ class MongoTenantStore:
             return None
         for key in tenant["apiKeys"]:
             if key["hash"] == digest:
-                return ApiKeyGrant(tenant_id=tenant["_id"], scopes=frozenset(key["scopes"]))
+                return ApiKeyGrant(
+                    tenant_id=tenant["_id"], scopes=frozenset(key["scopes"]), key_id=key.get("id")
+                )
         return None
 
     async def signing_secret(self, tenant_id: str) -> str | None:
