@@ -10,7 +10,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.gateway.credentials import CachedCredentials
-from services.gateway.rate_limit import TenantRateLimiter
+from services.gateway.rate_limit import RateLimits
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.connections import connections
 from shared.adapters.event_log import MongoEventLog
@@ -39,7 +39,8 @@ class GatewayContext:
     reader: ProgressReader
     catalog: CourseCatalog
     credentials: CachedCredentials
-    rate_limiter: TenantRateLimiter
+    rate_limits: RateLimits
+    max_token_lifetime: int
 
     async def kafka_ready(self) -> bool:
         """True when the broker answers a metadata request."""
@@ -73,7 +74,6 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             reader=ProgressReader(MongoEventLog(db), snapshots),
             catalog=CourseCatalog(MongoCatalogStore(db), MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
-            rate_limiter=TenantRateLimiter(
-                settings.rate_limit_events_per_second, settings.rate_limit_burst
-            ),
+            rate_limits=RateLimits(settings),
+            max_token_lifetime=settings.user_token_max_lifetime_seconds,
         )

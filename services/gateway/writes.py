@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from services.gateway.context import GatewayContext
-from services.gateway.errors import ApiError
+from services.gateway.errors import RETRY_AFTER_SECONDS, ApiError
 from services.gateway.schemas import EventResult, WriteResponse
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import GATEWAY_EVENTS
@@ -15,9 +15,8 @@ from shared.domain.wire import MAX_EVENTS_PER_REQUEST
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import EventOutcome, IngestResult, Submission
 
-__all__ = ["RETRY_AFTER_SECONDS", "check_batch_size", "publish_recorded", "write_events"]
+__all__ = ["check_batch_size", "publish_recorded", "write_events"]
 
-RETRY_AFTER_SECONDS = 5
 log = get_logger(__name__)
 
 
