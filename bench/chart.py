@@ -101,9 +101,15 @@ def write_chart(results: dict[str, Any], path: Path) -> None:
 
     replays = (results.get("growth") or {}).get("replays", [])
     if replays:
-        growth.plot(
-            [r["events_per_user"] for r in replays], [r["replay_ms"] for r in replays], "o-"
-        )
+        for kind in ("recent", "first"):
+            rows = [r for r in replays if r.get("kind", "first") == kind]
+            growth.plot(
+                [r["events_per_user"] for r in rows],
+                [r["replay_ms"] for r in rows],
+                "o-",
+                label=kind,
+            )
+        growth.legend()
         growth.set_xscale("log")
         growth.set_yscale("log")
         growth.set_xlabel("events in the user's log")

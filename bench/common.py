@@ -68,7 +68,7 @@ class Sizes:
                 naive_events=5_000,
                 freshness_seconds=60.0,
                 heartbeat_seconds=60.0,
-                replay_sizes=(10, 100, 1_000, 10_000),
+                replay_sizes=(10, 100, 1_000, 10_000, 100_000),
                 users_scaling=((100, 100_000), (10_000, 100_000), (100_000, 100_000)),
             )
         return cls(
@@ -79,7 +79,7 @@ class Sizes:
             naive_events=2_000,
             freshness_seconds=20.0,
             heartbeat_seconds=20.0,
-            replay_sizes=(10, 100, 1_000),
+            replay_sizes=(10, 100, 1_000, 3_000),
             users_scaling=((100, 10_000), (10_000, 10_000)),
         )
 

@@ -187,7 +187,8 @@ def table(results: dict[str, Any]) -> str:
         naive_rate = _get(results, "projection", "naive", "events_per_second")
         raw_rate = _get(results, "projection", "raw_limit_events_per_second")
         add("")
-        add("Late-event replay (rebuild one snapshot from the user's whole log)")
+        add("Late-event replay (recompute one snapshot: `recent` from the newest checkpoint")
+        add("before it, `first` from the start of the user's log)")
         for r in growth["replays"]:
             cost = r["replay_ms"]
             compare = ""
@@ -197,7 +198,8 @@ def table(results: dict[str, Any]) -> str:
                     f"{cost / (1000 / raw_rate):.0f} raw-limit events"
                 )
             add(
-                f"  {r['events_per_user']:>6} events/user: {cost:8.1f} ms per replay "
+                f"  {r['events_per_user']:>6} events/user, {r.get('kind', 'first'):>6}: "
+                f"{cost:8.1f} ms per replay "
                 f"({r['replays']:.0f} replays; "
                 f"publish->applied {r['publish_to_applied_ms']:.0f} ms)"
                 f"{compare}"

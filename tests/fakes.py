@@ -116,6 +116,9 @@ class InMemorySnapshotStore:
             self.snapshots[update.key] = StoredSnapshot(update.snapshot, update.seq)
         return stale
 
+    async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
+        return {key: self.snapshots[key].seq if key in self.snapshots else 0 for key in keys}
+
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         for (stored_tenant, _), stored in sorted(self.snapshots.items()):
             if stored_tenant == tenant and course_id in stored.snapshot.courses:
@@ -320,11 +323,19 @@ class InMemoryUserDataStore:
         snapshots: InMemorySnapshotStore,
         letters: InMemoryDeadLetterStore,
         certificates: InMemoryCertificateStore,
+        checkpoints: InMemoryRebuildCheckpoints | None = None,
+        snapshot_checkpoints: InMemorySnapshotCheckpoints | None = None,
+        written: InMemoryWrittenEvents | None = None,
+        merges: InMemoryMergePointers | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
         self._letters = letters
         self._certificates = certificates
+        self._checkpoints = checkpoints or InMemoryRebuildCheckpoints()
+        self._snapshot_checkpoints = snapshot_checkpoints or InMemorySnapshotCheckpoints()
+        self._written = written or InMemoryWrittenEvents()
+        self._merges = merges or InMemoryMergePointers()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -337,11 +348,18 @@ class InMemoryUserDataStore:
         certificates = [k for k in self._certificates.certificates if k[:2] == key]
         for certificate in certificates:
             del self._certificates.certificates[certificate]
+        runs = [run for run, (last, _) in self._checkpoints.runs.items() if last == key]
+        for run in runs:
+            del self._checkpoints.runs[run]
         return {
             "events": len(self._events.entries.pop(key, {})),
             "snapshots": int(self._snapshots.snapshots.pop(key, None) is not None),
             "dead_letters": await self._letters.delete(letters),
             "certificates": len(certificates),
+            "snapshot_checkpoints": len(self._snapshot_checkpoints.kept.pop(key, {})),
+            "consistency_writes": self._written.forget(key),
+            "merges": self._merges.forget(key),
+            "rebuild_runs": len(runs),
         }
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
@@ -364,3 +382,96 @@ class InMemoryRebuildCheckpoints:
         self, run_id: str, last: UserKey | None, *, done: bool, started: datetime
     ) -> None:
         self.runs[run_id] = (last, done)
+
+
+class InMemoryTombstoneStore:
+    """Erased users in a set (the real store keeps only a keyed hash)."""
+
+    def __init__(self) -> None:
+        self.buried: set[UserKey] = set()
+
+    async def erased(self, keys: Sequence[UserKey]) -> set[UserKey]:
+        return {key for key in keys if key in self.buried}
+
+    async def bury(self, tenant_id: str, user_id: str) -> None:
+        self.buried.add((tenant_id, user_id))
+
+    async def exhume(self, tenant_id: str, user_id: str) -> bool:
+        found = (tenant_id, user_id) in self.buried
+        self.buried.discard((tenant_id, user_id))
+        return found
+
+
+def _before(stored: StoredSnapshot, bound: tuple[datetime, str]) -> bool:
+    last = stored.snapshot.last_key
+    return last is not None and last < bound
+
+
+class InMemorySnapshotCheckpoints:
+    """Checkpoints per user in a dict of seq → snapshot."""
+
+    def __init__(self) -> None:
+        self.kept: dict[UserKey, dict[int, StoredSnapshot]] = {}
+
+    async def latest(
+        self, bounds: Mapping[UserKey, tuple[int, tuple[datetime, str] | None]]
+    ) -> dict[UserKey, StoredSnapshot]:
+        found: dict[UserKey, StoredSnapshot] = {}
+        for key, (top, before) in bounds.items():
+            usable = [
+                stored
+                for seq, stored in self.kept.get(key, {}).items()
+                if seq <= top and (before is None or _before(stored, before))
+            ]
+            if usable:
+                found[key] = max(usable, key=lambda stored: stored.seq)
+        return found
+
+    async def invalidate(self, key: UserKey, since: tuple[datetime, str]) -> None:
+        kept = self.kept.get(key, {})
+        for seq in [seq for seq, stored in kept.items() if not _before(stored, since)]:
+            del kept[seq]
+
+    async def save(self, key: UserKey, stored: StoredSnapshot, keep: int) -> None:
+        kept = self.kept.setdefault(key, {})
+        kept[stored.seq] = stored
+        for seq in sorted(kept, reverse=True)[keep:]:
+            del kept[seq]
+
+
+class InMemoryWrittenEvents:
+    """Large writes' eventIds in a dict."""
+
+    def __init__(self) -> None:
+        self.writes: dict[str, tuple[UserKey, list[str]]] = {}
+
+    async def put(self, reference: str, key: UserKey, event_ids: Sequence[str]) -> None:
+        self.writes[reference] = (key, list(event_ids))
+
+    async def get(self, reference: str) -> tuple[UserKey, list[str]] | None:
+        return self.writes.get(reference)
+
+    def forget(self, key: UserKey) -> int:
+        gone = [reference for reference, (owner, _) in self.writes.items() if owner == key]
+        for reference in gone:
+            del self.writes[reference]
+        return len(gone)
+
+
+class InMemoryMergePointers:
+    """Guest → account pointers in a dict."""
+
+    def __init__(self) -> None:
+        self.pointers: dict[UserKey, str] = {}
+
+    async def point(self, tenant_id: str, guest_id: str, account_id: str) -> None:
+        self.pointers[(tenant_id, guest_id)] = account_id
+
+    async def target(self, tenant_id: str, guest_id: str) -> str | None:
+        return self.pointers.get((tenant_id, guest_id))
+
+    def forget(self, key: UserKey) -> int:
+        gone = [g for g, into in self.pointers.items() if g == key or (g[0], into) == key]
+        for guest in gone:
+            del self.pointers[guest]
+        return len(gone)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from services.gateway.account_routes import router as account_router
 from services.gateway.body_limits import BodyLimits
 from services.gateway.bulk_routes import router as bulk_router
 from services.gateway.catalog_routes import router as catalog_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(progress_router)
     app.include_router(bulk_router)
+    app.include_router(account_router)
     app.include_router(catalog_router)
 
     async def kafka_ready() -> bool:

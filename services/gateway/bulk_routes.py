@@ -57,4 +57,5 @@ async def write_bulk(
         principal.tenant_id,
         [Submission(_user_of(raw), _without_user(raw)) for raw in body.events],
         request.state.request_id,
+        single_user=False,
     )

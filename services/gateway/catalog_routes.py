@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, authorized, context_of
+from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
 from shared.domain import Course, CourseView, InvalidCourse, is_valid_id, parse_course
 
 __all__ = ["router"]
@@ -204,12 +205,23 @@ async def delete_course(
     summary="Read one user's view of a catalog course",
 )
 async def read_course_view(
-    request: Request, userId: UserId, courseId: CourseId, authorization: Authorization = None
+    request: Request,
+    response: Response,
+    userId: UserId,
+    courseId: CourseId,
+    waitFor: WaitFor = None,
+    waitMs: WaitMs = 2000,
+    authorization: Authorization = None,
 ) -> CourseView:
-    """Counts, percentage, groups, watch time and certificate, derived from the snapshot."""
+    """Counts, percentage, groups, watch time and certificate, derived from the snapshot.
+
+    `waitFor` / `waitMs` give read-your-writes as on `GET /progress`.
+    """
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
-    snapshot, _ = await context.reader.snapshot((principal.tenant_id, userId))
+    key = (principal.tenant_id, userId)
+    await await_write(context, response, key, waitFor, waitMs)
+    snapshot, _ = await context.reader.snapshot(key)
     view = await context.catalog.view(snapshot, _course_id(courseId))
     if view is None:
         raise _not_found(courseId)

@@ -11,17 +11,23 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.gateway.credentials import CachedCredentials
 from services.gateway.rate_limit import RateLimits
+from services.gateway.tombstone_cache import CachedTombstones
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.connections import connections
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_publishing import KafkaEventPublisher, events_publisher
+from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import Document, ping
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore
+from shared.adapters.tombstone_store import MongoTombstoneStore
+from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.catalog import CourseCatalog
+from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.ingest import Ingest
+from shared.service_layer.merge import GuestMerge
 from shared.service_layer.reading import ProgressReader
 
 __all__ = ["GatewayContext", "gateway_broker", "gateway_context"]
@@ -36,6 +42,8 @@ class GatewayContext:
     db: AsyncDatabase[Document]
     broker: KafkaBroker
     ingest: Ingest
+    consistency: ReadYourWrites
+    merge: GuestMerge
     reader: ProgressReader
     catalog: CourseCatalog
     credentials: CachedCredentials
@@ -67,11 +75,29 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
     async with connections(settings, broker) as opened:
         db = opened.db
         snapshots = MongoSnapshotStore(db)
+        events = MongoEventLog(db)
+        consistency = ReadYourWrites(
+            events,
+            SnapshotWatcher(snapshots),
+            MongoWrittenEvents(db),
+            settings.erasure_secret.get_secret_value().encode(),
+        )
         yield GatewayContext(
             db=db,
             broker=broker,
-            ingest=Ingest(publisher),
-            reader=ProgressReader(MongoEventLog(db), snapshots),
+            ingest=Ingest(
+                publisher,
+                CachedTombstones(
+                    MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                    settings.auth_cache_seconds,
+                ),
+                snapshots,
+                settings.quotas,
+                consistency,
+            ),
+            consistency=consistency,
+            merge=GuestMerge(events, publisher, MongoMergePointers(db)),
+            reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(MongoCatalogStore(db), MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),

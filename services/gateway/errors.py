@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from shared.adapters.logs import get_logger
-from shared.service_layer.errors import StoreRejected, StoreUnavailable
+from shared.service_layer.errors import SnapshotUnreadable, StoreRejected, StoreUnavailable
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
@@ -131,6 +131,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("invalid_request", f"{field}: {first.get('msg')}", field),
             status_code=422,
+        )
+
+    @app.exception_handler(SnapshotUnreadable)
+    async def unreadable(request: Request, error: SnapshotUnreadable) -> JSONResponse:
+        return JSONResponse(
+            error_body(
+                "snapshot_unreadable",
+                "this user's stored progress cannot be read; an operator repairs it with "
+                "`progressctl rebuild --tenant T --user U`",
+            ),
+            status_code=500,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -46,6 +46,7 @@ EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
             "durationSeconds": 320,
             "watchedSeconds": 15,
             "courseId": "python-101",
+            "extensions": {"seekEvents": 2, "pauseEvents": 1, "playbackSpeed": 1.5},
         },
     ),
     "quiz.attempted": _event(
@@ -69,7 +70,10 @@ EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
     "onboarding.completed": _event("evt-007", "onboarding.completed", {"pathId": "frontend"}),
     "onboarding.reset": _event("evt-008", "onboarding.reset", None),
     "activePath.set": _event("evt-009", "activePath.set", {"pathId": "frontend"}),
-    "progress.reset": _event("evt-010", "progress.reset", None),
+    "progress.reset": _event(
+        "evt-010", "progress.reset", {"contentIds": ["lesson-intro", "quiz-ch1"]}
+    ),
+    "events.retracted": _event("evt-012", "events.retracted", {"eventIds": ["evt-003"]}),
 }
 
 USER_WRITE_EXAMPLES: dict[str, dict[str, Any]] = {

@@ -8,22 +8,30 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
+from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
 from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
-from services.gateway.writes import check_batch_size, publish_recorded, write_events
-from shared.domain import RecordedEvent, is_valid_id, new_reset_event
+from services.gateway.writes import (
+    check_batch_size,
+    publish_recorded,
+    refuse_erased,
+    write_events,
+)
+from shared.domain import ContractViolation, RecordedEvent, is_valid_id, new_reset_event
+from shared.domain.payloads import MAX_RESET_ITEMS
 from shared.service_layer.ingest import Submission
 
-__all__ = ["Authorization", "authorized", "router"]
+__all__ = ["Authorization", "UserId", "authorized", "context_of", "router"]
 
 router = APIRouter(prefix="/v1/users", tags=["progress"])
 
 UserId = Annotated[str, Path(min_length=1, max_length=128, description="The user's id.")]
+"""A userId in a path."""
 Authorization = Annotated[
     str | None, Header(description="`Bearer <tenant API key>` or `Bearer <user token>`.")
 ]
@@ -34,6 +42,7 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     408: {"description": "Body not received in time (PROGRESS_HTTP_BODY_TIMEOUT_SECONDS)"},
     413: {"description": "Body over 1 MiB or more than 500 events"},
     415: {"description": "Body is not application/json"},
+    410: {"description": "The user was erased (code `erased`)"},
     422: {"description": "Malformed envelope"},
     429: {"description": "Rate limited (see Retry-After)"},
     503: {"description": "Broker or database unavailable (see Retry-After); resending is safe"},
@@ -99,6 +108,7 @@ async def write_progress(
     """Validate each event, publish the accepted ones, answer once the broker acknowledged."""
     check_batch_size(len(body.events))
     principal = await authorized(request, authorization, "write", userId, len(body.events))
+    await refuse_erased(context_of(request), principal.tenant_id, userId)
     return await write_events(
         context_of(request),
         principal.tenant_id,
@@ -111,6 +121,7 @@ async def write_progress(
     "/{userId}/progress",
     response_model=ProgressPage,
     responses={
+        400: {"description": "`waitFor` is not a consistency token of this user"},
         401: {"description": "Missing or invalid credential"},
         403: {"description": "Forbidden"},
         429: {"description": "Rate limited (see Retry-After)"},
@@ -120,6 +131,7 @@ async def write_progress(
 )
 async def read_progress(
     request: Request,
+    response: Response,
     userId: UserId,
     since: Annotated[
         str | None,
@@ -130,14 +142,20 @@ async def read_progress(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Most events to return.")] = 500,
+    waitFor: WaitFor = None,
+    waitMs: WaitMs = 2000,
     authorization: Authorization = None,
 ) -> ProgressPage:
     """The user's snapshot and, with `since`, the events stored after that cursor.
 
-    `courseViews` derives the catalog courses the user touched from the snapshot.
+    `courseViews` derives the catalog courses the user touched from the snapshot. With
+    `waitFor` (a write's consistencyToken) the answer waits until that write is reflected,
+    at most `waitMs`, and says so in `Progress-Consistent: true|false`.
     """
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
+    key = (principal.tenant_id, userId)
+    await await_write(context, response, key, waitFor, waitMs)
     page = await context.reader.page(
         (principal.tenant_id, userId), None if since is None else int(since), limit
     )
@@ -147,6 +165,7 @@ async def read_progress(
         cursor=str(page.cursor),
         hasMore=page.has_more,
         courseViews=await context.catalog.views(page.snapshot),
+        mergedInto=await context.merge.merged_into(*key),
     )
 
 
@@ -155,17 +174,79 @@ async def read_progress(
     status_code=202,
     response_model=WriteResponse,
     response_model_exclude_none=True,
-    responses=_WRITE_RESPONSES,
-    summary="Reset one user's progress (history is kept)",
+    responses={
+        **_WRITE_RESPONSES,
+        404: {"description": "`courseId` names no course of the catalog"},
+        422: {"description": "Invalid courseId, contentId or Idempotency-Key"},
+    },
+    summary="Reset one user's progress, or part of it (history is kept)",
 )
 async def reset_progress(
-    request: Request, userId: UserId, authorization: Authorization = None
+    request: Request,
+    userId: UserId,
+    courseId: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="Reset only this catalog course."),
+    ] = None,
+    contentId: Annotated[
+        list[str] | None,
+        Query(max_length=MAX_RESET_ITEMS, description="Reset only these items (repeatable)."),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=128,
+            description="Becomes the reset's eventId, so a retried DELETE resets once.",
+        ),
+    ] = None,
+    authorization: Authorization = None,
 ) -> WriteResponse:
-    """Append a `progress.reset` event: the snapshot starts empty, the history stays."""
+    """Append a `progress.reset` event; the history stays in the log.
+
+    Without `courseId` or `contentId` everything is cleared; with them only those items
+    (a course's items as its catalog lists them now). Send `Idempotency-Key`: a DELETE
+    retried after a timeout or a 503 then never wipes progress made in between.
+    """
     principal = await authorized(request, authorization, "write", userId)
+    context = context_of(request)
+    await refuse_erased(context, principal.tenant_id, userId)
+    scope = await _reset_scope(context, principal.tenant_id, courseId, contentId)
     now = datetime.now(UTC)
-    reset = new_reset_event(event_id=f"reset-{uuid.uuid4()}", occurred_at=now, client_id="gateway")
+    try:
+        reset = new_reset_event(
+            event_id=idempotency_key or f"reset-{uuid.uuid4()}",
+            occurred_at=now,
+            client_id="gateway",
+            content_ids=scope,
+            course_id=courseId,
+        )
+    except ContractViolation as violation:
+        field = "Idempotency-Key" if violation.field == "eventId" else "contentId"
+        raise ApiError(422, "invalid_request", str(violation), field=field) from None
     recorded = RecordedEvent(
         tenant_id=principal.tenant_id, user_id=userId, received_at=now, event=reset
     )
-    return await publish_recorded(context_of(request), [recorded], request.state.request_id)
+    answer = await publish_recorded(context, [recorded], request.state.request_id)
+    if idempotency_key is None:
+        answer.note = (
+            "send an Idempotency-Key header (any unique id, reused on retries) so that a "
+            "retried reset cannot wipe progress made in between"
+        )
+    return answer
+
+
+async def _reset_scope(
+    context: GatewayContext, tenant_id: str, course_id: str | None, content_ids: list[str] | None
+) -> list[str] | None:
+    """The contentIds a reset names: the query's, plus the course's items; None: all."""
+    if course_id is None:
+        return content_ids or None
+    course = await context.catalog.courses.get(tenant_id, course_id)
+    if course is None:
+        raise ApiError(
+            404, "course_not_found", f"no course {course_id!r} in the catalog", field="courseId"
+        )
+    named = [item.content_id for item in course.items]
+    return list(dict.fromkeys([*named, *(content_ids or [])]))

@@ -47,6 +47,17 @@ class EventResult(BaseModel):
     eventId: str | None
     status: Literal["accepted", "rejected"]
     error: str | None = Field(default=None, description="Why the event was rejected.")
+    code: str | None = Field(
+        default=None, description="Why, for programs: `invalid_event`, `erased`, `quota`."
+    )
+    field: str | None = Field(
+        default=None, description="The offending field's dotted path, e.g. `payload.score`."
+    )
+    clockAdjusted: bool | None = Field(
+        default=None,
+        description="true: the device's occurredAt was more than 5 minutes ahead of the "
+        "server clock and the event was recorded at its receive time instead.",
+    )
 
 
 class WriteResponse(BaseModel):
@@ -55,6 +66,14 @@ class WriteResponse(BaseModel):
     accepted: int
     rejected: int
     results: list[EventResult]
+    note: str | None = Field(default=None, description="Advice about the request, if any.")
+    consistencyToken: str | None = Field(
+        default=None,
+        description="Pass as `waitFor` to a read to see this write reflected (read-your-writes).",
+    )
+    consistencyTokens: dict[str, str] | None = Field(
+        default=None, description="`POST /v1/events`: a consistency token per userId."
+    )
 
 
 class ProgressPage(BaseModel):
@@ -66,4 +85,7 @@ class ProgressPage(BaseModel):
     hasMore: bool = Field(description="More events are stored after `cursor`.")
     courseViews: CourseViews = Field(
         description="Views of the catalog courses the user touched (empty without a catalog)."
+    )
+    mergedInto: str | None = Field(
+        default=None, description="A merged guest: the account its progress moved to."
     )

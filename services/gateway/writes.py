@@ -15,7 +15,15 @@ from shared.domain.wire import MAX_EVENTS_PER_REQUEST
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import EventOutcome, IngestResult, Submission
 
-__all__ = ["check_batch_size", "publish_recorded", "write_events"]
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "answer",
+    "check_batch_size",
+    "publish_recorded",
+    "refuse_erased",
+    "unavailable",
+    "write_events",
+]
 
 log = get_logger(__name__)
 
@@ -31,7 +39,19 @@ def check_batch_size(count: int) -> None:
         )
 
 
-def _unavailable(error: BrokerUnavailable, type_names: Sequence[str]) -> ApiError:
+async def refuse_erased(context: GatewayContext, tenant_id: str, user_id: str) -> None:
+    """Raise 410 when the path's user was erased: nothing of theirs is accepted any more."""
+    if await context.ingest.erased(tenant_id, user_id):
+        raise ApiError(
+            410,
+            "erased",
+            "this user was erased; an operator can allow the id again (progressctl reenable)",
+            field="userId",
+        )
+
+
+def unavailable(error: BrokerUnavailable, type_names: Sequence[str]) -> ApiError:
+    """Log and count events the broker did not acknowledge; the 503 to raise for them."""
     log.warning("publish_unacknowledged", events=len(type_names), error=str(error))
     for type_name in type_names:
         label = type_name if type_name in EVENT_TYPES else "unknown"
@@ -50,6 +70,8 @@ async def write_events(
     tenant_id: str,
     submissions: Sequence[Submission],
     request_id: str,
+    *,
+    single_user: bool = True,
 ) -> WriteResponse:
     """Run the ingest use case and answer per event; a broker without an ack becomes a 503."""
     try:
@@ -57,8 +79,8 @@ async def write_events(
             tenant_id, submissions, now=datetime.now(UTC), request_id=request_id
         )
     except BrokerUnavailable as error:
-        raise _unavailable(error, [s.type_name or "unknown" for s in submissions]) from error
-    return _answer(result)
+        raise unavailable(error, [s.type_name or "unknown" for s in submissions]) from error
+    return answer(result, single_user=single_user)
 
 
 async def publish_recorded(
@@ -68,24 +90,32 @@ async def publish_recorded(
     try:
         await context.ingest.publish(events, request_id)
     except BrokerUnavailable as error:
-        raise _unavailable(error, [event.type for event in events]) from error
+        raise unavailable(error, [event.type for event in events]) from error
     result = IngestResult(published=list(events))
+    result.tokens = await context.ingest.tokens(events)
     result.outcomes.extend(EventOutcome(event.event_id, True, None, event.type) for event in events)
-    return _answer(result)
+    return answer(result)
 
 
-def _answer(result: IngestResult) -> WriteResponse:
+def answer(result: IngestResult, *, single_user: bool = True) -> WriteResponse:
+    """The 202 of a write: a result per event (counted by outcome), and its token(s)."""
     for outcome in result.outcomes:
         label = outcome.type_name if outcome.type_name in EVENT_TYPES else "unknown"
         GATEWAY_EVENTS.labels("accepted" if outcome.accepted else "rejected", label).inc()
+    tokens = {user: token for (_, user), token in result.tokens.items()}
     return WriteResponse(
         accepted=len(result.outcomes) - result.rejected,
         rejected=result.rejected,
+        consistencyToken=next(iter(tokens.values())) if len(tokens) == 1 and single_user else None,
+        consistencyTokens=tokens if not single_user else None,
         results=[
             EventResult(
                 eventId=outcome.event_id,
                 status="accepted" if outcome.accepted else "rejected",
                 error=outcome.error,
+                code=outcome.code,
+                field=outcome.field,
+                clockAdjusted=True if outcome.clock_adjusted else None,
             )
             for outcome in result.outcomes
         ],

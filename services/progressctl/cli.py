@@ -9,7 +9,8 @@ import typer
 from services.progressctl.catalog import catalog_app
 from services.progressctl.common import load_settings, run_command
 from services.progressctl.dlq import dlq_app
-from services.progressctl.erase import erase
+from services.progressctl.erase import erase, reenable
+from services.progressctl.importing import import_states
 from services.progressctl.rebuild import rebuild
 from services.progressctl.stack import run_stack
 from services.progressctl.status import status
@@ -32,6 +33,8 @@ app.add_typer(dlq_app, name="dlq")
 app.command("token")(token)
 app.command("rebuild")(rebuild)
 app.command("erase")(erase)
+app.command("reenable")(reenable)
+app.command("import")(import_states)
 app.command("status")(status)
 
 

@@ -7,7 +7,7 @@ import json
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from services.progressctl.common import with_database
+from services.progressctl.common import EXIT_CONFLICT, with_database
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import Connections
 from shared.adapters.event_log import MongoEventLog
@@ -53,6 +53,8 @@ def rebuild(
 ) -> None:
     """Recompute snapshots from the event log (resumable; safe while projectors run).
 
+    A user whose log cannot be reduced is reported (exit code 1) and the run goes on.
+
     An interrupted run continues after the last finished user when started again with the
     same --tenant/--user.
     """
@@ -64,7 +66,12 @@ def rebuild(
         lambda opened: _rebuild(opened, scope, restart, quiet=as_json),
         refused=(SnapshotsKeptChanging,),
     )
-    result = {"users": report.total, "rebuilt": report.rebuilt, "skipped": report.skipped}
+    result = {
+        "users": report.total,
+        "rebuilt": report.rebuilt,
+        "skipped": report.skipped,
+        "failed": [{"tenant": t, "user": u, "error": error} for (t, u), error in report.failed],
+    }
     if as_json:
         typer.echo(json.dumps(result))
     else:
@@ -72,3 +79,7 @@ def rebuild(
             f"rebuilt {report.rebuilt} of {report.total} users"
             + (f" ({report.skipped} done by an earlier run)" if report.skipped else "")
         )
+        for (tenant, user), error in report.failed:
+            typer.echo(f"error: tenant {tenant!r}, user {user!r}: {error}", err=True)
+    if report.failed:
+        raise typer.Exit(EXIT_CONFLICT)

@@ -13,6 +13,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.projector.metrics import count_outcome
+from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
@@ -24,17 +25,20 @@ from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
+from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.topics import EVENTS_TOPIC
+from shared.adapters.user_data_store import MongoUserDataStore
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.erasure import Erasure
 from shared.service_layer.failure_routing import FailureRouter
-from shared.service_layer.ports import EventLog, SnapshotStore
 from shared.service_layer.projection import Projection
 
 __all__ = ["ProjectorBroker", "ProjectorOverrides", "create_app", "declare_broker"]
 
 log = get_logger(__name__)
 
-ProjectionFactory = Callable[[EventLog, SnapshotStore], Projection]
+ProjectionFactory = Callable[..., Projection]
+"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +105,17 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
         async with connections(settings, broker) as opened:
             db = opened.db
             checks.update(dependency_checks(broker, db))
-            projection = make_projection(MongoEventLog(db), MongoSnapshotStore(db))
+            erasure = Erasure(
+                MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                MongoUserDataStore(db),
+            )
+            projection = make_projection(
+                events=MongoEventLog(db),
+                snapshots=MongoSnapshotStore(db),
+                erasure=erasure,
+                quotas=settings.quotas,
+                checkpoints=MongoSnapshotCheckpoints(db),
+            )
             router = FailureRouter(declared.routes, MongoDeadLetterStore(db), SystemClock())
             declared.consumer = BatchConsumer(projection, router)
             await broker.start()

@@ -31,6 +31,7 @@ def count_outcome(outcome: BatchOutcome, batch_seconds: float) -> None:
     PROJECTOR_EVENTS.labels("duplicate").inc(report.duplicates)
     PROJECTOR_EVENTS.labels("conflict").inc(report.conflicts)
     PROJECTOR_EVENTS.labels("failed").inc(len(report.failed) + len(report.refused))
+    PROJECTOR_EVENTS.labels("erased").inc(report.erased)
     for event in report.applied:
         PROJECTOR_LAG_SECONDS.observe(max(0.0, (now - event.received_at).total_seconds()))
     for seconds in report.replays:

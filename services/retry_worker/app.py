@@ -13,6 +13,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.retry_worker.tiers import TierHandler
+from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
@@ -25,11 +26,14 @@ from shared.adapters.metrics import DLQ_SIZE
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
+from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.topics import tier_group, tier_topic
+from shared.adapters.user_data_store import MongoUserDataStore
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.erasure import Erasure
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.failure_routing import FailureRouter
-from shared.service_layer.ports import DeadLetterStore, EventLog, SnapshotStore
+from shared.service_layer.ports import DeadLetterStore
 from shared.service_layer.projection import Projection
 from shared.service_layer.records import PENDING, LetterFilter
 from shared.service_layer.retry_schedule import RETRY_TIERS, RetryTier
@@ -41,7 +45,8 @@ _DLQ_SIZE_REFRESH_SECONDS = 15.0
 # Longest hold (60 s + 20 % jitter) plus a projection, well inside the poll interval.
 _MAX_POLL_INTERVAL_MS = 180_000
 
-ProjectionFactory = Callable[[EventLog, SnapshotStore], Projection]
+ProjectionFactory = Callable[..., Projection]
+"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +125,17 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
             db = opened.db
             checks.update(dependency_checks(broker, db))
             letters = MongoDeadLetterStore(db)
-            projection = make_projection(MongoEventLog(db), MongoSnapshotStore(db))
+            erasure = Erasure(
+                MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                MongoUserDataStore(db),
+            )
+            projection = make_projection(
+                events=MongoEventLog(db),
+                snapshots=MongoSnapshotStore(db),
+                erasure=erasure,
+                quotas=settings.quotas,
+                checkpoints=MongoSnapshotCheckpoints(db),
+            )
             router = FailureRouter(declared.routes, letters, SystemClock())
             declared.use(BatchConsumer(projection, router))
             await broker.start()

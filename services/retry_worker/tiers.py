@@ -61,7 +61,7 @@ class TierHandler:
         if report is None:  # rewound (an outage): the message will come back
             PROJECTOR_OUTAGES.inc()
             return
-        handled = report.applied or report.duplicates or report.conflicts
+        handled = report.applied or report.duplicates or report.conflicts or report.erased
         if report.failed or report.refused or not handled:
             RETRY_EVENTS.labels(self._tier.name, "failed").inc()
             return

@@ -52,12 +52,29 @@ def events_publisher(broker: KafkaBroker) -> DefaultPublisher:
     )
 
 
+class _TopicPublisher:
+    """`progress.events` through a broker's own publish, for a broker already connected."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def publish(self, body: bytes, **options: Any) -> Any:
+        return await self._broker.publish(body, topic=EVENTS_TOPIC, **options)
+
+
 class KafkaEventPublisher:
     """Sends a request's events in one go (the producer batches them) within a time bound."""
 
-    def __init__(self, publisher: DefaultPublisher, timeout_seconds: float) -> None:
+    def __init__(
+        self, publisher: DefaultPublisher | _TopicPublisher, timeout_seconds: float
+    ) -> None:
         self._publisher = publisher
         self._timeout = timeout_seconds
+
+    @classmethod
+    def on(cls, broker: KafkaBroker, timeout_seconds: float) -> KafkaEventPublisher:
+        """A publisher for a broker that is already connected (the operator's tools)."""
+        return cls(_TopicPublisher(broker), timeout_seconds)
 
     async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
         """Return once the broker acknowledged every event; else `BrokerUnavailable`."""

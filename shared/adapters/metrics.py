@@ -25,6 +25,7 @@ __all__ = [
     "PROJECTOR_REPLAY_SECONDS",
     "RETRY_DELAY_SECONDS",
     "RETRY_EVENTS",
+    "SNAPSHOTS_UNREADABLE",
     "count_routed",
 ]
 
@@ -70,6 +71,13 @@ PROJECTOR_REPLAY_SECONDS = Histogram(
 PROJECTOR_OUTAGES = Counter(
     "progress_projector_outages",
     "Batches put back because MongoDB was unreachable (the consumer paused and backed off).",
+)
+
+SNAPSHOTS_UNREADABLE = Counter(
+    "progress_snapshots_unreadable",
+    "Stored snapshots that could not be read back, by where (projection, read, sweep); the "
+    "projection recomputes them from the log, `progressctl rebuild` repairs them for reads.",
+    ["where"],
 )
 
 RETRY_EVENTS = Counter(

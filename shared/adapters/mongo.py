@@ -12,23 +12,29 @@ from pymongo.errors import (
     BulkWriteError,
     ConnectionFailure,
     ExecutionTimeout,
+    NetworkTimeout,
     OperationFailure,
     WTimeoutError,
 )
 
 from shared.adapters.settings import Settings
-from shared.service_layer.errors import StoreRejected, StoreUnavailable
+from shared.service_layer.errors import StoreRejected, StoreTimeout, StoreUnavailable
 
 __all__ = [
     "AUDIT",
     "CATALOG",
     "CERTIFICATES",
+    "CHECKPOINTS",
     "DEAD_LETTERS",
     "DUPLICATE_KEY",
     "EVENTS",
+    "IMPORT_RUNS",
+    "MERGES",
     "REBUILD_RUNS",
     "SNAPSHOTS",
     "TENANTS",
+    "TOMBSTONES",
+    "WRITES",
     "Document",
     "driver_errors",
     "ensure_indexes",
@@ -46,6 +52,11 @@ CATALOG = "catalog"
 CERTIFICATES = "certificates"
 AUDIT = "audit"
 REBUILD_RUNS = "rebuild_runs"
+TOMBSTONES = "tombstones"
+CHECKPOINTS = "snapshot_checkpoints"
+WRITES = "consistency_writes"
+MERGES = "merges"
+IMPORT_RUNS = "import_runs"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -95,6 +106,12 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
             ]
         )
         await db[CERTIFICATES].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])
+        await db[WRITES].create_indexes(
+            [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0)]
+        )
+        await db[CHECKPOINTS].create_indexes(
+            [IndexModel([("t", ASCENDING), ("u", ASCENDING), ("s", ASCENDING)])]
+        )
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:
@@ -126,7 +143,9 @@ async def driver_errors() -> AsyncIterator[None]:
     """
     try:
         yield
-    except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as error:
+    except (NetworkTimeout, ExecutionTimeout, WTimeoutError) as error:
+        raise StoreTimeout(str(error)) from error
+    except ConnectionFailure as error:
         raise StoreUnavailable(str(error)) from error
     except OperationFailure as error:
         if is_transient(error):

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.domain import Quotas
+
 __all__ = ["Settings"]
 
 
@@ -60,10 +62,25 @@ class Settings(BaseSettings):
     bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")
     bootstrap_signing_secret: SecretStr = SecretStr("demo-signing-secret-change-me-please")
 
+    quota_max_items: int = Field(default=10_000, ge=1, le=10_000)
+    quota_max_interactions: int = Field(default=100, ge=1, le=100)
+    quota_max_snapshot_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=4 * 1024 * 1024)
+
+    erasure_secret: SecretStr = SecretStr("dev-erasure-secret-change-me-0123456789")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
     data_dir: Path = Path("var")
+
+    @property
+    def quotas(self) -> Quotas:
+        """The per-user quotas these settings name."""
+        return Quotas(
+            max_items=self.quota_max_items,
+            max_interactions=self.quota_max_interactions,
+            max_snapshot_bytes=self.quota_max_snapshot_bytes,
+        )
 
     @property
     def cors_origin_list(self) -> list[str]:

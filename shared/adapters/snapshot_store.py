@@ -10,6 +10,8 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from shared.adapters.logs import get_logger
+from shared.adapters.metrics import SNAPSHOTS_UNREADABLE
 from shared.adapters.mongo import (
     DUPLICATE_KEY,
     SNAPSHOTS,
@@ -25,6 +27,19 @@ from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
 __all__ = ["MongoSnapshotStore"]
 
 _SCAN_BATCH = 500
+log = get_logger(__name__)
+
+
+def _read(key: UserKey, document: Document, where: str = "load") -> StoredSnapshot:
+    """The stored snapshot, or an empty one marked unreadable (logged and counted)."""
+    try:
+        snapshot = Snapshot.from_storage(document["state"])
+    except (ValueError, RecursionError) as error:
+        reason = f"{type(error).__name__}: {str(error)[:300]}"
+        SNAPSHOTS_UNREADABLE.labels(where).inc()
+        log.error("snapshot_unreadable", tenant=key[0], where=where, error=reason)
+        return StoredSnapshot(Snapshot.empty(*key), document.get("s", 0), unreadable=reason)
+    return StoredSnapshot(snapshot, document["s"], size=len(document["state"]))
 
 
 class MongoSnapshotStore:
@@ -45,9 +60,8 @@ class MongoSnapshotStore:
         found: dict[UserKey, StoredSnapshot] = {}
         async with driver_errors():
             async for document in self._snapshots.find({"_id": {"$in": ids}}):
-                found[(document["t"], document["u"])] = StoredSnapshot(
-                    snapshot=Snapshot.from_storage(document["state"]), seq=document["s"]
-                )
+                key = (document["t"], document["u"])
+                found[key] = _read(key, document)
         return found
 
     async def save_many(self, updates: Sequence[SnapshotUpdate]) -> set[UserKey]:
@@ -79,16 +93,27 @@ class MongoSnapshotStore:
                 return {updates[index].key for index in refused}
         return set()
 
+    async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
+        """The applied seq of each user's snapshot, without reading the snapshots."""
+        ids = [user_key(*key) for key in keys]
+        async with driver_errors():
+            found = await self._snapshots.find(
+                {"_id": {"$in": ids}}, {"t": 1, "u": 1, "s": 1}
+            ).to_list()
+        seqs = {(document["t"], document["u"]): document["s"] for document in found}
+        return {key: seqs.get(key, 0) for key in keys}
+
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """The tenant's snapshots with a claim on the course, streamed in batches."""
         # Printable IDs are encoded alike by json and pydantic (only `"` and `\\` escaped), so
         # a snapshot whose JSON lacks this text cannot hold a claim on the course.
         needle = json.dumps(course_id, ensure_ascii=False)
-        cursor = self._snapshots.find({"t": tenant}, {"state": 1}).batch_size(_SCAN_BATCH)
+        fields = {"state": 1, "u": 1, "s": 1}
+        cursor = self._snapshots.find({"t": tenant}, fields).batch_size(_SCAN_BATCH)
         async with driver_errors():
             async for document in cursor:
                 if needle not in document["state"]:
                     continue
-                snapshot = Snapshot.from_storage(document["state"])
-                if course_id in snapshot.courses:
-                    yield snapshot
+                stored = _read((tenant, document.get("u", "?")), document, where="sweep")
+                if course_id in stored.snapshot.courses:
+                    yield stored.snapshot

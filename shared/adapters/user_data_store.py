@@ -11,9 +11,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.adapters.mongo import (
     AUDIT,
     CERTIFICATES,
+    CHECKPOINTS,
     DEAD_LETTERS,
     EVENTS,
+    MERGES,
+    REBUILD_RUNS,
     SNAPSHOTS,
+    WRITES,
     Document,
     driver_errors,
 )
@@ -25,6 +29,9 @@ USER_DATA: dict[str, tuple[str, str]] = {
     SNAPSHOTS: ("t", "u"),
     DEAD_LETTERS: ("tenant", "user"),
     CERTIFICATES: ("t", "u"),
+    CHECKPOINTS: ("t", "u"),
+    WRITES: ("t", "u"),
+    MERGES: ("t", "u"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 
@@ -36,7 +43,11 @@ class MongoUserDataStore:
         self._db = db
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
-        """Delete the user's documents everywhere; return how many each collection lost."""
+        """Delete the user's documents everywhere; return how many each collection lost.
+
+        A rebuild run paused at this user loses its checkpoint (it then starts over); guests
+        merged into this user lose their pointer to them.
+        """
         deleted: dict[str, int] = {}
         async with driver_errors():
             for collection, (tenant_field, user_field) in USER_DATA.items():
@@ -44,6 +55,10 @@ class MongoUserDataStore:
                     {tenant_field: tenant_id, user_field: user_id}
                 )
                 deleted[collection] = result.deleted_count
+            into = await self._db[MERGES].delete_many({"t": tenant_id, "into": user_id})
+            deleted[MERGES] += into.deleted_count
+            runs = await self._db[REBUILD_RUNS].delete_many({"last": [tenant_id, user_id]})
+            deleted[REBUILD_RUNS] = runs.deleted_count
         return deleted
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:

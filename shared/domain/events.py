@@ -26,9 +26,11 @@ from .payloads import (
     MediaProgressPayload,
     OnboardingPayload,
     QuizAttemptPayload,
+    ResetPayload,
+    RetractionPayload,
 )
-from .values import Timestamp
-from .wire import SERVER_FIELDS
+from .values import Omittable, Timestamp
+from .wire import OPTIONAL_SERVER_FIELDS, SERVER_FIELDS
 
 __all__ = [
     "EVENT_TYPES",
@@ -39,6 +41,7 @@ __all__ = [
     "ContentScheduled",
     "ContractViolation",
     "CourseCompleted",
+    "EventsRetracted",
     "MediaProgressed",
     "OnboardingCompleted",
     "OnboardingReset",
@@ -46,6 +49,7 @@ __all__ = [
     "ProgressReset",
     "QuizAttempted",
     "RecordedEvent",
+    "accept_event",
     "new_reset_event",
     "validate_event",
 ]
@@ -127,10 +131,17 @@ class ActivePathSet(_Envelope):
 
 
 class ProgressReset(_Envelope):
-    """All progress is cleared as of this event; earlier events stay in the log."""
+    """Progress is cleared as of this event (all of it, or the named items); the log stays."""
 
     type: Literal["progress.reset"]
-    payload: EmptyPayload = Field(default_factory=EmptyPayload)
+    payload: ResetPayload = Field(default_factory=ResetPayload)
+
+
+class EventsRetracted(_Envelope):
+    """Earlier events are withdrawn (an xAPI statement was voided): the fold skips them."""
+
+    type: Literal["events.retracted"]
+    payload: RetractionPayload
 
 
 ProgressEvent = Annotated[
@@ -143,7 +154,8 @@ ProgressEvent = Annotated[
     | OnboardingCompleted
     | OnboardingReset
     | ActivePathSet
-    | ProgressReset,
+    | ProgressReset
+    | EventsRetracted,
     Field(discriminator="type"),
 ]
 """Any one event an app sends, told apart by its `type`."""
@@ -152,7 +164,7 @@ EVENT_TYPES: tuple[str, ...] = tuple(
     get_args(member.model_fields["type"].annotation)[0]
     for member in get_args(get_args(ProgressEvent)[0])
 )
-"""The ten event type names, in contract order."""
+"""The event type names, in contract order."""
 
 _EVENT = TypeAdapter[ProgressEvent](ProgressEvent)
 
@@ -165,41 +177,61 @@ def _parse_event(raw: object) -> ProgressEvent:
         raise violation_from(error, raw, event_types=EVENT_TYPES) from None
 
 
-def validate_event(raw: object, *, now: datetime) -> ProgressEvent:
-    """Validate one event as an app sent it (a dict decoded from JSON).
+def accept_event(raw: object, *, now: datetime) -> tuple[ProgressEvent, datetime | None]:
+    """Validate one event as an app sent it, and clamp a clock that runs ahead.
+
+    An occurredAt more than `MAX_CLOCK_SKEW` ahead of `now` (an offline device with a fast
+    clock) is replaced by `now`, so the event is kept rather than lost.
 
     Args:
         raw: The decoded JSON value.
-        now: The server clock (timezone-aware); occurredAt may be at most `MAX_CLOCK_SKEW`
-            later than this.
+        now: The server clock (timezone-aware), the receive time.
 
     Returns:
-        The typed event, with its times in UTC.
+        The typed event (times in UTC), and the occurredAt the device sent if it was clamped
+        (else None).
 
     Raises:
         ContractViolation: Naming the first offending field and, when readable, the eventId.
     """
     event = _parse_event(raw)
-    if event.occurred_at - now > MAX_CLOCK_SKEW:
-        raise ContractViolation(
-            "occurredAt",
-            "Timestamp is more than 5 minutes ahead of the server clock",
-            event_id=event.event_id,
-        )
-    return event
+    if event.occurred_at - now <= MAX_CLOCK_SKEW:
+        return event, None
+    return event.model_copy(update={"occurred_at": now}), event.occurred_at
 
 
-def new_reset_event(*, event_id: str, occurred_at: datetime, client_id: str) -> ProgressEvent:
+def validate_event(raw: object, *, now: datetime) -> ProgressEvent:
+    """Validate one event as an app sent it (see `accept_event`), clock clamped."""
+    return accept_event(raw, now=now)[0]
+
+
+def new_reset_event(
+    *,
+    event_id: str,
+    occurred_at: datetime,
+    client_id: str,
+    content_ids: list[str] | None = None,
+    course_id: str | None = None,
+) -> ProgressEvent:
     """Build the `progress.reset` event that `DELETE /progress` appends.
 
+    Without `content_ids` it clears all progress; with them, only those items (and the
+    claim on `course_id`, when given).
+
     Raises:
-        ContractViolation: If an ID or the (timezone-aware) time is invalid.
+        ContractViolation: If an ID, the list or the (timezone-aware) time is invalid.
     """
+    payload: dict[str, Any] = {}
+    if content_ids is not None:
+        payload["contentIds"] = content_ids
+    if course_id is not None:
+        payload["courseId"] = course_id
     raw = {
         "eventId": event_id,
         "occurredAt": occurred_at,
         "clientId": client_id,
         "type": "progress.reset",
+        "payload": payload,
     }
     return _parse_event(raw)
 
@@ -215,6 +247,8 @@ class RecordedEvent(ContractModel):
     user_id: Id
     received_at: Timestamp
     event: ProgressEvent
+    client_occurred_at: Omittable[Timestamp] = None
+    """The occurredAt the device sent, when it ran too far ahead and was clamped."""
 
     @property
     def event_id(self) -> str:
@@ -251,7 +285,8 @@ class RecordedEvent(ContractModel):
             raise ContractViolation(None, "not valid JSON") from None
         if not isinstance(body, dict):
             raise ContractViolation(None, "a recorded event must be a JSON object")
-        server: dict[str, Any] = {key: body.pop(key) for key in SERVER_FIELDS if key in body}
+        fields = (*SERVER_FIELDS, *OPTIONAL_SERVER_FIELDS)
+        server: dict[str, Any] = {key: body.pop(key) for key in fields if key in body}
         event = _parse_event(body)
         try:
             return cls.model_validate({**server, "event": event}, by_alias=True, by_name=False)
@@ -264,7 +299,10 @@ class RecordedEvent(ContractModel):
         Two events under one eventId are the same event exactly when their hashes are equal;
         times are compared as UTC instants, object keys in any order.
         """
-        return hashlib.sha256(_canonical(self.event.model_dump(mode="json"))).hexdigest()
+        sent = self.event.model_dump(mode="json")
+        if self.client_occurred_at is not None:
+            sent["occurredAt"] = self.model_dump(mode="json")["clientOccurredAt"]
+        return hashlib.sha256(_canonical(sent)).hexdigest()
 
 
 def _canonical(body: dict[str, Any]) -> bytes:

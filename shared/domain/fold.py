@@ -21,6 +21,12 @@ Where DESIGN's table is silent, these rules hold:
   earns the certificate (see `course_views`).
 - `passedAt` dates the first move to `passed` (a quiz can be completed before it is passed);
   a media item's `lastReportedAt` is the occurredAt of its latest report.
+- `progress.reset` with `contentIds` removes only those items (and the claim on its
+  `courseId`); without them it clears everything, top-level extensions included.
+- `extensions` of an event with a contentId merge into that item's (latest wins per key),
+  of any other event into the snapshot's top-level `extensions`; never interpreted.
+- `events.retracted` withdraws the events it names: the reducer skips them wherever they
+  sort (they still count in `eventCount` and `lastUpdated`); withdrawing is for good.
 - The streak counts UTC days with a first completion of some item; `current` is the run that
   ends at `lastActiveDate` (whether that day is still "today" is the reader's business).
   `progress.reset` clears the streak along with all other progress; `eventCount` and
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import copy
 from datetime import date, datetime
+from typing import Any
 
 from .events import (
     ActivePathSet,
@@ -38,6 +45,7 @@ from .events import (
     ContentRated,
     ContentScheduled,
     CourseCompleted,
+    EventsRetracted,
     MediaProgressed,
     OnboardingCompleted,
     OnboardingReset,
@@ -78,7 +86,7 @@ class Fold:
         self._streak = snapshot.streak
 
     def finish(self) -> Snapshot:
-        """The snapshot with every event applied so far; call once, after the last `apply`."""
+        """The snapshot with every event applied so far (more events may still follow)."""
         snapshot = self._snapshot
         snapshot.event_count = self._count
         snapshot.streak = self._streak
@@ -87,8 +95,15 @@ class Fold:
             snapshot.last_event_id = self._last.event_id
         return snapshot
 
-    def apply(self, event: ProgressEvent) -> None:
-        """Fold one event that sorts after every event folded so far."""
+    def apply(self, event: ProgressEvent, *, withdrawn: bool = False) -> None:
+        """Fold one event that sorts after every event folded so far.
+
+        A `withdrawn` event (retracted) changes nothing but the count and the last sort key.
+        """
+        if withdrawn:
+            self._count += 1
+            self._last = event
+            return
         match event:
             case ContentProgressed():
                 self._content_progressed(event)
@@ -120,7 +135,12 @@ class Fold:
             case ActivePathSet():
                 self._snapshot.active_path_id = event.payload.path_id
             case ProgressReset():
-                self._reset()
+                self._reset(event)
+            case EventsRetracted():
+                self._retract(event)
+        extensions = event.payload.extensions
+        if extensions:
+            self._extend(event, extensions)
         self._count += 1
         self._last = event
 
@@ -216,15 +236,40 @@ class Fold:
             current=current, longest=max(streak.longest, current), last_active_date=day
         )
 
-    def _reset(self) -> None:
-        """Clear all progress; eventCount and the last sort key carry on."""
+    def _reset(self, event: ProgressReset) -> None:
+        """Clear all progress, or the named items; eventCount and the last sort key carry on."""
         snapshot = self._snapshot
+        scope = event.payload.content_ids
+        if scope is not None:
+            for content_id in scope:
+                snapshot.items.pop(content_id, None)
+                self._owned.discard(content_id)
+            if event.payload.course_id is not None:
+                snapshot.courses.pop(event.payload.course_id, None)
+            return
         snapshot.items = {}
         snapshot.courses = {}
         snapshot.onboarding = None
         snapshot.active_path_id = None
+        snapshot.extensions = None
         self._streak = None
         self._owned.clear()
+
+    def _retract(self, event: EventsRetracted) -> None:
+        """Remember the withdrawn eventIds (the reducer skipped them before folding)."""
+        known = set(self._snapshot.retracted or ())
+        known.update(event.payload.event_ids)
+        self._snapshot.retracted = sorted(known)
+
+    def _extend(self, event: ProgressEvent, extensions: dict[str, Any]) -> None:
+        """Merge an event's extensions into its item's, or the user's (latest wins per key)."""
+        content_id = getattr(event.payload, "content_id", None)
+        if isinstance(content_id, str):
+            item = self._item(content_id)
+            item.extensions = {**(item.extensions or {}), **extensions}
+            return
+        snapshot = self._snapshot
+        snapshot.extensions = {**(snapshot.extensions or {}), **extensions}
 
 
 def _copy_item(item: ItemProgress) -> ItemProgress:

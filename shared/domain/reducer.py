@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
-from .events import ProgressEvent, RecordedEvent
+from .events import EventsRetracted, ProgressEvent, RecordedEvent
 from .fold import Fold
 from .snapshot import Snapshot
 
@@ -20,9 +20,9 @@ __all__ = ["Deduped", "LateEvent", "apply", "dedupe", "reduce", "sort_key"]
 
 
 class LateEvent(Exception):
-    """An event sorts at or before the last one a snapshot has applied.
+    """An event sorts at or before the last one a snapshot has applied, or retracts others.
 
-    It cannot be folded on top: replay the user's whole log with `reduce` instead.
+    It cannot be folded on top: replay the user's log with `reduce` instead.
 
     Attributes:
         event_id: The eventId of the earliest such event.
@@ -89,13 +89,26 @@ def dedupe(events: Iterable[RecordedEvent]) -> Deduped:
 def reduce(events: Iterable[RecordedEvent], *, tenant_id: str, user_id: str) -> Snapshot:
     """Fold a user's whole log (in storage order) into their snapshot.
 
-    Duplicate eventIds are dropped as `dedupe` says; the rest are folded in `sort_key` order.
-    No events give `Snapshot.empty(tenant_id, user_id)`.
+    Duplicate eventIds are dropped as `dedupe` says; events an `events.retracted` names are
+    withdrawn wherever they sort; the rest are folded in `sort_key` order. No events give
+    `Snapshot.empty(tenant_id, user_id)`.
     """
+    ordered = _in_order(dedupe(events).unique)
+    withdrawn = {
+        event_id
+        for event in ordered
+        if isinstance(event, EventsRetracted)
+        for event_id in event.payload.event_ids
+    }
     fold = Fold(Snapshot.empty(tenant_id, user_id))
-    for event in _in_order(dedupe(events).unique):
-        fold.apply(event)
+    for event in ordered:
+        fold.apply(event, withdrawn=_withdrawn(event, withdrawn))
     return fold.finish()
+
+
+def _withdrawn(event: ProgressEvent, withdrawn: set[str] | frozenset[str]) -> bool:
+    """Whether a retraction withdrew this event (retractions themselves always count)."""
+    return event.event_id in withdrawn and not isinstance(event, EventsRetracted)
 
 
 def apply(snapshot: Snapshot, new_events: Sequence[RecordedEvent]) -> Snapshot:
@@ -107,8 +120,8 @@ def apply(snapshot: Snapshot, new_events: Sequence[RecordedEvent]) -> Snapshot:
     input snapshot back.
 
     Raises:
-        LateEvent: If some new event sorts at or before the snapshot's last applied event;
-            nothing was applied.
+        LateEvent: If some new event sorts at or before the snapshot's last applied event,
+            or withdraws events (a retraction needs the whole log); nothing was applied.
     """
     ordered = _in_order(dedupe(new_events).unique)
     if not ordered:
@@ -116,11 +129,15 @@ def apply(snapshot: Snapshot, new_events: Sequence[RecordedEvent]) -> Snapshot:
     last_key = snapshot.last_key
     if last_key is not None and _event_key(ordered[0]) <= last_key:
         raise LateEvent(ordered[0].event_id)
+    retraction = next((e for e in ordered if isinstance(e, EventsRetracted)), None)
+    if retraction is not None:
+        raise LateEvent(retraction.event_id)
+    withdrawn = frozenset(snapshot.retracted or ())
     fold = Fold(
         snapshot.model_copy(
             update={"items": dict(snapshot.items), "courses": dict(snapshot.courses)}
         )
     )
     for event in ordered:
-        fold.apply(event)
+        fold.apply(event, withdrawn=_withdrawn(event, withdrawn))
     return fold.finish()

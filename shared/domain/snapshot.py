@@ -99,6 +99,8 @@ class ItemProgress:
     quiz: Omittable[QuizProgress] = None
     rating: Omittable[str] = None
     scheduled_for: Omittable[date] = None
+    extensions: Omittable[dict[str, Any]] = None
+    """App-defined values of the item's events, latest (in fold order) per key."""
 
 
 @with_config(_CAMEL)
@@ -136,6 +138,7 @@ class Streak:
 
 _NOT_IN_API: dict[str, Any] = {
     "last_event_id": True,
+    "retracted": True,
     "items": {"__all__": {"passed_at": True, "media": {"last_reported_at"}}},
     "courses": {"__all__": {"last_claimed_at"}},
 }
@@ -166,6 +169,10 @@ class Snapshot(BaseModel):
     """Distinct events applied, resets included."""
     last_event_id: Omittable[str] = None
     """Bookkeeping: eventId of the last event applied, not shown by the API."""
+    extensions: Omittable[dict[str, Any]] = None
+    """App-defined values of events without an item, latest (in fold order) per key."""
+    retracted: Omittable[list[str]] = None
+    """Bookkeeping: eventIds withdrawn by `events.retracted`, not shown by the API."""
 
     @classmethod
     def empty(cls, tenant_id: str, user_id: str) -> Snapshot:

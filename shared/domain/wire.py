@@ -24,6 +24,7 @@ __all__ = [
     "JSON_CONTENT_TYPE",
     "MAX_BODY_BYTES",
     "MAX_EVENTS_PER_REQUEST",
+    "OPTIONAL_SERVER_FIELDS",
     "RETRY_HEADERS",
     "SCHEMA_VERSION",
     "SERVER_FIELDS",
@@ -41,6 +42,9 @@ ID_MAX_LENGTH = 128
 
 SERVER_FIELDS: tuple[str, ...] = ("tenantId", "userId", "receivedAt")
 """The fields the gateway adds to an event; a recorded event is one flat JSON object."""
+
+OPTIONAL_SERVER_FIELDS: tuple[str, ...] = ("clientOccurredAt",)
+"""Server fields present only sometimes: the device's own occurredAt when it was clamped."""
 
 SCHEMA_VERSION = "1"
 """Version of the recorded event's JSON on the topics (header `schema-version`)."""

@@ -14,7 +14,12 @@ import structlog
 
 from shared.domain import ContractViolation, RecordedEvent
 from shared.service_layer.backoff import Backoff
-from shared.service_layer.errors import BrokerUnavailable, StoreRejected, StoreUnavailable
+from shared.service_layer.errors import (
+    BrokerUnavailable,
+    StoreRejected,
+    StoreTimeout,
+    StoreUnavailable,
+)
 from shared.service_layer.failure_routing import FailureRouter, Routed
 from shared.service_layer.projection import ConcurrentWriters, Projection, ProjectionReport
 from shared.service_layer.records import ConsumedRecord, Delivery
@@ -55,24 +60,33 @@ class BatchConsumer:
 
     An outage, or any error nobody expected, rewinds the whole batch and backs off with a
     capped exponential delay: it never spends a retry attempt or fills the dead letters, and
-    no later ack can commit past records that were not handled.
+    no later ack can commit past records that were not handled. A batch whose database work
+    times out is projected in smaller and smaller parts on the next tries (halved on every
+    timeout, doubled back after each success), so work too big for the bound still passes.
     """
 
     def __init__(self, projection: Projection, router: FailureRouter) -> None:
         self._projection = projection
         self._router = router
         self._backoff = Backoff()
+        self._chunk: int | None = None
+        """Most events per projection call; None: the whole batch. Halved on each timeout."""
 
     async def consume(self, records: Sequence[ConsumedRecord]) -> BatchOutcome:
         """Handle the records; the outcome says whether to ack or to rewind and pause."""
         try:
             outcome = await self._handle(records)
+        except StoreTimeout as error:
+            self._chunk = max(1, (self._chunk or len(records)) // 2)
+            return self._rewind("consumer_paused", error, records)
         except OUTAGES as error:
             return self._rewind("consumer_paused", error, records)
         except Exception as error:  # deliberately broad: never commit past unhandled records
             log.exception("batch_failed_unexpectedly", records=len(records))
             return self._rewind("batch_rewound", error, records)
         self._backoff.reset()
+        if self._chunk is not None:
+            self._chunk = None if self._chunk * 2 >= len(records) else self._chunk * 2
         return outcome
 
     def _rewind(
@@ -108,7 +122,10 @@ class BatchConsumer:
                 continue
             events.append(event)
             origin.setdefault(_identity(event), record)
-        report = await self._project(events)
+        report = ProjectionReport()
+        size = self._chunk or max(1, len(events))
+        for first in range(0, len(events), size):
+            report.merge(await self._project(events[first : first + size]))
         log.info(
             "records_projected",
             request_ids=sorted({record.request_id for record in records} - {None}),
@@ -121,6 +138,8 @@ class BatchConsumer:
             conflicts=report.conflicts,
             failed=len(report.failed),
             refused=len(report.refused),
+            over_quota=len(report.over_quota),
+            erased=report.erased,
         )
         for event, reason in report.failed:
             delivery = Delivery.from_record(origin[_identity(event)])
@@ -128,6 +147,12 @@ class BatchConsumer:
         for event, reason in report.refused:
             delivery = Delivery.from_record(origin[_identity(event)])
             routed.append(await self._router.dead_letter_now(delivery, "refused", reason, event))
+        for over in report.over_quota:
+            delivery = Delivery.from_record(origin[_identity(over.event)])
+            message = f"{over.quota}: {over.message}"
+            routed.append(
+                await self._router.dead_letter_now(delivery, "quota", message, over.event)
+            )
         return BatchOutcome(ack=True, report=report, routed=routed)
 
     async def _project(self, events: list[RecordedEvent]) -> ProjectionReport:

@@ -6,7 +6,13 @@ refusal is about one record and will not pass on retry.
 
 from __future__ import annotations
 
-__all__ = ["BrokerUnavailable", "StoreRejected", "StoreUnavailable"]
+__all__ = [
+    "BrokerUnavailable",
+    "SnapshotUnreadable",
+    "StoreRejected",
+    "StoreTimeout",
+    "StoreUnavailable",
+]
 
 
 class StoreUnavailable(Exception):
@@ -17,9 +23,21 @@ class StoreUnavailable(Exception):
     """
 
 
+class StoreTimeout(StoreUnavailable):
+    """MongoDB did not answer within the bound: down, frozen, or the work was too big."""
+
+
 class StoreRejected(Exception):
     """MongoDB refused the request itself (a document too large, invalid): retrying won't help."""
 
 
 class BrokerUnavailable(Exception):
     """Kafka did not acknowledge in time: the caller answers 503 or backs off."""
+
+
+class SnapshotUnreadable(Exception):
+    """A user's stored snapshot, and the log it came from, cannot be read back.
+
+    One user's problem: `progressctl rebuild --tenant T --user U` repairs it once the cause
+    (an event written before values were bounded) is dealt with.
+    """

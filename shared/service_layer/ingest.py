@@ -10,13 +10,21 @@ import structlog
 
 from shared.domain import (
     ContractViolation,
+    OverQuota,
     ProgressEvent,
+    Quotas,
     RecordedEvent,
+    Snapshot,
+    accept_event,
+    admit,
+    events_from_state,
     is_valid_id,
-    validate_event,
+    parse_state,
 )
 from shared.domain.wire import ID_MAX_LENGTH
-from shared.service_layer.ports import EventPublisher
+from shared.service_layer.consistency import ReadYourWrites
+from shared.service_layer.ports import EventPublisher, SnapshotStore, TombstoneStore
+from shared.service_layer.records import UserKey
 
 __all__ = ["EventOutcome", "Ingest", "IngestResult", "Submission"]
 
@@ -46,12 +54,20 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class EventOutcome:
-    """The answer for one submitted event, in request order."""
+    """The answer for one submitted event, in request order.
+
+    A rejected event has an `error` for people, a `code` for programs (`invalid_event`,
+    `erased`, `quota`) and, where one field is at fault, its dotted path in `field`.
+    """
 
     event_id: str | None
     accepted: bool
     error: str | None = None
     type_name: str | None = None
+    code: str | None = None
+    field: str | None = None
+    clock_adjusted: bool = False
+    """The device's occurredAt ran too far ahead and was replaced by the receive time."""
 
 
 @dataclass(slots=True)
@@ -60,6 +76,8 @@ class IngestResult:
 
     outcomes: list[EventOutcome] = field(default_factory=list)
     published: list[RecordedEvent] = field(default_factory=list)
+    tokens: dict[UserKey, str] = field(default_factory=dict)
+    """A consistency token per user with accepted events (read-your-writes)."""
 
     @property
     def rejected(self) -> int:
@@ -70,8 +88,23 @@ class IngestResult:
 class Ingest:
     """The write path of both write endpoints: one bad event never sinks the others."""
 
-    def __init__(self, publisher: EventPublisher) -> None:
+    def __init__(
+        self,
+        publisher: EventPublisher,
+        tombstones: TombstoneStore,
+        snapshots: SnapshotStore | None = None,
+        quotas: Quotas | None = None,
+        consistency: ReadYourWrites | None = None,
+    ) -> None:
         self._publisher = publisher
+        self._tombstones = tombstones
+        self._snapshots = snapshots
+        self._quotas = quotas
+        self._consistency = consistency
+
+    async def erased(self, tenant_id: str, user_id: str) -> bool:
+        """True when the user was erased: their writes are refused (410 on their own path)."""
+        return bool(await self._tombstones.erased([(tenant_id, user_id)]))
 
     async def submit(
         self,
@@ -90,20 +123,45 @@ class Ingest:
                 batch is safe (events are idempotent by eventId).
         """
         result = IngestResult()
-        for submission in submissions:
-            try:
-                user_id, event = self._validate(submission, now)
-            except ContractViolation as violation:
+        checked = [self._check(tenant_id, submission, now) for submission in submissions]
+        users = {(e.tenant_id, e.user_id) for e in checked if isinstance(e, RecordedEvent)}
+        erased = await self._tombstones.erased(sorted(users)) if users else set()
+        over = await self._over_quota(
+            [e for e in checked if isinstance(e, RecordedEvent) and _key(e) not in erased]
+        )
+        for item in checked:
+            if isinstance(item, EventOutcome):
+                result.outcomes.append(item)
+            elif _key(item) in erased:
                 result.outcomes.append(
-                    EventOutcome(submission.event_id, False, str(violation), submission.type_name)
+                    EventOutcome(
+                        item.event_id, False, "the user was erased", item.type, "erased", "userId"
+                    )
                 )
-                continue
-            recorded = RecordedEvent(
-                tenant_id=tenant_id, user_id=user_id, received_at=now, event=event
-            )
-            result.published.append(recorded)
-            result.outcomes.append(EventOutcome(recorded.event_id, True, None, recorded.type))
+            elif id(item) in over:
+                refused = over[id(item)]
+                result.outcomes.append(
+                    EventOutcome(
+                        item.event_id,
+                        False,
+                        f"quota {refused.quota}: {refused.message}",
+                        item.type,
+                        "quota",
+                        refused.field,
+                    )
+                )
+            else:
+                result.published.append(item)
+                result.outcomes.append(
+                    EventOutcome(
+                        item.event_id,
+                        True,
+                        type_name=item.type,
+                        clock_adjusted=item.client_occurred_at is not None,
+                    )
+                )
         await self.publish(result.published, request_id)
+        result.tokens = await self.tokens(result.published)
         log.info(
             "events_written",
             tenant=tenant_id,
@@ -112,13 +170,95 @@ class Ingest:
         )
         return result
 
+    async def _over_quota(self, events: list[RecordedEvent]) -> dict[int, OverQuota]:
+        """The events (by identity) that would take their user past a quota."""
+        if self._snapshots is None or self._quotas is None or not events:
+            return {}
+        by_user: dict[UserKey, list[RecordedEvent]] = {}
+        for event in events:
+            by_user.setdefault(_key(event), []).append(event)
+        stored = await self._snapshots.load_many(list(by_user))
+        over: dict[int, OverQuota] = {}
+        for key, user_events in by_user.items():
+            found = stored.get(key)
+            base = found.snapshot if found is not None else Snapshot.empty(*key)
+            size = found.size if found is not None else None
+            _, refused = admit(base, user_events, self._quotas, size)
+            over.update((id(problem.event), problem) for problem in refused)
+        return over
+
+    async def import_state(
+        self,
+        tenant_id: str,
+        user_id: str,
+        state: object,
+        *,
+        as_of: datetime,
+        now: datetime,
+        request_id: str,
+    ) -> IngestResult:
+        """Turn a saved state (the snapshot's shape) into events and submit them.
+
+        Importing the same state again derives the same eventIds: a no-op.
+
+        Raises:
+            ContractViolation: The state's shape is wrong (the field is named); nothing sent.
+            BrokerUnavailable: As for `submit`; importing again is safe.
+        """
+        derived = events_from_state(parse_state(state), user_id=user_id, as_of=as_of)
+        submissions = [Submission(user_id, raw) for raw in derived]
+        return await self.submit(tenant_id, submissions, now=now, request_id=request_id)
+
+    async def tokens(self, events: Sequence[RecordedEvent]) -> dict[UserKey, str]:
+        """A consistency token per user of these (accepted) events."""
+        if self._consistency is None:
+            return {}
+        by_user: dict[UserKey, list[str]] = {}
+        for event in events:
+            by_user.setdefault(_key(event), []).append(event.event_id)
+        return {key: await self._consistency.token(key, ids) for key, ids in by_user.items()}
+
     async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
         """Hand already recorded events to the broker (see `submit` for the errors)."""
         if events:
             await self._publisher.publish(events, request_id)
 
+    @classmethod
+    def _check(
+        cls, tenant_id: str, submission: Submission, now: datetime
+    ) -> RecordedEvent | EventOutcome:
+        """The recorded event, or the outcome that rejects it (naming the field)."""
+        try:
+            user_id, (event, sent_at) = cls._validate(submission, now)
+        except ContractViolation as violation:
+            return EventOutcome(
+                submission.event_id,
+                False,
+                str(violation),
+                submission.type_name,
+                "invalid_event",
+                violation.field,
+            )
+        except RecursionError:
+            return EventOutcome(
+                submission.event_id,
+                False,
+                "the event is nested too deeply",
+                submission.type_name,
+                "invalid_event",
+            )
+        return RecordedEvent(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            received_at=now,
+            event=event,
+            client_occurred_at=sent_at,
+        )
+
     @staticmethod
-    def _validate(submission: Submission, now: datetime) -> tuple[str, ProgressEvent]:
+    def _validate(
+        submission: Submission, now: datetime
+    ) -> tuple[str, tuple[ProgressEvent, datetime | None]]:
         user_id = submission.user_id
         if user_id is None or not is_valid_id(user_id):
             raise ContractViolation(
@@ -126,4 +266,8 @@ class Ingest:
                 "must be 1-128 printable characters without whitespace",
                 submission.event_id,
             )
-        return user_id, validate_event(submission.raw, now=now)
+        return user_id, accept_event(submission.raw, now=now)
+
+
+def _key(event: RecordedEvent) -> UserKey:
+    return (event.tenant_id, event.user_id)

@@ -32,11 +32,15 @@ __all__ = [
     "DeadLetterStore",
     "EventLog",
     "EventPublisher",
+    "MergePointers",
     "MessageRepublisher",
     "RebuildCheckpoints",
     "RetryRoutes",
+    "SnapshotCheckpoints",
     "SnapshotStore",
+    "TombstoneStore",
     "UserDataStore",
+    "WrittenEvents",
 ]
 
 
@@ -91,6 +95,37 @@ class SnapshotStore(Protocol):
 
     def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """Every snapshot of the tenant with a `course.completed` claim on the course."""
+        ...
+
+    async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
+        """The applied seq of each user's snapshot (0 for users without one), cheaply."""
+        ...
+
+
+class SnapshotCheckpoints(Protocol):
+    """Snapshots kept at points of a user's log, so a late event replays only what follows.
+
+    Invariant the caller keeps: every log entry above a checkpoint's seq sorts after the
+    checkpoint's last applied event (a late event first invalidates the checkpoints it
+    sorts before).
+    """
+
+    async def latest(
+        self, bounds: Mapping[UserKey, tuple[int, tuple[datetime, str] | None]]
+    ) -> dict[UserKey, StoredSnapshot]:
+        """Per user, the newest usable checkpoint; users without one are left out.
+
+        Usable: at or below the given seq, and its last event sorts before the given key
+        (None: any key).
+        """
+        ...
+
+    async def invalidate(self, key: UserKey, since: tuple[datetime, str]) -> None:
+        """Forget the user's checkpoints whose last applied event sorts at or after `since`."""
+        ...
+
+    async def save(self, key: UserKey, stored: StoredSnapshot, keep: int) -> None:
+        """Keep the snapshot at its seq; keep only the user's `keep` newest checkpoints."""
         ...
 
 
@@ -212,6 +247,46 @@ class UserDataStore(Protocol):
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
         """Record an audit entry (never with a user id)."""
+        ...
+
+
+class TombstoneStore(Protocol):
+    """Which users were erased, remembered by a keyed hash of their id only."""
+
+    async def erased(self, keys: Sequence[UserKey]) -> set[UserKey]:
+        """The users among `keys` that were erased (and not re-enabled)."""
+        ...
+
+    async def bury(self, tenant_id: str, user_id: str) -> None:
+        """Remember that the user was erased; idempotent."""
+        ...
+
+    async def exhume(self, tenant_id: str, user_id: str) -> bool:
+        """Forget the erasure, so the id may be used again; False if it was not erased."""
+        ...
+
+
+class WrittenEvents(Protocol):
+    """The eventIds of writes too large to name in a consistency token, for a while."""
+
+    async def put(self, reference: str, key: UserKey, event_ids: Sequence[str]) -> None:
+        """Keep the write's eventIds under `reference`."""
+        ...
+
+    async def get(self, reference: str) -> tuple[UserKey, list[str]] | None:
+        """The write's user and eventIds, or None (unknown or expired)."""
+        ...
+
+
+class MergePointers(Protocol):
+    """Where merged guests went: guest → account, per tenant."""
+
+    async def point(self, tenant_id: str, guest_id: str, account_id: str) -> None:
+        """Record that the guest was merged into the account (the latest merge wins)."""
+        ...
+
+    async def target(self, tenant_id: str, guest_id: str) -> str | None:
+        """The account the guest was merged into, or None."""
         ...
 
 

@@ -13,13 +13,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 
-from shared.domain import LateEvent, RecordedEvent, Snapshot, apply, dedupe, reduce
-from shared.service_layer.ports import EventLog, SnapshotStore
+from shared.domain import (
+    EventsRetracted,
+    LateEvent,
+    Quotas,
+    RecordedEvent,
+    Snapshot,
+    admit,
+    apply,
+    dedupe,
+    sort_key,
+)
+from shared.service_layer.erasure import Erasure
+from shared.service_layer.ports import EventLog, SnapshotCheckpoints, SnapshotStore
+from shared.service_layer.projection_report import ConcurrentWriters, ProjectionReport
 from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
+from shared.service_layer.replay import Replay, Replayer
 
 __all__ = ["ConcurrentWriters", "Projection", "ProjectionReport"]
 
@@ -27,48 +40,31 @@ _MAX_ROUNDS = 5
 log = structlog.stdlib.get_logger(__name__)
 
 
-class ConcurrentWriters(Exception):
-    """Another writer kept moving the same users' snapshots on; try the batch again later."""
-
-
-@dataclass(slots=True)
-class ProjectionReport:
-    """What one projection did: counts per outcome, replays, and events that did not pass.
-
-    `failed` events may pass on a retry; `refused` ones the store will never take.
-    """
-
-    applied: list[RecordedEvent] = field(default_factory=list)
-    duplicates: int = 0
-    conflicts: int = 0
-    replays: list[float] = field(default_factory=list)
-    failed: list[tuple[RecordedEvent, str]] = field(default_factory=list)
-    refused: list[tuple[RecordedEvent, str]] = field(default_factory=list)
-
-    def merge(self, other: ProjectionReport) -> None:
-        """Add another report's outcomes to this one."""
-        self.applied.extend(other.applied)
-        self.duplicates += other.duplicates
-        self.conflicts += other.conflicts
-        self.replays.extend(other.replays)
-        self.failed.extend(other.failed)
-        self.refused.extend(other.refused)
-
-
 class Projection:
     """Stores events once in the log and brings their users' snapshots up to date."""
 
-    def __init__(self, events: EventLog, snapshots: SnapshotStore) -> None:
+    def __init__(
+        self,
+        events: EventLog,
+        snapshots: SnapshotStore,
+        erasure: Erasure | None = None,
+        quotas: Quotas | None = None,
+        checkpoints: SnapshotCheckpoints | None = None,
+    ) -> None:
         self._log = events
         self._snapshots = snapshots
+        self._erasure = erasure
+        self._quotas = quotas
+        self._replayer = Replayer(events, checkpoints)
 
     async def project(self, events: Sequence[RecordedEvent]) -> ProjectionReport:
         """Project a batch: one log append and one snapshot write per user per round.
 
         Idempotent: projecting the same events again changes nothing and counts them as
-        duplicates. Raises `StoreUnavailable` on an outage (nothing is lost: redeliver the
-        batch), `StoreRejected` if the store refuses the batch's writes, and
-        `ConcurrentWriters` if other writers keep winning.
+        duplicates. Events of erased users are dropped, and whatever this projection wrote
+        for a user erased while it ran is erased again. Raises `StoreUnavailable` on an
+        outage (nothing is lost: redeliver the batch), `StoreRejected` if the store refuses
+        the batch's writes, and `ConcurrentWriters` if other writers keep winning.
         """
         report = ProjectionReport()
         pending: dict[UserKey, list[RecordedEvent]] = {}
@@ -79,18 +75,31 @@ class Projection:
             report.duplicates += deduped.repeats
             self._count_conflicts(report, deduped.conflicts)
             pending[key] = deduped.unique
+        if self._erasure is not None:
+            for key in await self._erasure.sweep(list(pending)):
+                report.erased += len(pending.pop(key))
+        touched = list(pending)
         rebuild: set[UserKey] = set()
-        for _ in range(_MAX_ROUNDS):
+        for number in range(_MAX_ROUNDS):
             if not pending:
-                return report
-            pending, rebuild = await self._round(pending, rebuild, report)
-        raise ConcurrentWriters(f"{len(pending)} users still contended after {_MAX_ROUNDS} rounds")
+                break
+            pending, rebuild = await self._round(pending, rebuild, report, number == 0)
+        else:
+            raise ConcurrentWriters(
+                f"{len(pending)} users still contended after {_MAX_ROUNDS} rounds"
+            )
+        if self._erasure is not None:
+            buried = await self._erasure.sweep(touched)
+            if buried:
+                report.applied = [e for e in report.applied if _key(e) not in buried]
+        return report
 
     async def _round(
         self,
         pending: dict[UserKey, list[RecordedEvent]],
         rebuild: set[UserKey],
         report: ProjectionReport,
+        first: bool,
     ) -> tuple[dict[UserKey, list[RecordedEvent]], set[UserKey]]:
         """One attempt: append above each snapshot's seq, then write each snapshot once.
 
@@ -101,6 +110,9 @@ class Projection:
         keys = list(pending)
         stored = await self._snapshots.load_many(keys)
         positions = {key: stored[key].seq if key in stored else 0 for key in keys}
+        rebuild = rebuild | {key for key, found in stored.items() if found.unreadable}
+        if first and self._quotas is not None:
+            pending = self._within_quotas(pending, stored, self._quotas, report)
         appended = await self._log.append(
             [
                 LogEntry(positions[key] + index, event)
@@ -124,15 +136,38 @@ class Projection:
                 todo.setdefault(key, []).append(entry)
         tops = {key: max(e.seq for e in entries) for key, entries in todo.items() if entries}
         tops.update({key: positions[key] for key in rebuild if key not in tops})
-        snapshots = await self._advance(tops, stored, todo, rebuild, report)
+        snapshots, broken = await self._advance(tops, stored, todo, rebuild, report)
+        for key, reason in broken.items():
+            del tops[key]
+            report.failed.extend((event, reason) for event in pending[key])
         stale = await self._snapshots.save_many(
             [SnapshotUpdate(key, snapshots[key], top, positions[key]) for key, top in tops.items()]
         )
-        for key in tops:
+        for key, top in tops.items():
             report.applied.extend(entry.event for entry in todo.get(key, ()))
+            if key not in stale:
+                await self._replayer.keep(key, positions[key], StoredSnapshot(snapshots[key], top))
         for key in stale:
             retry.setdefault(key, [])
         return retry, stale
+
+    @staticmethod
+    def _within_quotas(
+        pending: dict[UserKey, list[RecordedEvent]],
+        stored: dict[UserKey, StoredSnapshot],
+        quotas: Quotas,
+        report: ProjectionReport,
+    ) -> dict[UserKey, list[RecordedEvent]]:
+        """The events that fit their user's quotas; the others are reported, never stored."""
+        fitting: dict[UserKey, list[RecordedEvent]] = {}
+        for key, user_events in pending.items():
+            found = stored.get(key)
+            base = found.snapshot if found is not None else Snapshot.empty(*key)
+            admitted, refused = admit(base, user_events, quotas, found.size if found else None)
+            report.over_quota.extend(refused)
+            if admitted:
+                fitting[key] = admitted
+        return fitting
 
     async def _advance(
         self,
@@ -141,34 +176,39 @@ class Projection:
         todo: dict[UserKey, list[LogEntry]],
         rebuild: set[UserKey],
         report: ProjectionReport,
-    ) -> dict[UserKey, Snapshot]:
-        """Each user's snapshot with its log applied up to `tops[key]`.
+    ) -> tuple[dict[UserKey, Snapshot], dict[UserKey, str]]:
+        """Each user's snapshot with its log applied up to `tops[key]`, and the users that broke.
 
         Folds the new entries on where they sort after the snapshot; otherwise (a late
-        event, or a user whose last write lost to a concurrent writer) reduces the user's
-        log up to that seq again, reading all such logs at once.
+        event, a user whose last write lost to a concurrent writer, or whose stored snapshot
+        cannot be read) reduces the user's log up to that seq again, reading all such logs
+        at once. A user whose fold raises is left out with the reason, so one user's poison
+        never holds up the others: their events go to the retry tiers.
         """
         snapshots: dict[UserKey, Snapshot] = {}
-        replay: dict[UserKey, str | None] = dict.fromkeys(rebuild & tops.keys())
+        broken: dict[UserKey, str] = {}
+        replay: dict[UserKey, Replay] = {key: Replay(tops[key]) for key in rebuild & tops.keys()}
         for key in tops.keys() - replay.keys():
             base = stored[key].snapshot if key in stored else Snapshot.empty(*key)
             try:
                 snapshots[key] = apply(base, [entry.event for entry in todo[key]])
-            except LateEvent as late:
-                replay[key] = late.event_id
+            except LateEvent:
+                replay[key] = Replay(tops[key], _replay_from(todo[key]))
+            except Exception as error:  # per-user isolation: any fault of this user's data
+                broken[key] = _broken(key, error)
         if not replay:
-            return snapshots
+            return snapshots, broken
         started = time.perf_counter()
-        histories = await self._log.after(dict.fromkeys(replay, 0))
-        for key, late_event_id in replay.items():
-            history = [e.event for e in histories.get(key, ()) if e.seq <= tops[key]]
-            snapshots[key] = reduce(history, tenant_id=key[0], user_id=key[1])
-            log.info(
-                "snapshot_replayed", tenant=key[0], late_event_id=late_event_id, events=len(history)
-            )
+        for key, job in replay.items():
+            try:
+                snapshots.update(await self._replayer.replay({key: job}))
+            except Exception as error:  # per-user isolation, as above
+                broken[key] = _broken(key, error)
+                continue
+            log.info("snapshot_replayed", tenant=key[0], late=job.late is not None)
         share = (time.perf_counter() - started) / len(replay)
         report.replays.extend(share for _ in replay)
-        return snapshots
+        return snapshots, broken
 
     async def _sort_out_duplicates(
         self,
@@ -210,6 +250,26 @@ class Projection:
                 stored_hash=kept.content_hash(),
                 refused_hash=dropped.content_hash(),
             )
+
+
+def _replay_from(entries: list[LogEntry]) -> tuple[datetime, str]:
+    """Where a replay must start: at the earliest new event.
+
+    At the very start when an event is retracted: every checkpoint may hold what it withdraws.
+    """
+    if any(isinstance(entry.event.event, EventsRetracted) for entry in entries):
+        return _BEGINNING
+    return min(sort_key(entry.event) for entry in entries)
+
+
+_BEGINNING = (datetime.min.replace(tzinfo=UTC), "")
+
+
+def _broken(key: UserKey, error: Exception) -> str:
+    """Log a user whose snapshot could not be computed; the reason their events carry on."""
+    reason = f"snapshot of the user could not be computed: {type(error).__name__}: {error}"
+    log.error("user_projection_failed", tenant=key[0], error=reason[:500])
+    return reason[:500]
 
 
 def _key(event: RecordedEvent) -> UserKey:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.domain import Snapshot
+from shared.domain import Snapshot, reduce
+from shared.service_layer.errors import SnapshotUnreadable
 from shared.service_layer.ports import EventLog, SnapshotStore
 from shared.service_layer.records import LogEntry, UserKey
 
@@ -33,11 +34,26 @@ class ProgressReader:
         self._snapshots = snapshots
 
     async def snapshot(self, key: UserKey) -> tuple[Snapshot, int]:
-        """The user's snapshot and its applied seq (an empty snapshot at 0 for a new user)."""
+        """The user's snapshot and its applied seq (an empty snapshot at 0 for a new user).
+
+        A stored snapshot that cannot be read is recomputed from the log up to its seq.
+
+        Raises:
+            SnapshotUnreadable: If the log cannot be reduced either.
+        """
         stored = (await self._snapshots.load_many([key])).get(key)
         if stored is None:
             return Snapshot.empty(*key), 0
-        return stored.snapshot, stored.seq
+        if stored.unreadable is None:
+            return stored.snapshot, stored.seq
+        history = (await self._events.after({key: 0})).get(key, [])
+        try:
+            snapshot = reduce(
+                (e.event for e in history if e.seq <= stored.seq), tenant_id=key[0], user_id=key[1]
+            )
+        except Exception as error:  # whatever this user's data does, it stays their problem
+            raise SnapshotUnreadable(f"{stored.unreadable}; the log: {error}") from error
+        return snapshot, stored.seq
 
     async def page(self, key: UserKey, since: int | None, limit: int) -> ProgressPage:
         """The snapshot and, with `since`, at most `limit` entries stored after that cursor.

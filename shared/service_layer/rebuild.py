@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.domain import reduce
 from shared.service_layer.ports import Clock, EventLog, RebuildCheckpoints, SnapshotStore
@@ -34,11 +34,16 @@ class RebuildScope:
 
 @dataclass(slots=True)
 class RebuildReport:
-    """How many users the scope has, how many this run rebuilt, and how many it skipped."""
+    """How many users the scope has, how many this run rebuilt and skipped, and which failed.
+
+    `failed` holds users whose log could not be reduced, with the reason; the run goes on
+    past them, and their snapshots stay as they were.
+    """
 
     total: int = 0
     rebuilt: int = 0
     skipped: int = 0
+    failed: list[tuple[UserKey, str]] = field(default_factory=list)
 
 
 class SnapshotRebuilder:
@@ -79,8 +84,9 @@ class SnapshotRebuilder:
         report.skipped = len(users) - len(todo)
         for first in range(0, len(todo), _CHUNK):
             chunk = todo[first : first + _CHUNK]
-            await self._rebuild_chunk(chunk)
-            report.rebuilt += len(chunk)
+            failed = await self._rebuild_chunk(chunk)
+            report.failed.extend(failed)
+            report.rebuilt += len(chunk) - len(failed)
             await self._checkpoints.save(scope.run_id, chunk[-1], done=False, started=started)
             if progress is not None:
                 progress(report)
@@ -88,12 +94,14 @@ class SnapshotRebuilder:
         await self._checkpoints.save(scope.run_id, last, done=True, started=started)
         return report
 
-    async def _rebuild_chunk(self, keys: list[UserKey]) -> None:
+    async def _rebuild_chunk(self, keys: list[UserKey]) -> list[tuple[UserKey, str]]:
         """Reduce each user's whole log and write the snapshots in one bulk.
 
-        Users whose snapshot a projector moved on meanwhile are recomputed and written again.
+        Users whose snapshot a projector moved on meanwhile are recomputed and written again;
+        users whose log cannot be reduced are returned with the reason, the others written.
         """
         pending = keys
+        failed: dict[UserKey, str] = {}
         for _ in range(_MAX_ATTEMPTS):
             stored = await self._snapshots.load_many(pending)
             histories = await self._histories(pending)
@@ -102,12 +110,16 @@ class SnapshotRebuilder:
                 history = histories.get(key, [])
                 if not history:
                     continue
-                snapshot = reduce((e.event for e in history), tenant_id=key[0], user_id=key[1])
+                try:
+                    snapshot = reduce((e.event for e in history), tenant_id=key[0], user_id=key[1])
+                except Exception as error:  # one user's bad log never stops the run
+                    failed[key] = f"{type(error).__name__}: {str(error)[:300]}"
+                    continue
                 expected = stored[key].seq if key in stored else 0
                 updates.append(SnapshotUpdate(key, snapshot, history[-1].seq, expected))
             stale = await self._snapshots.save_many(updates)
             if not stale:
-                return
+                return sorted(failed.items())
             pending = sorted(stale)
         raise SnapshotsKeptChanging(f"{len(pending)} snapshots kept changing; run rebuild again")
 

@@ -65,10 +65,17 @@ class AppendResult:
 
 @dataclass(frozen=True, slots=True)
 class StoredSnapshot:
-    """A snapshot and the highest log `seq` it has applied (every lower entry is applied)."""
+    """A snapshot and the highest log `seq` it has applied (every lower entry is applied).
+
+    `unreadable` says why a stored snapshot could not be read back (its `snapshot` is then
+    empty): the projection and `rebuild` recompute it from the log; a read reports it.
+    """
 
     snapshot: Snapshot
     seq: int
+    unreadable: str | None = None
+    size: int | None = None
+    """The stored encoding's length, when the store knows it (for the size quota)."""
 
 
 @dataclass(frozen=True, slots=True)

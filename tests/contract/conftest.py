@@ -13,30 +13,42 @@ from dataclasses import dataclass
 import pytest
 
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
+from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import ensure_indexes, mongo_client
 from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
+from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.user_data_store import MongoUserDataStore
+from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.ports import (
     CatalogStore,
     CertificateStore,
     DeadLetterStore,
     EventLog,
+    MergePointers,
     RebuildCheckpoints,
+    SnapshotCheckpoints,
     SnapshotStore,
+    TombstoneStore,
     UserDataStore,
+    WrittenEvents,
 )
 from tests.fakes import (
     InMemoryCatalogStore,
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
     InMemoryEventLog,
+    InMemoryMergePointers,
     InMemoryRebuildCheckpoints,
+    InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
+    InMemoryTombstoneStore,
     InMemoryUserDataStore,
+    InMemoryWrittenEvents,
 )
 
 
@@ -49,19 +61,33 @@ class Stores:
     certificates: CertificateStore
     user_data: UserDataStore
     checkpoints: RebuildCheckpoints
+    tombstones: TombstoneStore
+    snapshot_checkpoints: SnapshotCheckpoints
+    written: WrittenEvents
+    merges: MergePointers
 
 
 def _in_memory() -> Stores:
     events, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     letters, certificates = InMemoryDeadLetterStore(), InMemoryCertificateStore()
+    checkpoints = InMemoryRebuildCheckpoints()
+    kept = InMemorySnapshotCheckpoints()
+    written = InMemoryWrittenEvents()
+    merges = InMemoryMergePointers()
     return Stores(
         events=events,
         snapshots=snapshots,
         letters=letters,
         courses=InMemoryCatalogStore(),
         certificates=certificates,
-        user_data=InMemoryUserDataStore(events, snapshots, letters, certificates),
-        checkpoints=InMemoryRebuildCheckpoints(),
+        user_data=InMemoryUserDataStore(
+            events, snapshots, letters, certificates, checkpoints, kept, written, merges
+        ),
+        checkpoints=checkpoints,
+        tombstones=InMemoryTombstoneStore(),
+        snapshot_checkpoints=kept,
+        written=written,
+        merges=merges,
     )
 
 
@@ -96,6 +122,10 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             certificates=MongoCertificateStore(db),
             user_data=MongoUserDataStore(db),
             checkpoints=MongoRebuildCheckpoints(db),
+            tombstones=MongoTombstoneStore(db, b"contract-test-secret-0123456789abcdef"),
+            snapshot_checkpoints=MongoSnapshotCheckpoints(db),
+            written=MongoWrittenEvents(db),
+            merges=MongoMergePointers(db),
         )
     finally:
         await client.drop_database(db.name)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from shared.domain import reduce
 from shared.domain.course_views import Certificate
-from shared.service_layer.records import LogEntry, SnapshotUpdate
+from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot
 from tests.contract.conftest import Stores
 from tests.unit.domain.builders import raw_event, record
 
@@ -100,3 +100,33 @@ async def test_certificates_are_recorded_once_and_never_changed(stores: Stores) 
     assert await stores.certificates.record([later]) == 0
     assert await stores.certificates.of_user("demo", "u1") == {"c.1": first}
     assert await stores.certificates.of_user("demo", "u2") == {}
+
+
+async def test_checkpoints_serve_the_newest_usable_one_and_forget_what_a_late_event_outdates(
+    stores: Stores,
+) -> None:
+    key = ("demo", "u1")
+    events = [entry(n, f"e-{n}").event for n in range(1, 7)]
+    for seq in (2, 4, 6):
+        snapshot = reduce(events[:seq], tenant_id="demo", user_id="u1")
+        await stores.snapshot_checkpoints.save(key, StoredSnapshot(snapshot, seq), keep=2)
+    newest = await stores.snapshot_checkpoints.latest({key: (10, None), ("demo", "x"): (10, None)})
+    assert list(newest) == [key]
+    assert newest[key].seq == 6
+    assert newest[key].snapshot == reduce(events, tenant_id="demo", user_id="u1")
+    assert (await stores.snapshot_checkpoints.latest({key: (5, None)}))[key].seq == 4
+    assert await stores.snapshot_checkpoints.latest({key: (3, None)}) == {}
+    late = events[4].occurred_at, events[4].event_id
+    assert (await stores.snapshot_checkpoints.latest({key: (10, late)}))[key].seq == 4
+    await stores.snapshot_checkpoints.invalidate(key, late)
+    assert (await stores.snapshot_checkpoints.latest({key: (10, None)}))[key].seq == 4
+
+
+async def test_positions_tell_each_snapshot_applied_seq_without_reading_it(stores: Stores) -> None:
+    key = ("demo", "u1")
+    snapshot = reduce([entry(1, "e-1").event], tenant_id="demo", user_id="u1")
+    await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 3, 0)])
+    assert await stores.snapshots.positions([key, ("demo", "nobody")]) == {
+        key: 3,
+        ("demo", "nobody"): 0,
+    }

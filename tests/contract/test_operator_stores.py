@@ -107,10 +107,28 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     await stores.letters.add(letter(1))
     await stores.certificates.record([Certificate("demo", "u1", "c", AT)])
 
+    await stores.checkpoints.save("run", ("demo", "u1"), done=False, started=AT)
+    await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
+    await stores.merges.point("demo", "guest-1", "u1")
+    await stores.merges.point("demo", "u1", "elsewhere")
+    await stores.merges.point("demo", "guest-2", "u2")
     deleted = await stores.user_data.erase("demo", "u1")
     await stores.user_data.audit("erase", "demo", deleted)
 
-    assert deleted == {"events": 2, "snapshots": 1, "dead_letters": 1, "certificates": 1}
+    assert deleted == {
+        "events": 2,
+        "snapshots": 1,
+        "dead_letters": 1,
+        "certificates": 1,
+        "snapshot_checkpoints": 0,
+        "consistency_writes": 1,
+        "merges": 2,
+        "rebuild_runs": 1,
+    }
+    assert await stores.merges.target("demo", "guest-1") is None
+    assert await stores.merges.target("demo", "guest-2") == "u2"
+    assert await stores.written.get("w-1") is None
+    assert await stores.checkpoints.last_done("run") is None
     assert await stores.events.users("demo", None) == [("demo", "u2")]
     assert list(await stores.snapshots.load_many([("demo", "u1"), ("demo", "u2")])) == [
         ("demo", "u2")
@@ -126,3 +144,29 @@ async def test_a_rebuild_checkpoint_resumes_only_an_unfinished_run(stores: Store
     assert await stores.checkpoints.last_done("run") == ("demo", "u5")
     await stores.checkpoints.save("run", ("demo", "u9"), done=True, started=AT)
     assert await stores.checkpoints.last_done("run") is None
+
+
+async def test_tombstones_remember_erased_users_until_reenabled(stores: Stores) -> None:
+    assert await stores.tombstones.erased([("demo", "u1")]) == set()
+    await stores.tombstones.bury("demo", "u1")
+    await stores.tombstones.bury("demo", "u1")
+    assert await stores.tombstones.erased([("demo", "u1"), ("demo", "u2"), ("x", "u1")]) == {
+        ("demo", "u1")
+    }
+    assert await stores.tombstones.exhume("demo", "u1") is True
+    assert await stores.tombstones.exhume("demo", "u1") is False
+    assert await stores.tombstones.erased([("demo", "u1")]) == set()
+
+
+async def test_large_writes_are_kept_under_their_reference(stores: Stores) -> None:
+    await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
+    assert await stores.written.get("w-1") == (("demo", "u1"), ["a", "b"])
+    assert await stores.written.get("w-2") is None
+
+
+async def test_merge_pointers_keep_the_latest_account(stores: Stores) -> None:
+    assert await stores.merges.target("demo", "guest") is None
+    await stores.merges.point("demo", "guest", "a")
+    await stores.merges.point("demo", "guest", "b")
+    assert await stores.merges.target("demo", "guest") == "b"
+    assert await stores.merges.target("other", "guest") is None

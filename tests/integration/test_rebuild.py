@@ -125,7 +125,12 @@ def test_interrupted_rebuild_resumes_and_matches_the_projector(
     result = CliRunner().invoke(app, ["rebuild", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
-    assert report == {"users": USERS, "rebuilt": USERS - USERS // 2, "skipped": USERS // 2}
+    assert report == {
+        "users": USERS,
+        "rebuilt": USERS - USERS // 2,
+        "skipped": USERS // 2,
+        "failed": [],
+    }
     assert asyncio.run(states(own_database)) == projected
 
     again = CliRunner().invoke(

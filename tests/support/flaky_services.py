@@ -30,8 +30,9 @@ from services.retry_worker.app import RetryWorkerOverrides
 from services.retry_worker.app import create_app as retry_worker_app
 from shared.adapters.logs import configure_logging
 from shared.adapters.settings import Settings
-from shared.domain import RecordedEvent
-from shared.service_layer.ports import EventLog, SnapshotStore
+from shared.domain import Quotas, RecordedEvent
+from shared.service_layer.erasure import Erasure
+from shared.service_layer.ports import EventLog, SnapshotCheckpoints, SnapshotStore
 from shared.service_layer.projection import Projection, ProjectionReport
 
 ROLES = ("projector", "retry_worker")
@@ -57,14 +58,17 @@ class FlakyProjection(Projection):
 
     def __init__(
         self,
+        *,
         events: EventLog,
         snapshots: SnapshotStore,
-        *,
+        erasure: Erasure,
+        quotas: Quotas,
+        checkpoints: SnapshotCheckpoints,
         faults: Path,
         attempts: Path,
         role: str,
     ) -> None:
-        super().__init__(events, snapshots)
+        super().__init__(events, snapshots, erasure, quotas, checkpoints)
         self._faults = faults
         self._attempts = attempts
         self._role = role
@@ -117,10 +121,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
 
-    def projection(events: EventLog, snapshots: SnapshotStore) -> Projection:
-        return FlakyProjection(
-            events, snapshots, faults=args.faults, attempts=args.attempts, role=args.role
-        )
+    def projection(**parts: Any) -> Projection:
+        return FlakyProjection(**parts, faults=args.faults, attempts=args.attempts, role=args.role)
 
     if args.role == "projector":
         app = projector_app(settings, ProjectorOverrides(projection=projection))

@@ -39,6 +39,10 @@ interaction = st.fixed_dictionaries(
     }
 )
 
+extensions = st.none() | st.fixed_dictionaries(
+    {"seekEvents": st.integers(0, 5)}, optional={"speed": st.sampled_from([1, 1.5, "2x"])}
+)
+
 PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any] | None]] = {
     "content.progressed": st.builds(
         _without_none,
@@ -48,6 +52,7 @@ PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any] | None]] = {
         contentVersion=st.sampled_from([None, "v1", "v2"]),
         courseId=optional_course,
         interaction=st.none() | interaction,
+        extensions=extensions,
     ),
     "media.progressed": st.builds(
         _without_none,
@@ -56,6 +61,7 @@ PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any] | None]] = {
         durationSeconds=st.sampled_from([None, 300, 600.0]),
         watchedSeconds=st.sampled_from([None, 0, 10, 12.5]),
         courseId=optional_course,
+        extensions=extensions,
     ),
     "quiz.attempted": st.builds(
         _without_none,
@@ -77,15 +83,28 @@ PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any] | None]] = {
     "course.completed": st.fixed_dictionaries({"courseId": st.sampled_from(COURSE_IDS)}),
     "onboarding.completed": st.fixed_dictionaries({"pathId": st.sampled_from(PATH_IDS)}),
     "onboarding.reset": st.sampled_from([None, {}]),
-    "activePath.set": st.fixed_dictionaries({"pathId": st.sampled_from([None, *PATH_IDS])}),
-    "progress.reset": st.sampled_from([None, {}]),
+    "activePath.set": st.builds(
+        lambda path, ext: _without_none(pathId=path, extensions=ext) | {"pathId": path},
+        st.sampled_from([None, *PATH_IDS]),
+        extensions,
+    ),
+    "progress.reset": st.one_of(
+        st.sampled_from([None, {}]),
+        st.builds(
+            _without_none,
+            contentIds=st.lists(content_id, min_size=1, max_size=3, unique=True),
+            courseId=optional_course,
+        ),
+    ),
+    "events.retracted": st.fixed_dictionaries(
+        {"eventIds": st.lists(st.sampled_from(["000-0", "001-1", "002-2"]), min_size=1)}
+    ),
 }
 assert set(PAYLOADS) == set(EVENT_TYPES)
 
-# Resets are rarer than progress in real logs; keep them at about 1 in 30.
-_TYPE_WEIGHTS = [t for t in EVENT_TYPES if t != "progress.reset" for _ in range(3)] + [
-    "progress.reset"
-]
+# Resets and retractions are rarer than progress in real logs; about 1 in 30 each.
+_RARE = ("progress.reset", "events.retracted")
+_TYPE_WEIGHTS = [t for t in EVENT_TYPES if t not in _RARE for _ in range(3)] + list(_RARE)
 
 
 @st.composite
@@ -101,9 +120,28 @@ def events(draw: st.DrawFn, *, event_type: str | None = None, suffix: str = "0")
 
 @st.composite
 def logs(
-    draw: st.DrawFn, *, min_size: int = 0, max_size: int = 30, tag: str = ""
+    draw: st.DrawFn,
+    *,
+    min_size: int = 0,
+    max_size: int = 30,
+    tag: str = "",
+    retractions: bool = True,
 ) -> list[RecordedEvent]:
     """A log of distinct events in storage order (not sorted); `tag` keeps eventIds of
     separately drawn logs apart."""
     size = draw(st.integers(min_size, max_size))
-    return [draw(events(suffix=f"{tag}{index}")) for index in range(size)]
+    kinds = _TYPE_WEIGHTS if retractions else [t for t in _TYPE_WEIGHTS if t != "events.retracted"]
+    drawn = [
+        draw(events(event_type=draw(st.sampled_from(kinds)), suffix=f"{tag}{index}"))
+        for index in range(size)
+    ]
+    if retractions and drawn and draw(st.integers(0, 3)) == 0:
+        named = draw(st.lists(st.sampled_from([e.event_id for e in drawn]), min_size=1))
+        raw = raw_event(
+            "events.retracted",
+            draw(occurred_at).isoformat(),
+            {"eventIds": named},
+            event_id=f"ret-{tag}{size}",
+        )
+        drawn.insert(draw(st.integers(0, len(drawn))), record(raw))
+    return drawn

@@ -12,6 +12,7 @@ from shared.domain import (
     EVENT_TYPES,
     MAX_CLOCK_SKEW,
     ContractViolation,
+    accept_event,
     is_valid_id,
     new_reset_event,
     validate_event,
@@ -47,6 +48,7 @@ VALID_PAYLOADS: dict[str, dict[str, Any] | None] = {
     "onboarding.reset": {},
     "activePath.set": {"pathId": None},
     "progress.reset": None,
+    "events.retracted": {"eventIds": ["e-1", "e-2"]},
 }
 
 # One invalid payload per type, with the field the violation must name.
@@ -64,6 +66,7 @@ INVALID_PAYLOADS: dict[str, tuple[dict[str, Any] | None, str]] = {
     "onboarding.reset": ({"pathId": "p1"}, "payload.pathId"),
     "activePath.set": ({}, "payload.pathId"),
     "progress.reset": ({"all": True}, "payload.all"),
+    "events.retracted": ({"eventIds": []}, "payload.eventIds"),
 }
 
 
@@ -87,9 +90,9 @@ def violation(raw: object) -> ContractViolation:
     return raised.value
 
 
-def test_the_contract_has_ten_types() -> None:
+def test_the_contract_has_eleven_types() -> None:
     assert set(EVENT_TYPES) == set(VALID_PAYLOADS) == set(INVALID_PAYLOADS)
-    assert len(EVENT_TYPES) == 10
+    assert len(EVENT_TYPES) == 11
 
 
 @pytest.mark.parametrize("event_type", EVENT_TYPES)
@@ -223,14 +226,15 @@ def test_event_id_in_messages_is_shortened() -> None:
     assert len(str(error)) < 300
 
 
-def test_occurred_at_at_most_five_minutes_ahead() -> None:
+def test_an_occurred_at_too_far_ahead_is_clamped_to_the_receive_time() -> None:
     assert timedelta(minutes=5) == MAX_CLOCK_SKEW
-    assert validate_event(event(occurredAt="2026-01-28T15:34:00Z"), now=NOW)
-    assert validate_event(event(occurredAt="2026-01-28T15:35:00Z"), now=NOW)
-    error = violation(event(occurredAt="2026-01-28T15:35:01Z"))
-    assert error.field == "occurredAt"
-    assert error.event_id == "e-17"
-    assert "5 minutes" in error.message
+    on_time, adjusted = accept_event(event(occurredAt="2026-01-28T15:35:00Z"), now=NOW)
+    assert adjusted is None
+    assert on_time.occurred_at == NOW + MAX_CLOCK_SKEW
+    ahead, adjusted = accept_event(event(occurredAt="2026-01-28T15:35:01Z"), now=NOW)
+    assert ahead.occurred_at == NOW
+    assert adjusted == NOW + MAX_CLOCK_SKEW + timedelta(seconds=1)
+    assert validate_event(event(occurredAt="2026-01-28T15:35:01Z"), now=NOW).occurred_at == NOW
 
 
 @pytest.mark.parametrize(

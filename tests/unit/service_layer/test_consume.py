@@ -6,9 +6,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from shared.domain import RecordedEvent
+from shared.domain import Quotas, RecordedEvent
 from shared.service_layer.consume import BatchConsumer
-from shared.service_layer.errors import BrokerUnavailable, StoreRejected, StoreUnavailable
+from shared.service_layer.errors import (
+    BrokerUnavailable,
+    StoreRejected,
+    StoreTimeout,
+    StoreUnavailable,
+)
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.projection import ConcurrentWriters, Projection, ProjectionReport
 from shared.service_layer.records import ConsumedRecord
@@ -164,3 +169,41 @@ async def test_undecodable_messages_are_dead_lettered_and_the_rest_flow_on() -> 
     assert item.stored.letter.reason == "undecodable"
     assert outcome.report is not None
     assert len(outcome.report.applied) == 1
+
+
+class _TooBigForTheBound(Projection):
+    """Times out whenever it is asked to project more than `fits` events at once."""
+
+    def __init__(self, log: InMemoryEventLog, snapshots: InMemorySnapshotStore, fits: int) -> None:
+        super().__init__(log, snapshots)
+        self.fits = fits
+        self.sizes: list[int] = []
+
+    async def project(self, events: Sequence[RecordedEvent]) -> ProjectionReport:
+        self.sizes.append(len(events))
+        if len(events) > self.fits:
+            raise StoreTimeout("operation exceeded time limit")
+        return await super().project(events)
+
+
+async def test_a_batch_that_keeps_timing_out_is_split_until_it_fits() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    projection = _TooBigForTheBound(log, snapshots, fits=3)
+    router = FailureRouter(InMemoryRetryRoutes(), InMemoryDeadLetterStore(), FixedClock())
+    consumer = BatchConsumer(projection, router)
+    batch = [consumed(event(n).to_json(), n) for n in range(1, 17)]
+    outcomes = [await consumer.consume(batch) for _ in range(4)]
+    assert [o.ack for o in outcomes] == [False, False, False, True]
+    assert max(projection.sizes[-6:]) <= 3
+    assert (await snapshots.load_many([("demo", "u1")]))[("demo", "u1")].seq == 16
+
+
+async def test_events_past_a_quota_are_dead_lettered_and_never_stored() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    routes, letters = InMemoryRetryRoutes(), InMemoryDeadLetterStore()
+    projection = Projection(log, snapshots, quotas=Quotas(max_items=2))
+    consumer = BatchConsumer(projection, FailureRouter(routes, letters, FixedClock()))
+    outcome = await consumer.consume([consumed(event(n).to_json(), n) for n in range(1, 4)])
+    assert outcome.ack
+    assert [item.stored.letter.reason for item in letters.letters.values()] == ["quota"]
+    assert sorted(log.entries[("demo", "u1")]) == ["e-1", "e-2"]

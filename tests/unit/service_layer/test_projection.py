@@ -5,10 +5,13 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Sequence
 
+import pytest
+
 from shared.domain import RecordedEvent, reduce
+from shared.service_layer import replay as replay_module
 from shared.service_layer.projection import Projection
 from shared.service_layer.records import AppendResult, LogEntry
-from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
+from tests.fakes import InMemoryEventLog, InMemorySnapshotCheckpoints, InMemorySnapshotStore
 from tests.unit.domain.builders import raw_event, record
 
 KEY = ("demo", "u1")
@@ -149,3 +152,67 @@ async def test_a_writer_overtaken_while_it_fills_a_gap_rebuilds_the_snapshot() -
     assert snapshots.snapshots[KEY].seq == 4
     assert len(report.replays) == 1
     assert [event.event_id for event in report.applied] == ["e-03"]
+
+
+class CountingLog(InMemoryEventLog):
+    """Counts the entries `after` hands out (what a replay reads)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read = 0
+
+    async def after(self, positions):  # type: ignore[no-untyped-def]
+        found = await super().after(positions)
+        self.read += sum(len(entries) for entries in found.values())
+        return found
+
+
+async def test_a_late_event_replays_from_the_newest_checkpoint_before_it() -> None:
+    log, snapshots, kept = CountingLog(), InMemorySnapshotStore(), InMemorySnapshotCheckpoints()
+    projection = Projection(log, snapshots, checkpoints=kept)
+    history = [
+        record(
+            raw_event(
+                "content.rated",
+                f"2026-11-{1 + n // 1440:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00Z",
+                {"contentId": f"c-{n % 7}", "rating": "easy"},
+                event_id=f"e-{n:05d}",
+            )
+        )
+        for n in range(2500)
+    ]
+    for first in range(0, 2400, 400):
+        await projection.project(history[first : first + 400])
+    assert sorted(kept.kept[KEY]) == [1200, 2000]  # where each batch passed a thousand
+    late, rest = history[2450], history[2400:2450] + history[2451:]
+    await projection.project(rest)
+    log.read = 0
+    await projection.project([late])
+    assert (await snapshots.load_many([KEY]))[KEY].snapshot == reduce(
+        history, tenant_id="demo", user_id="u1"
+    )
+    assert log.read <= 500
+
+
+async def test_shuffled_late_arrivals_with_dense_checkpoints_equal_the_full_fold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replay_module, "CHECKPOINT_EVERY", 3)
+    history = events(40)
+    for seed in range(20):
+        rng = random.Random(seed)
+        shuffled = history[:]
+        rng.shuffle(shuffled)
+        log, snapshots, kept = (
+            InMemoryEventLog(),
+            InMemorySnapshotStore(),
+            InMemorySnapshotCheckpoints(),
+        )
+        projection = Projection(log, snapshots, checkpoints=kept)
+        while shuffled:
+            size = rng.randint(1, 6)
+            batch, shuffled = shuffled[:size], shuffled[size:]
+            await projection.project(batch + rng.sample(history, 1))
+        assert (await snapshots.load_many([KEY]))[KEY].snapshot == reduce(
+            history, tenant_id="demo", user_id="u1"
+        ), f"seed {seed}"

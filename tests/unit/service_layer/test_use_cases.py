@@ -7,9 +7,10 @@ import pytest
 from shared.domain import parse_course, reduce
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.dead_letters import pending_letters, purge, replay
-from shared.service_layer.erasure import erase_user
+from shared.service_layer.erasure import Erasure, erase_user, reenable_user
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import Ingest, Submission
+from shared.service_layer.merge import GuestMerge, MergeRefused
 from shared.service_layer.projection import Projection
 from shared.service_layer.reading import ProgressReader
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
@@ -21,10 +22,12 @@ from tests.fakes import (
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
     InMemoryEventLog,
+    InMemoryMergePointers,
     InMemoryPublisher,
     InMemoryRebuildCheckpoints,
     InMemoryRepublisher,
     InMemorySnapshotStore,
+    InMemoryTombstoneStore,
     InMemoryUserDataStore,
 )
 from tests.unit.domain.builders import FAR_FUTURE, raw_event, record
@@ -36,14 +39,15 @@ GOOD = raw_event("content.rated", "2026-11-20T10:00:00Z", {"contentId": "c", "ra
 async def test_ingest_publishes_the_good_events_and_rejects_the_rest_by_field() -> None:
     publisher = InMemoryPublisher()
     bad = {**GOOD, "eventId": "e-2", "payload": {"contentId": "c"}}
-    result = await Ingest(publisher).submit(
+    result = await Ingest(publisher, InMemoryTombstoneStore()).submit(
         "demo",
         [Submission("u1", GOOD), Submission("u1", bad), Submission(None, GOOD)],
         now=FAR_FUTURE,
         request_id="r-1",
     )
     assert [o.accepted for o in result.outcomes] == [True, False, False]
-    assert "payload.rating" in (result.outcomes[1].error or "")
+    assert result.outcomes[1].field == "payload.rating"
+    assert result.outcomes[1].code == "invalid_event"
     assert "userId" in (result.outcomes[2].error or "")
     assert [(e.event_id, r) for e, r in publisher.published] == [("e-1", "r-1")]
 
@@ -52,7 +56,7 @@ async def test_ingest_without_an_ack_raises_and_claims_nothing() -> None:
     publisher = InMemoryPublisher()
     publisher.unavailable = BrokerUnavailable("no ack")
     with pytest.raises(BrokerUnavailable):
-        await Ingest(publisher).submit(
+        await Ingest(publisher, InMemoryTombstoneStore()).submit(
             "demo", [Submission("u1", GOOD)], now=FAR_FUTURE, request_id="r"
         )
 
@@ -91,7 +95,7 @@ async def test_erasure_audits_counts_without_the_user() -> None:
     store = InMemoryUserDataStore(
         log, snapshots, InMemoryDeadLetterStore(), InMemoryCertificateStore()
     )
-    deleted = await erase_user(store, "demo", "u1")
+    deleted = await erase_user(InMemoryTombstoneStore(), store, "demo", "u1")
     assert deleted["events"] == 1
     assert store.audits == [{"action": "erase", "tenant": "demo", "deleted": deleted}]
     assert "u1" not in repr(store.audits)
@@ -137,3 +141,82 @@ async def test_catalog_changes_record_earned_certificates_first() -> None:
     removed = await catalog.remove("demo", "c")
     assert removed is not None
     assert await catalog.remove("demo", "c") is None
+
+
+async def test_ingest_rejects_the_events_of_erased_users_by_code() -> None:
+    publisher, tombstones = InMemoryPublisher(), InMemoryTombstoneStore()
+    await tombstones.bury("demo", "gone")
+    ingest = Ingest(publisher, tombstones)
+    result = await ingest.submit(
+        "demo", [Submission("gone", GOOD), Submission("u1", GOOD)], now=FAR_FUTURE, request_id="r"
+    )
+    assert [(o.accepted, o.code) for o in result.outcomes] == [(False, "erased"), (True, None)]
+    assert await ingest.erased("demo", "gone")
+    assert not await ingest.erased("demo", "u1")
+
+
+async def test_a_projection_drops_erased_users_and_sweeps_what_a_race_wrote() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    tombstones = InMemoryTombstoneStore()
+    store = InMemoryUserDataStore(
+        log, snapshots, InMemoryDeadLetterStore(), InMemoryCertificateStore()
+    )
+    projection = Projection(log, snapshots, Erasure(tombstones, store))
+    await tombstones.bury("demo", "u1")
+    report = await projection.project([event(1)])
+    assert report.erased == 1
+    assert log.entries == {}
+
+    class BuriedMidway(InMemorySnapshotStore):
+        async def save_many(self, updates):  # the erasure lands between log and snapshot write
+            await tombstones.bury("demo", "u2")
+            return await super().save_many(updates)
+
+    racing = BuriedMidway()
+    store = InMemoryUserDataStore(
+        log, racing, InMemoryDeadLetterStore(), InMemoryCertificateStore()
+    )
+    other = [
+        record(
+            raw_event(
+                "content.rated", "2026-11-20T10:00:00Z", {"contentId": "c", "rating": "easy"}
+            ),
+            user="u2",
+        )
+    ]
+    report = await Projection(log, racing, Erasure(tombstones, store)).project(other)
+    assert report.applied == []
+    assert ("demo", "u2") not in log.entries
+    assert racing.snapshots == {}
+
+
+async def test_erase_buries_then_deletes_and_reenable_lets_the_id_back() -> None:
+    tombstones = InMemoryTombstoneStore()
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    store = InMemoryUserDataStore(
+        log, snapshots, InMemoryDeadLetterStore(), InMemoryCertificateStore()
+    )
+    await erase_user(tombstones, store, "demo", "u1")
+    assert tombstones.buried == {("demo", "u1")}
+    assert await reenable_user(tombstones, store, "demo", "u1") is True
+    assert await reenable_user(tombstones, store, "demo", "u1") is False
+    assert [a["action"] for a in store.audits] == ["erase", "reenable"]
+
+
+async def test_a_merge_moves_the_guests_events_and_skips_its_own_resets() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    await Projection(log, snapshots).project(
+        [record(GOOD, user="guest"), record({**GOOD, "eventId": "e-2"}, user="guest")]
+    )
+    publisher, pointers = InMemoryPublisher(), InMemoryMergePointers()
+    merge = GuestMerge(log, publisher, pointers)
+    first = await merge.merge("demo", "acct", "guest", now=FAR_FUTURE, request_id="r")
+    assert [e.event_id for e in first.moved] == ["e-1", "e-2"]
+    assert {e.user_id for e in first.moved} == {"acct"}
+    assert first.reset.user_id == "guest"
+    assert await merge.merged_into("demo", "guest") == "acct"
+    await Projection(log, snapshots).project([first.reset])
+    again = await merge.merge("demo", "acct", "guest", now=FAR_FUTURE, request_id="r")
+    assert [e.event_id for e in again.moved] == ["e-1", "e-2"]
+    with pytest.raises(MergeRefused):
+        await merge.merge("demo", "acct", "acct", now=FAR_FUTURE, request_id="r")

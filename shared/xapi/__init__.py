@@ -1,0 +1,76 @@
+"""xAPI (1.0.3 and 2.0.0) without I/O: statement validation, forms and the progress mapping.
+
+Imports only the standard library, pydantic and `shared.domain`.
+"""
+
+from .alternate import UnwrappedRequest, unwrap_alternate_request
+from .documents import (
+    DocumentConflict,
+    StateAddress,
+    check_preconditions,
+    document_etag,
+    merged_document,
+    parse_state_params,
+)
+from .equivalence import same_statement
+from .errors import InvalidStatement
+from .formats import XapiVersion, negotiate_version
+from .forms import Format, best_language, in_format, ranked_languages
+from .identity import UserRule, content_id_for, user_id_for
+from .multipart import StatementBody, check_attachment_data, read_statement_body, write_multipart
+from .progress import DerivedEvents, MappingRules, derive_events
+from .query import (
+    StatementQuery,
+    filter_keys,
+    ifi_key,
+    matches,
+    parse_agent_param,
+    parse_statement_query,
+)
+from .signature import SignedStatement, check_signature, signature_attachment
+from .statement import VOIDED, validate_statement, validate_statements
+from .voiding import is_voidable, retracted_event_ids, voided_statement_id
+
+__all__ = [
+    "VOIDED",
+    "DerivedEvents",
+    "DocumentConflict",
+    "Format",
+    "InvalidStatement",
+    "MappingRules",
+    "SignedStatement",
+    "StateAddress",
+    "StatementBody",
+    "StatementQuery",
+    "UnwrappedRequest",
+    "UserRule",
+    "XapiVersion",
+    "best_language",
+    "check_attachment_data",
+    "check_preconditions",
+    "check_signature",
+    "content_id_for",
+    "derive_events",
+    "document_etag",
+    "filter_keys",
+    "ifi_key",
+    "in_format",
+    "is_voidable",
+    "matches",
+    "merged_document",
+    "negotiate_version",
+    "parse_agent_param",
+    "parse_state_params",
+    "parse_statement_query",
+    "ranked_languages",
+    "read_statement_body",
+    "retracted_event_ids",
+    "same_statement",
+    "signature_attachment",
+    "unwrap_alternate_request",
+    "user_id_for",
+    "validate_statement",
+    "validate_statements",
+    "voided_statement_id",
+    "write_multipart",
+]
