@@ -1,4 +1,4 @@
-"""Envelope checks before any route runs: JSON type (415), size (413), time (408), depth (400)."""
+"""Envelope checks before any route runs: JSON type (415), size (413), time (408), text (400)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.errors import send_error
-from services.gateway.json_depth import MAX_BODY_DEPTH, json_depth
+from services.gateway.json_text import MAX_BODY_DEPTH, has_lone_surrogate, json_depth
 from shared.domain.wire import MAX_BODY_BYTES
 
 __all__ = ["BodyLimits"]
@@ -23,7 +23,8 @@ class BodyLimits:
     and replayed to the app, so a request that breaks a limit never reaches validation and
     nothing of it is published. A slow sender gets 408 and its connection is closed, so a
     client sending a byte at a time cannot hold the gateway. A body nesting deeper than
-    `max_depth` is refused before any parser recurses into it.
+    `max_depth`, or escaping a lone surrogate (not Unicode text), is refused before any
+    parser or serializer can fail on it.
     """
 
     def __init__(
@@ -70,6 +71,10 @@ class BodyLimits:
         if json_depth(body) > self._max_depth:
             message = f"the body nests arrays and objects deeper than {self._max_depth} levels"
             await send_error(send, 400, "too_deep", message)
+            return
+        if has_lone_surrogate(body):
+            message = "the body escapes a lone UTF-16 surrogate (\\uD800-\\uDFFF unpaired)"
+            await send_error(send, 400, "malformed_json", message)
             return
         await self._app(scope, _replay(body, receive), send)
 

@@ -28,6 +28,13 @@ RETRY_AFTER_SECONDS = 5
 
 log = get_logger(__name__)
 
+_HTTP_CODES = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}
+# FastAPI answers 400 only when its JSON parser raises something other than a syntax error.
+_UNPARSABLE = (
+    "the body could not be parsed as JSON: it must be UTF-8, and an integer may have at most "
+    "4,300 digits"
+)
+
 
 class ApiError(Exception):
     """An error the gateway answers with its own status, code and message."""
@@ -146,9 +153,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        code = _HTTP_CODES.get(error.status_code, "http_error")
+        message = _UNPARSABLE if error.status_code == 400 else str(error.detail)
         return JSONResponse(
-            error_body(code, str(error.detail)),
+            error_body(code, message),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )

@@ -106,8 +106,8 @@ def _amount(value: object) -> int | float:
     if (
         isinstance(value, int | float)
         and not isinstance(value, bool)
+        and 0 <= value <= MAX_AMOUNT  # first: an int too large for a float fails here
         and math.isfinite(value)
-        and 0 <= value <= MAX_AMOUNT
     ):
         return value
     raise PydanticCustomError(

@@ -150,6 +150,57 @@ def test_brackets_inside_strings_do_not_count_as_depth(gateway: str) -> None:
     assert answer.status_code == 202, answer.text
 
 
+def put_raw(gateway: str, raw: str) -> httpx.Response:
+    return httpx.put(
+        f"{gateway}/v1/users/{new_user()}/progress",
+        content=raw.encode(),
+        headers={**HEADERS, "Content-Type": "application/json"},
+    )
+
+
+def media_event(event_id: str, position: str, content_id: str = "video-1") -> str:
+    return (
+        f'{{"eventId":"{event_id}","occurredAt":"2026-11-20T10:00:00Z","clientId":"c",'
+        f'"type":"media.progressed","payload":{{"contentId":"{content_id}",'
+        f'"positionSeconds":{position},"durationSeconds":10,"watchedSeconds":1}}}}'
+    )
+
+
+def test_a_number_too_large_rejects_its_event_only(gateway: str) -> None:
+    good, huge = f"good-{uuid.uuid4()}", f"huge-{uuid.uuid4()}"
+    raw = f'{{"events":[{media_event(good, "1")},{media_event(huge, "1" + "0" * 400)}]}}'
+    answer = put_raw(gateway, raw)
+    assert answer.status_code == 202, answer.text
+    results = {item["eventId"]: item for item in answer.json()["results"]}
+    assert results[good]["status"] == "accepted"
+    assert results[huge]["status"] == "rejected"
+    assert "payload.positionSeconds" in results[huge]["error"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('{"events":[' + media_event("e", "1" + "0" * 5000) + "]}", "at most 4,300 digits"),
+        ('{"events":[{"eventId":"\\ud800"}]}', "lone UTF-16 surrogate"),
+        ('{"events":[' + media_event("e", "1", "x\\udc00") + "]}", "lone UTF-16 surrogate"),
+    ],
+    ids=["5,000-digit integer", "lone surrogate in an echoed id", "lone low surrogate"],
+)
+def test_text_no_parser_can_take_is_400_malformed_json(
+    gateway: str, raw: str, expected: str
+) -> None:
+    answer = put_raw(gateway, raw)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "malformed_json"
+    assert expected in answer.json()["error"]["message"]
+
+
+def test_a_surrogate_pair_is_ordinary_text(gateway: str) -> None:
+    answer = put_raw(gateway, '{"events":[' + media_event("pair", "1", "x\\ud83d\\ude00") + "]}")
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["accepted"] == 1
+
+
 def test_one_user_cannot_spend_the_tenants_budget(gateway: str) -> None:
     greedy, other = new_user(), new_user()
 
