@@ -12,7 +12,7 @@ from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, UserId, authorized, context_of
 from services.gateway.schemas import EventResult, WriteResponse
 from services.gateway.writes import answer, refuse_erased, unavailable
-from shared.domain import ContractViolation
+from shared.domain import ContractViolation, is_valid_id
 from shared.domain.wire import ID_MAX_LENGTH
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.merge import MergeRefused
@@ -62,9 +62,13 @@ async def merge_guest(
     merging again moves only what the guest received since. `GET` of the guest answers
     `mergedInto`. The answer lists the moved events and the account's consistencyToken.
     """
-    principal = await authorized(request, authorization, "write", None)
+    principal = await authorized(request, authorization, "write", userId)
     if not principal.is_api_key:
         raise ApiError(403, "forbidden", "merging users takes a tenant API key")
+    if not is_valid_id(body.guest):
+        raise ApiError(
+            422, "invalid_user_id", "from must be 1-128 printable characters", field="from"
+        )
     context = context_of(request)
     for user in (userId, body.guest):
         await refuse_erased(context, principal.tenant_id, user)

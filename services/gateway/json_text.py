@@ -14,8 +14,13 @@ from itertools import accumulate
 
 __all__ = ["MAX_BODY_DEPTH", "has_lone_surrogate", "json_depth"]
 
-MAX_BODY_DEPTH = 64
-"""Deepest nesting of arrays and objects a request body may have (the envelope included)."""
+MAX_BODY_DEPTH = 768
+"""Deepest nesting of arrays and objects a request body may have (the envelope included).
+
+Well under the ~1,000 levels the standard library's parser survives, and well over the
+domain's own bound on values (8), so a value nested too deep is rejected with its event
+alone, while a body no parser could take is refused whole.
+"""
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")

@@ -36,7 +36,7 @@ Authorization = Annotated[
     str | None, Header(description="`Bearer <tenant API key>` or `Bearer <user token>`.")
 ]
 _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Malformed JSON, or nested deeper than 64 levels"},
+    400: {"description": "Malformed JSON, or nested deeper than 768 levels"},
     401: {"description": "Missing or invalid credential"},
     403: {"description": "Wrong tenant, user or scope"},
     408: {"description": "Body not received in time (PROGRESS_HTTP_BODY_TIMEOUT_SECONDS)"},

@@ -9,6 +9,7 @@ file order: the last one uses up 127.0.0.1's authentication budget.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import statistics
 import string
@@ -22,6 +23,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.gateway.json_text import MAX_BODY_DEPTH
 from shared.adapters.embedded import free_port
 from shared.adapters.settings import Settings
 from shared.domain import EVENT_TYPES
@@ -123,24 +125,43 @@ def nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-@pytest.mark.parametrize("depth", [61, 1_500, 100_000])
-def test_a_body_nested_too_deep_is_400_naming_the_limit(gateway: str, depth: int) -> None:
-    """61 levels of state plus the envelope's 4 pass the bound of 64; deeper never 500s."""
-    state = f'{{"kind":"custom","deep":{nested(depth)}}}'
+def deep_write(gateway: str, state_depth: int) -> httpx.Response:
+    """One event whose state nests `state_depth` levels; the envelope adds 6 more."""
+    state = f'{{"kind":"custom","deep":{nested(state_depth)}}}'
+    good = event(f"good-{uuid.uuid4()}")
     raw = (
         '{"events":[{"eventId":"deep-1","occurredAt":"2026-11-20T10:00:00Z",'
         '"clientId":"c","type":"content.progressed","payload":{"contentId":"l1",'
-        f'"status":"started","interaction":{{"interactionId":"q","state":{state}}}}}}}]}}'
+        f'"status":"completed","interaction":{{"interactionId":"q","state":{state}}}}}}},'
+        f"{json.dumps(good)}]}}"
     )
-    answer = httpx.put(
+    return httpx.put(
         f"{gateway}/v1/users/{new_user()}/progress",
         content=raw.encode(),
         headers={**HEADERS, "Content-Type": "application/json"},
     )
+
+
+def test_a_body_at_the_depth_bound_is_parsed_and_only_the_deep_event_rejected(
+    gateway: str,
+) -> None:
+    answer = deep_write(gateway, MAX_BODY_DEPTH - 6)
+    assert answer.status_code == 202, answer.text
+    deep, good = answer.json()["results"]
+    assert (deep["status"], deep["field"]) == ("rejected", "payload.interaction.state")
+    assert good["status"] == "accepted"
+
+
+@pytest.mark.parametrize("state_depth", [MAX_BODY_DEPTH - 5, 1_500, 100_000])
+def test_a_body_nested_past_the_bound_is_400_naming_the_limit(
+    gateway: str, state_depth: int
+) -> None:
+    """Past the bound no parser ever sees the body (the stdlib's recurses to ~1,000)."""
+    answer = deep_write(gateway, state_depth)
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"] == {
         "code": "too_deep",
-        "message": "the body nests arrays and objects deeper than 64 levels",
+        "message": f"the body nests arrays and objects deeper than {MAX_BODY_DEPTH} levels",
     }
 
 
