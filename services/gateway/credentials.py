@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+
 from cachetools import TTLCache
 
 from shared.adapters.tenants import ApiKeyGrant, MongoTenantStore, hash_api_key
 
-__all__ = ["CachedCredentials"]
+__all__ = ["CachedCredentials", "NotCached"]
 
 _MAX_ENTRIES = 10_000
+
+
+class NotCached(Exception):
+    """A cache-only look-up found nothing either way: it would have asked the database."""
 
 
 class CachedCredentials:
@@ -27,6 +33,17 @@ class CachedCredentials:
         self._secrets: TTLCache[str, str] = TTLCache(_MAX_ENTRIES, ttl)
         self._unknown_keys: TTLCache[str, bool] = TTLCache(_MAX_ENTRIES, ttl)
         self._unknown_tenants: TTLCache[str, bool] = TTLCache(_MAX_ENTRIES, ttl)
+        self._cache_only = False
+
+    def cache_only(self) -> CachedCredentials:
+        """The same caches, never asking the database: a value not cached raises NotCached.
+
+        For callers that have used up their failed authentications: what is cached still
+        answers (a real key behind the same address keeps working), nothing else is looked up.
+        """
+        view = copy.copy(self)
+        view._cache_only = True
+        return view
 
     async def grant_for_key(self, api_key: str) -> ApiKeyGrant | None:
         """The tenant and scopes of this API key, or None for an unknown key."""
@@ -34,6 +51,8 @@ class CachedCredentials:
         grant = self._grants.get(digest)
         if grant is not None or digest in self._unknown_keys:
             return grant
+        if self._cache_only:
+            raise NotCached
         grant = await self._tenants.grant_for_key(api_key)
         if grant is None:
             self._unknown_keys[digest] = True
@@ -46,6 +65,8 @@ class CachedCredentials:
         secret = self._secrets.get(tenant_id)
         if secret is not None or tenant_id in self._unknown_tenants:
             return secret
+        if self._cache_only:
+            raise NotCached
         secret = await self._tenants.signing_secret(tenant_id)
         if secret is None:
             self._unknown_tenants[tenant_id] = True

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.context import GatewayContext
+from services.gateway.credentials import NotCached
 from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
 from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
@@ -65,17 +66,20 @@ async def authorized(
 ) -> Principal:
     """Authenticate, check scope and user, and charge the user's and the tenant's budgets.
 
-    A client address that keeps failing authentication is refused with 429 before its
-    credential is even looked up. `events_per_user` charges many users (a bulk write);
-    by default `user_id` is charged `cost`.
+    A client address that has used up its failed authentications is served from the
+    credential cache only: a cached key still works, anything needing a database look-up
+    is refused with 429. `events_per_user` charges many users (a bulk write); by default
+    `user_id` is charged `cost`.
     """
     context = context_of(request)
     address = request.client.host if request.client else "unknown"
-    context.rate_limits.check_address(address)
+    credentials = context.credentials
+    if context.rate_limits.address_exhausted(address):
+        credentials = credentials.cache_only()
     try:
-        principal = await authenticate(
-            authorization, context.credentials, context.max_token_lifetime
-        )
+        principal = await authenticate(authorization, credentials, context.max_token_lifetime)
+    except NotCached as error:
+        raise context.rate_limits.address_refusal() from error
     except ApiError as error:
         if error.status == 401:
             context.rate_limits.charge_failure(address)

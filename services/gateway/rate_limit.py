@@ -110,12 +110,15 @@ class RateLimits:
         if wait is not None:
             raise _limited(f"tenant rate limit of {self._tenants.rate:g} events/s exceeded", wait)
 
-    def check_address(self, address: str) -> None:
-        """Raise 429 when this client address has used up its failed authentications."""
-        if self._addresses.empty(address):
-            wait = max(1, math.ceil(1 / self._addresses.rate))
-            rate = self._addresses.rate
-            raise _limited(f"too many failed authentications from this address ({rate:g}/s)", wait)
+    def address_exhausted(self, address: str) -> bool:
+        """True when this client address has used up its failed authentications."""
+        return self._addresses.empty(address)
+
+    def address_refusal(self) -> ApiError:
+        """The 429 for an exhausted address whose credential would need a database look-up."""
+        rate = self._addresses.rate
+        wait = max(1, math.ceil(1 / rate))
+        return _limited(f"too many failed authentications from this address ({rate:g}/s)", wait)
 
     def charge_failure(self, address: str) -> None:
         """Count one failed authentication against the client address."""
