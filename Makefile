@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock clean tools
+.PHONY: run test lint typecheck unit bench chaos lock clean tools
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Progress Sync needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -12,6 +12,12 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+SDK_STAMP := $(VENV)/.sdk-installed
+# The Python SDK is tested as users get it: a built wheel that takes in shared/domain.
+$(SDK_STAMP): $(STAMP) clients/python/pyproject.toml $(wildcard clients/python/src/progress_sync_client/*.py) $(wildcard shared/domain/*.py)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall ./clients/python
+	@touch $(SDK_STAMP)
 
 run: $(STAMP)
 	$(BIN)/progressctl run
@@ -21,8 +27,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(SDK_STAMP)
 	$(BIN)/mypy
+	cd clients/python && ../../$(BIN)/mypy --config-file pyproject.toml -p progress_sync_client
 
 # Optional tools some tests use; installed when this machine allows it (root + apt).
 tools:
@@ -39,6 +46,10 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(if $(FULL),--full,)
+
+# The fault and fuzz campaign (not part of `make test`): QUICK=1 for about 2 minutes.
+chaos: $(STAMP)
+	$(BIN)/python -m chaos $(if $(QUICK),--quick,) $(CHAOS_ARGS)
 
 lock:
 	$(BIN)/python -m pip install --quiet uv

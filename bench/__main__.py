@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import chart, freshness, growth, ingest, limits, report
+from bench import chart, freshness, growth, ingest, limits, read_your_writes, report
 from bench.common import Sizes
 from bench.heartbeat import heartbeats
 from bench.projection import Drain, drain
 from tests.support.projector import learner_events, projector_lab
 
-SECTIONS = ("ingest", "projection", "freshness", "growth")
+SECTIONS = ("ingest", "projection", "freshness", "growth", "read_your_writes")
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -111,6 +111,9 @@ def main() -> None:
             [freshness.steady(sizes.freshness_seconds), heartbeats(sizes.heartbeat_seconds)]
         )
         _progress("freshness done")
+    if "read_your_writes" in args.only:
+        results["read_your_writes"] = read_your_writes.run(sizes.freshness_seconds)
+        _progress("read-your-writes done")
     results["goals"] = report.goals(results)
     results["meta"]["wall_seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)

@@ -182,6 +182,28 @@ def table(results: dict[str, Any]) -> str:
                 f"  naive design: 2.000 write commands/event; sustains {naive_rate:.0f} events/s "
                 "in isolation, so at these loads its backlog (and staleness) grows without bound"
             )
+    ryw = results.get("read_your_writes")
+    if ryw:
+        add("")
+        add(
+            f"Read-your-writes at {ryw['events_per_second']:,} events/s "
+            "(write sent -> read answered)"
+        )
+        wait, plain = ryw["wait_for"], ryw["plain"]
+        add(
+            f"  waitFor read   p50 {wait['p50_ms']:6.0f} ms  p99 {wait['p99_ms']:6.0f} ms  "
+            f"consistent {wait['consistent_share']:.0%} of {wait['probes']}"
+        )
+        add(
+            f"  plain read     p50 {plain['p50_ms']:6.0f} ms  p99 {plain['p99_ms']:6.0f} ms  "
+            f"showed the write {plain['showed_the_write_share']:.0%} of {plain['probes']}"
+        )
+        waiting = ryw["waiting"]
+        add(
+            f"  {waiting['waiters']} waiters for {waiting['wait_ms']} ms: "
+            f"{waiting['db_commands_per_second']:.0f} database commands/s "
+            f"(idle {waiting['idle_db_commands_per_second']:.0f}/s)"
+        )
     growth = results.get("growth") or {}
     if growth.get("replays"):
         naive_rate = _get(results, "projection", "naive", "events_per_second")

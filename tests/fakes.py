@@ -7,7 +7,16 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from shared.domain import CatalogTotals, Certificate, Course, RecordedEvent, Snapshot
+from shared.domain import (
+    CatalogTotals,
+    Certificate,
+    Course,
+    QuotaUsage,
+    RecordedEvent,
+    Snapshot,
+    usage_of,
+)
+from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.records import (
     PENDING,
     REPLAYED,
@@ -20,6 +29,7 @@ from shared.service_layer.records import (
     SnapshotUpdate,
     StoredLetter,
     StoredSnapshot,
+    TopicMessage,
     UserKey,
 )
 
@@ -110,14 +120,28 @@ class InMemorySnapshotStore:
         stale: set[UserKey] = set()
         for update in updates:
             current = self.snapshots.get(update.key)
-            if (current.seq if current else 0) != update.expected_seq:
+            seen = (current.seq, current.version) if current else (0, 0)
+            if seen != (update.expected_seq, update.expected_version):
                 stale.add(update.key)
                 continue
-            self.snapshots[update.key] = StoredSnapshot(update.snapshot, update.seq)
+            self.snapshots[update.key] = StoredSnapshot(
+                update.snapshot, update.seq, version=update.expected_version + 1
+            )
         return stale
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         return {key: self.snapshots[key].seq if key in self.snapshots else 0 for key in keys}
+
+    async def usage(self, keys: Sequence[UserKey]) -> dict[UserKey, QuotaUsage]:
+        found: dict[UserKey, QuotaUsage] = {}
+        for key in keys:
+            stored = self.snapshots.get(key)
+            if stored is None:
+                found[key] = QuotaUsage(0, 0, 0)
+            else:
+                snapshot = stored.snapshot
+                found[key] = usage_of(snapshot, len(snapshot.to_storage()))
+        return found
 
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         for (stored_tenant, _), stored in sorted(self.snapshots.items()):
@@ -314,6 +338,47 @@ class InMemoryCertificateStore:
         return new
 
 
+class InMemoryParkedMessages:
+    """Parked messages in a dict keyed by message id, in the order they were parked."""
+
+    def __init__(self) -> None:
+        self.messages: dict[str, TopicMessage] = {}
+        self.unavailable: Exception | None = None
+
+    async def park(self, messages: Sequence[TopicMessage]) -> int:
+        if self.unavailable is not None:
+            raise self.unavailable
+        new = [m for m in dict.fromkeys(messages) if m.message_id not in self.messages]
+        self.messages.update((message.message_id, message) for message in new)
+        return len(new)
+
+    async def all(self) -> list[TopicMessage]:
+        return list(self.messages.values())
+
+    async def remove(self, message_ids: Sequence[str]) -> int:
+        return sum(self.messages.pop(message_id, None) is not None for message_id in message_ids)
+
+
+class InMemoryTopicBacklog:
+    """Topics as lists with a committed position per (topic, group); publishing appends."""
+
+    def __init__(self) -> None:
+        self.topics: dict[str, list[TopicMessage]] = {}
+        self.committed: dict[tuple[str, str], int] = {}
+        self.fail_after: int | None = None
+        self.published = 0
+
+    async def unconsumed(self, topic: str, group: str) -> list[TopicMessage]:
+        return self.topics.get(topic, [])[self.committed.get((topic, group), 0) :]
+
+    async def publish(self, messages: Sequence[TopicMessage]) -> None:
+        for message in messages:
+            if self.fail_after is not None and self.published >= self.fail_after:
+                raise BrokerUnavailable("the fake broker stopped acknowledging")
+            self.topics.setdefault(message.topic, []).append(message)
+            self.published += 1
+
+
 class InMemoryUserDataStore:
     """Erases a user from the in-memory stores it was given; keeps the audit entries."""
 
@@ -327,6 +392,7 @@ class InMemoryUserDataStore:
         snapshot_checkpoints: InMemorySnapshotCheckpoints | None = None,
         written: InMemoryWrittenEvents | None = None,
         merges: InMemoryMergePointers | None = None,
+        parked: InMemoryParkedMessages | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
@@ -336,6 +402,7 @@ class InMemoryUserDataStore:
         self._snapshot_checkpoints = snapshot_checkpoints or InMemorySnapshotCheckpoints()
         self._written = written or InMemoryWrittenEvents()
         self._merges = merges or InMemoryMergePointers()
+        self._parked = parked or InMemoryParkedMessages()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -351,6 +418,7 @@ class InMemoryUserDataStore:
         runs = [run for run, (last, _) in self._checkpoints.runs.items() if last == key]
         for run in runs:
             del self._checkpoints.runs[run]
+        parked = [i for i, message in self._parked.messages.items() if message.owner == key]
         return {
             "events": len(self._events.entries.pop(key, {})),
             "snapshots": int(self._snapshots.snapshots.pop(key, None) is not None),
@@ -359,6 +427,7 @@ class InMemoryUserDataStore:
             "snapshot_checkpoints": len(self._snapshot_checkpoints.kept.pop(key, {})),
             "consistency_writes": self._written.forget(key),
             "merges": self._merges.forget(key),
+            "parked_messages": await self._parked.remove(parked),
             "rebuild_runs": len(runs),
         }
 

@@ -12,8 +12,7 @@ from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, UserId, authorized, context_of
 from services.gateway.schemas import EventResult, WriteResponse
 from services.gateway.writes import answer, refuse_erased, unavailable
-from shared.domain import ContractViolation, is_valid_id
-from shared.domain.wire import ID_MAX_LENGTH
+from shared.domain import ContractViolation, Id
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.merge import MergeRefused
 
@@ -27,13 +26,7 @@ class MergeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_by_name=False, validate_by_alias=True)
 
-    guest: str = Field(
-        alias="from",
-        min_length=1,
-        max_length=ID_MAX_LENGTH,
-        pattern=r"^\S+$",
-        description="The guest's userId.",
-    )
+    guest: Id = Field(alias="from", description="The guest's userId.")
 
 
 @router.post(
@@ -65,10 +58,6 @@ async def merge_guest(
     principal = await authorized(request, authorization, "write", userId)
     if not principal.is_api_key:
         raise ApiError(403, "forbidden", "merging users takes a tenant API key")
-    if not is_valid_id(body.guest):
-        raise ApiError(
-            422, "invalid_user_id", "from must be 1-128 printable characters", field="from"
-        )
     context = context_of(request)
     for user in (userId, body.guest):
         await refuse_erased(context, principal.tenant_id, user)

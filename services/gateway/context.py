@@ -76,6 +76,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
         db = opened.db
         snapshots = MongoSnapshotStore(db)
         events = MongoEventLog(db)
+        courses = MongoCatalogStore(db)
         consistency = ReadYourWrites(
             events,
             SnapshotWatcher(snapshots),
@@ -94,11 +95,12 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 snapshots,
                 settings.quotas,
                 consistency,
+                courses,
             ),
             consistency=consistency,
             merge=GuestMerge(events, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
-            catalog=CourseCatalog(MongoCatalogStore(db), MongoCertificateStore(db), snapshots),
+            catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),
             max_token_lifetime=settings.user_token_max_lifetime_seconds,

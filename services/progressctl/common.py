@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from shared.adapters.connections import Connections, connections
 from shared.adapters.kafka import kafka_broker
@@ -17,6 +18,7 @@ from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
 __all__ = [
     "EXIT_CONFLICT",
     "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
     "load_settings",
     "refuse",
     "run_command",
@@ -28,13 +30,26 @@ T = TypeVar("T")
 EXIT_CONFLICT = 1
 """The named thing does not exist, or already exists (2 is Typer's exit code for bad usage)."""
 
+EXIT_USAGE = 2
+"""Bad usage: a wrong option, or a setting that cannot be used (Typer's code for usage)."""
+
 EXIT_UNAVAILABLE = 3
 """Kafka or MongoDB could not be reached: retry later, nothing is wrong with the command."""
 
 
 def load_settings() -> Settings:
-    """The `PROGRESS_*` settings, with logging configured from them (logs go to stderr)."""
-    settings = Settings()
+    """The `PROGRESS_*` settings, with logging configured from them (logs go to stderr).
+
+    A setting that cannot be used exits with code 2 and one line per problem, naming it.
+    """
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            field = "_".join(str(part) for part in problem["loc"]).upper()
+            message = problem["msg"].removeprefix("Value error, ")
+            typer.echo(f"error: PROGRESS_{field}: {message}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     configure_logging(settings.log_level, settings.log_format)
     return settings
 

@@ -144,17 +144,22 @@ def replay_letters(
 def purge_letters(
     letter_id: str | None = typer.Argument(None, metavar="ID", help="The dead letter's id."),
     everything: bool = typer.Option(False, "--all", help="Every letter, whatever its state."),
+    tenant: str | None = typer.Option(None, "--tenant", help="With --all: only this tenant's."),
+    all_tenants: bool = typer.Option(
+        False, "--all-tenants", help="With --all: every tenant's letters (say so explicitly)."
+    ),
     yes: bool = typer.Option(False, "--yes", help="Confirm --all (required with it)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Delete letters for good (`--all` only with `--yes`)."""
-    _one_or_all(letter_id, everything)
-    if everything and not yes:
-        raise typer.BadParameter(
-            "refusing to purge every dead letter without --yes", param_hint="--all"
-        )
+    """Delete letters for good: one by ID, or `--all` of one `--tenant` or of `--all-tenants`.
+
+    `--all` needs a scope and `--yes`, so no typo deletes every tenant's letters.
+    """
+    _purge_scope(letter_id, everything, tenant, all_tenants, yes)
     purged = with_database(
-        lambda opened: purge(MongoDeadLetterStore(opened.db), letter_id, LetterFilter())
+        lambda opened: purge(
+            MongoDeadLetterStore(opened.db), letter_id, LetterFilter(tenant_id=tenant)
+        )
     )
     if purged == 0:
         raise _nothing(f"no dead letter {letter_id}" if letter_id else "nothing to purge")
@@ -162,3 +167,26 @@ def purge_letters(
         typer.echo(json.dumps({"purged": purged}))
     else:
         typer.echo(f"purged {purged} dead letter(s)")
+
+
+def _purge_scope(
+    letter_id: str | None, everything: bool, tenant: str | None, all_tenants: bool, yes: bool
+) -> None:
+    """Refuse (exit code 2) a purge whose reach is not spelled out."""
+    _one_or_all(letter_id, everything)
+    if not everything:
+        if tenant is not None or all_tenants:
+            raise typer.BadParameter(
+                "--tenant and --all-tenants go with --all", param_hint="--tenant"
+            )
+        return
+    if (tenant is None) == (not all_tenants):
+        raise typer.BadParameter(
+            "say whose letters --all purges: --tenant T, or --all-tenants for every tenant",
+            param_hint="--all",
+        )
+    if not yes:
+        whose = f"of tenant '{tenant}'" if tenant else "of every tenant"
+        raise typer.BadParameter(
+            f"refusing to purge every dead letter {whose} without --yes", param_hint="--all"
+        )

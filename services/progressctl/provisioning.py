@@ -7,13 +7,31 @@ from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
 from shared.adapters.tenants import MongoTenantStore
 
-__all__ = ["bootstrap_tenant", "prepare_stack"]
+__all__ = ["bootstrap_tenant", "prepare_stack", "reapply_development_tenant"]
 
 
-async def bootstrap_tenant(settings: Settings) -> None:
-    """Create or refresh the bootstrap tenant from PROGRESS_BOOTSTRAP_* (idempotent)."""
+async def bootstrap_tenant(settings: Settings) -> bool:
+    """Create the tenant named by PROGRESS_BOOTSTRAP_* if it is missing; True if created.
+
+    An existing tenant is left as it is, keys and secret included: a redeploy (the compose
+    init job runs this at every `up`) must never undo a rotation.
+    """
     async with connections(settings) as opened:
-        await MongoTenantStore(opened.db).bootstrap(
+        return await MongoTenantStore(opened.db).create_if_missing(
+            settings.bootstrap_tenant,
+            settings.bootstrap_api_key.get_secret_value(),
+            settings.bootstrap_signing_secret.get_secret_value(),
+        )
+
+
+async def reapply_development_tenant(settings: Settings) -> None:
+    """Create the bootstrap tenant, or reset its `bootstrap` key and secret to the settings'.
+
+    Only the development stack does this (`make run`, the test suite): it prints these very
+    credentials in its banner, so they must work whatever an earlier session rotated.
+    """
+    async with connections(settings) as opened:
+        await MongoTenantStore(opened.db).reset_credentials(
             settings.bootstrap_tenant,
             settings.bootstrap_api_key.get_secret_value(),
             settings.bootstrap_signing_secret.get_secret_value(),
@@ -21,7 +39,7 @@ async def bootstrap_tenant(settings: Settings) -> None:
 
 
 async def prepare_stack(settings: Settings) -> list[str]:
-    """Topics, indexes and the bootstrap tenant; returns the topics that were created."""
+    """Topics, indexes and the development tenant (credentials re-applied); the topics created."""
     created = await create_topics(settings)
-    await bootstrap_tenant(settings)
+    await reapply_development_tenant(settings)
     return created

@@ -1,9 +1,10 @@
 """`progressctl run`: the whole embedded stack in the foreground, supervised.
 
 Hand-written rather than supervisord or honcho: the stack must start in order (broker and
-database listening → topics and tenant → services), refuse clearly when a port is taken,
-drain the projector before the in-memory broker goes away, and share its server launcher
-with the test suite. Each child gets SIGTERM if this process dies, so none is left behind.
+database listening → topics and tenant → parked messages back → services → Prometheus),
+refuse clearly when a port is taken, drain the projector and park what is still unconsumed
+before the in-memory broker goes away, and share its server launcher with the test suite.
+Each child gets SIGKILL if this process dies, so none is left behind.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from types import FrameType
 
 from rich.console import Console
 
+from services.progressctl.monitoring import prometheus_server
+from services.progressctl.parking import park_stack, unpark_stack
 from services.progressctl.provisioning import prepare_stack
 from shared.adapters.embedded import (
     EmbeddedServer,
@@ -28,16 +31,28 @@ from shared.adapters.embedded import (
     split_host_port,
 )
 from shared.adapters.kafka import consumer_lag
+from shared.adapters.mongo import PARKED
 from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
-from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
 
-__all__ = ["run_stack"]
+__all__ = ["StackPlan", "plan_stack", "run_stack"]
 
 console = Console(stderr=True, highlight=False)
 _DRAIN_SECONDS = 15.0
 _RESTART_CAP_SECONDS = 30.0
 _HEALTHY_UPTIME_SECONDS = 60.0
+
+
+@dataclass
+class StackPlan:
+    """The processes of the embedded stack; Prometheus is optional (`monitor` says why not)."""
+
+    broker: EmbeddedServer
+    database: EmbeddedServer
+    services: list[EmbeddedServer]
+    prometheus: EmbeddedServer | None
+    monitor: str
 
 
 @dataclass
@@ -96,7 +111,7 @@ async def _drain(settings: Settings) -> None:
         if sum(lag.values()) == 0:
             return
         await asyncio.sleep(0.5)
-    console.print("[yellow]projector did not drain in time; unprojected events are lost[/]")
+    console.print("[yellow]projector did not drain in time; what it has not projected is parked[/]")
 
 
 def _supervise(services: list[_Supervised]) -> None:
@@ -127,7 +142,7 @@ def _supervise(services: list[_Supervised]) -> None:
         time.sleep(0.25)
 
 
-def _banner(settings: Settings) -> None:
+def _banner(settings: Settings, monitor: str) -> None:
     gateway = f"http://{settings.http_host}:{settings.gateway_port}"
     key = settings.bootstrap_api_key.get_secret_value()
     console.print(
@@ -135,7 +150,9 @@ def _banner(settings: Settings) -> None:
         f"  gateway       {gateway}   (/healthz /readyz /metrics /docs)\n"
         f"  projector     http://{settings.http_host}:{settings.projector_port}/metrics\n"
         f"  retry worker  http://{settings.http_host}:{settings.retry_worker_port}/metrics\n"
-        f"  kafka         {settings.kafka_bootstrap} (embedded Tansu, in memory)\n"
+        f"  prometheus    {monitor}\n"
+        f"  kafka         {settings.kafka_bootstrap} (embedded Tansu, in memory: Ctrl-C parks"
+        " what is unconsumed in MongoDB)\n"
         f"  mongodb       {settings.mongo_url} (embedded SecantusDB)\n"
         f"  data          {settings.data_dir / 'mongo'}\n"
         f"  logs          {settings.data_dir / 'logs'}\n"
@@ -146,15 +163,49 @@ def _banner(settings: Settings) -> None:
     )
 
 
-def run_stack(settings: Settings) -> int:
-    """Run broker, database and the three services until SIGINT/SIGTERM; return an exit code."""
+def plan_stack(settings: Settings) -> StackPlan:
+    """The stack's processes, not started; Prometheus only if installed and its port is free."""
     kafka_host, kafka_port = split_host_port(settings.kafka_bootstrap, 9092)
     mongo_host, mongo_port = split_host_port(settings.mongo_url, 27017)
     logs = settings.data_dir / "logs"
-    broker = broker_server(kafka_host, kafka_port, logs)
-    database = database_server(mongo_host, mongo_port, settings.data_dir / "mongo", logs)
-    services = _services(settings)
-    taken = _taken_ports([broker, database, *services])
+    prometheus = prometheus_server(settings)
+    address = f"http://{settings.http_host}:{settings.prometheus_port}"
+    monitor = (
+        f"{address}   (/alerts /targets; rules: deploy/prometheus/alerts.yml)"
+        if prometheus is not None
+        else "not started: no `prometheus` binary (apt-get install prometheus)"
+    )
+    if prometheus is not None and port_in_use(prometheus.host, prometheus.port):
+        monitor = f"not started: {address} is in use (choose PROGRESS_PROMETHEUS_PORT)"
+        prometheus = None
+    return StackPlan(
+        broker=broker_server(kafka_host, kafka_port, logs),
+        database=database_server(mongo_host, mongo_port, settings.data_dir / "mongo", logs),
+        services=_services(settings),
+        prometheus=prometheus,
+        monitor=monitor,
+    )
+
+
+def _start_prometheus(stack: StackPlan) -> None:
+    """Start the optional Prometheus; a failure is reported in the banner, not fatal."""
+    if stack.prometheus is None:
+        return
+    console.print(f"starting prometheus on {stack.prometheus.host}:{stack.prometheus.port}")
+    try:
+        stack.prometheus.start()
+    except (ServerFailed, PortInUse) as error:
+        stack.monitor = f"not started: {error} - log: {stack.prometheus.log_path}"
+        stack.prometheus.stop()
+        stack.prometheus = None
+
+
+def run_stack(settings: Settings) -> int:
+    """Run broker, database and the three services until SIGINT/SIGTERM; return an exit code."""
+    # The embedded broker (Tansu) refuses the idempotent producer, for every client of it.
+    settings = settings.model_copy(update={"kafka_idempotent": False})
+    stack = plan_stack(settings)
+    taken = _taken_ports([stack.broker, stack.database, *stack.services])
     if taken:
         console.print(
             "[red]Cannot start: these addresses are already in use:[/]\n"
@@ -165,46 +216,68 @@ def run_stack(settings: Settings) -> int:
         )
         return 2
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    started: list[EmbeddedServer] = []
     try:
-        for server in (broker, database):
+        for server in (stack.broker, stack.database):
             console.print(f"starting {server.name} on {server.host}:{server.port}")
-            started.append(server)
             server.start()
         created = asyncio.run(prepare_stack(settings))
         console.print(
             f"topics ready ({len(created)} created); tenant '{settings.bootstrap_tenant}' ready"
         )
-        for server in services:
+        republished = asyncio.run(unpark_stack(settings))
+        if republished:
+            console.print(f"re-published {republished} parked message(s) onto their topics")
+        for server in stack.services:
             console.print(f"starting {server.name} on {server.host}:{server.port}")
-            started.append(server)
             server.launch()
-        for server in services:
+        for server in stack.services:
             server.wait(timeout=90.0)
-        supervised = [_Supervised(server, started_at=time.monotonic()) for server in services]
-        _banner(settings)
+        _start_prometheus(stack)
+        supervised = [_Supervised(server, started_at=time.monotonic()) for server in stack.services]
+        _banner(settings, stack.monitor)
         _supervise(supervised)
     except _Stopping as stop:
         console.print(f"\n{stop}: stopping")
-    except (ServerFailed, PortInUse, BrokerUnavailable) as error:
+    except (ServerFailed, PortInUse, BrokerUnavailable, StoreUnavailable) as error:
         console.print(f"[red]{error}[/]")
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _shutdown(settings, started)
+        _shutdown(settings, stack)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
 
 
-def _shutdown(settings: Settings, started: list[EmbeddedServer]) -> None:
-    gateway = next((s for s in started if s.name == "gateway"), None)
-    if gateway is not None:
-        gateway.stop()
-    projector = next((s for s in started if s.name == "projector"), None)
-    if projector is not None and projector.running():
+def _shutdown(settings: Settings, stack: StackPlan) -> None:
+    """Stop in the order that keeps every accepted event: no intake, drain, park, then stop.
+
+    Stopping a server that never started does nothing, so this is safe at any point.
+    """
+    gateway, projector, _ = stack.services
+    gateway.stop()
+    if projector.running():
         asyncio.run(_drain(settings))
-    for server in reversed(started):
+    for server in reversed(stack.services):
         server.stop()
+    if stack.broker.running() and stack.database.running():
+        _park(settings)
+    for underneath in (stack.prometheus, stack.database, stack.broker):
+        if underneath is not None:
+            underneath.stop()
     console.print("stopped: no process left behind")
+
+
+def _park(settings: Settings) -> None:
+    """Keep what the consumers have not consumed in MongoDB, before the broker forgets it."""
+    try:
+        parked = asyncio.run(park_stack(settings))
+    except (BrokerUnavailable, StoreUnavailable) as error:
+        console.print(f"[red]could not park unconsumed messages, they are lost: {error}[/]")
+        return
+    if parked:
+        console.print(
+            f"parked {parked} unconsumed message(s) in MongoDB ({PARKED}); "
+            "the next start re-publishes them"
+        )

@@ -14,12 +14,15 @@ from typing import Any, TypeVar
 
 import typer
 from pymongo.asynchronous.database import AsyncDatabase
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
-from services.progressctl.common import load_settings, run_command, with_database
+from services.progressctl.common import (
+    EXIT_CONFLICT,
+    load_settings,
+    run_command,
+    with_database,
+)
 from services.progressctl.provisioning import bootstrap_tenant
+from services.progressctl.tenant_views import print_tenants, tenants_json
 from shared.adapters.mongo import Document
 from shared.adapters.tenants import (
     ALL_SCOPES,
@@ -66,14 +69,6 @@ def _with_database(operation: Callable[[AsyncDatabase[Document]], Awaitable[T]])
 
 def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2))
-
-
-def _when(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def _minute(moment: datetime | None) -> str:
-    return "-" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}"
 
 
 def _print_key(tenant_id: str, key: IssuedKey) -> None:
@@ -136,39 +131,9 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
     tenants = _with_database(operation)
     if as_json:
-        _print_json(
-            [
-                {
-                    "tenant": summary.tenant_id,
-                    "createdAt": _when(summary.created_at),
-                    "keys": [
-                        {
-                            "keyId": key.key_id,
-                            "scopes": list(key.scopes),
-                            "createdAt": _when(key.created_at),
-                        }
-                        for key in summary.keys
-                    ],
-                }
-                for summary in tenants
-            ]
-        )
-        return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption="times in UTC")
-    for header in ("tenant", "created", "key", "scopes", "key created"):
-        table.add_column(header, overflow="fold", no_wrap=header in {"key", "scopes"})
-    for summary in tenants:
-        first = [summary.tenant_id, _minute(summary.created_at)]
-        if not summary.keys:
-            table.add_row(*first, "-", "-", "-")
-        for index, key in enumerate(summary.keys):
-            table.add_row(
-                *(first if index == 0 else ["", ""]),
-                key.key_id,
-                ",".join(key.scopes),
-                _minute(key.created_at),
-            )
-    Console(highlight=False).print(table)
+        _print_json(tenants_json(tenants))
+    else:
+        print_tenants(tenants)
 
 
 @tenant_app.command("add-key")
@@ -195,15 +160,20 @@ def rotate_key(
     scopes: str | None = typer.Option(
         None, "--scopes", help=f"{_SCOPES_HELP} Default: the replaced key's, or all."
     ),
+    yes: bool = typer.Option(
+        False, "--yes", help="Without --key-id: revoke every key without asking first."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Issue a new API key and revoke the old one(s).
 
     With --key-id, that key alone is replaced and the new key keeps its id and scopes.
-    Without it, every key of the tenant is revoked (`bootstrap` too, until the next
-    `tenant bootstrap`) and one new key is issued: the move when a key leaked.
+    Without it, every key of the tenant is revoked (`bootstrap` too) and one new key is
+    issued: the move when a key leaked. That asks first, unless --yes.
     """
     chosen = None if scopes is None else _scopes(scopes)
+    if key_id is None and not yes:
+        _confirm_revoking_every_key(tenant)
 
     async def operation(db: AsyncDatabase[Document]) -> IssuedKey:
         return await MongoTenantStore(db).rotate_key(tenant, key_id, chosen)
@@ -213,6 +183,22 @@ def rotate_key(
         revoked = f"key '{key_id}'" if key_id else "every previous key"
         typer.echo(f"revoked {revoked} of tenant '{tenant}'")
     _report_key(tenant, issued, as_json)
+
+
+def _confirm_revoking_every_key(tenant: str) -> None:
+    """Ask on the terminal; with no answer to read (a script, no stdin) refuse with code 2."""
+    question = f"Revoke EVERY API key of tenant '{tenant}' (its apps stop working until updated)?"
+    try:
+        confirmed = typer.confirm(question, default=False, err=True)
+    except typer.Abort:
+        raise typer.BadParameter(
+            "no answer to read: pass --yes to revoke every key without asking, "
+            "or --key-id K to replace one key",
+            param_hint="--yes",
+        ) from None
+    if not confirmed:
+        typer.echo("nothing revoked", err=True)
+        raise typer.Exit(EXIT_CONFLICT)
 
 
 @tenant_app.command("rotate-secret")
@@ -239,10 +225,19 @@ def rotate_secret(
 
 @tenant_app.command("bootstrap")
 def bootstrap() -> None:
-    """Create or refresh the tenant named by PROGRESS_BOOTSTRAP_TENANT (idempotent)."""
+    """Create the tenant named by PROGRESS_BOOTSTRAP_TENANT if it is missing.
+
+    A tenant that exists is left as it is (keys and secret): safe to run at every deploy,
+    it never undoes a rotation.
+    """
     settings = load_settings()
-    run_command(bootstrap_tenant(settings))
-    typer.echo(f"tenant '{settings.bootstrap_tenant}' ready")
+    created = run_command(bootstrap_tenant(settings), refused=(ValueError,))
+    if created:
+        typer.echo(f"tenant '{settings.bootstrap_tenant}' created with key 'bootstrap'")
+    else:
+        typer.echo(
+            f"tenant '{settings.bootstrap_tenant}' exists: left as it is (keys and secret kept)"
+        )
 
 
 def _user(value: str) -> str:

@@ -32,6 +32,7 @@ from shared.service_layer.consume import BatchConsumer
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.projection import Projection
+from shared.service_layer.snapshot_cache import CachedSnapshots
 
 __all__ = ["ProjectorBroker", "ProjectorOverrides", "create_app", "declare_broker"]
 
@@ -111,7 +112,9 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
             )
             projection = make_projection(
                 events=MongoEventLog(db),
-                snapshots=MongoSnapshotStore(db),
+                snapshots=CachedSnapshots(
+                    MongoSnapshotStore(db), settings.projector_snapshot_cache
+                ),
                 erasure=erasure,
                 quotas=settings.quotas,
                 checkpoints=MongoSnapshotCheckpoints(db),

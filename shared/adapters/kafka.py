@@ -30,6 +30,7 @@ __all__ = [
     "event_headers",
     "kafka_broker",
     "list_topics",
+    "unconsumed_ranges",
 ]
 
 _TOPIC_EXISTS = 36
@@ -124,6 +125,27 @@ async def list_topics(settings: Settings) -> list[str]:
     return sorted(topics)
 
 
+async def unconsumed_ranges(
+    admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, group: str, topic: str
+) -> dict[TopicPartition, tuple[int, int]]:
+    """Per partition of `topic`: the offsets `group` has not consumed, as [first, end).
+
+    `first` is the group's committed offset, or the partition's first offset where it has
+    none (the consumers read from the earliest). Started clients; Kafka errors propagate.
+    """
+    (description,) = await admin.describe_topics([topic])
+    partitions = [TopicPartition(topic, item["partition"]) for item in description["partitions"]]
+    committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+    starts = await consumer.beginning_offsets(partitions)
+    ends = await consumer.end_offsets(partitions)
+    ranges: dict[TopicPartition, tuple[int, int]] = {}
+    for partition in partitions:
+        done = committed.get(partition)
+        first = done.offset if done is not None and done.offset >= 0 else starts[partition]
+        ranges[partition] = (max(first, starts[partition]), ends[partition])
+    return ranges
+
+
 async def consumer_lag(settings: Settings, group: str, topic: str) -> dict[int, int]:
     """Messages not yet committed by `group` on each partition of `topic` (end - committed)."""
     admin = AIOKafkaAdminClient(
@@ -139,19 +161,8 @@ async def consumer_lag(settings: Settings, group: str, topic: str) -> dict[int, 
         async with broker_errors("cannot read consumer lag"):
             await admin.start()
             await consumer.start()
-            (description,) = await admin.describe_topics([topic])
-            partitions = [
-                TopicPartition(topic, item["partition"]) for item in description["partitions"]
-            ]
-            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-            starts = await consumer.beginning_offsets(partitions)
-            ends = await consumer.end_offsets(partitions)
+            ranges = await unconsumed_ranges(admin, consumer, group, topic)
     finally:
         await consumer.stop()
         await admin.close()
-    lag: dict[int, int] = {}
-    for partition in partitions:
-        done = committed.get(partition)
-        position = done.offset if done is not None and done.offset >= 0 else starts[partition]
-        lag[partition.partition] = max(0, ends[partition] - position)
-    return lag
+    return {partition.partition: max(0, end - first) for partition, (first, end) in ranges.items()}

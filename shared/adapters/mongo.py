@@ -30,6 +30,7 @@ __all__ = [
     "EVENTS",
     "IMPORT_RUNS",
     "MERGES",
+    "PARKED",
     "REBUILD_RUNS",
     "SNAPSHOTS",
     "TENANTS",
@@ -57,6 +58,7 @@ CHECKPOINTS = "snapshot_checkpoints"
 WRITES = "consistency_writes"
 MERGES = "merges"
 IMPORT_RUNS = "import_runs"
+PARKED = "parked_messages"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -111,6 +113,12 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
         )
         await db[CHECKPOINTS].create_indexes(
             [IndexModel([("t", ASCENDING), ("u", ASCENDING), ("s", ASCENDING)])]
+        )
+        await db[PARKED].create_indexes(
+            [
+                IndexModel([("parkedAt", ASCENDING), ("n", ASCENDING)]),
+                IndexModel([("tenant", ASCENDING), ("user", ASCENDING)]),
+            ]
         )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.adapters.tenant_records import valid_signing_secret
 from shared.domain import Quotas
 
 __all__ = ["Settings"]
@@ -20,7 +21,9 @@ class Settings(BaseSettings):
     settings table lists them all. Nothing here connects to anything.
     """
 
-    model_config = SettingsConfigDict(env_prefix="PROGRESS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PROGRESS_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_idempotent: bool = True
@@ -37,6 +40,7 @@ class Settings(BaseSettings):
     gateway_port: int = Field(default=8080, ge=0, le=65535)
     projector_port: int = Field(default=8081, ge=0, le=65535)
     retry_worker_port: int = Field(default=8082, ge=0, le=65535)
+    prometheus_port: int = Field(default=9090, ge=0, le=65535)
 
     rate_limit_events_per_second: float = Field(default=2000.0, gt=0)
     rate_limit_burst: int = Field(default=10000, ge=1)
@@ -57,6 +61,7 @@ class Settings(BaseSettings):
     projector_group: str = "progress-projector"
     projector_batch_max: int = Field(default=500, ge=1)
     projector_batch_timeout_ms: int = Field(default=50, ge=0)
+    projector_snapshot_cache: int = Field(default=5000, ge=0)
 
     bootstrap_tenant: str = "demo"
     bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")
@@ -72,6 +77,13 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
 
     data_dir: Path = Path("var")
+
+    @field_validator("bootstrap_signing_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        """Refuse a short bootstrap signing secret at start-up (the error names the field)."""
+        valid_signing_secret(secret.get_secret_value())
+        return secret
 
     @property
     def quotas(self) -> Quotas:

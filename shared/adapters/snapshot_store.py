@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -20,7 +21,7 @@ from shared.adapters.mongo import (
     refused_entries,
     user_key,
 )
-from shared.domain import Snapshot
+from shared.domain import QuotaUsage, Snapshot, usage_of
 from shared.service_layer.errors import StoreRejected
 from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
 
@@ -28,6 +29,10 @@ __all__ = ["MongoSnapshotStore"]
 
 _SCAN_BATCH = 500
 log = get_logger(__name__)
+
+
+def _usage_fields(usage: QuotaUsage) -> list[int]:
+    return [usage.items, usage.max_interactions, usage.bytes]
 
 
 def _read(key: UserKey, document: Document, where: str = "load") -> StoredSnapshot:
@@ -38,8 +43,15 @@ def _read(key: UserKey, document: Document, where: str = "load") -> StoredSnapsh
         reason = f"{type(error).__name__}: {str(error)[:300]}"
         SNAPSHOTS_UNREADABLE.labels(where).inc()
         log.error("snapshot_unreadable", tenant=key[0], where=where, error=reason)
-        return StoredSnapshot(Snapshot.empty(*key), document.get("s", 0), unreadable=reason)
-    return StoredSnapshot(snapshot, document["s"], size=len(document["state"]))
+        return StoredSnapshot(
+            Snapshot.empty(*key),
+            document.get("s", 0),
+            unreadable=reason,
+            version=document.get("v", 0),
+        )
+    return StoredSnapshot(
+        snapshot, document["s"], size=len(document["state"]), version=document.get("v", 0)
+    )
 
 
 class MongoSnapshotStore:
@@ -69,19 +81,27 @@ class MongoSnapshotStore:
         if not updates:
             return set()
         now = datetime.now(UTC)
+        encoded = [update.snapshot.to_storage() for update in updates]
         operations = [
             ReplaceOne(
-                {"_id": user_key(*update.key), "s": update.expected_seq},
+                {
+                    "_id": user_key(*update.key),
+                    "s": update.expected_seq,
+                    # Snapshots written before versions existed have none: they count as 0.
+                    "v": update.expected_version or {"$in": [0, None]},
+                },
                 {
                     "t": update.key[0],
                     "u": update.key[1],
                     "s": update.seq,
-                    "state": update.snapshot.to_storage(),
+                    "v": update.expected_version + 1,
+                    "state": state,
+                    "q": _usage_fields(usage_of(update.snapshot, len(state))),
                     "writtenAt": now,
                 },
                 upsert=True,
             )
-            for update in updates
+            for update, state in zip(updates, encoded, strict=True)
         ]
         async with driver_errors():
             try:
@@ -102,6 +122,21 @@ class MongoSnapshotStore:
             ).to_list()
         seqs = {(document["t"], document["u"]): document["s"] for document in found}
         return {key: seqs.get(key, 0) for key in keys}
+
+    async def usage(self, keys: Sequence[UserKey]) -> dict[UserKey, QuotaUsage]:
+        """Each stored snapshot's use of the quotas, from the fields written beside it."""
+        ids = [user_key(*key) for key in keys]
+        async with driver_errors():
+            found = await self._snapshots.find(
+                {"_id": {"$in": ids}}, {"t": 1, "u": 1, "q": 1}
+            ).to_list()
+        known: dict[UserKey, Any] = {(d["t"], d["u"]): d.get("q") for d in found}
+        usage: dict[UserKey, QuotaUsage] = {}
+        for key in keys:
+            fields = known.get(key, [0, 0, 0]) if key not in known or known[key] else None
+            if isinstance(fields, list) and len(fields) == 3:
+                usage[key] = QuotaUsage(int(fields[0]), int(fields[1]), int(fields[2]))
+        return usage
 
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """The tenant's snapshots with a claim on the course, streamed in batches."""

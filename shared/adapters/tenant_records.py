@@ -14,6 +14,7 @@ from shared.domain.ids import TenantId
 __all__ = [
     "ALL_SCOPES",
     "API_KEY_PREFIX",
+    "SIGNING_SECRET_MIN_BYTES",
     "ApiKeyGrant",
     "IssuedKey",
     "KeyNotFound",
@@ -25,12 +26,16 @@ __all__ = [
     "TenantSummary",
     "hash_api_key",
     "valid_scopes",
+    "valid_signing_secret",
     "valid_tenant_id",
 ]
 
 ALL_SCOPES: tuple[str, ...] = ("write", "read", "admin")
 API_KEY_PREFIX = "psk_"
 """Marks a Progress Sync API key, so a leaked one is recognisable (e.g. by secret scanners)."""
+
+SIGNING_SECRET_MIN_BYTES = 32
+"""Shortest HS256 signing secret accepted (RFC 7518 asks for a key as long as the hash)."""
 
 _TENANT_ID = TypeAdapter(TenantId)
 
@@ -74,6 +79,28 @@ def valid_tenant_id(tenant_id: str) -> str:
         raise ValueError(
             f"invalid tenant id {tenant_id!r}: use 1-64 characters of a-z, 0-9, '_' and '-'"
         ) from error
+
+
+def valid_signing_secret(secret: str) -> str:
+    """Check that a signing secret is long enough to be worth signing with.
+
+    Args:
+        secret: The proposed HS256 secret.
+
+    Returns:
+        The secret, unchanged.
+
+    Raises:
+        ValueError: If it is shorter than `SIGNING_SECRET_MIN_BYTES` in UTF-8 (the message
+            gives its length, never the secret).
+    """
+    length = len(secret.encode())
+    if length < SIGNING_SECRET_MIN_BYTES:
+        raise ValueError(
+            f"a signing secret needs at least {SIGNING_SECRET_MIN_BYTES} bytes; this one has "
+            f"{length} (make one: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    return secret
 
 
 def valid_scopes(scopes: Iterable[str]) -> list[str]:

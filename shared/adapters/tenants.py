@@ -28,12 +28,14 @@ from shared.adapters.tenant_records import (
     TenantSummary,
     hash_api_key,
     valid_scopes,
+    valid_signing_secret,
     valid_tenant_id,
 )
 
 __all__ = [
     "ALL_SCOPES",
     "API_KEY_PREFIX",
+    "BOOTSTRAP_KEY_ID",
     "ApiKeyGrant",
     "IssuedKey",
     "KeyNotFound",
@@ -48,6 +50,9 @@ __all__ = [
     "valid_scopes",
     "valid_tenant_id",
 ]
+
+BOOTSTRAP_KEY_ID = "bootstrap"
+"""The id of the key a bootstrap tenant is created with."""
 
 _KEY_ENTROPY_BYTES = 32
 _SECRET_ENTROPY_BYTES = 48
@@ -237,27 +242,64 @@ class MongoTenantStore:
             raise TenantNotFound(f"no tenant '{tenant_id}'")
         return secret
 
-    async def bootstrap(self, tenant_id: str, api_key: str, signing_secret: str) -> None:
+    async def create_if_missing(self, tenant_id: str, api_key: str, signing_secret: str) -> bool:
+        """Create the tenant with this API key (id `bootstrap`, all scopes) and secret, if absent.
+
+        A tenant that exists is left exactly as it is, so re-running a deployment's init job
+        never undoes a rotation. Returns True if the tenant was created.
+
+        Raises:
+            ValueError: If the id is invalid or the secret too short.
+            StoreUnavailable: If MongoDB cannot be reached.
+        """
+        document = _bootstrap_document(tenant_id, api_key, signing_secret)
+        async with driver_errors():
+            try:
+                await self._tenants.insert_one(document)
+            except DuplicateKeyError:
+                return False
+        return True
+
+    async def reset_credentials(self, tenant_id: str, api_key: str, signing_secret: str) -> None:
         """Make sure the tenant exists with this API key (all scopes) and signing secret.
 
-        Idempotent: running it at every start replaces only the key named `bootstrap`.
+        For the development stack only (`make run` re-applies the credentials it prints):
+        replaces the key named `bootstrap` and the signing secret; other keys stay.
+
+        Raises:
+            ValueError: If the id is invalid or the secret too short.
+            StoreUnavailable: If MongoDB cannot be reached.
         """
-        bootstrap_key = {
-            "id": "bootstrap",
-            "hash": hash_api_key(api_key),
-            "scopes": list(ALL_SCOPES),
-            "createdAt": datetime.now(UTC),
-        }
+        document = _bootstrap_document(tenant_id, api_key, signing_secret)
+        (bootstrap_key,) = document["apiKeys"]
         async with driver_errors():
             await self._tenants.update_one(
-                {"_id": tenant_id},
+                {"_id": document["_id"]},
                 {
-                    "$setOnInsert": {"createdAt": datetime.now(UTC)},
+                    "$setOnInsert": {"createdAt": document["createdAt"]},
                     "$set": {"signingSecret": signing_secret},
-                    "$pull": {"apiKeys": {"id": "bootstrap"}},
+                    "$pull": {"apiKeys": {"id": BOOTSTRAP_KEY_ID}},
                 },
                 upsert=True,
             )
             await self._tenants.update_one(
-                {"_id": tenant_id}, {"$push": {"apiKeys": bootstrap_key}}
+                {"_id": document["_id"]}, {"$push": {"apiKeys": bootstrap_key}}
             )
+
+
+def _bootstrap_document(tenant_id: str, api_key: str, signing_secret: str) -> Document:
+    """A tenant whose one key, `bootstrap`, is the configured API key (checked values)."""
+    now = datetime.now(UTC)
+    return {
+        "_id": valid_tenant_id(tenant_id),
+        "createdAt": now,
+        "signingSecret": valid_signing_secret(signing_secret),
+        "apiKeys": [
+            {
+                "id": BOOTSTRAP_KEY_ID,
+                "hash": hash_api_key(api_key),
+                "scopes": list(ALL_SCOPES),
+                "createdAt": now,
+            }
+        ],
+    }

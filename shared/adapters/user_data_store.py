@@ -15,6 +15,7 @@ from shared.adapters.mongo import (
     DEAD_LETTERS,
     EVENTS,
     MERGES,
+    PARKED,
     REBUILD_RUNS,
     SNAPSHOTS,
     WRITES,
@@ -32,6 +33,7 @@ USER_DATA: dict[str, tuple[str, str]] = {
     CHECKPOINTS: ("t", "u"),
     WRITES: ("t", "u"),
     MERGES: ("t", "u"),
+    PARKED: ("tenant", "user"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 

@@ -35,7 +35,7 @@ from .events import (
 )
 from .ids import Id, TenantId, is_valid_id
 from .imports import ImportedState, events_from_state, parse_state
-from .quotas import OverQuota, Quotas, admit
+from .quotas import OverQuota, Quotas, QuotaUsage, admit, usage_of
 from .reducer import Deduped, LateEvent, apply, dedupe, reduce, sort_key
 from .snapshot import Snapshot
 
@@ -67,6 +67,7 @@ __all__ = [
     "ProgressEvent",
     "ProgressReset",
     "QuizAttempted",
+    "QuotaUsage",
     "Quotas",
     "RecordedEvent",
     "Snapshot",
@@ -84,5 +85,6 @@ __all__ = [
     "parse_state",
     "reduce",
     "sort_key",
+    "usage_of",
     "validate_event",
 ]

@@ -17,7 +17,10 @@ from .events import ContentProgressed, RecordedEvent
 from .fold import Fold
 from .snapshot import Snapshot
 
-__all__ = ["OverQuota", "Quotas", "admit"]
+__all__ = ["OverQuota", "QuotaUsage", "Quotas", "admit", "usage_of"]
+
+_BYTES_HEADROOM = 2 * 1024 * 1024
+"""More than one request (1 MiB of body) can add to a snapshot: far from the size quota."""
 
 _by_sort_key = attrgetter("occurred_at", "event_id")
 
@@ -32,6 +35,30 @@ class Quotas:
     """Interaction states per item."""
     max_snapshot_bytes: int = 4 * 1024 * 1024
     """The snapshot's encoded size (compact JSON, bookkeeping included)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaUsage:
+    """How much of the quotas a stored snapshot uses."""
+
+    items: int
+    max_interactions: int
+    """The most interaction states any one item holds."""
+    bytes: int
+
+    def far_from(self, quotas: Quotas, events: int) -> bool:
+        """True when `events` more events cannot reach any quota (no need to look closer)."""
+        return (
+            self.items + events <= quotas.max_items
+            and self.max_interactions + events <= quotas.max_interactions
+            and self.bytes + _BYTES_HEADROOM <= quotas.max_snapshot_bytes
+        )
+
+
+def usage_of(snapshot: Snapshot, size: int) -> QuotaUsage:
+    """A snapshot's use of the quotas, its encoded size being `size`."""
+    deepest = max((len(item.interactions or ()) for item in snapshot.items.values()), default=0)
+    return QuotaUsage(len(snapshot.items), deepest, size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +92,8 @@ def admit(
         )
     )
     size = stored_bytes if stored_bytes is not None else len(snapshot.to_storage().encode())
+    if usage_of(snapshot, size).far_from(quotas, len(events)):
+        return list(events), []
     admitted: list[RecordedEvent] = []
     refused: list[OverQuota] = []
     for recorded in sorted(events, key=_by_sort_key):

@@ -103,12 +103,10 @@ Day = Annotated[date, Strict(False), BeforeValidator(_day_input)]
 
 
 def _amount(value: object) -> int | float:
-    if (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and 0 <= value <= MAX_AMOUNT  # first: an int too large for a float fails here
-        and math.isfinite(value)
-    ):
+    # Compared as numbers, never converted: a 400-digit integer must not overflow a float.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_AMOUNT:
+        return value
+    if isinstance(value, float) and math.isfinite(value) and 0 <= value <= MAX_AMOUNT:
         return value
     raise PydanticCustomError(
         "amount", "Input should be a finite number from 0 to {max}", {"max": MAX_AMOUNT}

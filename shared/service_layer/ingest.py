@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
@@ -21,68 +20,19 @@ from shared.domain import (
     is_valid_id,
     parse_state,
 )
-from shared.domain.wire import ID_MAX_LENGTH
 from shared.service_layer.consistency import ReadYourWrites
-from shared.service_layer.ports import EventPublisher, SnapshotStore, TombstoneStore
+from shared.service_layer.ingest_results import EventOutcome, IngestResult, Submission
+from shared.service_layer.ports import (
+    CatalogStore,
+    EventPublisher,
+    SnapshotStore,
+    TombstoneStore,
+)
 from shared.service_layer.records import UserKey
 
 __all__ = ["EventOutcome", "Ingest", "IngestResult", "Submission"]
 
 log = structlog.stdlib.get_logger(__name__)
-_TYPE_LABEL_MAX = 32
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    """One event as sent, and the user it is for (None: the user field itself was invalid)."""
-
-    user_id: str | None
-    raw: object
-
-    @property
-    def event_id(self) -> str | None:
-        """The eventId as sent, if it is a string of a plausible length."""
-        value = self.raw.get("eventId") if isinstance(self.raw, dict) else None
-        return value if isinstance(value, str) and len(value) <= ID_MAX_LENGTH else None
-
-    @property
-    def type_name(self) -> str | None:
-        """The type as sent, if it is a short string (not necessarily a known type)."""
-        value = self.raw.get("type") if isinstance(self.raw, dict) else None
-        return value if isinstance(value, str) and len(value) <= _TYPE_LABEL_MAX else None
-
-
-@dataclass(frozen=True, slots=True)
-class EventOutcome:
-    """The answer for one submitted event, in request order.
-
-    A rejected event has an `error` for people, a `code` for programs (`invalid_event`,
-    `erased`, `quota`) and, where one field is at fault, its dotted path in `field`.
-    """
-
-    event_id: str | None
-    accepted: bool
-    error: str | None = None
-    type_name: str | None = None
-    code: str | None = None
-    field: str | None = None
-    clock_adjusted: bool = False
-    """The device's occurredAt ran too far ahead and was replaced by the receive time."""
-
-
-@dataclass(slots=True)
-class IngestResult:
-    """Every event's outcome, and the events handed to the broker."""
-
-    outcomes: list[EventOutcome] = field(default_factory=list)
-    published: list[RecordedEvent] = field(default_factory=list)
-    tokens: dict[UserKey, str] = field(default_factory=dict)
-    """A consistency token per user with accepted events (read-your-writes)."""
-
-    @property
-    def rejected(self) -> int:
-        """How many events were rejected."""
-        return sum(not outcome.accepted for outcome in self.outcomes)
 
 
 class Ingest:
@@ -95,12 +45,14 @@ class Ingest:
         snapshots: SnapshotStore | None = None,
         quotas: Quotas | None = None,
         consistency: ReadYourWrites | None = None,
+        courses: CatalogStore | None = None,
     ) -> None:
         self._publisher = publisher
         self._tombstones = tombstones
         self._snapshots = snapshots
         self._quotas = quotas
         self._consistency = consistency
+        self._courses = courses
 
     async def erased(self, tenant_id: str, user_id: str) -> bool:
         """True when the user was erased: their writes are refused (410 on their own path)."""
@@ -123,7 +75,8 @@ class Ingest:
                 batch is safe (events are idempotent by eventId).
         """
         result = IngestResult()
-        checked = [self._check(tenant_id, submission, now) for submission in submissions]
+        expanded = [await self._expand_course_reset(tenant_id, s) for s in submissions]
+        checked = [self._check(tenant_id, submission, now) for submission in expanded]
         users = {(e.tenant_id, e.user_id) for e in checked if isinstance(e, RecordedEvent)}
         erased = await self._tombstones.erased(sorted(users)) if users else set()
         over = await self._over_quota(
@@ -177,13 +130,22 @@ class Ingest:
         by_user: dict[UserKey, list[RecordedEvent]] = {}
         for event in events:
             by_user.setdefault(_key(event), []).append(event)
+        quotas = self._quotas
+        usage = await self._snapshots.usage(list(by_user))
+        by_user = {
+            key: user_events
+            for key, user_events in by_user.items()
+            if key not in usage or not usage[key].far_from(quotas, len(user_events))
+        }
+        if not by_user:
+            return {}
         stored = await self._snapshots.load_many(list(by_user))
         over: dict[int, OverQuota] = {}
         for key, user_events in by_user.items():
             found = stored.get(key)
             base = found.snapshot if found is not None else Snapshot.empty(*key)
             size = found.size if found is not None else None
-            _, refused = admit(base, user_events, self._quotas, size)
+            _, refused = admit(base, user_events, quotas, size)
             over.update((id(problem.event), problem) for problem in refused)
         return over
 
@@ -208,6 +170,33 @@ class Ingest:
         derived = events_from_state(parse_state(state), user_id=user_id, as_of=as_of)
         submissions = [Submission(user_id, raw) for raw in derived]
         return await self.submit(tenant_id, submissions, now=now, request_id=request_id)
+
+    async def _expand_course_reset(self, tenant_id: str, submission: Submission) -> Submission:
+        """A `progress.reset` naming only a courseId, with the course's contentIds filled in.
+
+        The reducer reads only the contentIds (no catalog in the fold); an unknown course is
+        left as sent, and the contract then rejects it by field.
+        """
+        raw = submission.raw
+        if (
+            self._courses is None
+            or not isinstance(raw, dict)
+            or raw.get("type") != "progress.reset"
+        ):
+            return submission
+        payload = raw.get("payload")
+        if not isinstance(payload, dict) or "contentIds" in payload:
+            return submission
+        course_id = payload.get("courseId")
+        if not isinstance(course_id, str) or not is_valid_id(course_id):
+            return submission
+        course = await self._courses.get(tenant_id, course_id)
+        if course is None:
+            return submission
+        content_ids = [item.content_id for item in course.items]
+        return Submission(
+            submission.user_id, {**raw, "payload": {**payload, "contentIds": content_ids}}
+        )
 
     async def tokens(self, events: Sequence[RecordedEvent]) -> dict[UserKey, str]:
         """A consistency token per user of these (accepted) events."""

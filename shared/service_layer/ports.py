@@ -11,7 +11,14 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from shared.domain import CatalogTotals, Certificate, Course, RecordedEvent, Snapshot
+from shared.domain import (
+    CatalogTotals,
+    Certificate,
+    Course,
+    QuotaUsage,
+    RecordedEvent,
+    Snapshot,
+)
 from shared.service_layer.records import (
     AppendResult,
     Attempt,
@@ -22,6 +29,7 @@ from shared.service_layer.records import (
     SnapshotUpdate,
     StoredLetter,
     StoredSnapshot,
+    TopicMessage,
     UserKey,
 )
 
@@ -34,11 +42,13 @@ __all__ = [
     "EventPublisher",
     "MergePointers",
     "MessageRepublisher",
+    "ParkedMessages",
     "RebuildCheckpoints",
     "RetryRoutes",
     "SnapshotCheckpoints",
     "SnapshotStore",
     "TombstoneStore",
+    "TopicBacklog",
     "UserDataStore",
     "WrittenEvents",
 ]
@@ -99,6 +109,14 @@ class SnapshotStore(Protocol):
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         """The applied seq of each user's snapshot (0 for users without one), cheaply."""
+        ...
+
+    async def usage(self, keys: Sequence[UserKey]) -> dict[UserKey, QuotaUsage]:
+        """How much of the quotas each stored snapshot uses, without reading it.
+
+        Users without a snapshot use nothing; a snapshot whose usage is unknown (written by
+        an older version) is left out, so the caller reads it.
+        """
         ...
 
 
@@ -301,4 +319,32 @@ class RebuildCheckpoints(Protocol):
         self, run_id: str, last: UserKey | None, *, done: bool, started: datetime
     ) -> None:
         """Record a run's progress."""
+        ...
+
+
+class TopicBacklog(Protocol):
+    """Raw access to topics: what a consumer group has not consumed yet, and publishing back."""
+
+    async def unconsumed(self, topic: str, group: str) -> list[TopicMessage]:
+        """The messages after `group`'s committed offsets (all, where it has none), in order."""
+        ...
+
+    async def publish(self, messages: Sequence[TopicMessage]) -> None:
+        """Publish each onto its topic with its key and headers; return once all are acked."""
+        ...
+
+
+class ParkedMessages(Protocol):
+    """Messages kept outside the broker while it is down, in the order they were parked."""
+
+    async def park(self, messages: Sequence[TopicMessage]) -> int:
+        """Keep those not kept yet (same `message_id`: kept once); return how many were new."""
+        ...
+
+    async def all(self) -> list[TopicMessage]:
+        """Every parked message, oldest first (and in the given order within one `park`)."""
+        ...
+
+    async def remove(self, message_ids: Sequence[str]) -> int:
+        """Forget these messages; return how many were parked."""
         ...

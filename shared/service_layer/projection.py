@@ -141,7 +141,16 @@ class Projection:
             del tops[key]
             report.failed.extend((event, reason) for event in pending[key])
         stale = await self._snapshots.save_many(
-            [SnapshotUpdate(key, snapshots[key], top, positions[key]) for key, top in tops.items()]
+            [
+                SnapshotUpdate(
+                    key,
+                    snapshots[key],
+                    top,
+                    positions[key],
+                    stored[key].version if key in stored else 0,
+                )
+                for key, top in tops.items()
+            ]
         )
         for key, top in tops.items():
             report.applied.extend(entry.event for entry in todo.get(key, ()))

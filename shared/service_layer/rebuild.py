@@ -115,8 +115,9 @@ class SnapshotRebuilder:
                 except Exception as error:  # one user's bad log never stops the run
                     failed[key] = f"{type(error).__name__}: {str(error)[:300]}"
                     continue
-                expected = stored[key].seq if key in stored else 0
-                updates.append(SnapshotUpdate(key, snapshot, history[-1].seq, expected))
+                found = stored.get(key)
+                expected, version = (found.seq, found.version) if found else (0, 0)
+                updates.append(SnapshotUpdate(key, snapshot, history[-1].seq, expected, version))
             stale = await self._snapshots.save_many(updates)
             if not stale:
                 return sorted(failed.items())

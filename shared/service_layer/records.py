@@ -33,6 +33,7 @@ __all__ = [
     "SnapshotUpdate",
     "StoredLetter",
     "StoredSnapshot",
+    "TopicMessage",
     "UserKey",
 ]
 
@@ -76,16 +77,24 @@ class StoredSnapshot:
     unreadable: str | None = None
     size: int | None = None
     """The stored encoding's length, when the store knows it (for the size quota)."""
+    version: int = 0
+    """How many times the stored snapshot was written: a write names the one it replaces."""
 
 
 @dataclass(frozen=True, slots=True)
 class SnapshotUpdate:
-    """Write `snapshot` at `seq`, but only if the stored one is still at `expected_seq`."""
+    """Write `snapshot` at `seq`, but only if the stored one is still the one read.
+
+    That is: still at `expected_seq` and `expected_version` (0 and 0: no snapshot yet). The
+    version tells apart two writes at one seq (a rebuild, a projector), so a writer holding
+    an older copy can never write over a newer one.
+    """
 
     key: UserKey
     snapshot: Snapshot
     seq: int
     expected_seq: int
+    expected_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,3 +215,30 @@ class LetterFilter:
     since: datetime | None = None
     event_type: str | None = None
     state: LetterState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMessage:
+    """A message as it sits on a topic: what parking keeps and re-publishing puts back."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def message_id(self) -> str:
+        """Derived from everything the message carries, so parking it twice stores it once."""
+        digest = hashlib.sha256()
+        key = b"\x00" if self.key is None else b"\x01" + self.key
+        parts = [self.topic.encode(), key, self.value]
+        parts += [name.encode() + b"\x00" + value for name, value in self.headers]
+        for part in parts:
+            digest.update(len(part).to_bytes(8, "big") + part)
+        return digest.hexdigest()[:32]
+
+    @property
+    def owner(self) -> UserKey | None:
+        """The (tenant, user) of the key `tenantId/userId`, or None for any other key."""
+        tenant, separator, user = (self.key or b"").decode(errors="replace").partition("/")
+        return (tenant, user) if separator and tenant and user else None

@@ -18,6 +18,7 @@ from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import ensure_indexes, mongo_client
+from shared.adapters.parked_store import MongoParkedMessages
 from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -30,6 +31,7 @@ from shared.service_layer.ports import (
     DeadLetterStore,
     EventLog,
     MergePointers,
+    ParkedMessages,
     RebuildCheckpoints,
     SnapshotCheckpoints,
     SnapshotStore,
@@ -43,6 +45,7 @@ from tests.fakes import (
     InMemoryDeadLetterStore,
     InMemoryEventLog,
     InMemoryMergePointers,
+    InMemoryParkedMessages,
     InMemoryRebuildCheckpoints,
     InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
@@ -65,6 +68,7 @@ class Stores:
     snapshot_checkpoints: SnapshotCheckpoints
     written: WrittenEvents
     merges: MergePointers
+    parked: ParkedMessages
 
 
 def _in_memory() -> Stores:
@@ -74,6 +78,7 @@ def _in_memory() -> Stores:
     kept = InMemorySnapshotCheckpoints()
     written = InMemoryWrittenEvents()
     merges = InMemoryMergePointers()
+    parked = InMemoryParkedMessages()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -81,13 +86,22 @@ def _in_memory() -> Stores:
         courses=InMemoryCatalogStore(),
         certificates=certificates,
         user_data=InMemoryUserDataStore(
-            events, snapshots, letters, certificates, checkpoints, kept, written, merges
+            events,
+            snapshots,
+            letters,
+            certificates,
+            checkpoints,
+            kept,
+            written,
+            merges,
+            parked,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
         snapshot_checkpoints=kept,
         written=written,
         merges=merges,
+        parked=parked,
     )
 
 
@@ -126,6 +140,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             snapshot_checkpoints=MongoSnapshotCheckpoints(db),
             written=MongoWrittenEvents(db),
             merges=MongoMergePointers(db),
+            parked=MongoParkedMessages(db),
         )
     finally:
         await client.drop_database(db.name)

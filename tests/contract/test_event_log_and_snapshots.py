@@ -59,13 +59,21 @@ async def test_after_and_page_follow_the_seq_order_per_user(stores: Stores) -> N
     assert [e.seq for e in await stores.events.page(("demo", "u1"), 0, 3, limit=1)] == [1]
 
 
-async def test_snapshot_writes_are_conditional_on_the_applied_seq(stores: Stores) -> None:
+async def test_snapshot_writes_are_conditional_on_the_applied_seq_and_version(
+    stores: Stores,
+) -> None:
     key = ("demo", "u9")
     snapshot = reduce([entry(1, "e-1", user="u9").event], tenant_id="demo", user_id="u9")
     assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 1, 0)]) == set()
     assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 0)]) == {key}
-    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 1)]) == set()
-    assert (await stores.snapshots.load_many([key]))[key].seq == 2
+    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 1, 0)]) == {key}
+    assert await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 1, 1)]) == set()
+    stored = (await stores.snapshots.load_many([key]))[key]
+    assert (stored.seq, stored.version) == (2, 2)
+    rebuilt = SnapshotUpdate(key, snapshot, 2, 2, 2)
+    older = SnapshotUpdate(key, snapshot, 2, 2, 2)
+    assert await stores.snapshots.save_many([rebuilt]) == set()
+    assert await stores.snapshots.save_many([older]) == {key}
     assert await stores.snapshots.load_many([("demo", "nobody")]) == {}
 
 
@@ -130,3 +138,17 @@ async def test_positions_tell_each_snapshot_applied_seq_without_reading_it(store
         key: 3,
         ("demo", "nobody"): 0,
     }
+
+
+async def test_usage_tells_how_much_of_the_quotas_a_snapshot_uses(stores: Stores) -> None:
+    key = ("demo", "u1")
+    snapshot = reduce(
+        [entry(1, "e-1", content_id="a").event, entry(2, "e-2", content_id="b").event],
+        tenant_id="demo",
+        user_id="u1",
+    )
+    await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 2, 0)])
+    usage = await stores.snapshots.usage([key, ("demo", "nobody")])
+    assert (usage[key].items, usage[key].max_interactions) == (2, 0)
+    assert usage[key].bytes == len(snapshot.to_storage())
+    assert usage[("demo", "nobody")].items == 0

@@ -15,6 +15,7 @@ from shared.service_layer.records import (
 )
 from tests.contract.conftest import Stores
 from tests.contract.test_event_log_and_snapshots import entry
+from tests.contract.test_parked_messages import parked
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -106,6 +107,8 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         await stores.snapshots.save_many([SnapshotUpdate(key, snapshot, 1, 0)])
     await stores.letters.add(letter(1))
     await stores.certificates.record([Certificate("demo", "u1", "c", AT)])
+    waiting = [parked("demo/u1", 1), parked("demo/u1", 2), parked("demo/u2", 3)]
+    await stores.parked.park(waiting)
 
     await stores.checkpoints.save("run", ("demo", "u1"), done=False, started=AT)
     await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
@@ -123,6 +126,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "snapshot_checkpoints": 0,
         "consistency_writes": 1,
         "merges": 2,
+        "parked_messages": 2,
         "rebuild_runs": 1,
     }
     assert await stores.merges.target("demo", "guest-1") is None
@@ -135,6 +139,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     ]
     assert await stores.letters.count() == 0
     assert await stores.certificates.of_user("demo", "u1") == {}
+    assert await stores.parked.all() == [waiting[2]]
     assert await stores.user_data.erase("demo", "u1") == dict.fromkeys(deleted, 0)
 
 

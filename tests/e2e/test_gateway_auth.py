@@ -29,7 +29,7 @@ async def _provision(settings: Settings) -> None:
     client = mongo_client(settings)
     try:
         db = client[settings.mongo_database]
-        await MongoTenantStore(db).bootstrap(OTHER_TENANT, OTHER_KEY, OTHER_SECRET)
+        await MongoTenantStore(db).reset_credentials(OTHER_TENANT, OTHER_KEY, OTHER_SECRET)
         await db["tenants"].update_one(
             {"_id": "demo"},
             {"$pull": {"apiKeys": {"id": "read-only"}}},

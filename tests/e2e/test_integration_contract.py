@@ -88,3 +88,25 @@ def test_extensions_travel_as_they_are_and_a_fast_clock_is_clamped(
     snapshot = snapshot_with(api, url, 1)
     assert snapshot["items"]["video-1"]["extensions"] == heartbeat["payload"]["extensions"]
     assert snapshot["lastUpdated"] < ahead
+
+
+def test_a_sent_reset_naming_a_course_is_expanded_into_its_items(
+    stack: Stack, api: httpx.Client, user_id: str
+) -> None:
+    course = {"courseId": "sent-reset", "items": [{"contentId": "sr-1", "kind": "chapter"}]}
+    api.put("/v1/catalog/courses/sent-reset", json=course)
+    url = f"/v1/users/{user_id}/progress"
+    api.put(url, json={"events": [progressed("a", "sr-1"), progressed("b", "kept")]})
+    snapshot_with(api, url, 2)
+    reset = {
+        "eventId": "r-1",
+        "occurredAt": datetime.now(UTC).isoformat(),
+        "clientId": "contract-test",
+        "type": "progress.reset",
+        "payload": {"courseId": "sent-reset"},
+    }
+    unknown = {**reset, "eventId": "r-2", "payload": {"courseId": "no-such-course"}}
+    body = api.put(url, json={"events": [reset, unknown]}).json()
+    assert [r["status"] for r in body["results"]] == ["accepted", "rejected"]
+    assert body["results"][1]["field"] == "payload"
+    assert set(snapshot_with(api, url, 3)["items"]) == {"kept"}

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,57 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.adapters.embedded import free_port
+from tests.support.progressctl_run import (
+    PROGRESSCTL,
+    RunningStack,
+    alive,
+    descendants,
+    running_stack,
+    stack_env,
+)
 from tests.support.services import eventually
 
 pytestmark = pytest.mark.e2e
-
-PROGRESSCTL = [sys.executable, "-m", "services.progressctl", "run"]
-
-
-def stack_env(data_dir: Path, gateway_port: int | None = None) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PROGRESS_DATA_DIR": str(data_dir),
-        "PROGRESS_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
-        "PROGRESS_MONGO_URL": f"mongodb://127.0.0.1:{free_port()}",
-        "PROGRESS_GATEWAY_PORT": str(gateway_port or free_port()),
-        "PROGRESS_PROJECTOR_PORT": str(free_port()),
-        "PROGRESS_RETRY_WORKER_PORT": str(free_port()),
-    }
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """Every live process below `pid`, with its command line (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    commands: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            commands[int(entry.name)] = (
-                (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            )
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found: dict[int, str] = {}
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found[child] = commands.get(child, "")
-            todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").exists() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
 
 
 def test_a_taken_port_gives_a_clear_message_not_a_traceback(tmp_path: Path) -> None:
@@ -89,29 +48,15 @@ def test_a_taken_port_gives_a_clear_message_not_a_traceback(tmp_path: Path) -> N
 
 
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str], list[str]]]:
-    env = stack_env(tmp_path)
-    process = subprocess.Popen(
-        PROGRESSCTL, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output: list[str] = []
-    assert process.stdout is not None
-    stream = process.stdout
-    threading.Thread(target=lambda: output.extend(iter(stream.readline, "")), daemon=True).start()
-    try:
-        eventually(lambda: True if "Progress Sync is up" in "".join(output) else None, 150)
-        yield process, env, output
-    finally:
-        if process.poll() is None:
-            process.kill()
-            for pid in descendants(process.pid):
-                os.kill(pid, signal.SIGKILL)
+def running(tmp_path: Path) -> Iterator[RunningStack]:
+    with running_stack(stack_env(tmp_path)) as stack:
+        yield stack
 
 
 def test_crashed_service_is_restarted_and_ctrl_c_leaves_nothing_behind(
-    running: tuple[subprocess.Popen[str], dict[str, str], list[str]],
+    running: RunningStack,
 ) -> None:
-    process, env, output = running
+    process, env = running.process, running.env
     children = descendants(process.pid)
     assert any("tansu" in command for command in children.values())
     assert any("secantus" in command for command in children.values())
@@ -135,7 +80,7 @@ def test_crashed_service_is_restarted_and_ctrl_c_leaves_nothing_behind(
         return True if "lesson-9" in body["snapshot"]["items"] else None
 
     eventually(projected, timeout=90)
-    assert "restarted projector" in "".join(output)
+    assert "restarted projector" in running.output
 
     everything = descendants(process.pid)
     process.send_signal(signal.SIGINT)
@@ -143,4 +88,34 @@ def test_crashed_service_is_restarted_and_ctrl_c_leaves_nothing_behind(
     time.sleep(0.5)
     left = {pid: command for pid, command in everything.items() if alive(pid)}
     assert left == {}, f"left behind: {left}"
-    assert "no process left behind" in "".join(output)
+    assert "no process left behind" in running.output
+
+
+@pytest.mark.skipif(
+    shutil.which("prometheus") is None,
+    reason="no `prometheus` binary (`make test` installs Debian's package with promtool)",
+)
+def test_prometheus_scrapes_the_services_with_the_alert_rules_and_stops_with_the_stack(
+    running: RunningStack,
+) -> None:
+    base = f"http://127.0.0.1:{running.env['PROGRESS_PROMETHEUS_PORT']}"
+    assert f"prometheus    {base}" in running.output
+    jobs = {"gateway", "projector", "retry-worker"}
+
+    def scraped() -> dict[str, str] | None:
+        targets = httpx.get(f"{base}/api/v1/targets").json()["data"]["activeTargets"]
+        health = {target["labels"]["job"]: target["health"] for target in targets}
+        return health if all(health.get(job) == "up" for job in jobs) else None
+
+    eventually(scraped, timeout=60, interval=1)
+    groups = httpx.get(f"{base}/api/v1/rules").json()["data"]["groups"]
+    alerts = {rule["name"] for group in groups for rule in group["rules"]}
+    assert {"ProgressServiceDown", "ProgressRetriesGrowing"} <= alerts
+    prometheus = [
+        pid for pid, cmd in descendants(running.process.pid).items() if "prometheus" in cmd
+    ]
+    assert prometheus
+
+    assert running.stop() == 0
+    time.sleep(0.5)
+    assert not [pid for pid in prometheus if alive(pid)]

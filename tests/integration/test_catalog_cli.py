@@ -76,7 +76,7 @@ def cli(settings: Settings, tmp_path: Path) -> Iterator[Cli]:
 
     async def prepare(db: Any) -> None:
         await ensure_indexes(db)
-        await MongoTenantStore(db).bootstrap(TENANT, "catalog-key-0123456789", "s" * 40)
+        await MongoTenantStore(db).reset_credentials(TENANT, "catalog-key-0123456789", "s" * 40)
 
     runner.run(prepare)
     yield runner

@@ -174,17 +174,27 @@ def test_replay_publishes_with_the_original_key_and_headers_and_marks_replayed(
     assert "replayed x2" in cli(env, "list").stdout
 
 
-def test_purge_removes_letters_and_all_needs_yes(letters: Letters) -> None:
+def test_purge_removes_letters_and_all_needs_a_scope_and_yes(letters: Letters) -> None:
     env, ids = letters.env, letters.ids
+    other = letter_for("other", letters.messages["a"], "acme", 99)
+    (other_id,) = asyncio.run(seed(letters.settings, [other]))
     assert cli(env, "purge", ids["a"]).exit_code == 0
     assert cli(env, "purge", ids["a"]).exit_code == 1
-    refused = cli(env, "purge", "--all")
-    assert refused.exit_code == 2
-    assert len(listed(env)) == 2
-    purged = cli(env, "purge", "--all", "--yes", "--json")
-    assert purged.exit_code == 0
+    for unscoped in (["--all"], ["--all", "--yes"], ["--all", "--tenant", "demo"]):
+        refused = cli(env, "purge", *unscoped)
+        assert refused.exit_code == 2, refused.output
+    both = cli(env, "purge", "--all", "--tenant", "demo", "--all-tenants", "--yes")
+    assert both.exit_code == 2
+    assert "--all-tenants" in cli(env, "purge", "--all", "--yes").output
+    assert len(listed(env)) == 3
+    purged = cli(env, "purge", "--all", "--tenant", "demo", "--yes", "--json")
+    assert purged.exit_code == 0, purged.output
     assert json.loads(purged.stdout) == {"purged": 2}
-    assert cli(env, "purge", "--all", "--yes").exit_code == 1
+    assert [item["id"] for item in listed(env)] == [other_id]
+    assert cli(env, "purge", "--all", "--tenant", "demo", "--yes").exit_code == 1
+    everyone = cli(env, "purge", "--all", "--all-tenants", "--yes", "--json")
+    assert everyone.exit_code == 0, everyone.output
+    assert json.loads(everyone.stdout) == {"purged": 1}
     assert listed(env) == []
 
 
@@ -194,6 +204,8 @@ def test_usage_errors_exit_2(letters: Letters) -> None:
     assert cli(env, "replay", ids["a"], "--all").exit_code == 2
     assert cli(env, "replay", ids["a"], "--tenant", "demo").exit_code == 2
     assert cli(env, "purge").exit_code == 2
+    assert cli(env, "purge", ids["a"], "--tenant", "demo").exit_code == 2
+    assert cli(env, "purge", ids["a"], "--all-tenants").exit_code == 2
     assert cli(env, "show").exit_code == 2
 
 

@@ -140,4 +140,5 @@ def test_interrupted_rebuild_resumes_and_matches_the_projector(
         "users": 1,
         "rebuilt": 1,
         "skipped": 0,
+        "failed": [],
     }

@@ -32,14 +32,16 @@ class Cli:
     settings: Settings
     runner: CliRunner
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None) -> Result:
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, answer: str | None = None
+    ) -> Result:
         environment = {
             "PROGRESS_MONGO_URL": self.settings.mongo_url,
             "PROGRESS_MONGO_DATABASE": self.settings.mongo_database,
             "PROGRESS_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
             **(env or {}),
         }
-        return self.runner.invoke(app, list(args), env=environment)
+        return self.runner.invoke(app, list(args), env=environment, input=answer)
 
     def json(self, *args: str) -> Any:
         result = self(*args, "--json")
@@ -173,18 +175,45 @@ def test_rotate_one_key_revokes_only_it_and_keeps_its_id_and_scopes(cli: Cli) ->
     assert len(cli.json("tenant", "list")[0]["keys"]) == 2
 
 
-def test_rotate_without_key_id_revokes_every_key_and_issues_one(cli: Cli) -> None:
+def test_rotate_without_key_id_asks_then_revokes_every_key_and_issues_one(cli: Cli) -> None:
     admin = cli.json("tenant", "create", "acme")
     reader = cli.json("tenant", "add-key", "acme", "--scopes", "read")
 
-    result = cli("tenant", "rotate-key", "acme")
+    result = cli("tenant", "rotate-key", "acme", answer="y\n")
 
     assert result.exit_code == 0, result.output
+    assert "Revoke EVERY API key of tenant 'acme'" in result.stderr
     new_key = next(line for line in result.stdout.splitlines() if line.startswith("psk_"))
     assert cli.grant(admin["apiKey"]) is None
     assert cli.grant(reader["apiKey"]) is None
     assert cli.grant(new_key) == ApiKeyGrant("acme", frozenset({"write", "read", "admin"}))
     assert len(cli.json("tenant", "list")[0]["keys"]) == 1
+
+
+@pytest.mark.parametrize(("answer", "code"), [(None, 2), ("n\n", 1), ("\n", 1)])
+def test_revoking_every_key_unconfirmed_revokes_nothing(
+    cli: Cli, answer: str | None, code: int
+) -> None:
+    created = cli.json("tenant", "create", "acme")
+    before = cli.raw_tenants()
+
+    result = cli("tenant", "rotate-key", "acme", answer=answer)
+
+    assert result.exit_code == code, result.output
+    assert "psk_" not in result.stdout
+    if answer is None:
+        assert "pass --yes" in result.output
+    assert cli.raw_tenants() == before
+    assert cli.grant(created["apiKey"]) is not None
+
+
+def test_revoking_every_key_with_yes_does_not_ask(cli: Cli) -> None:
+    created = cli.json("tenant", "create", "acme")
+
+    rotated = cli.json("tenant", "rotate-key", "acme", "--yes")
+
+    assert cli.grant(created["apiKey"]) is None
+    assert cli.grant(rotated["apiKey"]) is not None
 
 
 def test_token_is_a_pyjwt_hs256_token_for_that_user_and_tenant(cli: Cli) -> None:
@@ -229,7 +258,7 @@ def test_rotate_secret_invalidates_tokens_signed_with_the_old_one(cli: Cli) -> N
     "args",
     [
         ["tenant", "add-key", "nobody"],
-        ["tenant", "rotate-key", "nobody"],
+        ["tenant", "rotate-key", "nobody", "--yes"],
         ["tenant", "rotate-key", "nobody", "--key-id", "bootstrap"],
         ["tenant", "rotate-secret", "nobody"],
         ["token", "--tenant", "nobody", "--user", "u1"],
@@ -252,15 +281,64 @@ def test_unknown_key_exits_1_and_revokes_nothing(cli: Cli) -> None:
     assert cli.grant(created["apiKey"]) is not None
 
 
-def test_bootstrap_still_provisions_the_configured_tenant(cli: Cli) -> None:
-    result = cli(
-        "tenant",
-        "bootstrap",
-        env={"PROGRESS_BOOTSTRAP_TENANT": "boot", "PROGRESS_BOOTSTRAP_API_KEY": "boot-key-123"},
-    )
+BOOT = {"PROGRESS_BOOTSTRAP_TENANT": "boot", "PROGRESS_BOOTSTRAP_API_KEY": "boot-key-123"}
+
+
+def test_bootstrap_creates_the_configured_tenant_when_it_is_missing(cli: Cli) -> None:
+    result = cli("tenant", "bootstrap", env=BOOT)
 
     assert result.exit_code == 0, result.output
+    assert "created" in result.stdout
     assert cli.grant("boot-key-123") == ApiKeyGrant("boot", frozenset({"write", "read", "admin"}))
+    default = Settings.model_fields["bootstrap_signing_secret"].default
+    assert cli.secret("boot") == default.get_secret_value()
+
+
+def test_bootstrap_never_resets_an_existing_tenant(cli: Cli) -> None:
+    assert cli("tenant", "bootstrap", env=BOOT).exit_code == 0
+    rotated = cli.json("tenant", "rotate-key", "boot", "--yes")
+    secret = cli.json("tenant", "rotate-secret", "boot")["signingSecret"]
+    before = cli.raw_tenants()
+
+    again = cli("tenant", "bootstrap", env=BOOT)
+    other = cli("tenant", "bootstrap", env={**BOOT, "PROGRESS_BOOTSTRAP_API_KEY": "other-key"})
+
+    assert again.exit_code == other.exit_code == 0, again.output + other.output
+    assert "left as it is" in again.stdout
+    assert cli.raw_tenants() == before
+    assert cli.grant("boot-key-123") is None
+    assert cli.grant("other-key") is None
+    assert cli.grant(rotated["apiKey"]) is not None
+    assert cli.secret("boot") == secret
+
+
+def test_a_short_signing_secret_is_refused_without_being_printed(cli: Cli) -> None:
+    short = "x" * 31
+
+    result = cli("tenant", "bootstrap", env={**BOOT, "PROGRESS_BOOTSTRAP_SIGNING_SECRET": short})
+
+    assert result.exit_code == 2, result.output
+    assert "PROGRESS_BOOTSTRAP_SIGNING_SECRET" in result.stderr
+    assert "at least 32 bytes" in result.stderr
+    assert short not in result.output
+    assert cli.raw_tenants() == "[]"
+    exact = cli("tenant", "bootstrap", env={**BOOT, "PROGRESS_BOOTSTRAP_SIGNING_SECRET": "é" * 16})
+    assert exact.exit_code == 0, exact.output  # 32 bytes in UTF-8
+
+
+@pytest.mark.parametrize("method", ["create_if_missing", "reset_credentials"])
+def test_the_tenant_store_refuses_a_short_signing_secret(cli: Cli, method: str) -> None:
+    async def set_short_secret() -> None:
+        client = mongo_client(cli.settings)
+        try:
+            store = MongoTenantStore(client[cli.settings.mongo_database])
+            await getattr(store, method)("boot", "boot-key-123", "s" * 31)
+        finally:
+            await client.close()
+
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        asyncio.run(set_short_secret())
+    assert cli.raw_tenants() == "[]"
 
 
 def test_database_unavailable_exits_3(cli: Cli) -> None:

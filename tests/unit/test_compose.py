@@ -8,6 +8,7 @@ are read as text and checked against the code they deploy (the `Settings` fields
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import re
 from collections.abc import Iterator
@@ -380,6 +381,24 @@ def test_init_creates_topics_once_kafka_is_healthy() -> None:
         assert depends.get(init) == "service_completed_successfully", name
         assert depends.get(kafka_name) == "service_healthy", name
         assert depends.get(mongo_name) == "service_healthy", name
+
+
+def test_init_only_creates_the_bootstrap_tenant_if_it_is_missing() -> None:
+    """A redeploy must never undo a rotation: init runs `tenant bootstrap`, nothing that resets."""
+    from services.progressctl import provisioning, tenants
+
+    bootstraps = [
+        name
+        for name, service in SERVICES.items()
+        if re.search(r"services\.progressctl\s+tenant\s+bootstrap\b", _command_text(service))
+    ]
+    assert len(bootstraps) == 1, "exactly one service runs `progressctl tenant bootstrap`"
+    assert str(SERVICES[bootstraps[0]].get("restart", "no")) == "no"
+    assert not re.search(r"services\.progressctl\s+run\b", _command_text(SERVICES[bootstraps[0]]))
+    command = inspect.getsource(tenants.bootstrap)
+    assert "bootstrap_tenant(" in command
+    assert "reapply" not in command
+    assert "create_if_missing" in inspect.getsource(provisioning.bootstrap_tenant)
 
 
 @pytest.mark.parametrize("service_name", list(APP_SERVICES))

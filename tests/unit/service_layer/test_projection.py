@@ -10,8 +10,16 @@ import pytest
 from shared.domain import RecordedEvent, reduce
 from shared.service_layer import replay as replay_module
 from shared.service_layer.projection import Projection
+from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
 from shared.service_layer.records import AppendResult, LogEntry
-from tests.fakes import InMemoryEventLog, InMemorySnapshotCheckpoints, InMemorySnapshotStore
+from shared.service_layer.snapshot_cache import CachedSnapshots
+from tests.fakes import (
+    FixedClock,
+    InMemoryEventLog,
+    InMemoryRebuildCheckpoints,
+    InMemorySnapshotCheckpoints,
+    InMemorySnapshotStore,
+)
 from tests.unit.domain.builders import raw_event, record
 
 KEY = ("demo", "u1")
@@ -216,3 +224,22 @@ async def test_shuffled_late_arrivals_with_dense_checkpoints_equal_the_full_fold
         assert (await snapshots.load_many([KEY]))[KEY].snapshot == reduce(
             history, tenant_id="demo", user_id="u1"
         ), f"seed {seed}"
+
+
+async def test_two_caching_projectors_and_a_rebuild_never_write_over_each_other() -> None:
+    log, store = InMemoryEventLog(), InMemorySnapshotStore()
+    first = Projection(log, CachedSnapshots(store, 100))
+    second = Projection(log, CachedSnapshots(store, 100))
+    history = events(30)
+    rng = random.Random(3)
+    shuffled = rng.sample(history, len(history))
+    for index in range(0, 30, 3):
+        projector = first if index % 2 else second
+        await projector.project(shuffled[index : index + 3])
+        if index == 15:
+            rebuilder = SnapshotRebuilder(log, store, InMemoryRebuildCheckpoints(), FixedClock())
+            await rebuilder.run(RebuildScope())
+    await first.project([history[0]])
+    assert (await store.load_many([KEY]))[KEY].snapshot == reduce(
+        history, tenant_id="demo", user_id="u1"
+    )

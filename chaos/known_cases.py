@@ -1,0 +1,70 @@
+"""Hostile values the hardening issue names, sent once per run before the random rounds.
+
+Hypothesis finds such values by chance; these make sure every run tries the ones issue 14
+describes (a few hundred `[` in an interaction state, deep extensions, huge numbers, lone
+surrogates, duplicate keys), each in an otherwise valid write for a user of its own, so
+the end check shows exactly which of them poison a snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["known_cases"]
+
+_DEPTHS = (100, 150, 190, 200, 220, 250, 300, 1000)
+
+
+def _event(event_id: str, payload: str) -> str:
+    return (
+        f'{{"eventId": "{event_id}", "occurredAt": "2026-11-20T10:00:00Z", '
+        f'"clientId": "chaos", "type": "content.progressed", "payload": {payload}}}'
+    )
+
+
+def _progress(extra: str = "", content: str = '"item-1"', score: str = "1") -> str:
+    return f'{{"contentId": {content}, "status": "in_progress", "score": {score}{extra}}}'
+
+
+def _state(value: str) -> str:
+    return f', "interaction": {{"interactionId": "q1", "state": {{"v": {value}}}}}'
+
+
+def _payloads() -> list[tuple[str, str]]:
+    cases = [
+        (f"state nested {depth} deep", _progress(_state("[" * depth + "1" + "]" * depth)))
+        for depth in _DEPTHS
+    ]
+    cases.append(
+        ("state objects nested 200 deep", _progress(_state('{"a":' * 200 + "1" + "}" * 200)))
+    )
+    cases.append(
+        ("extensions nested 200 deep", _progress(', "extensions": ' + "[" * 200 + "]" * 200))
+    )
+    cases += [
+        ("score 1e999999", _progress(score="1e999999")),
+        ("score with 400 digits", _progress(score="1" * 400)),
+        ("score with 5000 digits", _progress(score="1" * 5000)),
+        ("score NaN", _progress(score="NaN")),
+        ("contentId lone surrogate", _progress(content='"\\ud800"')),
+        ("contentId control character", _progress(content='"a\\u0001b"')),
+        ("state with duplicate keys", _progress(_state('{"k": 1, "k": [2]}'))),
+        ("state 4096 bytes wide", _progress(_state(json.dumps("x" * 4080)))),
+    ]
+    return cases
+
+
+def known_cases(run_tag: str) -> list[tuple[str, str, bytes]]:
+    """(case name, userId, PUT body) for each case; eventIds are unique to `run_tag`."""
+    found: list[tuple[str, str, bytes]] = []
+    for index, (name, payload) in enumerate(_payloads()):
+        event_id = f"known-{run_tag}-{index}"
+        body = f'{{"events": [{_event(event_id, payload)}]}}'
+        found.append((name, f"fuzz-known-{index:02d}", body.encode()))
+    duplicate_envelope = (
+        f'{{"events": [], "events": [{_event(f"known-{run_tag}-dup", _progress())}]}}'
+    )
+    found.append(
+        ("envelope with duplicate events key", "fuzz-known-dup", duplicate_envelope.encode())
+    )
+    return found

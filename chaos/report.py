@@ -1,0 +1,106 @@
+"""The campaign's report: `report.json` in the run's directory and a table on the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["failures", "print_report", "write_report"]
+
+
+def failures(report: dict[str, Any], allow_5xx: bool) -> list[str]:
+    """Why the run fails (empty: it passed). 5xx count unless `allow_5xx`."""
+    check = report["check"]
+    reasons = []
+    if check["lost"]:
+        reasons.append(f"{check['lost']} accepted events lost")
+    if check["doubled"]:
+        reasons.append(f"{check['doubled']} events stored more than once")
+    if check["snapshots_mismatched"]:
+        reasons.append(f"{check['snapshots_mismatched']} snapshots differ from reduce(log)")
+    if check["seq_collisions"]:
+        reasons.append(f"{check['seq_collisions']} log positions used twice")
+    if not allow_5xx:
+        if report["fuzz"]["5xx_total"]:
+            reasons.append(f"{report['fuzz']['5xx_total']} 5xx answers to fuzzed requests")
+        unexpected = sum(
+            count
+            for status, count in report["load"]["answers"].items()
+            if status.isdigit() and int(status) >= 500 and status != "503"
+        )
+        if unexpected:
+            reasons.append(f"{unexpected} 5xx other than 503 answered to valid writes")
+    if report["faults"]["unexpected_exits"]:
+        reasons.append(f"processes exited by themselves: {report['faults']['unexpected_exits']}")
+    return reasons
+
+
+def write_report(report: dict[str, Any], directory: Path) -> Path:
+    """Write `report.json` into `directory`; return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "report.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    return path
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    """The headline figures, then 5xx per route, then the verdict."""
+    check, fuzz, faults, load = report["check"], report["fuzz"], report["faults"], report["load"]
+    table = Table(title="make chaos", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("events accepted", report["ledger"]["accepted"]),
+        ("  by source", _inline(report["ledger"]["accepted_by_source"])),
+        ("events lost", check["lost"]),
+        ("  by source", _inline(check["lost_by_source"])),
+        ("  of which dead-lettered", check["lost_of_which_dead_lettered"]),
+        ("events doubled", check["doubled"]),
+        ("unknown at the end (never confirmed)", report["ledger"]["unresolved_unknown"]),
+        ("valid load events rejected", sum(report["ledger"]["load_events_rejected"].values())),
+        ("faults injected", faults["total"]),
+        ("  slowest back (s)", _inline(faults["slowest_back_seconds"])),
+        ("  unexpected exits", _inline(faults["unexpected_exits"]) or 0),
+        ("load answers", _inline(load["answers"])),
+        ("fuzz requests", fuzz["requests"]),
+        ("bodies tried", fuzz["bodies_tried"]),
+        ("5xx seen (fuzz)", fuzz["5xx_total"]),
+        ("users checked", check["users_checked"]),
+        ("snapshots mismatched", check["snapshots_mismatched"]),
+        ("projector settled", _inline(report["settle"])),
+        ("duration", f"{report['duration_seconds']:.0f} s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    console.print(table)
+    if fuzz["5xx"]:
+        per_route = Table(title="5xx per route (fuzz)")
+        per_route.add_column("route -> status")
+        per_route.add_column("count", justify="right")
+        for finding, count in sorted(fuzz["5xx"].items()):
+            per_route.add_row(finding, str(count))
+        console.print(per_route)
+    if fuzz["known_cases"]:
+        known = Table(title="named cases from issue 14 (user: answer)")
+        known.add_column("case")
+        known.add_column("user: answer")
+        for case, outcome in fuzz["known_cases"].items():
+            known.add_row(case, outcome[:90])
+        console.print(known)
+    if report["service_errors"]:
+        causes = Table(title="errors the services logged (most frequent causes)")
+        causes.add_column("service: event: cause")
+        causes.add_column("count", justify="right")
+        for cause, count in report["service_errors"].items():
+            causes.add_row(cause, str(count))
+        console.print(causes)
+    for user, problem in list(check["mismatch_samples"].items())[:5]:
+        console.print(f"[yellow]snapshot of {user}:[/] {problem}")
+
+
+def _inline(mapping: dict[str, Any]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in mapping.items())

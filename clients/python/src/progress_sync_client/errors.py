@@ -1,0 +1,43 @@
+"""The error a direct call (a read, a merge, an import) raises when the server says no."""
+
+from __future__ import annotations
+
+import httpx
+
+__all__ = ["ApiError", "NoOutbox"]
+
+
+class ApiError(Exception):
+    """The server answered a direct call with an error status.
+
+    Attributes:
+        status: The HTTP status.
+        code: The server's error code (e.g. `forbidden`), or None when the body had none.
+        message: The server's explanation.
+        field: The request field at fault, when the server names one.
+    """
+
+    def __init__(self, status: int, code: str | None, message: str, field: str | None) -> None:
+        self.status, self.code, self.message, self.field = status, code, message, field
+        super().__init__(f"HTTP {status} {code or ''}: {message}".replace("  ", " "))
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> ApiError:
+        """Read the gateway's `{"error": {"code", "message", "field"?}}` body, or the raw text."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            return cls(
+                response.status_code,
+                error.get("code"),
+                str(error.get("message", "")),
+                error.get("field"),
+            )
+        return cls(response.status_code, None, response.text[:500], None)
+
+
+class NoOutbox(RuntimeError):
+    """`track()` on a client made without an outbox file."""

@@ -1,0 +1,73 @@
+"""Prometheus for the embedded stack: scrape the three services, evaluate the alert rules.
+
+`progressctl run` starts it when the `prometheus` binary is installed (Debian's package,
+which `make test` installs for promtool), so an operator can watch the project's alerts
+fire on one machine. Its configuration is written for this run's ports; its data stays
+under `PROGRESS_DATA_DIR`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared.adapters.embedded import EmbeddedServer
+from shared.adapters.settings import Settings
+
+__all__ = ["ALERT_RULES", "prometheus_config", "prometheus_server"]
+
+ALERT_RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
+"""The project's alert rules, the same file the compose stack's Prometheus loads."""
+
+_INTERVAL = "5s"
+_RETENTION = "7d"
+
+
+def prometheus_config(settings: Settings, rules: Path | None) -> dict[str, Any]:
+    """The configuration: one job per service (named as the alert rules expect) and itself."""
+    host = settings.http_host
+    targets = {
+        "gateway": settings.gateway_port,
+        "projector": settings.projector_port,
+        "retry-worker": settings.retry_worker_port,
+        "prometheus": settings.prometheus_port,
+    }
+    return {
+        "global": {"scrape_interval": _INTERVAL, "evaluation_interval": _INTERVAL},
+        "rule_files": [str(rules)] if rules is not None else [],
+        "scrape_configs": [
+            {"job_name": job, "static_configs": [{"targets": [f"{host}:{port}"]}]}
+            for job, port in targets.items()
+        ],
+    }
+
+
+def prometheus_server(settings: Settings) -> EmbeddedServer | None:
+    """Prometheus on `PROGRESS_PROMETHEUS_PORT`, configured for this stack; None if absent.
+
+    Writes its configuration into `PROGRESS_DATA_DIR/prometheus/`, next to its data.
+    """
+    binary = shutil.which("prometheus")
+    if binary is None:
+        return None
+    directory = settings.data_dir / "prometheus"
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / "prometheus.yml"
+    rules = ALERT_RULES if ALERT_RULES.is_file() else None
+    config.write_text(yaml.safe_dump(prometheus_config(settings, rules), sort_keys=False))
+    return EmbeddedServer(
+        name="prometheus",
+        argv=[
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={directory / 'data'}",
+            f"--storage.tsdb.retention.time={_RETENTION}",
+            f"--web.listen-address={settings.http_host}:{settings.prometheus_port}",
+        ],
+        host=settings.http_host,
+        port=settings.prometheus_port,
+        log_path=settings.data_dir / "logs" / "prometheus.log",
+    )

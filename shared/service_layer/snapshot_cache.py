@@ -1,0 +1,73 @@
+"""A bounded cache of the snapshots a projector wrote, so it need not read them back.
+
+Safe by construction: every write names the seq and version it replaces, so a cached copy
+that another writer (a second projector, a rebuild, an erasure) outdated only makes that one
+write fail as stale, and a stale user is dropped from the cache and read again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+
+from shared.domain import QuotaUsage, Snapshot
+from shared.service_layer.ports import SnapshotStore
+from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
+
+__all__ = ["CachedSnapshots"]
+
+
+class CachedSnapshots:
+    """A `SnapshotStore` that remembers the newest `capacity` snapshots it read or wrote."""
+
+    def __init__(self, store: SnapshotStore, capacity: int) -> None:
+        self._store = store
+        self._capacity = capacity
+        self._kept: OrderedDict[UserKey, StoredSnapshot] = OrderedDict()
+
+    async def load_many(self, keys: Sequence[UserKey]) -> dict[UserKey, StoredSnapshot]:
+        """Cached snapshots as they are; the others from the store (and then cached)."""
+        found = {key: self._kept[key] for key in keys if key in self._kept}
+        for key in found:
+            self._kept.move_to_end(key)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            loaded = await self._store.load_many(missing)
+            for key, stored in loaded.items():
+                if stored.unreadable is None:
+                    self._keep(key, stored)
+            found.update(loaded)
+        return found
+
+    async def save_many(self, updates: Sequence[SnapshotUpdate]) -> set[UserKey]:
+        """Write through; remember what was written, forget whoever turned out stale."""
+        stale = await self._store.save_many(updates)
+        for update in updates:
+            if update.key in stale:
+                self._kept.pop(update.key, None)
+            else:
+                self._keep(
+                    update.key,
+                    StoredSnapshot(
+                        update.snapshot, update.seq, version=update.expected_version + 1
+                    ),
+                )
+        return stale
+
+    def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
+        """As the store's (not cached)."""
+        return self._store.claiming(tenant, course_id)
+
+    async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
+        """As the store's (not cached: others may have moved on)."""
+        return await self._store.positions(keys)
+
+    async def usage(self, keys: Sequence[UserKey]) -> dict[UserKey, QuotaUsage]:
+        """As the store's."""
+        return await self._store.usage(keys)
+
+    def _keep(self, key: UserKey, stored: StoredSnapshot) -> None:
+        self._kept[key] = stored
+        self._kept.move_to_end(key)
+        while len(self._kept) > self._capacity:
+            self._kept.popitem(last=False)

@@ -1,0 +1,58 @@
+"""Event builders on the contract's models, time-ordered ids, and minted user tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from progress_sync_client import ContractViolation, EventBuilder, mint_user_token, new_event_id
+from progress_sync_client.contract import ContentProgressed
+
+
+def test_builders_fill_in_id_time_and_client_and_use_the_contract_models() -> None:
+    before = datetime.now(UTC)
+    event = EventBuilder("backend-1").content_progressed(
+        "lesson-1", "completed", score=90, interaction_id="q1", interaction_state={"kind": "quiz"}
+    )
+    assert isinstance(event, ContentProgressed)
+    assert event.client_id == "backend-1"
+    assert event.occurred_at >= before
+    assert uuid.UUID(event.event_id).version == 7
+    assert event.payload.interaction is not None
+    assert event.payload.interaction.state == {"kind": "quiz"}
+
+
+def test_a_bad_value_names_the_json_field() -> None:
+    with pytest.raises(ContractViolation) as caught:
+        EventBuilder("c").media_progressed("video 1", 10.0)
+    assert caught.value.field == "payload.contentId"
+    with pytest.raises(ContractViolation) as negative:
+        EventBuilder("c").quiz_attempted("quiz-1", -1, 10, False)
+    assert negative.value.field == "payload.score"
+
+
+def test_event_ids_are_unique_and_sort_by_creation() -> None:
+    ids = [new_event_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+
+
+def test_minted_token_verifies_as_hs256_with_the_servers_claims() -> None:
+    token = mint_user_token(
+        "s3cret-of-at-least-thirty-two-bytes!", "demo", "u1", timedelta(minutes=5)
+    )
+    claims = jwt.decode(
+        token,
+        "s3cret-of-at-least-thirty-two-bytes!",
+        algorithms=["HS256"],
+        options={"require": ["exp", "iat"]},
+    )
+    assert claims["sub"] == "u1"
+    assert claims["tid"] == "demo"
+    assert claims["exp"] - claims["iat"] == 300
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, "other-secret-of-at-least-thirty-two-bytes", algorithms=["HS256"])
+    with pytest.raises(ValueError, match="ttl"):
+        mint_user_token("s", "demo", "u1", 0)

@@ -1,0 +1,83 @@
+"""Reads (paging, read-your-writes) and the backend calls, on scripted answers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from progress_sync_client import ApiError, AsyncProgressClient
+
+
+def event(event_id: str) -> dict[str, object]:
+    return {
+        "eventId": event_id,
+        "occurredAt": "2026-01-05T10:00:00Z",
+        "clientId": "c",
+        "type": "content.rated",
+        "payload": {"contentId": "a", "rating": "easy"},
+        "tenantId": "demo",
+        "userId": "u/1",
+        "receivedAt": "2026-01-05T10:00:01Z",
+    }
+
+
+async def test_get_progress_pages_with_the_cursor_and_passes_wait_for_once() -> None:
+    asked: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        params = dict(request.url.params)
+        asked.append(params)
+        assert request.url.raw_path.startswith(b"/v1/users/u%2F1/progress")
+        since = int(params["since"])
+        page = {
+            "snapshot": {"tenantId": "demo", "userId": "u/1", "eventCount": 3},
+            "events": [event(f"e{since + 1}")],
+            "cursor": str(since + 1),
+            "hasMore": since + 1 < 3,
+            "courseViews": {"courses": {}},
+        }
+        return httpx.Response(200, json=page, headers={"Progress-Consistent": "true"})
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    progress = await client.get_progress("u/1", since="0", wait_for="tok", wait_ms=50_000)
+    assert [e.event_id for e in progress.events] == ["e1", "e2", "e3"]
+    assert progress.cursor == "3"
+    assert progress.consistent is True
+    assert progress.snapshot.event_count == 3
+    assert asked[0] == {"since": "0", "waitFor": "tok", "waitMs": "10000"}
+    assert asked[1:] == [{"since": "1"}, {"since": "2"}]
+    await client.close()
+
+
+async def test_merge_and_import_post_the_designed_bodies_and_errors_name_the_code() -> None:
+    bodies: dict[str, object] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/forbidden/merge"):
+            return httpx.Response(403, json={"error": {"code": "forbidden", "message": "no"}})
+        bodies[request.url.path] = json.loads(request.content)
+        answer = {"accepted": 1, "rejected": 0, "results": [], "consistencyToken": "t"}
+        return httpx.Response(202, json=answer)
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    merged = await client.merge_guest("acct", "guest-1")
+    imported = await client.import_state(
+        "acct", {"items": {}}, as_of=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert merged.consistency_token == "t"
+    assert imported.accepted == 1
+    assert bodies == {
+        "/v1/users/acct/merge": {"from": "guest-1"},
+        "/v1/users/acct/import": {"state": {"items": {}}, "asOf": "2026-01-01T00:00:00+00:00"},
+    }
+    with pytest.raises(ApiError) as refused:
+        await client.merge_guest("forbidden", "g")
+    assert refused.value.status == 403
+    assert refused.value.code == "forbidden"
+    await client.close()

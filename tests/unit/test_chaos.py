@@ -1,0 +1,119 @@
+"""The pure parts of `make chaos`: route seeds, hostile bodies, the ledger, the per-user check."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chaos.fuzz_bodies import MIB, bodies
+from chaos.known_cases import known_cases
+from chaos.ledger import Ledger
+from chaos.routes import _instance
+from chaos.traffic import EventMaker
+from chaos.verify import Verdict, _check_user
+from services.gateway.openapi import OPENAPI_PATH
+from shared.domain import ContractViolation, RecordedEvent, reduce, validate_event
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+WRITE_EXAMPLE = json.loads(OPENAPI_PATH.read_text())["paths"]["/v1/users/{userId}/progress"]["put"][
+    "requestBody"
+]["content"]["application/json"]["examples"]["content.progressed"]["value"]
+
+
+def recorded(raw: dict[str, object], user: str = "u1") -> RecordedEvent:
+    return RecordedEvent(
+        tenant_id="demo", user_id=user, received_at=NOW, event=validate_event(raw, now=NOW)
+    )
+
+
+def test_schema_instance_follows_references_and_fills_every_property() -> None:
+    components = {
+        "Course": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "minLength": 3},
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+            },
+        },
+        "Item": {"type": "object", "properties": {"weight": {"type": "integer", "minimum": 2}}},
+    }
+    instance = _instance({"$ref": "#/components/schemas/Course"}, components, 0)
+    assert instance == {"id": "xxx", "items": [{"weight": 2}]}
+
+
+def test_every_generated_load_event_meets_the_contract() -> None:
+    maker = EventMaker(random.Random(7), late_share=0.2, run_id="t")
+    kinds = set()
+    for _ in range(500):
+        raw = maker.new("u1")
+        kinds.add(validate_event(raw, now=datetime.now(UTC)).type)
+    assert len(kinds) == 10
+    assert maker.late > 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(bodies([WRITE_EXAMPLE]))
+def test_hostile_bodies_are_bytes_within_a_little_over_the_body_limit(body: bytes) -> None:
+    assert isinstance(body, bytes)
+    assert len(body) <= MIB + 64 * 1024
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(bodies([WRITE_EXAMPLE]))
+def test_mutated_seeds_never_reuse_the_seed_event_ids(body: bytes) -> None:
+    assert b'"evt-001"' not in body
+
+
+def test_ledger_keeps_accepted_events_and_resends_unknown_ones() -> None:
+    ledger = Ledger()
+    batch = [("u1", {"eventId": "a"}), ("u1", {"eventId": "b"})]
+    ledger.unknown(batch)
+    assert len(ledger.take_outbox(["u1"], 10)) == 2
+    answer = {
+        "results": [
+            {"eventId": "a", "status": "accepted"},
+            {"eventId": "b", "status": "rejected", "error": "bad"},
+        ]
+    }
+    ledger.record(batch, answer, "load")
+    assert ledger.accepted == {("u1", "a"): "load"}
+    assert ledger.outbox == {}
+    assert ledger.rejected["bad"] == 1
+    ledger.unknown(batch[:1])
+    assert ledger.outbox == {}, "an accepted event never goes back to the outbox"
+
+
+def test_a_snapshot_equal_to_the_reduction_passes_and_a_stale_one_is_reported() -> None:
+    maker = EventMaker(random.Random(3), late_share=0.3, run_id="t")
+    events = [recorded(maker.new("u1")) for _ in range(40)]
+    log = [(seq, event.to_json().decode()) for seq, event in enumerate(events, 1)]
+    good = reduce(events, tenant_id="demo", user_id="u1").to_storage()
+    stale = reduce(events[:-5], tenant_id="demo", user_id="u1").to_storage()
+    assert _check_user("u1", list(log), good, Verdict()) is None
+    assert "differs from reduce(log)" in str(_check_user("u1", list(log), stale, Verdict()))
+    assert "unreadable" in str(_check_user("u1", list(log), "[" * 5000, Verdict()))
+    assert "no snapshot" in str(_check_user("u1", list(log), None, Verdict()))
+
+
+@given(st.integers(1, 3))
+def test_a_log_position_used_twice_is_counted(extra: int) -> None:
+    event = recorded(EventMaker(random.Random(1), 0.0, "t").new("u1"))
+    log = [(1, event.to_json().decode())] * (extra + 1)
+    verdict = Verdict()
+    _check_user("u1", log, reduce([event], tenant_id="demo", user_id="u1").to_storage(), verdict)
+    assert verdict.seq_collisions == extra
+
+
+def test_named_cases_each_have_their_own_user_and_event() -> None:
+    cases = known_cases("t")
+    assert len({user for _, user, _ in cases}) == len(cases)
+    deep = [body for name, _, body in cases if name == "state nested 100 deep"]
+    event = json.loads(deep[0])["events"][0]
+    with pytest.raises(ContractViolation) as refused:  # values are bounded to 8 levels now
+        validate_event(event, now=NOW)
+    assert refused.value.field == "payload.interaction.state"

@@ -1,0 +1,29 @@
+"""Standing rule: every collection that holds a user id joins erasure.
+
+A new collection must either be listed in `USER_DATA` (erase deletes from it) or here, with
+the reason it holds no user id; the test fails until one of the two is done.
+"""
+
+from __future__ import annotations
+
+from shared.adapters import mongo
+from shared.adapters.user_data_store import USER_DATA
+
+HOLD_NO_USER_ID = {
+    mongo.TENANTS: "tenants, keys (hashed) and secrets",
+    mongo.CATALOG: "course definitions",
+    mongo.AUDIT: "tenant, time and counts only",
+    mongo.TOMBSTONES: "a keyed hash of the user id, never the id",
+    mongo.REBUILD_RUNS: "erase deletes a run paused at the user (see MongoUserDataStore.erase)",
+    mongo.IMPORT_RUNS: "file hash and line number",
+}
+
+
+def test_every_collection_is_erased_or_holds_no_user_id() -> None:
+    collections = {
+        value
+        for name, value in vars(mongo).items()
+        if name.isupper() and not name.startswith("_") and isinstance(value, str)
+    }
+    unaccounted = collections - set(USER_DATA) - set(HOLD_NO_USER_ID)
+    assert not unaccounted, f"add to USER_DATA or HOLD_NO_USER_ID: {sorted(unaccounted)}"
