@@ -185,12 +185,17 @@ def wait_for(probe: Callable[[], bool], timeout: float, interval: float = 0.2) -
 def gateway_stack(name: str) -> Iterator[Stack]:
     """A private broker and database with topics and tenant, and the three services.
 
-    The gateway's rate limit is lifted: the bench measures the path, not the limiter.
+    The gateway's rate limits are lifted: the bench measures the path, not the limiter.
     """
     with tempfile.TemporaryDirectory() as tmp, embedded_backend(Path(tmp)) as backend:
         settings = settings_for(backend.kafka_bootstrap, backend.mongo_url, name, False)
         settings = settings.model_copy(
-            update={"rate_limit_events_per_second": 1e9, "rate_limit_burst": 10**9}
+            update={
+                "rate_limit_events_per_second": 1e9,
+                "rate_limit_burst": 10**9,
+                "rate_limit_user_events_per_second": 1e9,
+                "rate_limit_user_burst": 10**9,
+            }
         )
         asyncio.run(prepare_stack(settings))
         with running_stack(settings, Path(tmp) / "logs") as stack:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.gateway.account_routes import router as account_router
@@ -18,23 +16,47 @@ from services.gateway.bulk_routes import router as bulk_router
 from services.gateway.catalog_routes import router as catalog_router
 from services.gateway.context import gateway_context
 from services.gateway.errors import install_error_handlers
+from services.gateway.in_flight import InFlightLimit
 from services.gateway.openapi import build_openapi
 from services.gateway.progress_routes import router as progress_router
+from services.gateway.request_context import REQUEST_ID_HEADER, RequestContext
 from services.gateway.xapi_state_routes import router as xapi_state_router
 from services.gateway.xapi_statement_routes import router as xapi_statement_router
-from shared.adapters.logs import bind_context, get_logger
-from shared.adapters.metrics import GATEWAY_REQUEST_SECONDS
+from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ops_router
 from shared.adapters.settings import Settings
 
 __all__ = ["create_app"]
 
 log = get_logger(__name__)
-_REQUEST_ID_HEADER = "X-Request-ID"
+
+CORS_ALLOWED_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    REQUEST_ID_HEADER,
+    "X-Experience-API-Version",
+    "If-Match",
+    "If-None-Match",
+]
+CORS_EXPOSED_HEADERS = [
+    "Retry-After",
+    REQUEST_ID_HEADER,
+    "Progress-Consistent",
+    "Progress-Consistency-Token",
+    "ETag",
+    "X-Experience-API-Version",
+    "X-Experience-API-Consistent-Through",
+]
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the gateway; it connects to Kafka and MongoDB only when its lifespan starts."""
+    """Build the gateway; it connects to Kafka and MongoDB only when its lifespan starts.
+
+    Middleware, outermost first: request id, duration metric and last-resort 500
+    (`RequestContext`); CORS when origins are set; the body's type, size, read time and
+    depth (`BodyLimits`); the bound on requests in the app at once (`InFlightLimit`).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,25 +74,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get(_REQUEST_ID_HEADER, "")
-        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else ""
-        request_id = request_id or uuid.uuid4().hex
-        request.state.request_id = request_id
-        bind_context(request_id=request_id)
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        GATEWAY_REQUEST_SECONDS.labels(
-            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        response.headers[_REQUEST_ID_HEADER] = request_id
-        return response
-
     mount_api_docs(app)
     app.include_router(progress_router)
     app.include_router(bulk_router)
@@ -86,30 +89,18 @@ def create_app(settings: Settings) -> FastAPI:
         return bool(await app.state.context.mongo_ready())
 
     app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
-    app.add_middleware(BodyLimits)
+    app.add_middleware(InFlightLimit, limit=settings.http_max_in_flight)
+    app.add_middleware(BodyLimits, timeout=settings.http_body_timeout_seconds)
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "PUT", "POST", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "X-Request-ID",
-                "X-Experience-API-Version",
-                "If-Match",
-                "If-None-Match",
-            ],
-            expose_headers=[
-                "X-Request-ID",
-                "Retry-After",
-                "Progress-Consistency-Token",
-                "ETag",
-                "X-Experience-API-Version",
-                "X-Experience-API-Consistent-Through",
-            ],
+            allow_headers=CORS_ALLOWED_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
             max_age=600,
         )
+    app.add_middleware(RequestContext)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

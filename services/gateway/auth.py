@@ -8,11 +8,12 @@ from typing import Protocol
 import jwt
 
 from services.gateway.errors import ApiError
-from shared.adapters.tenants import ALL_SCOPES, ApiKeyGrant
+from shared.adapters.tenants import ALL_SCOPES, ApiKeyGrant, valid_tenant_id
 
 __all__ = ["CredentialSource", "Principal", "authenticate", "require"]
 
 _USER_TOKEN_SCOPES = frozenset({"read", "write"})
+_REQUIRED_CLAIMS = ("sub", "tid", "exp", "iat")
 
 
 class CredentialSource(Protocol):
@@ -45,30 +46,53 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def _user_token(token: str, tenants: CredentialSource) -> Principal:
+def _tenant_of(token: str) -> str:
+    """The `tid` claim, read before the signature can be checked (it names the secret)."""
+    claims = jwt.decode(token, options={"verify_signature": False})
+    tenant_id = claims.get("tid")
+    if not isinstance(tenant_id, str):
+        raise _unauthorized("user token lacks the 'tid' claim")
     try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-        tenant_id = claims.get("tid")
-        if not isinstance(tenant_id, str):
-            raise _unauthorized("user token lacks the 'tid' claim")
+        return valid_tenant_id(tenant_id)
+    except ValueError as error:
+        raise _unauthorized("user token's 'tid' is not a valid tenant id") from error
+
+
+async def _user_token(token: str, tenants: CredentialSource, max_lifetime: int) -> Principal:
+    try:
+        tenant_id = _tenant_of(token)
         secret = await tenants.signing_secret(tenant_id)
         if secret is None:
             raise _unauthorized("user token names an unknown tenant")
         verified = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["sub", "tid", "exp"]}
+            token, secret, algorithms=["HS256"], options={"require": list(_REQUIRED_CLAIMS)}
         )
     except jwt.ExpiredSignatureError as error:
         raise _unauthorized("user token has expired") from error
+    except jwt.MissingRequiredClaimError as error:
+        raise _unauthorized(f"user token lacks the '{error.claim}' claim") from error
     except jwt.PyJWTError as error:
         raise _unauthorized(f"user token is invalid: {error}") from error
     subject = verified["sub"]
     if not isinstance(subject, str) or not subject:
         raise _unauthorized("user token's 'sub' must be the userId")
+    lifetime = verified["exp"] - verified["iat"]
+    if lifetime > max_lifetime:
+        raise _unauthorized(
+            f"user token lives {lifetime:g}s from 'iat' to 'exp'; at most {max_lifetime}s "
+            "is accepted (PROGRESS_USER_TOKEN_MAX_LIFETIME_SECONDS)"
+        )
     return Principal(tenant_id=tenant_id, scopes=_USER_TOKEN_SCOPES, user_id=subject)
 
 
-async def authenticate(authorization: str | None, tenants: CredentialSource) -> Principal:
-    """Resolve an `Authorization: Bearer …` header; raise 401 for a missing or bad one."""
+async def authenticate(
+    authorization: str | None, tenants: CredentialSource, max_token_lifetime: int
+) -> Principal:
+    """Resolve an `Authorization: Bearer …` header; raise 401 for a missing or bad one.
+
+    A user token must carry `sub`, `tid`, `iat` and `exp`, and live no longer than
+    `max_token_lifetime` seconds from `iat` to `exp`, so a leaked token cannot be forever.
+    """
     if not authorization:
         raise _unauthorized("missing Authorization header (expected 'Bearer <token>')")
     scheme, _, token = authorization.partition(" ")
@@ -76,7 +100,7 @@ async def authenticate(authorization: str | None, tenants: CredentialSource) -> 
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("Authorization must be 'Bearer <token>'")
     if token.count(".") == 2:
-        return await _user_token(token, tenants)
+        return await _user_token(token, tenants, max_token_lifetime)
     grant = await tenants.grant_for_key(token)
     if grant is None:
         raise _unauthorized("unknown API key")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
@@ -43,7 +44,10 @@ async def write_bulk(
 ) -> WriteResponse:
     """Each event names its `userId`; each is validated on its own, as on the user endpoint."""
     check_batch_size(len(body.events))
-    principal = await authorized(request, authorization, "write", None, len(body.events))
+    per_user = Counter(user for user in map(_user_of, body.events) if user is not None)
+    principal = await authorized(
+        request, authorization, "write", None, len(body.events), events_per_user=per_user
+    )
     if not principal.is_api_key:
         raise ApiError(
             403, "forbidden", "the bulk endpoint takes a tenant API key, not a user token"

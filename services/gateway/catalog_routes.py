@@ -28,6 +28,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Wrong tenant, user or scope"},
     422: {"description": "Invalid courseId or course definition"},
     429: {"description": "Rate limited (see Retry-After)"},
+    503: {"description": "Database unavailable (see Retry-After)"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such course in the catalog"},

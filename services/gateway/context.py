@@ -10,7 +10,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.gateway.credentials import CachedCredentials
-from services.gateway.rate_limit import TenantRateLimiter
+from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.clock import SystemClock
@@ -54,11 +54,12 @@ class GatewayContext:
     reader: ProgressReader
     catalog: CourseCatalog
     credentials: CachedCredentials
-    rate_limiter: TenantRateLimiter
     clock: Clock
     xapi_statements: StoreStatements
     xapi_reads: ReadStatements
     xapi_state: StateDocuments
+    rate_limits: RateLimits
+    max_token_lifetime: int
 
     async def kafka_ready(self) -> bool:
         """True when the broker answers a metadata request."""
@@ -114,11 +115,10 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
-            rate_limiter=TenantRateLimiter(
-                settings.rate_limit_events_per_second, settings.rate_limit_burst
-            ),
             clock=clock,
             xapi_statements=StoreStatements(statements, ingest, clock),
             xapi_reads=ReadStatements(statements, clock),
             xapi_state=StateDocuments(MongoStateStore(db), clock),
+            rate_limits=RateLimits(settings),
+            max_token_lifetime=settings.user_token_max_lifetime_seconds,
         )

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
-from shared.service_layer.errors import SnapshotUnreadable
+from shared.adapters.logs import get_logger
+from shared.service_layer.errors import SnapshotUnreadable, StoreRejected, StoreUnavailable
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+__all__ = [
+    "RETRY_AFTER_SECONDS",
+    "ApiError",
+    "error_body",
+    "install_error_handlers",
+    "send_error",
+]
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells the client to wait before it tries again."""
+
+log = get_logger(__name__)
+
+_HTTP_CODES = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}
+# FastAPI answers 400 only when its JSON parser raises something other than a syntax error.
+_UNPARSABLE = (
+    "the body could not be parsed as JSON: it must be UTF-8, and an integer may have at most "
+    "4,300 digits"
+)
 
 
 class ApiError(Exception):
@@ -42,13 +64,59 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": error}
 
 
+async def send_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer in the error shape from ASGI middleware, before FastAPI is involved."""
+    payload = json.dumps(error_body(code, message)).encode()
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    raw_headers += [
+        (name.lower().encode(), value.encode()) for name, value in (headers or {}).items()
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
 def _field_path(location: tuple[Any, ...]) -> str:
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(location[-1] if location else "body")
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Make FastAPI's own errors (404, 405, 422) and `ApiError` use the one shape."""
+    """Make FastAPI's own errors (404, 405, 422), `ApiError` and store failures use the one shape.
+
+    A database outage is a 503 with Retry-After (the request may pass later); a request the
+    database refuses outright is a 422 `store_rejected` (it would be refused again). Neither
+    says more than that to the client; the log has the driver's words.
+    """
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(_: Request, error: StoreUnavailable) -> JSONResponse:
+        log.warning("store_unavailable", error=str(error))
+        return JSONResponse(
+            error_body("store_unavailable", "the database is unavailable; retry later"),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    @app.exception_handler(StoreRejected)
+    async def store_rejected(_: Request, error: StoreRejected) -> JSONResponse:
+        log.warning("store_rejected", error=str(error))
+        return JSONResponse(
+            error_body(
+                "store_rejected",
+                "the database refused this request and would refuse it again; "
+                "the gateway's log has the reason under this request's X-Request-ID",
+            ),
+            status_code=422,
+        )
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -85,9 +153,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        code = _HTTP_CODES.get(error.status_code, "http_error")
+        message = _UNPARSABLE if error.status_code == 400 else str(error.detail)
         return JSONResponse(
-            error_body(code, str(error.detail)),
+            error_body(code, message),
             status_code=error.status_code,
             headers=getattr(error, "headers", None),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
 from services.gateway.auth import Principal, authenticate, require
 from services.gateway.context import GatewayContext
+from services.gateway.credentials import NotCached
 from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
 from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
@@ -35,15 +37,16 @@ Authorization = Annotated[
     str | None, Header(description="`Bearer <tenant API key>` or `Bearer <user token>`.")
 ]
 _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Malformed JSON"},
+    400: {"description": "Malformed JSON, or nested deeper than 768 levels"},
     401: {"description": "Missing or invalid credential"},
     403: {"description": "Wrong tenant, user or scope"},
+    408: {"description": "Body not received in time (PROGRESS_HTTP_BODY_TIMEOUT_SECONDS)"},
     413: {"description": "Body over 1 MiB or more than 500 events"},
     415: {"description": "Body is not application/json"},
     410: {"description": "The user was erased (code `erased`)"},
     422: {"description": "Malformed envelope"},
     429: {"description": "Rate limited (see Retry-After)"},
-    503: {"description": "Broker unavailable (see Retry-After); resending is safe"},
+    503: {"description": "Broker or database unavailable (see Retry-After); resending is safe"},
 }
 
 
@@ -54,17 +57,41 @@ def context_of(request: Request) -> GatewayContext:
 
 
 async def authorized(
-    request: Request, authorization: str | None, scope: str, user_id: str | None, cost: int = 1
+    request: Request,
+    authorization: str | None,
+    scope: str,
+    user_id: str | None,
+    cost: int = 1,
+    events_per_user: Mapping[str, int] | None = None,
 ) -> Principal:
-    """Authenticate, check scope and user, and charge the tenant's rate limit."""
+    """Authenticate, check scope and user, and charge the user's and the tenant's budgets.
+
+    A client address that has used up its failed authentications is served from the
+    credential cache only: a cached key still works, anything needing a database look-up
+    is refused with 429. `events_per_user` charges many users (a bulk write); by default
+    `user_id` is charged `cost`.
+    """
     context = context_of(request)
-    principal = await authenticate(authorization, context.credentials)
+    address = request.client.host if request.client else "unknown"
+    credentials = context.credentials
+    if context.rate_limits.address_exhausted(address):
+        credentials = credentials.cache_only()
+    try:
+        principal = await authenticate(authorization, credentials, context.max_token_lifetime)
+    except NotCached as error:
+        raise context.rate_limits.address_refusal() from error
+    except ApiError as error:
+        if error.status == 401:
+            context.rate_limits.charge_failure(address)
+        raise
     if user_id is not None and not is_valid_id(user_id):
         raise ApiError(
             422, "invalid_user_id", "userId must be 1-128 printable characters", field="userId"
         )
     require(principal, scope, user_id)
-    context.rate_limiter.charge(principal.tenant_id, cost)
+    if events_per_user is None:
+        events_per_user = {} if user_id is None else {user_id: cost}
+    context.rate_limits.charge(principal.tenant_id, events_per_user, cost)
     return principal
 
 
@@ -101,6 +128,8 @@ async def write_progress(
         400: {"description": "`waitFor` is not a consistency token of this user"},
         401: {"description": "Missing or invalid credential"},
         403: {"description": "Forbidden"},
+        429: {"description": "Rate limited (see Retry-After)"},
+        503: {"description": "Database unavailable (see Retry-After)"},
     },
     summary="Read one user's snapshot and the events after a cursor",
 )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from services.gateway.context import GatewayContext
-from services.gateway.errors import ApiError
+from services.gateway.errors import RETRY_AFTER_SECONDS, ApiError
 from services.gateway.schemas import EventResult, WriteResponse
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import GATEWAY_EVENTS
@@ -25,7 +25,6 @@ __all__ = [
     "write_events",
 ]
 
-RETRY_AFTER_SECONDS = 5
 log = get_logger(__name__)
 
 

@@ -172,5 +172,5 @@ async def _authenticate(
         raise ApiError(401, "unauthorized", "unknown API key id or key", headers=_REALM)
     if scope not in grant.scopes:
         raise ApiError(403, "forbidden", f"this credential lacks the '{scope}' scope")
-    context.rate_limiter.charge(grant.tenant_id)
+    context.rate_limits.charge(grant.tenant_id, {}, 1)
     return grant.tenant_id, grant.key_id or "api-key"

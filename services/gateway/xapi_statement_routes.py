@@ -92,7 +92,7 @@ async def _put(xapi: XapiRequest, context: GatewayContext) -> Response:
     statement_id = parse_statement_query({"statementId": xapi.params["statementId"]}).statement_id
     assert statement_id is not None
     body = read_statement_body(xapi.header("content-type"), xapi.body)
-    context.rate_limiter.charge(xapi.tenant_id)
+    context.rate_limits.charge(xapi.tenant_id, {}, 1)
     written = await context.xapi_statements.store(
         xapi.tenant_id,
         body,
@@ -109,7 +109,7 @@ async def _post(xapi: XapiRequest, context: GatewayContext) -> Response:
         raise InvalidStatement(sorted(xapi.params)[0], "is not a parameter of a statement POST")
     body = read_statement_body(xapi.header("content-type"), xapi.body)
     count = len(body.statements) if isinstance(body.statements, list) else 1
-    context.rate_limiter.charge(xapi.tenant_id, count)
+    context.rate_limits.charge(xapi.tenant_id, {}, count)
     written = await context.xapi_statements.store(
         xapi.tenant_id,
         body,

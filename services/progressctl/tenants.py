@@ -254,8 +254,15 @@ def token(
     """Print a user token (HS256 JWT) signed with the tenant's current signing secret.
 
     The token lets one user read and write their own progress; handy for trying the API
-    as a user, or for a support session. Apps' backends mint their own the same way.
+    as a user, or for a support session. Apps' backends mint their own the same way. A
+    lifetime over `PROGRESS_USER_TOKEN_MAX_LIFETIME_SECONDS` is refused, as the gateway would.
     """
+    longest = load_settings().user_token_max_lifetime_seconds
+    if ttl > longest:
+        raise typer.BadParameter(
+            f"at most {longest} seconds (PROGRESS_USER_TOKEN_MAX_LIFETIME_SECONDS)",
+            param_hint="'--ttl'",
+        )
 
     async def operation(db: AsyncDatabase[Document]) -> str:
         secret = await MongoTenantStore(db).signing_secret(tenant)

@@ -7,10 +7,13 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from shared.adapters.http_protocol import header_deadline_protocol
 from shared.adapters.logs import configure_logging
 from shared.adapters.settings import Settings
 
 __all__ = ["serve"]
+
+_MAX_HEAD_BYTES = 16 * 1024
 
 
 def serve(
@@ -22,7 +25,11 @@ def serve(
     """Build the app from `PROGRESS_*` settings and serve it until SIGINT/SIGTERM.
 
     Logging is configured first, so start-up failures are JSON lines like everything else;
-    `graceful_seconds` bounds how long in-flight work may finish on shutdown.
+    `graceful_seconds` bounds how long in-flight work may finish on shutdown. Slow clients
+    are bounded here: a request head must arrive within `PROGRESS_HTTP_HEADER_TIMEOUT_SECONDS`
+    (uvicorn itself has no such deadline), an idle keep-alive connection closes after
+    `PROGRESS_HTTP_KEEP_ALIVE_SECONDS`, a head may not exceed 16 KiB, and past
+    `PROGRESS_HTTP_MAX_CONNECTIONS` open connections uvicorn answers 503 at once.
     """
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -33,4 +40,8 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=graceful_seconds,
+        http=header_deadline_protocol(settings.http_header_timeout_seconds),
+        timeout_keep_alive=settings.http_keep_alive_seconds,
+        h11_max_incomplete_event_size=_MAX_HEAD_BYTES,
+        limit_concurrency=settings.http_max_connections,
     )

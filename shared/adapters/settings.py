@@ -44,8 +44,19 @@ class Settings(BaseSettings):
 
     rate_limit_events_per_second: float = Field(default=2000.0, gt=0)
     rate_limit_burst: int = Field(default=10000, ge=1)
+    rate_limit_user_events_per_second: float = Field(default=100.0, gt=0)
+    rate_limit_user_burst: int = Field(default=2000, ge=1)
+    rate_limit_unauthenticated_per_second: float = Field(default=5.0, gt=0)
+    rate_limit_unauthenticated_burst: int = Field(default=50, ge=1)
     cors_origins: str = ""
     auth_cache_seconds: float = Field(default=10.0, ge=0)
+    user_token_max_lifetime_seconds: int = Field(default=86_400, ge=60)
+
+    http_max_connections: int = Field(default=1000, ge=16)
+    http_max_in_flight: int = Field(default=256, ge=1)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    http_keep_alive_seconds: int = Field(default=5, ge=1)
 
     projector_group: str = "progress-projector"
     projector_batch_max: int = Field(default=500, ge=1)

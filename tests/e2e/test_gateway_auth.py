@@ -56,9 +56,18 @@ def tenants(stack: Stack) -> None:
 
 
 def token(
-    user: str, *, tenant: str = "demo", secret: str = TEST_SIGNING_SECRET, ttl: int = 300
+    user: str,
+    *,
+    tenant: str = "demo",
+    secret: str = TEST_SIGNING_SECRET,
+    ttl: int = 300,
+    age: int = 0,
+    iat: bool = True,
 ) -> str:
-    claims: dict[str, Any] = {"sub": user, "tid": tenant, "exp": int(time.time()) + ttl}
+    issued = int(time.time()) - age
+    claims: dict[str, Any] = {"sub": user, "tid": tenant, "exp": issued + ttl}
+    if iat:
+        claims["iat"] = issued
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -81,9 +90,19 @@ REFUSALS = [
     ("expired token", "expired", "put", 401),
     ("token of another tenant's secret", "other-secret", "put", 401),
     ("token without exp", "no-exp", "put", 401),
+    ("token without iat", "no-iat", "put", 401),
+    ("token living past the maximum", "too-long", "put", 401),
+    ("token naming an invalid tenant id", "bad-tid", "put", 401),
     ("user token on another user", "other-user", "put", 403),
     ("user token on the bulk endpoint", "self", "bulk", 403),
 ]
+
+EXPECTED_MESSAGE = {
+    "token without iat": "lacks the 'iat' claim",
+    "token without exp": "lacks the 'exp' claim",
+    "token living past the maximum": "at most 86400s",
+    "token naming an invalid tenant id": "'tid' is not a valid tenant id",
+}
 
 
 def credential(kind: str | None, user: str) -> str | None:
@@ -92,6 +111,9 @@ def credential(kind: str | None, user: str) -> str | None:
         "expired": token(user, ttl=-60),
         "other-secret": token(user, secret=OTHER_SECRET),
         "no-exp": jwt.encode({"sub": user, "tid": "demo"}, TEST_SIGNING_SECRET, algorithm="HS256"),
+        "no-iat": token(user, iat=False),
+        "too-long": token(user, ttl=86_400 + 60, age=30),
+        "bad-tid": token(user, tenant="Not A Tenant!"),
         "other-user": token("someone-else"),
         "self": token(user),
     }
@@ -126,6 +148,7 @@ def test_refused_writes_publish_nothing(
     assert response.json()["error"]["code"] == ("unauthorized" if status == 401 else "forbidden")
     if status == 401:
         assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert EXPECTED_MESSAGE.get(case, "") in response.json()["error"]["message"]
     assert topic_size(stack.settings) == before
 
 

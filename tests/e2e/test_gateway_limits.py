@@ -87,11 +87,23 @@ def test_cors_preflight_allows_the_configured_origin_only(gateway: str) -> None:
     preflight = {
         "Origin": ORIGIN,
         "Access-Control-Request-Method": "PUT",
-        "Access-Control-Request-Headers": "authorization,content-type",
+        "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
     }
     allowed = httpx.options(f"{gateway}/v1/users/u1/progress", headers=preflight)
-    assert allowed.status_code == 200
+    assert allowed.status_code == 200, allowed.text
     assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    simple = httpx.get(f"{gateway}/healthz", headers={"Origin": ORIGIN})
+    exposed = {
+        h.strip().lower() for h in simple.headers["access-control-expose-headers"].split(",")
+    }
+    assert exposed >= {
+        "retry-after",
+        "x-request-id",
+        "progress-consistent",
+        "progress-consistency-token",
+    }
+    odd_header = {**preflight, "Access-Control-Request-Headers": "x-not-allowed"}
+    assert httpx.options(f"{gateway}/v1/users/u1/progress", headers=odd_header).status_code == 400
     denied = httpx.options(
         f"{gateway}/v1/users/u1/progress", headers={**preflight, "Origin": "https://evil.example"}
     )

@@ -232,6 +232,15 @@ def test_token_is_a_pyjwt_hs256_token_for_that_user_and_tenant(cli: Cli) -> None
     assert claims["exp"] - claims["iat"] == timedelta(seconds=120).total_seconds()
 
 
+def test_token_longer_than_the_gateway_accepts_is_refused(cli: Cli) -> None:
+    cli.json("tenant", "create", "acme")
+
+    result = cli("token", "--tenant", "acme", "--user", "learner-7", "--ttl", "86401")
+
+    assert result.exit_code == 2
+    assert "PROGRESS_USER_TOKEN_MAX_LIFETIME_SECONDS" in result.output
+
+
 def test_rotate_secret_invalidates_tokens_signed_with_the_old_one(cli: Cli) -> None:
     cli.json("tenant", "create", "acme")
     old_token = cli("token", "--tenant", "acme", "--user", "u1").stdout.strip()

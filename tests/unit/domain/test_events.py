@@ -166,6 +166,7 @@ def test_extra_fields_and_wrong_types_are_rejected(changes: dict[str, Any], fiel
         {"contentId": "x", "status": "completed", "score": True},
         {"contentId": "x", "status": "completed", "score": float("nan")},
         {"contentId": "x", "status": "completed", "score": float("inf")},
+        {"contentId": "x", "status": "completed", "score": 10**400},
         {"contentId": "x", "status": "completed", "score": -0.5},
         {"contentId": "x", "status": "completed", "contentVersion": "v" * 65},
         {"contentId": "x", "status": "completed", "interaction": {"interactionId": "q"}},

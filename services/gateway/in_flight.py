@@ -1,0 +1,42 @@
+"""A bound on requests the gateway works on at once; past it, an immediate 503."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.gateway.errors import send_error
+
+__all__ = ["InFlightLimit"]
+
+_OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics"})
+_RETRY_AFTER = {"Retry-After": "1"}
+
+
+class InFlightLimit:
+    """Answer 503 `overloaded` (Retry-After: 1) when `limit` requests are already in the app.
+
+    It sits inside the body checks, so it counts requests whose bodies have arrived and that
+    are waiting on Kafka or MongoDB; a slow sender is bounded by the body deadline instead
+    and cannot occupy a place here. Probes and metrics are never refused, so an orchestrator
+    still sees an overloaded gateway as alive.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self._app = app
+        self._limit = limit
+        self._in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request if there is room, else refuse it at once."""
+        if scope["type"] != "http" or scope["path"] in _OPERATIONS:
+            await self._app(scope, receive, send)
+            return
+        if self._in_flight >= self._limit:
+            message = f"the gateway is serving {self._limit} requests already; retry shortly"
+            await send_error(send, 503, "overloaded", message, _RETRY_AFTER)
+            return
+        self._in_flight += 1
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            self._in_flight -= 1
