@@ -6,7 +6,8 @@ export type Message =
   | { t: "status"; status: unknown }
   | { t: "snapshot"; userId: string }
   | { t: "flush" }
-  | { t: "leader"; id: string };
+  | { t: "leader"; id: string }
+  | { t: "here"; id: string };
 
 /** This tab's view of the other tabs. */
 export interface Coordinator {
@@ -25,6 +26,7 @@ export function coordinate(name: string, onLeader: () => void, onMessage: (m: Me
   let release: (() => void) | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let lastHeard = 0;
+  const peers = new Map<string, number>();
   let closed = false;
   const become = (): void => {
     if (!leader && !closed) {
@@ -39,22 +41,29 @@ export function coordinate(name: string, onLeader: () => void, onMessage: (m: Me
       return new Promise<void>((resolve) => (release = resolve));
     });
   } else if (channel) {
-    // Election without locks: the leader sends a heartbeat; a tab that hears none for three
-    // beats takes over; of two leaders the one with the lower id steps down. A brief overlap
-    // only costs the server an idempotent no-op.
+    // Election without locks: every tab sends a heartbeat each second, the flusher as
+    // "leader". When none was heard for three beats, the live tab with the lowest id takes
+    // over; of two leaders the one with the lower id steps down. A brief overlap only costs
+    // the server an idempotent no-op.
     lastHeard = Date.now();
     timer = setInterval(() => {
-      if (leader) channel.postMessage({ t: "leader", id } satisfies Message);
-      else if (Date.now() - lastHeard > 3 * HEARTBEAT_MS) become();
+      const now = Date.now();
+      channel.postMessage({ t: leader ? "leader" : "here", id } satisfies Message);
+      const lowest = [...peers].every(([peer, seen]) => peer > id || now - seen > 3 * HEARTBEAT_MS);
+      if (!leader && now - lastHeard > 3 * HEARTBEAT_MS && lowest) become();
     }, HEARTBEAT_MS);
   } else {
     become();
   }
   if (channel) {
     channel.onmessage = (e: MessageEvent<Message>) => {
+      if (e.data.t === "here") {
+        peers.set(e.data.id, Date.now());
+        return;
+      }
       if (e.data.t === "leader") {
         lastHeard = Date.now();
-        if (leader && e.data.id > id) leader = false;
+        if (leader && e.data.id < id) leader = false;
         return;
       }
       onMessage(e.data);
