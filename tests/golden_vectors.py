@@ -17,20 +17,29 @@ from typing import Any
 from shared.domain import RecordedEvent, reduce, validate_event
 from tests.unit.domain.builders import FAR_FUTURE, TENANT, USER
 
-VECTORS_PATH = Path(__file__).resolve().parent.parent / "clients" / "golden" / "reducer-vectors.json"
+VECTORS_PATH = (
+    Path(__file__).resolve().parent.parent / "clients" / "golden" / "reducer-vectors.json"
+)
 
 Raw = dict[str, Any]
 
 
 def _event(event_id: str, event_type: str, occurred_at: str, payload: Raw | None = None) -> Raw:
-    raw: Raw = {"eventId": event_id, "occurredAt": occurred_at, "clientId": "web", "type": event_type}
+    raw: Raw = {
+        "eventId": event_id,
+        "occurredAt": occurred_at,
+        "clientId": "web",
+        "type": event_type,
+    }
     if payload is not None:
         raw["payload"] = payload
     return raw
 
 
 def _cp(event_id: str, at: str, content: str, status: str, **extra: Any) -> Raw:
-    return _event(event_id, "content.progressed", at, {"contentId": content, "status": status, **extra})
+    return _event(
+        event_id, "content.progressed", at, {"contentId": content, "status": status, **extra}
+    )
 
 
 def _media(event_id: str, at: str, content: str, position: float, **extra: Any) -> Raw:
@@ -66,11 +75,36 @@ def _hand_written() -> dict[str, list[Raw]]:
             _cp("dup", "2026-03-02T10:00:00Z", "s1", "passed", score=9),
         ],
         "interactions are set and removed": [
-            _cp("i1", day(1), "q", "in_progress", interaction={"interactionId": "x", "state": {"kind": "quiz", "selectedOptionId": "c"}}),
-            _cp("i2", day(2), "q", "in_progress", interaction={"interactionId": "y", "state": {"n": [1, 2]}}),
-            _cp("i3", day(3), "q", "in_progress", interaction={"interactionId": "x", "state": None}),
-            _cp("i4", day(4), "r", "in_progress", interaction={"interactionId": "z", "state": {"a": 1}}),
-            _cp("i5", day(5), "r", "in_progress", interaction={"interactionId": "z", "state": None}),
+            _cp(
+                "i1",
+                day(1),
+                "q",
+                "in_progress",
+                interaction={
+                    "interactionId": "x",
+                    "state": {"kind": "quiz", "selectedOptionId": "c"},
+                },
+            ),
+            _cp(
+                "i2",
+                day(2),
+                "q",
+                "in_progress",
+                interaction={"interactionId": "y", "state": {"n": [1, 2]}},
+            ),
+            _cp(
+                "i3", day(3), "q", "in_progress", interaction={"interactionId": "x", "state": None}
+            ),
+            _cp(
+                "i4",
+                day(4),
+                "r",
+                "in_progress",
+                interaction={"interactionId": "z", "state": {"a": 1}},
+            ),
+            _cp(
+                "i5", day(5), "r", "in_progress", interaction={"interactionId": "z", "state": None}
+            ),
         ],
         "media: 90 % of the latest duration completes": [
             _media("m1", "2026-03-01T10:00:00Z", "v", 100, durationSeconds=320, watchedSeconds=100),
@@ -90,8 +124,12 @@ def _hand_written() -> dict[str, list[Raw]]:
         "ratings and schedules: latest by time": [
             _event("r2", "content.rated", day(2), {"contentId": "w", "rating": "hard"}),
             _event("r1", "content.rated", day(1), {"contentId": "w", "rating": "easy"}),
-            _event("s1", "content.scheduled", day(1), {"contentId": "w", "scheduledFor": "2026-04-01"}),
-            _event("s2", "content.scheduled", day(3), {"contentId": "w2", "scheduledFor": "2026-04-02"}),
+            _event(
+                "s1", "content.scheduled", day(1), {"contentId": "w", "scheduledFor": "2026-04-01"}
+            ),
+            _event(
+                "s2", "content.scheduled", day(3), {"contentId": "w2", "scheduledFor": "2026-04-02"}
+            ),
             _event("s3", "content.scheduled", day(4), {"contentId": "w2", "scheduledFor": None}),
         ],
         "streaks: consecutive UTC days, offsets count in UTC": [
@@ -162,11 +200,22 @@ def _random_log(seed: int) -> list[Raw]:
         elif kind < 8:
             events.append(_quiz(event_id, at, content, rng.randrange(0, 11), rng.random() < 0.3))
         elif kind == 8:
-            events.append(_event(event_id, "content.rated", at, {"contentId": content, "rating": rng.choice(["easy", "hard"])}))
+            events.append(
+                _event(
+                    event_id,
+                    "content.rated",
+                    at,
+                    {"contentId": content, "rating": rng.choice(["easy", "hard"])},
+                )
+            )
         elif kind == 9:
-            events.append(_event(event_id, "course.completed", at, {"courseId": rng.choice(["c1", "c2"])}))
+            events.append(
+                _event(event_id, "course.completed", at, {"courseId": rng.choice(["c1", "c2"])})
+            )
         elif kind == 10:
-            events.append(_event(event_id, "onboarding.completed", at, {"pathId": rng.choice(["p1", "p2"])}))
+            events.append(
+                _event(event_id, "onboarding.completed", at, {"pathId": rng.choice(["p1", "p2"])})
+            )
         else:
             events.append(_event(event_id, rng.choice(["progress.reset", "onboarding.reset"]), at))
     events += rng.sample(events, 8)
