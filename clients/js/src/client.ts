@@ -12,7 +12,7 @@ import { applyEvents } from "./reducer.js";
 import { emptySnapshot, type Snapshot } from "./snapshot.js";
 import { StatusStore, type Status, type StatusListener, type SyncError } from "./status.js";
 import { canonicalTime } from "./time.js";
-import { putEvents, readProgress, type Fetch, type ServerState } from "./transport.js";
+import { putEvents, ReadError, readProgress, type Fetch, type ServerState } from "./transport.js";
 
 /** How to reach the server and whom to send as. */
 export interface ClientOptions {
@@ -144,18 +144,18 @@ export class ProgressClient {
   async pull(): Promise<Snapshot> {
     const userId = this.userId;
     const base = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/progress`;
-    const read = await readProgress(
-      this.fetcher,
-      base,
-      await this.token(userId),
-      this.server?.cursor,
-      this.consistencyToken,
-      this.options.waitMs,
-    );
+    const read = (refresh: boolean): ReturnType<typeof readProgress> =>
+      this.token(userId, refresh).then((token) =>
+        readProgress(this.fetcher, base, token, this.server?.cursor, this.consistencyToken, this.options.waitMs),
+      );
+    const answer = await read(false).catch((error: unknown) => {
+      if (error instanceof ReadError && error.status === 401) return read(true);
+      throw error;
+    });
     if (userId !== this.userId) return this.getSnapshot();
     this.consistencyToken = undefined;
-    this.server = { snapshot: read.snapshot, cursor: read.cursor };
-    for (const id of read.eventIds) this.acked.delete(id);
+    this.server = { snapshot: answer.snapshot, cursor: answer.cursor };
+    for (const id of answer.eventIds) this.acked.delete(id);
     await (await this.outbox).setMeta(`server:${userId}`, this.server);
     this.coordinator.post({ t: "snapshot", userId });
     this.changed();
