@@ -42,12 +42,17 @@ typecheck: $(STAMP) $(SDK_STAMP)
 	$(BIN)/mypy
 	cd clients/python && ../../$(BIN)/mypy --config-file pyproject.toml -p progress_sync_client
 
-# Optional tools some tests use; installed when this machine allows it (root + apt).
+# Tools some tests use, installed when this machine allows it (root + apt): promtool and the
+# Prometheus server (Debian's prometheus), and Chromium for the browser SDK's tests.
 tools:
 	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      --no-install-recommends prometheus) >/dev/null 2>&1; } \
 	  || echo "promtool is not installed: the alert-rule check will be skipped"
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium) >/dev/null 2>&1; } \
+	  || echo "chromium is not installed: the browser tests will be skipped"
 
 test: lint typecheck tools jstest
 	$(BIN)/pytest
