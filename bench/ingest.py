@@ -8,14 +8,14 @@ the gateway publishes), on the same two cores as this load generator.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from bench.common import Sizes, gateway_stack, percentile
+from bench.closed_loop import closed_loop
+from bench.common import Sizes, gateway_stack
 from tests.support.services import TEST_API_KEY
 
 __all__ = ["BATCHES", "CLIENTS", "api_client", "heartbeat", "measure", "run"]
@@ -50,53 +50,22 @@ def api_client(base: str, connections: int = 100) -> httpx.AsyncClient:
     )
 
 
-async def _client(
-    http: httpx.AsyncClient,
-    client_id: int,
-    batch: int,
-    until: float,
-    latencies: list[float],
-    errors: list[int],
-) -> None:
-    index = 0
-    while index == 0 or time.perf_counter() < until:
-        body = {"events": [heartbeat(i % 20, index * batch + i) for i in range(batch)]}
-        started = time.perf_counter()
-        response = await http.put(f"/v1/users/bench-{client_id}/progress", json=body)
-        latencies.append(time.perf_counter() - started)
-        if response.status_code != 202:
-            errors.append(response.status_code)
-        index += 1
-
-
 async def measure(base: str, batch: int, clients: int, seconds: float) -> dict[str, Any]:
     """Drive `clients` concurrent clients sending PUTs of `batch` events for `seconds`.
 
-    Each client sends at least one request, and none starts after the time is up.
-
-    Latency percentiles cover every answer; a request not answered `202` (e.g. `503` when
-    the broker did not acknowledge in time) counts as an error and its events not as ingested.
+    A request not answered `202` (e.g. `503` when the broker did not acknowledge in time)
+    counts as an error and its events not as ingested.
     """
-    latencies: list[float] = []
-    errors: list[int] = []
     async with api_client(base, clients) as http:
-        started = time.perf_counter()
-        until = started + seconds
-        await asyncio.gather(
-            *(_client(http, c, batch, until, latencies, errors) for c in range(clients))
+
+        async def send(client_id: int, index: int) -> int:
+            body = {"events": [heartbeat(i % 20, index * batch + i) for i in range(batch)]}
+            response = await http.put(f"/v1/users/bench-{client_id}/progress", json=body)
+            return response.status_code
+
+        return await closed_loop(
+            send, clients, seconds, per_request=batch, unit="events", accepted=202
         )
-        elapsed = time.perf_counter() - started
-    return {
-        "events_per_request": batch,
-        "clients": clients,
-        "requests": len(latencies),
-        "errors": len(errors),
-        "error_statuses": sorted(set(errors)),
-        "seconds": elapsed,
-        "events_per_second": batch * (len(latencies) - len(errors)) / elapsed,
-        "p50_ms": percentile(latencies, 0.50) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000,
-    }
 
 
 def run(sizes: Sizes) -> list[dict[str, Any]]:

@@ -9,14 +9,14 @@ the LRS: validation, the statement store and its indexes.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from bench.common import Sizes, gateway_stack, percentile
+from bench.closed_loop import closed_loop
+from bench.common import Sizes, gateway_stack
 from tests.support.services import TEST_API_KEY
 
 __all__ = ["BATCHES", "CLIENTS", "measure", "run", "statement"]
@@ -39,29 +39,8 @@ def statement(user: str, content: int, progress: int) -> dict[str, Any]:
     }
 
 
-async def _client(
-    http: httpx.AsyncClient,
-    client_id: int,
-    batch: int,
-    until: float,
-    latencies: list[float],
-    errors: list[int],
-) -> None:
-    index = 0
-    while index == 0 or time.perf_counter() < until:
-        body = [statement(f"xbench-{client_id}", i % 20, index * batch + i) for i in range(batch)]
-        started = time.perf_counter()
-        response = await http.post("/xapi/statements", json=body)
-        latencies.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            errors.append(response.status_code)
-        index += 1
-
-
 async def measure(base: str, batch: int, clients: int, seconds: float) -> dict[str, Any]:
     """Drive `clients` clients POSTing `batch` statements each time for `seconds`."""
-    latencies: list[float] = []
-    errors: list[int] = []
     async with httpx.AsyncClient(
         base_url=base,
         auth=("bootstrap", TEST_API_KEY),
@@ -69,23 +48,17 @@ async def measure(base: str, batch: int, clients: int, seconds: float) -> dict[s
         timeout=30,
         limits=httpx.Limits(max_connections=clients, max_keepalive_connections=clients),
     ) as http:
-        started = time.perf_counter()
-        until = started + seconds
-        await asyncio.gather(
-            *(_client(http, c, batch, until, latencies, errors) for c in range(clients))
+
+        async def send(client_id: int, index: int) -> int:
+            body = [
+                statement(f"xbench-{client_id}", i % 20, index * batch + i) for i in range(batch)
+            ]
+            response = await http.post("/xapi/statements", json=body)
+            return response.status_code
+
+        return await closed_loop(
+            send, clients, seconds, per_request=batch, unit="statements", accepted=200
         )
-        elapsed = time.perf_counter() - started
-    return {
-        "statements_per_request": batch,
-        "clients": clients,
-        "requests": len(latencies),
-        "errors": len(errors),
-        "error_statuses": sorted(set(errors)),
-        "seconds": elapsed,
-        "statements_per_second": batch * (len(latencies) - len(errors)) / elapsed,
-        "p50_ms": percentile(latencies, 0.50) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000,
-    }
 
 
 def run(sizes: Sizes) -> list[dict[str, Any]]:
