@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench chaos lock clean tools
+.PHONY: run test lint typecheck unit jstest bench chaos lock clean tools
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Progress Sync needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -19,6 +19,17 @@ $(SDK_STAMP): $(STAMP) clients/python/pyproject.toml $(wildcard clients/python/s
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall ./clients/python
 	@touch $(SDK_STAMP)
 
+JS := clients/js
+JS_STAMP := $(JS)/node_modules/.installed
+# The browser SDK's own locked dependencies (npm ci), only when its lock file changes.
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --silent
+	@touch $(JS_STAMP)
+
+# The browser SDK: types, unit tests against the golden vectors, the bundle-size bound.
+jstest: $(JS_STAMP)
+	cd $(JS) && npm run --silent typecheck && npm test --silent
+
 run: $(STAMP)
 	$(BIN)/progressctl run
 
@@ -31,14 +42,19 @@ typecheck: $(STAMP) $(SDK_STAMP)
 	$(BIN)/mypy
 	cd clients/python && ../../$(BIN)/mypy --config-file pyproject.toml -p progress_sync_client
 
-# Optional tools some tests use; installed when this machine allows it (root + apt).
+# Tools some tests use, installed when this machine allows it (root + apt): promtool and the
+# Prometheus server (Debian's prometheus), and Chromium for the browser SDK's tests.
 tools:
 	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      --no-install-recommends prometheus) >/dev/null 2>&1; } \
 	  || echo "promtool is not installed: the alert-rule check will be skipped"
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium) >/dev/null 2>&1; } \
+	  || echo "chromium is not installed: the browser tests will be skipped"
 
-test: lint typecheck tools
+test: lint typecheck tools jstest
 	$(BIN)/pytest
 
 unit: $(STAMP)
@@ -56,4 +72,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(JS)/node_modules $(JS)/dist

@@ -1,5 +1,6 @@
-"""`make bench`: ingest, projection, freshness, heartbeat load and growth, side by side with
-the raw limits and a naive design, on private embedded servers.
+"""`make bench`: ingest (native events and xAPI statements), projection, freshness,
+heartbeat load and growth, side by side with the raw limits and a naive design, on private
+embedded servers.
 
 Writes bench/results/<timestamp>.json and .png and prints a short table with PASS/MISS per
 goal. `--full` (`make bench FULL=1`) runs the big sizes; `--only` picks sections.
@@ -17,13 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import chart, freshness, growth, ingest, limits, read_your_writes, report
+from bench import chart, freshness, growth, ingest, limits, read_your_writes, report, xapi_ingest
 from bench.common import Sizes
 from bench.heartbeat import heartbeats
 from bench.projection import Drain, drain
 from tests.support.projector import learner_events, projector_lab
 
-SECTIONS = ("ingest", "projection", "freshness", "growth", "read_your_writes")
+SECTIONS = ("ingest", "xapi", "projection", "freshness", "growth", "read_your_writes")
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -104,6 +105,9 @@ def main() -> None:
     if "ingest" in args.only:
         results["ingest"] = ingest.run(sizes)
         _progress("ingest done")
+    if "xapi" in args.only:
+        results["xapi"] = xapi_ingest.run(sizes)
+        _progress("xapi done")
     if "projection" in args.only or "growth" in args.only:
         _projection(sizes, results)
     if "freshness" in args.only:

@@ -28,7 +28,7 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot, apply, sort_key
 from shared.domain.wire import message_key
-from shared.service_layer.ports import LogEntry, SnapshotUpdate, UserKey
+from shared.service_layer.records import LogEntry, SnapshotUpdate, UserKey
 from tests.support.projector import ProjectorLab, reductions
 
 __all__ = ["consumed_batches", "kafka_consume", "kafka_produce", "naive", "raw_database"]

@@ -104,6 +104,23 @@ def _ratios(rate: float, raw: float | None, naive: float | None) -> str:
     return ", ".join(parts)
 
 
+def _xapi_lines(results: dict[str, Any], add: Any) -> None:
+    """Statements/s through POST /xapi/statements beside native events/s (same batch, clients)."""
+    if not results.get("xapi"):
+        return
+    add("")
+    add("xAPI ingest (POST /xapi/statements, one native event per statement)")
+    add("  stmts/req clients  statements/s  native events/s   p50 ms   p99 ms errors")
+    for c in results["xapi"]:
+        native = _cell(results, c["statements_per_request"], c["clients"])
+        shown = f"{native['events_per_second']:.0f}" if native else "-"
+        add(
+            f"  {c['statements_per_request']:>9} {c['clients']:>7} "
+            f"{c['statements_per_second']:>13.0f} {shown:>16} {c['p50_ms']:>8.1f} "
+            f"{c['p99_ms']:>8.1f} {c['errors']:>6}"
+        )
+
+
 def table(results: dict[str, Any]) -> str:
     """The short printed summary."""
     lines: list[str] = []
@@ -119,6 +136,7 @@ def table(results: dict[str, Any]) -> str:
                 f"  {c['events_per_request']:>10} {c['clients']:>7} {c['events_per_second']:>10.0f}"
                 f" {c['p50_ms']:>8.1f} {c['p99_ms']:>8.1f} {c['requests']:>9} {c['errors']:>6}"
             )
+    _xapi_lines(results, add)
     projection = results.get("projection")
     if projection:
         raw = projection["raw_limit_events_per_second"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,13 @@ from shared.service_layer.records import (
     TopicMessage,
     UserKey,
 )
+from shared.service_layer.xapi.ports import (
+    Attachment,
+    StateDocument,
+    StateKey,
+    StatementRecord,
+)
+from shared.xapi import StatementQuery, matches
 
 
 class FixedClock:
@@ -393,6 +401,8 @@ class InMemoryUserDataStore:
         written: InMemoryWrittenEvents | None = None,
         merges: InMemoryMergePointers | None = None,
         parked: InMemoryParkedMessages | None = None,
+        statements: InMemoryStatementStore | None = None,
+        state: InMemoryStateStore | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
@@ -403,6 +413,8 @@ class InMemoryUserDataStore:
         self._written = written or InMemoryWrittenEvents()
         self._merges = merges or InMemoryMergePointers()
         self._parked = parked or InMemoryParkedMessages()
+        self._statements = statements or InMemoryStatementStore()
+        self._state = state or InMemoryStateStore()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -419,6 +431,7 @@ class InMemoryUserDataStore:
         for run in runs:
             del self._checkpoints.runs[run]
         parked = [i for i, message in self._parked.messages.items() if message.owner == key]
+        statements, attachments = self._statements.forget(key)
         return {
             "events": len(self._events.entries.pop(key, {})),
             "snapshots": int(self._snapshots.snapshots.pop(key, None) is not None),
@@ -429,6 +442,9 @@ class InMemoryUserDataStore:
             "merges": self._merges.forget(key),
             "parked_messages": await self._parked.remove(parked),
             "rebuild_runs": len(runs),
+            "xapi_statements": statements,
+            "xapi_attachments": attachments,
+            "xapi_state": self._state.forget(key),
         }
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
@@ -543,4 +559,155 @@ class InMemoryMergePointers:
         gone = [g for g, into in self.pointers.items() if g == key or (g[0], into) == key]
         for guest in gone:
             del self.pointers[guest]
+        return len(gone)
+
+
+class InMemoryStatementStore:
+    """xAPI statements and attachment data in dicts, filtered with `shared.xapi.matches`."""
+
+    def __init__(self) -> None:
+        self.statements: dict[tuple[str, str], StatementRecord] = {}
+        self.kept: dict[tuple[str, str, str], tuple[str | None, Attachment]] = {}
+
+    async def get_many(self, tenant_id: str, ids: Sequence[str]) -> dict[str, StatementRecord]:
+        found = (self.statements.get((tenant_id, sid)) for sid in ids)
+        return {record.statement_id: record for record in found if record is not None}
+
+    async def insert(self, tenant_id: str, records: Sequence[StatementRecord]) -> set[str]:
+        taken = set()
+        for record in records:
+            key = (tenant_id, record.statement_id)
+            if key in self.statements:
+                taken.add(record.statement_id)
+            else:
+                self.statements[key] = copy.deepcopy(record)
+        return taken
+
+    async def void(self, tenant_id: str, statement_id: str) -> None:
+        key = (tenant_id, statement_id)
+        if key in self.statements:
+            self.statements[key] = replace(self.statements[key], voided=True)
+
+    async def find(
+        self,
+        tenant_id: str,
+        query: StatementQuery,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[StatementRecord]:
+        def position(record: StatementRecord) -> tuple[datetime, str]:
+            return (record.stored, record.statement_id)
+
+        chosen = [
+            copy.deepcopy(record)
+            for (tenant, _), record in self.statements.items()
+            if tenant == tenant_id
+            and not record.voided
+            and (
+                matches(record.statement, query)
+                or (record.target is not None and matches(record.target, query))
+            )
+            and (query.since is None or record.stored > query.since)
+            and (query.until is None or record.stored <= query.until)
+            and (
+                after is None
+                or (position(record) > after if query.ascending else position(record) < after)
+            )
+        ]
+        chosen.sort(key=position, reverse=not query.ascending)
+        return chosen[:limit]
+
+    async def put_attachments(
+        self, tenant_id: str, user_id: str | None, attachments: Sequence[Attachment]
+    ) -> None:
+        for item in attachments:
+            self.kept.setdefault((tenant_id, user_id or "", item.sha2), (user_id, item))
+
+    async def attachments(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, Attachment]:
+        return {
+            item.sha2: item
+            for (tenant, _, sha2), (_, item) in self.kept.items()
+            if tenant == tenant_id and sha2 in sha2s
+        }
+
+    def forget(self, key: UserKey) -> tuple[int, int]:
+        statements = [k for k, record in self.statements.items() if (k[0], record.user_id) == key]
+        for gone in statements:
+            del self.statements[gone]
+        kept = [k for k, (user, _) in self.kept.items() if (k[0], user) == key]
+        for gone_kept in kept:
+            del self.kept[gone_kept]
+        return len(statements), len(kept)
+
+
+class InMemoryStateStore:
+    """xAPI State documents in a dict, with the same compare-and-set as the real one."""
+
+    def __init__(self) -> None:
+        self.documents: dict[tuple[str, StateKey], tuple[str | None, StateDocument]] = {}
+
+    async def get(self, tenant_id: str, key: StateKey) -> StateDocument | None:
+        found = self.documents.get((tenant_id, key))
+        return None if found is None else found[1]
+
+    async def put(
+        self,
+        tenant_id: str,
+        key: StateKey,
+        user_id: str | None,
+        document: StateDocument,
+        expected_etag: str | None,
+    ) -> bool:
+        current = self.documents.get((tenant_id, key))
+        if (current[1].etag if current else None) != expected_etag:
+            return False
+        self.documents[(tenant_id, key)] = (user_id, document)
+        return True
+
+    def _context(
+        self, tenant_id: str, activity_id: str, agent: str, registration: str | None
+    ) -> list[tuple[str, StateKey]]:
+        return [
+            (tenant, key)
+            for tenant, key in self.documents
+            if (tenant, key.activity_id, key.agent, key.registration)
+            == (tenant_id, activity_id, agent, registration)
+        ]
+
+    async def ids(
+        self,
+        tenant_id: str,
+        activity_id: str,
+        agent: str,
+        registration: str | None,
+        since: datetime | None,
+    ) -> list[str]:
+        return sorted(
+            key.state_id
+            for found in self._context(tenant_id, activity_id, agent, registration)
+            if since is None or self.documents[found][1].updated > since
+            for key in (found[1],)
+        )
+
+    async def delete(
+        self,
+        tenant_id: str,
+        activity_id: str,
+        agent: str,
+        registration: str | None,
+        state_id: str | None,
+    ) -> int:
+        gone = [
+            found
+            for found in self._context(tenant_id, activity_id, agent, registration)
+            if state_id is None or found[1].state_id == state_id
+        ]
+        for found in gone:
+            del self.documents[found]
+        return len(gone)
+
+    def forget(self, key: UserKey) -> int:
+        gone = [k for k, (user, _) in self.documents.items() if (k[0], user) == key]
+        for found in gone:
+            del self.documents[found]
         return len(gone)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from services.gateway.account_routes import router as account_router
+from services.gateway.api_docs import mount_api_docs
 from services.gateway.body_limits import BodyLimits
 from services.gateway.bulk_routes import router as bulk_router
 from services.gateway.catalog_routes import router as catalog_router
@@ -19,6 +20,8 @@ from services.gateway.in_flight import InFlightLimit
 from services.gateway.openapi import build_openapi
 from services.gateway.progress_routes import router as progress_router
 from services.gateway.request_context import REQUEST_ID_HEADER, RequestContext
+from services.gateway.xapi_state_routes import router as xapi_state_router
+from services.gateway.xapi_statement_routes import router as xapi_statement_router
 from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ops_router
 from shared.adapters.settings import Settings
@@ -27,12 +30,23 @@ __all__ = ["create_app"]
 
 log = get_logger(__name__)
 
-CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+CORS_ALLOWED_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    REQUEST_ID_HEADER,
+    "X-Experience-API-Version",
+    "If-Match",
+    "If-None-Match",
+]
 CORS_EXPOSED_HEADERS = [
     "Retry-After",
     REQUEST_ID_HEADER,
     "Progress-Consistent",
     "Progress-Consistency-Token",
+    "ETag",
+    "X-Experience-API-Version",
+    "X-Experience-API-Consistent-Through",
 ]
 
 
@@ -52,16 +66,21 @@ def create_app(settings: Settings) -> FastAPI:
             yield
 
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Progress Sync",
         version="1.0.0",
         summary="Stores learning-progress events once and serves per-user snapshots.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    mount_api_docs(app)
     app.include_router(progress_router)
     app.include_router(bulk_router)
     app.include_router(account_router)
     app.include_router(catalog_router)
+    app.include_router(xapi_statement_router)
+    app.include_router(xapi_state_router)
 
     async def kafka_ready() -> bool:
         return bool(await app.state.context.kafka_ready())

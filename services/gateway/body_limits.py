@@ -1,4 +1,9 @@
-"""Envelope checks before any route runs: JSON type (415), size (413), time (408), text (400)."""
+"""Envelope checks before any route runs: JSON type (415), size (413), time (408), text (400).
+
+Under `/xapi/` any content type passes (State documents may be of any type; statements come
+as JSON or `multipart/mixed`, and 1.0.3's alternate syntax as a form) and the bound is
+`XAPI_MAX_BODY_BYTES`, so statements can carry attachments; the xAPI routes check the type.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,12 @@ from services.gateway.errors import send_error
 from services.gateway.json_text import MAX_BODY_DEPTH, has_lone_surrogate, json_depth
 from shared.domain.wire import MAX_BODY_BYTES
 
-__all__ = ["BodyLimits"]
+__all__ = ["XAPI_MAX_BODY_BYTES", "BodyLimits"]
+
+XAPI_MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Largest body under `/xapi/`: statements with their attachments."""
+
+_XAPI_PREFIX = "/xapi/"
 
 _WRITE_METHODS = frozenset({"PUT", "POST", "PATCH"})
 _CLOSE = {"Connection": "close"}
@@ -47,26 +57,32 @@ class BodyLimits:
             return
         headers = {name.decode("latin-1").lower(): value for name, value in scope["headers"]}
         media_type = headers.get("content-type", b"").decode("latin-1").split(";")[0]
-        if media_type.strip().lower() != "application/json":
+        is_json = media_type.strip().lower() == "application/json"
+        xapi = str(scope.get("path", "")).startswith(_XAPI_PREFIX)
+        limit = XAPI_MAX_BODY_BYTES if xapi else self._max_bytes
+        if not is_json and not xapi:
             await send_error(
                 send, 415, "unsupported_media_type", "send the body as application/json"
             )
             return
         declared = headers.get("content-length", b"").decode("latin-1")
-        if declared.isdigit() and int(declared) > self._max_bytes:
-            await self._too_large(send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._too_large(send, limit)
             return
         try:
             async with asyncio.timeout(self._timeout):
-                body = await self._read(receive)
+                body = await self._read(receive, limit)
         except TimeoutError:
             message = f"the body did not arrive within {self._timeout:g} s"
             await send_error(send, 408, "request_timeout", message, _CLOSE)
             return
         if body is None:
             return
-        if len(body) > self._max_bytes:
-            await self._too_large(send)
+        if len(body) > limit:
+            await self._too_large(send, limit)
+            return
+        if not is_json:
+            await self._app(scope, _replay(body, receive), send)
             return
         if json_depth(body) > self._max_depth:
             message = f"the body nests arrays and objects deeper than {self._max_depth} levels"
@@ -78,12 +94,12 @@ class BodyLimits:
             return
         await self._app(scope, _replay(body, receive), send)
 
-    async def _read(self, receive: Receive) -> bytes | None:
+    async def _read(self, receive: Receive, limit: int) -> bytes | None:
         """The whole body, or as soon as it passes the limit; None if the client left."""
         chunks: list[bytes] = []
         size = 0
         more = True
-        while more and size <= self._max_bytes:
+        while more and size <= limit:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return None
@@ -93,8 +109,8 @@ class BodyLimits:
             more = message.get("more_body", False)
         return b"".join(chunks)
 
-    async def _too_large(self, send: Send) -> None:
-        message = f"the body exceeds {self._max_bytes} bytes"
+    async def _too_large(self, send: Send, limit: int) -> None:
+        message = f"the body exceeds {limit} bytes"
         await send_error(send, 413, "body_too_large", message, _CLOSE)
 
 

@@ -13,6 +13,7 @@ from services.gateway.credentials import CachedCredentials
 from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
+from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
@@ -24,11 +25,17 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.written_events_store import MongoWrittenEvents
+from shared.adapters.xapi_state_store import MongoStateStore
+from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.merge import GuestMerge
+from shared.service_layer.ports import Clock
 from shared.service_layer.reading import ProgressReader
+from shared.service_layer.xapi.reads import ReadStatements
+from shared.service_layer.xapi.state import StateDocuments
+from shared.service_layer.xapi.statements import StoreStatements
 
 __all__ = ["GatewayContext", "gateway_broker", "gateway_context"]
 
@@ -47,6 +54,10 @@ class GatewayContext:
     reader: ProgressReader
     catalog: CourseCatalog
     credentials: CachedCredentials
+    clock: Clock
+    xapi_statements: StoreStatements
+    xapi_reads: ReadStatements
+    xapi_state: StateDocuments
     rate_limits: RateLimits
     max_token_lifetime: int
 
@@ -83,25 +94,31 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             MongoWrittenEvents(db),
             settings.erasure_secret.get_secret_value().encode(),
         )
+        ingest = Ingest(
+            publisher,
+            CachedTombstones(
+                MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                settings.auth_cache_seconds,
+            ),
+            snapshots,
+            settings.quotas,
+            consistency,
+            courses,
+        )
+        clock, statements = SystemClock(), MongoStatementStore(db)
         yield GatewayContext(
             db=db,
             broker=broker,
-            ingest=Ingest(
-                publisher,
-                CachedTombstones(
-                    MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
-                    settings.auth_cache_seconds,
-                ),
-                snapshots,
-                settings.quotas,
-                consistency,
-                courses,
-            ),
+            ingest=ingest,
             consistency=consistency,
             merge=GuestMerge(events, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
+            clock=clock,
+            xapi_statements=StoreStatements(statements, ingest, clock),
+            xapi_reads=ReadStatements(statements, clock),
+            xapi_state=StateDocuments(MongoStateStore(db), clock),
             rate_limits=RateLimits(settings),
             max_token_lifetime=settings.user_token_max_lifetime_seconds,
         )

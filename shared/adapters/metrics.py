@@ -26,6 +26,7 @@ __all__ = [
     "RETRY_DELAY_SECONDS",
     "RETRY_EVENTS",
     "SNAPSHOTS_UNREADABLE",
+    "XAPI_REQUESTS",
     "count_routed",
 ]
 
@@ -42,6 +43,12 @@ GATEWAY_REQUEST_SECONDS = Histogram(
     "Time from request received to response sent, by method, route template and status.",
     ["method", "route", "status"],
     buckets=_LATENCY_BUCKETS,
+)
+
+XAPI_REQUESTS = Counter(
+    "progress_xapi_requests",
+    "xAPI requests answered, by resource (statements, state, about), method and status class.",
+    ["resource", "method", "status"],
 )
 
 PROJECTOR_EVENTS = Counter(

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient, IndexModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     BulkWriteError,
@@ -36,6 +36,9 @@ __all__ = [
     "TENANTS",
     "TOMBSTONES",
     "WRITES",
+    "XAPI_ATTACHMENTS",
+    "XAPI_STATE",
+    "XAPI_STATEMENTS",
     "Document",
     "driver_errors",
     "ensure_indexes",
@@ -59,6 +62,9 @@ WRITES = "consistency_writes"
 MERGES = "merges"
 IMPORT_RUNS = "import_runs"
 PARKED = "parked_messages"
+XAPI_STATEMENTS = "xapi_statements"
+XAPI_ATTACHMENTS = "xapi_attachments"
+XAPI_STATE = "xapi_state"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -120,6 +126,35 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
                 IndexModel([("tenant", ASCENDING), ("user", ASCENDING)]),
             ]
         )
+        await _xapi_indexes(db)
+
+
+async def _xapi_indexes(db: AsyncDatabase[Document]) -> None:
+    """Statements by stored time and by each filter key; attachments and State by owner."""
+    by_time = [("t", ASCENDING), ("s", DESCENDING), ("i", DESCENDING)]
+    await db[XAPI_STATEMENTS].create_indexes(
+        [
+            IndexModel(by_time),
+            IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
+            *(
+                IndexModel([("t", ASCENDING), (f"k.{key}", ASCENDING), ("s", DESCENDING)])
+                for key in ("agents", "relatedAgents", "activities", "relatedActivities", "verb")
+            ),
+            IndexModel([("t", ASCENDING), ("k.registration", ASCENDING), ("s", DESCENDING)]),
+        ]
+    )
+    await db[XAPI_ATTACHMENTS].create_indexes(
+        [
+            IndexModel([("t", ASCENDING), ("h", ASCENDING)]),
+            IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
+        ]
+    )
+    await db[XAPI_STATE].create_indexes(
+        [
+            IndexModel([("t", ASCENDING), ("a", ASCENDING), ("g", ASCENDING), ("r", ASCENDING)]),
+            IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
+        ]
+    )
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

@@ -81,7 +81,7 @@ class MongoSnapshotStore:
         if not updates:
             return set()
         now = datetime.now(UTC)
-        encoded = [update.snapshot.to_storage() for update in updates]
+        encoded = [update.encoded for update in updates]
         operations = [
             ReplaceOne(
                 {

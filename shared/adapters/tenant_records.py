@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -25,6 +27,9 @@ __all__ = [
     "TenantNotFound",
     "TenantSummary",
     "hash_api_key",
+    "new_key",
+    "new_key_id",
+    "new_signing_secret",
     "valid_scopes",
     "valid_signing_secret",
     "valid_tenant_id",
@@ -38,6 +43,8 @@ SIGNING_SECRET_MIN_BYTES = 32
 """Shortest HS256 signing secret accepted (RFC 7518 asks for a key as long as the hash)."""
 
 _TENANT_ID = TypeAdapter(TenantId)
+_KEY_ENTROPY_BYTES = 32
+_SECRET_ENTROPY_BYTES = 48
 
 
 class TenantError(Exception):
@@ -132,6 +139,8 @@ class ApiKeyGrant:
 
     tenant_id: str
     scopes: frozenset[str]
+    key_id: str | None = None
+    """The key's id (what xAPI clients send as the HTTP Basic user)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +177,29 @@ class TenantSummary:
     tenant_id: str
     created_at: datetime | None
     keys: tuple[KeySummary, ...]
+
+
+def new_key(key_id: str, scopes: Iterable[str]) -> tuple[IssuedKey, dict[str, Any]]:
+    """A random API key and the document that stores it (hash only)."""
+    issued = IssuedKey(
+        key_id=key_id,
+        scopes=tuple(scopes),
+        api_key=API_KEY_PREFIX + secrets.token_urlsafe(_KEY_ENTROPY_BYTES),
+    )
+    stored = {
+        "id": key_id,
+        "hash": hash_api_key(issued.api_key),
+        "scopes": list(issued.scopes),
+        "createdAt": datetime.now(UTC),
+    }
+    return issued, stored
+
+
+def new_key_id() -> str:
+    """A fresh key id, e.g. `key-1a2b3c4d`."""
+    return f"key-{secrets.token_hex(4)}"
+
+
+def new_signing_secret() -> str:
+    """A fresh HS256 signing secret (48 random bytes, URL-safe)."""
+    return secrets.token_urlsafe(_SECRET_ENTROPY_BYTES)

@@ -6,7 +6,6 @@ operator's CLI); only the keys' SHA-256 hashes are stored, and nothing here logs
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -27,6 +26,9 @@ from shared.adapters.tenant_records import (
     TenantNotFound,
     TenantSummary,
     hash_api_key,
+    new_key,
+    new_key_id,
+    new_signing_secret,
     valid_scopes,
     valid_signing_secret,
     valid_tenant_id,
@@ -54,33 +56,7 @@ __all__ = [
 BOOTSTRAP_KEY_ID = "bootstrap"
 """The id of the key a bootstrap tenant is created with."""
 
-_KEY_ENTROPY_BYTES = 32
-_SECRET_ENTROPY_BYTES = 48
 _SUMMARY_FIELDS = {"createdAt": 1, "apiKeys.id": 1, "apiKeys.scopes": 1, "apiKeys.createdAt": 1}
-
-
-def _new_key(key_id: str, scopes: Iterable[str]) -> tuple[IssuedKey, Document]:
-    """A random API key and the document that stores it (hash only)."""
-    issued = IssuedKey(
-        key_id=key_id,
-        scopes=tuple(scopes),
-        api_key=API_KEY_PREFIX + secrets.token_urlsafe(_KEY_ENTROPY_BYTES),
-    )
-    stored = {
-        "id": key_id,
-        "hash": hash_api_key(issued.api_key),
-        "scopes": list(issued.scopes),
-        "createdAt": datetime.now(UTC),
-    }
-    return issued, stored
-
-
-def _new_key_id() -> str:
-    return f"key-{secrets.token_hex(4)}"
-
-
-def _new_signing_secret() -> str:
-    return secrets.token_urlsafe(_SECRET_ENTROPY_BYTES)
 
 
 class MongoTenantStore:
@@ -98,7 +74,9 @@ class MongoTenantStore:
             return None
         for key in tenant["apiKeys"]:
             if key["hash"] == digest:
-                return ApiKeyGrant(tenant_id=tenant["_id"], scopes=frozenset(key["scopes"]))
+                return ApiKeyGrant(
+                    tenant_id=tenant["_id"], scopes=frozenset(key["scopes"]), key_id=key.get("id")
+                )
         return None
 
     async def signing_secret(self, tenant_id: str) -> str | None:
@@ -123,8 +101,8 @@ class MongoTenantStore:
             StoreUnavailable: If MongoDB cannot be reached; the tenant may then exist.
         """
         tenant_id = valid_tenant_id(tenant_id)
-        issued, stored = _new_key(_new_key_id(), valid_scopes(scopes))
-        secret = _new_signing_secret()
+        issued, stored = new_key(new_key_id(), valid_scopes(scopes))
+        secret = new_signing_secret()
         document = {
             "_id": tenant_id,
             "createdAt": datetime.now(UTC),
@@ -170,7 +148,7 @@ class MongoTenantStore:
             TenantNotFound: If there is no such tenant.
             StoreUnavailable: If MongoDB cannot be reached.
         """
-        issued, stored = _new_key(_new_key_id(), valid_scopes(scopes))
+        issued, stored = new_key(new_key_id(), valid_scopes(scopes))
         async with driver_errors():
             result = await self._tenants.update_one(
                 {"_id": tenant_id}, {"$push": {"apiKeys": stored}}
@@ -197,7 +175,7 @@ class MongoTenantStore:
         """
         chosen = None if scopes is None else valid_scopes(scopes)
         if key_id is None:
-            issued, stored = _new_key(_new_key_id(), chosen or ALL_SCOPES)
+            issued, stored = new_key(new_key_id(), chosen or ALL_SCOPES)
             async with driver_errors():
                 result = await self._tenants.update_one(
                     {"_id": tenant_id}, {"$set": {"apiKeys": [stored]}}
@@ -214,7 +192,7 @@ class MongoTenantStore:
         old = next((key for key in tenant.get("apiKeys", []) if key["id"] == key_id), None)
         if old is None:
             raise KeyNotFound(f"tenant '{tenant_id}' has no API key '{key_id}'")
-        issued, stored = _new_key(key_id, chosen or old["scopes"])
+        issued, stored = new_key(key_id, chosen or old["scopes"])
         async with driver_errors():
             result = await self._tenants.update_one(
                 {"_id": tenant_id, "apiKeys.id": key_id}, {"$set": {"apiKeys.$": stored}}
@@ -233,7 +211,7 @@ class MongoTenantStore:
             TenantNotFound: If there is no such tenant.
             StoreUnavailable: If MongoDB cannot be reached.
         """
-        secret = _new_signing_secret()
+        secret = new_signing_secret()
         async with driver_errors():
             result = await self._tenants.update_one(
                 {"_id": tenant_id}, {"$set": {"signingSecret": secret}}

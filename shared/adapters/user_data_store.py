@@ -19,6 +19,9 @@ from shared.adapters.mongo import (
     REBUILD_RUNS,
     SNAPSHOTS,
     WRITES,
+    XAPI_ATTACHMENTS,
+    XAPI_STATE,
+    XAPI_STATEMENTS,
     Document,
     driver_errors,
 )
@@ -34,6 +37,9 @@ USER_DATA: dict[str, tuple[str, str]] = {
     WRITES: ("t", "u"),
     MERGES: ("t", "u"),
     PARKED: ("tenant", "user"),
+    XAPI_STATEMENTS: ("t", "u"),
+    XAPI_ATTACHMENTS: ("t", "u"),
+    XAPI_STATE: ("t", "u"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 

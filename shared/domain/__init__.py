@@ -28,7 +28,6 @@ from .events import (
     ProgressEvent,
     ProgressReset,
     QuizAttempted,
-    RecordedEvent,
     accept_event,
     new_reset_event,
     validate_event,
@@ -36,6 +35,7 @@ from .events import (
 from .ids import Id, TenantId, is_valid_id
 from .imports import ImportedState, events_from_state, parse_state
 from .quotas import OverQuota, Quotas, QuotaUsage, admit, usage_of
+from .recorded import RecordedEvent
 from .reducer import Deduped, LateEvent, apply, dedupe, reduce, sort_key
 from .snapshot import Snapshot
 

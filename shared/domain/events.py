@@ -6,15 +6,13 @@ event. Times are normalised to UTC when validated.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError
 
 from .errors import ContractViolation, violation_from
-from .ids import Id, TenantId
+from .ids import Id
 from .payloads import (
     ActivePathPayload,
     ContentProgressPayload,
@@ -29,8 +27,7 @@ from .payloads import (
     ResetPayload,
     RetractionPayload,
 )
-from .values import Omittable, Timestamp
-from .wire import OPTIONAL_SERVER_FIELDS, SERVER_FIELDS
+from .values import Timestamp
 
 __all__ = [
     "EVENT_TYPES",
@@ -48,9 +45,9 @@ __all__ = [
     "ProgressEvent",
     "ProgressReset",
     "QuizAttempted",
-    "RecordedEvent",
     "accept_event",
     "new_reset_event",
+    "parse_event",
     "validate_event",
 ]
 
@@ -169,7 +166,7 @@ EVENT_TYPES: tuple[str, ...] = tuple(
 _EVENT = TypeAdapter[ProgressEvent](ProgressEvent)
 
 
-def _parse_event(raw: object) -> ProgressEvent:
+def parse_event(raw: object) -> ProgressEvent:
     """Validate one event by its JSON (camelCase) names, without the clock check."""
     try:
         return _EVENT.validate_python(raw, by_alias=True, by_name=False)
@@ -194,7 +191,7 @@ def accept_event(raw: object, *, now: datetime) -> tuple[ProgressEvent, datetime
     Raises:
         ContractViolation: Naming the first offending field and, when readable, the eventId.
     """
-    event = _parse_event(raw)
+    event = parse_event(raw)
     if event.occurred_at - now <= MAX_CLOCK_SKEW:
         return event, None
     return event.model_copy(update={"occurred_at": now}), event.occurred_at
@@ -233,77 +230,4 @@ def new_reset_event(
         "type": "progress.reset",
         "payload": payload,
     }
-    return _parse_event(raw)
-
-
-class RecordedEvent(ContractModel):
-    """An accepted event with the fields the server adds, as on Kafka and in the event log.
-
-    On the wire it is one flat JSON object: the event's own fields plus `tenantId`, `userId`
-    and `receivedAt`.
-    """
-
-    tenant_id: TenantId
-    user_id: Id
-    received_at: Timestamp
-    event: ProgressEvent
-    client_occurred_at: Omittable[Timestamp] = None
-    """The occurredAt the device sent, when it ran too far ahead and was clamped."""
-
-    @property
-    def event_id(self) -> str:
-        """The event's eventId."""
-        return self.event.event_id
-
-    @property
-    def occurred_at(self) -> datetime:
-        """The event's occurredAt (UTC)."""
-        return self.event.occurred_at
-
-    @property
-    def type(self) -> str:
-        """The event's type name."""
-        return self.event.type
-
-    def to_json(self) -> bytes:
-        """Encode as flat, compact UTF-8 JSON with sorted keys (same event, same bytes)."""
-        body = self.event.model_dump(mode="json")
-        body.update(self.model_dump(mode="json", exclude={"event"}))
-        return _canonical(body)
-
-    @classmethod
-    def from_json(cls, data: bytes | str) -> RecordedEvent:
-        """Decode what `to_json` wrote; the clock-skew rule is not applied again.
-
-        Raises:
-            ContractViolation: For invalid JSON, a missing or invalid server field, or an
-                event that breaks the contract.
-        """
-        try:
-            body = json.loads(data)
-        except (ValueError, RecursionError):
-            raise ContractViolation(None, "not valid JSON") from None
-        if not isinstance(body, dict):
-            raise ContractViolation(None, "a recorded event must be a JSON object")
-        fields = (*SERVER_FIELDS, *OPTIONAL_SERVER_FIELDS)
-        server: dict[str, Any] = {key: body.pop(key) for key in fields if key in body}
-        event = _parse_event(body)
-        try:
-            return cls.model_validate({**server, "event": event}, by_alias=True, by_name=False)
-        except ValidationError as error:
-            raise violation_from(error, body, event_types=EVENT_TYPES) from None
-
-    def content_hash(self) -> str:
-        """Hash what the client sent (envelope and payload, not the server fields).
-
-        Two events under one eventId are the same event exactly when their hashes are equal;
-        times are compared as UTC instants, object keys in any order.
-        """
-        sent = self.event.model_dump(mode="json")
-        if self.client_occurred_at is not None:
-            sent["occurredAt"] = self.model_dump(mode="json")["clientOccurredAt"]
-        return hashlib.sha256(_canonical(sent)).hexdigest()
-
-
-def _canonical(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    return parse_event(raw)

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from .events import ContentProgressed, RecordedEvent
+from .events import ContentProgressed
 from .fold import Fold
+from .recorded import RecordedEvent
 from .snapshot import Snapshot
 
 __all__ = ["OverQuota", "QuotaUsage", "Quotas", "admit", "usage_of"]

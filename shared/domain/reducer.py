@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
-from .events import EventsRetracted, ProgressEvent, RecordedEvent
+from .events import EventsRetracted, ProgressEvent
 from .fold import Fold
+from .recorded import RecordedEvent
 from .snapshot import Snapshot
 
 __all__ = ["Deduped", "LateEvent", "apply", "dedupe", "reduce", "sort_key"]

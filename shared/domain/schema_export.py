@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .events import ProgressEvent, RecordedEvent
+from .events import ProgressEvent
+from .recorded import RecordedEvent
 from .wire import SERVER_FIELDS
 
 __all__ = [

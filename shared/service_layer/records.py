@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from shared.domain import RecordedEvent, Snapshot
@@ -81,7 +82,7 @@ class StoredSnapshot:
     """How many times the stored snapshot was written: a write names the one it replaces."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SnapshotUpdate:
     """Write `snapshot` at `seq`, but only if the stored one is still the one read.
 
@@ -95,6 +96,11 @@ class SnapshotUpdate:
     seq: int
     expected_seq: int
     expected_version: int = 0
+
+    @cached_property
+    def encoded(self) -> str:
+        """The snapshot as stored (computed once, whoever asks first)."""
+        return self.snapshot.to_storage()
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,8 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.user_data_store import MongoUserDataStore
 from shared.adapters.written_events_store import MongoWrittenEvents
+from shared.adapters.xapi_state_store import MongoStateStore
+from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.service_layer.ports import (
     CatalogStore,
     CertificateStore,
@@ -39,6 +41,7 @@ from shared.service_layer.ports import (
     UserDataStore,
     WrittenEvents,
 )
+from shared.service_layer.xapi.ports import StatementStore, StateStore
 from tests.fakes import (
     InMemoryCatalogStore,
     InMemoryCertificateStore,
@@ -49,6 +52,8 @@ from tests.fakes import (
     InMemoryRebuildCheckpoints,
     InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
+    InMemoryStatementStore,
+    InMemoryStateStore,
     InMemoryTombstoneStore,
     InMemoryUserDataStore,
     InMemoryWrittenEvents,
@@ -69,6 +74,8 @@ class Stores:
     written: WrittenEvents
     merges: MergePointers
     parked: ParkedMessages
+    statements: StatementStore
+    state: StateStore
 
 
 def _in_memory() -> Stores:
@@ -79,6 +86,7 @@ def _in_memory() -> Stores:
     written = InMemoryWrittenEvents()
     merges = InMemoryMergePointers()
     parked = InMemoryParkedMessages()
+    statements, state = InMemoryStatementStore(), InMemoryStateStore()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -95,6 +103,8 @@ def _in_memory() -> Stores:
             written,
             merges,
             parked,
+            statements,
+            state,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
@@ -102,6 +112,8 @@ def _in_memory() -> Stores:
         written=written,
         merges=merges,
         parked=parked,
+        statements=statements,
+        state=state,
     )
 
 
@@ -141,6 +153,8 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             written=MongoWrittenEvents(db),
             merges=MongoMergePointers(db),
             parked=MongoParkedMessages(db),
+            statements=MongoStatementStore(db),
+            state=MongoStateStore(db),
         )
     finally:
         await client.drop_database(db.name)

@@ -13,9 +13,11 @@ from shared.service_layer.records import (
     LetterFilter,
     SnapshotUpdate,
 )
+from shared.service_layer.xapi.ports import Attachment
 from tests.contract.conftest import Stores
 from tests.contract.test_event_log_and_snapshots import entry
 from tests.contract.test_parked_messages import parked
+from tests.contract.test_xapi_stores import STATE_KEY, state_document, statement_record
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -115,6 +117,11 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     await stores.merges.point("demo", "guest-1", "u1")
     await stores.merges.point("demo", "u1", "elsewhere")
     await stores.merges.point("demo", "guest-2", "u2")
+    await stores.statements.insert("demo", [statement_record("u1"), statement_record("u2")])
+    await stores.statements.put_attachments(
+        "demo", "u1", [Attachment("ab" * 32, "text/plain", b"x")]
+    )
+    await stores.state.put("demo", STATE_KEY, "u1", state_document(b"{}"), None)
     deleted = await stores.user_data.erase("demo", "u1")
     await stores.user_data.audit("erase", "demo", deleted)
 
@@ -128,6 +135,9 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "merges": 2,
         "parked_messages": 2,
         "rebuild_runs": 1,
+        "xapi_statements": 1,
+        "xapi_attachments": 1,
+        "xapi_state": 1,
     }
     assert await stores.merges.target("demo", "guest-1") is None
     assert await stores.merges.target("demo", "guest-2") == "u2"

@@ -93,7 +93,7 @@ def test_a_rotated_key_is_refused_by_the_gateway(stack: Stack, user_id: str) -> 
     with client(stack, old["apiKey"]) as before:
         assert before.get(f"/v1/users/{user_id}/progress").status_code == 200
 
-    new = json.loads(progressctl(stack.settings, "tenant", "rotate-key", tenant, "--json"))
+    new = json.loads(progressctl(stack.settings, "tenant", "rotate-key", tenant, "--yes", "--json"))
 
     with client(stack, new["apiKey"]) as after:
         assert after.get(f"/v1/users/{user_id}/progress").status_code == 200

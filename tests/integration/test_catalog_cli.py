@@ -22,7 +22,7 @@ from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore
 from shared.domain import Certificate
-from shared.service_layer.ports import SnapshotUpdate
+from shared.service_layer.records import SnapshotUpdate
 from tests.unit.domain.builders import Log, at
 
 pytestmark = pytest.mark.integration

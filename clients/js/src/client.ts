@@ -1,0 +1,439 @@
+// The client an app creates: track() into the durable outbox, debounced flushing by one tab,
+// the retry policy, the status, and the optimistic snapshot.
+
+import { uuidv7 } from "uuidv7";
+import { coalesceMedia, jsonBytes, KEEPALIVE_BYTES, MAX_BYTES, MAX_EVENTS, nextBatch } from "./batching.js";
+import { coordinate, type Coordinator, type Message } from "./crosstab.js";
+import type { Draft } from "./draft.js";
+import type { EventType, ProgressEvent } from "./events.generated.js";
+import { openOutbox, type Entry, type Outbox } from "./outbox.js";
+import { backoffMs, verdictFor } from "./policy.js";
+import { applyEvents } from "./reducer.js";
+import { emptySnapshot, type Snapshot } from "./snapshot.js";
+import { StatusStore, type Status, type StatusListener, type SyncError } from "./status.js";
+import { canonicalTime } from "./time.js";
+import { putEvents, ReadError, readProgress, type Fetch, type ServerState } from "./transport.js";
+
+/** How to reach the server and whom to send as. */
+export interface ClientOptions {
+  /** The gateway's origin and path prefix, e.g. `https://progress.example.com`. */
+  baseUrl: string;
+  /** The signed-in (or guest) user; queued events keep the user they were tracked for. */
+  userId: string;
+  /** A bearer token for `userId`; called again once when the server answers 401. */
+  getToken: (userId: string) => string | Promise<string>;
+  /** This device or installation; a UUIDv7 per client by default. */
+  clientId?: string;
+  /** Separates outboxes (and the tabs that share one); `"default"` by default. */
+  name?: string;
+  /** Quiet time after the latest `track()` before a flush (default 500 ms)... */
+  debounceMs?: number;
+  /** ...but no later than this after the first unsent one (default 5000 ms). */
+  maxWaitMs?: number;
+  /** Hears of events the server refused or dropped, and of errors that stop syncing. */
+  onError?: (error: SyncError) => void;
+  /** Bound for read-your-writes waits (`waitMs`, default 2000). */
+  waitMs?: number;
+  fetch?: Fetch;
+  storage?: "indexeddb" | "localstorage";
+}
+
+type Waiter = { resolve: () => void; reject: (error: SyncError) => void };
+
+/** The browser SDK's client; create it with `createClient`. */
+export class ProgressClient {
+  private readonly status = new StatusStore();
+  private readonly outbox: Promise<Outbox>;
+  private readonly coordinator: Coordinator;
+  private readonly fetcher: Fetch;
+  private readonly clientId: string;
+  private readonly tokens = new Map<string, string>();
+  private readonly snapshotListeners = new Set<(snapshot: Snapshot) => void>();
+  private readonly acked = new Map<string, ProgressEvent>();
+  private readonly detach: () => void;
+  private userId: string;
+  private server: ServerState | undefined;
+  private pending: ProgressEvent[] = [];
+  private view: Snapshot | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private firstQueuedAt: number | undefined;
+  private retryAt = 0;
+  private attempt = 0;
+  private draining: Promise<void> | undefined;
+  private waiters: Waiter[] = [];
+  private consistencyToken: string | undefined;
+  private splitTo = MAX_EVENTS;
+  private closed = false;
+
+  constructor(private readonly options: ClientOptions) {
+    this.userId = options.userId;
+    this.clientId = options.clientId ?? uuidv7();
+    this.fetcher = options.fetch ?? ((...args) => fetch(...args));
+    this.outbox = openOutbox(options.name ?? "default", options.storage);
+    this.coordinator = coordinate(options.name ?? "default", () => this.lead(), (m) => this.hear(m));
+    this.status.subscribe((status) => {
+      if (this.coordinator.isLeader()) this.coordinator.post({ t: "status", status });
+    });
+    this.detach = this.listen();
+    void this.load();
+  }
+
+  /** Queue an event; resolves once it is durable in the outbox, with the event as queued. */
+  async track<T extends EventType>(draft: Draft<T>): Promise<ProgressEvent> {
+    const event = {
+      eventId: draft.eventId ?? uuidv7(),
+      occurredAt: draft.occurredAt ?? new Date().toISOString(),
+      clientId: this.clientId,
+      type: draft.type,
+      payload: draft.payload,
+    } as ProgressEvent;
+    canonicalTime(event.occurredAt);
+    const userId = this.userId;
+    try {
+      await (await this.outbox).add({ userId, event, size: jsonBytes(event) });
+    } catch (error) {
+      this.fail({ kind: "storage", message: `the outbox could not be written: ${String(error)}`, userId });
+      throw error;
+    }
+    this.pending.push(event);
+    this.changed();
+    const { state, pendingCount } = this.status.get();
+    this.status.set({ pendingCount: pendingCount + 1, state: state === "idle" ? "pending" : state });
+    this.coordinator.post({ t: "tracked", userId, count: 1 });
+    this.schedule();
+    return event;
+  }
+
+  /** Send everything now; settles when the outbox is empty, or fails on the error state. */
+  flush(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.coordinator.isLeader()) {
+      this.retryAt = 0;
+      void this.drain(true);
+    } else {
+      this.coordinator.post({ t: "flush" });
+    }
+    return done;
+  }
+
+  /** Hear every status change (and the current status at once); returns the unsubscribe. */
+  subscribe(listener: StatusListener): () => void {
+    return this.status.subscribe(listener);
+  }
+
+  getStatus(): Status {
+    return this.status.get();
+  }
+
+  /** The server's snapshot with this user's pending events applied (optimistic). */
+  getSnapshot(): Snapshot {
+    this.view ??= applyEvents(this.server?.snapshot ?? emptySnapshot("", this.userId), [
+      ...this.acked.values(),
+      ...this.pending,
+    ]);
+    return this.view;
+  }
+
+  /** Hear every change of `getSnapshot()`; returns the unsubscribe. */
+  onSnapshot(listener: (snapshot: Snapshot) => void): () => void {
+    this.snapshotListeners.add(listener);
+    return () => this.snapshotListeners.delete(listener);
+  }
+
+  /** Read what the server has for this user (paging through the cursor, which is kept). */
+  async pull(): Promise<Snapshot> {
+    const userId = this.userId;
+    const base = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/progress`;
+    const read = (refresh: boolean): ReturnType<typeof readProgress> =>
+      this.token(userId, refresh).then((token) =>
+        readProgress(this.fetcher, base, token, this.server?.cursor, this.consistencyToken, this.options.waitMs),
+      );
+    const answer = await read(false).catch((error: unknown) => {
+      if (error instanceof ReadError && error.status === 401) return read(true);
+      throw error;
+    });
+    if (userId !== this.userId) return this.getSnapshot();
+    this.consistencyToken = undefined;
+    this.server = { snapshot: answer.snapshot, cursor: answer.cursor };
+    for (const id of answer.eventIds) this.acked.delete(id);
+    await (await this.outbox).setMeta(`server:${userId}`, this.server);
+    this.coordinator.post({ t: "snapshot", userId });
+    this.changed();
+    return this.getSnapshot();
+  }
+
+  /** Track further events for another user (sign-in); events queued so far keep theirs. */
+  async setUser(userId: string): Promise<void> {
+    this.userId = userId;
+    this.server = undefined;
+    this.acked.clear();
+    await this.load();
+  }
+
+  /** Stop timers, listeners and the flusher role (another tab takes it over). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.detach();
+    this.coordinator.close();
+    void this.outbox.then((box) => box.close());
+  }
+
+  private async load(): Promise<void> {
+    const box = await this.outbox;
+    const userId = this.userId;
+    this.server = await box.getMeta<ServerState>(`server:${userId}`);
+    const entries = await box.list();
+    this.pending = entries.filter((e) => e.userId === userId).map((e) => e.event);
+    const { state } = this.status.get();
+    this.status.set({ pendingCount: entries.length });
+    if (state === "idle" || state === "pending") this.status.set({ state: entries.length ? "pending" : "idle" });
+    this.changed();
+    if (this.coordinator.isLeader()) this.schedule();
+  }
+
+  private changed(): void {
+    this.view = undefined;
+    if (this.snapshotListeners.size === 0) return;
+    const snapshot = this.getSnapshot();
+    for (const listener of this.snapshotListeners) listener(snapshot);
+  }
+
+  private lead(): void {
+    void this.drain(true);
+  }
+
+  private hear(message: Message): void {
+    const leader = this.coordinator.isLeader();
+    if (message.t === "status" && !leader) {
+      this.status.set(message.status as Status);
+      if ((message.status as Status).state === "idle") this.settle();
+      else if ((message.status as Status).state === "error") this.settle((message.status as Status).lastError);
+    } else if (message.t === "tracked") {
+      if (leader) {
+        const { state, pendingCount } = this.status.get();
+        this.status.set({ pendingCount: pendingCount + message.count, state: state === "idle" ? "pending" : state });
+        this.schedule();
+      }
+      if (message.userId === this.userId) void this.load();
+    } else if (message.t === "snapshot" && message.userId === this.userId && !leader) {
+      this.acked.clear();
+      void this.load();
+    } else if (message.t === "flush" && leader) {
+      this.retryAt = 0;
+      void this.drain(true);
+    }
+  }
+
+  private listen(): () => void {
+    if (typeof window === "undefined") return () => undefined;
+    const online = (): void => {
+      if (this.status.get().state === "offline") this.status.set({ state: "pending" });
+      this.retryAt = 0;
+      void this.drain(true);
+    };
+    const offline = (): void => this.status.set({ state: "offline", retryInMs: 0 });
+    const hidden = (): void => {
+      if (document.visibilityState === "hidden") void this.drain(true);
+    };
+    const pagehide = (): void => void this.drain(true, true);
+    window.addEventListener("online", online);
+    window.addEventListener("offline", offline);
+    window.addEventListener("pagehide", pagehide);
+    document.addEventListener("visibilitychange", hidden);
+    return () => {
+      window.removeEventListener("online", online);
+      window.removeEventListener("offline", offline);
+      window.removeEventListener("pagehide", pagehide);
+      document.removeEventListener("visibilitychange", hidden);
+    };
+  }
+
+  /** Plan the next flush: debounced, but within maxWait of the first unsent event. */
+  private schedule(): void {
+    if (!this.coordinator.isLeader() || this.draining) return;
+    const now = Date.now();
+    if (this.retryAt > now || this.status.get().state === "error") return;
+    this.firstQueuedAt ??= now;
+    const due = Math.min(now + (this.options.debounceMs ?? 500), this.firstQueuedAt + (this.options.maxWaitMs ?? 5000));
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.drain(), Math.max(0, due - now));
+  }
+
+  /**
+   * Send what is queued. An eager drain (flush(), going online or hidden, taking over as
+   * flusher) goes on until the outbox is empty; a debounced one sends what was due and leaves
+   * events tracked meanwhile to the next debounce, unless a full batch is waiting.
+   */
+  private drain(eager = false, keepalive = false): Promise<void> {
+    if (!this.coordinator.isLeader() || this.closed) return Promise.resolve();
+    if (!this.draining) {
+      clearTimeout(this.timer);
+      this.draining = this.drainLoop(eager, keepalive)
+        .catch((error: unknown) => {
+          if (!this.closed) this.fail({ kind: "storage", message: `the outbox could not be read: ${String(error)}` });
+        })
+        .finally(() => {
+        this.draining = undefined;
+        if (this.status.get().pendingCount > 0 && this.retryAt <= Date.now()) this.schedule();
+      });
+    }
+    return this.draining;
+  }
+
+  private async drainLoop(eager: boolean, keepalive: boolean): Promise<void> {
+    const box = await this.outbox;
+    for (let round = 0; !this.closed; round++) {
+      let entries = await box.list(2 * MAX_EVENTS);
+      this.status.set({ pendingCount: entries.length < 2 * MAX_EVENTS ? entries.length : await box.count() });
+      if (entries.length === 0) {
+        this.firstQueuedAt = undefined;
+        this.splitTo = MAX_EVENTS;
+        this.status.set({ state: "idle", retryInMs: 0, lastError: null });
+        this.settle();
+        await this.pull().catch(() => undefined);
+        return;
+      }
+      if (typeof navigator !== "undefined" && navigator.onLine === false) {
+        this.status.set({ state: "offline", retryInMs: 0 });
+        return;
+      }
+      if (round > 0 && !eager && this.waiters.length === 0 && entries.length < MAX_EVENTS) return;
+      const { remove, put } = coalesceMedia(entries, uuidv7);
+      if (put.length) {
+        await box.update(remove, put);
+        entries = await box.list(2 * MAX_EVENTS);
+      }
+      const batch = nextBatch(entries, keepalive ? KEEPALIVE_BYTES : MAX_BYTES).slice(0, this.splitTo);
+      const unsent = batch.filter((e) => !e.sent);
+      if (unsent.length) await box.update([], unsent.map((e) => ({ ...e, sent: true as const })));
+      this.status.set({ state: "syncing", retryInMs: 0 });
+      if (!(await this.send(box, batch, keepalive)) || keepalive) return;
+    }
+  }
+
+  /** Send one batch and act on the answer; false when draining must stop for now. */
+  private async send(box: Outbox, batch: Entry[], keepalive: boolean): Promise<boolean> {
+    const userId = (batch[0] as Entry).userId;
+    const url = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/progress`;
+    const events = batch.map((e) => e.event);
+    let answer = await putEvents(this.fetcher, url, await this.token(userId), events, keepalive);
+    if (answer.status === 401) {
+      answer = await putEvents(this.fetcher, url, await this.token(userId, true), events, keepalive);
+    }
+    const verdict = answer.status === null ? { kind: "retry" as const } : verdictFor(answer.status, answer.retryAfter);
+    switch (verdict.kind) {
+      case "accepted": {
+        const refused = new Map(answer.results.filter((r) => r.status === "rejected").map((r) => [r.eventId, r]));
+        await box.update(batch.map((e) => e.seq));
+        this.attempt = 0;
+        this.firstQueuedAt = undefined;
+        this.consistencyToken = answer.consistencyToken ?? this.consistencyToken;
+        const sent = new Set(batch.map((e) => e.event.eventId));
+        this.pending = this.pending.filter((e) => !sent.has(e.eventId));
+        for (const entry of batch) {
+          if (entry.userId === this.userId && !refused.has(entry.event.eventId)) this.acked.set(entry.event.eventId, entry.event);
+        }
+        this.status.set({ lastSyncedAt: Date.now() });
+        this.changed();
+        if (refused.size) {
+          this.report({
+            kind: "rejected",
+            message: `${refused.size} event(s) rejected by the server`,
+            userId,
+            events: batch
+              .filter((e) => refused.has(e.event.eventId))
+              .map((e) => ({ eventId: e.event.eventId, reason: refused.get(e.event.eventId)?.error ?? "rejected", event: e.event })),
+          });
+        }
+        return true;
+      }
+      case "split":
+        if (batch.length > 1) {
+          this.splitTo = Math.ceil(batch.length / 2);
+          return true;
+        }
+        await box.update(batch.map((e) => e.seq));
+        this.pending = this.pending.filter((e) => e.eventId !== events[0]?.eventId);
+        this.changed();
+        this.report({
+          kind: "rejected",
+          message: "an event is larger than the server accepts (413)",
+          userId,
+          events: batch.map((e) => ({ eventId: e.event.eventId, reason: "too large", event: e.event })),
+        });
+        return true;
+      case "erased": {
+        const gone = (await box.list()).filter((e) => e.userId === userId);
+        await box.update(gone.map((e) => e.seq));
+        if (userId === this.userId) this.pending = [];
+        this.changed();
+        this.report({
+          kind: "erased",
+          message: `user ${userId} is erased (410); their queued events were dropped`,
+          userId,
+          status: 410,
+          events: gone.map((e) => ({ eventId: e.event.eventId, reason: "erased", event: e.event })),
+        });
+        return true;
+      }
+      case "retry": {
+        if (answer.status === null && typeof navigator !== "undefined" && navigator.onLine === false) {
+          this.status.set({ state: "offline", retryInMs: 0 });
+          return false;
+        }
+        const delay = verdict.afterMs ?? backoffMs(this.attempt);
+        this.attempt += 1;
+        this.retryAt = Date.now() + delay;
+        this.status.set({ state: "pending", retryInMs: delay });
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+          this.retryAt = 0;
+          void this.drain();
+        }, delay);
+        return false;
+      }
+      default:
+        this.fail({
+          kind: "http",
+          message: `the server refused the batch with HTTP ${answer.status}; events stay queued`,
+          userId,
+          status: answer.status ?? undefined,
+        });
+        return false;
+    }
+  }
+
+  private async token(userId: string, refresh = false): Promise<string> {
+    let token = this.tokens.get(userId);
+    if (token === undefined || refresh) {
+      token = await this.options.getToken(userId);
+      this.tokens.set(userId, token);
+    }
+    return token;
+  }
+
+  private report(error: SyncError): void {
+    this.options.onError?.(error);
+  }
+
+  private fail(error: SyncError): void {
+    this.status.set({ state: "error", lastError: error, retryInMs: 0 });
+    this.report(error);
+    this.settle(error);
+  }
+
+  private settle(error?: SyncError | null): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) {
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  }
+}
+
+/** A client for `options.userId`; see `ClientOptions`. */
+export function createClient(options: ClientOptions): ProgressClient {
+  return new ProgressClient(options);
+}

@@ -1,0 +1,8 @@
+// Progress Sync's browser SDK: track progress events durably and see them synced.
+
+export { createClient, ProgressClient, type ClientOptions } from "./client.js";
+export type { Draft, DraftOptions } from "./draft.js";
+export * from "./events.generated.js";
+export { applyEvents, reduce } from "./reducer.js";
+export type { ItemProgress, MediaProgress, QuizProgress, Snapshot, Status as ItemStatus } from "./snapshot.js";
+export type { Status, StatusListener, SyncError, SyncState } from "./status.js";

@@ -1,0 +1,64 @@
+// The sync status an app shows (a sync indicator): one immutable object per change.
+
+/** idle: nothing queued; pending: queued (retrying when `retryInMs` > 0); syncing: a request
+ * is out; offline: the browser is offline; error: stopped on something only the app can fix. */
+export type SyncState = "idle" | "pending" | "syncing" | "offline" | "error";
+
+/** A problem the app should hear about; events it names left the outbox. */
+export interface SyncError {
+  /** rejected: the server refused these events for good (a per-event rejection, or one event
+   * too large); erased: the user is erased (410) and their queued events were dropped;
+   * http: a 4xx the client cannot fix (state `error`); storage: the outbox could not be
+   * written, e.g. the quota is full (state `error`). */
+  kind: "rejected" | "erased" | "http" | "storage";
+  message: string;
+  userId?: string;
+  status?: number;
+  /** Per event: the event and the server's reason. */
+  events?: { eventId: string; reason: string; event: unknown }[];
+}
+
+/** What `subscribe` listeners receive. */
+export interface Status {
+  readonly state: SyncState;
+  readonly pendingCount: number;
+  /** Epoch milliseconds of the last write the server accepted. */
+  readonly lastSyncedAt: number | null;
+  /** Milliseconds until the next attempt when a retry is scheduled, else 0. */
+  readonly retryInMs: number;
+  readonly lastError: SyncError | null;
+}
+
+export type StatusListener = (status: Status) => void;
+
+export const INITIAL_STATUS: Status = Object.freeze({
+  state: "idle",
+  pendingCount: 0,
+  lastSyncedAt: null,
+  retryInMs: 0,
+  lastError: null,
+});
+
+/** Holds the current status and tells listeners about each change. */
+export class StatusStore {
+  private current: Status = INITIAL_STATUS;
+  private readonly listeners = new Set<StatusListener>();
+
+  get(): Status {
+    return this.current;
+  }
+
+  /** Merge `change` in; listeners hear of it only when something changed. */
+  set(change: Partial<Status>): void {
+    const next = { ...this.current, ...change };
+    if ((Object.keys(next) as (keyof Status)[]).every((k) => next[k] === this.current[k])) return;
+    this.current = Object.freeze(next);
+    for (const listener of this.listeners) listener(this.current);
+  }
+
+  subscribe(listener: StatusListener): () => void {
+    this.listeners.add(listener);
+    listener(this.current);
+    return () => this.listeners.delete(listener);
+  }
+}

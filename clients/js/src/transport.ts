@@ -1,0 +1,98 @@
+// HTTP for the client: one write request, and the read that pages through the cursor.
+
+import type { ProgressEvent } from "./events.generated.js";
+import type { Snapshot } from "./snapshot.js";
+
+/** A 202's per-event result. */
+export interface EventResult {
+  eventId: string | null;
+  status: "accepted" | "rejected";
+  error?: string;
+}
+
+/** What came back from one write: the status, or null on a network error. */
+export interface WriteAnswer {
+  status: number | null;
+  retryAfter: string | null;
+  results: EventResult[];
+  consistencyToken?: string;
+}
+
+export type Fetch = typeof fetch;
+
+/** PUT one user's events; never throws (a network error is `status: null`). */
+export async function putEvents(
+  fetcher: Fetch,
+  url: string,
+  token: string,
+  events: readonly ProgressEvent[],
+  keepalive: boolean,
+): Promise<WriteAnswer> {
+  try {
+    const response = await fetcher(url, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ events }),
+      keepalive,
+    });
+    const body = response.status === 202 ? ((await response.json()) as Partial<WriteAnswer>) : {};
+    return {
+      status: response.status,
+      retryAfter: response.headers.get("Retry-After"),
+      results: body.results ?? [],
+      consistencyToken: body.consistencyToken,
+    };
+  } catch {
+    return { status: null, retryAfter: null, results: [] };
+  }
+}
+
+/** The server's side of one user, as far as the client has read it. */
+export interface ServerState {
+  snapshot: Snapshot;
+  cursor: string;
+}
+
+/** Thrown by `readProgress` on an answer other than 200. */
+export class ReadError extends Error {
+  constructor(readonly status: number | null) {
+    super(status === null ? "progress read failed: network error" : `progress read failed: HTTP ${status}`);
+  }
+}
+
+/**
+ * The user's snapshot and every event after `cursor`: pages with `since` until `hasMore` is
+ * false. Without a cursor, the snapshot and the current cursor. `waitFor` asks the server to
+ * answer once the write with that consistency token is reflected (read-your-writes).
+ */
+export async function readProgress(
+  fetcher: Fetch,
+  base: string,
+  token: string,
+  cursor: string | undefined,
+  waitFor?: string,
+  waitMs = 2000,
+): Promise<ServerState & { eventIds: string[] }> {
+  const eventIds: string[] = [];
+  let since = cursor;
+  for (;;) {
+    const query = new URLSearchParams();
+    if (since !== undefined) query.set("since", since);
+    if (waitFor) {
+      query.set("waitFor", waitFor);
+      query.set("waitMs", String(waitMs));
+    }
+    let response: Response;
+    try {
+      response = await fetcher(`${base}?${query}`, { headers: { Authorization: `Bearer ${token}` } });
+    } catch {
+      throw new ReadError(null);
+    }
+    if (response.status !== 200) throw new ReadError(response.status);
+    const page = (await response.json()) as { snapshot: Snapshot; events: ProgressEvent[]; cursor: string; hasMore: boolean };
+    eventIds.push(...page.events.map((e) => e.eventId));
+    if (!page.hasMore || since === undefined) return { snapshot: page.snapshot, cursor: page.cursor, eventIds };
+    since = page.cursor;
+    waitFor = undefined;
+  }
+}

@@ -1,0 +1,176 @@
+"""What every xAPI request shares: unwrapping, the version header, HTTP Basic auth, errors.
+
+`serve` turns a Starlette request into an `XapiRequest` (the 1.0.3 alternate syntax
+unwrapped, the version negotiated, the caller authenticated), runs the resource's handler,
+translates the use cases' errors into the project's JSON error shape (xAPI fixes only the
+status codes), stamps `X-Experience-API-Version` and counts the request per resource.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from services.gateway.context import GatewayContext
+from services.gateway.errors import ApiError, error_body
+from services.gateway.writes import unavailable
+from shared.adapters.metrics import XAPI_REQUESTS
+from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.xapi.statements import StatementConflict, UserErased
+from shared.xapi import (
+    DocumentConflict,
+    InvalidStatement,
+    XapiVersion,
+    negotiate_version,
+    unwrap_alternate_request,
+)
+
+__all__ = ["CONSISTENT_THROUGH", "VERSION_HEADER", "XapiRequest", "http_date", "serve"]
+
+VERSION_HEADER = "X-Experience-API-Version"
+CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
+_METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
+_REALM = {"WWW-Authenticate": 'Basic realm="xapi"'}
+
+
+@dataclass(frozen=True, slots=True)
+class XapiRequest:
+    """An xAPI request as it is meant: method, parameters, headers (lowercase names), body."""
+
+    method: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    version: XapiVersion
+    tenant_id: str
+    key_id: str
+    request_id: str
+    path: str
+
+    def header(self, name: str) -> str | None:
+        """A header's value (form fields of the alternate syntax included), or None."""
+        return self.headers.get(name.lower())
+
+
+def http_date(when: datetime) -> str:
+    """An HTTP date (`Last-Modified`) of an aware datetime."""
+    return format_datetime(when.astimezone(UTC), usegmt=True)
+
+
+Handler = Callable[[XapiRequest, GatewayContext], Awaitable[Response]]
+
+
+async def serve(request: Request, resource: str, handler: Handler) -> Response:
+    """Run `handler` for an xAPI request and answer in the xAPI way (see the module doc)."""
+    method = request.method
+    version: XapiVersion = "2.0.0"
+    try:
+        xapi = await _unwrapped(request)
+        method, version = xapi.method, xapi.version
+        response = await _translated(handler, xapi, request.app.state.context)
+    except ApiError as error:
+        response = JSONResponse(
+            error_body(error.code, error.message, error.field),
+            status_code=error.status,
+            headers=error.headers,
+        )
+    response.headers[VERSION_HEADER] = version
+    if resource == "statements" and method in ("GET", "HEAD"):
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        response.headers.setdefault(CONSISTENT_THROUGH, now)
+    label = method if method in _METHODS else "other"
+    XAPI_REQUESTS.labels(resource, label, f"{response.status_code // 100}xx").inc()
+    return response
+
+
+async def _translated(handler: Handler, xapi: XapiRequest, context: GatewayContext) -> Response:
+    try:
+        return await handler(xapi, context)
+    except InvalidStatement as error:
+        raise ApiError(400, "invalid_statement", str(error), field=error.path or None) from None
+    except StatementConflict as error:
+        raise ApiError(409, "statement_conflict", str(error), field="id") from None
+    except DocumentConflict as error:
+        code = "precondition_failed" if error.status == 412 else "document_conflict"
+        raise ApiError(error.status, code, error.message) from None
+    except UserErased as error:
+        raise ApiError(403, "erased", str(error), field="actor") from None
+    except BrokerUnavailable as error:
+        raise unavailable(error, ["unknown"]) from error
+
+
+async def _unwrapped(request: Request) -> XapiRequest:
+    body = await request.body()
+    query = dict(request.query_params)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    method = request.method
+    try:
+        alternate = unwrap_alternate_request(method, query, headers.get("content-type"), body)
+    except InvalidStatement as error:
+        raise ApiError(400, "invalid_request", str(error), field=error.path or None) from None
+    if alternate is not None:
+        method, query, body = alternate.method, alternate.params, alternate.body
+        headers.update({name.lower(): value for name, value in alternate.headers.items()})
+    path = request.url.path
+    version = negotiate_version(headers.get(VERSION_HEADER.lower()))
+    if version is None and path.endswith("/about"):
+        version = "2.0.0"
+    if version is None:
+        raise ApiError(
+            400,
+            "unsupported_version",
+            f"send {VERSION_HEADER}: 1.0.3 or 2.0.0 (Communication 3.3)",
+            field=VERSION_HEADER,
+        )
+    if alternate is not None and version != "1.0.3":
+        raise ApiError(
+            400, "invalid_request", "2.0.0 has no alternate request syntax", field="method"
+        )
+    tenant_id, key_id = "", ""
+    if not path.endswith("/about"):
+        scope = "read" if method in ("GET", "HEAD") else "write"
+        tenant_id, key_id = await _authenticate(
+            headers.get("authorization"), request.app.state.context, scope
+        )
+    request_id = str(getattr(request.state, "request_id", ""))
+    return XapiRequest(method, query, headers, body, version, tenant_id, key_id, request_id, path)
+
+
+async def _authenticate(
+    authorization: str | None, context: GatewayContext, scope: str
+) -> tuple[str, str]:
+    """The tenant and key id of `Basic <id:key>` or `Bearer <key>`; user tokens are refused."""
+    scheme, _, credential = (authorization or "").partition(" ")
+    credential = credential.strip()
+    key_id: str | None = None
+    if scheme.lower() == "basic":
+        try:
+            key_id, found, secret = (
+                base64.b64decode(credential, validate=True).decode().partition(":")
+            )
+        except (binascii.Error, UnicodeDecodeError):
+            found, secret = "", ""
+        if not found:
+            raise ApiError(401, "unauthorized", "Basic credentials must be id:key", headers=_REALM)
+    elif scheme.lower() == "bearer" and credential and credential.count(".") != 2:
+        secret = credential
+    elif scheme.lower() == "bearer" and credential:
+        raise ApiError(403, "forbidden", "the xAPI endpoint takes API keys, not user tokens")
+    else:
+        raise ApiError(
+            401, "unauthorized", "send HTTP Basic (API key id and key) credentials", headers=_REALM
+        )
+    grant = await context.credentials.grant_for_key(secret)
+    if grant is None or (key_id is not None and grant.key_id != key_id):
+        raise ApiError(401, "unauthorized", "unknown API key id or key", headers=_REALM)
+    if scope not in grant.scopes:
+        raise ApiError(403, "forbidden", f"this credential lacks the '{scope}' scope")
+    context.rate_limits.charge(grant.tenant_id, {}, 1)
+    return grant.tenant_id, grant.key_id or "api-key"

@@ -1,0 +1,52 @@
+"""What the use cases need from the outside world, as Protocols.
+
+Each port has one real adapter in `shared.adapters` and one in-memory fake in `tests.fakes`;
+the same contract tests run against both. Every method may raise `StoreUnavailable` (or, for
+the broker, `BrokerUnavailable`) on an outage and `StoreRejected` when the store refuses.
+"""
+
+from __future__ import annotations
+
+from shared.service_layer.ports.log_ports import (
+    Clock,
+    EventLog,
+    SnapshotCheckpoints,
+    SnapshotStore,
+)
+from shared.service_layer.ports.message_ports import (
+    DeadLetterStore,
+    EventPublisher,
+    MessageRepublisher,
+    ParkedMessages,
+    RetryRoutes,
+    TopicBacklog,
+)
+from shared.service_layer.ports.user_ports import (
+    CatalogStore,
+    CertificateStore,
+    MergePointers,
+    RebuildCheckpoints,
+    TombstoneStore,
+    UserDataStore,
+    WrittenEvents,
+)
+
+__all__ = [
+    "CatalogStore",
+    "CertificateStore",
+    "Clock",
+    "DeadLetterStore",
+    "EventLog",
+    "EventPublisher",
+    "MergePointers",
+    "MessageRepublisher",
+    "ParkedMessages",
+    "RebuildCheckpoints",
+    "RetryRoutes",
+    "SnapshotCheckpoints",
+    "SnapshotStore",
+    "TombstoneStore",
+    "TopicBacklog",
+    "UserDataStore",
+    "WrittenEvents",
+]

@@ -1,0 +1,134 @@
+"""What is kept about users beside their log: catalog, certificates, erasure, merges, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from shared.domain import (
+    CatalogTotals,
+    Certificate,
+    Course,
+)
+from shared.service_layer.records import (
+    UserKey,
+)
+
+__all__ = [
+    "CatalogStore",
+    "CertificateStore",
+    "MergePointers",
+    "RebuildCheckpoints",
+    "TombstoneStore",
+    "UserDataStore",
+    "WrittenEvents",
+]
+
+
+class CatalogStore(Protocol):
+    """Course definitions per tenant; a course is replaced whole."""
+
+    async def get(self, tenant_id: str, course_id: str) -> Course | None:
+        """The course, or None."""
+        ...
+
+    async def page(self, tenant_id: str, after: str | None, limit: int) -> list[Course]:
+        """At most `limit` courses ordered by courseId, after `after` (None: from the first)."""
+        ...
+
+    async def touching(
+        self, tenant_id: str, content_ids: Sequence[str], course_ids: Sequence[str]
+    ) -> list[Course]:
+        """The courses listing one of `content_ids` or being one of `course_ids`."""
+        ...
+
+    async def totals(self, tenant_id: str) -> CatalogTotals:
+        """How many courses the tenant has, and their required items summed."""
+        ...
+
+    async def put(self, tenant_id: str, course: Course) -> bool:
+        """Store the course, replacing one with the same courseId; True if it is new."""
+        ...
+
+    async def delete(self, tenant_id: str, course_id: str) -> bool:
+        """Remove the course; False if there was none."""
+        ...
+
+
+class CertificateStore(Protocol):
+    """Earned certificates; each is written once and never changed."""
+
+    async def of_user(self, tenant_id: str, user_id: str) -> dict[str, Certificate]:
+        """The user's certificates by courseId."""
+        ...
+
+    async def record(self, certificates: Sequence[Certificate]) -> int:
+        """Record those not recorded yet (first write wins); return how many were new."""
+        ...
+
+
+class UserDataStore(Protocol):
+    """Everything stored about a user, for erasure."""
+
+    async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
+        """Delete the user's documents everywhere; return how many each collection lost."""
+        ...
+
+    async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
+        """Record an audit entry (never with a user id)."""
+        ...
+
+
+class TombstoneStore(Protocol):
+    """Which users were erased, remembered by a keyed hash of their id only."""
+
+    async def erased(self, keys: Sequence[UserKey]) -> set[UserKey]:
+        """The users among `keys` that were erased (and not re-enabled)."""
+        ...
+
+    async def bury(self, tenant_id: str, user_id: str) -> None:
+        """Remember that the user was erased; idempotent."""
+        ...
+
+    async def exhume(self, tenant_id: str, user_id: str) -> bool:
+        """Forget the erasure, so the id may be used again; False if it was not erased."""
+        ...
+
+
+class WrittenEvents(Protocol):
+    """The eventIds of writes too large to name in a consistency token, for a while."""
+
+    async def put(self, reference: str, key: UserKey, event_ids: Sequence[str]) -> None:
+        """Keep the write's eventIds under `reference`."""
+        ...
+
+    async def get(self, reference: str) -> tuple[UserKey, list[str]] | None:
+        """The write's user and eventIds, or None (unknown or expired)."""
+        ...
+
+
+class MergePointers(Protocol):
+    """Where merged guests went: guest → account, per tenant."""
+
+    async def point(self, tenant_id: str, guest_id: str, account_id: str) -> None:
+        """Record that the guest was merged into the account (the latest merge wins)."""
+        ...
+
+    async def target(self, tenant_id: str, guest_id: str) -> str | None:
+        """The account the guest was merged into, or None."""
+        ...
+
+
+class RebuildCheckpoints(Protocol):
+    """Progress of resumable rebuild runs, one per scope."""
+
+    async def last_done(self, run_id: str) -> UserKey | None:
+        """The last user an unfinished run completed, or None (no run, or it finished)."""
+        ...
+
+    async def save(
+        self, run_id: str, last: UserKey | None, *, done: bool, started: datetime
+    ) -> None:
+        """Record a run's progress."""
+        ...

@@ -1,0 +1,169 @@
+"""What the xAPI use cases need from storage: statements, attachments and State documents.
+
+Each port has a MongoDB adapter (`shared.adapters.xapi_statement_store`,
+`shared.adapters.xapi_state_store`) and an in-memory fake (`tests.fakes`), held to the same
+contract tests. Both may raise `StoreUnavailable` / `StoreRejected` like every port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.xapi import StatementQuery
+
+__all__ = [
+    "Attachment",
+    "StateDocument",
+    "StateKey",
+    "StateStore",
+    "StatementRecord",
+    "StatementStore",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementRecord:
+    """A stored statement and what it is found by.
+
+    Attributes:
+        statement: The statement as stored (id, stored, authority and version set).
+        stored: When the LRS stored it (its `stored` property, millisecond precision).
+        user_id: The userId its actor maps to under the tenant's rules (for erasure), or None.
+        voided: Whether a later voiding statement voided it.
+        target: For a statement whose object is a StatementRef, the statement it refers to
+            (when stored): a query matching the target also finds this statement
+            (Communication 2.1.4.s1.b2).
+    """
+
+    statement: dict[str, Any]
+    stored: datetime
+    user_id: str | None
+    voided: bool = False
+    target: dict[str, Any] | None = None
+
+    @property
+    def statement_id(self) -> str:
+        """The statement's id (lowercase)."""
+        return str(self.statement["id"]).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """Attachment data, kept once per tenant and SHA-2."""
+
+    sha2: str
+    content_type: str
+    data: bytes
+
+
+class StatementStore(Protocol):
+    """Statements by id per tenant, with the `filter_keys` of each indexed."""
+
+    async def get_many(self, tenant_id: str, ids: Sequence[str]) -> dict[str, StatementRecord]:
+        """The stored statements among these ids (lowercase), by id; absent ones left out."""
+        ...
+
+    async def insert(self, tenant_id: str, records: Sequence[StatementRecord]) -> set[str]:
+        """Store each record unless its id is taken; return the ids that were taken.
+
+        Never overwrites: of two concurrent writers of one id, one wins and the other learns.
+        """
+        ...
+
+    async def void(self, tenant_id: str, statement_id: str) -> None:
+        """Mark a stored statement voided (a no-op for an unknown id)."""
+        ...
+
+    async def find(
+        self,
+        tenant_id: str,
+        query: StatementQuery,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[StatementRecord]:
+        """Unvoided statements passing the query's filters, ordered by (stored, id).
+
+        A statement passes when it matches the agent, verb, activity and registration
+        filters, or when the statement its StatementRef targets does.
+
+        Newest first unless `query.ascending`; `after` is the (stored, id) of the previous
+        page's last statement; `since` is exclusive and `until` inclusive.
+        """
+        ...
+
+    async def put_attachments(
+        self, tenant_id: str, user_id: str | None, attachments: Sequence[Attachment]
+    ) -> None:
+        """Keep attachment data (a SHA-2 already kept is not written again)."""
+        ...
+
+    async def attachments(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, Attachment]:
+        """The kept attachment data among these SHA-2s, by SHA-2."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StateKey:
+    """Where one State document lives; `agent` is the agent's `ifi_key`."""
+
+    activity_id: str
+    agent: str
+    registration: str | None
+    state_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateDocument:
+    """A stored State document: its bytes, their type, ETag and when it was last written."""
+
+    content: bytes
+    content_type: str
+    etag: str
+    updated: datetime
+
+
+class StateStore(Protocol):
+    """State documents per tenant, activity, agent, registration and stateId."""
+
+    async def get(self, tenant_id: str, key: StateKey) -> StateDocument | None:
+        """The document, or None."""
+        ...
+
+    async def put(
+        self,
+        tenant_id: str,
+        key: StateKey,
+        user_id: str | None,
+        document: StateDocument,
+        expected_etag: str | None,
+    ) -> bool:
+        """Write the document if the stored one still has `expected_etag` (None: is absent).
+
+        Returns False when another writer came first (the caller re-checks its preconditions).
+        """
+        ...
+
+    async def ids(
+        self,
+        tenant_id: str,
+        activity_id: str,
+        agent: str,
+        registration: str | None,
+        since: datetime | None,
+    ) -> list[str]:
+        """The stateIds of a context (updated after `since`, when given), sorted."""
+        ...
+
+    async def delete(
+        self,
+        tenant_id: str,
+        activity_id: str,
+        agent: str,
+        registration: str | None,
+        state_id: str | None,
+    ) -> int:
+        """Delete one document, or all of the context (`state_id` None); return how many."""
+        ...

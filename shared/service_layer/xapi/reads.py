@@ -1,0 +1,107 @@
+"""Reading statements: one by id, or pages of many by the query's filters with `more` links.
+
+A `more` cursor is opaque to clients: the page's parameters and the (stored, id) of its last
+statement, base64url-encoded JSON. Following it repeats the same filters after that point,
+so pages neither skip nor repeat statements stored before the first page was read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.service_layer.ports import Clock
+from shared.service_layer.xapi.ports import Attachment, StatementRecord, StatementStore
+from shared.xapi import InvalidStatement, StatementQuery, parse_statement_query
+
+__all__ = ["MAX_PAGE", "ReadStatements", "StatementPage"]
+
+MAX_PAGE = 100
+"""The most statements one GET answers (also what `limit=0` means)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPage:
+    """One GET of statements: the statements, the cursor of the next page, and when."""
+
+    query: StatementQuery
+    records: list[StatementRecord]
+    more: str | None
+    consistent_through: datetime
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+class ReadStatements:
+    """The Statement Resource's reads for one tenant."""
+
+    def __init__(self, store: StatementStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def one(self, tenant_id: str, query: StatementQuery) -> StatementRecord | None:
+        """The statement of `statementId` (unless voided) or `voidedStatementId` (if voided)."""
+        wanted = query.statement_id or query.voided_statement_id
+        assert wanted is not None, "a single-statement query names an id"
+        found = (await self._store.get_many(tenant_id, [wanted])).get(wanted)
+        if found is None or found.voided != (query.voided_statement_id is not None):
+            return None
+        return found
+
+    async def page(self, tenant_id: str, params: Mapping[str, str]) -> StatementPage:
+        """The statements a query (or a `more` cursor) selects, at most `MAX_PAGE`.
+
+        Raises:
+            InvalidStatement: A parameter is wrong (named), or the cursor is not ours.
+        """
+        consistent = self._clock.now()
+        after: tuple[datetime, str] | None = None
+        if "more" in params:
+            if len(params) > 1:
+                extra = sorted(set(params) - {"more"})[0]
+                raise InvalidStatement(extra, "cannot be combined with more")
+            params, after = _decode(params["more"])
+        query = parse_statement_query(params)
+        limit = min(query.limit or MAX_PAGE, MAX_PAGE)
+        found = await self._store.find(tenant_id, query, after, limit + 1)
+        records, rest = found[:limit], found[limit:]
+        more = _encode(params, records[-1]) if rest else None
+        attachments = await self.attachments(tenant_id, records) if query.attachments else []
+        return StatementPage(query, records, more, consistent, attachments)
+
+    async def attachments(
+        self, tenant_id: str, records: Sequence[StatementRecord]
+    ) -> list[Attachment]:
+        """The kept data of these statements' attachments, each SHA-2 once, in order."""
+        wanted: list[str] = []
+        for record in records:
+            for attachment in _attachments_of(record.statement):
+                if attachment["sha2"].lower() not in wanted:
+                    wanted.append(attachment["sha2"].lower())
+        kept = await self._store.attachments(tenant_id, wanted) if wanted else {}
+        return [kept[sha2] for sha2 in wanted if sha2 in kept]
+
+
+def _attachments_of(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    inner = statement["object"]
+    nested = inner.get("attachments", []) if inner.get("objectType") == "SubStatement" else []
+    return [*statement.get("attachments", []), *nested]
+
+
+def _encode(params: Mapping[str, str], last: StatementRecord) -> str:
+    cursor = {"p": dict(params), "a": [last.stored.isoformat(), last.statement_id]}
+    return base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
+
+
+def _decode(more: str) -> tuple[dict[str, str], tuple[datetime, str]]:
+    try:
+        cursor = json.loads(base64.urlsafe_b64decode(more + "=" * (-len(more) % 4)))
+        params = {str(k): str(v) for k, v in cursor["p"].items()}
+        stored, statement_id = cursor["a"]
+        return params, (datetime.fromisoformat(stored), str(statement_id))
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
+        raise InvalidStatement("more", "is not a cursor this LRS gave out") from None

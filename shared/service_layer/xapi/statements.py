@@ -1,0 +1,264 @@
+"""Storing statements (PUT and POST): validate, keep, and send their meaning through Ingest.
+
+A statement answered 200/204 is stored and readable by id at once; its derived native events
+go through `Ingest.submit` (quotas, erasure and consistency tokens apply as to any write).
+An identical resend stores nothing and re-publishes the events derived from the stored
+statement (DESIGN "xAPI resends": the first publish may have failed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from shared.service_layer.ingest import Ingest, Submission
+from shared.service_layer.ports import Clock
+from shared.service_layer.records import UserKey
+from shared.service_layer.xapi.ports import Attachment, StatementRecord, StatementStore
+from shared.xapi import (
+    InvalidStatement,
+    MappingRules,
+    StatementBody,
+    XapiVersion,
+    check_attachment_data,
+    check_signature,
+    derive_events,
+    is_voidable,
+    retracted_event_ids,
+    same_statement,
+    signature_attachment,
+    user_id_for,
+    validate_statement,
+    validate_statements,
+    voided_statement_id,
+)
+
+__all__ = ["StatementConflict", "StatementWrite", "StoreStatements", "UserErased", "iso_ms"]
+
+log = structlog.stdlib.get_logger(__name__)
+
+
+class StatementConflict(Exception):
+    """A statement id already stored with different content (409, Communication 2.1.1)."""
+
+
+class UserErased(Exception):
+    """The statement's actor maps to an erased user: nothing of theirs is stored any more."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatementWrite:
+    """The ids of the statements written, in request order, and a token per user."""
+
+    ids: list[str]
+    tokens: dict[UserKey, str] = field(default_factory=dict)
+    rejected_events: int = 0
+    """Derived events Ingest refused (a quota, say); the statements are stored regardless."""
+
+
+def iso_ms(when: datetime) -> str:
+    """An xAPI timestamp in UTC with milliseconds (`2026-03-02T09:16:00.000Z`)."""
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class StoreStatements:
+    """The Statement Resource's writes for one tenant's rules (the defaults for now)."""
+
+    def __init__(
+        self,
+        store: StatementStore,
+        ingest: Ingest,
+        clock: Clock,
+        rules: MappingRules | None = None,
+    ) -> None:
+        self._store = store
+        self._ingest = ingest
+        self._clock = clock
+        self._rules = rules or MappingRules()
+
+    async def store(
+        self,
+        tenant_id: str,
+        body: StatementBody,
+        *,
+        version: XapiVersion,
+        authority: dict[str, Any],
+        request_id: str,
+        statement_id: str | None = None,
+    ) -> StatementWrite:
+        """Store a PUT's statement (`statement_id` given) or a POST's one or many.
+
+        Raises:
+            InvalidStatement: A rule is broken (naming the property); nothing is stored.
+            StatementConflict: An id is stored with other content; nothing is stored.
+            UserErased: An actor is an erased user; nothing is stored.
+            BrokerUnavailable: The statements are stored but their events were not all
+                acknowledged; resending them is safe (a resend re-publishes).
+        """
+        statements = self._validated(body, version, statement_id)
+        clock = self._clock.now()
+        now = clock.replace(microsecond=clock.microsecond // 1000 * 1000)
+        for statement in statements:
+            statement.setdefault("id", str(uuid.uuid4()))
+        ids = [str(statement["id"]).lower() for statement in statements]
+        repeated = next((i for i, sid in enumerate(ids) if ids.index(sid) != i), None)
+        if repeated is not None:
+            raise InvalidStatement(f"[{repeated}].id", "repeats an id of the same batch")
+        existing = await self._store.get_many(tenant_id, ids)
+        fresh: list[StatementRecord] = []
+        for statement, sid in zip(statements, ids, strict=True):
+            if sid in existing:
+                if not same_statement(existing[sid].statement, statement):
+                    raise StatementConflict(f"statement {sid} is stored with other content")
+                continue
+            fresh.append(self._complete(statement, now, version, authority))
+        fresh = await self._with_targets(tenant_id, fresh)
+        await self._refuse_erased(tenant_id, fresh)
+        taken = await self._store.insert(tenant_id, fresh)
+        if taken:
+            raced = await self._store.get_many(tenant_id, sorted(taken))
+            for record in fresh:
+                won = raced.get(record.statement_id)
+                if won is not None and not same_statement(won.statement, record.statement):
+                    raise StatementConflict(f"statement {record.statement_id} is stored already")
+            existing.update(raced)
+        await self._keep_attachments(tenant_id, fresh, body)
+        records = [existing.get(sid) or _by_id(fresh, sid) for sid in ids]
+        return await self._publish(tenant_id, records, ids, request_id, now)
+
+    @staticmethod
+    def _validated(
+        body: StatementBody, version: XapiVersion, statement_id: str | None
+    ) -> list[dict[str, Any]]:
+        if statement_id is None:
+            statements = validate_statements(body.statements, version=version)
+        else:
+            single = validate_statement(body.statements, version=version)
+            sent = single.get("id")
+            if sent is not None and str(sent).lower() != statement_id.lower():
+                raise InvalidStatement("id", "differs from the statementId parameter")
+            single["id"] = sent or statement_id
+            statements = [single]
+        check_attachment_data(statements, body)
+        for position, statement in enumerate(statements):
+            found = signature_attachment(statement)
+            if found is None:
+                continue
+            data = body.attachments.get(found[1]["sha2"].lower())
+            where = f"[{position}].attachments[{found[0]}]"
+            if data is None:
+                raise InvalidStatement(where, "a signature must be sent as a part (Data 2.6)")
+            try:
+                check_signature(statement, data)
+            except InvalidStatement as error:
+                raise error.within(f"[{position}]") from None
+        return statements
+
+    def _complete(
+        self,
+        statement: dict[str, Any],
+        now: datetime,
+        version: XapiVersion,
+        authority: dict[str, Any],
+    ) -> StatementRecord:
+        """Set what the LRS sets (Data 2.4.8-2.4.10): stored, authority, version, timestamp."""
+        statement["stored"] = iso_ms(now)
+        statement["authority"] = authority
+        statement.setdefault("timestamp", statement["stored"])
+        statement.setdefault("version", "1.0.0" if version == "1.0.3" else "2.0.0")
+        return StatementRecord(statement, now, user_id_for(statement["actor"], self._rules.users))
+
+    async def _with_targets(
+        self, tenant_id: str, records: list[StatementRecord]
+    ) -> list[StatementRecord]:
+        """Records whose object is a StatementRef carry the statement it targets, if known."""
+        refs = {r.statement_id: _ref(r.statement) for r in records}
+        wanted = sorted({ref for ref in refs.values() if ref is not None})
+        if not wanted:
+            return records
+        known = await self._store.get_many(tenant_id, wanted)
+        known.update({r.statement_id: r for r in records if r.statement_id in wanted})
+        return [
+            replace(r, target=known[ref].statement)
+            if (ref := refs[r.statement_id]) is not None and ref in known
+            else r
+            for r in records
+        ]
+
+    async def _refuse_erased(self, tenant_id: str, records: Sequence[StatementRecord]) -> None:
+        for user_id in sorted({r.user_id for r in records if r.user_id is not None}):
+            if await self._ingest.erased(tenant_id, user_id):
+                raise UserErased(f"the actor's user {user_id!r} was erased")
+
+    async def _keep_attachments(
+        self, tenant_id: str, records: Sequence[StatementRecord], body: StatementBody
+    ) -> None:
+        for record in records:
+            kept = [
+                Attachment(sha2, attachment["contentType"], body.attachments[sha2])
+                for attachment in record.statement.get("attachments", [])
+                if (sha2 := attachment["sha2"].lower()) in body.attachments
+            ]
+            if kept:
+                await self._store.put_attachments(tenant_id, record.user_id, kept)
+
+    async def _publish(
+        self,
+        tenant_id: str,
+        records: Sequence[StatementRecord],
+        ids: list[str],
+        request_id: str,
+        now: datetime,
+    ) -> StatementWrite:
+        """Void what the voiding statements void, then submit every statement's events."""
+        submissions: list[Submission] = []
+        targets = await self._store.get_many(
+            tenant_id, [v.lower() for r in records if (v := voided_statement_id(r.statement))]
+        )
+        batch = {record.statement_id: record for record in records}
+        for record in records:
+            voided = voided_statement_id(record.statement)
+            if voided is None:
+                derived = derive_events(record.statement, self._rules)
+                submissions += [Submission(derived.user_id, raw) for raw in derived.events]
+                continue
+            target = targets.get(voided.lower()) or batch.get(voided.lower())
+            if target is None or not is_voidable(target.statement):
+                continue
+            await self._store.void(tenant_id, target.statement_id)
+            if target.user_id is not None:
+                submissions.append(Submission(target.user_id, self._retraction(record, voided)))
+        if not submissions:
+            return StatementWrite(ids)
+        result = await self._ingest.submit(tenant_id, submissions, now=now, request_id=request_id)
+        if result.rejected:
+            log.warning(
+                "xapi_events_rejected",
+                tenant=tenant_id,
+                errors=[o.error for o in result.outcomes if not o.accepted],
+            )
+        return StatementWrite(ids, result.tokens, result.rejected)
+
+    def _retraction(self, voiding: StatementRecord, voided_id: str) -> dict[str, Any]:
+        """The `events.retracted` that withdraws whatever the voided statement derived."""
+        return {
+            "eventId": f"xapi:{voiding.statement_id}:retraction",
+            "occurredAt": iso_ms(voiding.stored),
+            "clientId": self._rules.client_id,
+            "type": "events.retracted",
+            "payload": {"eventIds": retracted_event_ids(voided_id)},
+        }
+
+
+def _ref(statement: dict[str, Any]) -> str | None:
+    target = statement["object"]
+    return str(target["id"]).lower() if target.get("objectType") == "StatementRef" else None
+
+
+def _by_id(records: Sequence[StatementRecord], statement_id: str) -> StatementRecord:
+    return next(record for record in records if record.statement_id == statement_id)

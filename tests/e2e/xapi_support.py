@@ -1,0 +1,44 @@
+"""Helpers of the xAPI end-to-end tests: an LRS client and statements for one user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from tests.support.services import TEST_API_KEY, Stack
+
+KEY_ID = "bootstrap"
+COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+@contextmanager
+def lrs_client(stack: Stack, version: str = "1.0.3") -> Iterator[httpx.Client]:
+    """A client as LRS clients are: HTTP Basic with the key's id and key, a version header."""
+    with httpx.Client(
+        base_url=f"{stack.gateway_url}/xapi",
+        auth=(KEY_ID, TEST_API_KEY),
+        headers={"X-Experience-API-Version": version},
+        timeout=10.0,
+    ) as client:
+        yield client
+
+
+def statement_for(
+    user_id: str,
+    activity: str = "urn:example:activity:lesson-1",
+    verb: str = COMPLETED,
+    **more: Any,
+) -> dict[str, Any]:
+    """A statement by the account `user_id` (which maps to that userId) with a fresh id."""
+    return {
+        "id": str(uuid.uuid4()),
+        "actor": {"account": {"homePage": "https://lms.example.com", "name": user_id}},
+        "verb": {"id": verb},
+        "object": {"id": activity},
+        **more,
+    }

@@ -1,0 +1,208 @@
+"""The xAPI use cases on the in-memory fakes: storing, conflicts, voiding, paging, State.
+
+Each test names the specification requirement it covers (xAPI 1.0.3 / 2.0.0 sections).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+
+from shared.service_layer.ingest import Ingest
+from shared.service_layer.xapi.reads import ReadStatements
+from shared.service_layer.xapi.state import Preconditions, StateDocuments
+from shared.service_layer.xapi.statements import StatementConflict, StoreStatements, UserErased
+from shared.xapi import (
+    DocumentConflict,
+    InvalidStatement,
+    StatementBody,
+    parse_state_params,
+    parse_statement_query,
+)
+from tests.fakes import (
+    FixedClock,
+    InMemoryPublisher,
+    InMemoryStatementStore,
+    InMemoryStateStore,
+    InMemoryTombstoneStore,
+)
+
+pytestmark = pytest.mark.unit
+
+AUTHORITY = {"objectType": "Agent", "account": {"homePage": "urn:t", "name": "key"}}
+ID_1 = "00000000-0000-4000-8000-000000000001"
+ID_2 = "00000000-0000-4000-8000-000000000002"
+
+
+def statement(statement_id: str | None = ID_1, user: str = "ana", **more: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "actor": {"mbox": f"mailto:{user}@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": "https://example.com/a1"},
+        **more,
+    }
+    if statement_id is not None:
+        body["id"] = statement_id
+    return body
+
+
+class World:
+    def __init__(self) -> None:
+        self.store, self.publisher = InMemoryStatementStore(), InMemoryPublisher()
+        self.tombstones, self.clock = InMemoryTombstoneStore(), FixedClock()
+        self.writes = StoreStatements(
+            self.store, Ingest(self.publisher, self.tombstones), self.clock
+        )
+        self.reads = ReadStatements(self.store, self.clock)
+
+    async def post(self, body: object, attachments: dict[str, bytes] | None = None) -> list[str]:
+        written = await self.writes.store(
+            "demo",
+            StatementBody(body, attachments or {}),
+            version="1.0.3",
+            authority=AUTHORITY,
+            request_id="r",
+        )
+        self.clock.advance(1)
+        return written.ids
+
+    def published(self) -> list[tuple[str, str]]:
+        return [(e.user_id, e.event_id) for e, _ in self.publisher.published]
+
+
+async def test_a_posted_statement_is_stored_with_what_the_lrs_sets_and_derives_events() -> None:
+    """Communication 2.1.2 (POST), Data 2.4.8-2.4.10 (stored, authority, version)."""
+    world = World()
+    assert await world.post(statement()) == [ID_1]
+    found = await world.reads.one("demo", parse_statement_query({"statementId": ID_1}))
+    assert found is not None
+    assert found.statement["authority"] == AUTHORITY
+    assert found.statement["version"] == "1.0.0"
+    assert found.statement["stored"] == found.statement["timestamp"] == "2026-11-20T10:00:00.000Z"
+    assert world.published() == [("ana@example.com", f"xapi:{ID_1}:content")]
+
+
+async def test_an_identical_resend_stores_nothing_and_republishes() -> None:
+    """Communication 2.1.1.s2: same id, same statement: a no-op (DESIGN "xAPI resends")."""
+    world = World()
+    await world.post(statement())
+    await world.post([statement()])
+    assert len(world.store.statements) == 1
+    assert world.published() == [("ana@example.com", f"xapi:{ID_1}:content")] * 2
+
+
+async def test_the_same_id_with_other_content_is_a_conflict_and_stores_nothing() -> None:
+    """Communication 2.1.1.s2.b2 / 2.1.2: 409 Conflict; the batch is not stored."""
+    world = World()
+    await world.post(statement())
+    other = statement(verb={"id": "http://adlnet.gov/expapi/verbs/passed"})
+    with pytest.raises(StatementConflict):
+        await world.post([statement(ID_2), other])
+    assert set(world.store.statements) == {("demo", ID_1)}
+
+
+async def test_a_batch_repeating_an_id_is_refused_by_index() -> None:
+    """Communication 2.1.2: a batch with two statements of one id is a 400."""
+    with pytest.raises(InvalidStatement) as refused:
+        await World().post([statement(ID_2), statement(ID_2.upper())])
+    assert refused.value.path == "[1].id"
+
+
+async def test_voiding_hides_the_statement_and_retracts_its_events() -> None:
+    """Data 2.3.2: voided statements are served only by voidedStatementId (Comm. 2.1.4)."""
+    world = World()
+    await world.post(statement())
+    voiding = statement(
+        ID_2,
+        user="admin",
+        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+        object={"objectType": "StatementRef", "id": ID_1},
+    )
+    await world.post(voiding)
+    assert await world.reads.one("demo", parse_statement_query({"statementId": ID_1})) is None
+    voided = await world.reads.one("demo", parse_statement_query({"voidedStatementId": ID_1}))
+    assert voided is not None
+    retraction = world.publisher.published[-1][0]
+    assert (retraction.user_id, retraction.type) == ("ana@example.com", "events.retracted")
+    assert f"xapi:{ID_1}:content" in retraction.event.payload.event_ids  # type: ignore[union-attr]
+    page = await world.reads.page("demo", {})
+    assert [r.statement_id for r in page.records] == [ID_2]
+
+
+async def test_pages_follow_more_without_gaps_or_repeats() -> None:
+    """Communication 2.1.3 (limit, more) and 2.1.5 (the StatementResult's more IRL)."""
+    world = World()
+    for _ in range(5):
+        await world.post(statement(None))
+    seen: list[str] = []
+    page = await world.reads.page("demo", {"limit": "2", "ascending": "true"})
+    seen += [r.statement_id for r in page.records]
+    while page.more:
+        page = await world.reads.page("demo", {"more": page.more})
+        seen += [r.statement_id for r in page.records]
+    assert len(seen) == len(set(seen)) == 5
+    stored = [r.stored for r in (await world.reads.page("demo", {"ascending": "true"})).records]
+    assert stored == sorted(stored)
+    with pytest.raises(InvalidStatement) as refused:
+        await world.reads.page("demo", {"more": "not-a-cursor"})
+    assert refused.value.path == "more"
+
+
+async def test_statements_of_an_erased_user_are_refused() -> None:
+    """Erasure (DESIGN): nothing of an erased user is stored again."""
+    world = World()
+    await world.tombstones.bury("demo", "ana@example.com")
+    with pytest.raises(UserErased):
+        await world.post(statement())
+    assert world.store.statements == {}
+
+
+async def test_attachment_data_is_kept_and_served_with_its_statement() -> None:
+    """Communication 1.5.2: attachments by SHA-2; GET with attachments=true serves them."""
+    world = World()
+    data = b"certificate"
+    sha2 = hashlib.sha256(data).hexdigest()
+    attachment = {
+        "usageType": "http://example.com/usage/certificate",
+        "display": {"en-US": "certificate"},
+        "contentType": "text/plain",
+        "length": len(data),
+        "sha2": sha2,
+    }
+    await world.post(statement(attachments=[attachment]), {sha2: data})
+    page = await world.reads.page("demo", {"attachments": "true"})
+    assert [(a.sha2, a.data) for a in page.attachments] == [(sha2, data)]
+    with pytest.raises(InvalidStatement):
+        await world.post(statement(ID_2, attachments=[attachment]))
+
+
+async def test_state_documents_honour_etags_and_merge_json() -> None:
+    """Communication 2.3 (State), 3.1 (concurrency: 412, and 2.0.0's 409 without a header)."""
+    documents = StateDocuments(InMemoryStateStore(), FixedClock())
+    agent = {"mbox": "mailto:ana@example.com"}
+    params = {"activityId": "https://example.com/a1", "agent": json.dumps(agent), "stateId": "s"}
+    address = parse_state_params("PUT", params)
+    plain = Preconditions(None, None, "2.0.0")
+    first = await documents.write(
+        "demo", "PUT", address, agent, b'{"a":1}', "application/json", plain
+    )
+    with pytest.raises(DocumentConflict) as conflict:
+        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", plain)
+    assert conflict.value.status == 409
+    stale = Preconditions('"nope"', None, "2.0.0")
+    with pytest.raises(DocumentConflict) as failed:
+        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", stale)
+    assert failed.value.status == 412
+    merged = await documents.write(
+        "demo", "POST", address, agent, b'{"b":2}', "application/json", plain
+    )
+    assert json.loads(merged.content) == {"a": 1, "b": 2}
+    assert merged.etag != first.etag
+    assert await documents.ids("demo", parse_state_params("GET", {**params, "stateId": "s"})) == [
+        "s"
+    ]
+    assert await documents.delete("demo", address, Preconditions(merged.etag, None, "2.0.0")) == 1
+    assert await documents.get("demo", address) is None
