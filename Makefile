@@ -30,7 +30,14 @@ $(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
 jstest: $(JS_STAMP)
 	cd $(JS) && npm run --silent typecheck && npm test --silent
 
-run: $(STAMP)
+JS_BUNDLE := $(JS)/dist/progress-sync.js
+# The SDK bundle the demo page loads; without npm, `make run` still runs and the page says so.
+$(JS_BUNDLE): $(JS)/package-lock.json $(wildcard $(JS)/src/*.ts)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(JS_STAMP) \
+	  && cd $(JS) && npm run --silent build; \
+	else echo "npm is not installed: the demo page will say the SDK is not built"; fi
+
+run: $(STAMP) $(JS_BUNDLE)
 	$(BIN)/progressctl run
 
 lint: $(STAMP)

@@ -117,7 +117,10 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
         await writing
         console.print(f"resending {len(ledger.outbox)} events whose answer was unknown")
         await load.flush(time.monotonic() + 30.0)
-        routes = await asyncio.to_thread(discover, stack.gateway_url)
+        routes = [
+            *await asyncio.to_thread(discover, stack.gateway_url),
+            *await asyncio.to_thread(discover, stack.demo_url),
+        ]
         console.print(f"fuzzing {len(routes)} routes for {args.fuzz_seconds:.0f} s")
         fuzzer = Fuzzer(stack.gateway_url, routes, run_dir, ledger, args.seed)
         await asyncio.to_thread(fuzzer.run, args.fuzz_seconds)

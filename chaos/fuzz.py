@@ -116,7 +116,7 @@ def _request(draw: st.DrawFn, route: Route, credentials: dict[str, str | None]) 
         body = draw(bodies(list(route.seeds)))
     return {
         "method": method,
-        "path": path,
+        "path": route.origin + path,
         "params": params,
         "headers": headers,
         "body": body,

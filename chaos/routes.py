@@ -28,6 +28,7 @@ class Route:
     query_params: tuple[str, ...]
     has_body: bool
     seeds: tuple[Any, ...]
+    origin: str = ""
 
     @property
     def label(self) -> str:
@@ -36,7 +37,7 @@ class Route:
 
 
 def discover(base_url: str) -> list[Route]:
-    """Every operation the gateway's OpenAPI document lists."""
+    """Every operation the OpenAPI document at `base_url` lists, each sent to `base_url`."""
     document = httpx.get(f"{base_url}/openapi.json", timeout=30.0).raise_for_status().json()
     components = document.get("components", {}).get("schemas", {})
     routes: list[Route] = []
@@ -54,6 +55,7 @@ def discover(base_url: str) -> list[Route]:
                     query_params=tuple(p["name"] for p in parameters if p.get("in") == "query"),
                     has_body=body is not None,
                     seeds=tuple(_seeds(body, components)) if body is not None else (),
+                    origin=base_url,
                 )
             )
     return routes

@@ -29,11 +29,12 @@ from tests.support.services import service_process, settings_for
 
 __all__ = ["SERVICES", "ChaosStack", "start_stack"]
 
-SERVICES = ("gateway", "projector", "retry-worker")
+SERVICES = ("gateway", "projector", "retry-worker", "demo")
 _MODULES = {
     "gateway": "services.gateway",
     "projector": "services.projector",
     "retry-worker": "services.retry_worker",
+    "demo": "services.demo",
 }
 _DATABASE = "progress_chaos"
 
@@ -53,6 +54,11 @@ class ChaosStack:
     def gateway_url(self) -> str:
         """Base URL of the gateway (always 127.0.0.1)."""
         return f"http://127.0.0.1:{self.settings.gateway_port}"
+
+    @property
+    def demo_url(self) -> str:
+        """Base URL of the SDK demo server (`make run` serves it too, so it is fuzzed)."""
+        return f"http://127.0.0.1:{self.settings.demo_port}"
 
     @property
     def logs(self) -> Path:
@@ -110,7 +116,7 @@ def start_stack(data_dir: Path) -> ChaosStack:
     settings = settings_for(
         f"127.0.0.1:{broker.port}", f"mongodb://127.0.0.1:{database.port}", _DATABASE, False
     )
-    settings = settings.model_copy(update={"data_dir": data_dir})
+    settings = settings.model_copy(update={"data_dir": data_dir, "demo_port": free_port()})
     services = {
         name: service_process(settings, name, _MODULES[name], _port(settings, name), logs)
         for name in SERVICES
@@ -135,5 +141,6 @@ def _port(settings: Settings, name: str) -> int:
         "gateway": settings.gateway_port,
         "projector": settings.projector_port,
         "retry-worker": settings.retry_worker_port,
+        "demo": settings.demo_port,
     }
     return ports[name]

@@ -66,22 +66,38 @@ class _Supervised:
     history: list[float] = field(default_factory=list)
 
 
-def _service(settings: Settings, name: str, module: str, port: int) -> EmbeddedServer:
+def _service(
+    settings: Settings, name: str, module: str, port: int, env: dict[str, str] | None = None
+) -> EmbeddedServer:
     return EmbeddedServer(
         name=name,
         argv=[sys.executable, "-m", module],
         host=settings.http_host,
         port=port,
         log_path=settings.data_dir / "logs" / f"{name}.log",
-        env={"PROGRESS_KAFKA_IDEMPOTENT": "false"},
+        env={"PROGRESS_KAFKA_IDEMPOTENT": "false", **(env or {})},
     )
 
 
+def demo_url(settings: Settings) -> str:
+    """Where `make run` serves the SDK demo."""
+    return f"http://{settings.http_host}:{settings.demo_port}"
+
+
 def _services(settings: Settings) -> list[EmbeddedServer]:
+    # The demo page calls the gateway from its own origin, as a real app would.
+    origins = ",".join([*settings.cors_origin_list, demo_url(settings)])
     return [
-        _service(settings, "gateway", "services.gateway", settings.gateway_port),
+        _service(
+            settings,
+            "gateway",
+            "services.gateway",
+            settings.gateway_port,
+            {"PROGRESS_CORS_ORIGINS": origins},
+        ),
         _service(settings, "projector", "services.projector", settings.projector_port),
         _service(settings, "retry-worker", "services.retry_worker", settings.retry_worker_port),
+        _service(settings, "demo", "services.demo", settings.demo_port),
     ]
 
 
@@ -150,6 +166,7 @@ def _banner(settings: Settings, monitor: str) -> None:
         f"  gateway       {gateway}   (/healthz /readyz /metrics /docs)\n"
         f"  projector     http://{settings.http_host}:{settings.projector_port}/metrics\n"
         f"  retry worker  http://{settings.http_host}:{settings.retry_worker_port}/metrics\n"
+        f"  demo          {demo_url(settings)}/   (a course player on the browser SDK)\n"
         f"  prometheus    {monitor}\n"
         f"  kafka         {settings.kafka_bootstrap} (embedded Tansu, in memory: Ctrl-C parks"
         " what is unconsumed in MongoDB)\n"
@@ -255,7 +272,7 @@ def _shutdown(settings: Settings, stack: StackPlan) -> None:
 
     Stopping a server that never started does nothing, so this is safe at any point.
     """
-    gateway, projector, _ = stack.services
+    gateway, projector = stack.services[:2]
     gateway.stop()
     if projector.running():
         asyncio.run(_drain(settings))

@@ -31,6 +31,7 @@ from tests.support.services import (
     Stack,
     eventually,
     running_stack,
+    service_process,
 )
 
 pytestmark = pytest.mark.e2e
@@ -91,23 +92,46 @@ def broker(workdir: Path) -> Iterator[EmbeddedServer]:
 
 
 @pytest.fixture(scope="module")
+def demo_port() -> int:
+    """Where the demo server listens (chosen before the gateway, which must allow it)."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
 def browser_stack(
-    settings: Settings, broker: EmbeddedServer, site: str, workdir: Path
+    settings: Settings, broker: EmbeddedServer, site: str, demo_port: int, workdir: Path
 ) -> Iterator[Stack]:
-    """Gateway, projector and retry worker on the module's broker, CORS open to `site`."""
+    """Gateway, projector and retry worker on the module's broker, CORS open to the pages."""
     own = settings.model_copy(
         update={
             "kafka_bootstrap": f"127.0.0.1:{broker.port}",
             "gateway_port": free_port(),
             "projector_port": free_port(),
             "retry_worker_port": free_port(),
-            "cors_origins": site,
+            "demo_port": demo_port,
+            "cors_origins": f"{site},http://127.0.0.1:{demo_port}",
             "kafka_request_timeout_ms": 2000,
         }
     )
     asyncio.run(create_topics(own))
     with running_stack(own, workdir / "browser-logs") as stack:
         yield stack
+
+
+@pytest.fixture(scope="module")
+def demo(browser_stack: Stack, workdir: Path) -> Iterator[str]:
+    """The SDK demo (`services.demo`, as `make run` starts it) for the module's gateway."""
+    _built_bundle()
+    settings = browser_stack.settings
+    server = service_process(
+        settings, "demo", "services.demo", settings.demo_port, workdir / "browser-logs"
+    )
+    server.launch()
+    try:
+        server.wait(timeout=60)
+        yield f"http://127.0.0.1:{settings.demo_port}"
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

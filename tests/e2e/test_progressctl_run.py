@@ -53,9 +53,29 @@ def running(tmp_path: Path) -> Iterator[RunningStack]:
         yield stack
 
 
-def test_crashed_service_is_restarted_and_ctrl_c_leaves_nothing_behind(
+def check_demo(running: RunningStack) -> None:
+    """The banner's demo URL serves the page, the SDK and a token the gateway accepts."""
+    demo = f"http://127.0.0.1:{running.env['PROGRESS_DEMO_PORT']}"
+    gateway = f"http://127.0.0.1:{running.env['PROGRESS_GATEWAY_PORT']}"
+    assert f"{demo}/" in running.output
+    assert "Bread 101" in httpx.get(f"{demo}/").text
+    assert httpx.get(f"{demo}/config.json").json()["gatewayUrl"] == gateway
+    bundle = httpx.get(f"{demo}/progress-sync.js")
+    assert bundle.status_code == 200
+    assert "createClient" in bundle.text
+    token = httpx.post(f"{demo}/token", json={"userId": "demo-learner"}).json()["token"]
+    read = httpx.get(
+        f"{gateway}/v1/users/demo-learner/progress",
+        headers={"Authorization": f"Bearer {token}", "Origin": demo},
+    )
+    assert read.status_code == 200, read.text
+    assert read.headers["access-control-allow-origin"] == demo
+
+
+def test_the_stack_serves_the_demo_restarts_a_crashed_service_and_ctrl_c_leaves_nothing(
     running: RunningStack,
 ) -> None:
+    check_demo(running)
     process, env = running.process, running.env
     children = descendants(process.pid)
     assert any("tansu" in command for command in children.values())

@@ -1,0 +1,1 @@
+"""The browser SDK's demo: a small course player that `make run` serves beside the gateway."""

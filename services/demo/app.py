@@ -1,0 +1,109 @@
+"""The demo's HTTP side: the course player's files, its settings, and a token route.
+
+The page is static (`clients/js/demo/`) and talks to the gateway from its own origin, as a
+real app would. Signing user tokens belongs to an app's own backend, never to the browser;
+`POST /token` stands in for that backend here. It signs short-lived tokens for the
+bootstrap tenant, so it serves only a local `make run` (it binds where the stack binds,
+127.0.0.1 by default) and refuses anything but a small JSON body with a valid userId.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+from shared.adapters.settings import Settings
+from shared.adapters.user_tokens import mint_user_token
+from shared.domain.ids import is_valid_id
+
+__all__ = ["BUNDLE", "PAGES", "TOKEN_TTL", "create_app"]
+
+_SDK = Path(__file__).resolve().parents[2] / "clients" / "js"
+PAGES = _SDK / "demo"
+BUNDLE = _SDK / "dist" / "progress-sync.js"
+TOKEN_TTL = timedelta(minutes=15)
+_MAX_TOKEN_BODY = 1024
+_NOT_BUILT = "the SDK is not built: run `npm ci && npm run build` in clients/js"
+
+
+def _user_id(value: str) -> str:
+    if not is_valid_id(value):
+        raise ValueError("must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    return value
+
+
+class TokenRequest(BaseModel):
+    """Whom the demo signs in as."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    userId: Annotated[str, AfterValidator(_user_id)]
+
+
+class TokenGrant(BaseModel):
+    """A user token and how many seconds it lives."""
+
+    token: str
+    expiresIn: int
+
+
+_TOKEN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": TokenRequest.model_json_schema()}},
+    }
+}
+
+
+async def _token_request(request: Request) -> TokenRequest:
+    """The body, read only up to its bound, then validated (a 422 names the field)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_TOKEN_BODY:
+            raise HTTPException(413, f"the body may hold at most {_MAX_TOKEN_BODY} bytes")
+    try:
+        return TokenRequest.model_validate_json(bytes(body))
+    except ValidationError as error:
+        raise RequestValidationError(error.errors(include_url=False)) from error
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The demo app for `settings`' gateway and bootstrap tenant."""
+    app = FastAPI(title="Progress Sync SDK demo", docs_url=None, redoc_url=None)
+    gateway = f"http://{settings.http_host}:{settings.gateway_port}"
+
+    @app.get("/config.json")
+    async def config() -> dict[str, Any]:
+        """Where the page finds the gateway, and the tenant it signs in to."""
+        return {"gatewayUrl": gateway, "tenantId": settings.bootstrap_tenant}
+
+    @app.post("/token", response_model=TokenGrant, openapi_extra=_TOKEN_BODY)
+    async def token(request: Request) -> TokenGrant:
+        """A user token for `userId`: what an app's backend gives its signed-in user."""
+        grant = await _token_request(request)
+        signed = mint_user_token(
+            settings.bootstrap_signing_secret.get_secret_value(),
+            settings.bootstrap_tenant,
+            grant.userId,
+            TOKEN_TTL,
+            datetime.now(UTC),
+        )
+        return TokenGrant(token=signed, expiresIn=int(TOKEN_TTL.total_seconds()))
+
+    @app.get("/progress-sync.js", include_in_schema=False)
+    async def bundle() -> FileResponse:
+        """The SDK as built by `npm run build` (make run builds it)."""
+        if not BUNDLE.exists():
+            raise HTTPException(404, _NOT_BUILT)
+        return FileResponse(BUNDLE, media_type="text/javascript")
+
+    app.mount("/", StaticFiles(directory=PAGES, html=True), name="pages")
+    return app

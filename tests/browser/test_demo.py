@@ -1,0 +1,145 @@
+"""The demo course player (`make run`'s demo page) in Chromium, against a real stack.
+
+It is what a newcomer watches sync happen in, so it is tested the way they use it: watch,
+go offline and keep watching, come back and see the queue drain with no watch time lost,
+and lose access (401) without losing an event. The test takes the screenshots the README
+shows; set PROGRESS_DEMO_SCREENSHOTS to a directory (docs/images) to keep them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from chaos.routes import discover
+from tests.support.services import TEST_API_KEY, Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+VIEWPORT = {"width": 1280, "height": 820}
+
+
+@pytest.fixture
+def shoot(tmp_path: Path) -> Callable[[Any, str], None]:
+    """Save a screenshot of the page as `demo-<state>.png`."""
+    folder = Path(os.environ.get("PROGRESS_DEMO_SCREENSHOTS", tmp_path))
+
+    def take(page: Any, state: str) -> None:
+        page.screenshot(path=str(folder / f"demo-{state}.png"))
+
+    return take
+
+
+def snapshot(gateway: str, user: str) -> dict[str, Any]:
+    answer = httpx.get(
+        f"{gateway}/v1/users/{user}/progress",
+        headers={"Authorization": f"Bearer {TEST_API_KEY}"},
+        timeout=10,
+    )
+    return dict(answer.raise_for_status().json()["snapshot"])
+
+
+def watch(page: Any, seconds: int) -> None:
+    """Play at the page's speed until `seconds` more are watched, then pause."""
+    before = page.evaluate("window.demo.watched")
+    page.click("#play")
+    page.wait_for_function(f"window.demo.watched >= {before + seconds}", timeout=20_000)
+    page.click("#play")
+
+
+def synced(page: Any) -> None:
+    page.wait_for_selector("#sync[data-state=idle]", timeout=30_000)
+
+
+def test_the_demo_syncs_offline_watching_and_keeps_events_through_a_revoked_token(
+    context: Any, demo: str, browser_stack: Stack, shoot: Callable[[Any, str], None]
+) -> None:
+    gateway = browser_stack.gateway_url
+    user = f"demo-{uuid.uuid4().hex[:10]}"
+    page = context.new_page()
+    page.set_viewport_size(VIEWPORT)
+    puts: list[str] = []
+    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    page.goto(f"{demo}/?user={user}")
+    synced(page)
+
+    watch(page, 16)
+    synced(page)
+    watched = page.evaluate("window.demo.watched")
+    eventually(
+        lambda: (
+            True
+            if snapshot(gateway, user)["items"]
+            .get("kneading-video", {})
+            .get("media", {})
+            .get("watchedSeconds")
+            == watched
+            else None
+        )
+    )
+    assert page.inner_text("#sync-label").startswith("Synced")
+    shoot(page, "synced")
+
+    page.check("#offline")
+    sent_before = len(puts)
+    watch(page, 16)
+    page.click("#read")
+    page.wait_for_function("window.demo.client.getStatus().pendingCount > 0")
+    assert page.get_attribute("#sync", "data-state") == "offline"
+    assert "queued" in page.inner_text("#sync-label")
+    shoot(page, "offline")
+    assert len(puts) == sent_before, "nothing is sent while offline"
+
+    page.uncheck("#offline")
+    synced(page)
+    watched = page.evaluate("window.demo.watched")
+
+    def caught_up() -> dict[str, Any] | None:
+        items = snapshot(gateway, user)["items"]
+        media = items.get("kneading-video", {}).get("media", {})
+        done = items.get("flour-reading", {}).get("status") == "completed"
+        return items if done and media.get("watchedSeconds") == watched else None
+
+    eventually(caught_up)
+
+    page.check("#revoke")
+    page.check("input[name=q1][value=right]")
+    page.check("input[name=q2][value=right]")
+    page.click("#submit-quiz")
+    page.wait_for_selector("#sync[data-state=error]", timeout=30_000)
+    assert "HTTP 401" in page.inner_text("#sync-label")
+    assert page.evaluate("window.demo.client.getStatus().pendingCount") == 1
+    shoot(page, "error")
+    assert "dough-quiz" not in snapshot(gateway, user)["items"]
+
+    page.uncheck("#revoke")
+    synced(page)
+    quiz = eventually(lambda: snapshot(gateway, user)["items"].get("dough-quiz"))
+    assert quiz["status"] == "passed"
+    assert quiz["quiz"]["bestScore"] == 2
+
+
+def test_the_demo_token_route_refuses_what_is_not_a_small_valid_request(demo: str) -> None:
+    bad_user = httpx.post(f"{demo}/token", json={"userId": "no spaces allowed"})
+    assert bad_user.status_code == 422
+    assert bad_user.json()["detail"][0]["loc"][-1] == "userId"
+    extra = httpx.post(f"{demo}/token", json={"userId": "ok", "tenantId": "other"})
+    assert extra.status_code == 422
+    huge = httpx.post(f"{demo}/token", content=b"{" + b" " * 5000 + b"}")
+    assert huge.status_code == 413
+    assert httpx.post(f"{demo}/token", content=b"not json").status_code == 422
+    granted = httpx.post(f"{demo}/token", json={"userId": "learner-1"}).json()
+    assert granted["expiresIn"] == 900
+
+
+def test_make_chaos_finds_and_fuzzes_the_demo_routes(demo: str) -> None:
+    routes = {route.label: route for route in discover(demo)}
+    assert set(routes) == {"GET /config.json", "POST /token"}
+    assert routes["POST /token"].has_body
+    assert routes["POST /token"].origin == demo
