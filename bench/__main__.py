@@ -18,13 +18,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import chart, freshness, growth, ingest, limits, read_your_writes, report, xapi_ingest
+from bench import (
+    browser_track,
+    chart,
+    freshness,
+    growth,
+    ingest,
+    limits,
+    read_your_writes,
+    report,
+    xapi_ingest,
+)
 from bench.common import Sizes
 from bench.heartbeat import heartbeats
 from bench.projection import Drain, drain
 from tests.support.projector import learner_events, projector_lab
 
-SECTIONS = ("ingest", "xapi", "projection", "freshness", "growth", "read_your_writes")
+SECTIONS = (
+    "ingest",
+    "xapi",
+    "projection",
+    "freshness",
+    "growth",
+    "read_your_writes",
+    "browser_track",
+)
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -118,6 +136,9 @@ def main() -> None:
     if "read_your_writes" in args.only:
         results["read_your_writes"] = read_your_writes.run(sizes.freshness_seconds)
         _progress("read-your-writes done")
+    if "browser_track" in args.only:
+        results["browser_track"] = browser_track.run()
+        _progress("browser track() done")
     results["goals"] = report.goals(results)
     results["meta"]["wall_seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)

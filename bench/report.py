@@ -92,6 +92,13 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         (p99 < 50 and not cell["errors"]) if cell and p99 is not None else None,
         f"{p99:.1f} ms" if p99 is not None else "-",
     )
+    track = _get(results, "browser_track", "p99_ms", "median")
+    judge(
+        "browser SDK track() p99 < 1 ms, 10,000 pending (Chromium)",
+        track,
+        track < 1.0 if track is not None else None,
+        f"{track:.2f} ms" if track is not None else "-",
+    )
     return judged
 
 

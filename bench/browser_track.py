@@ -1,0 +1,131 @@
+"""The browser SDK's `track()` latency in Chromium, with its real IndexedDB outbox.
+
+The issue's bound: `track()` under 1 ms at p99 with 10,000 events pending. The page queues
+`--pending` events (the flush debounce is set to an hour, the network never answers), then
+times `--samples` more `track()` calls, each until its outbox write resolved.
+
+Run: `.venv/bin/python -m bench.browser_track` (needs Debian's chromium and a built SDK:
+`npm ci && npm run build` in clients/js). Prints one JSON line per run and writes
+bench/results/browser-track-<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import shutil
+import statistics
+import tempfile
+import threading
+from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from shared.adapters.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLE = ROOT / "clients" / "js" / "dist" / "progress-sync.js"
+CHROMIUM = Path("/usr/bin/chromium")
+RESULTS = Path(__file__).parent / "results"
+
+_PAGE = """<!doctype html><meta charset="utf-8"><script type="module">
+import * as sdk from "./progress-sync.js";
+window.sdk = sdk; window.ready = true;
+</script>"""
+
+_LOOP = """async ({pending, samples, run}) => {
+  const client = sdk.createClient({
+    baseUrl: "http://127.0.0.1:9", userId: "bench", getToken: () => "unused",
+    name: `bench-${run}`, debounceMs: 3600000, maxWaitMs: 3600000,
+    fetch: () => new Promise(() => undefined),
+  });
+  const step = (n) =>
+    sdk.contentProgressed({contentId: `step-${n}`, status: "completed", score: n % 100});
+  for (let n = 0; n < pending; n++) await client.track(step(n));
+  const times = [];
+  for (let n = 0; n < samples; n++) {
+    const started = performance.now();
+    await client.track(step(pending + n));
+    times.push(performance.now() - started);
+  }
+  client.close();
+  return times;
+}"""
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access log."""
+
+
+def measure(pending: int, samples: int, runs: int) -> list[dict[str, float]]:
+    """One summary per run: p50, p99 and max of `samples` timed calls, in milliseconds."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as root:
+        shutil.copy(BUNDLE, Path(root) / "progress-sync.js")
+        (Path(root) / "index.html").write_text(_PAGE)
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", free_port()), functools.partial(_Quiet, directory=root)
+        )
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
+                )
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+                page.wait_for_function("window.ready === true")
+                summaries = []
+                for run in range(runs):
+                    arguments = {"pending": pending, "samples": samples, "run": run}
+                    times = sorted(page.evaluate(_LOOP, arguments))
+                    summaries.append(_summary(times))
+                browser.close()
+                return summaries
+        finally:
+            server.shutdown()
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    def at(share: float) -> float:
+        return round(times[min(len(times) - 1, int(share * len(times)))], 3)
+
+    return {"p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)}
+
+
+def run(pending: int = 10_000, samples: int = 1_000, runs: int = 3) -> dict[str, Any] | None:
+    """The figures `make bench` reports: each run, and the median, min and max p99."""
+    if not CHROMIUM.exists() or not BUNDLE.exists():
+        return None
+    summaries = measure(pending, samples, runs)
+    p99 = [summary["p99_ms"] for summary in summaries]
+    return {
+        "pending": pending,
+        "samples": samples,
+        "runs": summaries,
+        "p99_ms": {"median": statistics.median(p99), "min": min(p99), "max": max(p99)},
+    }
+
+
+def main() -> None:
+    """Measure, print and keep the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pending", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=1_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    result = run(args.pending, args.samples, args.runs)
+    if result is None:
+        raise SystemExit(f"needs {CHROMIUM} and {BUNDLE} (npm ci && npm run build in clients/js)")
+    print(json.dumps(result))
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (RESULTS / f"browser-track-{stamp}.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
