@@ -12,7 +12,7 @@ import { applyEvents } from "./reducer.js";
 import { emptySnapshot, type Snapshot } from "./snapshot.js";
 import { StatusStore, type Status, type StatusListener, type SyncError } from "./status.js";
 import { canonicalTime } from "./time.js";
-import { putEvents, ReadError, readProgress, type Fetch, type ServerState } from "./transport.js";
+import { putEvents, ReadError, readProgress, type Fetch, type ServerState, type WriteAnswer } from "./transport.js";
 
 /** How to reach the server and whom to send as. */
 export interface ClientOptions {
@@ -317,9 +317,17 @@ export class ProgressClient {
     const userId = (batch[0] as Entry).userId;
     const url = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/progress`;
     const events = batch.map((e) => e.event);
-    let answer = await putEvents(this.fetcher, url, await this.token(userId), events, keepalive);
-    if (answer.status === 401) {
-      answer = await putEvents(this.fetcher, url, await this.token(userId, true), events, keepalive);
+    let answer: WriteAnswer;
+    try {
+      answer = await putEvents(this.fetcher, url, await this.token(userId), events, keepalive);
+      if (answer.status === 401) {
+        answer = await putEvents(this.fetcher, url, await this.token(userId, true), events, keepalive);
+      }
+    } catch (error) {
+      // The app had no token to give (its backend down, its user signed out): like a network
+      // error, the events stay queued and are retried with backoff; the app hears why.
+      this.report({ kind: "token", message: `getToken() failed: ${String(error)}`, userId });
+      answer = { status: null, retryAfter: null, results: [] };
     }
     const verdict = answer.status === null ? { kind: "retry" as const } : verdictFor(answer.status, answer.retryAfter);
     switch (verdict.kind) {

@@ -9,8 +9,9 @@ export interface SyncError {
   /** rejected: the server refused these events for good (a per-event rejection, or one event
    * too large); erased: the user is erased (410) and their queued events were dropped;
    * http: a 4xx the client cannot fix (state `error`); storage: the outbox could not be
-   * written, e.g. the quota is full (state `error`). */
-  kind: "rejected" | "erased" | "http" | "storage";
+   * written, e.g. the quota is full (state `error`); token: the app's getToken() failed, so
+   * the events stay queued and are retried with backoff. */
+  kind: "rejected" | "erased" | "http" | "storage" | "token";
   message: string;
   userId?: string;
   status?: number;

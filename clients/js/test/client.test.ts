@@ -167,6 +167,26 @@ describe("the retry policy", () => {
     expect(getToken).toHaveBeenCalledTimes(2);
   });
 
+  it("when getToken() fails, keeps the events, reports it, and retries with backoff", async () => {
+    const server = new FakeServer();
+    const errors: SyncError[] = [];
+    let signedOut = true;
+    const getToken = vi.fn(() => {
+      if (signedOut) throw new Error("signed out");
+      return "t2";
+    });
+    const sdk = await client(server, { getToken, onError: (e) => errors.push(e) }, false);
+    await sdk.track(step(1));
+    await until(() => sdk.getStatus().retryInMs > 0);
+    expect(sdk.getStatus()).toMatchObject({ state: "pending", pendingCount: 1 });
+    expect(errors[0]).toMatchObject({ kind: "token", userId: "u1" });
+    expect(errors[0]?.message).toContain("signed out");
+    signedOut = false;
+    await sdk.flush();
+    expect(server.writes.map((w) => w.token)).toEqual(["t2"]);
+    expect(sdk.getStatus()).toMatchObject({ state: "idle", pendingCount: 0 });
+  });
+
   it("reports a per-event rejection and removes only that event", async () => {
     const server = new FakeServer();
     const errors: SyncError[] = [];
