@@ -2,7 +2,9 @@
 
 The issue's bound: `track()` under 1 ms at p99 with 10,000 events pending. The page queues
 `--pending` events (the flush debounce is set to an hour, the network never answers), then
-times `--samples` more `track()` calls, each until its outbox write resolved.
+times `--samples` more `track()` calls, each until its outbox write resolved. It does so
+twice: bare, and with an `onSnapshot` listener, as an app that renders the optimistic
+snapshot has (every pending event names another item: the worst case for that fold).
 
 Run: `.venv/bin/python -m bench.browser_track` (needs Debian's chromium and a built SDK:
 `npm ci && npm run build` in clients/js). Prints one JSON line per run and writes
@@ -35,12 +37,13 @@ import * as sdk from "./progress-sync.js";
 window.sdk = sdk; window.ready = true;
 </script>"""
 
-_LOOP = """async ({pending, samples, run}) => {
+_LOOP = """async ({pending, samples, run, listen}) => {
   const client = sdk.createClient({
     baseUrl: "http://127.0.0.1:9", userId: "bench", getToken: () => "unused",
-    name: `bench-${run}`, debounceMs: 3600000, maxWaitMs: 3600000,
+    name: `bench-${run}-${listen}`, debounceMs: 3600000, maxWaitMs: 3600000,
     fetch: () => new Promise(() => undefined),
   });
+  if (listen) client.onSnapshot(() => undefined);
   const step = (n) =>
     sdk.contentProgressed({contentId: `step-${n}`, status: "completed", score: n % 100});
   for (let n = 0; n < pending; n++) await client.track(step(n));
@@ -60,7 +63,7 @@ class _Quiet(SimpleHTTPRequestHandler):
         """No access log."""
 
 
-def measure(pending: int, samples: int, runs: int) -> list[dict[str, float]]:
+def measure(pending: int, samples: int, runs: int, listen: bool = False) -> list[dict[str, float]]:
     """One summary per run: p50, p99 and max of `samples` timed calls, in milliseconds."""
     from playwright.sync_api import sync_playwright
 
@@ -81,7 +84,12 @@ def measure(pending: int, samples: int, runs: int) -> list[dict[str, float]]:
                 page.wait_for_function("window.ready === true")
                 summaries = []
                 for run in range(runs):
-                    arguments = {"pending": pending, "samples": samples, "run": run}
+                    arguments = {
+                        "pending": pending,
+                        "samples": samples,
+                        "run": run,
+                        "listen": listen,
+                    }
                     times = sorted(page.evaluate(_LOOP, arguments))
                     summaries.append(_summary(times))
                 browser.close()
@@ -102,13 +110,21 @@ def run(pending: int = 10_000, samples: int = 1_000, runs: int = 3) -> dict[str,
     if not CHROMIUM.exists() or not BUNDLE.exists():
         return None
     summaries = measure(pending, samples, runs)
-    p99 = [summary["p99_ms"] for summary in summaries]
+    rendering = measure(pending, samples, runs, listen=True)
     return {
         "pending": pending,
         "samples": samples,
         "runs": summaries,
-        "p99_ms": {"median": statistics.median(p99), "min": min(p99), "max": max(p99)},
+        "p99_ms": _spread([summary["p99_ms"] for summary in summaries]),
+        "with_snapshot_listener": {
+            "runs": rendering,
+            "p99_ms": _spread([summary["p99_ms"] for summary in rendering]),
+        },
     }
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def main() -> None:

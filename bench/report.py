@@ -99,6 +99,9 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         track < 1.0 if track is not None else None,
         f"{track:.2f} ms" if track is not None else "-",
     )
+    rendering = _get(results, "browser_track", "with_snapshot_listener", "p99_ms", "median")
+    if rendering is not None:
+        judged[-1]["shown"] += f" (with a snapshot listener: {rendering:.2f} ms)"
     return judged
 
 

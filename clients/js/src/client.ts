@@ -8,10 +8,10 @@ import type { Draft } from "./draft.js";
 import type { EventType, ProgressEvent } from "./events.generated.js";
 import { openOutbox, type Entry, type Outbox } from "./outbox.js";
 import { backoffMs, verdictFor } from "./policy.js";
-import { applyEvents } from "./reducer.js";
 import { emptySnapshot, type Snapshot } from "./snapshot.js";
 import { StatusStore, type Status, type StatusListener, type SyncError } from "./status.js";
 import { canonicalTime } from "./time.js";
+import { OptimisticView } from "./view.js";
 import { putEvents, ReadError, readProgress, type Fetch, type ServerState, type WriteAnswer } from "./transport.js";
 
 /** How to reach the server and whom to send as. */
@@ -38,6 +38,8 @@ export interface ClientOptions {
   storage?: "indexeddb" | "localstorage";
 }
 
+const SNAPSHOT_NOTIFY_MS = 16;
+
 type Waiter = { resolve: () => void; reject: (error: SyncError) => void };
 
 /** The browser SDK's client; create it with `createClient`. */
@@ -54,7 +56,11 @@ export class ProgressClient {
   private userId: string;
   private server: ServerState | undefined;
   private pending: ProgressEvent[] = [];
-  private view: Snapshot | undefined;
+  private readonly view = new OptimisticView(() => ({
+    base: this.server?.snapshot ?? emptySnapshot("", this.userId),
+    events: [...this.acked.values(), ...this.pending],
+  }));
+  private notifying: ReturnType<typeof setTimeout> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firstQueuedAt: number | undefined;
   private retryAt = 0;
@@ -96,7 +102,8 @@ export class ProgressClient {
       throw error;
     }
     this.pending.push(event);
-    this.changed();
+    this.view.append(event);
+    this.notify();
     const { state, pendingCount } = this.status.get();
     this.status.set({ pendingCount: pendingCount + 1, state: state === "idle" ? "pending" : state });
     this.coordinator.post({ t: "tracked", userId, count: 1 });
@@ -127,14 +134,10 @@ export class ProgressClient {
 
   /** The server's snapshot with this user's pending events applied (optimistic). */
   getSnapshot(): Snapshot {
-    this.view ??= applyEvents(this.server?.snapshot ?? emptySnapshot("", this.userId), [
-      ...this.acked.values(),
-      ...this.pending,
-    ]);
-    return this.view;
+    return this.view.get();
   }
 
-  /** Hear every change of `getSnapshot()`; returns the unsubscribe. */
+  /** Hear changes of `getSnapshot()`, at most one call per 16 ms; returns the unsubscribe. */
   onSnapshot(listener: (snapshot: Snapshot) => void): () => void {
     this.snapshotListeners.add(listener);
     return () => this.snapshotListeners.delete(listener);
@@ -174,6 +177,7 @@ export class ProgressClient {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.notifying);
     this.detach();
     this.coordinator.close();
     void this.outbox.then((box) => box.close());
@@ -193,10 +197,19 @@ export class ProgressClient {
   }
 
   private changed(): void {
-    this.view = undefined;
-    if (this.snapshotListeners.size === 0) return;
-    const snapshot = this.getSnapshot();
-    for (const listener of this.snapshotListeners) listener(snapshot);
+    this.view.invalidate();
+    this.notify();
+  }
+
+  /** Tell snapshot listeners, once per burst of changes: a render per frame is enough. */
+  private notify(): void {
+    if (this.snapshotListeners.size === 0 || this.notifying !== undefined) return;
+    this.notifying = setTimeout(() => {
+      this.notifying = undefined;
+      if (this.closed) return;
+      const snapshot = this.getSnapshot();
+      for (const listener of this.snapshotListeners) listener(snapshot);
+    }, SNAPSHOT_NOTIFY_MS);
   }
 
   private lead(): void {

@@ -40,7 +40,7 @@ export function reduce(events: readonly ProgressEvent[], tenantId: string, userI
  * until the server's snapshot includes it.
  */
 export function applyEvents(snapshot: Snapshot, events: readonly ProgressEvent[]): Snapshot {
-  const next: Snapshot = structuredClone(snapshot);
+  const next = copyFor(snapshot, events);
   const keyed = ordered(events);
   // A retraction withdraws the events it names wherever they sort (they still count).
   const withdrawn = new Set<string>();
@@ -54,6 +54,24 @@ export function applyEvents(snapshot: Snapshot, events: readonly ProgressEvent[]
     }
     next.eventCount += 1;
     next.lastUpdated = apiTime(at);
+  }
+  return next;
+}
+
+/**
+ * A copy of `snapshot` that folding `events` may change without touching the original: the
+ * items those events name are deep copies, every other item is shared. The fold replaces
+ * (never edits) courses, onboarding, streak and extensions, so shallow copies do for them.
+ * Copying only what changes keeps folding a few events onto thousands of items cheap.
+ */
+function copyFor(snapshot: Snapshot, events: readonly ProgressEvent[]): Snapshot {
+  const next: Snapshot = { ...snapshot, items: { ...snapshot.items }, courses: { ...snapshot.courses } };
+  for (const event of events) {
+    const contentId = (event as { payload?: { contentId?: unknown } }).payload?.contentId;
+    const original = typeof contentId === "string" ? snapshot.items[contentId] : undefined;
+    if (original !== undefined && next.items[contentId as string] === original) {
+      next.items[contentId as string] = structuredClone(original);
+    }
   }
   return next;
 }

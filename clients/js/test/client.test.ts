@@ -48,6 +48,17 @@ describe("track", () => {
     expect(sdk.getStatus()).toMatchObject({ state: "pending", pendingCount: 1 });
   });
 
+  it("tells snapshot listeners once per burst, with every event of the burst applied", async () => {
+    const sdk = await client(new FakeServer(), { debounceMs: 10_000 });
+    const heard: number[] = [];
+    sdk.onSnapshot((snapshot) => heard.push(Object.keys(snapshot.items).length));
+    await Promise.all(Array.from({ length: 20 }, (_, n) => sdk.track(step(n))));
+    await until(() => heard.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(heard).toEqual([20]);
+    expect(Object.keys(sdk.getSnapshot().items)).toHaveLength(20);
+  });
+
   it("keeps an app's own eventId and occurredAt", async () => {
     const sdk = await client(new FakeServer(), { debounceMs: 10_000 });
     const event = await sdk.track(step(1) && contentProgressed({ contentId: "a", status: "passed" }, { eventId: "mine", occurredAt: "2026-01-01T10:00:00+01:00" }));
