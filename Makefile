@@ -68,7 +68,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -m unit
 
 bench: $(STAMP)
-	$(BIN)/python -m bench $(if $(FULL),--full,)
+	$(BIN)/python -m bench $(if $(FULL),--full,) $(if $(RUNS),--runs $(RUNS),)
 
 # The fault and fuzz campaign (not part of `make test`): QUICK=1 for about 2 minutes.
 chaos: $(STAMP)

@@ -56,6 +56,7 @@ class Sizes:
     heartbeat_seconds: float
     replay_sizes: tuple[int, ...]
     users_scaling: tuple[tuple[int, int], ...]  # (users, events) per drain
+    memory_events: int  # through the whole stack, between the two RSS readings
 
     @classmethod
     def of(cls, full: bool) -> Sizes:
@@ -70,6 +71,7 @@ class Sizes:
                 heartbeat_seconds=60.0,
                 replay_sizes=(10, 100, 1_000, 10_000, 100_000),
                 users_scaling=((100, 100_000), (10_000, 100_000), (100_000, 100_000)),
+                memory_events=1_000_000,
             )
         return cls(
             full=False,
@@ -81,6 +83,7 @@ class Sizes:
             heartbeat_seconds=20.0,
             replay_sizes=(10, 100, 1_000, 3_000),
             users_scaling=((100, 10_000), (10_000, 10_000)),
+            memory_events=200_000,
         )
 
 

@@ -37,7 +37,7 @@ from shared.adapters.mongo import SNAPSHOTS, user_key
 from tests.support.projector import metric
 from tests.support.services import Stack
 
-__all__ = ["Traffic", "measure", "mixed_event", "run", "steady"]
+__all__ = ["Traffic", "at_rate", "measure", "mixed_event", "run", "steady"]
 
 _POLL_SECONDS = 0.01
 _SETTLE_SECONDS = 60.0
@@ -86,6 +86,12 @@ class Traffic:
 def steady(seconds: float) -> Traffic:
     """1,000 events/s: 100 requests/s of 10 mixed events, 1,000 users (one every 10 s each)."""
     return Traffic("steady", 1_000, 10, 100.0, seconds, mixed_event)
+
+
+def at_rate(events_per_second: float, per_request: int, seconds: float) -> Traffic:
+    """`events_per_second` sent in requests of `per_request` mixed events, over 1,000 users."""
+    name = f"rate-{events_per_second:.0f}x{per_request}"
+    return Traffic(name, 1_000, per_request, events_per_second / per_request, seconds, mixed_event)
 
 
 @dataclass
