@@ -9,6 +9,7 @@ shows; set PROGRESS_DEMO_SCREENSHOTS to a directory (docs/images) to keep them.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -143,3 +144,35 @@ def test_make_chaos_finds_and_fuzzes_the_demo_routes(demo: str) -> None:
     assert set(routes) == {"GET /config.json", "POST /token"}
     assert routes["POST /token"].has_body
     assert routes["POST /token"].origin == demo
+
+
+README = Path(__file__).parents[2] / "clients" / "js" / "README.md"
+EXAMPLE = re.compile(r"<!-- example: browser-quickstart -->\s*```js\n(.*?)```", re.DOTALL)
+
+
+def test_the_sdk_readme_example_runs_in_chromium(
+    context: Any, demo: str, browser_stack: Stack
+) -> None:
+    """The README's quick start, as written, on a page of the demo's origin (its /token)."""
+    match = EXAMPLE.search(README.read_text())
+    assert match, "clients/js/README.md lost its browser-quickstart example"
+    user = f"readme-{uuid.uuid4().hex[:10]}"
+    code = (
+        match.group(1)
+        .replace("http://127.0.0.1:8080", browser_stack.gateway_url)
+        .replace("learner-42", user)
+    )
+    page = context.new_page()
+    logged: list[str] = []
+    page.on("console", lambda m: logged.append(m.text) if m.type == "log" else None)
+    bodies: list[str] = []
+    page.on("request", lambda r: bodies.append(r.post_data or "") if r.method == "PUT" else None)
+    page.goto(f"{demo}/config.json")
+    page.add_script_tag(content=code + "\nwindow.exampleSnapshot = snapshot;\n", type="module")
+    page.wait_for_function("window.exampleSnapshot !== undefined", timeout=30_000)
+    assert logged == ["completed"]
+    assert page.title() == "All progress saved"
+    items = page.evaluate("window.exampleSnapshot.items")
+    assert items["lesson-1"]["status"] == "completed"
+    assert items["video-1"]["media"]["watchedSeconds"] == 5, bodies
+    assert snapshot(browser_stack.gateway_url, user)["items"]["lesson-1"]["score"] == 90

@@ -151,14 +151,17 @@ export class ProgressClient {
       this.token(userId, refresh).then((token) =>
         readProgress(this.fetcher, base, token, this.server?.cursor, this.consistencyToken, this.options.waitMs),
       );
+    // Acknowledged before the read: all of them are in a snapshot the server confirms as
+    // consistent with the latest write, so folding them on again would count them twice.
+    const ackedBefore = [...this.acked.keys()];
     const answer = await read(false).catch((error: unknown) => {
       if (error instanceof ReadError && error.status === 401) return read(true);
       throw error;
     });
     if (userId !== this.userId) return this.getSnapshot();
-    this.consistencyToken = undefined;
+    if (answer.consistent) this.consistencyToken = undefined;
     this.server = { snapshot: answer.snapshot, cursor: answer.cursor };
-    for (const id of answer.eventIds) this.acked.delete(id);
+    for (const id of answer.consistent ? ackedBefore : answer.eventIds) this.acked.delete(id);
     await (await this.outbox).setMeta(`server:${userId}`, this.server);
     this.coordinator.post({ t: "snapshot", userId });
     this.changed();

@@ -63,7 +63,8 @@ export class ReadError extends Error {
 /**
  * The user's snapshot and every event after `cursor`: pages with `since` until `hasMore` is
  * false. Without a cursor, the snapshot and the current cursor. `waitFor` asks the server to
- * answer once the write with that consistency token is reflected (read-your-writes).
+ * answer once the write with that consistency token is reflected (read-your-writes);
+ * `consistent` says whether it was, within the wait.
  */
 export async function readProgress(
   fetcher: Fetch,
@@ -72,8 +73,9 @@ export async function readProgress(
   cursor: string | undefined,
   waitFor?: string,
   waitMs = 2000,
-): Promise<ServerState & { eventIds: string[] }> {
+): Promise<ServerState & { eventIds: string[]; consistent: boolean }> {
   const eventIds: string[] = [];
+  let consistent = false;
   let since = cursor;
   for (;;) {
     const query = new URLSearchParams();
@@ -89,9 +91,10 @@ export async function readProgress(
       throw new ReadError(null);
     }
     if (response.status !== 200) throw new ReadError(response.status);
+    if (waitFor) consistent = response.headers.get("Progress-Consistent") === "true";
     const page = (await response.json()) as { snapshot: Snapshot; events: ProgressEvent[]; cursor: string; hasMore: boolean };
     eventIds.push(...page.events.map((e) => e.eventId));
-    if (!page.hasMore || since === undefined) return { snapshot: page.snapshot, cursor: page.cursor, eventIds };
+    if (!page.hasMore || since === undefined) return { snapshot: page.snapshot, cursor: page.cursor, eventIds, consistent };
     since = page.cursor;
     waitFor = undefined;
   }

@@ -280,6 +280,20 @@ describe("optimistic snapshot and pulls", () => {
     box.close();
   });
 
+  it("does not count a write twice once the server confirms its snapshot holds it", async () => {
+    const server = new FakeServer();
+    server.replies.push((sent) => Response.json({ accepted: 1, rejected: 0, results: sent.events.map((e) => ({ eventId: e.eventId, status: "accepted" })), consistencyToken: "ct-1" }, { status: 202 }));
+    const sdk = await client(server);
+    await sdk.track(mediaProgressed({ contentId: "v", positionSeconds: 42, watchedSeconds: 5 }));
+    server.snapshot = { tenantId: "demo", userId: "u1", items: { v: { status: "in_progress", media: { lastPosition: 42, maxPosition: 42, watchedSeconds: 5 } } }, courses: {}, eventCount: 1 };
+    server.consistent = false;
+    await sdk.flush();
+    await until(() => server.reads.some((r) => r.includes("waitFor=ct-1")));
+    expect((await sdk.pull()).items.v?.media?.watchedSeconds).toBe(10);
+    server.consistent = true;
+    expect((await sdk.pull()).items.v?.media?.watchedSeconds).toBe(5);
+  });
+
   it("asks for read-your-writes with the write's consistency token", async () => {
     const server = new FakeServer();
     server.replies.push((sent) => Response.json({ ...(JSON.parse(JSON.stringify({ results: [] })) as object), accepted: 1, rejected: 0, results: sent.events.map((e) => ({ eventId: e.eventId, status: "accepted" })), consistencyToken: "ct-1" }, { status: 202 }));

@@ -25,6 +25,8 @@ export class FakeServer {
   readonly replies: Reply[] = [];
   snapshot: Record<string, unknown> = { tenantId: "demo", userId: "u1", items: {}, courses: {}, eventCount: 0 };
   pages: { events: ProgressEvent[]; cursor: string; hasMore: boolean }[] = [];
+  /** The `Progress-Consistent` answer to reads that wait for a write; none when undefined. */
+  consistent: boolean | undefined;
 
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = String(input);
@@ -32,7 +34,8 @@ export class FakeServer {
     if ((init?.method ?? "GET") === "GET") {
       this.reads.push(url);
       const page = this.pages.shift() ?? { events: [], cursor: "7", hasMore: false };
-      return Response.json({ snapshot: this.snapshot, ...page });
+      const headers = this.consistent === undefined ? undefined : { "Progress-Consistent": String(this.consistent) };
+      return Response.json({ snapshot: this.snapshot, ...page }, { headers });
     }
     const sent: Sent = {
       method: init?.method ?? "GET",
