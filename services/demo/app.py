@@ -72,7 +72,13 @@ async def _token_request(request: Request) -> TokenRequest:
     try:
         return TokenRequest.model_validate_json(bytes(body))
     except ValidationError as error:
-        raise RequestValidationError(error.errors(include_url=False)) from error
+        # Where and why only: echoing the input back could not be encoded (bytes that are
+        # not UTF-8, infinite numbers) and would turn a bad request into a 500.
+        problems = [
+            {"loc": problem["loc"], "msg": problem["msg"], "type": problem["type"]}
+            for problem in error.errors(include_url=False)
+        ]
+        raise RequestValidationError(problems) from error
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -135,6 +135,9 @@ def test_the_demo_token_route_refuses_what_is_not_a_small_valid_request(demo: st
     huge = httpx.post(f"{demo}/token", content=b"{" + b" " * 5000 + b"}")
     assert huge.status_code == 413
     assert httpx.post(f"{demo}/token", content=b"not json").status_code == 422
+    for hostile in (b'{"userId": "\xe9t\xe9"}', b"\xef\xbb", b'{"userId": 1e999}'):
+        answer = httpx.post(f"{demo}/token", content=hostile)
+        assert answer.status_code == 422, (hostile, answer.text)
     granted = httpx.post(f"{demo}/token", json={"userId": "learner-1"}).json()
     assert granted["expiresIn"] == 900
 
