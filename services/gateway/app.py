@@ -22,6 +22,7 @@ from services.gateway.progress_routes import router as progress_router
 from services.gateway.request_context import REQUEST_ID_HEADER, RequestContext
 from services.gateway.xapi_state_routes import router as xapi_state_router
 from services.gateway.xapi_statement_routes import router as xapi_statement_router
+from services.gateway.xapi_version_stamp import XapiVersionStamp
 from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ops_router
 from shared.adapters.settings import Settings
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
     app.add_middleware(InFlightLimit, limit=settings.http_max_in_flight)
     app.add_middleware(BodyLimits, timeout=settings.http_body_timeout_seconds)
+    app.add_middleware(XapiVersionStamp)
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.gateway.credentials import CachedCredentials
 from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
+from services.gateway.xapi_profiles import CachedXapiProfiles
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
@@ -58,6 +59,7 @@ class GatewayContext:
     xapi_statements: StoreStatements
     xapi_reads: ReadStatements
     xapi_state: StateDocuments
+    xapi_profiles: CachedXapiProfiles
     rate_limits: RateLimits
     max_token_lifetime: int
 
@@ -105,7 +107,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             consistency,
             courses,
         )
-        clock, statements = SystemClock(), MongoStatementStore(db)
+        clock, statements, tenants = SystemClock(), MongoStatementStore(db), MongoTenantStore(db)
         yield GatewayContext(
             db=db,
             broker=broker,
@@ -114,11 +116,12 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             merge=GuestMerge(events, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
-            credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
+            credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
             clock=clock,
             xapi_statements=StoreStatements(statements, ingest, clock),
             xapi_reads=ReadStatements(statements, clock),
             xapi_state=StateDocuments(MongoStateStore(db), clock),
+            xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),
             max_token_lifetime=settings.user_token_max_lifetime_seconds,
         )

@@ -18,6 +18,7 @@ from .formats import XapiVersion, negotiate_version
 from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
 from .multipart import StatementBody, check_attachment_data, read_statement_body, write_multipart
+from .profile import XapiProfile
 from .progress import DerivedEvents, MappingRules, derive_events
 from .query import (
     StatementQuery,
@@ -44,6 +45,7 @@ __all__ = [
     "StatementQuery",
     "UnwrappedRequest",
     "UserRule",
+    "XapiProfile",
     "XapiVersion",
     "best_language",
     "check_attachment_data",
