@@ -17,6 +17,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_publishing import KafkaEventPublisher, events_publisher
 from shared.adapters.merge_store import MongoMergePointers
@@ -118,7 +119,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
             clock=clock,
-            xapi_statements=StoreStatements(statements, ingest, clock),
+            xapi_statements=StoreStatements(statements, ingest, clock, X5cSignatureVerifier()),
             xapi_reads=ReadStatements(statements, clock),
             xapi_state=StateDocuments(MongoStateStore(db), clock),
             xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),

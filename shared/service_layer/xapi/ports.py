@@ -1,6 +1,6 @@
-"""What the xAPI use cases need from storage: statements, attachments and State documents.
+"""What the xAPI use cases need from outside: storage, and RSA for signed statements.
 
-Each port has a MongoDB adapter (`shared.adapters.xapi_statement_store`,
+Each storage port has a MongoDB adapter (`shared.adapters.xapi_statement_store`,
 `shared.adapters.xapi_state_store`) and an in-memory fake (`tests.fakes`), held to the same
 contract tests. Both may raise `StoreUnavailable` / `StoreRejected` like every port.
 """
@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.xapi import StatementQuery
+from shared.xapi import SignedStatement, StatementQuery
 
 __all__ = [
     "Attachment",
+    "SignatureVerifier",
     "StateDocument",
     "StateKey",
     "StateStore",
@@ -166,4 +167,21 @@ class StateStore(Protocol):
         state_id: str | None,
     ) -> int:
         """Delete one document, or all of the context (`state_id` None); return how many."""
+        ...
+
+
+class SignatureVerifier(Protocol):
+    """Checks a signed statement's RSA signature (Data 2.6.s5.b3.b3); pure computation, no I/O.
+
+    The adapter is `shared.adapters.jws_certificates.X5cSignatureVerifier`; it needs no fake,
+    as it touches nothing outside the process.
+    """
+
+    def problem(self, signed: SignedStatement) -> str | None:
+        """Why the signature does not hold, or None when it does or nothing can check it.
+
+        Only a JWS whose header carries an `x5c` chain can be checked: its first certificate's
+        public key must verify the signature. Without one the LRS cannot know the key, and
+        the statement is accepted on the structural checks alone.
+        """
         ...

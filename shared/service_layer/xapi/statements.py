@@ -19,7 +19,12 @@ import structlog
 from shared.service_layer.ingest import Ingest, Submission
 from shared.service_layer.ports import Clock
 from shared.service_layer.records import UserKey
-from shared.service_layer.xapi.ports import Attachment, StatementRecord, StatementStore
+from shared.service_layer.xapi.ports import (
+    Attachment,
+    SignatureVerifier,
+    StatementRecord,
+    StatementStore,
+)
 from shared.xapi import (
     InvalidStatement,
     MappingRules,
@@ -74,11 +79,13 @@ class StoreStatements:
         store: StatementStore,
         ingest: Ingest,
         clock: Clock,
+        signatures: SignatureVerifier,
         rules: MappingRules | None = None,
     ) -> None:
         self._store = store
         self._ingest = ingest
         self._clock = clock
+        self._signatures = signatures
         self._rules = rules or MappingRules()
 
     async def store(
@@ -94,7 +101,9 @@ class StoreStatements:
         """Store a PUT's statement (`statement_id` given) or a POST's one or many.
 
         Raises:
-            InvalidStatement: A rule is broken (naming the property); nothing is stored.
+            InvalidStatement: A rule is broken (naming the property), a signed statement's
+                JWS is malformed, uses another algorithm than RS256/384/512, signs another
+                statement or does not verify with its `x5c` certificate; nothing is stored.
             StatementConflict: An id is stored with other content; nothing is stored.
             UserErased: An actor is an erased user; nothing is stored.
             BrokerUnavailable: The statements are stored but their events were not all
@@ -131,9 +140,8 @@ class StoreStatements:
         records = [existing.get(sid) or _by_id(fresh, sid) for sid in ids]
         return await self._publish(tenant_id, records, ids, request_id, now)
 
-    @staticmethod
     def _validated(
-        body: StatementBody, version: XapiVersion, statement_id: str | None
+        self, body: StatementBody, version: XapiVersion, statement_id: str | None
     ) -> list[dict[str, Any]]:
         if statement_id is None:
             statements = validate_statements(body.statements, version=version)
@@ -154,9 +162,12 @@ class StoreStatements:
             if data is None:
                 raise InvalidStatement(where, "a signature must be sent as a part (Data 2.6)")
             try:
-                check_signature(statement, data)
+                signed = check_signature(statement, data)
             except InvalidStatement as error:
                 raise error.within(f"[{position}]") from None
+            problem = self._signatures.problem(signed)
+            if problem is not None:
+                raise InvalidStatement(where, problem)
         return statements
 
     def _complete(

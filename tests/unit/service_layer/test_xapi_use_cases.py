@@ -7,70 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 import pytest
 
-from shared.service_layer.ingest import Ingest
-from shared.service_layer.xapi.reads import ReadStatements
 from shared.service_layer.xapi.state import Preconditions, StateDocuments
-from shared.service_layer.xapi.statements import StatementConflict, StoreStatements, UserErased
+from shared.service_layer.xapi.statements import StatementConflict, UserErased
 from shared.xapi import (
     DocumentConflict,
     InvalidStatement,
-    StatementBody,
     parse_state_params,
     parse_statement_query,
 )
-from tests.fakes import (
-    FixedClock,
-    InMemoryPublisher,
-    InMemoryStatementStore,
-    InMemoryStateStore,
-    InMemoryTombstoneStore,
-)
+from tests.fakes import FixedClock, InMemoryStateStore
+from tests.unit.service_layer.xapi_world import AUTHORITY, ID_1, ID_2, World, statement
 
 pytestmark = pytest.mark.unit
-
-AUTHORITY = {"objectType": "Agent", "account": {"homePage": "urn:t", "name": "key"}}
-ID_1 = "00000000-0000-4000-8000-000000000001"
-ID_2 = "00000000-0000-4000-8000-000000000002"
-
-
-def statement(statement_id: str | None = ID_1, user: str = "ana", **more: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "actor": {"mbox": f"mailto:{user}@example.com"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
-        "object": {"id": "https://example.com/a1"},
-        **more,
-    }
-    if statement_id is not None:
-        body["id"] = statement_id
-    return body
-
-
-class World:
-    def __init__(self) -> None:
-        self.store, self.publisher = InMemoryStatementStore(), InMemoryPublisher()
-        self.tombstones, self.clock = InMemoryTombstoneStore(), FixedClock()
-        self.writes = StoreStatements(
-            self.store, Ingest(self.publisher, self.tombstones), self.clock
-        )
-        self.reads = ReadStatements(self.store, self.clock)
-
-    async def post(self, body: object, attachments: dict[str, bytes] | None = None) -> list[str]:
-        written = await self.writes.store(
-            "demo",
-            StatementBody(body, attachments or {}),
-            version="1.0.3",
-            authority=AUTHORITY,
-            request_id="r",
-        )
-        self.clock.advance(1)
-        return written.ids
-
-    def published(self) -> list[tuple[str, str]]:
-        return [(e.user_id, e.event_id) for e, _ in self.publisher.published]
 
 
 async def test_a_posted_statement_is_stored_with_what_the_lrs_sets_and_derives_events() -> None:
