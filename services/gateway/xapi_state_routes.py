@@ -94,5 +94,6 @@ async def _dispatch(xapi: XapiRequest, context: GatewayContext) -> Response:
         xapi.body,
         xapi.header("content-type") or "application/octet-stream",
         conditions,
+        (await context.xapi_profiles.of(xapi.tenant_id)).users,
     )
     return Response(status_code=204, headers={"ETag": written.etag})

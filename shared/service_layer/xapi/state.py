@@ -14,8 +14,8 @@ from shared.service_layer.ports import Clock
 from shared.service_layer.xapi.ports import StateDocument, StateKey, StateStore
 from shared.xapi import (
     InvalidStatement,
-    MappingRules,
     StateAddress,
+    UserRule,
     XapiVersion,
     check_preconditions,
     document_etag,
@@ -42,10 +42,9 @@ class Preconditions:
 class StateDocuments:
     """Reads and writes State documents of one tenant."""
 
-    def __init__(self, store: StateStore, clock: Clock, rules: MappingRules | None = None) -> None:
+    def __init__(self, store: StateStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
-        self._rules = rules or MappingRules()
 
     async def get(self, tenant_id: str, address: StateAddress) -> StateDocument | None:
         """The one document the address names (its stateId is set), or None."""
@@ -66,15 +65,18 @@ class StateDocuments:
         content: bytes,
         content_type: str,
         conditions: Preconditions,
+        users: UserRule,
     ) -> StateDocument:
         """Store a PUT (replace) or POST (merge JSON objects) under the preconditions.
+
+        The document is kept with the userId `users` (the tenant's rule) maps `agent` to.
 
         Raises:
             DocumentConflict: 412 / 409 as `check_preconditions` says.
             InvalidStatement: A POST that cannot be merged (naming the document).
         """
         key = _key(address)
-        user_id = user_id_for(agent, self._rules.users)
+        user_id = user_id_for(agent, users)
         for _ in range(_ATTEMPTS):
             current = await self._store.get(tenant_id, key)
             check_preconditions(

@@ -22,7 +22,12 @@ pytestmark = pytest.mark.unit
 
 async def send(world: World, body: StatementBody) -> list[str]:
     written = await world.writes.store(
-        "demo", body, version="1.0.3", authority={"mbox": "mailto:lrs@example.com"}, request_id="r"
+        "demo",
+        body,
+        version="1.0.3",
+        authority={"mbox": "mailto:lrs@example.com"},
+        request_id="r",
+        rules=world.rules,
     )
     return written.ids
 

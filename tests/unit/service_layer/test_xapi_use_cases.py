@@ -15,6 +15,7 @@ from shared.service_layer.xapi.statements import StatementConflict, UserErased
 from shared.xapi import (
     DocumentConflict,
     InvalidStatement,
+    UserRule,
     parse_state_params,
     parse_statement_query,
 )
@@ -136,19 +137,19 @@ async def test_state_documents_honour_etags_and_merge_json() -> None:
     agent = {"mbox": "mailto:ana@example.com"}
     params = {"activityId": "https://example.com/a1", "agent": json.dumps(agent), "stateId": "s"}
     address = parse_state_params("PUT", params)
-    plain = Preconditions(None, None, "2.0.0")
+    plain, rule = Preconditions(None, None, "2.0.0"), UserRule()
     first = await documents.write(
-        "demo", "PUT", address, agent, b'{"a":1}', "application/json", plain
+        "demo", "PUT", address, agent, b'{"a":1}', "application/json", plain, rule
     )
     with pytest.raises(DocumentConflict) as conflict:
-        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", plain)
+        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", plain, rule)
     assert conflict.value.status == 409
     stale = Preconditions('"nope"', None, "2.0.0")
     with pytest.raises(DocumentConflict) as failed:
-        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", stale)
+        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", stale, rule)
     assert failed.value.status == 412
     merged = await documents.write(
-        "demo", "POST", address, agent, b'{"b":2}', "application/json", plain
+        "demo", "POST", address, agent, b'{"b":2}', "application/json", plain, rule
     )
     assert json.loads(merged.content) == {"a": 1, "b": 2}
     assert merged.etag != first.etag

@@ -8,7 +8,7 @@ from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.xapi.reads import ReadStatements
 from shared.service_layer.xapi.statements import StoreStatements
-from shared.xapi import StatementBody
+from shared.xapi import MappingRules, StatementBody
 from tests.fakes import (
     FixedClock,
     InMemoryPublisher,
@@ -36,7 +36,8 @@ def statement(statement_id: str | None = ID_1, user: str = "ana", **more: Any) -
 class World:
     """One tenant's Statement resource: writes, reads, the events it published."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: MappingRules | None = None) -> None:
+        self.rules = rules or MappingRules()
         self.store, self.publisher = InMemoryStatementStore(), InMemoryPublisher()
         self.tombstones, self.clock = InMemoryTombstoneStore(), FixedClock()
         self.writes = StoreStatements(
@@ -54,6 +55,7 @@ class World:
             version="1.0.3",
             authority=AUTHORITY,
             request_id="r",
+            rules=self.rules,
         )
         self.clock.advance(1)
         return written.ids
