@@ -36,6 +36,7 @@ __all__ = [
     "CONSISTENT_THROUGH",
     "NEWEST_VERSION",
     "VERSION_HEADER",
+    "Handler",
     "XapiRequest",
     "http_date",
     "serve",

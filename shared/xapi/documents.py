@@ -1,49 +1,23 @@
-"""The State Resource's rules without storage (Communication 2.2, 2.3, 3.1).
+"""The document resources' rules without storage (Communication 2.2, 3.1).
 
-`parse_state_params` checks a request's parameters, `check_preconditions` applies If-Match /
-If-None-Match to the stored document's ETag, `merged_document` is the POST merge and
-`document_etag` the ETag of stored bytes.
+One set of rules for the State, Activity Profile and Agent Profile resources:
+`check_preconditions` applies If-Match / If-None-Match to the stored document's ETag,
+`merged_document` is the POST merge and `document_etag` the ETag of stored bytes. Their
+parameters are `document_params`'.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from email.message import Message
-from typing import Any, Literal
+from typing import Any
 
-from .checks import check_iri, check_timestamp, check_uuid, fail
+from .document_params import DocumentResource, Method
 from .errors import InvalidStatement
 from .formats import XapiVersion
-from .query import parse_agent_param
 
-__all__ = [
-    "DocumentConflict",
-    "StateAddress",
-    "check_preconditions",
-    "document_etag",
-    "merged_document",
-    "parse_state_params",
-]
-
-Method = Literal["GET", "HEAD", "PUT", "POST", "DELETE"]
-_SECTION = "Communication 2.3"
-_PARAMS = frozenset({"activityId", "agent", "registration", "stateId", "since"})
-
-
-@dataclass(frozen=True)
-class StateAddress:
-    """Which state document(s) a request means; `state_id` None means all of the context."""
-
-    activity_id: str
-    agent: str
-    """The agent's `ifi_key`."""
-    registration: str | None = None
-    state_id: str | None = None
-    since: datetime | None = None
+__all__ = ["DocumentConflict", "check_preconditions", "document_etag", "merged_document"]
 
 
 class DocumentConflict(Exception):
@@ -60,38 +34,6 @@ class DocumentConflict(Exception):
         super().__init__(status, message)
 
 
-def parse_state_params(method: Method, params: Mapping[str, str]) -> StateAddress:
-    """Check the parameters of a State Resource request (names are case-sensitive).
-
-    activityId (IRI) and agent (Agent JSON) are always required; stateId is required by PUT
-    and POST; `since` is allowed only on a GET of all ids; registration must be a UUID.
-
-    Raises:
-        InvalidStatement: Naming the parameter.
-    """
-    for name in params:
-        if name not in _PARAMS:
-            fail(name, f"is not a parameter of the State Resource ({_SECTION})")
-    for name in ("activityId", "agent"):
-        if name not in params:
-            fail(name, f"is required ({_SECTION})")
-    if method in ("PUT", "POST") and "stateId" not in params:
-        fail("stateId", f"is required to store a state document ({_SECTION})")
-    if "since" in params and (method not in ("GET", "HEAD") or "stateId" in params):
-        fail("since", f"is only for a GET of all state ids ({_SECTION})")
-    registration = params.get("registration")
-    since = params.get("since")
-    return StateAddress(
-        activity_id=check_iri(params["activityId"], "activityId", _SECTION),
-        agent=parse_agent_param(params["agent"]),
-        registration=None
-        if registration is None
-        else check_uuid(registration, "registration", _SECTION).lower(),
-        state_id=params.get("stateId"),
-        since=None if since is None else check_timestamp(since, "since", _SECTION),
-    )
-
-
 def document_etag(content: bytes) -> str:
     """The quoted ETag of a stored document: its SHA-1 in hex (Communication 3.1)."""
     return '"' + hashlib.sha1(content, usedforsecurity=False).hexdigest() + '"'
@@ -104,16 +46,19 @@ def check_preconditions(
     if_match: str | None,
     if_none_match: str | None,
     version: XapiVersion,
+    resource: DocumentResource,
 ) -> None:
-    """Apply If-Match / If-None-Match (RFC 7232) to a write of a state document.
+    """Apply If-Match / If-None-Match (RFC 7232) to a write of a document.
 
     Args:
         method: The request's method; GET and HEAD are never refused.
         current: The stored document's ETag, None when there is none.
         if_match: The If-Match header, if sent.
         if_none_match: The If-None-Match header, if sent.
-        version: 2.0.0 also refuses (409) a PUT over an existing document without either
-            header; 1.0.3 lets the State Resource write without them (Communication 3.1).
+        version: With `resource`, whether a PUT over an existing document without either
+            header is refused (409): always in 2.0.0; in 1.0.3 for the profile resources
+            only, as the State Resource may write without them (Communication 3.1).
+        resource: Which document resource is written.
 
     Raises:
         DocumentConflict: 412 when a header does not hold, 409 as said above.
@@ -125,7 +70,8 @@ def check_preconditions(
     if if_none_match is not None and current is not None and _listed(current, if_none_match):
         raise DocumentConflict(412, "If-None-Match matches the stored document's ETag")
     unconditional = if_match is None and if_none_match is None
-    if version != "1.0.3" and method == "PUT" and current is not None and unconditional:
+    exempt = version == "1.0.3" and resource == "state"
+    if not exempt and method == "PUT" and current is not None and unconditional:
         raise DocumentConflict(
             409,
             "the document exists: send If-Match with its ETag to replace it, "

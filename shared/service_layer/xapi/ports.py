@@ -1,8 +1,8 @@
 """What the xAPI use cases need from outside: storage, and RSA for signed statements.
 
 Each storage port has a MongoDB adapter (`shared.adapters.xapi_statement_store`,
-`shared.adapters.xapi_state_store`) and an in-memory fake (`tests.fakes`), held to the same
-contract tests. Both may raise `StoreUnavailable` / `StoreRejected` like every port.
+`shared.adapters.xapi_document_store`) and an in-memory fake (`tests.fakes`), held to the
+same contract tests. Both may raise `StoreUnavailable` / `StoreRejected` like every port.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from shared.xapi import SignedStatement, StatementQuery
 
 __all__ = [
     "Attachment",
+    "DocumentKey",
+    "DocumentStore",
     "SignatureVerifier",
-    "StateDocument",
-    "StateKey",
-    "StateStore",
     "StatementRecord",
     "StatementStore",
+    "StoredDocument",
 ]
 
 
@@ -107,18 +107,24 @@ class StatementStore(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class StateKey:
-    """Where one State document lives; `agent` is the agent's `ifi_key`."""
+class DocumentKey:
+    """Where one document lives; `agent` is the agent's `ifi_key`.
+
+    One shape for the three document resources: a State document has all four parts, an
+    Activity Profile document an empty `agent`, an Agent Profile document an empty
+    `activity_id` (`document_id` being the profileId). A store keeps State documents
+    apart from profiles, so the empty parts never meet a real one.
+    """
 
     activity_id: str
     agent: str
     registration: str | None
-    state_id: str
+    document_id: str
 
 
 @dataclass(frozen=True, slots=True)
-class StateDocument:
-    """A stored State document: its bytes, their type, ETag and when it was last written."""
+class StoredDocument:
+    """A stored document: its bytes, their type, ETag and when it was last written."""
 
     content: bytes
     content_type: str
@@ -126,19 +132,19 @@ class StateDocument:
     updated: datetime
 
 
-class StateStore(Protocol):
-    """State documents per tenant, activity, agent, registration and stateId."""
+class DocumentStore(Protocol):
+    """Documents per tenant and `DocumentKey` (one store for State, one for profiles)."""
 
-    async def get(self, tenant_id: str, key: StateKey) -> StateDocument | None:
+    async def get(self, tenant_id: str, key: DocumentKey) -> StoredDocument | None:
         """The document, or None."""
         ...
 
     async def put(
         self,
         tenant_id: str,
-        key: StateKey,
+        key: DocumentKey,
         user_id: str | None,
-        document: StateDocument,
+        document: StoredDocument,
         expected_etag: str | None,
     ) -> bool:
         """Write the document if the stored one still has `expected_etag` (None: is absent).
@@ -164,9 +170,9 @@ class StateStore(Protocol):
         activity_id: str,
         agent: str,
         registration: str | None,
-        state_id: str | None,
+        document_id: str | None,
     ) -> int:
-        """Delete one document, or all of the context (`state_id` None); return how many."""
+        """Delete one document, or all of the context (`document_id` None); return how many."""
         ...
 
 

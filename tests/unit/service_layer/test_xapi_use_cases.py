@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from shared.service_layer.xapi.state import Preconditions, StateDocuments
+from shared.service_layer.xapi.documents import Documents, Preconditions
 from shared.service_layer.xapi.statements import StatementConflict, UserErased
 from shared.xapi import (
     DocumentConflict,
@@ -19,7 +19,7 @@ from shared.xapi import (
     parse_state_params,
     parse_statement_query,
 )
-from tests.fakes import FixedClock, InMemoryStateStore
+from tests.fakes import FixedClock, InMemoryDocumentStore
 from tests.unit.service_layer.xapi_world import AUTHORITY, ID_1, ID_2, World, statement
 
 pytestmark = pytest.mark.unit
@@ -133,7 +133,7 @@ async def test_attachment_data_is_kept_and_served_with_its_statement() -> None:
 
 async def test_state_documents_honour_etags_and_merge_json() -> None:
     """Communication 2.3 (State), 3.1 (concurrency: 412, and 2.0.0's 409 without a header)."""
-    documents = StateDocuments(InMemoryStateStore(), FixedClock())
+    documents = Documents(InMemoryDocumentStore(), InMemoryDocumentStore(), FixedClock())
     agent = {"mbox": "mailto:ana@example.com"}
     params = {"activityId": "https://example.com/a1", "agent": json.dumps(agent), "stateId": "s"}
     address = parse_state_params("PUT", params)
