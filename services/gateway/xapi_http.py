@@ -107,7 +107,8 @@ async def _translated(handler: Handler, xapi: XapiRequest, context: GatewayConte
     except StatementConflict as error:
         raise ApiError(409, "statement_conflict", str(error), field="id") from None
     except DocumentConflict as error:
-        code = "precondition_failed" if error.status == 412 else "document_conflict"
+        codes = {412: "precondition_failed", 400: "precondition_required"}
+        code = codes.get(error.status, "document_conflict")
         raise ApiError(error.status, code, error.message) from None
     except UserErased as error:
         raise ApiError(403, "erased", str(error), field="actor") from None

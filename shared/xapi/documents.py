@@ -21,7 +21,7 @@ __all__ = ["DocumentConflict", "check_preconditions", "document_etag", "merged_d
 
 
 class DocumentConflict(Exception):
-    """A write the stored document's ETag forbids: `status` 412, or 409 without a header.
+    """A write the preconditions forbid: `status` 412, 409 or 400 without a header.
 
     Attributes:
         status: The HTTP status to answer.
@@ -55,13 +55,15 @@ def check_preconditions(
         current: The stored document's ETag, None when there is none.
         if_match: The If-Match header, if sent.
         if_none_match: The If-None-Match header, if sent.
-        version: With `resource`, whether a PUT over an existing document without either
-            header is refused (409): always in 2.0.0; in 1.0.3 for the profile resources
-            only, as the State Resource may write without them (Communication 3.1).
+        version: With `resource`, whether a PUT without either header is refused: over an
+            existing document (409) always in 2.0.0, and in 1.0.3 for the profile resources
+            only, as the State Resource may write without them (Communication 3.1); a
+            1.0.3 profile PUT without either is refused even where nothing exists yet (400,
+            as ADL's 1.0.3 conformance suite checks for XAPI-00273 and XAPI-00293).
         resource: Which document resource is written.
 
     Raises:
-        DocumentConflict: 412 when a header does not hold, 409 as said above.
+        DocumentConflict: 412 when a header does not hold, 409 or 400 as said above.
     """
     if method in ("GET", "HEAD"):
         return
@@ -70,12 +72,17 @@ def check_preconditions(
     if if_none_match is not None and current is not None and _listed(current, if_none_match):
         raise DocumentConflict(412, "If-None-Match matches the stored document's ETag")
     unconditional = if_match is None and if_none_match is None
-    exempt = version == "1.0.3" and resource == "state"
-    if not exempt and method == "PUT" and current is not None and unconditional:
+    if method != "PUT" or not unconditional or (version == "1.0.3" and resource == "state"):
+        return
+    if current is not None:
         raise DocumentConflict(
             409,
             "the document exists: send If-Match with its ETag to replace it, "
             "or If-None-Match: * to create it only if absent",
+        )
+    if version == "1.0.3":
+        raise DocumentConflict(
+            400, "a profile PUT needs If-Match or If-None-Match (1.0.3 Communication 2.6, 2.7)"
         )
 
 

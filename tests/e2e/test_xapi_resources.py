@@ -20,7 +20,8 @@ pytestmark = pytest.mark.e2e
 def test_the_activities_resource_returns_the_definition_statements_gave(
     stack: Stack, user_id: str
 ) -> None:
-    """Communication 2.5: GET ?activityId= answers the Activity Object; unknown: 404."""
+    """Communication 2.5: GET ?activityId= answers the Activity Object; one no statement
+    names is still an Activity Object (2.0.0 suite, 4.1.6.4)."""
     activity = f"urn:example:activity:{uuid.uuid4().hex}"
     definition = {"name": {"en-US": "Lesson"}, "type": "http://adlnet.gov/expapi/activities/lesson"}
     sent = statement_for(user_id, activity)
@@ -32,7 +33,7 @@ def test_the_activities_resource_returns_the_definition_statements_gave(
         assert found.json() == {"objectType": "Activity", "id": activity, "definition": definition}
         assert lrs.head("/activities", params={"activityId": activity}).status_code == 200
         unknown = lrs.get("/activities", params={"activityId": "urn:example:never"})
-        assert unknown.status_code == 404
+        assert unknown.json() == {"objectType": "Activity", "id": "urn:example:never"}
         assert lrs.get("/activities").status_code == 400
 
 
@@ -58,7 +59,8 @@ def test_the_agents_resource_returns_a_person(stack: Stack) -> None:
 def test_profile_documents_follow_the_state_rules(
     stack: Stack, user_id: str, path: str, owner: str
 ) -> None:
-    """Communication 2.6 / 2.7 with 2.2 (merge) and 3.1: 1.0.3 refuses a blind PUT too."""
+    """Communication 2.6 / 2.7 with 2.2 (merge) and 3.1; XAPI-00273, XAPI-00293: 1.0.3
+    refuses a profile PUT without If-Match / If-None-Match (400 if absent, 409 if present)."""
     value = (
         f"urn:example:activity:{uuid.uuid4().hex}"
         if owner == "activityId"
@@ -66,7 +68,11 @@ def test_profile_documents_follow_the_state_rules(
     )
     params = {owner: value, "profileId": "preferences"}
     with lrs_client(stack, "1.0.3") as lrs:
-        created = lrs.put(path, params=params, json={"theme": "dark"})
+        blind_create = lrs.put(path, params=params, json={"theme": "dark"})
+        assert blind_create.status_code == 400
+        assert blind_create.json()["error"]["code"] == "precondition_required"
+        absent = {"If-None-Match": "*"}
+        created = lrs.put(path, params=params, json={"theme": "dark"}, headers=absent)
         assert created.status_code == 204, created.text
         read = lrs.get(path, params=params)
         assert read.json() == {"theme": "dark"}

@@ -82,16 +82,14 @@ class ReadStatements:
         attachments = await self.attachments(tenant_id, records) if query.attachments else []
         return StatementPage(query, records, more, consistent, attachments)
 
-    async def activity(self, tenant_id: str, activity_id: str) -> dict[str, Any] | None:
-        """The Activity Object of `activity_id` (`canonical_activity`), or None if never named.
+    async def activity(self, tenant_id: str, activity_id: str) -> dict[str, Any]:
+        """The Activity Object of `activity_id` (`canonical_activity`); just its id if unknown.
 
         Built from the `ACTIVITY_SOURCES` newest unvoided statements naming the Activity
         anywhere, so its cost is bounded whatever the tenant stored.
         """
         query = parse_statement_query({"activity": activity_id, "related_activities": "true"})
         found = await self._store.find(tenant_id, query, None, ACTIVITY_SOURCES)
-        if not found:
-            return None
         return canonical_activity(activity_id, [record.statement for record in found])
 
     async def attachments(

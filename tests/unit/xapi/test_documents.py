@@ -139,6 +139,18 @@ def test_profile_puts_over_a_document_need_a_header_in_both_versions(
     assert raised.value.status == 409
 
 
+@pytest.mark.parametrize(("version", "status"), [("1.0.3", 400), ("2.0.0", None)])
+def test_a_blind_profile_put_of_a_new_document(version: Any, status: int | None) -> None:
+    """XAPI-00273, XAPI-00293 (1.0.3 suite): 400 without a header; 2.0.0 creates it."""
+    check = {"if_match": None, "if_none_match": None, "version": version}
+    if status is None:
+        check_preconditions("PUT", None, resource="agent_profile", **check)
+        return
+    with pytest.raises(DocumentConflict) as raised:
+        check_preconditions("PUT", None, resource="agent_profile", **check)
+    assert raised.value.status == status
+
+
 def test_post_merges_one_level_deep() -> None:
     """XAPI-00183, XAPI-00184 Communication 2.2.s7: posted top-level properties replace."""
     existing = json.dumps({"x": "foo", "y": "bar", "nested": {"a": 1, "b": 2}}).encode()
