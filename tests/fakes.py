@@ -35,9 +35,9 @@ from shared.service_layer.records import (
 )
 from shared.service_layer.xapi.ports import (
     Attachment,
-    StateDocument,
-    StateKey,
+    DocumentKey,
     StatementRecord,
+    StoredDocument,
 )
 from shared.xapi import StatementQuery, matches
 
@@ -402,7 +402,8 @@ class InMemoryUserDataStore:
         merges: InMemoryMergePointers | None = None,
         parked: InMemoryParkedMessages | None = None,
         statements: InMemoryStatementStore | None = None,
-        state: InMemoryStateStore | None = None,
+        state: InMemoryDocumentStore | None = None,
+        profiles: InMemoryDocumentStore | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
@@ -414,7 +415,8 @@ class InMemoryUserDataStore:
         self._merges = merges or InMemoryMergePointers()
         self._parked = parked or InMemoryParkedMessages()
         self._statements = statements or InMemoryStatementStore()
-        self._state = state or InMemoryStateStore()
+        self._state = state or InMemoryDocumentStore()
+        self._profiles = profiles or InMemoryDocumentStore()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -445,6 +447,7 @@ class InMemoryUserDataStore:
             "xapi_statements": statements,
             "xapi_attachments": attachments,
             "xapi_state": self._state.forget(key),
+            "xapi_profiles": self._profiles.forget(key),
         }
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
@@ -640,22 +643,22 @@ class InMemoryStatementStore:
         return len(statements), len(kept)
 
 
-class InMemoryStateStore:
+class InMemoryDocumentStore:
     """xAPI State documents in a dict, with the same compare-and-set as the real one."""
 
     def __init__(self) -> None:
-        self.documents: dict[tuple[str, StateKey], tuple[str | None, StateDocument]] = {}
+        self.documents: dict[tuple[str, DocumentKey], tuple[str | None, StoredDocument]] = {}
 
-    async def get(self, tenant_id: str, key: StateKey) -> StateDocument | None:
+    async def get(self, tenant_id: str, key: DocumentKey) -> StoredDocument | None:
         found = self.documents.get((tenant_id, key))
         return None if found is None else found[1]
 
     async def put(
         self,
         tenant_id: str,
-        key: StateKey,
+        key: DocumentKey,
         user_id: str | None,
-        document: StateDocument,
+        document: StoredDocument,
         expected_etag: str | None,
     ) -> bool:
         current = self.documents.get((tenant_id, key))
@@ -666,7 +669,7 @@ class InMemoryStateStore:
 
     def _context(
         self, tenant_id: str, activity_id: str, agent: str, registration: str | None
-    ) -> list[tuple[str, StateKey]]:
+    ) -> list[tuple[str, DocumentKey]]:
         return [
             (tenant, key)
             for tenant, key in self.documents
@@ -683,7 +686,7 @@ class InMemoryStateStore:
         since: datetime | None,
     ) -> list[str]:
         return sorted(
-            key.state_id
+            key.document_id
             for found in self._context(tenant_id, activity_id, agent, registration)
             if since is None or self.documents[found][1].updated > since
             for key in (found[1],)
@@ -695,12 +698,12 @@ class InMemoryStateStore:
         activity_id: str,
         agent: str,
         registration: str | None,
-        state_id: str | None,
+        document_id: str | None,
     ) -> int:
         gone = [
             found
             for found in self._context(tenant_id, activity_id, agent, registration)
-            if state_id is None or found[1].state_id == state_id
+            if document_id is None or found[1].document_id == document_id
         ]
         for found in gone:
             del self.documents[found]

@@ -20,8 +20,10 @@ from services.gateway.in_flight import InFlightLimit
 from services.gateway.openapi import build_openapi
 from services.gateway.progress_routes import router as progress_router
 from services.gateway.request_context import REQUEST_ID_HEADER, RequestContext
-from services.gateway.xapi_state_routes import router as xapi_state_router
+from services.gateway.xapi_document_routes import router as xapi_document_router
+from services.gateway.xapi_resource_routes import router as xapi_resource_router
 from services.gateway.xapi_statement_routes import router as xapi_statement_router
+from services.gateway.xapi_version_stamp import XapiVersionStamp
 from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ops_router
 from shared.adapters.settings import Settings
@@ -80,7 +82,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(account_router)
     app.include_router(catalog_router)
     app.include_router(xapi_statement_router)
-    app.include_router(xapi_state_router)
+    app.include_router(xapi_document_router)
+    app.include_router(xapi_resource_router)
 
     async def kafka_ready() -> bool:
         return bool(await app.state.context.kafka_ready())
@@ -91,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
     app.add_middleware(InFlightLimit, limit=settings.http_max_in_flight)
     app.add_middleware(BodyLimits, timeout=settings.http_body_timeout_seconds)
+    app.add_middleware(XapiVersionStamp)
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,

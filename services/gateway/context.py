@@ -12,10 +12,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.gateway.credentials import CachedCredentials
 from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
+from services.gateway.xapi_profiles import CachedXapiProfiles
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_publishing import KafkaEventPublisher, events_publisher
 from shared.adapters.merge_store import MongoMergePointers
@@ -25,7 +27,7 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.written_events_store import MongoWrittenEvents
-from shared.adapters.xapi_state_store import MongoStateStore
+from shared.adapters.xapi_document_store import profile_documents, state_documents
 from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
@@ -33,8 +35,8 @@ from shared.service_layer.ingest import Ingest
 from shared.service_layer.merge import GuestMerge
 from shared.service_layer.ports import Clock
 from shared.service_layer.reading import ProgressReader
+from shared.service_layer.xapi.documents import Documents
 from shared.service_layer.xapi.reads import ReadStatements
-from shared.service_layer.xapi.state import StateDocuments
 from shared.service_layer.xapi.statements import StoreStatements
 
 __all__ = ["GatewayContext", "gateway_broker", "gateway_context"]
@@ -57,7 +59,8 @@ class GatewayContext:
     clock: Clock
     xapi_statements: StoreStatements
     xapi_reads: ReadStatements
-    xapi_state: StateDocuments
+    xapi_documents: Documents
+    xapi_profiles: CachedXapiProfiles
     rate_limits: RateLimits
     max_token_lifetime: int
 
@@ -105,7 +108,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             consistency,
             courses,
         )
-        clock, statements = SystemClock(), MongoStatementStore(db)
+        clock, statements, tenants = SystemClock(), MongoStatementStore(db), MongoTenantStore(db)
         yield GatewayContext(
             db=db,
             broker=broker,
@@ -114,11 +117,12 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             merge=GuestMerge(events, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
-            credentials=CachedCredentials(MongoTenantStore(db), settings.auth_cache_seconds),
+            credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
             clock=clock,
-            xapi_statements=StoreStatements(statements, ingest, clock),
+            xapi_statements=StoreStatements(statements, ingest, clock, X5cSignatureVerifier()),
             xapi_reads=ReadStatements(statements, clock),
-            xapi_state=StateDocuments(MongoStateStore(db), clock),
+            xapi_documents=Documents(state_documents(db), profile_documents(db), clock),
+            xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),
             max_token_lifetime=settings.user_token_max_lifetime_seconds,
         )

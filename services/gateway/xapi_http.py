@@ -32,10 +32,20 @@ from shared.xapi import (
     unwrap_alternate_request,
 )
 
-__all__ = ["CONSISTENT_THROUGH", "VERSION_HEADER", "XapiRequest", "http_date", "serve"]
+__all__ = [
+    "CONSISTENT_THROUGH",
+    "NEWEST_VERSION",
+    "VERSION_HEADER",
+    "Handler",
+    "XapiRequest",
+    "http_date",
+    "serve",
+]
 
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
+NEWEST_VERSION: XapiVersion = "2.0.0"
+"""The version of answers that cannot know the caller's (About, unauthenticated requests)."""
 _METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
 _REALM = {"WWW-Authenticate": 'Basic realm="xapi"'}
 
@@ -69,8 +79,7 @@ Handler = Callable[[XapiRequest, GatewayContext], Awaitable[Response]]
 
 async def serve(request: Request, resource: str, handler: Handler) -> Response:
     """Run `handler` for an xAPI request and answer in the xAPI way (see the module doc)."""
-    method = request.method
-    version: XapiVersion = "2.0.0"
+    method, version = request.method, NEWEST_VERSION
     try:
         xapi = await _unwrapped(request)
         method, version = xapi.method, xapi.version
@@ -81,7 +90,7 @@ async def serve(request: Request, resource: str, handler: Handler) -> Response:
             status_code=error.status,
             headers=error.headers,
         )
-    response.headers[VERSION_HEADER] = version
+    response.headers.setdefault(VERSION_HEADER, version)
     if resource == "statements" and method in ("GET", "HEAD"):
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         response.headers.setdefault(CONSISTENT_THROUGH, now)
@@ -98,7 +107,8 @@ async def _translated(handler: Handler, xapi: XapiRequest, context: GatewayConte
     except StatementConflict as error:
         raise ApiError(409, "statement_conflict", str(error), field="id") from None
     except DocumentConflict as error:
-        code = "precondition_failed" if error.status == 412 else "document_conflict"
+        codes = {412: "precondition_failed", 400: "precondition_required"}
+        code = codes.get(error.status, "document_conflict")
         raise ApiError(error.status, code, error.message) from None
     except UserErased as error:
         raise ApiError(403, "erased", str(error), field="actor") from None
@@ -121,26 +131,55 @@ async def _unwrapped(request: Request) -> XapiRequest:
     path = request.url.path
     version = negotiate_version(headers.get(VERSION_HEADER.lower()))
     if version is None and path.endswith("/about"):
-        version = "2.0.0"
+        version = NEWEST_VERSION
+    tenant_id, key_id = "", ""
     if version is None:
-        raise ApiError(
-            400,
-            "unsupported_version",
-            f"send {VERSION_HEADER}: 1.0.3 or 2.0.0 (Communication 3.3)",
-            field=VERSION_HEADER,
-        )
+        raise await _versionless(request.app.state.context, method, headers)
     if alternate is not None and version != "1.0.3":
         raise ApiError(
-            400, "invalid_request", "2.0.0 has no alternate request syntax", field="method"
+            400,
+            "invalid_request",
+            "2.0.0 has no alternate request syntax",
+            field="method",
+            headers={VERSION_HEADER: version},
         )
-    tenant_id, key_id = "", ""
     if not path.endswith("/about"):
-        scope = "read" if method in ("GET", "HEAD") else "write"
-        tenant_id, key_id = await _authenticate(
-            headers.get("authorization"), request.app.state.context, scope
-        )
+        try:
+            tenant_id, key_id = await _authenticate(
+                headers.get("authorization"), request.app.state.context, _scope(method)
+            )
+        except ApiError as error:
+            error.headers[VERSION_HEADER] = version
+            raise
     request_id = str(getattr(request.state, "request_id", ""))
     return XapiRequest(method, query, headers, body, version, tenant_id, key_id, request_id, path)
+
+
+def _scope(method: str) -> str:
+    return "read" if method in ("GET", "HEAD") else "write"
+
+
+async def _versionless(context: GatewayContext, method: str, headers: dict[str, str]) -> ApiError:
+    """The 400 for a request naming no supported version, in the caller's tenant's version.
+
+    Its `X-Experience-API-Version` is the tenant's `default_version` when the credentials
+    name a tenant, else the newest version served (XAPI-00331: each version's suite expects
+    its own version on this 400).
+    """
+    answer: XapiVersion = NEWEST_VERSION
+    try:
+        tenant_id, _ = await _authenticate(headers.get("authorization"), context, _scope(method))
+    except ApiError:
+        pass
+    else:
+        answer = (await context.xapi_profiles.of(tenant_id)).default_version
+    return ApiError(
+        400,
+        "unsupported_version",
+        f"send {VERSION_HEADER}: 1.0.3 or 2.0.0 (Communication 3.3)",
+        field=VERSION_HEADER,
+        headers={VERSION_HEADER: answer},
+    )
 
 
 async def _authenticate(

@@ -99,6 +99,7 @@ async def _put(xapi: XapiRequest, context: GatewayContext) -> Response:
         version=xapi.version,
         authority=_authority(xapi),
         request_id=xapi.request_id,
+        rules=await context.xapi_profiles.of(xapi.tenant_id),
         statement_id=statement_id,
     )
     return _with_tokens(Response(status_code=204), written)
@@ -116,6 +117,7 @@ async def _post(xapi: XapiRequest, context: GatewayContext) -> Response:
         version=xapi.version,
         authority=_authority(xapi),
         request_id=xapi.request_id,
+        rules=await context.xapi_profiles.of(xapi.tenant_id),
     )
     return _with_tokens(JSONResponse(written.ids), written)
 

@@ -23,6 +23,7 @@ from services.progressctl.common import (
 )
 from services.progressctl.provisioning import bootstrap_tenant
 from services.progressctl.tenant_views import print_tenants, tenants_json
+from services.progressctl.tenant_xapi import xapi_profile
 from shared.adapters.mongo import Document
 from shared.adapters.tenants import (
     ALL_SCOPES,
@@ -43,6 +44,8 @@ __all__ = ["tenant_app", "token"]
 T = TypeVar("T")
 
 tenant_app = typer.Typer(help="Tenants and their credentials.", no_args_is_help=True)
+
+tenant_app.command("xapi")(xapi_profile)
 
 _KEY_SHOWN_ONCE = "store the API key now: only its hash is kept, it will not be shown again"
 _SCOPES_HELP = f"Comma-separated scopes of the key, from: {','.join(ALL_SCOPES)}."

@@ -47,7 +47,7 @@ GATEWAY_REQUEST_SECONDS = Histogram(
 
 XAPI_REQUESTS = Counter(
     "progress_xapi_requests",
-    "xAPI requests answered, by resource (statements, state, about), method and status class.",
+    "xAPI requests answered, by resource (docs/metrics.md lists them), method and status class.",
     ["resource", "method", "status"],
 )
 

@@ -37,6 +37,7 @@ __all__ = [
     "TOMBSTONES",
     "WRITES",
     "XAPI_ATTACHMENTS",
+    "XAPI_PROFILES",
     "XAPI_STATE",
     "XAPI_STATEMENTS",
     "Document",
@@ -65,6 +66,7 @@ PARKED = "parked_messages"
 XAPI_STATEMENTS = "xapi_statements"
 XAPI_ATTACHMENTS = "xapi_attachments"
 XAPI_STATE = "xapi_state"
+XAPI_PROFILES = "xapi_profiles"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -149,12 +151,15 @@ async def _xapi_indexes(db: AsyncDatabase[Document]) -> None:
             IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
         ]
     )
-    await db[XAPI_STATE].create_indexes(
-        [
-            IndexModel([("t", ASCENDING), ("a", ASCENDING), ("g", ASCENDING), ("r", ASCENDING)]),
-            IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
-        ]
-    )
+    for documents in (XAPI_STATE, XAPI_PROFILES):
+        await db[documents].create_indexes(
+            [
+                IndexModel(
+                    [("t", ASCENDING), ("a", ASCENDING), ("g", ASCENDING), ("r", ASCENDING)]
+                ),
+                IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
+            ]
+        )
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

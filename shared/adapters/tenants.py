@@ -1,4 +1,4 @@
-"""Tenants in MongoDB: API keys (stored only as hashes) with scopes, and the signing secret.
+"""Tenants in MongoDB: API keys (stored only as hashes), signing secret, xAPI profile.
 
 Plain API keys and signing secrets are made here and handed back once to the caller (the
 operator's CLI); only the keys' SHA-256 hashes are stored, and nothing here logs either.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -33,6 +34,7 @@ from shared.adapters.tenant_records import (
     valid_signing_secret,
     valid_tenant_id,
 )
+from shared.xapi import XapiProfile
 
 __all__ = [
     "ALL_SCOPES",
@@ -84,6 +86,34 @@ class MongoTenantStore:
         async with driver_errors():
             tenant = await self._tenants.find_one({"_id": tenant_id}, {"signingSecret": 1})
         return None if tenant is None else str(tenant["signingSecret"])
+
+    async def xapi_profile(self, tenant_id: str) -> XapiProfile | None:
+        """The tenant's xAPI profile (the defaults if it never set one), or None if unknown.
+
+        A stored profile that no longer validates (written by another version) reads as the
+        defaults rather than failing every xAPI request of the tenant.
+        """
+        async with driver_errors():
+            tenant = await self._tenants.find_one({"_id": tenant_id}, {"xapi": 1})
+        if tenant is None:
+            return None
+        try:
+            return XapiProfile.model_validate(tenant.get("xapi", {}))
+        except ValidationError:
+            return XapiProfile()
+
+    async def set_xapi_profile(self, tenant_id: str, profile: XapiProfile) -> None:
+        """Replace the tenant's xAPI profile; gateways see it within their cache's lifetime.
+
+        Raises:
+            TenantNotFound: If there is no such tenant.
+            StoreUnavailable: If MongoDB cannot be reached.
+        """
+        stored = profile.model_dump(mode="json", by_alias=True)
+        async with driver_errors():
+            result = await self._tenants.update_one({"_id": tenant_id}, {"$set": {"xapi": stored}})
+        if result.matched_count == 0:
+            raise TenantNotFound(f"no tenant '{tenant_id}'")
 
     async def create(self, tenant_id: str, scopes: Iterable[str] = ALL_SCOPES) -> NewTenant:
         """Create a tenant with one new API key and a new signing secret.

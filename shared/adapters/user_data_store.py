@@ -20,6 +20,7 @@ from shared.adapters.mongo import (
     SNAPSHOTS,
     WRITES,
     XAPI_ATTACHMENTS,
+    XAPI_PROFILES,
     XAPI_STATE,
     XAPI_STATEMENTS,
     Document,
@@ -40,6 +41,7 @@ USER_DATA: dict[str, tuple[str, str]] = {
     XAPI_STATEMENTS: ("t", "u"),
     XAPI_ATTACHMENTS: ("t", "u"),
     XAPI_STATE: ("t", "u"),
+    XAPI_PROFILES: ("t", "u"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 

@@ -4,20 +4,21 @@ Imports only the standard library, pydantic and `shared.domain`.
 """
 
 from .alternate import UnwrappedRequest, unwrap_alternate_request
-from .documents import (
-    DocumentConflict,
-    StateAddress,
-    check_preconditions,
-    document_etag,
-    merged_document,
+from .document_params import (
+    DocumentAddress,
+    DocumentResource,
+    parse_profile_params,
     parse_state_params,
 )
+from .documents import DocumentConflict, check_preconditions, document_etag, merged_document
 from .equivalence import same_statement
 from .errors import InvalidStatement
 from .formats import XapiVersion, negotiate_version
 from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
+from .lookups import canonical_activity, parse_activity_params, parse_agents_params, person_for
 from .multipart import StatementBody, check_attachment_data, read_statement_body, write_multipart
+from .profile import XapiProfile
 from .progress import DerivedEvents, MappingRules, derive_events
 from .query import (
     StatementQuery,
@@ -34,18 +35,21 @@ from .voiding import is_voidable, retracted_event_ids, voided_statement_id
 __all__ = [
     "VOIDED",
     "DerivedEvents",
+    "DocumentAddress",
     "DocumentConflict",
+    "DocumentResource",
     "Format",
     "InvalidStatement",
     "MappingRules",
     "SignedStatement",
-    "StateAddress",
     "StatementBody",
     "StatementQuery",
     "UnwrappedRequest",
     "UserRule",
+    "XapiProfile",
     "XapiVersion",
     "best_language",
+    "canonical_activity",
     "check_attachment_data",
     "check_preconditions",
     "check_signature",
@@ -59,9 +63,13 @@ __all__ = [
     "matches",
     "merged_document",
     "negotiate_version",
+    "parse_activity_params",
     "parse_agent_param",
+    "parse_agents_params",
+    "parse_profile_params",
     "parse_state_params",
     "parse_statement_query",
+    "person_for",
     "ranked_languages",
     "read_statement_body",
     "retracted_event_ids",

@@ -1,53 +1,27 @@
-"""The State Resource's rules without storage (Communication 2.2, 2.3, 3.1).
+"""The document resources' rules without storage (Communication 2.2, 3.1).
 
-`parse_state_params` checks a request's parameters, `check_preconditions` applies If-Match /
-If-None-Match to the stored document's ETag, `merged_document` is the POST merge and
-`document_etag` the ETag of stored bytes.
+One set of rules for the State, Activity Profile and Agent Profile resources:
+`check_preconditions` applies If-Match / If-None-Match to the stored document's ETag,
+`merged_document` is the POST merge and `document_etag` the ETag of stored bytes. Their
+parameters are `document_params`'.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from email.message import Message
-from typing import Any, Literal
+from typing import Any
 
-from .checks import check_iri, check_timestamp, check_uuid, fail
+from .document_params import DocumentResource, Method
 from .errors import InvalidStatement
 from .formats import XapiVersion
-from .query import parse_agent_param
 
-__all__ = [
-    "DocumentConflict",
-    "StateAddress",
-    "check_preconditions",
-    "document_etag",
-    "merged_document",
-    "parse_state_params",
-]
-
-Method = Literal["GET", "HEAD", "PUT", "POST", "DELETE"]
-_SECTION = "Communication 2.3"
-_PARAMS = frozenset({"activityId", "agent", "registration", "stateId", "since"})
-
-
-@dataclass(frozen=True)
-class StateAddress:
-    """Which state document(s) a request means; `state_id` None means all of the context."""
-
-    activity_id: str
-    agent: str
-    """The agent's `ifi_key`."""
-    registration: str | None = None
-    state_id: str | None = None
-    since: datetime | None = None
+__all__ = ["DocumentConflict", "check_preconditions", "document_etag", "merged_document"]
 
 
 class DocumentConflict(Exception):
-    """A write the stored document's ETag forbids: `status` 412, or 409 without a header.
+    """A write the preconditions forbid: `status` 412, 409 or 400 without a header.
 
     Attributes:
         status: The HTTP status to answer.
@@ -58,38 +32,6 @@ class DocumentConflict(Exception):
         self.status = status
         self.message = message
         super().__init__(status, message)
-
-
-def parse_state_params(method: Method, params: Mapping[str, str]) -> StateAddress:
-    """Check the parameters of a State Resource request (names are case-sensitive).
-
-    activityId (IRI) and agent (Agent JSON) are always required; stateId is required by PUT
-    and POST; `since` is allowed only on a GET of all ids; registration must be a UUID.
-
-    Raises:
-        InvalidStatement: Naming the parameter.
-    """
-    for name in params:
-        if name not in _PARAMS:
-            fail(name, f"is not a parameter of the State Resource ({_SECTION})")
-    for name in ("activityId", "agent"):
-        if name not in params:
-            fail(name, f"is required ({_SECTION})")
-    if method in ("PUT", "POST") and "stateId" not in params:
-        fail("stateId", f"is required to store a state document ({_SECTION})")
-    if "since" in params and (method not in ("GET", "HEAD") or "stateId" in params):
-        fail("since", f"is only for a GET of all state ids ({_SECTION})")
-    registration = params.get("registration")
-    since = params.get("since")
-    return StateAddress(
-        activity_id=check_iri(params["activityId"], "activityId", _SECTION),
-        agent=parse_agent_param(params["agent"]),
-        registration=None
-        if registration is None
-        else check_uuid(registration, "registration", _SECTION).lower(),
-        state_id=params.get("stateId"),
-        since=None if since is None else check_timestamp(since, "since", _SECTION),
-    )
 
 
 def document_etag(content: bytes) -> str:
@@ -104,19 +46,24 @@ def check_preconditions(
     if_match: str | None,
     if_none_match: str | None,
     version: XapiVersion,
+    resource: DocumentResource,
 ) -> None:
-    """Apply If-Match / If-None-Match (RFC 7232) to a write of a state document.
+    """Apply If-Match / If-None-Match (RFC 7232) to a write of a document.
 
     Args:
         method: The request's method; GET and HEAD are never refused.
         current: The stored document's ETag, None when there is none.
         if_match: The If-Match header, if sent.
         if_none_match: The If-None-Match header, if sent.
-        version: 2.0.0 also refuses (409) a PUT over an existing document without either
-            header; 1.0.3 lets the State Resource write without them (Communication 3.1).
+        version: With `resource`, whether a PUT without either header is refused: over an
+            existing document (409) always in 2.0.0, and in 1.0.3 for the profile resources
+            only, as the State Resource may write without them (Communication 3.1); a
+            1.0.3 profile PUT without either is refused even where nothing exists yet (400,
+            as ADL's 1.0.3 conformance suite checks for XAPI-00273 and XAPI-00293).
+        resource: Which document resource is written.
 
     Raises:
-        DocumentConflict: 412 when a header does not hold, 409 as said above.
+        DocumentConflict: 412 when a header does not hold, 409 or 400 as said above.
     """
     if method in ("GET", "HEAD"):
         return
@@ -125,11 +72,17 @@ def check_preconditions(
     if if_none_match is not None and current is not None and _listed(current, if_none_match):
         raise DocumentConflict(412, "If-None-Match matches the stored document's ETag")
     unconditional = if_match is None and if_none_match is None
-    if version != "1.0.3" and method == "PUT" and current is not None and unconditional:
+    if method != "PUT" or not unconditional or (version == "1.0.3" and resource == "state"):
+        return
+    if current is not None:
         raise DocumentConflict(
             409,
             "the document exists: send If-Match with its ETag to replace it, "
             "or If-None-Match: * to create it only if absent",
+        )
+    if version == "1.0.3":
+        raise DocumentConflict(
+            400, "a profile PUT needs If-Match or If-None-Match (1.0.3 Communication 2.6, 2.7)"
         )
 
 

@@ -24,37 +24,62 @@ HASH_LENGTH = 32
 class UserRule(BaseModel):
     """A tenant's rule for the userId of a statement's actor (an Agent; Groups map to none).
 
-    The Agent's one Inverse Functional Identifier decides: `account` gives its `name` (when
-    `account` is "name" and, if `accountHomePage` is set, the homePage matches it exactly);
-    `mbox` gives the address after `mailto:` with the domain lowercased (when `mbox` is
-    "address"). `mbox_sha1sum` and `openid` never map. A result that is not a valid userId
-    (1-128 printable characters, no whitespace) maps to none.
+    The Agent's one Inverse Functional Identifier decides:
+
+    - `account`: with `account` "name", its `name`; with "homePageAndName",
+      `<homePage>|<name>` (for tenants whose several systems reuse names). When
+      `accountHomePages` lists any, an account of another homePage maps to none.
+    - `mbox`: with `mbox` "address", the address after `mailto:`, its domain lowercased;
+      with "sha1", the SHA-1 (40 lowercase hex digits) of the `mailto:` IRI as sent.
+    - `mbox_sha1sum`: with `mbox` "sha1", its value lowercased, so an Agent known by
+      `mbox_sha1sum` is the same user as one known by the `mbox` it hashes; else none.
+    - `openid` never maps.
+
+    A result that is not a valid userId (1-128 printable characters, no whitespace) maps to
+    none. The rule applies when a statement or State document is stored: the userId is kept
+    with it, so changing the rule changes only what is stored afterwards.
     """
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", alias_generator=to_camel, validate_by_name=True
     )
 
-    account: Literal["name", "ignore"] = "name"
-    account_home_page: str | None = None
-    mbox: Literal["address", "ignore"] = "address"
+    account: Literal["name", "homePageAndName", "ignore"] = "name"
+    account_home_pages: tuple[str, ...] = ()
+    """The homePages whose accounts map; empty: any homePage."""
+    mbox: Literal["address", "sha1", "ignore"] = "address"
 
 
 def user_id_for(actor: dict[str, Any], rule: UserRule) -> str | None:
     """The userId a (validated) actor maps to under `rule`, or None if it maps to none."""
     if actor.get("objectType") == "Group":
         return None
-    user_id: str | None = None
-    account = actor.get("account")
-    mbox = actor.get("mbox")
-    if account is not None and rule.account == "name":
-        home_page = rule.account_home_page
-        if home_page is None or account["homePage"] == home_page:
-            user_id = account["name"]
-    elif mbox is not None and rule.mbox == "address":
-        local, _, domain = mbox.removeprefix("mailto:").rpartition("@")
-        user_id = f"{local}@{domain.lower()}"
+    user_id = _account_user(actor["account"], rule) if "account" in actor else None
+    if "mbox" in actor:
+        user_id = _mbox_user(actor["mbox"], rule)
+    elif "mbox_sha1sum" in actor and rule.mbox == "sha1":
+        user_id = str(actor["mbox_sha1sum"]).lower()
     return user_id if user_id is not None and is_valid_id(user_id) else None
+
+
+def _account_user(account: dict[str, Any], rule: UserRule) -> str | None:
+    home_page, name = account["homePage"], account["name"]
+    if rule.account_home_pages and home_page not in rule.account_home_pages:
+        return None
+    if rule.account == "name":
+        return str(name)
+    if rule.account == "homePageAndName":
+        return f"{home_page}|{name}"
+    return None
+
+
+def _mbox_user(mbox: str, rule: UserRule) -> str | None:
+    if rule.mbox == "address":
+        local, _, domain = mbox.removeprefix("mailto:").rpartition("@")
+        return f"{local}@{domain.lower()}"
+    if rule.mbox == "sha1":
+        return hashlib.sha1(mbox.encode(), usedforsecurity=False).hexdigest()
+    return None
 
 
 def content_id_for(iri: str) -> str:

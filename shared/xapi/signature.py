@@ -1,9 +1,11 @@
-"""The well-formedness checks of a signed statement's JWS (Data 2.6) that need no cryptography.
+"""The checks of a signed statement's JWS (Data 2.6) that need no cryptography.
 
 Data 2.6.s5.b3: decode the JWS, read the statement it signed, check it is the same statement
-as the one received and that the algorithm is RS256, RS384 or RS512. Checking the signature
-against an `x5c` certificate (2.6.s5.b3.b3) needs an RSA library, so it is left to the
-caller; `SignedStatement.header` hands over what that check needs.
+as the one received and that the algorithm is RS256, RS384 or RS512. The comparison follows
+the Statement Comparison Requirements: besides what `same_statement` ignores, `timestamp` and
+`attachments` are ignored whole. Checking the signature against an `x5c` certificate
+(2.6.s5.b3.b3) needs RSA, so the service layer hands `SignedStatement` to its
+`SignatureVerifier` port.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ __all__ = ["ALGORITHMS", "SignedStatement", "check_signature", "signature_attach
 
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
 """The JWS algorithms a statement signature may use (Data 2.6.s4.b4)."""
+_IGNORED = ("timestamp", "attachments")
+"""Compared by neither side: the Statement Comparison Requirements ignore them."""
 
 
 @dataclass(frozen=True)
@@ -73,20 +77,8 @@ def check_signature(statement: dict[str, Any], jws: bytes) -> SignedStatement:
     payload = _json_part(parts[1], path, "payload")
     if header.get("alg") not in ALGORITHMS:
         raise InvalidStatement(path, "the JWS must use RS256, RS384 or RS512 (Data 2.6.s4.b4)")
-    unsigned = dict(statement)
-    others = [a for i, a in enumerate(statement["attachments"]) if i != position]
-    if others:
-        unsigned["attachments"] = others
-    else:
-        del unsigned["attachments"]
-    signed = dict(payload)
-    signed_attachments = [
-        a for a in signed.get("attachments", []) if a.get("usageType") != SIGNATURE_USAGE
-    ]
-    if signed_attachments:
-        signed["attachments"] = signed_attachments
-    else:
-        signed.pop("attachments", None)
+    unsigned = {key: value for key, value in statement.items() if key not in _IGNORED}
+    signed = {key: value for key, value in payload.items() if key not in _IGNORED}
     try:
         same = same_statement(unsigned, signed)
     except (KeyError, TypeError, AttributeError):

@@ -25,7 +25,7 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.user_data_store import MongoUserDataStore
 from shared.adapters.written_events_store import MongoWrittenEvents
-from shared.adapters.xapi_state_store import MongoStateStore
+from shared.adapters.xapi_document_store import profile_documents, state_documents
 from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.service_layer.ports import (
     CatalogStore,
@@ -41,11 +41,12 @@ from shared.service_layer.ports import (
     UserDataStore,
     WrittenEvents,
 )
-from shared.service_layer.xapi.ports import StatementStore, StateStore
+from shared.service_layer.xapi.ports import DocumentStore, StatementStore
 from tests.fakes import (
     InMemoryCatalogStore,
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
+    InMemoryDocumentStore,
     InMemoryEventLog,
     InMemoryMergePointers,
     InMemoryParkedMessages,
@@ -53,7 +54,6 @@ from tests.fakes import (
     InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
     InMemoryStatementStore,
-    InMemoryStateStore,
     InMemoryTombstoneStore,
     InMemoryUserDataStore,
     InMemoryWrittenEvents,
@@ -75,7 +75,8 @@ class Stores:
     merges: MergePointers
     parked: ParkedMessages
     statements: StatementStore
-    state: StateStore
+    state: DocumentStore
+    profiles: DocumentStore
 
 
 def _in_memory() -> Stores:
@@ -86,7 +87,8 @@ def _in_memory() -> Stores:
     written = InMemoryWrittenEvents()
     merges = InMemoryMergePointers()
     parked = InMemoryParkedMessages()
-    statements, state = InMemoryStatementStore(), InMemoryStateStore()
+    statements, state = InMemoryStatementStore(), InMemoryDocumentStore()
+    profiles = InMemoryDocumentStore()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -105,6 +107,7 @@ def _in_memory() -> Stores:
             parked,
             statements,
             state,
+            profiles,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
@@ -114,6 +117,7 @@ def _in_memory() -> Stores:
         parked=parked,
         statements=statements,
         state=state,
+        profiles=profiles,
     )
 
 
@@ -154,7 +158,8 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             merges=MongoMergePointers(db),
             parked=MongoParkedMessages(db),
             statements=MongoStatementStore(db),
-            state=MongoStateStore(db),
+            state=state_documents(db),
+            profiles=profile_documents(db),
         )
     finally:
         await client.drop_database(db.name)

@@ -17,7 +17,12 @@ from shared.service_layer.xapi.ports import Attachment
 from tests.contract.conftest import Stores
 from tests.contract.test_event_log_and_snapshots import entry
 from tests.contract.test_parked_messages import parked
-from tests.contract.test_xapi_stores import STATE_KEY, state_document, statement_record
+from tests.contract.test_xapi_stores import (
+    AGENT_PROFILE_KEY,
+    STATE_KEY,
+    state_document,
+    statement_record,
+)
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -122,6 +127,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "demo", "u1", [Attachment("ab" * 32, "text/plain", b"x")]
     )
     await stores.state.put("demo", STATE_KEY, "u1", state_document(b"{}"), None)
+    await stores.profiles.put("demo", AGENT_PROFILE_KEY, "u1", state_document(b"{}"), None)
     deleted = await stores.user_data.erase("demo", "u1")
     await stores.user_data.audit("erase", "demo", deleted)
 
@@ -138,6 +144,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "xapi_statements": 1,
         "xapi_attachments": 1,
         "xapi_state": 1,
+        "xapi_profiles": 1,
     }
     assert await stores.merges.target("demo", "guest-1") is None
     assert await stores.merges.target("demo", "guest-2") == "u2"

@@ -1,4 +1,4 @@
-"""Contracts of the xAPI statement and State stores, real and fake alike."""
+"""Contracts of the xAPI statement and document stores, real and fake alike."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.service_layer.xapi.ports import Attachment, StateDocument, StateKey, StatementRecord
+from shared.service_layer.xapi.ports import Attachment, DocumentKey, StatementRecord, StoredDocument
 from shared.xapi import StatementQuery, document_etag, parse_statement_query
 from tests.contract.conftest import Stores
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-STATE_KEY = StateKey("https://example.com/a", "mbox:mailto:u1@example.com", None, "bookmark")
+STATE_KEY = DocumentKey("https://example.com/a", "mbox:mailto:u1@example.com", None, "bookmark")
 REGISTRATION = "6b5f8b1e-0c1c-4d0a-9f3e-1a2b3c4d5e6f"
+AGENT_PROFILE_KEY = DocumentKey("", "mbox:mailto:u1@example.com", None, "preferences")
+ACTIVITY_PROFILE_KEY = DocumentKey("https://example.com/a", "", None, "preferences")
 
 
 def statement_record(
@@ -39,8 +41,8 @@ def statement_record(
     return StatementRecord(statement, stored, user)
 
 
-def state_document(content: bytes, minutes: int = 0) -> StateDocument:
-    return StateDocument(
+def state_document(content: bytes, minutes: int = 0) -> StoredDocument:
+    return StoredDocument(
         content, "application/json", document_etag(content), AT + timedelta(minutes=minutes)
     )
 
@@ -107,8 +109,8 @@ async def test_state_documents_are_written_by_compare_and_set(stores: Stores) ->
 
 
 async def test_state_ids_and_deletes_stay_within_their_context(stores: Stores) -> None:
-    other = StateKey(STATE_KEY.activity_id, STATE_KEY.agent, None, "resume")
-    registered = StateKey(STATE_KEY.activity_id, STATE_KEY.agent, REGISTRATION, "bookmark")
+    other = DocumentKey(STATE_KEY.activity_id, STATE_KEY.agent, None, "resume")
+    registered = DocumentKey(STATE_KEY.activity_id, STATE_KEY.agent, REGISTRATION, "bookmark")
     await stores.state.put("demo", STATE_KEY, "u1", state_document(b"1"), None)
     await stores.state.put("demo", other, "u1", state_document(b"2", minutes=10), None)
     await stores.state.put("demo", registered, "u1", state_document(b"3"), None)
@@ -119,6 +121,21 @@ async def test_state_ids_and_deletes_stay_within_their_context(stores: Stores) -
     assert await stores.state.delete(*context, None, "resume") == 1
     assert await stores.state.delete(*context, None, None) == 1
     assert await stores.state.get("demo", registered) is not None
+
+
+async def test_activity_and_agent_profiles_share_a_store_without_meeting(stores: Stores) -> None:
+    """One profile store holds both resources: an empty agent or activity keeps them apart."""
+    await stores.profiles.put("demo", AGENT_PROFILE_KEY, "u1", state_document(b"1"), None)
+    await stores.profiles.put("demo", ACTIVITY_PROFILE_KEY, None, state_document(b"2"), None)
+    agent = ("demo", "", AGENT_PROFILE_KEY.agent)
+    activity = ("demo", ACTIVITY_PROFILE_KEY.activity_id, "")
+    assert await stores.profiles.ids(*agent, None, None) == ["preferences"]
+    assert await stores.profiles.ids(*activity, None, None) == ["preferences"]
+    assert await stores.state.get("demo", ACTIVITY_PROFILE_KEY) is None
+    assert await stores.profiles.delete(*agent, None, "preferences") == 1
+    found = await stores.profiles.get("demo", ACTIVITY_PROFILE_KEY)
+    assert found is not None
+    assert found.content == b"2"
 
 
 async def test_a_statement_ref_is_found_by_what_its_target_matches(stores: Stores) -> None:

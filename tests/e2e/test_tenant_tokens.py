@@ -9,25 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from services.progressctl.cli import app
-from shared.adapters.settings import Settings
+from tests.support.cli import progressctl
 from tests.support.services import Stack, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-def progressctl(settings: Settings, *args: str) -> str:
-    """Run `progressctl` against the stack's database; its stdout."""
-    env = {
-        "PROGRESS_MONGO_URL": settings.mongo_url,
-        "PROGRESS_MONGO_DATABASE": settings.mongo_database,
-        "PROGRESS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-    }
-    result = CliRunner().invoke(app, list(args), env=env)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def client(stack: Stack, credential: str) -> httpx.Client:

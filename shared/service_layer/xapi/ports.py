@@ -1,8 +1,8 @@
-"""What the xAPI use cases need from storage: statements, attachments and State documents.
+"""What the xAPI use cases need from outside: storage, and RSA for signed statements.
 
-Each port has a MongoDB adapter (`shared.adapters.xapi_statement_store`,
-`shared.adapters.xapi_state_store`) and an in-memory fake (`tests.fakes`), held to the same
-contract tests. Both may raise `StoreUnavailable` / `StoreRejected` like every port.
+Each storage port has a MongoDB adapter (`shared.adapters.xapi_statement_store`,
+`shared.adapters.xapi_document_store`) and an in-memory fake (`tests.fakes`), held to the
+same contract tests. Both may raise `StoreUnavailable` / `StoreRejected` like every port.
 """
 
 from __future__ import annotations
@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.xapi import StatementQuery
+from shared.xapi import SignedStatement, StatementQuery
 
 __all__ = [
     "Attachment",
-    "StateDocument",
-    "StateKey",
-    "StateStore",
+    "DocumentKey",
+    "DocumentStore",
+    "SignatureVerifier",
     "StatementRecord",
     "StatementStore",
+    "StoredDocument",
 ]
 
 
@@ -106,18 +107,24 @@ class StatementStore(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class StateKey:
-    """Where one State document lives; `agent` is the agent's `ifi_key`."""
+class DocumentKey:
+    """Where one document lives; `agent` is the agent's `ifi_key`.
+
+    One shape for the three document resources: a State document has all four parts, an
+    Activity Profile document an empty `agent`, an Agent Profile document an empty
+    `activity_id` (`document_id` being the profileId). A store keeps State documents
+    apart from profiles, so the empty parts never meet a real one.
+    """
 
     activity_id: str
     agent: str
     registration: str | None
-    state_id: str
+    document_id: str
 
 
 @dataclass(frozen=True, slots=True)
-class StateDocument:
-    """A stored State document: its bytes, their type, ETag and when it was last written."""
+class StoredDocument:
+    """A stored document: its bytes, their type, ETag and when it was last written."""
 
     content: bytes
     content_type: str
@@ -125,19 +132,19 @@ class StateDocument:
     updated: datetime
 
 
-class StateStore(Protocol):
-    """State documents per tenant, activity, agent, registration and stateId."""
+class DocumentStore(Protocol):
+    """Documents per tenant and `DocumentKey` (one store for State, one for profiles)."""
 
-    async def get(self, tenant_id: str, key: StateKey) -> StateDocument | None:
+    async def get(self, tenant_id: str, key: DocumentKey) -> StoredDocument | None:
         """The document, or None."""
         ...
 
     async def put(
         self,
         tenant_id: str,
-        key: StateKey,
+        key: DocumentKey,
         user_id: str | None,
-        document: StateDocument,
+        document: StoredDocument,
         expected_etag: str | None,
     ) -> bool:
         """Write the document if the stored one still has `expected_etag` (None: is absent).
@@ -163,7 +170,24 @@ class StateStore(Protocol):
         activity_id: str,
         agent: str,
         registration: str | None,
-        state_id: str | None,
+        document_id: str | None,
     ) -> int:
-        """Delete one document, or all of the context (`state_id` None); return how many."""
+        """Delete one document, or all of the context (`document_id` None); return how many."""
+        ...
+
+
+class SignatureVerifier(Protocol):
+    """Checks a signed statement's RSA signature (Data 2.6.s5.b3.b3); pure computation, no I/O.
+
+    The adapter is `shared.adapters.jws_certificates.X5cSignatureVerifier`; it needs no fake,
+    as it touches nothing outside the process.
+    """
+
+    def problem(self, signed: SignedStatement) -> str | None:
+        """Why the signature does not hold, or None when it does or nothing can check it.
+
+        Only a JWS whose header carries an `x5c` chain can be checked: its first certificate's
+        public key must verify the signature. Without one the LRS cannot know the key, and
+        the statement is accepted on the structural checks alone.
+        """
         ...

@@ -1,4 +1,6 @@
-"""Reading statements: one by id, or pages of many by the query's filters with `more` links.
+"""Reading statements: by id, by the query's filters in pages, and as Activity Objects.
+
+`activity` serves the Activities Resource from the statements naming an Activity.
 
 A `more` cursor is opaque to clients: the page's parameters and the (stored, id) of its last
 statement, base64url-encoded JSON. Following it repeats the same filters after that point,
@@ -17,12 +19,19 @@ from typing import Any
 
 from shared.service_layer.ports import Clock
 from shared.service_layer.xapi.ports import Attachment, StatementRecord, StatementStore
-from shared.xapi import InvalidStatement, StatementQuery, parse_statement_query
+from shared.xapi import (
+    InvalidStatement,
+    StatementQuery,
+    canonical_activity,
+    parse_statement_query,
+)
 
-__all__ = ["MAX_PAGE", "ReadStatements", "StatementPage"]
+__all__ = ["ACTIVITY_SOURCES", "MAX_PAGE", "ReadStatements", "StatementPage"]
 
 MAX_PAGE = 100
 """The most statements one GET answers (also what `limit=0` means)."""
+ACTIVITY_SOURCES = 50
+"""The most statements an Activity Object is built from (the newest naming it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,16 @@ class ReadStatements:
         more = _encode(params, records[-1]) if rest else None
         attachments = await self.attachments(tenant_id, records) if query.attachments else []
         return StatementPage(query, records, more, consistent, attachments)
+
+    async def activity(self, tenant_id: str, activity_id: str) -> dict[str, Any]:
+        """The Activity Object of `activity_id` (`canonical_activity`); just its id if unknown.
+
+        Built from the `ACTIVITY_SOURCES` newest unvoided statements naming the Activity
+        anywhere, so its cost is bounded whatever the tenant stored.
+        """
+        query = parse_statement_query({"activity": activity_id, "related_activities": "true"})
+        found = await self._store.find(tenant_id, query, None, ACTIVITY_SOURCES)
+        return canonical_activity(activity_id, [record.statement for record in found])
 
     async def attachments(
         self, tenant_id: str, records: Sequence[StatementRecord]

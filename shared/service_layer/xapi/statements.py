@@ -19,7 +19,12 @@ import structlog
 from shared.service_layer.ingest import Ingest, Submission
 from shared.service_layer.ports import Clock
 from shared.service_layer.records import UserKey
-from shared.service_layer.xapi.ports import Attachment, StatementRecord, StatementStore
+from shared.service_layer.xapi.ports import (
+    Attachment,
+    SignatureVerifier,
+    StatementRecord,
+    StatementStore,
+)
 from shared.xapi import (
     InvalidStatement,
     MappingRules,
@@ -67,19 +72,19 @@ def iso_ms(when: datetime) -> str:
 
 
 class StoreStatements:
-    """The Statement Resource's writes for one tenant's rules (the defaults for now)."""
+    """The Statement Resource's writes; each call brings its tenant's mapping rules."""
 
     def __init__(
         self,
         store: StatementStore,
         ingest: Ingest,
         clock: Clock,
-        rules: MappingRules | None = None,
+        signatures: SignatureVerifier,
     ) -> None:
         self._store = store
         self._ingest = ingest
         self._clock = clock
-        self._rules = rules or MappingRules()
+        self._signatures = signatures
 
     async def store(
         self,
@@ -89,12 +94,18 @@ class StoreStatements:
         version: XapiVersion,
         authority: dict[str, Any],
         request_id: str,
+        rules: MappingRules,
         statement_id: str | None = None,
     ) -> StatementWrite:
         """Store a PUT's statement (`statement_id` given) or a POST's one or many.
 
+        `rules` (the tenant's profile) map each actor to the userId kept
+        with its statement and give the derived events.
+
         Raises:
-            InvalidStatement: A rule is broken (naming the property); nothing is stored.
+            InvalidStatement: A rule is broken (naming the property), a signed statement's
+                JWS is malformed, uses another algorithm than RS256/384/512, signs another
+                statement or does not verify with its `x5c` certificate; nothing is stored.
             StatementConflict: An id is stored with other content; nothing is stored.
             UserErased: An actor is an erased user; nothing is stored.
             BrokerUnavailable: The statements are stored but their events were not all
@@ -116,7 +127,7 @@ class StoreStatements:
                 if not same_statement(existing[sid].statement, statement):
                     raise StatementConflict(f"statement {sid} is stored with other content")
                 continue
-            fresh.append(self._complete(statement, now, version, authority))
+            fresh.append(_complete(statement, now, version, authority, rules))
         fresh = await self._with_targets(tenant_id, fresh)
         await self._refuse_erased(tenant_id, fresh)
         taken = await self._store.insert(tenant_id, fresh)
@@ -129,11 +140,10 @@ class StoreStatements:
             existing.update(raced)
         await self._keep_attachments(tenant_id, fresh, body)
         records = [existing.get(sid) or _by_id(fresh, sid) for sid in ids]
-        return await self._publish(tenant_id, records, ids, request_id, now)
+        return await self._publish(tenant_id, records, ids, request_id, now, rules)
 
-    @staticmethod
     def _validated(
-        body: StatementBody, version: XapiVersion, statement_id: str | None
+        self, body: StatementBody, version: XapiVersion, statement_id: str | None
     ) -> list[dict[str, Any]]:
         if statement_id is None:
             statements = validate_statements(body.statements, version=version)
@@ -154,24 +164,13 @@ class StoreStatements:
             if data is None:
                 raise InvalidStatement(where, "a signature must be sent as a part (Data 2.6)")
             try:
-                check_signature(statement, data)
+                signed = check_signature(statement, data)
             except InvalidStatement as error:
                 raise error.within(f"[{position}]") from None
+            problem = self._signatures.problem(signed)
+            if problem is not None:
+                raise InvalidStatement(where, problem)
         return statements
-
-    def _complete(
-        self,
-        statement: dict[str, Any],
-        now: datetime,
-        version: XapiVersion,
-        authority: dict[str, Any],
-    ) -> StatementRecord:
-        """Set what the LRS sets (Data 2.4.8-2.4.10): stored, authority, version, timestamp."""
-        statement["stored"] = iso_ms(now)
-        statement["authority"] = authority
-        statement.setdefault("timestamp", statement["stored"])
-        statement.setdefault("version", "1.0.0" if version == "1.0.3" else "2.0.0")
-        return StatementRecord(statement, now, user_id_for(statement["actor"], self._rules.users))
 
     async def _with_targets(
         self, tenant_id: str, records: list[StatementRecord]
@@ -214,6 +213,7 @@ class StoreStatements:
         ids: list[str],
         request_id: str,
         now: datetime,
+        rules: MappingRules,
     ) -> StatementWrite:
         """Void what the voiding statements void, then submit every statement's events."""
         submissions: list[Submission] = []
@@ -224,7 +224,7 @@ class StoreStatements:
         for record in records:
             voided = voided_statement_id(record.statement)
             if voided is None:
-                derived = derive_events(record.statement, self._rules)
+                derived = derive_events(record.statement, rules)
                 submissions += [Submission(derived.user_id, raw) for raw in derived.events]
                 continue
             target = targets.get(voided.lower()) or batch.get(voided.lower())
@@ -232,7 +232,8 @@ class StoreStatements:
                 continue
             await self._store.void(tenant_id, target.statement_id)
             if target.user_id is not None:
-                submissions.append(Submission(target.user_id, self._retraction(record, voided)))
+                retraction = _retraction(record, voided, rules.client_id)
+                submissions.append(Submission(target.user_id, retraction))
         if not submissions:
             return StatementWrite(ids)
         result = await self._ingest.submit(tenant_id, submissions, now=now, request_id=request_id)
@@ -244,15 +245,31 @@ class StoreStatements:
             )
         return StatementWrite(ids, result.tokens, result.rejected)
 
-    def _retraction(self, voiding: StatementRecord, voided_id: str) -> dict[str, Any]:
-        """The `events.retracted` that withdraws whatever the voided statement derived."""
-        return {
-            "eventId": f"xapi:{voiding.statement_id}:retraction",
-            "occurredAt": iso_ms(voiding.stored),
-            "clientId": self._rules.client_id,
-            "type": "events.retracted",
-            "payload": {"eventIds": retracted_event_ids(voided_id)},
-        }
+
+def _complete(
+    statement: dict[str, Any],
+    now: datetime,
+    version: XapiVersion,
+    authority: dict[str, Any],
+    rules: MappingRules,
+) -> StatementRecord:
+    """Set what the LRS sets (Data 2.4.8-2.4.10): stored, authority, version, timestamp."""
+    statement["stored"] = iso_ms(now)
+    statement["authority"] = authority
+    statement.setdefault("timestamp", statement["stored"])
+    statement.setdefault("version", "1.0.0" if version == "1.0.3" else "2.0.0")
+    return StatementRecord(statement, now, user_id_for(statement["actor"], rules.users))
+
+
+def _retraction(voiding: StatementRecord, voided_id: str, client_id: str) -> dict[str, Any]:
+    """The `events.retracted` that withdraws whatever the voided statement derived."""
+    return {
+        "eventId": f"xapi:{voiding.statement_id}:retraction",
+        "occurredAt": iso_ms(voiding.stored),
+        "clientId": client_id,
+        "type": "events.retracted",
+        "payload": {"eventIds": retracted_event_ids(voided_id)},
+    }
 
 
 def _ref(statement: dict[str, Any]) -> str | None:

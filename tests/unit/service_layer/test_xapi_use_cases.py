@@ -7,70 +7,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 import pytest
 
-from shared.service_layer.ingest import Ingest
-from shared.service_layer.xapi.reads import ReadStatements
-from shared.service_layer.xapi.state import Preconditions, StateDocuments
-from shared.service_layer.xapi.statements import StatementConflict, StoreStatements, UserErased
+from shared.service_layer.xapi.documents import Documents, Preconditions
+from shared.service_layer.xapi.statements import StatementConflict, UserErased
 from shared.xapi import (
     DocumentConflict,
     InvalidStatement,
-    StatementBody,
+    UserRule,
     parse_state_params,
     parse_statement_query,
 )
-from tests.fakes import (
-    FixedClock,
-    InMemoryPublisher,
-    InMemoryStatementStore,
-    InMemoryStateStore,
-    InMemoryTombstoneStore,
-)
+from tests.fakes import FixedClock, InMemoryDocumentStore
+from tests.unit.service_layer.xapi_world import AUTHORITY, ID_1, ID_2, World, statement
 
 pytestmark = pytest.mark.unit
-
-AUTHORITY = {"objectType": "Agent", "account": {"homePage": "urn:t", "name": "key"}}
-ID_1 = "00000000-0000-4000-8000-000000000001"
-ID_2 = "00000000-0000-4000-8000-000000000002"
-
-
-def statement(statement_id: str | None = ID_1, user: str = "ana", **more: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "actor": {"mbox": f"mailto:{user}@example.com"},
-        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
-        "object": {"id": "https://example.com/a1"},
-        **more,
-    }
-    if statement_id is not None:
-        body["id"] = statement_id
-    return body
-
-
-class World:
-    def __init__(self) -> None:
-        self.store, self.publisher = InMemoryStatementStore(), InMemoryPublisher()
-        self.tombstones, self.clock = InMemoryTombstoneStore(), FixedClock()
-        self.writes = StoreStatements(
-            self.store, Ingest(self.publisher, self.tombstones), self.clock
-        )
-        self.reads = ReadStatements(self.store, self.clock)
-
-    async def post(self, body: object, attachments: dict[str, bytes] | None = None) -> list[str]:
-        written = await self.writes.store(
-            "demo",
-            StatementBody(body, attachments or {}),
-            version="1.0.3",
-            authority=AUTHORITY,
-            request_id="r",
-        )
-        self.clock.advance(1)
-        return written.ids
-
-    def published(self) -> list[tuple[str, str]]:
-        return [(e.user_id, e.event_id) for e, _ in self.publisher.published]
 
 
 async def test_a_posted_statement_is_stored_with_what_the_lrs_sets_and_derives_events() -> None:
@@ -181,23 +133,23 @@ async def test_attachment_data_is_kept_and_served_with_its_statement() -> None:
 
 async def test_state_documents_honour_etags_and_merge_json() -> None:
     """Communication 2.3 (State), 3.1 (concurrency: 412, and 2.0.0's 409 without a header)."""
-    documents = StateDocuments(InMemoryStateStore(), FixedClock())
+    documents = Documents(InMemoryDocumentStore(), InMemoryDocumentStore(), FixedClock())
     agent = {"mbox": "mailto:ana@example.com"}
     params = {"activityId": "https://example.com/a1", "agent": json.dumps(agent), "stateId": "s"}
     address = parse_state_params("PUT", params)
-    plain = Preconditions(None, None, "2.0.0")
+    plain, rule = Preconditions(None, None, "2.0.0"), UserRule()
     first = await documents.write(
-        "demo", "PUT", address, agent, b'{"a":1}', "application/json", plain
+        "demo", "PUT", address, agent, b'{"a":1}', "application/json", plain, rule
     )
     with pytest.raises(DocumentConflict) as conflict:
-        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", plain)
+        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", plain, rule)
     assert conflict.value.status == 409
     stale = Preconditions('"nope"', None, "2.0.0")
     with pytest.raises(DocumentConflict) as failed:
-        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", stale)
+        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", stale, rule)
     assert failed.value.status == 412
     merged = await documents.write(
-        "demo", "POST", address, agent, b'{"b":2}', "application/json", plain
+        "demo", "POST", address, agent, b'{"b":2}', "application/json", plain, rule
     )
     assert json.loads(merged.content) == {"a": 1, "b": 2}
     assert merged.etag != first.etag

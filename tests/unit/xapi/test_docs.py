@@ -8,6 +8,7 @@ from pathlib import Path
 
 from shared.xapi import MappingRules, derive_events, validate_statement
 from shared.xapi.vocabulary import VERB_MEANINGS
+from tests.support.xapi_docs import documented_profile, documented_profiles
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "xapi.md"
 
@@ -28,3 +29,11 @@ def test_documented_verbs_are_the_understood_ones() -> None:
     table = text.split("### Verbs and results", 1)[1].split("| result |", 1)[0]
     for iri in VERB_MEANINGS:
         assert iri.rsplit("/", 1)[-1] in table, iri
+
+
+def test_documented_profiles_are_valid() -> None:
+    """Each profile docs/xapi.md shows validates and means what the text says."""
+    assert set(documented_profiles()) == {"version", "sha1-users"}
+    assert documented_profile("version").default_version == "1.0.3"
+    users = documented_profile("sha1-users").users
+    assert (users.mbox, users.account) == ("sha1", "ignore")

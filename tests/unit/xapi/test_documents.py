@@ -28,9 +28,9 @@ def test_state_parameters() -> None:
     )
     assert address.agent == "mbox:mailto:ana@example.com"
     assert address.registration == "ec531277-b57b-4c15-8d91-d292c5b2b8f7"
-    assert address.state_id == "bookmark"
+    assert address.document_id == "bookmark"
     listing = parse_state_params("GET", {**BASE, "since": "2026-01-01T00:00:00Z"})
-    assert listing.state_id is None
+    assert listing.document_id is None
     assert listing.since is not None
 
 
@@ -69,6 +69,15 @@ def test_etag_is_quoted_and_follows_content() -> None:
 ETAG = document_etag(b"{}")
 
 
+def refusal(method: Any, current: str | None, **conditions: Any) -> int | None:
+    """The status `check_preconditions` refuses with (its message explains), None if none."""
+    try:
+        check_preconditions(method, current, **conditions)
+    except DocumentConflict as conflict:
+        return conflict.status if conflict.message else -1
+    return None
+
+
 @pytest.mark.parametrize(
     ("method", "current", "if_match", "if_none_match", "status"),
     [
@@ -96,22 +105,35 @@ def test_preconditions_2_0(
 ) -> None:
     """Communication 3.1 (2.0.0, the 4.1.4 concurrency tests): 412 on a failed header, 409
     for a PUT over an existing document without one."""
-    if status is None:
-        check_preconditions(
-            method, current, if_match=if_match, if_none_match=if_none_match, version="2.0.0"
-        )
-        return
-    with pytest.raises(DocumentConflict) as raised:
-        check_preconditions(
-            method, current, if_match=if_match, if_none_match=if_none_match, version="2.0.0"
-        )
-    assert raised.value.status == status
-    assert raised.value.message
+    headers = {"if_match": if_match, "if_none_match": if_none_match}
+    assert refusal(method, current, version="2.0.0", resource="state", **headers) == status
 
 
 def test_state_writes_without_headers_in_1_0_3() -> None:
     """Communication 3.1 (1.0.3): the State Resource permits writes without concurrency headers."""
-    check_preconditions("PUT", ETAG, if_match=None, if_none_match=None, version="1.0.3")
+    check_preconditions(
+        "PUT", ETAG, if_match=None, if_none_match=None, version="1.0.3", resource="state"
+    )
+
+
+@pytest.mark.parametrize("resource", ["activity_profile", "agent_profile"])
+@pytest.mark.parametrize("version", ["1.0.3", "2.0.0"])
+def test_profile_puts_over_a_document_need_a_header_in_both_versions(
+    resource: Any, version: Any
+) -> None:
+    """Communication 3.1 (1.0.3 and 2.0.0): a blind PUT over an existing profile is a 409."""
+    with pytest.raises(DocumentConflict) as raised:
+        check_preconditions(
+            "PUT", ETAG, if_match=None, if_none_match=None, version=version, resource=resource
+        )
+    assert raised.value.status == 409
+
+
+@pytest.mark.parametrize(("version", "status"), [("1.0.3", 400), ("2.0.0", None)])
+def test_a_blind_profile_put_of_a_new_document(version: Any, status: int | None) -> None:
+    """XAPI-00273, XAPI-00293 (1.0.3 suite): 400 without a header; 2.0.0 creates it."""
+    blind = {"if_match": None, "if_none_match": None}
+    assert refusal("PUT", None, version=version, resource="agent_profile", **blind) == status
 
 
 def test_post_merges_one_level_deep() -> None:

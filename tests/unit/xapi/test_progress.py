@@ -13,12 +13,10 @@ from shared.domain import validate_event
 from shared.domain.ids import ID_MAX_LENGTH
 from shared.xapi import (
     MappingRules,
-    UserRule,
     content_id_for,
     derive_events,
     is_voidable,
     retracted_event_ids,
-    user_id_for,
     validate_statement,
     voided_statement_id,
 )
@@ -201,45 +199,6 @@ def test_long_iri_maps_to_a_stable_id_and_is_kept_in_extensions() -> None:
 def test_short_iri_is_the_content_id() -> None:
     """An IRI that is a valid id is used as it is."""
     assert content_id_for(LESSON) == LESSON
-
-
-@pytest.mark.parametrize(
-    ("actor", "rule", "user"),
-    [
-        ({"account": {"homePage": "https://lms.example.com", "name": "u-42"}}, UserRule(), "u-42"),
-        (
-            {"account": {"homePage": "https://other.example.com", "name": "u-42"}},
-            UserRule(account_home_page="https://lms.example.com"),
-            None,
-        ),
-        (
-            {"account": {"homePage": "https://x.example", "name": "u"}},
-            UserRule(account="ignore"),
-            None,
-        ),
-        ({"mbox": "mailto:Ana@Example.COM"}, UserRule(), "Ana@example.com"),
-        ({"mbox": "mailto:ana@example.com"}, UserRule(mbox="ignore"), None),
-        ({"mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9"}, UserRule(), None),
-        ({"openid": "https://id.example.com/ana"}, UserRule(), None),
-        ({"objectType": "Group", "member": [{"mbox": "mailto:a@example.com"}]}, UserRule(), None),
-        ({"account": {"homePage": "https://x.example", "name": "has space"}}, UserRule(), None),
-    ],
-)
-def test_actor_to_user_rules(actor: dict[str, Any], rule: UserRule, user: str | None) -> None:
-    """The per-tenant rule: account name (optionally of one homePage) or mbox address."""
-    assert user_id_for(actor, rule) == user
-
-
-def test_user_rule_reads_camel_case_settings() -> None:
-    """A tenant's rule can be stored as JSON with camelCase keys."""
-    rule = MappingRules.model_validate(
-        {
-            "users": {"accountHomePage": "https://lms.example.com", "mbox": "ignore"},
-            "clientId": "lrs",
-        }
-    )
-    assert rule.users.account_home_page == "https://lms.example.com"
-    assert rule.client_id == "lrs"
 
 
 def test_unmapped_actor_gives_no_events_and_a_reason() -> None:

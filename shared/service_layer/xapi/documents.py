@@ -1,4 +1,8 @@
-"""The State Resource: per activity, agent (and registration) documents with ETag concurrency.
+"""The document resources (State, Activity Profile, Agent Profile) with ETag concurrency.
+
+One use case for all three: they differ only in their parameters (`DocumentAddress`), in
+the store they live in (State documents apart from profiles) and in 1.0.3's leniency for
+State writes without a precondition (`check_preconditions`).
 
 A write checks If-Match / If-None-Match against the stored ETag, then stores with a
 compare-and-set on that ETag; when another writer came in between, the preconditions are
@@ -11,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.service_layer.ports import Clock
-from shared.service_layer.xapi.ports import StateDocument, StateKey, StateStore
+from shared.service_layer.xapi.ports import DocumentKey, DocumentStore, StoredDocument
 from shared.xapi import (
+    DocumentAddress,
     InvalidStatement,
-    MappingRules,
-    StateAddress,
+    UserRule,
     XapiVersion,
     check_preconditions,
     document_etag,
@@ -23,10 +27,10 @@ from shared.xapi import (
     user_id_for,
 )
 
-__all__ = ["MAX_DOCUMENT_BYTES", "Preconditions", "StateDocuments"]
+__all__ = ["MAX_DOCUMENT_BYTES", "Documents", "Preconditions"]
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
-"""The largest State document stored (the gateway's JSON body bound)."""
+"""The largest document stored (the gateway's JSON body bound)."""
 _ATTEMPTS = 5
 
 
@@ -39,21 +43,24 @@ class Preconditions:
     version: XapiVersion
 
 
-class StateDocuments:
-    """Reads and writes State documents of one tenant."""
+class Documents:
+    """Reads and writes the documents of the three document resources."""
 
-    def __init__(self, store: StateStore, clock: Clock, rules: MappingRules | None = None) -> None:
-        self._store = store
+    def __init__(self, state: DocumentStore, profiles: DocumentStore, clock: Clock) -> None:
+        self._state = state
+        self._profiles = profiles
         self._clock = clock
-        self._rules = rules or MappingRules()
 
-    async def get(self, tenant_id: str, address: StateAddress) -> StateDocument | None:
-        """The one document the address names (its stateId is set), or None."""
-        return await self._store.get(tenant_id, _key(address))
+    def _store(self, address: DocumentAddress) -> DocumentStore:
+        return self._state if address.resource == "state" else self._profiles
 
-    async def ids(self, tenant_id: str, address: StateAddress) -> list[str]:
-        """The stateIds of the address's context, updated after its `since` when given."""
-        return await self._store.ids(
+    async def get(self, tenant_id: str, address: DocumentAddress) -> StoredDocument | None:
+        """The one document the address names (its id is set), or None."""
+        return await self._store(address).get(tenant_id, _key(address))
+
+    async def ids(self, tenant_id: str, address: DocumentAddress) -> list[str]:
+        """The ids of the address's context, updated after its `since` when given."""
+        return await self._store(address).ids(
             tenant_id, address.activity_id, address.agent, address.registration, address.since
         )
 
@@ -61,28 +68,33 @@ class StateDocuments:
         self,
         tenant_id: str,
         method: Literal["PUT", "POST"],
-        address: StateAddress,
-        agent: dict[str, Any],
+        address: DocumentAddress,
+        agent: dict[str, Any] | None,
         content: bytes,
         content_type: str,
         conditions: Preconditions,
-    ) -> StateDocument:
+        users: UserRule,
+    ) -> StoredDocument:
         """Store a PUT (replace) or POST (merge JSON objects) under the preconditions.
+
+        The document is kept with the userId `users` (the tenant's rule) maps `agent` to;
+        an Activity Profile document (`agent` None) belongs to no user.
 
         Raises:
             DocumentConflict: 412 / 409 as `check_preconditions` says.
             InvalidStatement: A POST that cannot be merged (naming the document).
         """
-        key = _key(address)
-        user_id = user_id_for(agent, self._rules.users)
+        key, store = _key(address), self._store(address)
+        user_id = None if agent is None else user_id_for(agent, users)
         for _ in range(_ATTEMPTS):
-            current = await self._store.get(tenant_id, key)
+            current = await store.get(tenant_id, key)
             check_preconditions(
                 method,
                 current.etag if current else None,
                 if_match=conditions.if_match,
                 if_none_match=conditions.if_none_match,
                 version=conditions.version,
+                resource=address.resource,
             )
             data = content
             kind = content_type
@@ -96,28 +108,34 @@ class StateDocuments:
                 kind = "application/json" if current else content_type
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise InvalidStatement("document", f"exceeds {MAX_DOCUMENT_BYTES} bytes")
-            document = StateDocument(data, kind, document_etag(data), self._clock.now())
+            document = StoredDocument(data, kind, document_etag(data), self._clock.now())
             expected = current.etag if current else None
-            if await self._store.put(tenant_id, key, user_id, document, expected):
+            if await store.put(tenant_id, key, user_id, document, expected):
                 return document
         raise InvalidStatement("document", "is being written by others too often; retry")
 
-    async def delete(self, tenant_id: str, address: StateAddress, conditions: Preconditions) -> int:
+    async def delete(
+        self, tenant_id: str, address: DocumentAddress, conditions: Preconditions
+    ) -> int:
         """Delete the named document (checking the preconditions) or every one of the context."""
-        if address.state_id is not None:
-            current = await self._store.get(tenant_id, _key(address))
+        store = self._store(address)
+        if address.document_id is not None:
+            current = await store.get(tenant_id, _key(address))
             check_preconditions(
                 "DELETE",
                 current.etag if current else None,
                 if_match=conditions.if_match,
                 if_none_match=conditions.if_none_match,
                 version=conditions.version,
+                resource=address.resource,
             )
-        return await self._store.delete(
-            tenant_id, address.activity_id, address.agent, address.registration, address.state_id
+        return await store.delete(
+            tenant_id, address.activity_id, address.agent, address.registration, address.document_id
         )
 
 
-def _key(address: StateAddress) -> StateKey:
-    assert address.state_id is not None, "a single document needs its stateId"
-    return StateKey(address.activity_id, address.agent, address.registration, address.state_id)
+def _key(address: DocumentAddress) -> DocumentKey:
+    assert address.document_id is not None, "a single document needs its id"
+    return DocumentKey(
+        address.activity_id, address.agent, address.registration, address.document_id
+    )

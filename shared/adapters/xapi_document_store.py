@@ -1,4 +1,8 @@
-"""xAPI State documents in MongoDB (`xapi_state`): bytes, type, ETag, time, derived userId."""
+"""xAPI documents in MongoDB: bytes, type, ETag, time, derived userId.
+
+State documents live in `xapi_state`, Activity and Agent Profile documents in
+`xapi_profiles` (`state_documents`, `profile_documents`); both join erasure by userId.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +10,34 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import Binary
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.adapters.mongo import XAPI_STATE, Document, driver_errors, user_key
-from shared.service_layer.xapi.ports import StateDocument, StateKey
+from shared.adapters.mongo import XAPI_PROFILES, XAPI_STATE, Document, driver_errors, user_key
+from shared.service_layer.xapi.ports import DocumentKey, StoredDocument
 
-__all__ = ["MongoStateStore"]
+__all__ = ["MongoDocumentStore", "profile_documents", "state_documents"]
 
 
-class MongoStateStore:
-    """One document per (tenant, activity, agent, registration, stateId)."""
+class MongoDocumentStore:
+    """One document per (tenant, activity, agent, registration, document id) in a collection."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._state = db[XAPI_STATE]
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self._documents = collection
 
-    async def get(self, tenant_id: str, key: StateKey) -> StateDocument | None:
+    async def get(self, tenant_id: str, key: DocumentKey) -> StoredDocument | None:
         """The document, or None."""
         async with driver_errors():
-            found = await self._state.find_one({"_id": _id(tenant_id, key)})
+            found = await self._documents.find_one({"_id": _id(tenant_id, key)})
         return None if found is None else _document(found)
 
     async def put(
         self,
         tenant_id: str,
-        key: StateKey,
+        key: DocumentKey,
         user_id: str | None,
-        document: StateDocument,
+        document: StoredDocument,
         expected_etag: str | None,
     ) -> bool:
         """Write if the stored ETag is still `expected_etag` (None: no document yet)."""
@@ -43,7 +48,7 @@ class MongoStateStore:
             "a": key.activity_id,
             "g": key.agent,
             "r": key.registration,
-            "n": key.state_id,
+            "n": key.document_id,
             "c": Binary(document.content),
             "ct": document.content_type,
             "e": document.etag,
@@ -52,11 +57,11 @@ class MongoStateStore:
         async with driver_errors():
             if expected_etag is None:
                 try:
-                    await self._state.insert_one(stored)
+                    await self._documents.insert_one(stored)
                 except DuplicateKeyError:
                     return False
                 return True
-            result = await self._state.replace_one(
+            result = await self._documents.replace_one(
                 {"_id": stored["_id"], "e": expected_etag}, stored
             )
         return result.matched_count == 1
@@ -74,7 +79,7 @@ class MongoStateStore:
         if since is not None:
             selector["w"] = {"$gt": since}
         async with driver_errors():
-            found = await self._state.find(selector, {"n": 1}).to_list()
+            found = await self._documents.find(selector, {"n": 1}).to_list()
         return sorted(document["n"] for document in found)
 
     async def delete(
@@ -83,19 +88,29 @@ class MongoStateStore:
         activity_id: str,
         agent: str,
         registration: str | None,
-        state_id: str | None,
+        document_id: str | None,
     ) -> int:
         """Delete one document, or every one of the context; return how many."""
         selector = _context(tenant_id, activity_id, agent, registration)
-        if state_id is not None:
-            selector["n"] = state_id
+        if document_id is not None:
+            selector["n"] = document_id
         async with driver_errors():
-            result = await self._state.delete_many(selector)
+            result = await self._documents.delete_many(selector)
         return result.deleted_count
 
 
-def _id(tenant_id: str, key: StateKey) -> str:
-    return user_key(tenant_id, key.activity_id, key.agent, key.registration or "", key.state_id)
+def state_documents(db: AsyncDatabase[Document]) -> MongoDocumentStore:
+    """The State Resource's documents."""
+    return MongoDocumentStore(db[XAPI_STATE])
+
+
+def profile_documents(db: AsyncDatabase[Document]) -> MongoDocumentStore:
+    """The Activity Profile and Agent Profile resources' documents."""
+    return MongoDocumentStore(db[XAPI_PROFILES])
+
+
+def _id(tenant_id: str, key: DocumentKey) -> str:
+    return user_key(tenant_id, key.activity_id, key.agent, key.registration or "", key.document_id)
 
 
 def _context(
@@ -104,5 +119,5 @@ def _context(
     return {"t": tenant_id, "a": activity_id, "g": agent, "r": registration}
 
 
-def _document(found: Document) -> StateDocument:
-    return StateDocument(bytes(found["c"]), found["ct"], found["e"], found["w"].astimezone(UTC))
+def _document(found: Document) -> StoredDocument:
+    return StoredDocument(bytes(found["c"]), found["ct"], found["e"], found["w"].astimezone(UTC))
