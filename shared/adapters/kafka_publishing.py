@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
 
 from shared.adapters.kafka import broker_errors, event_headers
+from shared.adapters.kafka_batches import connected_producer, send_by_partition
 from shared.adapters.message_schema import RecordedEventMessage
 from shared.adapters.topics import DLQ_TOPIC, EVENTS_TOPIC, tier_topic
 from shared.domain import RecordedEvent
@@ -52,29 +53,12 @@ def events_publisher(broker: KafkaBroker) -> DefaultPublisher:
     )
 
 
-class _TopicPublisher:
-    """`progress.events` through a broker's own publish, for a broker already connected."""
-
-    def __init__(self, broker: KafkaBroker) -> None:
-        self._broker = broker
-
-    async def publish(self, body: bytes, **options: Any) -> Any:
-        return await self._broker.publish(body, topic=EVENTS_TOPIC, **options)
-
-
 class KafkaEventPublisher:
-    """Sends a request's events in one go (the producer batches them) within a time bound."""
+    """Sends a request's events as one batch per partition within a time bound."""
 
-    def __init__(
-        self, publisher: DefaultPublisher | _TopicPublisher, timeout_seconds: float
-    ) -> None:
-        self._publisher = publisher
+    def __init__(self, broker: KafkaBroker, timeout_seconds: float) -> None:
+        self._broker = broker
         self._timeout = timeout_seconds
-
-    @classmethod
-    def on(cls, broker: KafkaBroker, timeout_seconds: float) -> KafkaEventPublisher:
-        """A publisher for a broker that is already connected (the operator's tools)."""
-        return cls(_TopicPublisher(broker), timeout_seconds)
 
     async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
         """Return once the broker acknowledged every event; else `BrokerUnavailable`."""
@@ -82,23 +66,20 @@ class KafkaEventPublisher:
             await asyncio.wait_for(self._send(events, event_headers(request_id)), self._timeout)
 
     async def _send(self, events: Sequence[RecordedEvent], headers: dict[str, str]) -> None:
-        """Append the events to the producer's batches one after another, then await them all.
+        """Queue the events by partition (keyed tenantId/userId), then await every batch.
 
-        One at a time, not concurrently: concurrent sends that meet a full batch all wait
-        for it to drain and then race for the next one, each race waking every waiter again
-        (aiokafka's accumulator), which made a 500-event request ten times slower. Appending
-        returns as soon as the event is in a batch; the acknowledgements are awaited together.
+        Per partition, not per event: a FastStream publish per event cost a tenth of the
+        gateway's CPU, and 500-event requests moved ~30 % fewer events per second.
         """
         deliveries: list[asyncio.Future[Any]] = []
         try:
-            for event in events:
-                delivery = await self._publisher.publish(
-                    event.to_json(),
-                    key=message_key(event.tenant_id, event.user_id),
-                    headers=headers,
-                    no_confirm=True,
-                )
-                deliveries.append(delivery)
+            await send_by_partition(
+                connected_producer(self._broker),
+                EVENTS_TOPIC,
+                [(message_key(e.tenant_id, e.user_id), e.to_json()) for e in events],
+                [(name, value.encode()) for name, value in headers.items()],
+                deliveries,
+            )
             await asyncio.gather(*deliveries)
         except BaseException:
             # Cut short (the time bound, a failed append): nobody awaits the rest any more.
