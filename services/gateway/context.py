@@ -74,12 +74,13 @@ class GatewayContext:
 
 
 def gateway_broker(settings: Settings) -> tuple[KafkaBroker, KafkaEventPublisher]:
-    """The producer side: a FastStream broker and the documented `progress.events` publisher."""
+    """The producer side: a FastStream broker and the publisher of accepted events on it.
+
+    `progress.events` is declared on the broker for the AsyncAPI document.
+    """
     broker = kafka_broker(settings, client_id="progress-gateway")
-    publisher = KafkaEventPublisher(
-        events_publisher(broker), settings.kafka_request_timeout_ms / 1000
-    )
-    return broker, publisher
+    events_publisher(broker)
+    return broker, KafkaEventPublisher(broker, settings.kafka_request_timeout_ms / 1000)
 
 
 @asynccontextmanager

@@ -68,7 +68,7 @@ async def _run(
 ) -> _Outcome:
     db = opened.db
     ingest = Ingest(
-        KafkaEventPublisher.on(opened.require_broker(), settings.kafka_request_timeout_ms / 1000),
+        KafkaEventPublisher(opened.require_broker(), settings.kafka_request_timeout_ms / 1000),
         MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
         MongoSnapshotStore(db),
         settings.quotas,

@@ -6,9 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker
 
 from shared.adapters.settings import Settings
@@ -25,6 +26,7 @@ from shared.service_layer.errors import BrokerUnavailable
 __all__ = [
     "BROKER_ERRORS",
     "broker_errors",
+    "connected_producer",
     "consumer_lag",
     "create_topics",
     "event_headers",
@@ -61,6 +63,26 @@ def kafka_broker(settings: Settings, *, client_id: str, consumer: bool = False) 
         logger=logging.getLogger("progress.faststream"),
         log_level=logging.DEBUG,
     )
+
+
+def connected_producer(broker: KafkaBroker) -> AIOKafkaProducer:
+    """The aiokafka producer of a connected FastStream broker, for sends without FastStream.
+
+    FastStream 0.7 has no public accessor for it, so this is the one place that reads its
+    producer state; it fails loudly, not silently, if that ever moves.
+
+    Raises:
+        BrokerUnavailable: The broker is not connected (not yet, or no longer).
+        RuntimeError: FastStream keeps its producer somewhere else.
+    """
+    state = getattr(broker.config.producer, "_producer", None)
+    try:
+        producer = getattr(state, "producer", None)
+    except IncorrectState as error:
+        raise BrokerUnavailable(f"the broker is not connected: {error}") from error
+    if not isinstance(producer, AIOKafkaProducer):
+        raise RuntimeError("the FastStream broker keeps no aiokafka producer where expected")
+    return producer
 
 
 BROKER_ERRORS: tuple[type[Exception], ...] = (KafkaError, TimeoutError, ConnectionError)

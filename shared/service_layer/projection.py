@@ -11,6 +11,7 @@ log, so an entry it slipped into a gap behind the winner is not lost.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from shared.domain import (
     sort_key,
 )
 from shared.service_layer.erasure import Erasure
+from shared.service_layer.foretell import foretell
 from shared.service_layer.ports import EventLog, SnapshotCheckpoints, SnapshotStore
 from shared.service_layer.projection_report import ConcurrentWriters, ProjectionReport
 from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
@@ -113,13 +115,22 @@ class Projection:
         rebuild = rebuild | {key for key, found in stored.items() if found.unreadable}
         if first and self._quotas is not None:
             pending = self._within_quotas(pending, stored, self._quotas, report)
-        appended = await self._log.append(
-            [
-                LogEntry(positions[key] + index, event)
-                for key, user_events in pending.items()
-                for index, event in enumerate(user_events, start=1)
-            ]
+        appending = asyncio.ensure_future(
+            self._log.append(
+                [
+                    LogEntry(positions[key] + index, event)
+                    for key, user_events in pending.items()
+                    for index, event in enumerate(user_events, start=1)
+                ]
+            )
         )
+        try:
+            await asyncio.sleep(0)  # the insert goes out, then the fold runs while it is stored
+            foretold = foretell(pending, stored, positions, rebuild)
+            appended = await appending
+        except BaseException:
+            appending.cancel()
+            raise
         report.refused.extend((entry.event, reason) for entry, reason in appended.rejected)
         retry: dict[UserKey, list[RecordedEvent]] = {}
         for entry in appended.collisions:
@@ -136,13 +147,26 @@ class Projection:
                 todo.setdefault(key, []).append(entry)
         tops = {key: max(e.seq for e in entries) for key, entries in todo.items() if entries}
         tops.update({key: positions[key] for key in rebuild if key not in tops})
-        snapshots, broken = await self._advance(tops, stored, todo, rebuild, report)
+        ready = {
+            key: update
+            for key, update in foretold.items()
+            if key in tops and key not in unseen and len(todo[key]) == len(pending[key])
+        }
+        snapshots, broken = await self._advance(
+            {key: top for key, top in tops.items() if key not in ready},
+            stored,
+            todo,
+            rebuild,
+            report,
+        )
+        snapshots.update((key, update.snapshot) for key, update in ready.items())
         for key, reason in broken.items():
             del tops[key]
             report.failed.extend((event, reason) for event in pending[key])
         stale = await self._snapshots.save_many(
             [
-                SnapshotUpdate(
+                ready.get(key)
+                or SnapshotUpdate(
                     key,
                     snapshots[key],
                     top,
