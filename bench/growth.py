@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.limits import raw_database
-from bench.projection import Drain, applied, drain
+from bench.projection import Drain, drain, handled
 from shared.domain import RecordedEvent, sort_key
 from tests.support.projector import ProjectorLab, learner_events, metric
 
@@ -50,7 +50,7 @@ def _late_split(
 
 def _wait_applied(servers: Sequence[Any], count: float) -> float:
     started = time.perf_counter()
-    while applied(servers) < count:
+    while handled(servers) < count:
         if time.perf_counter() - started > _TIMEOUT_SECONDS:
             raise TimeoutError(f"{count:.0f} events not applied in {_TIMEOUT_SECONDS:.0f} s")
         time.sleep(0.02)
