@@ -37,9 +37,13 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Each goal with its figure, threshold and verdict (skipped when not measured)."""
     judged: list[dict[str, Any]] = []
 
-    def judge(goal: str, figure: float | None, ok: bool | None, shown: str) -> None:
+    def judge(
+        goal: str, figure: float | None, ok: bool | None, shown: str, percent: bool = False
+    ) -> None:
         verdict = "n/a" if figure is None or ok is None else ("PASS" if ok else "MISS")
-        judged.append({"goal": goal, "figure": figure, "shown": shown, "verdict": verdict})
+        judged.append(
+            {"goal": goal, "figure": figure, "shown": shown, "verdict": verdict, "percent": percent}
+        )
 
     projector = _get(results, "projection", "projector", "events_per_second")
     raw = _get(results, "projection", "raw_limit_events_per_second")
@@ -50,6 +54,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         share,
         share >= 0.9 if share else None,
         f"{share:.0%}" if share else "-",
+        percent=True,
     )
     many = _users(results, 10_000)
     share = many["events_per_second"] / many["raw_database"]["events_per_second"] if many else None
@@ -58,6 +63,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         share,
         share >= 0.9 if share else None,
         f"{share:.0%}" if share else "-",
+        percent=True,
     )
     times = projector / naive if projector and naive else None
     judge(
@@ -174,6 +180,8 @@ def _shown(goal: dict[str, Any]) -> str:
     figure = goal["figure"]
     if not isinstance(figure, float | int):
         return str(figure)
+    if goal.get("percent"):
+        return f"{figure:.0%}"
     return f"{figure:,.0f}" if abs(figure) >= 100 else f"{figure:.3g}"
 
 
