@@ -15,7 +15,7 @@ from typing import Any
 from bench.common import gateway_stack
 from bench.freshness import mixed_event
 from bench.ingest import api_client
-from tests.support.projector import metric
+from bench.projection import handled
 from tests.support.services import Stack
 
 __all__ = ["run"]
@@ -66,7 +66,7 @@ async def _send(base: str, events: int, first_user: int) -> float:
 
 def _drained(stack: Stack, total: float) -> None:
     deadline = time.monotonic() + _DRAIN_TIMEOUT_SECONDS
-    while metric(stack.projector, "progress_projector_events_total", outcome="applied") < total:
+    while handled([stack.projector]) < total:
         if time.monotonic() > deadline:
             raise TimeoutError("the projector did not catch up")
         time.sleep(1.0)
