@@ -93,7 +93,7 @@ export class ProgressClient {
       type: draft.type,
       payload: draft.payload,
     } as ProgressEvent;
-    canonicalTime(event.occurredAt);
+    const time = canonicalTime(event.occurredAt);
     const userId = this.userId;
     try {
       await (await this.outbox).add({ userId, event, size: jsonBytes(event) });
@@ -102,7 +102,7 @@ export class ProgressClient {
       throw error;
     }
     this.pending.push(event);
-    this.view.append(event);
+    this.view.append(event, time);
     this.notify();
     const { state, pendingCount } = this.status.get();
     this.status.set({ pendingCount: pendingCount + 1, state: state === "idle" ? "pending" : state });

@@ -30,10 +30,10 @@ export class OptimisticView {
     this.tail = [];
   }
 
-  /** `event` joined the source's events, after the others. */
-  append(event: ProgressEvent): void {
+  /** `event` joined the source's events, after the others; `time` is its canonical occurredAt. */
+  append(event: ProgressEvent, time: string): void {
     if (this.folded === undefined) return;
-    const key = keyOf(event);
+    const key: Key = [time, event.eventId];
     if (!this.appendable || event.type === "events.retracted" || this.ids.has(event.eventId) || !after(key, this.last)) {
       this.invalidate();
       return;

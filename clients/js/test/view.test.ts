@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ProgressEvent } from "../src/events.generated.js";
 import { reduce } from "../src/reducer.js";
 import { emptySnapshot } from "../src/snapshot.js";
+import { canonicalTime } from "../src/time.js";
 import { OptimisticView } from "../src/view.js";
 
 const golden = JSON.parse(readFileSync(new URL("../../golden/reducer-vectors.json", import.meta.url), "utf8")) as {
@@ -23,7 +24,7 @@ describe("the optimistic view", () => {
     view.get();
     for (const [index, event] of events.entries()) {
       seen.push(event);
-      view.append(event);
+      view.append(event, canonicalTime(event.occurredAt));
       if (index % 2 === 0) expect(plain(view.get())).toStrictEqual(plain(reduce(seen, golden.tenantId, golden.userId)));
     }
     expect(plain(view.get())).toStrictEqual(plain(reduce(seen, golden.tenantId, golden.userId)));
@@ -46,7 +47,7 @@ describe("the optimistic view", () => {
         payload: { contentId: `s${n}`, status: "completed" },
       } as ProgressEvent;
       events.push(event);
-      view.append(event);
+      view.append(event, canonicalTime(event.occurredAt));
       expect(view.get().eventCount).toBe(n + 1);
     }
     expect(folds).toBe(1);
