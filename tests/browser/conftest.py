@@ -21,10 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.adapters.embedded import EmbeddedServer, broker_server, free_port
+from shared.adapters.embedded import EmbeddedServer, free_port
 from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
 from shared.adapters.user_tokens import mint_user_token
+from tests.support.backends import private_broker
 from tests.support.services import (
     TEST_API_KEY,
     TEST_SIGNING_SECRET,
@@ -83,12 +84,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def broker(workdir: Path) -> Iterator[EmbeddedServer]:
-    server = broker_server("127.0.0.1", free_port(), workdir / "browser-broker")
-    server.start()
-    try:
+    with private_broker(workdir / "browser-broker") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.adapters.embedded import EmbeddedServer, broker_server, free_port
+from shared.adapters.embedded import EmbeddedServer, free_port
 from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
+from tests.support.backends import private_broker
 from tests.support.services import TEST_API_KEY, service_process
 
 pytestmark = pytest.mark.e2e
@@ -36,12 +37,8 @@ def event(event_id: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def own_broker(workdir: Path) -> Iterator[EmbeddedServer]:
-    broker = broker_server("127.0.0.1", free_port(), workdir / "own-broker")
-    broker.start()
-    try:
+    with private_broker(workdir / "own-broker") as broker:
         yield broker
-    finally:
-        broker.stop()
 
 
 @pytest.fixture(scope="module")

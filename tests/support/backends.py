@@ -110,3 +110,14 @@ def selected_backend(workdir: Path) -> Iterator[Backend]:
             yield backend
     else:
         pytest.fail(f"unknown PROGRESS_TEST_BACKEND={choice!r}")
+
+
+@contextmanager
+def private_broker(folder: Path) -> Iterator[EmbeddedServer]:
+    """A broker of a test module's own, on a free port, so that its tests may stop it."""
+    broker = broker_server("127.0.0.1", free_port(), folder)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
