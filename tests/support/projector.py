@@ -300,7 +300,8 @@ def projector_lab(workdir: Path) -> Iterator[ProjectorLab]:
             backend.mongo_url,
             f"projector_{uuid.uuid4().hex[:8]}",
             backend.idempotent_producer,
-        ).model_copy(update={"mongo_timeout_ms": 2000})
+            mongo_timeout_ms=2000,
+        )
         asyncio.run(prepare_stack(settings))
         lab = ProjectorLab(backend, settings, workdir / "logs")
         try:

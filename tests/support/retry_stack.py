@@ -39,6 +39,8 @@ from tests.support.services import eventually, service_env, settings_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TENANT = "demo"
+# The services' default: the frozen-database test needs their calls to time out mid-freeze.
+PRIVATE_DATABASE_TIMEOUT_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,11 @@ def retry_stack(workdir: Path, faults: dict[str, int]) -> Iterator[RetryStack]:
     logs = workdir / "logs"
     with embedded_backend(workdir) as backend:
         settings = settings_for(
-            backend.kafka_bootstrap, backend.mongo_url, f"retry_{uuid.uuid4().hex[:8]}", False
+            backend.kafka_bootstrap,
+            backend.mongo_url,
+            f"retry_{uuid.uuid4().hex[:8]}",
+            False,
+            mongo_timeout_ms=PRIVATE_DATABASE_TIMEOUT_MS,
         )
         asyncio.run(prepare_stack(settings))
         fault_file, attempt_file = workdir / "faults.json", workdir / "attempts.jsonl"

@@ -18,11 +18,22 @@ T = TypeVar("T")
 TEST_API_KEY = "test-api-key-0123456789"
 TEST_SIGNING_SECRET = "test-signing-secret-0123456789-abcdef"
 
+# Every test shares the session's database server. SecantusDB holds one lock while it drops a
+# database, so a test dropping a large one stalls the others for seconds on a slow two-core
+# machine; the services' 5 s default would turn that stall into a failure of whichever test
+# happened to be waiting. Tests of the timeout path run private servers with shorter bounds.
+SHARED_DATABASE_TIMEOUT_MS = 30_000
+
 
 def settings_for(
-    backend_kafka: str, backend_mongo: str, database: str, idempotent: bool
+    backend_kafka: str,
+    backend_mongo: str,
+    database: str,
+    idempotent: bool,
+    mongo_timeout_ms: int = SHARED_DATABASE_TIMEOUT_MS,
 ) -> Settings:
     return Settings(
+        mongo_timeout_ms=mongo_timeout_ms,
         kafka_bootstrap=backend_kafka,
         mongo_url=backend_mongo,
         mongo_database=database,
