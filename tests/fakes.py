@@ -133,7 +133,10 @@ class InMemorySnapshotStore:
                 stale.add(update.key)
                 continue
             self.snapshots[update.key] = StoredSnapshot(
-                update.snapshot, update.seq, version=update.expected_version + 1
+                update.snapshot,
+                update.seq,
+                size=len(update.encoded),
+                version=update.expected_version + 1,
             )
         return stale
 

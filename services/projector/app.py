@@ -113,7 +113,7 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
             projection = make_projection(
                 events=MongoEventLog(db),
                 snapshots=CachedSnapshots(
-                    MongoSnapshotStore(db), settings.projector_snapshot_cache
+                    MongoSnapshotStore(db), settings.projector_snapshot_cache_mib * 2**20
                 ),
                 erasure=erasure,
                 quotas=settings.quotas,

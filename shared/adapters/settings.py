@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     projector_group: str = "progress-projector"
     projector_batch_max: int = Field(default=500, ge=1)
     projector_batch_timeout_ms: int = Field(default=50, ge=0)
-    projector_snapshot_cache: int = Field(default=5000, ge=0)
+    projector_snapshot_cache_mib: int = Field(default=16, ge=0)
 
     bootstrap_tenant: str = "demo"
     bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")

@@ -1,5 +1,9 @@
 """A bounded cache of the snapshots a projector wrote, so it need not read them back.
 
+Bounded by the snapshots' stored size, not their count: one user's snapshot may be a hundred
+times another's, and a count bound let a projector's memory grow with the size of the users it
+served. A decoded snapshot holds about 2.5 times its stored size in the process.
+
 Safe by construction: every write names the seq and version it replaces, so a cached copy
 that another writer (a second projector, a rebuild, an erasure) outdated only makes that one
 write fail as stale, and a stale user is dropped from the cache and read again.
@@ -7,8 +11,9 @@ write fail as stale, and a stale user is dropped from the cache and read again.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
+
+from cachetools import LRUCache
 
 from shared.domain import QuotaUsage, Snapshot
 from shared.service_layer.ports import SnapshotStore
@@ -17,19 +22,27 @@ from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
 __all__ = ["CachedSnapshots"]
 
 
-class CachedSnapshots:
-    """A `SnapshotStore` that remembers the newest `capacity` snapshots it read or wrote."""
+def _stored_size(stored: StoredSnapshot) -> int:
+    if stored.size is not None:
+        return stored.size
+    return len(stored.snapshot.to_storage())
 
-    def __init__(self, store: SnapshotStore, capacity: int) -> None:
+
+class CachedSnapshots:
+    """A `SnapshotStore` that remembers the snapshots it last read or wrote.
+
+    As many as fit in `budget_bytes` of their stored encoding (0: none).
+    """
+
+    def __init__(self, store: SnapshotStore, budget_bytes: int) -> None:
         self._store = store
-        self._capacity = capacity
-        self._kept: OrderedDict[UserKey, StoredSnapshot] = OrderedDict()
+        self._kept: LRUCache[UserKey, StoredSnapshot] = LRUCache(
+            maxsize=budget_bytes, getsizeof=_stored_size
+        )
 
     async def load_many(self, keys: Sequence[UserKey]) -> dict[UserKey, StoredSnapshot]:
         """Cached snapshots as they are; the others from the store (and then cached)."""
         found = {key: self._kept[key] for key in keys if key in self._kept}
-        for key in found:
-            self._kept.move_to_end(key)
         missing = [key for key in keys if key not in found]
         if missing:
             loaded = await self._store.load_many(missing)
@@ -49,7 +62,10 @@ class CachedSnapshots:
                 self._keep(
                     update.key,
                     StoredSnapshot(
-                        update.snapshot, update.seq, version=update.expected_version + 1
+                        update.snapshot,
+                        update.seq,
+                        size=len(update.encoded),
+                        version=update.expected_version + 1,
                     ),
                 )
         return stale
@@ -67,7 +83,7 @@ class CachedSnapshots:
         return await self._store.usage(keys)
 
     def _keep(self, key: UserKey, stored: StoredSnapshot) -> None:
-        self._kept[key] = stored
-        self._kept.move_to_end(key)
-        while len(self._kept) > self._capacity:
-            self._kept.popitem(last=False)
+        try:
+            self._kept[key] = stored
+        except ValueError:
+            self._kept.pop(key, None)

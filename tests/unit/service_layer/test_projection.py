@@ -228,8 +228,8 @@ async def test_shuffled_late_arrivals_with_dense_checkpoints_equal_the_full_fold
 
 async def test_two_caching_projectors_and_a_rebuild_never_write_over_each_other() -> None:
     log, store = InMemoryEventLog(), InMemorySnapshotStore()
-    first = Projection(log, CachedSnapshots(store, 100))
-    second = Projection(log, CachedSnapshots(store, 100))
+    first = Projection(log, CachedSnapshots(store, 2**20))
+    second = Projection(log, CachedSnapshots(store, 2**20))
     history = events(30)
     rng = random.Random(3)
     shuffled = rng.sample(history, len(history))
