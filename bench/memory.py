@@ -24,6 +24,7 @@ _WARMUP_EVENTS_PER_USER = 5
 _PER_REQUEST = 500
 _CLIENTS = 8
 _USERS = 10_000
+_QUARTERS = 4
 _DRAIN_TIMEOUT_SECONDS = 3_600.0
 
 
@@ -42,15 +43,13 @@ def _rss(stack: Stack) -> dict[str, float]:
     }
 
 
-async def _send(base: str, requests: list[tuple[str, int]], seed: int) -> float:
-    """Send each (user, event count) request from 8 clients; the events/s achieved.
+async def _send(base: str, requests: list[tuple[str, int]], seed: int) -> None:
+    """Send each (user, event count) request from 8 clients.
 
     A request not answered 202 is sent again, so every event goes through.
     """
     rng = random.Random(seed)
     todo = list(reversed(requests))
-    events = sum(count for _, count in requests)
-    started = time.perf_counter()
     async with api_client(base, _CLIENTS) as http:
 
         async def client() -> None:
@@ -62,7 +61,6 @@ async def _send(base: str, requests: list[tuple[str, int]], seed: int) -> float:
                     todo.append((user, count))
 
         await asyncio.gather(*(client() for _ in range(_CLIENTS)))
-    return events / (time.perf_counter() - started)
 
 
 def _warm_up() -> list[tuple[str, int]]:
@@ -71,8 +69,8 @@ def _warm_up() -> list[tuple[str, int]]:
     return [(_user(n), _WARMUP_EVENTS_PER_USER) for n in range(_USERS)]
 
 
-def _load(events: int) -> list[tuple[str, int]]:
-    rng = random.Random(events)
+def _load(events: int, seed: int) -> list[tuple[str, int]]:
+    rng = random.Random(seed)
     full, rest = divmod(events, _PER_REQUEST)
     counts = [_PER_REQUEST] * full + ([rest] if rest else [])
     return [(_user(rng.randrange(_USERS)), count) for count in counts]
@@ -91,24 +89,36 @@ def _drained(stack: Stack, total: float) -> None:
 
 
 def run(events: int) -> dict[str, Any]:
-    """RSS per service after a warm-up and after `events` more events, and the growth."""
+    """RSS per service after a warm-up and after each quarter of `events` more events.
+
+    The quarters tell a cache or buffer that fills and stays bounded (growth that stops)
+    from one that grows with every event seen (growth in each quarter).
+    """
     with gateway_stack("bench_memory") as stack:
         warm_up = _warm_up()
-        warmup_events = sum(count for _, count in warm_up)
+        sent = sum(count for _, count in warm_up)
         asyncio.run(_send(stack.gateway_url, warm_up, 0))
-        _drained(stack, warmup_events)
-        start = _rss(stack)
-        rate = asyncio.run(_send(stack.gateway_url, _load(events), 1))
-        _drained(stack, warmup_events + events)
-        end = _rss(stack)
+        _drained(stack, sent)
+        readings = [_rss(stack)]
+        seconds = 0.0
+        for quarter in range(_QUARTERS):
+            load = _load(events // _QUARTERS, seed=quarter)
+            started = time.perf_counter()
+            asyncio.run(_send(stack.gateway_url, load, quarter + 1))
+            seconds += time.perf_counter() - started
+            sent += sum(count for _, count in load)
+            _drained(stack, sent)
+            readings.append(_rss(stack))
+    start, end = readings[0], readings[-1]
     return {
         "events": events,
-        "warmup_events": warmup_events,
+        "warmup_events": sum(count for _, count in warm_up),
         "users": _USERS,
-        "ingest_events_per_second": rate,
+        "ingest_events_per_second": events / seconds,
         "services": {
             name: {
                 "start_mib": start[name],
+                "quarters_mib": [reading[name] for reading in readings[1:]],
                 "end_mib": end[name],
                 "growth_share": end[name] / start[name] - 1,
             }

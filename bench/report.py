@@ -350,13 +350,14 @@ def table(results: dict[str, Any]) -> str:
     if memory:
         add("")
         add(
-            f"Memory (RSS after {memory['warmup_events']:,} warm-up events, then after "
-            f"{memory['events']:,} more over {memory['users']:,} users, "
+            f"Memory (RSS after {memory['warmup_events']:,} warm-up events, then after each "
+            f"quarter of {memory['events']:,} more over {memory['users']:,} users, "
             f"sent at {memory['ingest_events_per_second']:,.0f} events/s)"
         )
         for name, m in memory["services"].items():
+            quarters = " -> ".join(f"{q:.1f}" for q in m.get("quarters_mib", [m["end_mib"]]))
             add(
-                f"  {name:<13} {m['start_mib']:7.1f} MiB -> {m['end_mib']:7.1f} MiB "
+                f"  {name:<13} {m['start_mib']:7.1f} MiB -> {quarters} MiB "
                 f"({m['growth_share']:+.0%})"
             )
     add("")
