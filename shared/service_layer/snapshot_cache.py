@@ -2,7 +2,8 @@
 
 Bounded by the snapshots' stored size, not their count: one user's snapshot may be a hundred
 times another's, and a count bound let a projector's memory grow with the size of the users it
-served. A decoded snapshot holds about 2.5 times its stored size in the process.
+served. The copies are held decoded, so the process grows by several times the budget
+(the README gives the measured figures).
 
 Safe by construction: every write names the seq and version it replaces, so a cached copy
 that another writer (a second projector, a rebuild, an erasure) outdated only makes that one
