@@ -24,6 +24,7 @@ from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
 from shared.adapters.settings import Settings
+from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.topics import EVENTS_TOPIC
@@ -32,7 +33,6 @@ from shared.service_layer.consume import BatchConsumer
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.projection import Projection
-from shared.service_layer.snapshot_cache import CachedSnapshots
 
 __all__ = ["ProjectorBroker", "ProjectorOverrides", "create_app", "declare_broker"]
 

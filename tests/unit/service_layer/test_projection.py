@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 
+from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.domain import RecordedEvent, reduce
 from shared.service_layer import replay as replay_module
 from shared.service_layer.projection import Projection
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
 from shared.service_layer.records import AppendResult, LogEntry
-from shared.service_layer.snapshot_cache import CachedSnapshots
 from tests.fakes import (
     FixedClock,
     InMemoryEventLog,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.domain import RecordedEvent
 from shared.service_layer.projection import Projection
 from shared.service_layer.records import StoredSnapshot, UserKey
-from shared.service_layer.snapshot_cache import CachedSnapshots
 from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
 from tests.unit.domain.builders import raw_event, record
 
