@@ -162,7 +162,7 @@ def main() -> None:
     runs: list[dict[str, Any]] = []
     for number in range(args.runs):
         _progress(f"run {number + 1} of {args.runs}")
-        run: dict[str, Any] = {"meta": {**meta, "sections": only}}
+        run: dict[str, Any] = {"meta": meta}
         _sections(sizes, only, run)
         runs.append(run)
     results = dict(runs[-1])

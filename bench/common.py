@@ -56,7 +56,7 @@ class Sizes:
     heartbeat_seconds: float
     replay_sizes: tuple[int, ...]
     users_scaling: tuple[tuple[int, int], ...]  # (users, events) per drain
-    memory_events: int  # through the whole stack, between the two RSS readings
+    memory_events: int  # through the whole stack, after the warm-up's RSS reading
 
     @classmethod
     def of(cls, full: bool) -> Sizes:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.limits import raw_database
-from bench.projection import Drain, drain, handled
+from bench.projection import Drain, drain, wait_handled
 from shared.domain import RecordedEvent, sort_key
 from tests.support.projector import ProjectorLab, learner_events, metric
 
@@ -48,15 +48,6 @@ def _late_split(
     return [e for e in events if id(e) not in late], held
 
 
-def _wait_applied(servers: Sequence[Any], count: float) -> float:
-    started = time.perf_counter()
-    while handled(servers) < count:
-        if time.perf_counter() - started > _TIMEOUT_SECONDS:
-            raise TimeoutError(f"{count:.0f} events not applied in {_TIMEOUT_SECONDS:.0f} s")
-        time.sleep(0.02)
-    return time.perf_counter() - started
-
-
 def replay_costs(lab: ProjectorLab, sizes: Sequence[int]) -> list[dict[str, Any]]:
     """Per log size and kind: ms to recompute a snapshot when a late event arrives."""
     run = Drain(lab, "replay")
@@ -79,7 +70,7 @@ def replay_costs(lab: ProjectorLab, sizes: Sequence[int]) -> list[dict[str, Any]
     (server,) = run.start()
     results: list[dict[str, Any]] = []
     try:
-        _wait_applied([server], len(base))
+        wait_handled([server], len(base), _TIMEOUT_SECONDS, poll=0.02)
         done = float(len(base))
         for (size, kind), (_, late) in logs.items():
             count = metric(server, "progress_projector_replay_seconds_count")
@@ -87,7 +78,7 @@ def replay_costs(lab: ProjectorLab, sizes: Sequence[int]) -> list[dict[str, Any]
             started = time.perf_counter()
             lab.publish(late)
             done += len(late)
-            _wait_applied([server], done)
+            wait_handled([server], done, _TIMEOUT_SECONDS, poll=0.02)
             wall = time.perf_counter() - started
             replays = metric(server, "progress_projector_replay_seconds_count") - count
             spent = metric(server, "progress_projector_replay_seconds_sum") - seconds

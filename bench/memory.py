@@ -1,7 +1,8 @@
 """Memory under a long ingest: each service's resident set size (RSS) after a warm-up and
-after `events` more events went through the whole stack (gateway, broker, projector,
-database), read from /proc. A service whose RSS grows with the events it has seen leaks,
-or holds something per user or per event that should be bounded (caches, buffers).
+after each quarter of `events` more events through the whole stack (gateway, broker,
+projector, database), read from /proc. A service whose RSS grows with the events it has
+seen leaks, or holds something per user or per event that should be bounded (caches,
+buffers).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from bench.common import gateway_stack
 from bench.freshness import mixed_event
 from bench.ingest import api_client
-from bench.projection import handled
+from bench.projection import wait_handled
 from tests.support.services import Stack
 
 __all__ = ["run"]
@@ -81,11 +82,7 @@ def _user(n: int) -> str:
 
 
 def _drained(stack: Stack, total: float) -> None:
-    deadline = time.monotonic() + _DRAIN_TIMEOUT_SECONDS
-    while handled([stack.projector]) < total:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the projector did not catch up")
-        time.sleep(1.0)
+    wait_handled([stack.projector], total, _DRAIN_TIMEOUT_SECONDS, poll=1.0)
 
 
 def run(events: int) -> dict[str, Any]:
@@ -96,7 +93,7 @@ def run(events: int) -> dict[str, Any]:
     """
     with gateway_stack("bench_memory") as stack:
         warm_up = _warm_up()
-        sent = sum(count for _, count in warm_up)
+        warmup_events = sent = sum(count for _, count in warm_up)
         asyncio.run(_send(stack.gateway_url, warm_up, 0))
         _drained(stack, sent)
         readings = [_rss(stack)]
@@ -112,7 +109,7 @@ def run(events: int) -> dict[str, Any]:
     start, end = readings[0], readings[-1]
     return {
         "events": events,
-        "warmup_events": sum(count for _, count in warm_up),
+        "warmup_events": warmup_events,
         "users": _USERS,
         "ingest_events_per_second": events / seconds,
         "services": {

@@ -23,7 +23,7 @@ from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot
 from tests.support.projector import ProjectorLab, metric, reductions
 
-__all__ = ["Drain", "drain", "handled", "stored_snapshots"]
+__all__ = ["Drain", "drain", "handled", "stored_snapshots", "wait_handled"]
 
 _POLL_SECONDS = 0.1
 _DRAIN_TIMEOUT_SECONDS = 900.0
@@ -93,6 +93,17 @@ def handled(projectors: Sequence[EmbeddedServer]) -> float:
         for p in projectors
         for outcome in ("applied", "duplicate")
     )
+
+
+def wait_handled(
+    projectors: Sequence[EmbeddedServer], count: float, timeout_seconds: float, poll: float
+) -> None:
+    """Wait until the projectors handled `count` events, or raise `TimeoutError`."""
+    deadline = time.monotonic() + timeout_seconds
+    while handled(projectors) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{count:.0f} events not handled in {timeout_seconds:.0f} s")
+        time.sleep(poll)
 
 
 def stored_snapshots(lab: ProjectorLab, database: str) -> dict[str, Snapshot]:
