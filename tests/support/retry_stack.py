@@ -40,7 +40,7 @@ from tests.support.services import eventually, service_env, settings_for
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TENANT = "demo"
 # The services' default: the frozen-database test needs their calls to time out mid-freeze.
-PRIVATE_DATABASE_TIMEOUT_MS = 5000
+PRIVATE_DATABASE_TIMEOUT_MS: int = Settings.model_fields["mongo_timeout_ms"].default
 
 
 @dataclass(frozen=True)
