@@ -354,12 +354,16 @@ export class ProgressClient {
         this.firstQueuedAt = undefined;
         this.consistencyToken = answer.consistencyToken ?? this.consistencyToken;
         const sent = new Set(batch.map((e) => e.event.eventId));
+        const before = this.pending.length;
         this.pending = this.pending.filter((e) => !sent.has(e.eventId));
-        for (const entry of batch) {
-          if (entry.userId === this.userId && !refused.has(entry.event.eventId)) this.acked.set(entry.event.eventId, entry.event);
+        const mine = batch.filter((e) => e.userId === this.userId);
+        for (const entry of mine) {
+          if (!refused.has(entry.event.eventId)) this.acked.set(entry.event.eventId, entry.event);
         }
         this.status.set({ lastSyncedAt: Date.now() });
-        this.changed();
+        // Pending events that the server accepted only move to the acknowledged ones: the view
+        // folds both, so it stays as it is. A refusal, or another tab's events, change it.
+        if (refused.size > 0 || before - this.pending.length !== mine.length) this.changed();
         if (refused.size) {
           this.report({
             kind: "rejected",
