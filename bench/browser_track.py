@@ -25,6 +25,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bench.common import percentile
 from shared.adapters.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,8 +91,7 @@ def measure(pending: int, samples: int, runs: int, listen: bool = False) -> list
                         "run": run,
                         "listen": listen,
                     }
-                    times = sorted(page.evaluate(_LOOP, arguments))
-                    summaries.append(_summary(times))
+                    summaries.append(_summary(page.evaluate(_LOOP, arguments)))
                 browser.close()
                 return summaries
         finally:
@@ -99,10 +99,11 @@ def measure(pending: int, samples: int, runs: int, listen: bool = False) -> list
 
 
 def _summary(times: list[float]) -> dict[str, float]:
-    def at(share: float) -> float:
-        return round(times[min(len(times) - 1, int(share * len(times)))], 3)
-
-    return {"p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)}
+    return {
+        "p50_ms": round(percentile(times, 0.5), 3),
+        "p99_ms": round(percentile(times, 0.99), 3),
+        "max_ms": round(max(times), 3),
+    }
 
 
 def run(pending: int = 10_000, samples: int = 1_000, runs: int = 3) -> dict[str, Any] | None:
