@@ -9,6 +9,7 @@ bootstrap tenant, so it serves only a local `make run` (it binds where the stack
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,13 +57,20 @@ _TOKEN_BODY = {
 }
 
 
-async def _token_request(request: Request) -> TokenRequest:
-    """The body, read only up to its bound, then validated (a 422 names the field)."""
+async def _token_request(request: Request, timeout_seconds: float) -> TokenRequest:
+    """The body, read only up to its size and time bounds, then validated.
+
+    A 422 names the field; a client trickling bytes gets a 408, not a connection held open.
+    """
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > _MAX_TOKEN_BODY:
-            raise HTTPException(413, f"the body may hold at most {_MAX_TOKEN_BODY} bytes")
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > _MAX_TOKEN_BODY:
+                    raise HTTPException(413, f"the body may hold at most {_MAX_TOKEN_BODY} bytes")
+    except TimeoutError:
+        raise HTTPException(408, f"the body did not arrive within {timeout_seconds:g} s") from None
     try:
         return TokenRequest.model_validate_json(bytes(body))
     except ValidationError as error:
@@ -88,7 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/token", response_model=TokenGrant, openapi_extra=_TOKEN_BODY)
     async def token(request: Request) -> TokenGrant:
         """A user token for `userId`: what an app's backend gives its signed-in user."""
-        grant = await _token_request(request)
+        grant = await _token_request(request, settings.http_body_timeout_seconds)
         signed = mint_user_token(
             settings.bootstrap_signing_secret.get_secret_value(),
             settings.bootstrap_tenant,
