@@ -116,7 +116,7 @@ def start_stack(data_dir: Path) -> ChaosStack:
     settings = settings_for(
         f"127.0.0.1:{broker.port}", f"mongodb://127.0.0.1:{database.port}", _DATABASE, False
     )
-    settings = settings.model_copy(update={"data_dir": data_dir, "demo_port": free_port()})
+    settings = settings.model_copy(update={"data_dir": data_dir})
     services = {
         name: service_process(settings, name, _MODULES[name], _port(settings, name), logs)
         for name in SERVICES

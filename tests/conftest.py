@@ -13,7 +13,13 @@ import pytest
 from services.progressctl.provisioning import prepare_stack
 from shared.adapters.settings import Settings
 from tests.support.backends import Backend, selected_backend
-from tests.support.services import TEST_API_KEY, Stack, running_stack, settings_for
+from tests.support.services import (
+    SHARED_DATABASE_TIMEOUT_MS,
+    TEST_API_KEY,
+    Stack,
+    running_stack,
+    settings_for,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -42,6 +48,7 @@ def settings(backend: Backend) -> Settings:
         backend.mongo_url,
         f"progress_test_{uuid.uuid4().hex[:8]}",
         backend.idempotent_producer,
+        mongo_timeout_ms=SHARED_DATABASE_TIMEOUT_MS,
     )
     asyncio.run(prepare_stack(settings))
     return settings

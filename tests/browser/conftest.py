@@ -89,14 +89,8 @@ def broker(workdir: Path) -> Iterator[EmbeddedServer]:
 
 
 @pytest.fixture(scope="module")
-def demo_port() -> int:
-    """Where the demo server listens (chosen before the gateway, which must allow it)."""
-    return free_port()
-
-
-@pytest.fixture(scope="module")
 def browser_stack(
-    settings: Settings, broker: EmbeddedServer, site: str, demo_port: int, workdir: Path
+    settings: Settings, broker: EmbeddedServer, site: str, workdir: Path
 ) -> Iterator[Stack]:
     """Gateway, projector and retry worker on the module's broker, CORS open to the pages."""
     own = settings.model_copy(
@@ -105,8 +99,7 @@ def browser_stack(
             "gateway_port": free_port(),
             "projector_port": free_port(),
             "retry_worker_port": free_port(),
-            "demo_port": demo_port,
-            "cors_origins": f"{site},http://127.0.0.1:{demo_port}",
+            "cors_origins": f"{site},http://127.0.0.1:{settings.demo_port}",
             "kafka_request_timeout_ms": 2000,
         }
     )

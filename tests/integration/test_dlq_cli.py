@@ -22,7 +22,7 @@ from shared.adapters.topics import EVENTS_TOPIC
 from shared.service_layer.records import Attempt, DeadLetter
 from tests.support.backends import Backend
 from tests.support.retry_stack import Message, _read, progressed
-from tests.support.services import service_env, settings_for
+from tests.support.services import SHARED_DATABASE_TIMEOUT_MS, service_env, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +69,11 @@ async def seed(settings: Settings, letters: list[DeadLetter]) -> list[str]:
 @pytest.fixture
 def letters(backend: Backend) -> Iterator[Letters]:
     settings = settings_for(
-        backend.kafka_bootstrap, backend.mongo_url, f"dlq_cli_{uuid.uuid4().hex[:8]}", False
+        backend.kafka_bootstrap,
+        backend.mongo_url,
+        f"dlq_cli_{uuid.uuid4().hex[:8]}",
+        False,
+        mongo_timeout_ms=SHARED_DATABASE_TIMEOUT_MS,
     )
     run = uuid.uuid4().hex[:6]
     messages = {

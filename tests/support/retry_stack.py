@@ -39,8 +39,6 @@ from tests.support.services import eventually, service_env, settings_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TENANT = "demo"
-# The services' default: the frozen-database test needs their calls to time out mid-freeze.
-PRIVATE_DATABASE_TIMEOUT_MS: int = Settings.model_fields["mongo_timeout_ms"].default
 
 
 @dataclass(frozen=True)
@@ -196,7 +194,6 @@ def retry_stack(workdir: Path, faults: dict[str, int]) -> Iterator[RetryStack]:
             backend.mongo_url,
             f"retry_{uuid.uuid4().hex[:8]}",
             False,
-            mongo_timeout_ms=PRIVATE_DATABASE_TIMEOUT_MS,
         )
         asyncio.run(prepare_stack(settings))
         fault_file, attempt_file = workdir / "faults.json", workdir / "attempts.jsonl"

@@ -21,8 +21,9 @@ TEST_SIGNING_SECRET = "test-signing-secret-0123456789-abcdef"
 # Every test shares the session's database server. SecantusDB holds one lock while it drops a
 # database, so a test dropping a large one stalls the others for seconds on a slow two-core
 # machine; the services' 5 s default would turn that stall into a failure of whichever test
-# happened to be waiting. Tests of the timeout path run private servers with shorter bounds.
+# happened to be waiting. Private servers (fault tests, bench, chaos) keep the default.
 SHARED_DATABASE_TIMEOUT_MS = 30_000
+_DEFAULT_DATABASE_TIMEOUT_MS: int = Settings.model_fields["mongo_timeout_ms"].default
 
 
 def settings_for(
@@ -30,7 +31,7 @@ def settings_for(
     backend_mongo: str,
     database: str,
     idempotent: bool,
-    mongo_timeout_ms: int = SHARED_DATABASE_TIMEOUT_MS,
+    mongo_timeout_ms: int = _DEFAULT_DATABASE_TIMEOUT_MS,
 ) -> Settings:
     return Settings(
         mongo_timeout_ms=mongo_timeout_ms,
@@ -41,6 +42,7 @@ def settings_for(
         gateway_port=free_port(),
         projector_port=free_port(),
         retry_worker_port=free_port(),
+        demo_port=free_port(),
         bootstrap_api_key=TEST_API_KEY,  # type: ignore[arg-type]
         bootstrap_signing_secret=TEST_SIGNING_SECRET,  # type: ignore[arg-type]
         log_level="INFO",
