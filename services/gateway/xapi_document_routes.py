@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import cast
 
 from fastapi import APIRouter, Request, Response
@@ -29,14 +30,6 @@ router = APIRouter(prefix="/xapi", tags=["xAPI"])
 Parser = Callable[[Method, Mapping[str, str]], DocumentAddress]
 
 
-def _activity_profile(method: Method, params: Mapping[str, str]) -> DocumentAddress:
-    return parse_profile_params("activity_profile", method, params)
-
-
-def _agent_profile(method: Method, params: Mapping[str, str]) -> DocumentAddress:
-    return parse_profile_params("agent_profile", method, params)
-
-
 _RESOURCES: dict[str, tuple[str, str, Parser]] = {
     "state": (
         "/activities/state",
@@ -48,16 +41,22 @@ _RESOURCES: dict[str, tuple[str, str, Parser]] = {
         "/activities/profile",
         "xAPI Activity Profile Resource (docs/xapi.md): documents per activityId and "
         "profileId, with ETag concurrency. Needs X-Experience-API-Version and credentials.",
-        _activity_profile,
+        partial(parse_profile_params, "activity_profile"),
     ),
     "agent_profile": (
         "/agents/profile",
         "xAPI Agent Profile Resource (docs/xapi.md): documents per agent and profileId, "
         "with ETag concurrency. Needs X-Experience-API-Version and credentials.",
-        _agent_profile,
+        partial(parse_profile_params, "agent_profile"),
     ),
 }
-_VERBS = {"GET": "read", "HEAD": "headers of", "PUT": "replace", "POST": "merge into"}
+_VERBS = {
+    "GET": "read",
+    "HEAD": "headers of",
+    "PUT": "replace",
+    "POST": "merge into",
+    "DELETE": "delete",
+}
 
 
 def _dispatcher(parse: Parser) -> Handler:
@@ -112,7 +111,7 @@ def _add_routes(resource: str, path: str, description: str, parse: Parser) -> No
             endpoint,
             methods=[method],
             description=description,
-            summary=f"xAPI: {_VERBS.get(method, 'delete')} {name} documents",
+            summary=f"xAPI: {_VERBS[method]} {name} documents",
             operation_id=f"xapi_{resource}_{method.lower()}",
         )
 

@@ -17,10 +17,9 @@ from cryptography.x509.oid import NameOID
 from jwt.api_jws import PyJWS
 
 from shared.xapi import StatementBody
+from shared.xapi.parts import SIGNATURE_USAGE
 
 __all__ = ["SIGNATURE_USAGE", "jws", "signed_body", "signer"]
-
-SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 
 
 @cache

@@ -88,7 +88,7 @@ class ReadStatements:
         Built from the `ACTIVITY_SOURCES` newest unvoided statements naming the Activity
         anywhere, so its cost is bounded whatever the tenant stored.
         """
-        query = parse_statement_query({"activity": activity_id, "related_activities": "true"})
+        query = StatementQuery(activity=activity_id, related_activities=True)
         found = await self._store.find(tenant_id, query, None, ACTIVITY_SOURCES)
         return canonical_activity(activity_id, [record.statement for record in found])
 
