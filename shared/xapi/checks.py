@@ -7,7 +7,7 @@ reads the same way: `InvalidStatement(path, "<what it must be> (<spec section>)"
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -23,6 +23,7 @@ __all__ = [
     "check_language_map",
     "check_number",
     "check_object",
+    "check_params",
     "check_string",
     "check_timestamp",
     "check_uuid",
@@ -31,6 +32,25 @@ __all__ = [
 ]
 
 JsonObject = dict[str, Any]
+
+
+def check_params(
+    params: Mapping[str, str],
+    known: Collection[str],
+    resource: str,
+    section: str,
+    required: Collection[str] = (),
+) -> None:
+    """Fail on the first query parameter a resource does not know, then on a missing one.
+
+    Names are case-sensitive, as the specification says.
+    """
+    for name in params:
+        if name not in known:
+            fail(name, f"is not a parameter of the {resource} Resource ({section})")
+    for name in required:
+        if name not in params:
+            fail(name, f"is required ({section})")
 
 
 def at(path: str, key: str) -> str:

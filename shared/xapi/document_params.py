@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from .checks import check_iri, check_timestamp, check_uuid, fail
+from .checks import check_iri, check_params, check_timestamp, check_uuid, fail
 from .query import parse_agent_param
 
 __all__ = [
@@ -60,10 +60,7 @@ def parse_state_params(method: Method, params: Mapping[str, str]) -> DocumentAdd
     Raises:
         InvalidStatement: Naming the parameter.
     """
-    _check_names(params, _STATE_PARAMS, "State", _STATE)
-    for name in ("activityId", "agent"):
-        if name not in params:
-            fail(name, f"is required ({_STATE})")
+    check_params(params, _STATE_PARAMS, "State", _STATE, ("activityId", "agent"))
     _check_id(method, params, "stateId", _STATE)
     registration = params.get("registration")
     return DocumentAddress(
@@ -92,9 +89,7 @@ def parse_profile_params(
         InvalidStatement: Naming the parameter.
     """
     owner, name, section = _PROFILES[resource]
-    _check_names(params, frozenset({owner, "profileId", "since"}), name, section)
-    if owner not in params:
-        fail(owner, f"is required ({section})")
+    check_params(params, (owner, "profileId", "since"), name, section, (owner,))
     _check_id(method, params, "profileId", section)
     if method == "DELETE" and "profileId" not in params:
         fail("profileId", f"is required to delete a profile document ({section})")
@@ -106,12 +101,6 @@ def parse_profile_params(
         document_id=params.get("profileId"),
         since=_since(params, section),
     )
-
-
-def _check_names(params: Mapping[str, str], known: frozenset[str], name: str, section: str) -> None:
-    for param in params:
-        if param not in known:
-            fail(param, f"is not a parameter of the {name} Resource ({section})")
 
 
 def _check_id(method: Method, params: Mapping[str, str], id_name: str, section: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .agents import IFIS, check_agent
-from .checks import check_iri, fail
+from .checks import check_iri, check_params, fail
 
 __all__ = ["canonical_activity", "parse_activity_params", "parse_agents_params", "person_for"]
 
@@ -27,7 +27,7 @@ def parse_activity_params(params: Mapping[str, str]) -> str:
     Raises:
         InvalidStatement: Naming the parameter.
     """
-    _only(params, "activityId", "Communication 2.5")
+    check_params(params, ("activityId",), "Activities", "Communication 2.5", ("activityId",))
     return check_iri(params["activityId"], "activityId", "Communication 2.5")
 
 
@@ -37,7 +37,7 @@ def parse_agents_params(params: Mapping[str, str]) -> JsonObject:
     Raises:
         InvalidStatement: Naming the parameter, or the Agent's property (`agent.mbox`).
     """
-    _only(params, "agent", "Communication 2.4")
+    check_params(params, ("agent",), "Agents", "Communication 2.4", ("agent",))
     try:
         agent = json.loads(params["agent"])
     except ValueError:
@@ -96,11 +96,3 @@ def _activities(statement: JsonObject) -> Iterator[JsonObject]:
     listed = statement.get("context", {}).get("contextActivities", {})
     for entries in listed.values():
         yield from entries if isinstance(entries, list) else [entries]
-
-
-def _only(params: Mapping[str, str], name: str, section: str) -> None:
-    for param in params:
-        if param != name:
-            fail(param, f"is not a parameter of this resource ({section})")
-    if name not in params:
-        fail(name, f"is required ({section})")

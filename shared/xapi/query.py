@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from .agents import check_actor
-from .checks import check_iri, check_timestamp, check_uuid, fail
+from .checks import check_iri, check_params, check_timestamp, check_uuid, fail
 from .errors import InvalidStatement
 from .forms import Format
 
@@ -74,9 +74,7 @@ def parse_statement_query(params: Mapping[str, str]) -> StatementQuery:
             statementId and voidedStatementId, either with a filter (2.1.3.s2.b2), or a
             value of the wrong form.
     """
-    for name in params:
-        if name not in _KNOWN:
-            fail(name, f"is not a parameter of the Statement Resource ({_SECTION})")
+    check_params(params, _KNOWN, "Statement", _SECTION)
     single = [name for name in _SINGLE if name in params]
     if len(single) == 2:
         fail("voidedStatementId", f"cannot be combined with statementId ({_SECTION}.s2.b1)")
