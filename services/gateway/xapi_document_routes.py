@@ -8,7 +8,6 @@ differ; they are parsed per resource.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import cast
@@ -86,7 +85,6 @@ def _dispatcher(parse: Parser) -> Handler:
             xapi.tenant_id,
             "PUT" if method == "PUT" else "POST",
             address,
-            json.loads(xapi.params["agent"]) if address.agent else None,
             xapi.body,
             xapi.header("content-type") or "application/octet-stream",
             conditions,

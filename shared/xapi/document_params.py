@@ -8,12 +8,12 @@ parameter is a 400 naming it (Communication 2.2-2.7 of 1.0.3; 2.0.0 alike).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from .checks import check_iri, check_params, check_timestamp, check_uuid, fail
-from .query import parse_agent_param
+from .query import parse_agent
 
 __all__ = [
     "DocumentAddress",
@@ -46,6 +46,8 @@ class DocumentAddress:
     activity_id: str
     agent: str
     """The agent's `ifi_key`."""
+    actor: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The checked agent itself (None for the Activity Profile resource)."""
     registration: str | None = None
     document_id: str | None = None
     since: datetime | None = None
@@ -63,10 +65,12 @@ def parse_state_params(method: Method, params: Mapping[str, str]) -> DocumentAdd
     check_params(params, _STATE_PARAMS, "State", _STATE, ("activityId", "agent"))
     _check_id(method, params, "stateId", _STATE)
     registration = params.get("registration")
+    agent, actor = parse_agent(params["agent"])
     return DocumentAddress(
         resource="state",
         activity_id=check_iri(params["activityId"], "activityId", _STATE),
-        agent=parse_agent_param(params["agent"]),
+        agent=agent,
+        actor=actor,
         registration=None
         if registration is None
         else check_uuid(registration, "registration", _STATE).lower(),
@@ -93,11 +97,15 @@ def parse_profile_params(
     _check_id(method, params, "profileId", section)
     if method == "DELETE" and "profileId" not in params:
         fail("profileId", f"is required to delete a profile document ({section})")
-    activity = owner == "activityId"
+    if owner == "activityId":
+        activity_id, agent, actor = check_iri(params[owner], owner, section), "", None
+    else:
+        (agent, actor), activity_id = parse_agent(params[owner]), ""
     return DocumentAddress(
         resource=resource,
-        activity_id=check_iri(params[owner], owner, section) if activity else "",
-        agent="" if activity else parse_agent_param(params[owner]),
+        activity_id=activity_id,
+        agent=agent,
+        actor=actor,
         document_id=params.get("profileId"),
         since=_since(params, section),
     )

@@ -23,6 +23,7 @@ __all__ = [
     "filter_keys",
     "ifi_key",
     "matches",
+    "parse_agent",
     "parse_agent_param",
     "parse_statement_query",
 ]
@@ -128,17 +129,27 @@ def parse_agent_param(value: str) -> str:
     Raises:
         InvalidStatement: At `agent` (or inside it, e.g. `agent.mbox`).
     """
+    return parse_agent(value)[0]
+
+
+def parse_agent(value: str) -> tuple[str, dict[str, Any]]:
+    """An `agent` parameter's `ifi_key` and the checked Agent or identified Group itself.
+
+    Raises:
+        InvalidStatement: At `agent` (or inside it, e.g. `agent.mbox`).
+    """
     try:
         agent = json.loads(value)
     except ValueError:
         fail("agent", f"must be an Agent or identified Group as JSON ({_SECTION})")
     try:
-        key = ifi_key(check_actor(agent, ""))
+        checked = check_actor(agent, "")
     except InvalidStatement as error:
         raise error.within("agent") from None
+    key = ifi_key(checked)
     if key is None:
         fail("agent", f"must be identified: an anonymous Group cannot be matched ({_SECTION})")
-    return key
+    return key, checked
 
 
 def ifi_key(actor: dict[str, Any]) -> str | None:

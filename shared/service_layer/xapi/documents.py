@@ -12,7 +12,7 @@ checked again on what it wrote, so two writers never both win a conditional writ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from shared.service_layer.ports import Clock
 from shared.service_layer.xapi.ports import DocumentKey, DocumentStore, StoredDocument
@@ -69,7 +69,6 @@ class Documents:
         tenant_id: str,
         method: Literal["PUT", "POST"],
         address: DocumentAddress,
-        agent: dict[str, Any] | None,
         content: bytes,
         content_type: str,
         conditions: Preconditions,
@@ -77,15 +76,15 @@ class Documents:
     ) -> StoredDocument:
         """Store a PUT (replace) or POST (merge JSON objects) under the preconditions.
 
-        The document is kept with the userId `users` (the tenant's rule) maps `agent` to;
-        an Activity Profile document (`agent` None) belongs to no user.
+        The document is kept with the userId `users` (the tenant's rule) maps the address's
+        agent to; an Activity Profile document (no agent) belongs to no user.
 
         Raises:
             DocumentConflict: 412 / 409 as `check_preconditions` says.
             InvalidStatement: A POST that cannot be merged (naming the document).
         """
         key, store = _key(address), self._store(address)
-        user_id = None if agent is None else user_id_for(agent, users)
+        user_id = None if address.actor is None else user_id_for(address.actor, users)
         for _ in range(_ATTEMPTS):
             current = await store.get(tenant_id, key)
             check_preconditions(

@@ -139,17 +139,17 @@ async def test_state_documents_honour_etags_and_merge_json() -> None:
     address = parse_state_params("PUT", params)
     plain, rule = Preconditions(None, None, "2.0.0"), UserRule()
     first = await documents.write(
-        "demo", "PUT", address, agent, b'{"a":1}', "application/json", plain, rule
+        "demo", "PUT", address, b'{"a":1}', "application/json", plain, rule
     )
     with pytest.raises(DocumentConflict) as conflict:
-        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", plain, rule)
+        await documents.write("demo", "PUT", address, b"{}", "application/json", plain, rule)
     assert conflict.value.status == 409
     stale = Preconditions('"nope"', None, "2.0.0")
     with pytest.raises(DocumentConflict) as failed:
-        await documents.write("demo", "PUT", address, agent, b"{}", "application/json", stale, rule)
+        await documents.write("demo", "PUT", address, b"{}", "application/json", stale, rule)
     assert failed.value.status == 412
     merged = await documents.write(
-        "demo", "POST", address, agent, b'{"b":2}', "application/json", plain, rule
+        "demo", "POST", address, b'{"b":2}', "application/json", plain, rule
     )
     assert json.loads(merged.content) == {"a": 1, "b": 2}
     assert merged.etag != first.etag

@@ -65,7 +65,6 @@ async def test_a_state_document_is_kept_under_the_tenants_user() -> None:
         "demo",
         "PUT",
         parse_state_params("PUT", params),
-        agent,
         b"{}",
         "application/json",
         Preconditions(None, None, "2.0.0"),
