@@ -647,7 +647,7 @@ class InMemoryStatementStore:
 
 
 class InMemoryDocumentStore:
-    """xAPI State documents in a dict, with the same compare-and-set as the real one."""
+    """xAPI State or profile documents in a dict, with the same compare-and-set as the real one."""
 
     def __init__(self) -> None:
         self.documents: dict[tuple[str, DocumentKey], tuple[str | None, StoredDocument]] = {}

@@ -71,7 +71,7 @@ def canonical_activity(activity_id: str, statements: Iterable[JsonObject]) -> Js
     definition: JsonObject = {}
     for statement in reversed(list(statements)):
         for activity in _activities(statement):
-            if activity.get("id") == activity_id and isinstance(activity.get("definition"), dict):
+            if activity.get("id") == activity_id and "definition" in activity:
                 definition = _merged(definition, activity["definition"])
     found: JsonObject = {"objectType": "Activity", "id": activity_id}
     if definition:
@@ -95,4 +95,4 @@ def _activities(statement: JsonObject) -> Iterator[JsonObject]:
         yield from _activities(target)
     listed = statement.get("context", {}).get("contextActivities", {})
     for entries in listed.values():
-        yield from entries if isinstance(entries, list) else [entries]
+        yield from entries
