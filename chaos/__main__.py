@@ -122,7 +122,7 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
             *await asyncio.to_thread(discover, stack.demo_url),
         ]
         console.print(f"fuzzing {len(routes)} routes for {args.fuzz_seconds:.0f} s")
-        fuzzer = Fuzzer(stack.gateway_url, routes, run_dir, ledger, args.seed)
+        fuzzer = Fuzzer(routes, run_dir, ledger, args.seed)
         await asyncio.to_thread(fuzzer.run, args.fuzz_seconds)
         console.print("waiting for the projector to settle")
         mongo, database = stack.settings.mongo_url, stack.settings.mongo_database

@@ -128,7 +128,6 @@ def _request(draw: st.DrawFn, route: Route, credentials: dict[str, str | None]) 
 class Fuzzer:
     """Runs the rounds and keeps the counts; `stop` ends it early (Ctrl-C)."""
 
-    base_url: str
     routes: list[Route]
     report_dir: Path
     ledger: Ledger
@@ -147,7 +146,7 @@ class Fuzzer:
         deadline = time.monotonic() + seconds
         credentials = _credentials()
         round_number = 0
-        with httpx.Client(base_url=self.base_url, timeout=15.0) as client:
+        with httpx.Client(timeout=15.0) as client:
             self._known(client, credentials)
             while time.monotonic() < deadline and not self.stop.is_set():
                 for route in self.routes:
@@ -164,7 +163,7 @@ class Fuzzer:
         for name, user, body in known_cases(str(self.run_seed)):
             request = {
                 "method": "PUT",
-                "path": route.path.replace("{userId}", user),
+                "path": route.origin + route.path.replace("{userId}", user),
                 "params": {},
                 "headers": {
                     "Content-Type": "application/json",

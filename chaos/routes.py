@@ -28,7 +28,8 @@ class Route:
     query_params: tuple[str, ...]
     has_body: bool
     seeds: tuple[Any, ...]
-    origin: str = ""
+    origin: str
+    """The server's base URL: requests go to `origin` + the path."""
 
     @property
     def label(self) -> str:
