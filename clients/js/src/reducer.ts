@@ -10,10 +10,16 @@ import { apiTime, canonicalTime, daysBetween } from "./time.js";
 const RANK: Record<Status, number> = { not_started: 0, in_progress: 1, completed: 2, passed: 3 };
 const complete = (status: Status): boolean => RANK[status] >= 2;
 
-type Keyed = [key: string, event: ProgressEvent];
+/** An event and its canonical occurredAt, the first part of its sort key. */
+export type Keyed = [key: string, event: ProgressEvent];
+
+/** Fold order: by canonical time, then by eventId in code-unit order (Python's str order for the BMP). */
+export function foldOrder([a, x]: Keyed, [b, y]: Keyed): number {
+  return a < b ? -1 : a > b ? 1 : x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0;
+}
 
 /** The events with one per eventId (the first given wins), in fold order, keyed by sort key. */
-function ordered(events: readonly ProgressEvent[]): Keyed[] {
+export function ordered(events: readonly ProgressEvent[]): Keyed[] {
   const seen = new Set<string>();
   const keyed: Keyed[] = [];
   for (const event of events) {
@@ -21,10 +27,7 @@ function ordered(events: readonly ProgressEvent[]): Keyed[] {
     seen.add(event.eventId);
     keyed.push([canonicalTime(event.occurredAt), event]);
   }
-  // Code-unit order on eventId, like Python's str comparison for the BMP.
-  return keyed.sort(([a, x], [b, y]) =>
-    a < b ? -1 : a > b ? 1 : x.eventId < y.eventId ? -1 : x.eventId > y.eventId ? 1 : 0,
-  );
+  return keyed.sort(foldOrder);
 }
 
 /** Fold a user's whole log into their snapshot, whatever the order and repeats of `events`. */
@@ -37,11 +40,15 @@ export function reduce(events: readonly ProgressEvent[], tenantId: string, userI
  *
  * Exact when every event sorts after the snapshot's last one (the server's `apply`); an
  * optimistic view folds pending events this way even when one is late, as a best estimate
- * until the server's snapshot includes it.
+ * until the server's snapshot includes it. `keyed` is `ordered(events)`, for a caller that
+ * has it already.
  */
-export function applyEvents(snapshot: Snapshot, events: readonly ProgressEvent[]): Snapshot {
+export function applyEvents(
+  snapshot: Snapshot,
+  events: readonly ProgressEvent[],
+  keyed: readonly Keyed[] = ordered(events),
+): Snapshot {
   const next = copyFor(snapshot, events);
-  const keyed = ordered(events);
   // A retraction withdraws the events it names wherever they sort (they still count).
   const withdrawn = new Set<string>();
   for (const [, event] of keyed) {

@@ -4,20 +4,15 @@
 // track() makes: occurredAt is now) are only queued here and folded on the next read.
 
 import type { ProgressEvent } from "./events.generated.js";
-import { applyEvents } from "./reducer.js";
+import { applyEvents, foldOrder, type Keyed, ordered } from "./reducer.js";
 import type { Snapshot } from "./snapshot.js";
-import { canonicalTime } from "./time.js";
-
-type Key = readonly [time: string, eventId: string];
-
-const keyOf = (event: ProgressEvent): Key => [canonicalTime(event.occurredAt), event.eventId];
-const after = (a: Key, b: Key): boolean => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 
 /** A cached fold of `source()`: the base snapshot and the events on it, in any order. */
 export class OptimisticView {
   private folded: Snapshot | undefined;
   private tail: ProgressEvent[] = [];
-  private last: Key = ["", ""];
+  /** The event folded last (in fold order), if any. */
+  private last: Keyed | undefined;
   private ids = new Set<string>();
   /** False while any event is a retraction: it may name a later event, so refold always. */
   private appendable = true;
@@ -33,28 +28,30 @@ export class OptimisticView {
   /** `event` joined the source's events, after the others; `time` is its canonical occurredAt. */
   append(event: ProgressEvent, time: string): void {
     if (this.folded === undefined) return;
-    const key: Key = [time, event.eventId];
-    if (!this.appendable || event.type === "events.retracted" || this.ids.has(event.eventId) || !after(key, this.last)) {
+    const keyed: Keyed = [time, event];
+    if (
+      !this.appendable ||
+      event.type === "events.retracted" ||
+      this.ids.has(event.eventId) ||
+      (this.last !== undefined && foldOrder(keyed, this.last) <= 0)
+    ) {
       this.invalidate();
       return;
     }
     this.tail.push(event);
     this.ids.add(event.eventId);
-    this.last = key;
+    this.last = keyed;
   }
 
   /** The snapshot, folded exactly as `applyEvents(base, events)` would. */
   get(): Snapshot {
     if (this.folded === undefined) {
       const { base, events } = this.source();
-      this.folded = applyEvents(base, events);
-      this.ids = new Set(events.map((e) => e.eventId));
-      this.appendable = !events.some((e) => e.type === "events.retracted");
-      this.last = ["", ""];
-      for (const event of events) {
-        const key = keyOf(event);
-        if (after(key, this.last)) this.last = key;
-      }
+      const keyed = ordered(events);
+      this.folded = applyEvents(base, events, keyed);
+      this.ids = new Set(keyed.map(([, event]) => event.eventId));
+      this.appendable = !keyed.some(([, event]) => event.type === "events.retracted");
+      this.last = keyed.at(-1);
     } else if (this.tail.length > 0) {
       this.folded = applyEvents(this.folded, this.tail);
       this.tail = [];
