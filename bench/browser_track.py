@@ -14,29 +14,17 @@ bench/results/browser-track-<timestamp>.json.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import shutil
 import statistics
 import tempfile
-import threading
 from datetime import UTC, datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from bench.common import percentile
-from shared.adapters.embedded import free_port
+from tests.support.browser import BUNDLE, CHROMIUM, CHROMIUM_ARGS, static_site
 
-ROOT = Path(__file__).resolve().parents[1]
-BUNDLE = ROOT / "clients" / "js" / "dist" / "progress-sync.js"
-CHROMIUM = Path("/usr/bin/chromium")
 RESULTS = Path(__file__).parent / "results"
-
-_PAGE = """<!doctype html><meta charset="utf-8"><script type="module">
-import * as sdk from "./progress-sync.js";
-window.sdk = sdk; window.ready = true;
-</script>"""
 
 _LOOP = """async ({pending, samples, run, listen}) => {
   const client = sdk.createClient({
@@ -59,43 +47,25 @@ _LOOP = """async ({pending, samples, run, listen}) => {
 }"""
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log."""
-
-
 def measure(pending: int, samples: int, runs: int, listen: bool = False) -> list[dict[str, float]]:
     """One summary per run: p50, p99 and max of `samples` timed calls, in milliseconds."""
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as root:
-        shutil.copy(BUNDLE, Path(root) / "progress-sync.js")
-        (Path(root) / "index.html").write_text(_PAGE)
-        server = ThreadingHTTPServer(
-            ("127.0.0.1", free_port()), functools.partial(_Quiet, directory=root)
-        )
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
-                )
-                page = browser.new_page()
-                page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-                page.wait_for_function("window.ready === true")
-                summaries = []
-                for run in range(runs):
-                    arguments = {
-                        "pending": pending,
-                        "samples": samples,
-                        "run": run,
-                        "listen": listen,
-                    }
-                    summaries.append(_summary(page.evaluate(_LOOP, arguments)))
-                browser.close()
-                return summaries
-        finally:
-            server.shutdown()
+    with (
+        tempfile.TemporaryDirectory() as root,
+        static_site(Path(root)) as origin,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{origin}/index.html")
+        page.wait_for_function("window.ready === true")
+        summaries = []
+        for run in range(runs):
+            arguments = {"pending": pending, "samples": samples, "run": run, "listen": listen}
+            summaries.append(_summary(page.evaluate(_LOOP, arguments)))
+        browser.close()
+        return summaries
 
 
 def _summary(times: list[float]) -> dict[str, float]:

@@ -8,13 +8,9 @@ its services use the session's database.
 from __future__ import annotations
 
 import asyncio
-import functools
-import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +22,7 @@ from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
 from shared.adapters.user_tokens import mint_user_token
 from tests.support.backends import private_broker
+from tests.support.browser import BUNDLE, CHROMIUM, CHROMIUM_ARGS, SDK_DIR, static_site
 from tests.support.services import (
     TEST_API_KEY,
     TEST_SIGNING_SECRET,
@@ -37,20 +34,6 @@ from tests.support.services import (
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SDK_DIR = Path(__file__).resolve().parents[2] / "clients" / "js"
-BUNDLE = SDK_DIR / "dist" / "progress-sync.js"
-
 
 def _built_bundle() -> Path:
     """The SDK bundle, built first when the package's dependencies are installed."""
@@ -61,25 +44,12 @@ def _built_bundle() -> Path:
     return BUNDLE
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep the test output clean."""
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The test page and the bundle on a static server of their own origin."""
-    root = tmp_path_factory.mktemp("sdk-site")
-    shutil.copy(_built_bundle(), root / "progress-sync.js")
-    shutil.copy(Path(__file__).with_name("harness.html"), root / "index.html")
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    _built_bundle()
+    with static_site(tmp_path_factory.mktemp("sdk-site")) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")
