@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    attack,
     browser_track,
     chart,
     freshness,
@@ -46,6 +47,7 @@ SECTIONS = (
     "growth",
     "read_your_writes",
     "browser_track",
+    "attack",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -127,6 +129,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any]) -> None:
     if "read_your_writes" in only:
         results["read_your_writes"] = read_your_writes.run(sizes.freshness_seconds)
         _progress("read-your-writes done")
+    if "attack" in only:
+        results["attack"] = attack.run(sizes.attack_seconds)
+        _progress("attack mix done")
     if "browser_track" in only:
         results["browser_track"] = browser_track.run(runs=1)  # the runs are repeated here
         _progress("browser track() done")

@@ -57,6 +57,7 @@ class Sizes:
     replay_sizes: tuple[int, ...]
     users_scaling: tuple[tuple[int, int], ...]  # (users, events) per drain
     memory_events: int  # through the whole stack, after the warm-up's RSS reading
+    attack_seconds: float  # the shortest window of each attack-mix phase (rest, attacked)
 
     @classmethod
     def of(cls, full: bool) -> Sizes:
@@ -72,6 +73,7 @@ class Sizes:
                 replay_sizes=(10, 100, 1_000, 10_000, 100_000),
                 users_scaling=((100, 100_000), (10_000, 100_000), (100_000, 100_000)),
                 memory_events=1_000_000,
+                attack_seconds=30.0,
             )
         return cls(
             full=False,
@@ -84,6 +86,7 @@ class Sizes:
             replay_sizes=(10, 100, 1_000, 3_000),
             users_scaling=((100, 10_000), (10_000, 10_000)),
             memory_events=200_000,
+            attack_seconds=10.0,
         )
 
 

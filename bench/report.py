@@ -108,6 +108,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         ", ".join(f"{n} {m['start_mib']:.0f}->{m['end_mib']:.0f} MiB" for n, m in services.items())
         or "-",
     )
+    _attack_goals(judge, results.get("attack"))
     track = _get(results, "browser_track", "p99_ms", "median")
     judge(
         "browser SDK track() p99 < 1 ms, 10,000 pending (Chromium)",
@@ -141,6 +142,62 @@ def _freshness_goal(judge: Any, traffic: dict[str, Any] | None, goal: str, bound
     delivered = traffic["sent_events_per_second"] / traffic["target_events_per_second"]
     ok = p99 < bound and delivered >= _DELIVERED and not traffic["failures"]
     judge(goal, p99, ok, f"{p99:.0f} ms, delivered {traffic['sent_events_per_second']:,.0f}/s")
+
+
+ATTACK_HEALTHZ_P99_MS = 1000.0
+
+
+def _attack_goals(judge: Any, attack: dict[str, Any] | None) -> None:
+    """The gateway stays alive and answers every hostile request without a 5xx."""
+    healthz = _get(attack, "attack", "healthz", "p99_ms") if attack else None
+    judge(
+        f"attack mix: /healthz p99 < {ATTACK_HEALTHZ_P99_MS:,.0f} ms (no stall)",
+        healthz,
+        healthz < ATTACK_HEALTHZ_P99_MS if healthz is not None else None,
+        f"{healthz:.0f} ms (at rest {attack['rest']['healthz']['p99_ms']:.0f} ms)"
+        if attack and healthz is not None
+        else "-",
+    )
+    answers = _get(attack, "attack", "attacks") if attack else None
+    failures = (
+        sum(
+            count
+            for counts in answers.values()
+            for status, count in counts.items()
+            if not status.isdigit() or int(status) >= 500
+        )
+        if answers is not None
+        else None
+    )
+    judge(
+        "attack mix: no 5xx and no dropped connection",
+        failures,
+        failures == 0 if failures is not None else None,
+        f"{failures} of {sum(sum(c.values()) for c in answers.values())} hostile requests"
+        if answers is not None and failures is not None
+        else "-",
+    )
+
+
+def _attack_lines(attack: dict[str, Any] | None, add: Any) -> None:
+    """Latency at rest beside latency during the attack mix, and what each attack got."""
+    if not attack:
+        return
+    add("")
+    add(
+        f"Under attack (open-loop probes every 20 ms; mix over "
+        f"{attack['attack']['seconds']:.0f} s, rest {attack['rest']['seconds']:.0f} s)"
+    )
+    add("  probe                 rest p50   rest p99  attack p50  attack p99  attack max")
+    for name, label in (("healthz", "GET /healthz"), ("native_write", "10-event PUT")):
+        rest, under = attack["rest"][name], attack["attack"][name]
+        add(
+            f"  {label:<18} {rest['p50_ms']:8.1f} ms {rest['p99_ms']:7.1f} ms"
+            f" {under['p50_ms']:8.1f} ms {under['p99_ms']:8.1f} ms {under['max_ms']:8.1f} ms"
+        )
+    for name, counts in attack["attack"]["attacks"].items():
+        shown = ", ".join(f"{count} x {status}" for status, count in sorted(counts.items()))
+        add(f"  {name:<22} {shown}")
 
 
 def _users(results: dict[str, Any], users: int) -> dict[str, Any] | None:
@@ -312,6 +369,7 @@ def table(results: dict[str, Any]) -> str:
             f"{waiting['db_commands_per_second']:.0f} database commands/s "
             f"(idle {waiting['idle_db_commands_per_second']:.0f}/s)"
         )
+    _attack_lines(results.get("attack"), add)
     growth = results.get("growth") or {}
     if growth.get("replays"):
         naive_rate = _get(results, "projection", "naive", "events_per_second")
