@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from chaos.exposure import failed_answers
+
 __all__ = ["goals", "table", "write_json"]
 
 
@@ -159,16 +161,7 @@ def _attack_goals(judge: Any, attack: dict[str, Any] | None) -> None:
         else "-",
     )
     answers = _get(attack, "attack", "attacks") if attack else None
-    failures = (
-        sum(
-            count
-            for counts in answers.values()
-            for status, count in counts.items()
-            if not status.isdigit() or int(status) >= 500
-        )
-        if answers is not None
-        else None
-    )
+    failures = failed_answers(answers) if answers is not None else None
     judge(
         "attack mix: no 5xx and no dropped connection",
         failures,

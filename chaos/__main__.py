@@ -1,7 +1,8 @@
 """`make chaos`: faults and fuzzing against a private stack, then the invariant on every event.
 
 Phases: start the stack; a steady load of writes while each process is killed or frozen in
-turn; resend what was left unknown; fuzz every route; let the projector settle; check that
+turn; resend what was left unknown; fuzz every route; send the exposure attacks while
+probing `/healthz`; let the projector settle; check that
 every accepted event is stored exactly once and every snapshot equals `reduce` of its log.
 Writes `var/chaos/<timestamp>/report.json` and prints a table; exits 1 when the invariant
 broke (or a 5xx was seen, unless `--allow-5xx`), 130 when interrupted.
@@ -22,6 +23,7 @@ from typing import Any
 
 from rich.console import Console
 
+from chaos.exposure import exposure
 from chaos.faults import Faults
 from chaos.fuzz import Fuzzer
 from chaos.ledger import Ledger
@@ -124,6 +126,8 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
         console.print(f"fuzzing {len(routes)} routes for {args.fuzz_seconds:.0f} s")
         fuzzer = Fuzzer(routes, run_dir, ledger, args.seed)
         await asyncio.to_thread(fuzzer.run, args.fuzz_seconds)
+        console.print("sending the exposure attacks while probing /healthz")
+        exposed = await exposure(stack.gateway_url)
         console.print("waiting for the projector to settle")
         mongo, database = stack.settings.mongo_url, stack.settings.mongo_database
         keys = set(ledger.accepted)
@@ -138,6 +142,7 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
         "load": load.as_dict(),
         "faults": faults.as_dict(),
         "fuzz": fuzzer.as_dict(),
+        "exposure": exposed,
         "settle": settled,
         "check": verdict.as_dict(),
         "service_errors": error_causes(stack.logs),

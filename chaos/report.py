@@ -9,6 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from chaos.exposure import STALL_SECONDS
+
 __all__ = ["failures", "print_report", "write_report"]
 
 
@@ -34,6 +36,14 @@ def failures(report: dict[str, Any], allow_5xx: bool) -> list[str]:
         )
         if unexpected:
             reasons.append(f"{unexpected} 5xx other than 503 answered to valid writes")
+    exposed = report["exposure"]
+    if exposed["failed"] and not allow_5xx:
+        reasons.append(f"{exposed['failed']} hostile requests answered 5xx or dropped")
+    if exposed["healthz_stalls"]:
+        reasons.append(
+            f"/healthz stalled over {STALL_SECONDS:g} s {exposed['healthz_stalls']} times "
+            f"during the exposure attacks (longest {exposed['healthz_longest_ms']:.0f} ms)"
+        )
     if report["faults"]["unexpected_exits"]:
         reasons.append(f"processes exited by themselves: {report['faults']['unexpected_exits']}")
     return reasons
@@ -50,6 +60,7 @@ def write_report(report: dict[str, Any], directory: Path) -> Path:
 def print_report(report: dict[str, Any], console: Console) -> None:
     """The headline figures, then 5xx per route, then the verdict."""
     check, fuzz, faults, load = report["check"], report["fuzz"], report["faults"], report["load"]
+    exposed = report["exposure"]
     table = Table(title="make chaos", show_header=False)
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -69,6 +80,12 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         ("fuzz requests", fuzz["requests"]),
         ("bodies tried", fuzz["bodies_tried"]),
         ("5xx seen (fuzz)", fuzz["5xx_total"]),
+        ("hostile requests 5xx or dropped", exposed["failed"]),
+        (
+            f"/healthz during them: p99 ms, longest ms, stalls > {STALL_SECONDS:g} s",
+            f"{exposed['healthz_p99_ms']}, {exposed['healthz_longest_ms']}, "
+            f"{exposed['healthz_stalls']} of {exposed['healthz_probes']}",
+        ),
         ("users checked", check["users_checked"]),
         ("snapshots mismatched", check["snapshots_mismatched"]),
         ("projector settled", _inline(report["settle"])),
@@ -84,6 +101,12 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         for finding, count in sorted(fuzz["5xx"].items()):
             per_route.add_row(finding, str(count))
         console.print(per_route)
+    attacks = Table(title="exposure attacks (answers)")
+    attacks.add_column("attack")
+    attacks.add_column("answers")
+    for name, counts in exposed["answers"].items():
+        attacks.add_row(name, _inline(counts))
+    console.print(attacks)
     if fuzz["known_cases"]:
         known = Table(title="named cases from issue 14 (user: answer)")
         known.add_column("case")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chaos.exposure import failed_answers
 from chaos.fuzz_bodies import MIB, bodies
+from chaos.hostile import Probed
 from chaos.known_cases import known_cases
 from chaos.ledger import Ledger
 from chaos.routes import _instance
@@ -117,3 +120,15 @@ def test_named_cases_each_have_their_own_user_and_event() -> None:
     with pytest.raises(ContractViolation) as refused:  # values are bounded to 8 levels now
         validate_event(event, now=NOW)
     assert refused.value.field == "payload.interaction.state"
+
+
+def test_exposure_counts_5xx_and_dropped_connections_as_failed_answers() -> None:
+    answers = {"form": {"400": 3, "503": 1}, "huge": {"401": 2, "ReadError": 2}, "ok": {"413": 9}}
+    assert failed_answers(answers) == 3
+
+
+def test_an_open_loop_probe_counts_stalls_over_a_bound() -> None:
+    probed = Probed([0.01, 0.02, 1.5, 0.03, 2.0], Counter({"200": 5}))
+    assert probed.over(1.0) == 2
+    assert probed.quantile_ms(1.0) == 2000.0
+    assert probed.quantile_ms(0.5) == 30.0
