@@ -96,12 +96,12 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             events,
             SnapshotWatcher(snapshots),
             MongoWrittenEvents(db),
-            settings.erasure_secret.get_secret_value().encode(),
+            settings.erasure_secrets,
         )
         ingest = Ingest(
             publisher,
             CachedTombstones(
-                MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                MongoTombstoneStore(db, settings.erasure_secrets),
                 settings.auth_cache_seconds,
             ),
             snapshots,
