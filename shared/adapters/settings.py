@@ -97,11 +97,12 @@ class Settings(BaseSettings):
         """The erasure secret, then the previous ones (comma-separated), as HMAC keys.
 
         Tombstones and consistency tokens made under any of them are still honoured, so
-        changing the secret never un-erases anyone.
+        changing the secret never un-erases anyone. The current secret is used exactly as
+        given (as it always was); the previous ones are trimmed.
         """
         previous = self.erasure_secrets_previous.get_secret_value().split(",")
-        current = self.erasure_secret.get_secret_value()
-        return tuple(s.strip().encode() for s in [current, *previous] if s.strip())
+        trimmed = [secret.strip() for secret in previous if secret.strip()]
+        return tuple(s.encode() for s in [self.erasure_secret.get_secret_value(), *trimmed])
 
     def production_problem(self) -> str | None:
         """Why these settings must not run a service outside development, or None.
