@@ -110,8 +110,8 @@ def _commands(stack: Stack) -> int:
 
 
 async def _waiting(stack: Stack) -> dict[str, Any]:
-    secret = stack.settings.erasure_secret.get_secret_value().encode()
-    tokens = ReadYourWrites(None, None, InMemoryWrittenEvents(), secret)  # type: ignore[arg-type]
+    keys = stack.settings.erasure_secrets
+    tokens = ReadYourWrites(None, None, InMemoryWrittenEvents(), keys)  # type: ignore[arg-type]
     users = [f"waiter-{uuid.uuid4().hex[:6]}-{n}" for n in range(_WAITERS)]
     idle_before = _commands(stack)
     await asyncio.sleep(_WAIT_MS / 1000)

@@ -480,9 +480,21 @@ class InMemoryTombstoneStore:
 
     def __init__(self) -> None:
         self.buried: set[UserKey] = set()
+        self.sweeps: dict[UserKey, datetime | None] = {}
 
     async def erased(self, keys: Sequence[UserKey]) -> set[UserKey]:
         return {key for key in keys if key in self.buried}
+
+    async def second_sweep_due(
+        self, tenant_id: str, user_id: str, due: datetime
+    ) -> datetime | None:
+        key = (tenant_id, user_id)
+        if key not in self.buried:
+            return None
+        return self.sweeps.setdefault(key, due)
+
+    async def second_sweep_done(self, tenant_id: str, user_id: str) -> None:
+        self.sweeps[(tenant_id, user_id)] = None
 
     async def bury(self, tenant_id: str, user_id: str) -> None:
         self.buried.add((tenant_id, user_id))
@@ -490,6 +502,7 @@ class InMemoryTombstoneStore:
     async def exhume(self, tenant_id: str, user_id: str) -> bool:
         found = (tenant_id, user_id) in self.buried
         self.buried.discard((tenant_id, user_id))
+        self.sweeps.pop((tenant_id, user_id), None)
         return found
 
 

@@ -96,12 +96,12 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             events,
             SnapshotWatcher(snapshots),
             MongoWrittenEvents(db),
-            settings.erasure_secret.get_secret_value().encode(),
+            settings.erasure_secrets,
         )
         ingest = Ingest(
             publisher,
             CachedTombstones(
-                MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                MongoTombstoneStore(db, settings.erasure_secrets),
                 settings.auth_cache_seconds,
             ),
             snapshots,
@@ -122,7 +122,9 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             clock=clock,
             xapi_statements=StoreStatements(statements, ingest, clock, X5cSignatureVerifier()),
             xapi_reads=ReadStatements(statements, clock),
-            xapi_documents=Documents(state_documents(db), profile_documents(db), clock),
+            xapi_documents=Documents(
+                state_documents(db), profile_documents(db), clock, ingest.erased
+            ),
             xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),
             max_token_lifetime=settings.user_token_max_lifetime_seconds,

@@ -23,7 +23,8 @@ from services.gateway.errors import ApiError, error_body
 from services.gateway.writes import unavailable
 from shared.adapters.metrics import XAPI_REQUESTS
 from shared.service_layer.errors import BrokerUnavailable
-from shared.service_layer.xapi.statements import StatementConflict, UserErased
+from shared.service_layer.xapi.erased_learners import UserErased
+from shared.service_layer.xapi.statements import StatementConflict
 from shared.xapi import (
     DocumentConflict,
     InvalidStatement,
@@ -111,7 +112,7 @@ async def _translated(handler: Handler, xapi: XapiRequest, context: GatewayConte
         code = codes.get(error.status, "document_conflict")
         raise ApiError(error.status, code, error.message) from None
     except UserErased as error:
-        raise ApiError(403, "erased", str(error), field="actor") from None
+        raise ApiError(410, "erased", str(error), field=error.field) from None
     except BrokerUnavailable as error:
         raise unavailable(error, ["unknown"]) from error
 

@@ -69,7 +69,7 @@ async def _run(
     db = opened.db
     ingest = Ingest(
         KafkaEventPublisher(opened.require_broker(), settings.kafka_request_timeout_ms / 1000),
-        MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+        MongoTombstoneStore(db, settings.erasure_secrets),
         MongoSnapshotStore(db),
         settings.quotas,
     )

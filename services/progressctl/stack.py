@@ -75,7 +75,11 @@ def _service(
         host=settings.http_host,
         port=port,
         log_path=settings.data_dir / "logs" / f"{name}.log",
-        env={"PROGRESS_KAFKA_IDEMPOTENT": "false", **(env or {})},
+        env={
+            "PROGRESS_KAFKA_IDEMPOTENT": "false",
+            "PROGRESS_ENVIRONMENT": "development",
+            **(env or {}),
+        },
     )
 
 

@@ -107,7 +107,7 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
             db = opened.db
             checks.update(dependency_checks(broker, db))
             erasure = Erasure(
-                MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                MongoTombstoneStore(db, settings.erasure_secrets),
                 MongoUserDataStore(db),
             )
             projection = make_projection(

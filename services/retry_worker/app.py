@@ -126,7 +126,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
             checks.update(dependency_checks(broker, db))
             letters = MongoDeadLetterStore(db)
             erasure = Erasure(
-                MongoTombstoneStore(db, settings.erasure_secret.get_secret_value().encode()),
+                MongoTombstoneStore(db, settings.erasure_secrets),
                 MongoUserDataStore(db),
             )
             projection = make_projection(

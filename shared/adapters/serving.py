@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
 import uvicorn
 from fastapi import FastAPI
 
@@ -14,6 +15,8 @@ from shared.adapters.settings import Settings
 __all__ = ["serve"]
 
 _MAX_HEAD_BYTES = 16 * 1024
+
+log = structlog.stdlib.get_logger(__name__)
 
 
 def serve(
@@ -29,10 +32,15 @@ def serve(
     are bounded here: a request head must arrive within `PROGRESS_HTTP_HEADER_TIMEOUT_SECONDS`
     (uvicorn itself has no such deadline), an idle keep-alive connection closes after
     `PROGRESS_HTTP_KEEP_ALIVE_SECONDS`, a head may not exceed 16 KiB, and past
-    `PROGRESS_HTTP_MAX_CONNECTIONS` open connections uvicorn answers 503 at once.
+    `PROGRESS_HTTP_MAX_CONNECTIONS` open connections uvicorn answers 503 at once. A service
+    outside `PROGRESS_ENVIRONMENT=development` refuses to start on a public default secret.
     """
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    problem = settings.production_problem()
+    if problem is not None:
+        log.error("refused_to_start", reason=problem)
+        raise SystemExit(f"error: {problem}")
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

@@ -11,7 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.adapters.tenant_records import valid_signing_secret
 from shared.domain import Quotas
 
-__all__ = ["Settings"]
+__all__ = ["DEVELOPMENT_ERASURE_SECRET", "Settings"]
+
+DEVELOPMENT_ERASURE_SECRET = "dev-erasure-secret-change-me-0123456789"  # noqa: S105 (public on purpose)
+"""The erasure secret everyone can read here: only `PROGRESS_ENVIRONMENT=development` runs on it."""
 
 
 class Settings(BaseSettings):
@@ -72,7 +75,10 @@ class Settings(BaseSettings):
     quota_max_interactions: int = Field(default=100, ge=1, le=100)
     quota_max_snapshot_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=4 * 1024 * 1024)
 
-    erasure_secret: SecretStr = SecretStr("dev-erasure-secret-change-me-0123456789")
+    environment: Literal["production", "development"] = "production"
+    erasure_secret: SecretStr = SecretStr(DEVELOPMENT_ERASURE_SECRET)
+    erasure_secrets_previous: SecretStr = SecretStr("")
+    erasure_sweep_margin_seconds: float = Field(default=5.0, ge=0)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -85,6 +91,33 @@ class Settings(BaseSettings):
         """Refuse a short bootstrap signing secret at start-up (the error names the field)."""
         valid_signing_secret(secret.get_secret_value())
         return secret
+
+    @property
+    def erasure_secrets(self) -> tuple[bytes, ...]:
+        """The erasure secret, then the previous ones (comma-separated), as HMAC keys.
+
+        Tombstones and consistency tokens made under any of them are still honoured, so
+        changing the secret never un-erases anyone. The current secret is used exactly as
+        given (as it always was); the previous ones are trimmed.
+        """
+        previous = self.erasure_secrets_previous.get_secret_value().split(",")
+        trimmed = [secret.strip() for secret in previous if secret.strip()]
+        return tuple(s.encode() for s in [self.erasure_secret.get_secret_value(), *trimmed])
+
+    def production_problem(self) -> str | None:
+        """Why these settings must not run a service outside development, or None.
+
+        The default erasure secret is public: tombstones keyed by it can be tied back to user
+        ids by anyone, and consistency tokens forged.
+        """
+        if self.environment == "production" and (
+            self.erasure_secret.get_secret_value() == DEVELOPMENT_ERASURE_SECRET
+        ):
+            return (
+                "PROGRESS_ERASURE_SECRET is the public development default; set a secret of "
+                "your own (or PROGRESS_ENVIRONMENT=development on a laptop)"
+            )
+        return None
 
     @property
     def quotas(self) -> Quotas:

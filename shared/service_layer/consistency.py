@@ -47,14 +47,18 @@ class _Claims:
 
 
 class _Codec:
-    """Signs token claims (HMAC-SHA256, truncated), so a token cannot be made up."""
+    """Signs token claims (HMAC-SHA256, truncated), so a token cannot be made up.
 
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
+    Signs with the first key; accepts a token signed with any of `keys` (the erasure
+    secret's ring), so tokens stay valid when the secret changes.
+    """
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        self._keys = tuple(keys)
 
     def encode(self, claims: dict[str, object]) -> str:
         body = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
-        return f"{_b64(body)}.{_b64(self._mac(body))}"
+        return f"{_b64(body)}.{_b64(self._mac(self._keys[0], body))}"
 
     def decode(self, token: str) -> dict[str, object]:
         body_text, _, mac_text = token.partition(".")
@@ -63,12 +67,14 @@ class _Codec:
             claims = json.loads(body)
         except (ValueError, TypeError):
             raise TokenRefused("not a consistency token") from None
-        if not hmac.compare_digest(mac, self._mac(body)) or not isinstance(claims, dict):
+        signed = any(hmac.compare_digest(mac, self._mac(key, body)) for key in self._keys)
+        if not signed or not isinstance(claims, dict):
             raise TokenRefused("not a consistency token of this service")
         return claims
 
-    def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._secret, b"consistency\x1f" + body, hashlib.sha256).digest()[:16]
+    @staticmethod
+    def _mac(key: bytes, body: bytes) -> bytes:
+        return hmac.new(key, b"consistency\x1f" + body, hashlib.sha256).digest()[:16]
 
 
 def _b64(data: bytes) -> str:
@@ -132,12 +138,12 @@ class ReadYourWrites:
         events: EventLog,
         watcher: SnapshotWatcher,
         written: WrittenEvents,
-        secret: bytes,
+        keys: Sequence[bytes],
     ) -> None:
         self._events = events
         self._watcher = watcher
         self._written = written
-        self._codec = _Codec(secret)
+        self._codec = _Codec(keys)
 
     async def token(self, key: UserKey, event_ids: Sequence[str]) -> str:
         """The token of one write of one user (its accepted eventIds)."""

@@ -37,7 +37,7 @@ from shared.service_layer.ports import (
     RebuildCheckpoints,
     SnapshotCheckpoints,
     SnapshotStore,
-    TombstoneStore,
+    TombstoneLedger,
     UserDataStore,
     WrittenEvents,
 )
@@ -69,7 +69,7 @@ class Stores:
     certificates: CertificateStore
     user_data: UserDataStore
     checkpoints: RebuildCheckpoints
-    tombstones: TombstoneStore
+    tombstones: TombstoneLedger
     snapshot_checkpoints: SnapshotCheckpoints
     written: WrittenEvents
     merges: MergePointers
@@ -152,7 +152,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             certificates=MongoCertificateStore(db),
             user_data=MongoUserDataStore(db),
             checkpoints=MongoRebuildCheckpoints(db),
-            tombstones=MongoTombstoneStore(db, b"contract-test-secret-0123456789abcdef"),
+            tombstones=MongoTombstoneStore(db, [b"contract-test-secret-0123456789abcdef"]),
             snapshot_checkpoints=MongoSnapshotCheckpoints(db),
             written=MongoWrittenEvents(db),
             merges=MongoMergePointers(db),

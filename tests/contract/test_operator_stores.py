@@ -180,6 +180,20 @@ async def test_tombstones_remember_erased_users_until_reenabled(stores: Stores) 
     assert await stores.tombstones.erased([("demo", "u1")]) == set()
 
 
+async def test_an_erasures_second_sweep_is_recorded_by_its_first_run_until_done(
+    stores: Stores,
+) -> None:
+    due = AT + timedelta(seconds=15)
+    assert await stores.tombstones.second_sweep_due("demo", "u1", due) is None, "not buried"
+    await stores.tombstones.bury("demo", "u1")
+    assert await stores.tombstones.second_sweep_due("demo", "u1", due) == due
+    later = due + timedelta(hours=1)
+    assert await stores.tombstones.second_sweep_due("demo", "u1", later) == due, "a re-run"
+    await stores.tombstones.second_sweep_done("demo", "u1")
+    assert await stores.tombstones.second_sweep_due("demo", "u1", later) is None
+    assert await stores.tombstones.erased([("demo", "u1")]) == {("demo", "u1")}
+
+
 async def test_large_writes_are_kept_under_their_reference(stores: Stores) -> None:
     await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
     assert await stores.written.get("w-1") == (("demo", "u1"), ["a", "b"])

@@ -18,7 +18,7 @@ from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, validate_event
 from shared.domain.wire import message_key
-from tests.e2e.test_operations_cli import cli, event
+from tests.e2e.test_operations_cli import cli, erase, event
 from tests.support.services import Stack, eventually
 
 pytestmark = pytest.mark.e2e
@@ -62,9 +62,7 @@ def test_an_erased_user_stays_erased_until_an_operator_reenables_them(
     assert api.put(url, json={"events": [event("q-1")]}).status_code == 202
     eventually(lambda: True if api.get(url).json()["snapshot"]["eventCount"] == 1 else None)
 
-    erased = cli(
-        stack.settings, monkeypatch, "erase", "--tenant", "demo", "--user", user_id, "--yes"
-    )
+    erased = erase(stack.settings, monkeypatch, user_id)
     assert erased.exit_code == 0, erased.output
 
     def refused_now() -> httpx.Response | None:  # the gateway's cache may lag by its ttl

@@ -46,6 +46,7 @@ def settings_for(
         bootstrap_api_key=TEST_API_KEY,  # type: ignore[arg-type]
         bootstrap_signing_secret=TEST_SIGNING_SECRET,  # type: ignore[arg-type]
         log_level="INFO",
+        environment="development",
     )
 
 

@@ -268,6 +268,18 @@ def test_progress_values_are_valid_settings(service_name: str) -> None:
 
 
 @pytest.mark.parametrize("service_name", _progress_services())
+def test_the_erasure_secret_is_required_and_the_environment_is_production(
+    service_name: str,
+) -> None:
+    """Issue 23: without `${PROGRESS_ERASURE_SECRET:?…}` every service ran on the public default."""
+    environment = _environment(SERVICES[service_name])
+    required = INTERPOLATION.fullmatch(environment.get("PROGRESS_ERASURE_SECRET", ""))
+    assert required is not None, "PROGRESS_ERASURE_SECRET: ${PROGRESS_ERASURE_SECRET:?...}"
+    assert required.group(1, 2) == ("PROGRESS_ERASURE_SECRET", ":?")
+    assert _resolve(environment.get("PROGRESS_ENVIRONMENT", "production")) == "production"
+
+
+@pytest.mark.parametrize("service_name", _progress_services())
 def test_kafka_and_mongo_addresses_name_compose_containers(service_name: str) -> None:
     kwargs = _settings_kwargs(SERVICES[service_name])
     assert "kafka_bootstrap" in kwargs, "set PROGRESS_KAFKA_BOOTSTRAP, never the default"

@@ -1,10 +1,15 @@
 """Standing rule: every collection that holds a user id joins erasure.
 
 A new collection must either be listed in `USER_DATA` (erase deletes from it) or here, with
-the reason it holds no user id; the test fails until one of the two is done.
+the reason it holds no user id; the test fails until one of the two is done. A collection
+the code names by a string of its own instead of a constant of `shared.adapters.mongo`
+would slip past that check, so the code may name none that way.
 """
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 from shared.adapters import mongo
 from shared.adapters.user_data_store import USER_DATA
@@ -27,3 +32,20 @@ def test_every_collection_is_erased_or_holds_no_user_id() -> None:
     }
     unaccounted = collections - set(USER_DATA) - set(HOLD_NO_USER_ID)
     assert not unaccounted, f"add to USER_DATA or HOLD_NO_USER_ID: {sorted(unaccounted)}"
+
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTION_BY_LITERAL = re.compile(
+    r"""(?:\bdb|_db|database)\s*\[\s*f?["']|get_collection\(\s*f?["']"""
+)
+
+
+def test_code_names_collections_only_by_the_constants_of_the_mongo_module() -> None:
+    found = [
+        f"{path.relative_to(REPO)}:{number}"
+        for folder in ("shared", "services", "tools", "chaos")
+        for path in sorted((REPO / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if COLLECTION_BY_LITERAL.search(line)
+    ]
+    assert not found, f"name the collection by a constant of shared/adapters/mongo.py: {found}"

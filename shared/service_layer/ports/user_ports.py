@@ -20,6 +20,7 @@ __all__ = [
     "CertificateStore",
     "MergePointers",
     "RebuildCheckpoints",
+    "TombstoneLedger",
     "TombstoneStore",
     "UserDataStore",
     "WrittenEvents",
@@ -93,6 +94,23 @@ class TombstoneStore(Protocol):
 
     async def exhume(self, tenant_id: str, user_id: str) -> bool:
         """Forget the erasure, so the id may be used again; False if it was not erased."""
+        ...
+
+
+class TombstoneLedger(TombstoneStore, Protocol):
+    """Tombstones as `progressctl erase` uses them: with the erase's second sweep recorded."""
+
+    async def second_sweep_due(
+        self, tenant_id: str, user_id: str, due: datetime
+    ) -> datetime | None:
+        """When the erasure's second sweep is due; None once it is done (or nobody is buried).
+
+        The first run records `due`; a re-run of a crashed erase gets that recorded time back.
+        """
+        ...
+
+    async def second_sweep_done(self, tenant_id: str, user_id: str) -> None:
+        """Record that the erasure's second sweep ran, so a re-run does not wait for it."""
         ...
 
 

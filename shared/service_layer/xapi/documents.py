@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.service_layer.ports import Clock
+from shared.service_layer.xapi.erased_learners import ErasedCheck, refuse_erased
 from shared.service_layer.xapi.ports import DocumentKey, DocumentStore, StoredDocument
 from shared.xapi import (
     DocumentAddress,
@@ -46,10 +47,13 @@ class Preconditions:
 class Documents:
     """Reads and writes the documents of the three document resources."""
 
-    def __init__(self, state: DocumentStore, profiles: DocumentStore, clock: Clock) -> None:
+    def __init__(
+        self, state: DocumentStore, profiles: DocumentStore, clock: Clock, erased: ErasedCheck
+    ) -> None:
         self._state = state
         self._profiles = profiles
         self._clock = clock
+        self._erased = erased
 
     def _store(self, address: DocumentAddress) -> DocumentStore:
         return self._state if address.resource == "state" else self._profiles
@@ -82,9 +86,11 @@ class Documents:
         Raises:
             DocumentConflict: 412 / 409 as `check_preconditions` says.
             InvalidStatement: A POST that cannot be merged (naming the document).
+            UserErased: The agent maps to an erased learner; nothing is stored.
         """
         key, store = _key(address), self._store(address)
         user_id = None if address.actor is None else user_id_for(address.actor, users)
+        await refuse_erased(self._erased, tenant_id, [user_id], "agent")
         for _ in range(_ATTEMPTS):
             current = await store.get(tenant_id, key)
             check_preconditions(

@@ -19,6 +19,7 @@ import structlog
 from shared.service_layer.ingest import Ingest, Submission
 from shared.service_layer.ports import Clock
 from shared.service_layer.records import UserKey
+from shared.service_layer.xapi.erased_learners import refuse_erased
 from shared.service_layer.xapi.ports import (
     Attachment,
     SignatureVerifier,
@@ -43,17 +44,13 @@ from shared.xapi import (
     voided_statement_id,
 )
 
-__all__ = ["StatementConflict", "StatementWrite", "StoreStatements", "UserErased", "iso_ms"]
+__all__ = ["StatementConflict", "StatementWrite", "StoreStatements", "iso_ms"]
 
 log = structlog.stdlib.get_logger(__name__)
 
 
 class StatementConflict(Exception):
     """A statement id already stored with different content (409, Communication 2.1.1)."""
-
-
-class UserErased(Exception):
-    """The statement's actor maps to an erased user: nothing of theirs is stored any more."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +126,7 @@ class StoreStatements:
                 continue
             fresh.append(_complete(statement, now, version, authority, rules))
         fresh = await self._with_targets(tenant_id, fresh)
-        await self._refuse_erased(tenant_id, fresh)
+        await refuse_erased(self._ingest.erased, tenant_id, (r.user_id for r in fresh), "actor")
         taken = await self._store.insert(tenant_id, fresh)
         if taken:
             raced = await self._store.get_many(tenant_id, sorted(taken))
@@ -188,11 +185,6 @@ class StoreStatements:
             else r
             for r in records
         ]
-
-    async def _refuse_erased(self, tenant_id: str, records: Sequence[StatementRecord]) -> None:
-        for user_id in sorted({r.user_id for r in records if r.user_id is not None}):
-            if await self._ingest.erased(tenant_id, user_id):
-                raise UserErased(f"the actor's user {user_id!r} was erased")
 
     async def _keep_attachments(
         self, tenant_id: str, records: Sequence[StatementRecord], body: StatementBody

@@ -28,7 +28,7 @@ def rig() -> tuple[ReadYourWrites, Projection, CountingSnapshots, InMemoryWritte
     log, snapshots, written = InMemoryEventLog(), CountingSnapshots(), InMemoryWrittenEvents()
     watcher = SnapshotWatcher(snapshots, interval=0.01)
     return (
-        ReadYourWrites(log, watcher, written, b"secret"),
+        ReadYourWrites(log, watcher, written, [b"secret"]),
         Projection(log, snapshots),
         snapshots,
         written,
@@ -72,3 +72,16 @@ async def test_a_hundred_waiters_share_one_poll() -> None:
     assert results == [False] * 100
     polls = snapshots.polls - before - 100  # each waiter's own first look
     assert polls <= 40  # about one per 10 ms interval over 0.2 s, not one per waiter
+
+
+async def test_tokens_signed_under_a_previous_erasure_secret_stay_valid() -> None:
+    """Changing PROGRESS_ERASURE_SECRET (the old one in ..._PREVIOUS) keeps tokens valid."""
+    log, snapshots, written = InMemoryEventLog(), InMemorySnapshotStore(), InMemoryWrittenEvents()
+    watcher = SnapshotWatcher(snapshots, interval=0.01)
+    before = ReadYourWrites(log, watcher, written, [b"old"])
+    token = await before.token(KEY, ["e-1"])
+    await Projection(log, snapshots).project([event(1)])
+    rotated = ReadYourWrites(log, watcher, written, [b"new", b"old"])
+    assert await rotated.wait(token, KEY, 0.05) is True
+    with pytest.raises(TokenRefused):
+        await ReadYourWrites(log, watcher, written, [b"new"]).wait(token, KEY, 0.05)

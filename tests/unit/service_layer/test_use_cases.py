@@ -95,7 +95,9 @@ async def test_erasure_audits_counts_without_the_user() -> None:
     store = InMemoryUserDataStore(
         log, snapshots, InMemoryDeadLetterStore(), InMemoryCertificateStore()
     )
-    deleted = await erase_user(InMemoryTombstoneStore(), store, "demo", "u1")
+    deleted = await erase_user(
+        InMemoryTombstoneStore(), store, "demo", "u1", clock=FixedClock(), settle_seconds=0
+    )
     assert deleted["events"] == 1
     assert store.audits == [{"action": "erase", "tenant": "demo", "deleted": deleted}]
     assert "u1" not in repr(store.audits)
@@ -196,7 +198,7 @@ async def test_erase_buries_then_deletes_and_reenable_lets_the_id_back() -> None
     store = InMemoryUserDataStore(
         log, snapshots, InMemoryDeadLetterStore(), InMemoryCertificateStore()
     )
-    await erase_user(tombstones, store, "demo", "u1")
+    await erase_user(tombstones, store, "demo", "u1", clock=FixedClock(), settle_seconds=0)
     assert tombstones.buried == {("demo", "u1")}
     assert await reenable_user(tombstones, store, "demo", "u1") is True
     assert await reenable_user(tombstones, store, "demo", "u1") is False

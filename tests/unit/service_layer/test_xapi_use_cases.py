@@ -10,16 +10,17 @@ import json
 
 import pytest
 
-from shared.service_layer.xapi.documents import Documents, Preconditions
-from shared.service_layer.xapi.statements import StatementConflict, UserErased
+from shared.service_layer.xapi.documents import Preconditions
+from shared.service_layer.xapi.erased_learners import UserErased
+from shared.service_layer.xapi.statements import StatementConflict
 from shared.xapi import (
     DocumentConflict,
     InvalidStatement,
     UserRule,
+    parse_profile_params,
     parse_state_params,
     parse_statement_query,
 )
-from tests.fakes import FixedClock, InMemoryDocumentStore
 from tests.unit.service_layer.xapi_world import AUTHORITY, ID_1, ID_2, World, statement
 
 pytestmark = pytest.mark.unit
@@ -104,12 +105,39 @@ async def test_pages_follow_more_without_gaps_or_repeats() -> None:
 
 
 async def test_statements_of_an_erased_user_are_refused() -> None:
-    """Erasure (DESIGN): nothing of an erased user is stored again."""
+    """Erasure (DESIGN): nothing of an erased user is stored again; a batch naming one: nothing."""
     world = World()
     await world.tombstones.bury("demo", "ana@example.com")
-    with pytest.raises(UserErased):
-        await world.post(statement())
+    with pytest.raises(UserErased) as refused:
+        await world.post([statement(ID_2, user="bob"), statement()])
+    assert refused.value.field == "actor"
     assert world.store.statements == {}
+
+
+@pytest.mark.parametrize("resource", ["state", "agent_profile"])
+async def test_documents_of_an_erased_user_are_refused(resource: str) -> None:
+    """Erasure covers xAPI (DESIGN Wave 3): an erased learner's State and Agent Profile writes."""
+    world = World()
+    await world.tombstones.bury("demo", "ana@example.com")
+    agent = json.dumps({"mbox": "mailto:ana@example.com"})
+    if resource == "state":
+        address = parse_state_params(
+            "PUT", {"activityId": "https://example.com/a1", "agent": agent, "stateId": "s"}
+        )
+    else:
+        address = parse_profile_params("agent_profile", "PUT", {"agent": agent, "profileId": "p"})
+    with pytest.raises(UserErased) as refused:
+        await world.documents.write(
+            "demo",
+            "PUT",
+            address,
+            b"{}",
+            "application/json",
+            Preconditions(None, None, "2.0.0"),
+            UserRule(),
+        )
+    assert refused.value.field == "agent"
+    assert world.state.documents == world.profiles.documents == {}
 
 
 async def test_attachment_data_is_kept_and_served_with_its_statement() -> None:
@@ -133,7 +161,7 @@ async def test_attachment_data_is_kept_and_served_with_its_statement() -> None:
 
 async def test_state_documents_honour_etags_and_merge_json() -> None:
     """Communication 2.3 (State), 3.1 (concurrency: 412, and 2.0.0's 409 without a header)."""
-    documents = Documents(InMemoryDocumentStore(), InMemoryDocumentStore(), FixedClock())
+    documents = World().documents
     agent = {"mbox": "mailto:ana@example.com"}
     params = {"activityId": "https://example.com/a1", "agent": json.dumps(agent), "stateId": "s"}
     address = parse_state_params("PUT", params)

@@ -12,9 +12,8 @@ import json
 
 import pytest
 
-from shared.service_layer.xapi.documents import Documents, Preconditions
+from shared.service_layer.xapi.documents import Preconditions
 from shared.xapi import MappingRules, UserRule, parse_state_params
-from tests.fakes import FixedClock, InMemoryDocumentStore
 from tests.unit.service_layer.xapi_world import ID_1, ID_2, World, statement
 
 pytestmark = pytest.mark.unit
@@ -58,10 +57,10 @@ async def test_home_page_and_name_keeps_two_systems_users_apart() -> None:
 
 async def test_a_state_document_is_kept_under_the_tenants_user() -> None:
     """Communication 2.3 (State): the agent's document belongs to the user the rule names."""
-    store = InMemoryDocumentStore()
+    world = World(SHA1_RULES)
     agent = {"mbox": ANA}
     params = {"activityId": "https://example.com/a1", "agent": json.dumps(agent), "stateId": "s"}
-    await Documents(store, InMemoryDocumentStore(), FixedClock()).write(
+    await world.documents.write(
         "demo",
         "PUT",
         parse_state_params("PUT", params),
@@ -70,4 +69,4 @@ async def test_a_state_document_is_kept_under_the_tenants_user() -> None:
         Preconditions(None, None, "2.0.0"),
         SHA1_RULES.users,
     )
-    assert [user for user, _ in store.documents.values()] == [ANA_SHA1]
+    assert [user for user, _ in world.state.documents.values()] == [ANA_SHA1]

@@ -6,11 +6,13 @@ from typing import Any
 
 from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.service_layer.ingest import Ingest
+from shared.service_layer.xapi.documents import Documents
 from shared.service_layer.xapi.reads import ReadStatements
 from shared.service_layer.xapi.statements import StoreStatements
 from shared.xapi import MappingRules, StatementBody
 from tests.fakes import (
     FixedClock,
+    InMemoryDocumentStore,
     InMemoryPublisher,
     InMemoryStatementStore,
     InMemoryTombstoneStore,
@@ -34,19 +36,17 @@ def statement(statement_id: str | None = ID_1, user: str = "ana", **more: Any) -
 
 
 class World:
-    """One tenant's Statement resource: writes, reads, the events it published."""
+    """One tenant's Statement and document resources: writes, reads, the events published."""
 
     def __init__(self, rules: MappingRules | None = None) -> None:
         self.rules = rules or MappingRules()
         self.store, self.publisher = InMemoryStatementStore(), InMemoryPublisher()
         self.tombstones, self.clock = InMemoryTombstoneStore(), FixedClock()
-        self.writes = StoreStatements(
-            self.store,
-            Ingest(self.publisher, self.tombstones),
-            self.clock,
-            X5cSignatureVerifier(),
-        )
+        ingest = Ingest(self.publisher, self.tombstones)
+        self.writes = StoreStatements(self.store, ingest, self.clock, X5cSignatureVerifier())
         self.reads = ReadStatements(self.store, self.clock)
+        self.state, self.profiles = InMemoryDocumentStore(), InMemoryDocumentStore()
+        self.documents = Documents(self.state, self.profiles, self.clock, ingest.erased)
 
     async def post(self, body: object, attachments: dict[str, bytes] | None = None) -> list[str]:
         written = await self.writes.store(
