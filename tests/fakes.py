@@ -240,6 +240,14 @@ class InMemoryDeadLetterStore:
             self.letters[letter_id] = _Letter(stored, len(self.letters))
         return letter_id
 
+    async def holds(self, key: UserKey, event_ids: Sequence[str]) -> bool:
+        wanted = set(event_ids)
+        return any(
+            (item.stored.letter.tenant_id, item.stored.letter.user_id) == key
+            and item.stored.letter.event_id in wanted
+            for item in self.letters.values()
+        )
+
     def _matching(self, selection: LetterFilter) -> list[StoredLetter]:
         def wanted(stored: StoredLetter) -> bool:
             letter = stored.letter

@@ -159,7 +159,7 @@ async def read_progress(
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
     key = (principal.tenant_id, userId)
-    await await_write(context, response, key, waitFor, waitMs)
+    await await_write(context, request, response, key, waitFor, waitMs)
     page = await context.reader.page(
         (principal.tenant_id, userId), None if since is None else int(since), limit
     )

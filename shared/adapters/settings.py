@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)
     http_body_timeout_seconds: float = Field(default=30.0, gt=0)
     http_keep_alive_seconds: int = Field(default=5, ge=1)
+    wait_max_per_user: int = Field(default=4, ge=1)
+    wait_max_per_process: int = Field(default=64, ge=1)
+    consistency_token_ttl_seconds: float = Field(default=3600.0, gt=0)
 
     projector_group: str = "progress-projector"
     projector_batch_max: int = Field(default=500, ge=1)
