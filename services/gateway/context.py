@@ -67,6 +67,7 @@ class GatewayContext:
     rate_limits: RateLimits
     waits: WaitSlots
     max_token_lifetime: int
+    max_events_per_request: int
 
     async def kafka_ready(self) -> bool:
         """True when the broker answers a metadata request."""
@@ -125,7 +126,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             broker=broker,
             ingest=ingest,
             consistency=consistency,
-            merge=GuestMerge(events, publisher, MongoMergePointers(db)),
+            merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
@@ -137,4 +138,5 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             rate_limits=RateLimits(settings),
             waits=WaitSlots(settings.wait_max_per_user, settings.wait_max_per_process),
             max_token_lifetime=settings.user_token_max_lifetime_seconds,
+            max_events_per_request=settings.max_events_per_request,
         )
