@@ -11,13 +11,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import MIB, bodies
-from chaos.known_cases import known_cases
+from chaos.known_cases import known_cases, known_requests
 from chaos.ledger import Ledger
 from chaos.routes import _instance
 from chaos.traffic import EventMaker
 from chaos.verify import Verdict, _check_user
 from services.gateway.openapi import OPENAPI_PATH
-from shared.domain import ContractViolation, RecordedEvent, reduce, validate_event
+from shared.domain import (
+    ContractViolation,
+    RecordedEvent,
+    events_from_state,
+    parse_state,
+    reduce,
+    validate_event,
+)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 WRITE_EXAMPLE = json.loads(OPENAPI_PATH.read_text())["paths"]["/v1/users/{userId}/progress"]["put"][
@@ -117,3 +124,12 @@ def test_named_cases_each_have_their_own_user_and_event() -> None:
     with pytest.raises(ContractViolation) as refused:  # values are bounded to 8 levels now
         validate_event(event, now=NOW)
     assert refused.value.field == "payload.interaction.state"
+
+
+def test_the_cost_cases_derive_more_than_one_request_may() -> None:
+    """Issue 23: a 2.3 KB import deriving 2,525 events; 2,500 statements in one POST."""
+    cases = {case.name: case for case in known_requests()}
+    imported = json.loads(cases["import deriving 2,525 events (25 quiz items, 2.3 KB)"].body)
+    assert len(events_from_state(parse_state(imported["state"]), user_id="u", as_of=NOW)) == 2525
+    assert len(json.loads(cases["xAPI POST of 2,500 statements"].body)) == 2500
+    assert {case.expect for case in cases.values()} == {413}
