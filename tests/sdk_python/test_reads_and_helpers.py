@@ -53,6 +53,26 @@ async def test_get_progress_pages_with_the_cursor_and_passes_wait_for_once() -> 
     await client.close()
 
 
+async def test_a_large_merge_is_called_again_until_nothing_remains() -> None:
+    remaining = [520, 20, 0]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        left = remaining.pop(0)
+        moved = [{"eventId": f"e-{left}", "status": "accepted"}]
+        answer = {"accepted": 1, "rejected": 0, "results": moved, "remaining": left}
+        return httpx.Response(202, json={**answer, "consistencyToken": f"t-{left}"})
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    merged = await client.merge_guest("acct", "guest-1")
+    assert remaining == []
+    assert merged.accepted == 3
+    assert [r.event_id for r in merged.results] == ["e-520", "e-20", "e-0"]
+    assert merged.consistency_token == "t-0"
+    await client.close()
+
+
 async def test_merge_and_import_post_the_designed_bodies_and_errors_name_the_code() -> None:
     bodies: dict[str, object] = {}
 

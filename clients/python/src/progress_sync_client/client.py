@@ -254,11 +254,26 @@ class AsyncProgressClient:
     async def merge_guest(self, user_id: str, guest_id: str) -> WriteResult:
         """Move a guest's events into an account's log (API key; idempotent).
 
+        The server moves at most 500 events per call and answers how many remain; this
+        calls again until none do, and answers every moved event with the last call's token.
+
         Raises:
             ApiError: If the server refuses (e.g. 403 with a user token).
         """
-        response = await self._request("POST", user_path(user_id, "merge"), json={"from": guest_id})
-        return WriteResult.model_validate_json(response.content)
+        pages: list[WriteResult] = []
+        remaining = 1
+        while remaining:
+            response = await self._request(
+                "POST", user_path(user_id, "merge"), json={"from": guest_id}
+            )
+            pages.append(WriteResult.model_validate_json(response.content))
+            remaining = int(response.json().get("remaining", 0))
+        return WriteResult(
+            accepted=sum(page.accepted for page in pages),
+            rejected=sum(page.rejected for page in pages),
+            results=[result for page in pages for result in page.results],
+            consistency_token=pages[-1].consistency_token,
+        )
 
     async def import_state(
         self, user_id: str, state: dict[str, Any], *, as_of: datetime | None = None
