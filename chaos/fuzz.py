@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import bodies, fuzz_text
-from chaos.known_cases import known_cases
+from chaos.known_cases import known_cases, known_requests
 from chaos.ledger import Ledger
 from chaos.routes import Route
 from shared.adapters.user_tokens import mint_user_token
@@ -124,6 +124,28 @@ def _request(draw: st.DrawFn, route: Route, credentials: dict[str, str | None]) 
     }
 
 
+def _named_request(
+    route: Route,
+    user: str,
+    body: bytes,
+    credentials: dict[str, str | None],
+    headers: tuple[tuple[str, str], ...] = (),
+) -> dict[str, Any]:
+    """A named case's request to `route` for `user`, with the API key."""
+    return {
+        "method": route.method,
+        "path": route.origin + route.path.replace("{userId}", user),
+        "params": {},
+        "headers": {
+            "Content-Type": "application/json",
+            "Authorization": credentials["api-key"] or "",
+            **dict(headers),
+        },
+        "body": body,
+        "path_values": {"userId": user},
+    }
+
+
 @dataclass
 class Fuzzer:
     """Runs the rounds and keeps the counts; `stop` ends it early (Ctrl-C)."""
@@ -156,23 +178,25 @@ class Fuzzer:
                 round_number += 1
 
     def _known(self, client: httpx.Client, credentials: dict[str, str | None]) -> None:
-        """The issue's named cases, each once, through the single-user write route."""
-        route = next((r for r in self.routes if r.label == _USER_WRITE), None)
-        if route is None:
-            return
-        for name, user, body in known_cases(str(self.run_seed)):
-            request = {
-                "method": "PUT",
-                "path": route.origin + route.path.replace("{userId}", user),
-                "params": {},
-                "headers": {
-                    "Content-Type": "application/json",
-                    "Authorization": credentials["api-key"] or "",
-                },
-                "body": body,
-                "path_values": {"userId": user},
-            }
-            self.known[name] = f"{user}: {self._send(client, route, request)}"
+        """The issues' named cases, each once; a request whose status differs is marked NOT.
+
+        Writes go through the single-user write route; then the requests whose cost grows
+        with what they derive (issue 23), each to its own route.
+        """
+        routes = {route.label: route for route in self.routes}
+        writes = routes.get(_USER_WRITE)
+        if writes is not None:
+            for name, user, body in known_cases(str(self.run_seed)):
+                request = _named_request(writes, user, body, credentials)
+                self.known[name] = f"{user}: {self._send(client, writes, request)}"
+        for case in known_requests():
+            target = routes.get(case.route)
+            if target is None:
+                continue
+            request = _named_request(target, case.user, case.body, credentials, case.headers)
+            outcome = self._send(client, target, request)
+            verdict = "" if outcome.startswith(str(case.expect)) else f"NOT {case.expect}: "
+            self.known[case.name] = f"{case.user}: {verdict}{outcome}"
 
     def _round(
         self,

@@ -9,8 +9,10 @@ the end check shows exactly which of them poison a snapshot.
 from __future__ import annotations
 
 import json
+import uuid
+from dataclasses import dataclass
 
-__all__ = ["known_cases"]
+__all__ = ["KnownRequest", "known_cases", "known_requests"]
 
 _DEPTHS = (100, 150, 190, 200, 220, 250, 300, 1000)
 
@@ -68,3 +70,54 @@ def known_cases(run_tag: str) -> list[tuple[str, str, bytes]]:
         ("envelope with duplicate events key", "fuzz-known-dup", duplicate_envelope.encode())
     )
     return found
+
+
+@dataclass(frozen=True)
+class KnownRequest:
+    """A named hostile request to one route, and the status it must get."""
+
+    name: str
+    route: str
+    user: str
+    body: bytes
+    expect: int
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _quiz_state(items: int) -> dict[str, object]:
+    quiz = {"status": "completed", "quiz": {"attempts": 100, "bestScore": 1, "maxScore": 2}}
+    return {"items": {f"q-{n}": quiz for n in range(items)}}
+
+
+def _statements(count: int, user: str) -> list[dict[str, object]]:
+    actor = {"account": {"homePage": "https://lms.example.com", "name": user}}
+    return [
+        {
+            "id": str(uuid.UUID(int=n + 1)),
+            "actor": actor,
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": f"urn:chaos:activity:{n}"},
+        }
+        for n in range(count)
+    ]
+
+
+def known_requests() -> list[KnownRequest]:
+    """Requests of issue 23 whose cost once grew with what they derive: each must get a 413."""
+    return [
+        KnownRequest(
+            "import deriving 2,525 events (25 quiz items, 2.3 KB)",
+            "POST /v1/users/{userId}/import",
+            "fuzz-known-import",
+            json.dumps({"state": _quiz_state(25)}).encode(),
+            413,
+        ),
+        KnownRequest(
+            "xAPI POST of 2,500 statements",
+            "POST /xapi/statements",
+            "fuzz-known-xapi",
+            json.dumps(_statements(2500, "fuzz-known-xapi")).encode(),
+            413,
+            (("X-Experience-API-Version", "1.0.3"),),
+        ),
+    ]

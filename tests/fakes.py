@@ -100,6 +100,9 @@ class InMemoryEventLog:
     async def page(self, key: UserKey, after_seq: int, upto_seq: int, limit: int) -> list[LogEntry]:
         return [e for e in self._ordered(key) if after_seq < e.seq <= upto_seq][:limit]
 
+    async def count(self, key: UserKey, after_seq: int, upto_seq: int) -> int:
+        return sum(after_seq < e.seq <= upto_seq for e in self._ordered(key))
+
     async def of_users(self, tenant: str, users: Sequence[str]) -> dict[UserKey, list[LogEntry]]:
         return {
             (tenant, user): self._ordered((tenant, user))
@@ -239,6 +242,14 @@ class InMemoryDeadLetterStore:
             stored = StoredLetter(letter_id, letter, self._clock.now(), PENDING, 0, None)
             self.letters[letter_id] = _Letter(stored, len(self.letters))
         return letter_id
+
+    async def holds(self, key: UserKey, event_ids: Sequence[str]) -> bool:
+        wanted = set(event_ids)
+        return any(
+            (item.stored.letter.tenant_id, item.stored.letter.user_id) == key
+            and item.stored.letter.event_id in wanted
+            for item in self.letters.values()
+        )
 
     def _matching(self, selection: LetterFilter) -> list[StoredLetter]:
         def wanted(stored: StoredLetter) -> bool:
@@ -567,6 +578,7 @@ class InMemoryMergePointers:
 
     def __init__(self) -> None:
         self.pointers: dict[UserKey, str] = {}
+        self.moving: dict[UserKey, tuple[str, int]] = {}
 
     async def point(self, tenant_id: str, guest_id: str, account_id: str) -> None:
         self.pointers[(tenant_id, guest_id)] = account_id
@@ -574,11 +586,21 @@ class InMemoryMergePointers:
     async def target(self, tenant_id: str, guest_id: str) -> str | None:
         return self.pointers.get((tenant_id, guest_id))
 
+    async def moved_through(self, tenant_id: str, guest_id: str, account_id: str) -> int:
+        to, through = self.moving.get((tenant_id, guest_id), ("", 0))
+        return through if to == account_id else 0
+
+    async def advance(self, tenant_id: str, guest_id: str, account_id: str, seq: int) -> None:
+        self.moving[(tenant_id, guest_id)] = (account_id, seq)
+
     def forget(self, key: UserKey) -> int:
         gone = [g for g, into in self.pointers.items() if g == key or (g[0], into) == key]
         for guest in gone:
             del self.pointers[guest]
-        return len(gone)
+        moving = [g for g, (to, _) in self.moving.items() if g == key or (g[0], to) == key]
+        for guest in moving:
+            del self.moving[guest]
+        return len(set(gone) | set(moving))
 
 
 class InMemoryStatementStore:

@@ -3,8 +3,11 @@
 The page is static (`clients/js/demo/`) and talks to the gateway from its own origin, as a
 real app would. Signing user tokens belongs to an app's own backend, never to the browser;
 `POST /token` stands in for that backend here. It signs short-lived tokens for the
-bootstrap tenant, so it serves only a local `make run` (it binds where the stack binds,
-127.0.0.1 by default) and refuses anything but a small JSON body with a valid userId.
+bootstrap tenant, so it serves only this machine: it always binds 127.0.0.1 (whatever
+`PROGRESS_HTTP_HOST` says), refuses a `Host` other than its loopback names (a page of another
+site whose name was rebound to 127.0.0.1 cannot reach it), and takes only a small JSON body
+(`application/json`, else 415: a cross-site form cannot send one without a preflight) with
+a valid userId.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from shared.adapters.serving import LOOPBACK_HOST
 from shared.adapters.settings import Settings
 from shared.adapters.user_tokens import mint_user_token
 from shared.domain.ids import Id
@@ -30,6 +35,8 @@ _SDK = Path(__file__).resolve().parents[2] / "clients" / "js"
 PAGES = _SDK / "demo"
 BUNDLE = _SDK / "dist" / "progress-sync.js"
 TOKEN_TTL = timedelta(minutes=15)
+_LOOPBACK_NAMES = [LOOPBACK_HOST, "localhost"]
+_WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names them, binds none
 _MAX_TOKEN_BODY = 1024
 _NOT_BUILT = "the SDK is not built: run `npm ci && npm run build` in clients/js"
 
@@ -62,6 +69,9 @@ async def _token_request(request: Request, timeout_seconds: float) -> TokenReque
 
     A 422 names the field; a client trickling bytes gets a 408, not a connection held open.
     """
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPException(415, "the body must be application/json")
     body = bytearray()
     try:
         async with asyncio.timeout(timeout_seconds):
@@ -83,10 +93,17 @@ async def _token_request(request: Request, timeout_seconds: float) -> TokenReque
         raise RequestValidationError(problems) from error
 
 
+def _gateway_url(settings: Settings) -> str:
+    """Where the demo page finds the gateway: a wildcard bind is reached on loopback."""
+    host = LOOPBACK_HOST if settings.http_host in _WILDCARD_HOSTS else settings.http_host
+    return f"http://{host}:{settings.gateway_port}"
+
+
 def create_app(settings: Settings) -> FastAPI:
-    """The demo app for `settings`' gateway and bootstrap tenant."""
+    """The demo app for `settings`' gateway and bootstrap tenant, answering loopback names only."""
     app = FastAPI(title="Progress Sync SDK demo", docs_url=None, redoc_url=None)
-    gateway = f"http://{settings.http_host}:{settings.gateway_port}"
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=_LOOPBACK_NAMES)
+    gateway = _gateway_url(settings)
 
     @app.get("/config.json")
     async def config() -> dict[str, Any]:

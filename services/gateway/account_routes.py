@@ -10,10 +10,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, UserId, authorized, context_of
-from services.gateway.schemas import EventResult, WriteResponse
-from services.gateway.writes import answer, refuse_erased, unavailable
-from shared.domain import ContractViolation, Id
+from services.gateway.schemas import EventResult, MergeResponse, WriteResponse
+from services.gateway.writes import (
+    charge_derived,
+    check_batch_size,
+    refuse_erased,
+    unavailable,
+    write_events,
+)
+from shared.domain import ContractViolation, Id, events_from_state, parse_state
 from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.ingest import Submission
 from shared.service_layer.merge import MergeRefused
 
 __all__ = ["router"]
@@ -32,13 +39,14 @@ class MergeRequest(BaseModel):
 @router.post(
     "/{userId}/merge",
     status_code=202,
-    response_model=WriteResponse,
+    response_model=MergeResponse,
     response_model_exclude_none=True,
     responses={
         401: {"description": "Missing or invalid credential"},
         403: {"description": "Not an API key with the `write` scope"},
         410: {"description": "The account or the guest was erased (code `erased`)"},
-        422: {"description": "Invalid `from`, or a guest merged into itself / too large"},
+        422: {"description": "Invalid `from`, or a guest merged into itself"},
+        429: {"description": "Rate limited: a merge costs one token per moved event"},
         503: {"description": "Broker unavailable (see Retry-After); repeating is safe"},
     },
     summary="Merge a guest's progress into an account (API key)",
@@ -48,14 +56,16 @@ async def merge_guest(
     userId: UserId,
     body: Annotated[MergeRequest, Body(examples=[{"from": "guest-7f3a"}])],
     authorization: Authorization = None,
-) -> WriteResponse:
+) -> MergeResponse:
     """Send the guest's events again under the account; the guest is left reset, pointing here.
 
-    Idempotent: an event already in the account (under the same eventId) counts once, and
-    merging again moves only what the guest received since. `GET` of the guest answers
-    `mergedInto`. The answer lists the moved events and the account's consistencyToken.
+    One call moves at most `PROGRESS_MAX_EVENTS_PER_REQUEST` events (each costs the account
+    and the tenant one token) and answers `remaining`; call again until it is 0. Idempotent:
+    an event already in the account (under the same eventId) counts once, and merging again
+    moves only what the guest received since. Once nothing remains, `GET` of the guest
+    answers `mergedInto`. The answer lists the moved events and the account's token.
     """
-    principal = await authorized(request, authorization, "write", userId)
+    principal = await authorized(request, authorization, "write", userId, charge=False)
     if not principal.is_api_key:
         raise ApiError(403, "forbidden", "merging users takes a tenant API key")
     context = context_of(request)
@@ -66,6 +76,8 @@ async def merge_guest(
             principal.tenant_id,
             userId,
             body.guest,
+            limit=context.max_events_per_request,
+            charge=lambda moved, cost: charge_derived(context, principal.tenant_id, moved, cost),
             now=datetime.now(UTC),
             request_id=request.state.request_id,
         )
@@ -74,11 +86,12 @@ async def merge_guest(
     except BrokerUnavailable as error:
         raise unavailable(error, []) from error
     tokens = await context.ingest.tokens(result.moved)
-    return WriteResponse(
+    return MergeResponse(
         accepted=len(result.moved),
         rejected=0,
         results=[EventResult(eventId=e.event_id, status="accepted") for e in result.moved],
         consistencyToken=tokens.get((principal.tenant_id, userId)),
+        remaining=result.remaining,
     )
 
 
@@ -107,7 +120,9 @@ class ImportRequest(BaseModel):
         401: {"description": "Missing or invalid credential"},
         403: {"description": "Not an API key with the `write` scope"},
         410: {"description": "The user was erased (code `erased`)"},
+        413: {"description": "The state derives more than 500 events (split it); nothing stored"},
         422: {"description": "The state's shape is wrong (the field is named); nothing stored"},
+        429: {"description": "Rate limited: an import costs one token per derived event"},
         503: {"description": "Broker unavailable (see Retry-After); importing again is safe"},
     },
     summary="Import a legacy saved state as events (API key)",
@@ -135,24 +150,25 @@ async def import_state(
 
     Importing the same state again changes nothing; a later real event wins by the usual
     rules. Each derived event is validated like any other and answered for in `results`.
+    A state deriving more than `PROGRESS_MAX_EVENTS_PER_REQUEST` events is a 413 (split its
+    items over several imports: the ids do not change); each derived event costs one token.
     """
-    principal = await authorized(request, authorization, "write", userId)
+    principal = await authorized(request, authorization, "write", userId, charge=False)
     if not principal.is_api_key:
         raise ApiError(403, "forbidden", "importing state takes a tenant API key")
     context = context_of(request)
     await refuse_erased(context, principal.tenant_id, userId)
-    now = datetime.now(UTC)
     try:
-        result = await context.ingest.import_state(
-            principal.tenant_id,
-            userId,
-            body.state,
-            as_of=body.asOf or now,
-            now=now,
-            request_id=request.state.request_id,
+        derived = events_from_state(
+            parse_state(body.state), user_id=userId, as_of=body.asOf or datetime.now(UTC)
         )
     except ContractViolation as violation:
         raise ApiError(422, "invalid_state", str(violation), field=violation.field) from None
-    except BrokerUnavailable as error:
-        raise unavailable(error, []) from error
-    return answer(result)
+    check_batch_size(context, len(derived), field="state")
+    charge_derived(context, principal.tenant_id, {userId: len(derived)})
+    return await write_events(
+        context,
+        principal.tenant_id,
+        [Submission(userId, raw) for raw in derived],
+        request.state.request_id,
+    )

@@ -43,7 +43,7 @@ async def write_bulk(
     authorization: Authorization = None,
 ) -> WriteResponse:
     """Each event names its `userId`; each is validated on its own, as on the user endpoint."""
-    check_batch_size(len(body.events))
+    check_batch_size(context_of(request), len(body.events))
     per_user = Counter(user for user in map(_user_of, body.events) if user is not None)
     principal = await authorized(
         request, authorization, "write", None, len(body.events), events_per_user=per_user

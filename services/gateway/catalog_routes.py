@@ -220,7 +220,7 @@ async def read_course_view(
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
     key = (principal.tenant_id, userId)
-    await await_write(context, response, key, waitFor, waitMs)
+    await await_write(context, request, response, key, waitFor, waitMs)
     snapshot, _ = await context.reader.snapshot(key)
     view = await context.catalog.view(snapshot, _course_id(courseId))
     if view is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
@@ -12,10 +13,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.gateway.credentials import CachedCredentials
 from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
+from services.gateway.wait_slots import WaitSlots
 from services.gateway.xapi_profiles import CachedXapiProfiles
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
+from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.adapters.kafka import kafka_broker
@@ -62,7 +65,9 @@ class GatewayContext:
     xapi_documents: Documents
     xapi_profiles: CachedXapiProfiles
     rate_limits: RateLimits
+    waits: WaitSlots
     max_token_lifetime: int
+    max_events_per_request: int
 
     async def kafka_ready(self) -> bool:
         """True when the broker answers a metadata request."""
@@ -92,30 +97,36 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
         snapshots = MongoSnapshotStore(db)
         events = MongoEventLog(db)
         courses = MongoCatalogStore(db)
+        clock = SystemClock()
+        tombstones = CachedTombstones(
+            MongoTombstoneStore(db, settings.erasure_secrets),
+            settings.auth_cache_seconds,
+        )
         consistency = ReadYourWrites(
             events,
             SnapshotWatcher(snapshots),
             MongoWrittenEvents(db),
             settings.erasure_secrets,
+            letters=MongoDeadLetterStore(db),
+            tombstones=tombstones,
+            clock=clock,
+            lifetime=timedelta(seconds=settings.consistency_token_ttl_seconds),
         )
         ingest = Ingest(
             publisher,
-            CachedTombstones(
-                MongoTombstoneStore(db, settings.erasure_secrets),
-                settings.auth_cache_seconds,
-            ),
+            tombstones,
             snapshots,
             settings.quotas,
             consistency,
             courses,
         )
-        clock, statements, tenants = SystemClock(), MongoStatementStore(db), MongoTenantStore(db)
+        statements, tenants = MongoStatementStore(db), MongoTenantStore(db)
         yield GatewayContext(
             db=db,
             broker=broker,
             ingest=ingest,
             consistency=consistency,
-            merge=GuestMerge(events, publisher, MongoMergePointers(db)),
+            merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
@@ -127,5 +138,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             ),
             xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),
+            waits=WaitSlots(settings.wait_max_per_user, settings.wait_max_per_process),
             max_token_lifetime=settings.user_token_max_lifetime_seconds,
+            max_events_per_request=settings.max_events_per_request,
         )

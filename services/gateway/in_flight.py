@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.errors import send_error
 
-__all__ = ["InFlightLimit"]
+__all__ = ["InFlightLimit", "release_slot"]
 
 _OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics"})
 _RETRY_AFTER = {"Retry-After": "1"}
+_RELEASE = "progress.release_slot"
+"""Scope key of the callable that gives a request's slot back before it ends."""
+
+
+def release_slot(scope: MutableMapping[str, Any]) -> None:
+    """Give the request's slot back early: it is about to wait, not to work (`waitFor`).
+
+    Idempotent; a request that held no slot (a probe, or no limit in front) is left alone.
+    """
+    release = scope.pop(_RELEASE, None)
+    if release is not None:
+        release()
 
 
 class InFlightLimit:
@@ -18,7 +33,8 @@ class InFlightLimit:
     It sits inside the body checks, so it counts requests whose bodies have arrived and that
     are waiting on Kafka or MongoDB; a slow sender is bounded by the body deadline instead
     and cannot occupy a place here. Probes and metrics are never refused, so an orchestrator
-    still sees an overloaded gateway as alive.
+    still sees an overloaded gateway as alive. A request may give its slot back early
+    (`release_slot`): a read that waits on a consistency token is bounded by its own limit.
     """
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
@@ -36,7 +52,16 @@ class InFlightLimit:
             await send_error(send, 503, "overloaded", message, _RETRY_AFTER)
             return
         self._in_flight += 1
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._in_flight -= 1
+
+        scope[_RELEASE] = release
         try:
             await self._app(scope, receive, send)
         finally:
-            self._in_flight -= 1
+            release()

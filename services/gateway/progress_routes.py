@@ -63,13 +63,16 @@ async def authorized(
     user_id: str | None,
     cost: int = 1,
     events_per_user: Mapping[str, int] | None = None,
+    *,
+    charge: bool = True,
 ) -> Principal:
     """Authenticate, check scope and user, and charge the user's and the tenant's budgets.
 
     A client address that has used up its failed authentications is served from the
     credential cache only: a cached key still works, anything needing a database look-up
     is refused with 429. `events_per_user` charges many users (a bulk write); by default
-    `user_id` is charged `cost`.
+    `user_id` is charged `cost`. `charge=False`: the caller charges once it knows how many
+    events the request derives (`charge_derived`), before it stores or sends anything.
     """
     context = context_of(request)
     address = request.client.host if request.client else "unknown"
@@ -89,6 +92,8 @@ async def authorized(
             422, "invalid_user_id", "userId must be 1-128 printable characters", field="userId"
         )
     require(principal, scope, user_id)
+    if not charge:
+        return principal
     if events_per_user is None:
         events_per_user = {} if user_id is None else {user_id: cost}
     context.rate_limits.charge(principal.tenant_id, events_per_user, cost)
@@ -110,7 +115,7 @@ async def write_progress(
     authorization: Authorization = None,
 ) -> WriteResponse:
     """Validate each event, publish the accepted ones, answer once the broker acknowledged."""
-    check_batch_size(len(body.events))
+    check_batch_size(context_of(request), len(body.events))
     principal = await authorized(request, authorization, "write", userId, len(body.events))
     await refuse_erased(context_of(request), principal.tenant_id, userId)
     return await write_events(
@@ -159,7 +164,7 @@ async def read_progress(
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
     key = (principal.tenant_id, userId)
-    await await_write(context, response, key, waitFor, waitMs)
+    await await_write(context, request, response, key, waitFor, waitMs)
     page = await context.reader.page(
         (principal.tenant_id, userId), None if since is None else int(since), limit
     )

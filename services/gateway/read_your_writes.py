@@ -1,13 +1,19 @@
-"""`waitFor` on reads: wait (bounded) for a write's consistency token, then say if it held."""
+"""`waitFor` on reads: wait (bounded) for a write's consistency token, then say if it held.
+
+A waiting read gives its request slot back (`InFlightLimit`) and holds a wait slot instead
+(`WaitSlots`), so one learner's reads cannot take the slots every caller needs.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
+from services.gateway.in_flight import release_slot
+from shared.adapters.metrics import GATEWAY_WAITS
 from shared.service_layer.consistency import TokenRefused
 from shared.service_layer.records import UserKey
 
@@ -29,17 +35,29 @@ WaitMs = Annotated[
 
 
 async def await_write(
-    context: GatewayContext, response: Response, key: UserKey, token: str | None, wait_ms: int
+    context: GatewayContext,
+    request: Request,
+    response: Response,
+    key: UserKey,
+    token: str | None,
+    wait_ms: int,
 ) -> None:
     """Wait for the token's write to be reflected; set `Progress-Consistent` accordingly.
 
     Past the bound the read goes on with what is there and says `false` instead of
-    pretending. A token that is not ours, or is another user's, is a 400.
+    pretending; so does a wait whose write became a dead letter or was dropped (at once),
+    and an expired token is answered at once with what is reflected now. A token that is
+    not ours, or is another user's, is a 400; too many waiting reads, a 429.
     """
     if token is None:
         return
-    try:
-        held = await context.consistency.wait(token, key, wait_ms / 1000)
-    except TokenRefused as refused:
-        raise ApiError(400, "invalid_consistency_token", str(refused), field="waitFor") from None
-    response.headers[CONSISTENT_HEADER] = "true" if held else "false"
+    with context.waits.hold(key):
+        release_slot(request.scope)
+        try:
+            waited = await context.consistency.wait(token, key, wait_ms / 1000)
+        except TokenRefused as refused:
+            raise ApiError(
+                400, "invalid_consistency_token", str(refused), field="waitFor"
+            ) from None
+    GATEWAY_WAITS.labels(waited.how).inc()
+    response.headers[CONSISTENT_HEADER] = "true" if waited.consistent else "false"

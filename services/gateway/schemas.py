@@ -16,6 +16,7 @@ from shared.domain import CourseViews
 __all__ = [
     "BulkWriteRequest",
     "EventResult",
+    "MergeResponse",
     "ProgressPage",
     "UserWriteRequest",
     "WriteResponse",
@@ -73,6 +74,14 @@ class WriteResponse(BaseModel):
     )
     consistencyTokens: dict[str, str] | None = Field(
         default=None, description="`POST /v1/events`: a consistency token per userId."
+    )
+
+
+class MergeResponse(WriteResponse):
+    """A merge call's answer (202): the events it moved, and how many are still to move."""
+
+    remaining: int = Field(
+        description="Events of the guest's log still to move: call the merge again until 0."
     )
 
 

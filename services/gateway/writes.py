@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from services.gateway.context import GatewayContext
@@ -11,13 +11,13 @@ from services.gateway.schemas import EventResult, WriteResponse
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import GATEWAY_EVENTS
 from shared.domain import EVENT_TYPES, RecordedEvent
-from shared.domain.wire import MAX_EVENTS_PER_REQUEST
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import EventOutcome, IngestResult, Submission
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
     "answer",
+    "charge_derived",
     "check_batch_size",
     "publish_recorded",
     "refuse_erased",
@@ -28,15 +28,41 @@ __all__ = [
 log = get_logger(__name__)
 
 
-def check_batch_size(count: int) -> None:
-    """Raise 413 for more events than one request may carry."""
-    if count > MAX_EVENTS_PER_REQUEST:
+def check_batch_size(
+    context: GatewayContext, count: int, *, field: str = "events", what: str = "events"
+) -> None:
+    """Raise 413 for more events than one request may carry or derive (nothing is stored).
+
+    The same bound (`PROGRESS_MAX_EVENTS_PER_REQUEST`) holds for the events of a write, the
+    events an import derives, and the statements of an xAPI request; a client splits.
+    """
+    limit = context.max_events_per_request
+    if count > limit:
+        log.info("request_too_large", count=count, limit=limit, field=field)
         raise ApiError(
             413,
-            "too_many_events",
-            f"{count} events in one request; at most {MAX_EVENTS_PER_REQUEST} are accepted",
-            field="events",
+            f"too_many_{what}",
+            f"{count} {what} in one request; at most {limit} are accepted "
+            "(PROGRESS_MAX_EVENTS_PER_REQUEST): split the request",
+            field=field,
         )
+
+
+def charge_derived(
+    context: GatewayContext,
+    tenant_id: str,
+    events_per_user: Mapping[str, int],
+    tenant_cost: int | None = None,
+) -> None:
+    """Charge each user its derived events, then the tenant `tenant_cost` (default: their sum).
+
+    A user deriving nothing is not charged; the tenant pays at least one token (the call).
+    Raises the 429 of `RateLimits.charge` when a budget is out; the caller has stored
+    nothing yet.
+    """
+    charged = {user: events for user, events in events_per_user.items() if events}
+    cost = sum(charged.values()) if tenant_cost is None else tenant_cost
+    context.rate_limits.charge(tenant_id, charged, max(1, cost))
 
 
 async def refuse_erased(context: GatewayContext, tenant_id: str, user_id: str) -> None:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
+from services.gateway.writes import charge_derived, check_batch_size
 from services.gateway.xapi_http import CONSISTENT_THROUGH, XapiRequest, http_date, serve
 from shared.service_layer.xapi.ports import Attachment, StatementRecord
 from shared.service_layer.xapi.statements import StatementWrite, iso_ms
@@ -92,7 +93,6 @@ async def _put(xapi: XapiRequest, context: GatewayContext) -> Response:
     statement_id = parse_statement_query({"statementId": xapi.params["statementId"]}).statement_id
     assert statement_id is not None
     body = read_statement_body(xapi.header("content-type"), xapi.body)
-    context.rate_limits.charge(xapi.tenant_id, {}, 1)
     written = await context.xapi_statements.store(
         xapi.tenant_id,
         body,
@@ -100,6 +100,7 @@ async def _put(xapi: XapiRequest, context: GatewayContext) -> Response:
         authority=_authority(xapi),
         request_id=xapi.request_id,
         rules=await context.xapi_profiles.of(xapi.tenant_id),
+        charge=lambda users, cost: charge_derived(context, xapi.tenant_id, users, cost),
         statement_id=statement_id,
     )
     return _with_tokens(Response(status_code=204), written)
@@ -110,7 +111,7 @@ async def _post(xapi: XapiRequest, context: GatewayContext) -> Response:
         raise InvalidStatement(sorted(xapi.params)[0], "is not a parameter of a statement POST")
     body = read_statement_body(xapi.header("content-type"), xapi.body)
     count = len(body.statements) if isinstance(body.statements, list) else 1
-    context.rate_limits.charge(xapi.tenant_id, {}, count)
+    check_batch_size(context, count, field="statements", what="statements")
     written = await context.xapi_statements.store(
         xapi.tenant_id,
         body,
@@ -118,6 +119,7 @@ async def _post(xapi: XapiRequest, context: GatewayContext) -> Response:
         authority=_authority(xapi),
         request_id=xapi.request_id,
         rules=await context.xapi_profiles.of(xapi.tenant_id),
+        charge=lambda users, cost: charge_derived(context, xapi.tenant_id, users, cost),
     )
     return _with_tokens(JSONResponse(written.ids), written)
 

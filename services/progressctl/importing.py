@@ -1,9 +1,11 @@
 """`progressctl import FILE`: legacy saved states of many users, from NDJSON, resumable.
 
 Each line is `{"userId": ..., "state": {...}, "asOf"?: "..."}`. Lines are imported in order
-with a progress bar; every rejected line (or event of a line) is reported with its line
-number and reason. An interrupted import continues after the last line it finished when run
-again on the same file (`--restart` starts over; re-importing is a no-op anyway).
+with a progress bar; a line's derived events go out in parts of at most
+`PROGRESS_MAX_EVENTS_PER_REQUEST`, as the gateway would take them. Every rejected line (or
+event of a line) is reported with its line number and reason. An interrupted import
+continues after the last line it finished when run again on the same file (`--restart`
+starts over; re-importing is a no-op anyway).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from shared.adapters.mongo import IMPORT_RUNS, driver_errors
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
-from shared.domain import ContractViolation, is_valid_id
-from shared.service_layer.ingest import Ingest
+from shared.domain import ContractViolation, events_from_state, is_valid_id, parse_state
+from shared.service_layer.ingest import Ingest, Submission
 
 __all__ = ["import_states"]
 
@@ -90,7 +92,9 @@ async def _run(
         task = bar.add_task("import", total=len(lines), completed=done)
         for number, text in enumerate(lines[done:], start=done + 1):
             if text.strip():
-                await _import_line(ingest, tenant, number, text, outcome)
+                await _import_line(
+                    ingest, tenant, number, text, outcome, settings.max_events_per_request
+                )
             async with driver_errors():
                 await runs.update_one(
                     {"_id": run_id},
@@ -102,20 +106,24 @@ async def _run(
 
 
 async def _import_line(
-    ingest: Ingest, tenant: str, number: int, text: str, outcome: _Outcome
+    ingest: Ingest, tenant: str, number: int, text: str, outcome: _Outcome, part: int
 ) -> None:
+    """Derive the line's events and submit them in parts of at most `part` events."""
     now = datetime.now(UTC)
     try:
         user, state, as_of = _line(number, text)
-        result = await ingest.import_state(
-            tenant, user, state, as_of=as_of or now, now=now, request_id=f"import-{number}"
-        )
+        derived = events_from_state(parse_state(state), user_id=user, as_of=as_of or now)
     except ContractViolation as violation:
         outcome.problems.append(f"line {number}: {violation}")
         return
-    outcome.events += len(result.published)
-    for rejected in (o for o in result.outcomes if not o.accepted):
-        outcome.problems.append(f"line {number}: event {rejected.event_id}: {rejected.error}")
+    for first in range(0, len(derived), part):
+        submissions = [Submission(user, raw) for raw in derived[first : first + part]]
+        result = await ingest.submit(
+            tenant, submissions, now=now, request_id=f"import-{number}-{first // part}"
+        )
+        outcome.events += len(result.published)
+        for rejected in (o for o in result.outcomes if not o.accepted):
+            outcome.problems.append(f"line {number}: event {rejected.event_id}: {rejected.error}")
 
 
 _FILE = typer.Argument(..., exists=True, dir_okay=False, help="NDJSON file.")

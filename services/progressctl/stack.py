@@ -32,6 +32,7 @@ from shared.adapters.embedded import (
 )
 from shared.adapters.kafka import consumer_lag
 from shared.adapters.mongo import PARKED
+from shared.adapters.serving import LOOPBACK_HOST
 from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
 from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
@@ -67,12 +68,17 @@ class _Supervised:
 
 
 def _service(
-    settings: Settings, name: str, module: str, port: int, env: dict[str, str] | None = None
+    settings: Settings,
+    name: str,
+    module: str,
+    port: int,
+    env: dict[str, str] | None = None,
+    host: str | None = None,
 ) -> EmbeddedServer:
     return EmbeddedServer(
         name=name,
         argv=[sys.executable, "-m", module],
-        host=settings.http_host,
+        host=host or settings.http_host,
         port=port,
         log_path=settings.data_dir / "logs" / f"{name}.log",
         env={
@@ -84,8 +90,8 @@ def _service(
 
 
 def demo_url(settings: Settings) -> str:
-    """Where `make run` serves the SDK demo."""
-    return f"http://{settings.http_host}:{settings.demo_port}"
+    """Where `make run` serves the SDK demo: always loopback, whatever the gateway's host."""
+    return f"http://{LOOPBACK_HOST}:{settings.demo_port}"
 
 
 def _services(settings: Settings) -> list[EmbeddedServer]:
@@ -101,7 +107,7 @@ def _services(settings: Settings) -> list[EmbeddedServer]:
         ),
         _service(settings, "projector", "services.projector", settings.projector_port),
         _service(settings, "retry-worker", "services.retry_worker", settings.retry_worker_port),
-        _service(settings, "demo", "services.demo", settings.demo_port),
+        _service(settings, "demo", "services.demo", settings.demo_port, host=LOOPBACK_HOST),
     ]
 
 

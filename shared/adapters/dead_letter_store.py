@@ -21,6 +21,7 @@ from shared.service_layer.records import (
     DeadLetter,
     LetterFilter,
     StoredLetter,
+    UserKey,
 )
 
 __all__ = ["MongoDeadLetterStore"]
@@ -106,6 +107,12 @@ class MongoDeadLetterStore:
                 {"_id": letter_id}, {"$setOnInsert": document}, upsert=True
             )
         return letter_id
+
+    async def holds(self, key: UserKey, event_ids: Sequence[str]) -> bool:
+        """True when a letter holds one of these events of the user (one indexed query)."""
+        query = {"tenant": key[0], "user": key[1], "eventId": {"$in": list(event_ids)}}
+        async with driver_errors():
+            return await self._letters.find_one(query, {"_id": 1}) is not None
 
     async def count(self, selection: LetterFilter | None = None) -> int:
         """How many stored letters match (all of them without a filter)."""

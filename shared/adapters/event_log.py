@@ -109,6 +109,13 @@ class MongoEventLog:
             documents = await self._events.find(query).sort("s", 1).limit(limit).to_list()
         return [_from_document(d) for d in documents]
 
+    async def count(self, key: UserKey, after_seq: int, upto_seq: int) -> int:
+        """How many entries lie in a range of the user's log (counted on the (t, u, s) index)."""
+        tenant, user = key
+        query = {"t": tenant, "u": user, "s": {"$gt": after_seq, "$lte": upto_seq}}
+        async with driver_errors():
+            return await self._events.count_documents(query)
+
     async def of_users(self, tenant: str, users: Sequence[str]) -> dict[UserKey, list[LogEntry]]:
         """The whole logs of several users of one tenant, each in seq order, in one query."""
         found: dict[UserKey, list[LogEntry]] = {}

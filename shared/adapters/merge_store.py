@@ -1,4 +1,4 @@
-"""The `merges` collection: which account each merged guest went to."""
+"""The `merges` collection: which account each merged guest went to, and how far it moved."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ __all__ = ["MongoMergePointers"]
 
 
 class MongoMergePointers:
-    """One document per merged guest; a later merge of the same guest overwrites it."""
+    """One document per merged guest: where it went, and how far a paged merge has moved.
+
+    `into` is set once a merge finished (a later merge of the guest overwrites it); `moving`
+    holds the account a merge moves to and the guest's log position it moved through.
+    """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._merges = db[MERGES]
@@ -21,12 +25,29 @@ class MongoMergePointers:
         """Record that the guest was merged into the account."""
         document = {"t": tenant_id, "u": guest_id, "into": account_id, "at": datetime.now(UTC)}
         async with driver_errors():
-            await self._merges.replace_one(
-                {"_id": user_key(tenant_id, guest_id)}, document, upsert=True
+            await self._merges.update_one(
+                {"_id": user_key(tenant_id, guest_id)}, {"$set": document}, upsert=True
             )
 
     async def target(self, tenant_id: str, guest_id: str) -> str | None:
         """The account the guest was merged into, or None."""
         async with driver_errors():
             found = await self._merges.find_one({"_id": user_key(tenant_id, guest_id)})
-        return None if found is None else str(found["into"])
+        return None if found is None or "into" not in found else str(found["into"])
+
+    async def moved_through(self, tenant_id: str, guest_id: str, account_id: str) -> int:
+        """The guest's log position moved to this account; 0 for another account or none."""
+        async with driver_errors():
+            found = await self._merges.find_one({"_id": user_key(tenant_id, guest_id)})
+        moving = (found or {}).get("moving") or {}
+        return int(moving["through"]) if moving.get("to") == account_id else 0
+
+    async def advance(self, tenant_id: str, guest_id: str, account_id: str, seq: int) -> None:
+        """Record how far the guest's log moved to the account (replaces another account's)."""
+        moving = {"to": account_id, "through": seq}
+        async with driver_errors():
+            await self._merges.update_one(
+                {"_id": user_key(tenant_id, guest_id)},
+                {"$set": {"t": tenant_id, "u": guest_id, "moving": moving}},
+                upsert=True,
+            )

@@ -17,6 +17,7 @@ __all__ = [
     "DLQ_SIZE",
     "GATEWAY_EVENTS",
     "GATEWAY_REQUEST_SECONDS",
+    "GATEWAY_WAITS",
     "PROJECTOR_BATCH_SECONDS",
     "PROJECTOR_EVENTS",
     "PROJECTOR_LAG_SECONDS",
@@ -43,6 +44,11 @@ GATEWAY_REQUEST_SECONDS = Histogram(
     "Time from request received to response sent, by method, route template and status.",
     ["method", "route", "status"],
     buckets=_LATENCY_BUCKETS,
+)
+GATEWAY_WAITS = Counter(
+    "progress_gateway_waits",
+    "Reads with waitFor, by how the wait ended (reflected, timed_out, lost, expired, refused).",
+    ["outcome"],
 )
 
 XAPI_REQUESTS = Counter(

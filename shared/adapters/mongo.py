@@ -107,7 +107,10 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
         await db[SNAPSHOTS].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])
         await db[TENANTS].create_indexes([IndexModel([("apiKeys.hash", ASCENDING)])])
         await db[DEAD_LETTERS].create_indexes(
-            [IndexModel([("tenant", ASCENDING), ("failedAt", ASCENDING)])]
+            [
+                IndexModel([("tenant", ASCENDING), ("failedAt", ASCENDING)]),
+                IndexModel([("tenant", ASCENDING), ("user", ASCENDING), ("eventId", ASCENDING)]),
+            ]
         )
         await db[CATALOG].create_indexes(
             [

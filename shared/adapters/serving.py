@@ -12,7 +12,10 @@ from shared.adapters.http_protocol import header_deadline_protocol
 from shared.adapters.logs import configure_logging
 from shared.adapters.settings import Settings
 
-__all__ = ["serve"]
+__all__ = ["LOOPBACK_HOST", "serve"]
+
+LOOPBACK_HOST = "127.0.0.1"
+"""The address of a service that must stay on this machine (the demo, which signs tokens)."""
 
 _MAX_HEAD_BYTES = 16 * 1024
 
@@ -24,6 +27,7 @@ def serve(
     port: Callable[[Settings], int],
     *,
     graceful_seconds: int,
+    host: str | None = None,
 ) -> None:
     """Build the app from `PROGRESS_*` settings and serve it until SIGINT/SIGTERM.
 
@@ -32,7 +36,8 @@ def serve(
     are bounded here: a request head must arrive within `PROGRESS_HTTP_HEADER_TIMEOUT_SECONDS`
     (uvicorn itself has no such deadline), an idle keep-alive connection closes after
     `PROGRESS_HTTP_KEEP_ALIVE_SECONDS`, a head may not exceed 16 KiB, and past
-    `PROGRESS_HTTP_MAX_CONNECTIONS` open connections uvicorn answers 503 at once. A service
+    `PROGRESS_HTTP_MAX_CONNECTIONS` open connections uvicorn answers 503 at once. `host`
+    overrides `PROGRESS_HTTP_HOST` for a service that must never leave one address. A service
     outside `PROGRESS_ENVIRONMENT=development` refuses to start on a public default secret.
     """
     settings = Settings()
@@ -43,7 +48,7 @@ def serve(
         raise SystemExit(f"error: {problem}")
     uvicorn.run(
         create_app(settings),
-        host=settings.http_host,
+        host=host or settings.http_host,
         port=port(settings),
         log_config=None,
         access_log=False,

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.adapters.tenant_records import valid_signing_secret
 from shared.domain import Quotas
+from shared.domain.wire import MAX_EVENTS_PER_REQUEST
 
 __all__ = ["DEVELOPMENT_ERASURE_SECRET", "Settings"]
 
@@ -61,6 +62,12 @@ class Settings(BaseSettings):
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)
     http_body_timeout_seconds: float = Field(default=30.0, gt=0)
     http_keep_alive_seconds: int = Field(default=5, ge=1)
+    max_events_per_request: int = Field(
+        default=MAX_EVENTS_PER_REQUEST, ge=1, le=MAX_EVENTS_PER_REQUEST
+    )
+    wait_max_per_user: int = Field(default=4, ge=1)
+    wait_max_per_process: int = Field(default=64, ge=1)
+    consistency_token_ttl_seconds: float = Field(default=3600.0, gt=0)
 
     projector_group: str = "progress-projector"
     projector_batch_max: int = Field(default=500, ge=1)

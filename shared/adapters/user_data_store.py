@@ -65,8 +65,9 @@ class MongoUserDataStore:
                     {tenant_field: tenant_id, user_field: user_id}
                 )
                 deleted[collection] = result.deleted_count
-            into = await self._db[MERGES].delete_many({"t": tenant_id, "into": user_id})
-            deleted[MERGES] += into.deleted_count
+            for pointer in ("into", "moving.to"):
+                into = await self._db[MERGES].delete_many({"t": tenant_id, pointer: user_id})
+                deleted[MERGES] += into.deleted_count
             runs = await self._db[REBUILD_RUNS].delete_many({"last": [tenant_id, user_id]})
             deleted[REBUILD_RUNS] = runs.deleted_count
         return deleted

@@ -7,6 +7,11 @@ is exactly "the snapshot reflects the write", whatever path the events took (ret
 included). Waiting costs no query per waiter per moment: one watcher polls the positions of
 all waited-on snapshots at once, and a waiter looks at the log only when its user's snapshot
 moved.
+
+Waits are bounded three ways beside `within`: a token older than its lifetime (1 h by
+default) is answered at once with what is reflected now; a wait ends at once, unreflected,
+when one of its events became a dead letter or its user was erased (the projector drops such
+events: they will never be reflected); and the gateway bounds how many reads wait at once.
 """
 
 from __future__ import annotations
@@ -19,19 +24,40 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import structlog
 
 from shared.service_layer.errors import StoreUnavailable
-from shared.service_layer.ports import EventLog, SnapshotStore, WrittenEvents
+from shared.service_layer.ports import (
+    Clock,
+    DeadLetterStore,
+    EventLog,
+    SnapshotStore,
+    TombstoneStore,
+    WrittenEvents,
+)
 from shared.service_layer.records import UserKey
 
-__all__ = ["MAX_INLINE_IDS", "ReadYourWrites", "SnapshotWatcher", "TokenRefused"]
+__all__ = [
+    "MAX_INLINE_IDS",
+    "TOKEN_LIFETIME",
+    "ReadYourWrites",
+    "SnapshotWatcher",
+    "TokenRefused",
+    "Waited",
+]
 
 MAX_INLINE_IDS = 32
 """Writes with more eventIds keep them server-side; the token then holds a reference."""
 
+TOKEN_LIFETIME = timedelta(hours=1)
+"""How long a token makes a read wait; an older one is answered at once (no wait)."""
+
 _POLL_SECONDS = 0.05
+_LOST_CHECK_SECONDS = 0.5
+"""How often a waiting read looks for a dead letter or an erasure of what it waits for."""
 log = structlog.stdlib.get_logger(__name__)
 
 
@@ -44,6 +70,20 @@ class _Claims:
     key: UserKey
     event_ids: tuple[str, ...] = ()
     reference: str | None = None
+    issued_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Waited:
+    """How a wait ended: `consistent` is the `Progress-Consistent` answer.
+
+    `how` is `reflected` (the write is in the snapshot), `timed_out` (not within the bound),
+    `lost` (an event of it became a dead letter, or its user was erased: it never will be),
+    or `expired` (the token outlived its lifetime: answered at once, without waiting).
+    """
+
+    consistent: bool
+    how: Literal["reflected", "timed_out", "lost", "expired"]
 
 
 class _Codec:
@@ -139,15 +179,27 @@ class ReadYourWrites:
         watcher: SnapshotWatcher,
         written: WrittenEvents,
         keys: Sequence[bytes],
+        *,
+        letters: DeadLetterStore | None = None,
+        tombstones: TombstoneStore | None = None,
+        clock: Clock | None = None,
+        lifetime: timedelta = TOKEN_LIFETIME,
     ) -> None:
         self._events = events
         self._watcher = watcher
         self._written = written
         self._codec = _Codec(keys)
+        self._letters = letters
+        self._tombstones = tombstones
+        self._clock = clock
+        self._lifetime = lifetime
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
 
     async def token(self, key: UserKey, event_ids: Sequence[str]) -> str:
-        """The token of one write of one user (its accepted eventIds)."""
-        claims: dict[str, object] = {"t": key[0], "u": key[1]}
+        """The token of one write of one user (its accepted eventIds), stamped with its time."""
+        claims: dict[str, object] = {"t": key[0], "u": key[1], "i": int(self._now().timestamp())}
         if len(event_ids) <= MAX_INLINE_IDS:
             claims["e"] = list(event_ids)
         else:
@@ -156,8 +208,12 @@ class ReadYourWrites:
             claims["r"] = reference
         return self._codec.encode(claims)
 
-    async def wait(self, token: str, key: UserKey, within: float) -> bool:
-        """Wait until the user's snapshot reflects the token's write; False past `within` s.
+    async def wait(self, token: str, key: UserKey, within: float) -> Waited:
+        """Wait until the user's snapshot reflects the token's write, at most `within` s.
+
+        An expired token (or one without an issue time) is answered at once with what is
+        reflected now; a write of which an event became a dead letter, or whose user was
+        erased, ends the wait at once, unreflected.
 
         Raises:
             TokenRefused: If the token is not one of ours, or is another user's.
@@ -165,32 +221,60 @@ class ReadYourWrites:
         claims = await self._claims(token)
         if claims.key != key:
             raise TokenRefused("the consistency token belongs to another user")
+        issued = claims.issued_at
+        if issued is None or self._now() - issued > self._lifetime:
+            return Waited(not await self._missing(key, set(claims.event_ids)), "expired")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         missing = set(claims.event_ids)
         while True:
             head = await self._watcher.position(key)
-            if missing:
-                found = (await self._events.find_many({key: sorted(missing)})).get(key, {})
-                missing -= {event_id for event_id, entry in found.items() if entry.seq <= head}
+            missing = await self._missing(key, missing, head)
             if not missing:
-                return True
-            remaining = deadline - loop.time()
-            if remaining <= 0 or not await self._watcher.moved(key, head, remaining):
-                return False
+                return Waited(True, "reflected")
+            while True:
+                if await self._lost(key, missing):
+                    return Waited(False, "lost")
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return Waited(False, "timed_out")
+                slice_ = min(remaining, _LOST_CHECK_SECONDS)
+                if await self._watcher.moved(key, head, slice_):
+                    break
+
+    async def _missing(self, key: UserKey, missing: set[str], head: int | None = None) -> set[str]:
+        """The eventIds not yet at or below the snapshot's position `head` (now, if None)."""
+        if not missing:
+            return missing
+        if head is None:
+            head = await self._watcher.position(key)
+        found = (await self._events.find_many({key: sorted(missing)})).get(key, {})
+        return missing - {event_id for event_id, entry in found.items() if entry.seq <= head}
+
+    async def _lost(self, key: UserKey, missing: set[str]) -> bool:
+        """True when a missing event became a dead letter, or its user was erased."""
+        if self._letters is not None and await self._letters.holds(key, sorted(missing)):
+            log.info("consistency_wait_lost", tenant=key[0], reason="dead_letter")
+            return True
+        if self._tombstones is not None and await self._tombstones.erased([key]):
+            log.info("consistency_wait_lost", tenant=key[0], reason="erased")
+            return True
+        return False
 
     async def _claims(self, token: str) -> _Claims:
         claims = self._codec.decode(token)
         tenant, user = claims.get("t"), claims.get("u")
         if not isinstance(tenant, str) or not isinstance(user, str):
             raise TokenRefused("not a consistency token")
+        stamp = claims.get("i")
+        issued = datetime.fromtimestamp(stamp, UTC) if isinstance(stamp, int) else None
         reference = claims.get("r")
         if isinstance(reference, str):
             found = await self._written.get(reference)
             if found is None:
                 raise TokenRefused("the consistency token has expired")
-            return _Claims(found[0], tuple(found[1]), reference)
+            return _Claims(found[0], tuple(found[1]), reference, issued)
         event_ids = claims.get("e")
         if not isinstance(event_ids, list) or not all(isinstance(e, str) for e in event_ids):
             raise TokenRefused("not a consistency token")
-        return _Claims((tenant, user), tuple(event_ids))
+        return _Claims((tenant, user), tuple(event_ids), None, issued)

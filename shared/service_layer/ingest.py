@@ -16,9 +16,7 @@ from shared.domain import (
     Snapshot,
     accept_event,
     admit,
-    events_from_state,
     is_valid_id,
-    parse_state,
 )
 from shared.service_layer.consistency import ReadYourWrites
 from shared.service_layer.ingest_results import EventOutcome, IngestResult, Submission
@@ -148,28 +146,6 @@ class Ingest:
             _, refused = admit(base, user_events, quotas, size)
             over.update((id(problem.event), problem) for problem in refused)
         return over
-
-    async def import_state(
-        self,
-        tenant_id: str,
-        user_id: str,
-        state: object,
-        *,
-        as_of: datetime,
-        now: datetime,
-        request_id: str,
-    ) -> IngestResult:
-        """Turn a saved state (the snapshot's shape) into events and submit them.
-
-        Importing the same state again derives the same eventIds: a no-op.
-
-        Raises:
-            ContractViolation: The state's shape is wrong (the field is named); nothing sent.
-            BrokerUnavailable: As for `submit`; importing again is safe.
-        """
-        derived = events_from_state(parse_state(state), user_id=user_id, as_of=as_of)
-        submissions = [Submission(user_id, raw) for raw in derived]
-        return await self.submit(tenant_id, submissions, now=now, request_id=request_id)
 
     async def _expand_course_reset(self, tenant_id: str, submission: Submission) -> Submission:
         """A `progress.reset` naming only a courseId, with the course's contentIds filled in.

@@ -132,11 +132,17 @@ def test_the_demo_token_route_refuses_what_is_not_a_small_valid_request(demo: st
     assert bad_user.json()["detail"][0]["loc"][-1] == "userId"
     extra = httpx.post(f"{demo}/token", json={"userId": "ok", "tenantId": "other"})
     assert extra.status_code == 422
-    huge = httpx.post(f"{demo}/token", content=b"{" + b" " * 5000 + b"}")
+    json_type = {"Content-Type": "application/json"}
+    huge = httpx.post(f"{demo}/token", content=b"{" + b" " * 5000 + b"}", headers=json_type)
     assert huge.status_code == 413
-    assert httpx.post(f"{demo}/token", content=b"not json").status_code == 422
+    assert httpx.post(f"{demo}/token", content=b"not json", headers=json_type).status_code == 422
+    assert httpx.post(f"{demo}/token", content=b'{"userId": "a"}').status_code == 415
+    rebound = httpx.post(
+        f"{demo}/token", json={"userId": "learner-1"}, headers={"Host": "attacker.example"}
+    )
+    assert rebound.status_code == 400
     for hostile in (b'{"userId": "\xe9t\xe9"}', b"\xef\xbb", b'{"userId": 1e999}'):
-        answer = httpx.post(f"{demo}/token", content=hostile)
+        answer = httpx.post(f"{demo}/token", content=hostile, headers=json_type)
         assert answer.status_code == 422, (hostile, answer.text)
     granted = httpx.post(f"{demo}/token", json={"userId": "learner-1"}).json()
     assert granted["expiresIn"] == 900

@@ -57,6 +57,9 @@ async def test_after_and_page_follow_the_seq_order_per_user(stores: Stores) -> N
     page = await stores.events.page(("demo", "u1"), 0, 2, limit=10)
     assert [e.seq for e in page] == [1, 2]
     assert [e.seq for e in await stores.events.page(("demo", "u1"), 0, 3, limit=1)] == [1]
+    assert await stores.events.count(("demo", "u1"), 1, 3) == 2
+    assert await stores.events.count(("demo", "u1"), 0, 2) == 2
+    assert await stores.events.count(("demo", "u3"), 0, 9) == 0
 
 
 async def test_snapshot_writes_are_conditional_on_the_applied_seq_and_version(

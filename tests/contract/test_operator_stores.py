@@ -122,6 +122,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     await stores.merges.point("demo", "guest-1", "u1")
     await stores.merges.point("demo", "u1", "elsewhere")
     await stores.merges.point("demo", "guest-2", "u2")
+    await stores.merges.advance("demo", "guest-3", "u1", 5)
     await stores.statements.insert("demo", [statement_record("u1"), statement_record("u2")])
     await stores.statements.put_attachments(
         "demo", "u1", [Attachment("ab" * 32, "text/plain", b"x")]
@@ -138,7 +139,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "certificates": 1,
         "snapshot_checkpoints": 0,
         "consistency_writes": 1,
-        "merges": 2,
+        "merges": 3,
         "parked_messages": 2,
         "rebuild_runs": 1,
         "xapi_statements": 1,
@@ -148,6 +149,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     }
     assert await stores.merges.target("demo", "guest-1") is None
     assert await stores.merges.target("demo", "guest-2") == "u2"
+    assert await stores.merges.moved_through("demo", "guest-3", "u1") == 0
     assert await stores.written.get("w-1") is None
     assert await stores.checkpoints.last_done("run") is None
     assert await stores.events.users("demo", None) == [("demo", "u2")]
@@ -206,3 +208,24 @@ async def test_merge_pointers_keep_the_latest_account(stores: Stores) -> None:
     await stores.merges.point("demo", "guest", "b")
     assert await stores.merges.target("demo", "guest") == "b"
     assert await stores.merges.target("other", "guest") is None
+
+
+async def test_a_paged_merge_keeps_how_far_it_moved_per_account(stores: Stores) -> None:
+    assert await stores.merges.moved_through("demo", "guest", "a") == 0
+    await stores.merges.advance("demo", "guest", "a", 500)
+    assert await stores.merges.target("demo", "guest") is None  # not merged until done
+    await stores.merges.advance("demo", "guest", "a", 1000)
+    await stores.merges.point("demo", "guest", "a")
+    assert await stores.merges.moved_through("demo", "guest", "a") == 1000
+    assert await stores.merges.target("demo", "guest") == "a"
+    assert await stores.merges.moved_through("demo", "guest", "b") == 0
+    await stores.merges.advance("demo", "guest", "b", 3)
+    assert await stores.merges.moved_through("demo", "guest", "a") == 0
+    assert await stores.merges.target("demo", "guest") == "a"
+
+
+async def test_dead_letters_tell_whether_they_hold_an_event_of_a_user(stores: Stores) -> None:
+    await stores.letters.add(letter(7))
+    assert await stores.letters.holds(("demo", "u1"), ["x", "e-7"]) is True
+    assert await stores.letters.holds(("demo", "u1"), ["e-8"]) is False
+    assert await stores.letters.holds(("demo", "u2"), ["e-7"]) is False

@@ -80,6 +80,19 @@ def test_rate_limit_answers_429_with_retry_after(gateway: str) -> None:
     assert statuses[3] == 429
 
 
+def test_an_import_costs_one_token_per_derived_event(gateway: str) -> None:
+    """The tenant's bucket holds 6 tokens and earns 2/s: two imports deriving 4 events each
+    cannot both pass (an import used to cost one token, whatever it derived)."""
+    state = {"items": {f"lesson-{n}": {"status": "completed"} for n in range(4)}}
+    statuses = [
+        httpx.post(
+            f"{gateway}/v1/users/cost-user/import", json={"state": state}, headers=HEADERS
+        ).status_code
+        for _ in range(2)
+    ]
+    assert 429 in statuses
+
+
 def test_cors_preflight_allows_the_configured_origin_only(gateway: str) -> None:
     preflight = {
         "Origin": ORIGIN,

@@ -63,6 +63,7 @@ def test_a_guest_merges_into_the_account_idempotently(
 
     again = api.post(f"/v1/users/{account}/merge", json={"from": guest})
     assert again.status_code == 202
+    assert again.json()["remaining"] == 0
     assert counted(api, account, 3)["snapshot"]["eventCount"] == 3
     assert api.post(f"/v1/users/{account}/merge", json={"from": account}).status_code == 422
     assert api.post(f"/v1/users/{account}/merge", json={"from": "has space"}).status_code == 422
@@ -103,3 +104,56 @@ def test_a_saved_state_imports_once_and_a_later_real_event_wins(
     assert bad.status_code == 422
     assert bad.json()["error"]["field"] == "state.items.x.status"
     assert api.post(url, json={"state": {}, "extra": 1}).status_code == 422
+
+
+def quiz_state(items: int) -> dict[str, Any]:
+    """A small saved state that derives 101 events per item (a status and 100 quiz attempts)."""
+    quiz = {"status": "completed", "quiz": {"attempts": 100, "bestScore": 1, "maxScore": 2}}
+    return {"items": {f"q-{n}": quiz for n in range(items)}}
+
+
+def test_an_import_deriving_more_than_the_limit_is_a_413_and_stores_nothing(
+    stack: Stack, api: httpx.Client, user_id: str
+) -> None:
+    """25 items of 2.3 KB used to be accepted as 2,525 events at the price of one."""
+    url = f"/v1/users/{user_id}/import"
+    state = quiz_state(25)
+    refused = api.post(url, json={"state": state})
+    assert refused.status_code == 413, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["field"]) == ("too_many_events", "state")
+    assert "2525 events" in error["message"]
+    assert "PROGRESS_MAX_EVENTS_PER_REQUEST" in error["message"]
+
+    small = api.post(url, json={"state": quiz_state(1)})
+    assert small.json()["accepted"] == 101
+    read = api.get(
+        f"/v1/users/{user_id}/progress",
+        params={"waitFor": small.json()["consistencyToken"], "waitMs": 10_000},
+    )
+    assert read.headers["Progress-Consistent"] == "true"
+    assert read.json()["snapshot"]["eventCount"] == 101
+
+
+def test_a_large_guest_merges_a_page_per_call_until_nothing_remains(
+    stack: Stack, api: httpx.Client, user_id: str
+) -> None:
+    """A merge used to load and move the guest's whole log (up to 50,000 events) at once."""
+    guest, account = f"{user_id}-guest", user_id
+    for first in (0, 500, 1000):
+        count = 500 if first < 1000 else 20
+        events = [step(f"g-{n}", f"c-{n}", n % 60) for n in range(first, first + count)]
+        assert api.put(f"/v1/users/{guest}/progress", json={"events": events}).status_code == 202
+    counted(api, guest, 1020)
+
+    answers = [api.post(f"/v1/users/{account}/merge", json={"from": guest}) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [202] * 3
+    assert [a.json()["accepted"] for a in answers] == [500, 500, 20]
+    assert [a.json()["remaining"] for a in answers] == [520, 20, 0]
+    moved = [r["eventId"] for a in answers for r in a.json()["results"]]
+    assert sorted(moved) == sorted(f"g-{n}" for n in range(1020))
+    assert counted(api, account, 1020)["snapshot"]["eventCount"] == 1020
+    assert counted(api, guest, 1021)["mergedInto"] == account
+    done = api.post(f"/v1/users/{account}/merge", json={"from": guest}).json()
+    assert (done["accepted"], done["remaining"]) == (0, 0)

@@ -87,6 +87,23 @@ def test_post_many_then_filter_and_page_with_more(stack: Stack, user_id: str) ->
         assert unknown.json()["error"]["field"] == "colour"
 
 
+def test_a_post_of_more_than_500_statements_is_a_413_and_stores_nothing(
+    stack: Stack, user_id: str
+) -> None:
+    """One POST of 2,500 statements used to store 2,500 and publish 2,500 events."""
+    activity = f"urn:example:activity:{uuid.uuid4().hex}"
+    batch = [statement_for(user_id, activity) for _ in range(501)]
+    with lrs_client(stack) as lrs:
+        refused = lrs.post("/statements", json=batch)
+        assert refused.status_code == 413, refused.text
+        error = refused.json()["error"]
+        assert (error["code"], error["field"]) == ("too_many_statements", "statements")
+        assert "PROGRESS_MAX_EVENTS_PER_REQUEST" in error["message"]
+        stored = lrs.get("/statements", params={"activity": activity, "format": "ids"})
+        assert stored.json()["statements"] == []
+        assert lrs.post("/statements", json=batch[:500]).status_code == 200
+
+
 def test_voiding_hides_the_statement_and_withdraws_its_progress(
     stack: Stack, api: httpx.Client, user_id: str
 ) -> None:

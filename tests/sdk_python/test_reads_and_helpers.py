@@ -53,6 +53,54 @@ async def test_get_progress_pages_with_the_cursor_and_passes_wait_for_once() -> 
     await client.close()
 
 
+async def test_a_large_merge_is_called_again_until_nothing_remains() -> None:
+    remaining = [520, 20, 0]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        left = remaining.pop(0)
+        moved = [{"eventId": f"e-{left}", "status": "accepted"}]
+        answer = {"accepted": 1, "rejected": 0, "results": moved, "remaining": left}
+        return httpx.Response(202, json={**answer, "consistencyToken": f"t-{left}"})
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    merged = await client.merge_guest("acct", "guest-1")
+    assert remaining == []
+    assert merged.accepted == 3
+    assert [r.event_id for r in merged.results] == ["e-520", "e-20", "e-0"]
+    assert merged.consistency_token == "t-0"
+    await client.close()
+
+
+async def test_a_state_deriving_too_many_events_is_imported_in_halves() -> None:
+    sent: list[list[str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        state = json.loads(request.content)["state"]
+        sent.append(sorted(state["items"]))
+        if len(state["items"]) > 2:
+            error = {"code": "too_many_events", "message": "split", "field": "state"}
+            return httpx.Response(413, json={"error": error})
+        answer = {"accepted": len(state["items"]), "rejected": 0, "results": []}
+        return httpx.Response(202, json={**answer, "consistencyToken": "t"})
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    items = {f"i{n}": {"status": "completed"} for n in range(5)}
+    imported = await client.import_state("acct", {"items": items, "activePathId": "p"})
+    assert imported.accepted == 5
+    assert sent == [
+        ["i0", "i1", "i2", "i3", "i4"],
+        ["i0", "i1"],
+        ["i2", "i3", "i4"],
+        ["i2"],
+        ["i3", "i4"],
+    ]
+    await client.close()
+
+
 async def test_merge_and_import_post_the_designed_bodies_and_errors_name_the_code() -> None:
     bodies: dict[str, object] = {}
 

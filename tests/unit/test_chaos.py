@@ -14,13 +14,20 @@ from hypothesis import strategies as st
 from chaos.exposure import failed_answers
 from chaos.fuzz_bodies import MIB, bodies
 from chaos.hostile import Probed
-from chaos.known_cases import known_cases
+from chaos.known_cases import known_cases, known_requests
 from chaos.ledger import Ledger
 from chaos.routes import _instance
 from chaos.traffic import EventMaker
 from chaos.verify import Verdict, _check_user
 from services.gateway.openapi import OPENAPI_PATH
-from shared.domain import ContractViolation, RecordedEvent, reduce, validate_event
+from shared.domain import (
+    ContractViolation,
+    RecordedEvent,
+    events_from_state,
+    parse_state,
+    reduce,
+    validate_event,
+)
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 WRITE_EXAMPLE = json.loads(OPENAPI_PATH.read_text())["paths"]["/v1/users/{userId}/progress"]["put"][
@@ -132,3 +139,12 @@ def test_an_open_loop_probe_counts_stalls_over_a_bound() -> None:
     assert probed.over(1.0) == 2
     assert probed.quantile_ms(1.0) == 2000.0
     assert probed.quantile_ms(0.5) == 30.0
+
+
+def test_the_cost_cases_derive_more_than_one_request_may() -> None:
+    """Issue 23: a 2.3 KB import deriving 2,525 events; 2,500 statements in one POST."""
+    cases = {case.name: case for case in known_requests()}
+    imported = json.loads(cases["import deriving 2,525 events (25 quiz items, 2.3 KB)"].body)
+    assert len(events_from_state(parse_state(imported["state"]), user_id="u", as_of=NOW)) == 2525
+    assert len(json.loads(cases["xAPI POST of 2,500 statements"].body)) == 2500
+    assert {case.expect for case in cases.values()} == {413}

@@ -55,6 +55,10 @@ class EventLog(Protocol):
         """At most `limit` entries with `after_seq < seq <= upto_seq`, in seq order."""
         ...
 
+    async def count(self, key: UserKey, after_seq: int, upto_seq: int) -> int:
+        """How many entries of the user have `after_seq < seq <= upto_seq`."""
+        ...
+
     async def of_users(self, tenant: str, users: Sequence[str]) -> dict[UserKey, list[LogEntry]]:
         """The whole logs of these users of one tenant, each in seq order."""
         ...

@@ -16,6 +16,7 @@ from shared.service_layer.records import (
     LetterFilter,
     StoredLetter,
     TopicMessage,
+    UserKey,
 )
 
 __all__ = [
@@ -68,6 +69,10 @@ class DeadLetterStore(Protocol):
 
     async def add(self, letter: DeadLetter) -> str:
         """Store as pending and return its id; storing the same message again is a no-op."""
+        ...
+
+    async def holds(self, key: UserKey, event_ids: Sequence[str]) -> bool:
+        """True when a letter (in any state) holds one of these events of the user."""
         ...
 
     async def count(self, selection: LetterFilter | None = None) -> int:

@@ -137,6 +137,14 @@ class MergePointers(Protocol):
         """The account the guest was merged into, or None."""
         ...
 
+    async def moved_through(self, tenant_id: str, guest_id: str, account_id: str) -> int:
+        """The guest's log position up to which its events moved to this account (0: none)."""
+        ...
+
+    async def advance(self, tenant_id: str, guest_id: str, account_id: str, seq: int) -> None:
+        """Record that the guest's events up to `seq` moved to this account."""
+        ...
+
 
 class RebuildCheckpoints(Protocol):
     """Progress of resumable rebuild runs, one per scope."""

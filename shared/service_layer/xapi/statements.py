@@ -9,6 +9,7 @@ statement (DESIGN "xAPI resends": the first publish may have failed).
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from shared.service_layer.cost import Charge
 from shared.service_layer.ingest import Ingest, Submission
 from shared.service_layer.ports import Clock
 from shared.service_layer.records import UserKey
@@ -92,12 +94,16 @@ class StoreStatements:
         authority: dict[str, Any],
         request_id: str,
         rules: MappingRules,
+        charge: Charge,
         statement_id: str | None = None,
     ) -> StatementWrite:
         """Store a PUT's statement (`statement_id` given) or a POST's one or many.
 
         `rules` (the tenant's profile) map each actor to the userId kept
-        with its statement and give the derived events.
+        with its statement and give the derived events. Before anything is stored, `charge`
+        is called with what the request costs: each user one token per event derived for
+        them, the tenant max(1, derived events) per statement (resends included: they
+        publish again); whatever it raises refuses the request.
 
         Raises:
             InvalidStatement: A rule is broken (naming the property), a signed statement's
@@ -125,6 +131,7 @@ class StoreStatements:
                     raise StatementConflict(f"statement {sid} is stored with other content")
                 continue
             fresh.append(_complete(statement, now, version, authority, rules))
+        charge(*_cost([existing.get(sid) or _by_id(fresh, sid) for sid in ids], rules))
         fresh = await self._with_targets(tenant_id, fresh)
         await refuse_erased(self._ingest.erased, tenant_id, (r.user_id for r in fresh), "actor")
         taken = await self._store.insert(tenant_id, fresh)
@@ -251,6 +258,18 @@ def _complete(
     statement.setdefault("timestamp", statement["stored"])
     statement.setdefault("version", "1.0.0" if version == "1.0.3" else "2.0.0")
     return StatementRecord(statement, now, user_id_for(statement["actor"], rules.users))
+
+
+def _cost(records: Sequence[StatementRecord], rules: MappingRules) -> tuple[dict[str, int], int]:
+    """Derived events per user, and the tenant's cost: max(1, derived events) per statement."""
+    per_user: Counter[str] = Counter()
+    tenant = 0
+    for record in records:
+        derived = derive_events(record.statement, rules)
+        if derived.user_id is not None and derived.events:
+            per_user[derived.user_id] += len(derived.events)
+        tenant += max(1, len(derived.events))
+    return dict(per_user), tenant
 
 
 def _retraction(voiding: StatementRecord, voided_id: str, client_id: str) -> dict[str, Any]:

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import timedelta
 
 import pytest
 
-from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher, TokenRefused
+from shared.service_layer.consistency import (
+    ReadYourWrites,
+    SnapshotWatcher,
+    TokenRefused,
+    Waited,
+)
 from shared.service_layer.projection import Projection
-from tests.fakes import InMemoryEventLog, InMemorySnapshotStore, InMemoryWrittenEvents
+from shared.service_layer.records import DeadLetter
+from tests.fakes import (
+    FixedClock,
+    InMemoryDeadLetterStore,
+    InMemoryEventLog,
+    InMemorySnapshotStore,
+    InMemoryTombstoneStore,
+    InMemoryWrittenEvents,
+)
 from tests.unit.service_layer.test_consume import event
 
 KEY = ("demo", "u1")
@@ -38,14 +53,14 @@ def rig() -> tuple[ReadYourWrites, Projection, CountingSnapshots, InMemoryWritte
 async def test_a_wait_ends_when_the_write_is_projected_and_not_before() -> None:
     consistency, projection, _, _ = rig()
     token = await consistency.token(KEY, ["e-1", "e-2"])
-    assert await consistency.wait(token, KEY, 0.05) is False
+    assert await consistency.wait(token, KEY, 0.05) == Waited(False, "timed_out")
     waiting = asyncio.create_task(consistency.wait(token, KEY, 2.0))
     await asyncio.sleep(0.03)
     await projection.project([event(1)])
     await asyncio.sleep(0.03)
     assert not waiting.done()
     await projection.project([event(2)])
-    assert await waiting is True
+    assert await waiting == Waited(True, "reflected")
 
 
 async def test_large_writes_are_named_by_reference_and_foreign_tokens_refused() -> None:
@@ -69,7 +84,7 @@ async def test_a_hundred_waiters_share_one_poll() -> None:
     results = await asyncio.gather(
         *(consistency.wait(token, ("demo", f"u{n}"), 0.2) for n, token in enumerate(tokens))
     )
-    assert results == [False] * 100
+    assert results == [Waited(False, "timed_out")] * 100
     polls = snapshots.polls - before - 100  # each waiter's own first look
     assert polls <= 40  # about one per 10 ms interval over 0.2 s, not one per waiter
 
@@ -82,6 +97,100 @@ async def test_tokens_signed_under_a_previous_erasure_secret_stay_valid() -> Non
     token = await before.token(KEY, ["e-1"])
     await Projection(log, snapshots).project([event(1)])
     rotated = ReadYourWrites(log, watcher, written, [b"new", b"old"])
-    assert await rotated.wait(token, KEY, 0.05) is True
+    assert (await rotated.wait(token, KEY, 0.05)).consistent
     with pytest.raises(TokenRefused):
         await ReadYourWrites(log, watcher, written, [b"new"]).wait(token, KEY, 0.05)
+
+
+class Lost:
+    """A consistency rig whose waits can see dead letters, erasures and the clock."""
+
+    def __init__(self) -> None:
+        self.log, self.snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+        self.letters, self.tombstones = InMemoryDeadLetterStore(), InMemoryTombstoneStore()
+        self.clock = FixedClock()
+        self.consistency = ReadYourWrites(
+            self.log,
+            SnapshotWatcher(self.snapshots, interval=0.01),
+            InMemoryWrittenEvents(),
+            [b"secret"],
+            letters=self.letters,
+            tombstones=self.tombstones,
+            clock=self.clock,
+            lifetime=timedelta(hours=1),
+        )
+
+    async def dead_letter(self, event_id: str) -> None:
+        letter = DeadLetter(
+            "quota",
+            b"{}",
+            None,
+            [],
+            "progress.events",
+            0,
+            7,
+            tenant_id=KEY[0],
+            user_id=KEY[1],
+            event_id=event_id,
+        )
+        await self.letters.add(letter)
+
+    async def timed_wait(self, token: str, within: float) -> tuple[Waited, float]:
+        started = time.monotonic()
+        waited = await self.consistency.wait(token, KEY, within)
+        return waited, time.monotonic() - started
+
+
+async def test_a_wait_on_a_dead_lettered_event_ends_at_once_unreflected() -> None:
+    rig = Lost()
+    token = await rig.consistency.token(KEY, ["e-1", "e-2"])
+    await Projection(rig.log, rig.snapshots).project([event(1)])
+    await rig.dead_letter("e-2")
+    waited, seconds = await rig.timed_wait(token, 10.0)
+    assert waited == Waited(False, "lost")
+    assert seconds < 0.5
+
+
+async def test_an_event_dead_lettered_during_the_wait_ends_it_within_a_check() -> None:
+    rig = Lost()
+    token = await rig.consistency.token(KEY, ["e-9"])
+    waiting = asyncio.create_task(rig.timed_wait(token, 10.0))
+    await asyncio.sleep(0.1)
+    await rig.dead_letter("e-9")
+    waited, seconds = await waiting
+    assert waited == Waited(False, "lost")
+    assert seconds < 1.5  # one look per 0.5 s, not the 10 s bound
+
+
+async def test_a_wait_for_an_erased_user_ends_at_once() -> None:
+    """The projector drops an erased user's events in flight: they will never be reflected."""
+    rig = Lost()
+    token = await rig.consistency.token(KEY, ["e-1"])
+    await rig.tombstones.bury(*KEY)
+    waited, seconds = await rig.timed_wait(token, 10.0)
+    assert waited == Waited(False, "lost")
+    assert seconds < 0.5
+
+
+async def test_an_expired_token_is_answered_at_once_with_what_is_reflected_now() -> None:
+    rig = Lost()
+    pending = await rig.consistency.token(KEY, ["e-5"])
+    done = await rig.consistency.token(KEY, ["e-1"])
+    await Projection(rig.log, rig.snapshots).project([event(1)])
+    rig.clock.advance(3601)
+    waited, seconds = await rig.timed_wait(pending, 10.0)
+    assert (waited, seconds < 0.3) == (Waited(False, "expired"), True)
+    assert (await rig.timed_wait(done, 10.0))[0] == Waited(True, "expired")
+    rig.clock.advance(-2)
+    young = await rig.consistency.token(KEY, ["e-1"])
+    assert (await rig.timed_wait(young, 10.0))[0] == Waited(True, "reflected")
+
+
+async def test_a_token_without_an_issue_time_counts_as_expired() -> None:
+    """Tokens minted before tokens expired carry no time: they no longer make a read wait."""
+    rig = Lost()
+    codec = rig.consistency._codec  # mint a token as a gateway did before tokens expired
+    legacy = codec.encode({"t": KEY[0], "u": KEY[1], "e": ["e-7"]})
+    waited, seconds = await rig.timed_wait(legacy, 10.0)
+    assert waited == Waited(False, "expired")
+    assert seconds < 0.5

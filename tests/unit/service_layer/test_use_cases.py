@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
 from shared.domain import parse_course, reduce
@@ -205,20 +208,66 @@ async def test_erase_buries_then_deletes_and_reenable_lets_the_id_back() -> None
     assert [a["action"] for a in store.audits] == ["erase", "reenable"]
 
 
+class Charges:
+    """Records what each merge call charged."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[str, int], int]] = []
+
+    def __call__(self, users: Mapping[str, int], cost: int) -> None:
+        self.calls.append((dict(users), cost))
+
+
 async def test_a_merge_moves_the_guests_events_and_skips_its_own_resets() -> None:
     log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     await Projection(log, snapshots).project(
         [record(GOOD, user="guest"), record({**GOOD, "eventId": "e-2"}, user="guest")]
     )
-    publisher, pointers = InMemoryPublisher(), InMemoryMergePointers()
-    merge = GuestMerge(log, publisher, pointers)
-    first = await merge.merge("demo", "acct", "guest", now=FAR_FUTURE, request_id="r")
+    publisher, pointers, charges = InMemoryPublisher(), InMemoryMergePointers(), Charges()
+    merge = GuestMerge(log, snapshots, publisher, pointers)
+    options = {"limit": 500, "charge": charges, "now": FAR_FUTURE, "request_id": "r"}
+    first = await merge.merge("demo", "acct", "guest", **options)  # type: ignore[arg-type]
     assert [e.event_id for e in first.moved] == ["e-1", "e-2"]
     assert {e.user_id for e in first.moved} == {"acct"}
+    assert first.remaining == 0
+    assert first.reset is not None
     assert first.reset.user_id == "guest"
     assert await merge.merged_into("demo", "guest") == "acct"
-    await Projection(log, snapshots).project([first.reset])
-    again = await merge.merge("demo", "acct", "guest", now=FAR_FUTURE, request_id="r")
-    assert [e.event_id for e in again.moved] == ["e-1", "e-2"]
+    await Projection(log, snapshots).project(
+        [first.reset, record({**GOOD, "eventId": "e-3"}, user="guest")]
+    )
+    again = await merge.merge("demo", "acct", "guest", **options)  # type: ignore[arg-type]
+    assert [e.event_id for e in again.moved] == ["e-3"]
+    assert charges.calls == [({"acct": 2}, 2), ({"acct": 1}, 1)]
     with pytest.raises(MergeRefused):
-        await merge.merge("demo", "acct", "acct", now=FAR_FUTURE, request_id="r")
+        await merge.merge("demo", "acct", "acct", **options)  # type: ignore[arg-type]
+
+
+async def test_a_large_merge_moves_a_page_per_call_and_reads_no_more_of_the_log() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    guest_events = [record({**GOOD, "eventId": f"g-{n:02d}"}, user="guest") for n in range(12)]
+    await Projection(log, snapshots).project(guest_events)
+    publisher, pointers, charges = InMemoryPublisher(), InMemoryMergePointers(), Charges()
+    merge = GuestMerge(log, snapshots, publisher, pointers)
+    read: list[int] = []
+    paging = log.page
+
+    async def counted_page(*args: Any) -> list[Any]:
+        entries = await paging(*args)
+        read.append(len(entries))
+        return entries
+
+    log.page = counted_page  # type: ignore[method-assign]
+    remaining = []
+    for _ in range(3):
+        result = await merge.merge(
+            "demo", "acct", "guest", limit=5, charge=charges, now=FAR_FUTURE, request_id="r"
+        )
+        remaining.append(result.remaining)
+        assert (result.reset is None) == (result.remaining > 0)
+    assert remaining == [7, 2, 0]
+    assert read == [5, 5, 2]
+    assert [cost for _, cost in charges.calls] == [5, 5, 2]
+    moved = [event.event_id for event, _ in publisher.published if event.user_id == "acct"]
+    assert moved == [f"g-{n:02d}" for n in range(12)]
+    assert await merge.merged_into("demo", "guest") == "acct"

@@ -28,6 +28,7 @@ async def send(world: World, body: StatementBody) -> list[str]:
         authority={"mbox": "mailto:lrs@example.com"},
         request_id="r",
         rules=world.rules,
+        charge=world.charge,
     )
     return written.ids
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -45,6 +46,26 @@ async def test_an_identical_resend_stores_nothing_and_republishes() -> None:
     await world.post([statement()])
     assert len(world.store.statements) == 1
     assert world.published() == [("ana@example.com", f"xapi:{ID_1}:content")] * 2
+
+
+async def test_a_write_costs_its_derived_events_and_a_refused_charge_stores_nothing() -> None:
+    """Each user pays one token per event derived for them; the tenant max(1, derived) per
+    statement (a statement deriving nothing still costs one); resends pay again."""
+    world = World()
+    no_progress = statement(ID_2, verb={"id": "https://example.com/verbs/waved"})
+    other_user = statement("00000000-0000-4000-8000-000000000003", user="bo")
+    await world.post([statement(), no_progress, other_user])
+    assert world.charges == [({"ana@example.com": 1, "bo@example.com": 1}, 3)]
+
+    def refuse(users: Mapping[str, int], cost: int) -> None:
+        raise RuntimeError("rate limited")
+
+    world.charge = refuse  # type: ignore[method-assign]
+    refused_id = "00000000-0000-4000-8000-000000000004"
+    with pytest.raises(RuntimeError):
+        await world.post(statement(refused_id))
+    assert ("demo", refused_id) not in world.store.statements
+    assert len(world.published()) == 2
 
 
 async def test_the_same_id_with_other_content_is_a_conflict_and_stores_nothing() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from shared.adapters.jws_certificates import X5cSignatureVerifier
@@ -47,6 +48,11 @@ class World:
         self.reads = ReadStatements(self.store, self.clock)
         self.state, self.profiles = InMemoryDocumentStore(), InMemoryDocumentStore()
         self.documents = Documents(self.state, self.profiles, self.clock, ingest.erased)
+        self.charges: list[tuple[dict[str, int], int]] = []
+
+    def charge(self, users: Mapping[str, int], cost: int) -> None:
+        """Record what a write cost (the gateway charges the rate-limit buckets)."""
+        self.charges.append((dict(users), cost))
 
     async def post(self, body: object, attachments: dict[str, bytes] | None = None) -> list[str]:
         written = await self.writes.store(
@@ -56,6 +62,7 @@ class World:
             authority=AUTHORITY,
             request_id="r",
             rules=self.rules,
+            charge=self.charge,
         )
         self.clock.advance(1)
         return written.ids

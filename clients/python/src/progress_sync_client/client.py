@@ -254,11 +254,21 @@ class AsyncProgressClient:
     async def merge_guest(self, user_id: str, guest_id: str) -> WriteResult:
         """Move a guest's events into an account's log (API key; idempotent).
 
+        The server moves at most 500 events per call and answers how many remain; this
+        calls again until none do, and answers every moved event with the last call's token.
+
         Raises:
             ApiError: If the server refuses (e.g. 403 with a user token).
         """
-        response = await self._request("POST", user_path(user_id, "merge"), json={"from": guest_id})
-        return WriteResult.model_validate_json(response.content)
+        pages: list[WriteResult] = []
+        remaining = 1
+        while remaining:
+            response = await self._request(
+                "POST", user_path(user_id, "merge"), json={"from": guest_id}
+            )
+            pages.append(WriteResult.model_validate_json(response.content))
+            remaining = int(response.json().get("remaining", 0))
+        return _combined(pages)
 
     async def import_state(
         self, user_id: str, state: dict[str, Any], *, as_of: datetime | None = None
@@ -268,13 +278,31 @@ class AsyncProgressClient:
         The server derives events with ids from user, item and field, so importing the same
         state twice changes nothing. Times missing in the state become `as_of` (default: now).
 
+        A state deriving more events than one request may (413 `too_many_events`) is
+        imported in halves of its items (the derived ids do not change).
+
         Raises:
             ApiError: If the server refuses.
         """
         body: dict[str, Any] = {"state": state}
         if as_of is not None:
             body["asOf"] = as_of.isoformat()
-        response = await self._request("POST", user_path(user_id, "import"), json=body)
+        try:
+            response = await self._request("POST", user_path(user_id, "import"), json=body)
+        except ApiError as error:
+            items = state.get("items")
+            if error.code != "too_many_events" or not isinstance(items, dict) or len(items) < 2:
+                raise
+            names = list(items)
+            half = len(names) // 2
+            first = {**state, "items": {name: items[name] for name in names[:half]}}
+            rest = {"items": {name: items[name] for name in names[half:]}}
+            return _combined(
+                [
+                    await self.import_state(user_id, first, as_of=as_of),
+                    await self.import_state(user_id, rest, as_of=as_of),
+                ]
+            )
         return WriteResult.model_validate_json(response.content)
 
     async def _request(self, method: str, path: str, **options: Any) -> httpx.Response:
@@ -293,3 +321,13 @@ def _header_flag(value: str | None) -> bool | None:
     if value is None:
         return None
     return value.strip().lower() == "true"
+
+
+def _combined(parts: list[WriteResult]) -> WriteResult:
+    """One answer for a write the server took in parts; the last part's token."""
+    return WriteResult(
+        accepted=sum(part.accepted for part in parts),
+        rejected=sum(part.rejected for part in parts),
+        results=[result for part in parts for result in part.results],
+        consistency_token=parts[-1].consistency_token,
+    )
