@@ -6,7 +6,7 @@ import { coalesceMedia, jsonBytes, KEEPALIVE_BYTES, MAX_BYTES, MAX_EVENTS, nextB
 import { coordinate, type Coordinator, type Message } from "./crosstab.js";
 import type { Draft } from "./draft.js";
 import type { EventType, ProgressEvent } from "./events.generated.js";
-import { openOutbox, type Entry, type Outbox } from "./outbox.js";
+import { openOutbox, type Entry, type NewEntry, type Outbox } from "./outbox.js";
 import { backoffMs, verdictFor } from "./policy.js";
 import { emptySnapshot, type Snapshot } from "./snapshot.js";
 import { StatusStore, type Status, type StatusListener, type SyncError } from "./status.js";
@@ -66,6 +66,7 @@ export class ProgressClient {
   private retryAt = 0;
   private attempt = 0;
   private draining: Promise<void> | undefined;
+  private drainAgain = false;
   private waiters: Waiter[] = [];
   private consistencyToken: string | undefined;
   private splitTo = MAX_EVENTS;
@@ -115,8 +116,7 @@ export class ProgressClient {
   flush(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.coordinator.isLeader()) {
-      this.retryAt = 0;
-      void this.drain(true);
+      this.sendNow();
     } else {
       this.coordinator.post({ t: "flush" });
     }
@@ -215,6 +215,13 @@ export class ProgressClient {
     }, SNAPSHOT_NOTIFY_MS);
   }
 
+  /** A flush: now, even while backing off; after the drain under way if there is one. */
+  private sendNow(): void {
+    this.retryAt = 0;
+    if (this.draining) this.drainAgain = true;
+    void this.drain(true);
+  }
+
   private lead(): void {
     void this.drain(true);
   }
@@ -236,8 +243,7 @@ export class ProgressClient {
       this.acked.clear();
       void this.load();
     } else if (message.t === "flush" && leader) {
-      this.retryAt = 0;
-      void this.drain(true);
+      this.sendNow();
     }
   }
 
@@ -290,9 +296,14 @@ export class ProgressClient {
           if (!this.closed) this.fail({ kind: "storage", message: `the outbox could not be read: ${String(error)}` });
         })
         .finally(() => {
-        this.draining = undefined;
-        if (this.status.get().pendingCount > 0 && this.retryAt <= Date.now()) this.schedule();
-      });
+          this.draining = undefined;
+          // A flush() that came while this drain was pulling found its events sent already,
+          // but it must still hear that the outbox is empty: drain once more for it.
+          if (this.drainAgain) {
+            this.drainAgain = false;
+            void this.drain(true);
+          } else if (this.status.get().pendingCount > 0 && this.retryAt <= Date.now()) this.schedule();
+        });
     }
     return this.draining;
   }
@@ -318,6 +329,7 @@ export class ProgressClient {
       const { remove, put } = coalesceMedia(entries, uuidv7);
       if (put.length) {
         await box.update(remove, put);
+        this.merged(entries, remove, put);
         entries = await box.list(2 * MAX_EVENTS);
       }
       const batch = nextBatch(entries, keepalive ? KEEPALIVE_BYTES : MAX_BYTES).slice(0, this.splitTo);
@@ -326,6 +338,18 @@ export class ProgressClient {
       this.status.set({ state: "syncing", retryInMs: 0 });
       if (!(await this.send(box, batch, keepalive)) || keepalive) return;
     }
+  }
+
+  /**
+   * Heartbeats were merged in the outbox: the view's pending events follow, so that each
+   * original is folded once, inside the merged event, and never again beside it.
+   */
+  private merged(entries: readonly Entry[], remove: readonly number[], put: readonly NewEntry[]): void {
+    const replaced = new Set([...remove, ...put.map((e) => e.seq)]);
+    const gone = new Set(entries.filter((e) => replaced.has(e.seq)).map((e) => e.event.eventId));
+    const mine = put.filter((e) => e.userId === this.userId).map((e) => e.event);
+    this.pending = [...this.pending.filter((e) => !gone.has(e.eventId)), ...mine];
+    this.changed();
   }
 
   /** Send one batch and act on the answer; false when draining must stop for now. */

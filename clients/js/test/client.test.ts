@@ -96,6 +96,15 @@ describe("flushing", () => {
     expect(sdk.getStatus().lastSyncedAt).toBeGreaterThan(0);
   });
 
+  it("settles a flush() that comes while the previous one is still pulling", async () => {
+    const server = new FakeServer();
+    const sdk = await client(server, { debounceMs: 10_000 });
+    await sdk.track(step(1));
+    await sdk.flush();
+    await sdk.flush();
+    expect(server.writes).toHaveLength(1);
+  });
+
   it("sends at most 500 events per request", async () => {
     const server = new FakeServer();
     const sdk = await client(server, { debounceMs: 10_000, maxWaitMs: 10_000 });
