@@ -60,9 +60,13 @@ export class ReadError extends Error {
   }
 }
 
+/** The most pages one read follows; the next read goes on from where this one stopped. */
+export const MAX_PAGES = 100;
+
 /**
  * The user's snapshot and every event after `cursor`: pages with `since` until `hasMore` is
- * false. Without a cursor, the snapshot and the current cursor. `waitFor` asks the server to
+ * false, the cursor stops advancing (a server that repeats itself) or `MAX_PAGES` were read.
+ * Without a cursor, the snapshot and the current cursor. `waitFor` asks the server to
  * answer once the write with that consistency token is reflected (read-your-writes);
  * `consistent` says whether it was, within the wait.
  */
@@ -77,7 +81,7 @@ export async function readProgress(
   const eventIds: string[] = [];
   let consistent = false;
   let since = cursor;
-  for (;;) {
+  for (let pages = 1; ; pages++) {
     const query = new URLSearchParams();
     if (since !== undefined) query.set("since", since);
     if (waitFor) {
@@ -94,7 +98,9 @@ export async function readProgress(
     if (waitFor) consistent = response.headers.get("Progress-Consistent") === "true";
     const page = (await response.json()) as { snapshot: Snapshot; events: ProgressEvent[]; cursor: string; hasMore: boolean };
     eventIds.push(...page.events.map((e) => e.eventId));
-    if (!page.hasMore || since === undefined) return { snapshot: page.snapshot, cursor: page.cursor, eventIds, consistent };
+    if (!page.hasMore || since === undefined || page.cursor === since || pages === MAX_PAGES) {
+      return { snapshot: page.snapshot, cursor: page.cursor, eventIds, consistent };
+    }
     since = page.cursor;
     waitFor = undefined;
   }

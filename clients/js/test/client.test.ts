@@ -3,6 +3,7 @@ import { createClient, type ClientOptions, type ProgressClient } from "../src/cl
 import { contentProgressed, mediaProgressed, progressReset } from "../src/events.generated.js";
 import { openOutbox } from "../src/outbox.js";
 import type { Status, SyncError } from "../src/status.js";
+import { MAX_PAGES } from "../src/transport.js";
 import { accepted, FakeServer, until } from "./server.js";
 
 let clients: ProgressClient[] = [];
@@ -287,6 +288,27 @@ describe("optimistic snapshot and pulls", () => {
     const box = await openOutbox(name);
     expect(await box.getMeta("server:u1")).toMatchObject({ cursor: "12" });
     box.close();
+  });
+
+  it("stops paging when the server repeats its cursor with hasMore", async () => {
+    const server = new FakeServer();
+    const sdk = await client(server);
+    const reads = server.reads.length;
+    server.pages.push(...Array.from({ length: 1000 }, () => ({ events: [], cursor: "7", hasMore: true })));
+    await sdk.pull();
+    expect(server.reads.length - reads).toBe(1);
+  });
+
+  it("reads at most MAX_PAGES pages in one pull, and the next pull goes on from there", async () => {
+    const server = new FakeServer();
+    const name = `test-${++counter}`;
+    const sdk = await client(server, { name });
+    const reads = server.reads.length;
+    server.pages.push(...Array.from({ length: 1000 }, (_, n) => ({ events: [], cursor: String(8 + n), hasMore: true })));
+    await sdk.pull();
+    expect(server.reads.length - reads).toBe(MAX_PAGES);
+    await sdk.pull();
+    expect(server.reads.at(-MAX_PAGES)).toBe(`http://gw/v1/users/u1/progress?since=${7 + MAX_PAGES}`);
   });
 
   it("does not count a write twice once the server confirms its snapshot holds it", async () => {
