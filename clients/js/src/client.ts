@@ -64,9 +64,10 @@ export class ProgressClient {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firstQueuedAt: number | undefined;
   private retryAt = 0;
-  private attempt = 0;
   private draining: Promise<void> | undefined;
   private drainAgain = false;
+  private readonly leftovers: Promise<boolean>;
+  private led = false;
   private waiters: Waiter[] = [];
   private consistencyToken: string | undefined;
   private splitTo = MAX_EVENTS;
@@ -77,6 +78,8 @@ export class ProgressClient {
     this.clientId = options.clientId ?? uuidv7();
     this.fetcher = options.fetch ?? ((...args) => fetch(...args));
     this.outbox = openOutbox(options.name ?? "default", options.storage);
+    // Listed before any track() of this client can add to the outbox.
+    this.leftovers = this.outbox.then((box) => box.list(1)).then((entries) => entries.length > 0, () => true);
     this.coordinator = coordinate(options.name ?? "default", () => this.lead(), (m) => this.hear(m));
     this.status.subscribe((status) => {
       if (this.coordinator.isLeader()) this.coordinator.post({ t: "status", status });
@@ -105,8 +108,7 @@ export class ProgressClient {
     this.pending.push(event);
     this.view.append(event, time);
     this.notify();
-    const { state, pendingCount } = this.status.get();
-    this.status.set({ pendingCount: pendingCount + 1, state: state === "idle" ? "pending" : state });
+    this.status.count(this.status.get().pendingCount + 1);
     this.coordinator.post({ t: "tracked", userId, count: 1 });
     this.schedule();
     return event;
@@ -192,9 +194,7 @@ export class ProgressClient {
     this.server = await box.getMeta<ServerState>(`server:${userId}`);
     const entries = await box.list();
     this.pending = entries.filter((e) => e.userId === userId).map((e) => e.event);
-    const { state } = this.status.get();
-    this.status.set({ pendingCount: entries.length });
-    if (state === "idle" || state === "pending") this.status.set({ state: entries.length ? "pending" : "idle" });
+    this.status.count(entries.length);
     this.changed();
     if (this.coordinator.isLeader()) this.schedule();
   }
@@ -222,8 +222,22 @@ export class ProgressClient {
     void this.drain(true);
   }
 
+  /**
+   * This tab became the flusher. Taking over from another tab, or starting on events left
+   * from an earlier page, it sends at once; a fresh start only reads the server, so the first
+   * events an app tracks wait for the debounce like any others.
+   */
   private lead(): void {
-    void this.drain(true);
+    const starting = !this.led;
+    this.led = true;
+    void this.leftovers.then((left) => {
+      if (left || !starting) return this.drain(true);
+      return this.pull()
+        .catch(() => undefined)
+        .then(() => {
+          if (this.status.get().pendingCount > 0) this.schedule();
+        });
+    });
   }
 
   private hear(message: Message): void {
@@ -234,8 +248,7 @@ export class ProgressClient {
       else if ((message.status as Status).state === "error") this.settle((message.status as Status).lastError);
     } else if (message.t === "tracked") {
       if (leader) {
-        const { state, pendingCount } = this.status.get();
-        this.status.set({ pendingCount: pendingCount + message.count, state: state === "idle" ? "pending" : state });
+        this.status.count(this.status.get().pendingCount + message.count);
         this.schedule();
       }
       if (message.userId === this.userId) void this.load();
@@ -312,11 +325,11 @@ export class ProgressClient {
     const box = await this.outbox;
     for (let round = 0; !this.closed; round++) {
       let entries = await box.list(2 * MAX_EVENTS);
-      this.status.set({ pendingCount: entries.length < 2 * MAX_EVENTS ? entries.length : await box.count() });
+      this.status.count(entries.length < 2 * MAX_EVENTS ? entries.length : await box.count());
       if (entries.length === 0) {
         this.firstQueuedAt = undefined;
         this.splitTo = MAX_EVENTS;
-        this.status.set({ state: "idle", retryInMs: 0, lastError: null });
+        this.status.set({ state: "idle", retryInMs: 0, retryCount: 0, lastError: null });
         this.settle();
         await this.pull().catch(() => undefined);
         return;
@@ -374,7 +387,6 @@ export class ProgressClient {
       case "accepted": {
         const refused = new Map(answer.results.filter((r) => r.status === "rejected").map((r) => [r.eventId, r]));
         await box.update(batch.map((e) => e.seq));
-        this.attempt = 0;
         this.firstQueuedAt = undefined;
         this.consistencyToken = answer.consistencyToken ?? this.consistencyToken;
         const sent = new Set(batch.map((e) => e.event.eventId));
@@ -384,7 +396,7 @@ export class ProgressClient {
         for (const entry of mine) {
           if (!refused.has(entry.event.eventId)) this.acked.set(entry.event.eventId, entry.event);
         }
-        this.status.set({ lastSyncedAt: Date.now() });
+        this.status.set({ lastSyncedAt: Date.now(), retryCount: 0 });
         // Pending events that the server accepted only move to the acknowledged ones: the view
         // folds both, so it stays as it is. A refusal, or another tab's events, change it.
         if (refused.size > 0 || before - this.pending.length !== mine.length) this.changed();
@@ -434,10 +446,10 @@ export class ProgressClient {
           this.status.set({ state: "offline", retryInMs: 0 });
           return false;
         }
-        const delay = verdict.afterMs ?? backoffMs(this.attempt);
-        this.attempt += 1;
+        const retryCount = this.status.get().retryCount;
+        const delay = verdict.afterMs ?? backoffMs(retryCount);
         this.retryAt = Date.now() + delay;
-        this.status.set({ state: "pending", retryInMs: delay });
+        this.status.set({ state: "pending", retryInMs: delay, retryCount: retryCount + 1 });
         clearTimeout(this.timer);
         this.timer = setTimeout(() => {
           this.retryAt = 0;

@@ -249,7 +249,59 @@ describe("the retry policy", () => {
   });
 });
 
+describe("starting", () => {
+  it("sends the first events tracked right after createClient together, after the debounce", async () => {
+    const server = new FakeServer();
+    const sdk = await client(server, {}, false);
+    await sdk.track(step(1));
+    await sdk.track(step(2));
+    await until(() => server.writes.length > 0);
+    await until(() => sdk.getStatus().state === "idle");
+    expect(server.writes.map((w) => w.events.length)).toEqual([2]);
+  });
+
+  it("sends events left from an earlier page at once", async () => {
+    const server = new FakeServer();
+    const name = `test-${++counter}`;
+    const box = await openOutbox(name);
+    await box.add({ userId: "u1", event: { ...step(1), eventId: "left", occurredAt: "2026-12-01T09:00:00Z", clientId: "c" } as never, size: 100 });
+    box.close();
+    await client(server, { name, debounceMs: 60_000, maxWaitMs: 60_000 }, false);
+    await until(() => server.writes.length > 0);
+    expect(server.sentIds).toEqual(["left"]);
+  });
+
+  it("never shows idle while events are queued", async () => {
+    const server = new FakeServer();
+    const name = `test-${++counter}`;
+    const box = await openOutbox(name);
+    for (const id of ["e1", "e2"]) {
+      await box.add({ userId: "u1", event: { ...step(1), eventId: id, occurredAt: "2026-12-01T09:00:00Z", clientId: "c" } as never, size: 100 });
+    }
+    box.close();
+    const sdk = await client(server, { name }, false);
+    const seen: Status[] = [];
+    sdk.subscribe((s) => seen.push(s));
+    await until(() => seen.some((s) => s.pendingCount === 2));
+    await until(() => sdk.getStatus().state === "idle" && sdk.getStatus().pendingCount === 0);
+    expect(seen.filter((s) => s.state === "idle" && s.pendingCount > 0)).toEqual([]);
+  });
+});
+
 describe("status", () => {
+  it("counts failed attempts in retryCount, back to 0 once a write is accepted", async () => {
+    const server = new FakeServer();
+    server.replies.push(() => new Response(null, { status: 503 }), () => new Response(null, { status: 503 }));
+    const sdk = await client(server);
+    await sdk.track(step(1));
+    await until(() => sdk.getStatus().retryCount === 1);
+    void sdk.flush();
+    await until(() => sdk.getStatus().retryCount === 2);
+    expect(sdk.getStatus()).toMatchObject({ state: "pending", pendingCount: 1 });
+    await sdk.flush();
+    expect(sdk.getStatus()).toMatchObject({ state: "idle", retryCount: 0 });
+  });
+
   it("pushes a new frozen object per change, starting with the current one", async () => {
     const server = new FakeServer();
     const sdk = await client(server);
