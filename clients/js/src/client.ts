@@ -5,14 +5,16 @@ import { uuidv7 } from "uuidv7";
 import { coalesceMedia, jsonBytes, KEEPALIVE_BYTES, MAX_BYTES, MAX_EVENTS, nextBatch } from "./batching.js";
 import { coordinate, type Coordinator, type Message } from "./crosstab.js";
 import type { Draft } from "./draft.js";
-import type { EventType, ProgressEvent } from "./events.generated.js";
+import { progressReset, type EventType, type ProgressEvent, type ResetPayload } from "./events.generated.js";
 import { openOutbox, type Entry, type NewEntry, type Outbox } from "./outbox.js";
+import { remember, stateOf, type EventState } from "./outcomes.js";
 import { backoffMs, verdictFor } from "./policy.js";
 import { emptySnapshot, type Snapshot } from "./snapshot.js";
 import { StatusStore, type Status, type StatusListener, type SyncError } from "./status.js";
 import { canonicalTime } from "./time.js";
-import { OptimisticView } from "./view.js";
-import { putEvents, ReadError, readProgress, type Fetch, type ServerState, type WriteAnswer } from "./transport.js";
+import { OptimisticView, scopeCourseResets } from "./view.js";
+import { getJson, putEvents, ReadError, readProgress, type Fetch, type ServerState, type WriteAnswer } from "./transport.js";
+import type { CourseView } from "./course.js";
 
 /** How to reach the server and whom to send as. */
 export interface ClientOptions {
@@ -56,10 +58,10 @@ export class ProgressClient {
   private userId: string;
   private server: ServerState | undefined;
   private pending: ProgressEvent[] = [];
-  private readonly view = new OptimisticView(() => ({
-    base: this.server?.snapshot ?? emptySnapshot("", this.userId),
-    events: [...this.acked.values(), ...this.pending],
-  }));
+  private readonly view = new OptimisticView(() => {
+    const base = this.server?.snapshot ?? emptySnapshot("", this.userId);
+    return { base, events: scopeCourseResets(base, [...this.acked.values(), ...this.pending]) };
+  });
   private notifying: ReturnType<typeof setTimeout> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firstQueuedAt: number | undefined;
@@ -170,12 +172,74 @@ export class ProgressClient {
     return this.getSnapshot();
   }
 
-  /** Track further events for another user (sign-in); events queued so far keep theirs. */
-  async setUser(userId: string): Promise<void> {
+  /**
+   * Track further events for another user (sign-in). Events queued so far keep their user,
+   * unless `moveQueued`: then the previous user's events that were never sent become the new
+   * user's (a guest signs in). What a guest synced already is joined by your backend's merge
+   * call (`POST /v1/users/{userId}/merge`, with an API key).
+   */
+  async setUser(userId: string, options: { moveQueued?: boolean } = {}): Promise<void> {
+    const previous = this.userId;
     this.userId = userId;
     this.server = undefined;
     this.acked.clear();
+    if (options.moveQueued && previous !== userId) {
+      const box = await this.outbox;
+      const moved = (await box.list()).filter((e) => e.userId === previous && !e.sent);
+      await box.update([], moved.map((e) => ({ ...e, userId })));
+      this.coordinator.post({ t: "tracked", userId, count: 0 });
+    }
     await this.load();
+  }
+
+  /**
+   * Drop `userId`'s queued events (sign-out on a shared computer) and return them. Events
+   * that went out already may still be stored by the server.
+   */
+  async discardPending(userId: string): Promise<ProgressEvent[]> {
+    const box = await this.outbox;
+    const dropped = (await box.list()).filter((e) => e.userId === userId);
+    await box.update(dropped.map((e) => e.seq));
+    if (userId === this.userId) {
+      this.pending = [];
+      this.changed();
+    }
+    this.status.count(await box.count());
+    this.coordinator.post({ t: "tracked", userId, count: -dropped.length });
+    return dropped.map((e) => e.event);
+  }
+
+  /** What became of an event this device tracked: `pending`, `sending`, `synced` or `rejected`
+   * (with the server's reason); undefined for an id the outbox never held or has forgotten. */
+  async eventState(eventId: string): Promise<EventState | undefined> {
+    const box = await this.outbox;
+    return stateOf(box, await box.list(), eventId);
+  }
+
+  /**
+   * Queue a reset of this user's progress: everything, or only a course's items (`courseId`;
+   * the server expands it from its catalog) or the named `contentIds`. `idempotencyKey`
+   * becomes the reset's eventId, so a repeated call resets once.
+   */
+  reset(scope: Pick<ResetPayload, "courseId" | "contentIds"> = {}, options: { idempotencyKey?: string } = {}): Promise<ProgressEvent> {
+    return this.track(progressReset({ ...scope }, options.idempotencyKey === undefined ? undefined : { eventId: options.idempotencyKey }));
+  }
+
+  /**
+   * This user's view of a catalog course (completed, percentage, certificate...). After a
+   * write it waits, within `waitMs`, until the write is reflected; `waitFor` names another
+   * write's consistency token.
+   */
+  async course(courseId: string, options: { waitFor?: string } = {}): Promise<CourseView> {
+    const userId = this.userId;
+    const url = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/courses/${encodeURIComponent(courseId)}`;
+    const waitFor = options.waitFor ?? this.consistencyToken;
+    const query = waitFor === undefined ? "" : `?${new URLSearchParams({ waitFor, waitMs: String(this.options.waitMs ?? 2000) })}`;
+    const read = async (refresh: boolean): Promise<CourseView> => getJson<CourseView>(this.fetcher, `${url}${query}`, await this.token(userId, refresh));
+    return read(false).catch((error: unknown) => {
+      if (error instanceof ReadError && error.status === 401) return read(true);
+      throw error;
+    });
   }
 
   /** Stop timers, listeners and the flusher role (another tab takes it over). */
@@ -188,11 +252,14 @@ export class ProgressClient {
     void this.outbox.then((box) => box.close());
   }
 
+  /** This user's queued events and stored server state (unless a pull gave a newer one). */
   private async load(): Promise<void> {
     const box = await this.outbox;
     const userId = this.userId;
-    this.server = await box.getMeta<ServerState>(`server:${userId}`);
+    const stored = await box.getMeta<ServerState>(`server:${userId}`);
     const entries = await box.list();
+    if (userId !== this.userId) return;
+    this.server ??= stored;
     this.pending = entries.filter((e) => e.userId === userId).map((e) => e.event);
     this.status.count(entries.length);
     this.changed();
@@ -254,6 +321,7 @@ export class ProgressClient {
       if (message.userId === this.userId) void this.load();
     } else if (message.t === "snapshot" && message.userId === this.userId && !leader) {
       this.acked.clear();
+      this.server = undefined;
       void this.load();
     } else if (message.t === "flush" && leader) {
       this.sendNow();
@@ -339,10 +407,10 @@ export class ProgressClient {
         return;
       }
       if (round > 0 && !eager && this.waiters.length === 0 && entries.length < MAX_EVENTS) return;
-      const { remove, put } = coalesceMedia(entries, uuidv7);
+      const { remove, put, into } = coalesceMedia(entries, uuidv7);
       if (put.length) {
         await box.update(remove, put);
-        this.merged(entries, remove, put);
+        await this.merged(box, into, put);
         entries = await box.list(2 * MAX_EVENTS);
       }
       const batch = nextBatch(entries, keepalive ? KEEPALIVE_BYTES : MAX_BYTES).slice(0, this.splitTo);
@@ -357,12 +425,12 @@ export class ProgressClient {
    * Heartbeats were merged in the outbox: the view's pending events follow, so that each
    * original is folded once, inside the merged event, and never again beside it.
    */
-  private merged(entries: readonly Entry[], remove: readonly number[], put: readonly NewEntry[]): void {
-    const replaced = new Set([...remove, ...put.map((e) => e.seq)]);
-    const gone = new Set(entries.filter((e) => replaced.has(e.seq)).map((e) => e.event.eventId));
+  private async merged(box: Outbox, into: readonly [string, string][], put: readonly NewEntry[]): Promise<void> {
+    const gone = new Set(into.map(([id]) => id));
     const mine = put.filter((e) => e.userId === this.userId).map((e) => e.event);
     this.pending = [...this.pending.filter((e) => !gone.has(e.eventId)), ...mine];
     this.changed();
+    await remember(box, into.map(([id, merged]) => [id, { into: merged }]));
   }
 
   /** Send one batch and act on the answer; false when draining must stop for now. */
@@ -397,6 +465,13 @@ export class ProgressClient {
           if (!refused.has(entry.event.eventId)) this.acked.set(entry.event.eventId, entry.event);
         }
         this.status.set({ lastSyncedAt: Date.now(), retryCount: 0 });
+        await remember(
+          box,
+          batch.map(({ event: { eventId } }) => {
+            const refusal = refused.get(eventId);
+            return [eventId, refusal ? { state: "rejected", reason: refusal.error ?? "rejected" } : { state: "synced" }];
+          }),
+        );
         // Pending events that the server accepted only move to the acknowledged ones: the view
         // folds both, so it stays as it is. A refusal, or another tab's events, change it.
         if (refused.size > 0 || before - this.pending.length !== mine.length) this.changed();
@@ -418,18 +493,20 @@ export class ProgressClient {
           return true;
         }
         await box.update(batch.map((e) => e.seq));
+        await remember(box, batch.map((e) => [e.event.eventId, { state: "rejected", reason: "too_large" }]));
         this.pending = this.pending.filter((e) => e.eventId !== events[0]?.eventId);
         this.changed();
         this.report({
           kind: "rejected",
           message: "an event is larger than the server accepts (413)",
           userId,
-          events: batch.map((e) => ({ eventId: e.event.eventId, reason: "too large", event: e.event })),
+          events: batch.map((e) => ({ eventId: e.event.eventId, reason: "too_large", event: e.event })),
         });
         return true;
       case "erased": {
         const gone = (await box.list()).filter((e) => e.userId === userId);
         await box.update(gone.map((e) => e.seq));
+        await remember(box, gone.map((e) => [e.event.eventId, { state: "rejected", reason: "erased" }]));
         if (userId === this.userId) this.pending = [];
         this.changed();
         this.report({

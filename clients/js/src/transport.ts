@@ -60,6 +60,23 @@ export class ReadError extends Error {
   }
 }
 
+/** GET `url` with the bearer `token`; throws a `ReadError` on a network error or a non-200. */
+async function get(fetcher: Fetch, url: string, token: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetcher(url, { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    throw new ReadError(null);
+  }
+  if (response.status !== 200) throw new ReadError(response.status);
+  return response;
+}
+
+/** GET a JSON answer (`get`'s errors). */
+export async function getJson<T>(fetcher: Fetch, url: string, token: string): Promise<T> {
+  return (await (await get(fetcher, url, token)).json()) as T;
+}
+
 /** The most pages one read follows; the next read goes on from where this one stopped. */
 export const MAX_PAGES = 100;
 
@@ -88,13 +105,7 @@ export async function readProgress(
       query.set("waitFor", waitFor);
       query.set("waitMs", String(waitMs));
     }
-    let response: Response;
-    try {
-      response = await fetcher(`${base}?${query}`, { headers: { Authorization: `Bearer ${token}` } });
-    } catch {
-      throw new ReadError(null);
-    }
-    if (response.status !== 200) throw new ReadError(response.status);
+    const response = await get(fetcher, `${base}?${query}`, token);
     if (waitFor) consistent = response.headers.get("Progress-Consistent") === "true";
     const page = (await response.json()) as { snapshot: Snapshot; events: ProgressEvent[]; cursor: string; hasMore: boolean };
     eventIds.push(...page.events.map((e) => e.eventId));

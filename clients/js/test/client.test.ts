@@ -51,6 +51,7 @@ describe("track", () => {
 
   it("tells snapshot listeners once per burst, with every event of the burst applied", async () => {
     const sdk = await client(new FakeServer(), { debounceMs: 10_000 });
+    await until(() => sdk.getSnapshot().tenantId === "demo");
     const heard: number[] = [];
     sdk.onSnapshot((snapshot) => heard.push(Object.keys(snapshot.items).length));
     await Promise.all(Array.from({ length: 20 }, (_, n) => sdk.track(step(n))));

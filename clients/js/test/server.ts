@@ -27,6 +27,8 @@ export class FakeServer {
   readonly replies: Reply[] = [];
   snapshot: Record<string, unknown> = { tenantId: "demo", userId: "u1", items: {}, courses: {}, eventCount: 0 };
   pages: { events: ProgressEvent[]; cursor: string; hasMore: boolean }[] = [];
+  /** The answer to course view reads. */
+  course: Record<string, unknown> = {};
   /** The `Progress-Consistent` answer to reads that wait for a write; none when undefined. */
   consistent: boolean | undefined;
 
@@ -35,6 +37,7 @@ export class FakeServer {
     const token = String((init?.headers as Record<string, string>)?.Authorization ?? "").replace("Bearer ", "");
     if ((init?.method ?? "GET") === "GET") {
       this.reads.push(url);
+      if (url.includes("/courses/")) return Response.json(this.course);
       const page = this.pages.shift() ?? { events: [], cursor: "7", hasMore: false };
       const headers = this.consistent === undefined ? undefined : { "Progress-Consistent": String(this.consistent) };
       return Response.json({ snapshot: this.snapshot, ...page }, { headers });
