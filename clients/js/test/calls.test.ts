@@ -109,13 +109,13 @@ describe("course", () => {
   it("reads the user's course view, waiting for the client's latest write", async () => {
     const server = new FakeServer();
     server.replies.push((sent) => Response.json({ accepted: 1, rejected: 0, results: sent.events.map((e) => ({ eventId: e.eventId, status: "accepted" })), consistencyToken: "ct-9" }, { status: 202 }));
-    server.course = { courseId: "c 1", completed: 1, required: 2, percentage: 50 };
+    server.course = { courseId: "c/1", completed: 1, required: 2, percentage: 50 };
     const sdk = await start(server);
-    await sdk.track(lesson("a", "c 1"));
+    await sdk.track(lesson("a", "c/1"));
     await sdk.flush();
-    expect(await sdk.course("c 1")).toMatchObject({ courseId: "c 1", percentage: 50 });
-    expect(server.reads.at(-1)).toBe("http://gw/v1/users/u1/courses/c%201?waitFor=ct-9&waitMs=2000");
-    await sdk.course("c 1", { waitFor: "other" });
+    expect(await sdk.course("c/1")).toMatchObject({ courseId: "c/1", percentage: 50 });
+    expect(server.reads.at(-1)).toBe("http://gw/v1/users/u1/courses/c%2F1?waitFor=ct-9&waitMs=2000");
+    await sdk.course("c/1", { waitFor: "other" });
     expect(server.reads.at(-1)).toContain("waitFor=other");
   });
 });
