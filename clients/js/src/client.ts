@@ -6,7 +6,7 @@ import { coalesceMedia, jsonBytes, KEEPALIVE_BYTES, MAX_BYTES, MAX_EVENTS, nextB
 import { coordinate, type Coordinator, type Message } from "./crosstab.js";
 import type { Draft } from "./draft.js";
 import { progressReset, type EventType, type ProgressEvent, type ResetPayload } from "./events.generated.js";
-import { openOutbox, type Entry, type NewEntry, type Outbox } from "./outbox.js";
+import { openOutbox, type Entry, type NewEntry, type Outbox, type StorageKind } from "./outbox.js";
 import { remember, stateOf, type EventState } from "./outcomes.js";
 import { backoffMs, verdictFor } from "./policy.js";
 import { emptySnapshot, type Snapshot } from "./snapshot.js";
@@ -37,7 +37,10 @@ export interface ClientOptions {
   /** Bound for read-your-writes waits (`waitMs`, default 2000). */
   waitMs?: number;
   fetch?: Fetch;
-  storage?: "indexeddb" | "localstorage";
+  /** IndexedDB (else localStorage) in browsers, a file in Node by default. */
+  storage?: StorageKind;
+  /** Node: the directory of the outbox file (default `.progress-sync`, under the working directory). */
+  directory?: string;
 }
 
 const SNAPSHOT_NOTIFY_MS = 16;
@@ -79,7 +82,7 @@ export class ProgressClient {
     this.userId = options.userId;
     this.clientId = options.clientId ?? uuidv7();
     this.fetcher = options.fetch ?? ((...args) => fetch(...args));
-    this.outbox = openOutbox(options.name ?? "default", options.storage);
+    this.outbox = openOutbox(options.name ?? "default", options.storage, options.directory);
     // Listed before any track() of this client can add to the outbox.
     this.leftovers = this.outbox.then((box) => box.list(1)).then((entries) => entries.length > 0, () => true);
     this.coordinator = coordinate(options.name ?? "default", () => this.lead(), (m) => this.hear(m));
@@ -263,7 +266,7 @@ export class ProgressClient {
     this.pending = entries.filter((e) => e.userId === userId).map((e) => e.event);
     this.status.count(entries.length);
     this.changed();
-    if (this.coordinator.isLeader()) this.schedule();
+    if (entries.length > 0 && this.coordinator.isLeader()) this.schedule();
   }
 
   private changed(): void {
