@@ -96,10 +96,16 @@ async function openFile(path: string, options: FileOutboxOptions, forget: () => 
   const file: FileHandle = await open(path, "a");
   let dirty = false;
   let queue: Promise<unknown> = Promise.resolve();
+  let syncing = false;
+  // Beside the appends, not in their queue: a write never waits for a disk flush.
   const timer = setInterval(() => {
-    if (!dirty) return;
+    if (!dirty || syncing) return;
     dirty = false;
-    queue = queue.then(() => file.datasync()).then(() => options.onSync?.(), () => undefined);
+    syncing = true;
+    file
+      .datasync()
+      .then(() => options.onSync?.(), () => undefined)
+      .finally(() => (syncing = false));
   }, options.syncEveryMs ?? 100);
   timer.unref?.();
   /** Append one operation; resolves once it is written (committed), in call order. */
