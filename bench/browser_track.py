@@ -31,25 +31,13 @@ from tests.support.browser import BUNDLE, CHROMIUM, CHROMIUM_ARGS, static_site
 RESULTS = Path(__file__).parent / "results"
 NODE_TRACK = Path(__file__).parent / "node_track.mjs"
 
-_LOOP = """async ({pending, samples, run, listen}) => {
-  const client = sdk.createClient({
-    baseUrl: "http://127.0.0.1:9", userId: "bench", getToken: () => "unused",
-    name: `bench-${run}-${listen}`, debounceMs: 3600000, maxWaitMs: 3600000,
-    fetch: () => new Promise(() => undefined),
-  });
-  if (listen) client.onSnapshot(() => undefined);
-  const step = (n) =>
-    sdk.contentProgressed({contentId: `step-${n}`, status: "completed", score: n % 100});
-  for (let n = 0; n < pending; n++) await client.track(step(n));
-  const times = [];
-  for (let n = 0; n < samples; n++) {
-    const started = performance.now();
-    await client.track(step(pending + n));
-    times.push(performance.now() - started);
-  }
-  client.close();
-  return times;
-}"""
+TRACK_LOOP = Path(__file__).parent / "track_loop.mjs"
+# The shared loop as a page function: the module's function, called with the page's SDK.
+_LOOP = (
+    "async (args) => {"
+    + TRACK_LOOP.read_text().replace("export async function", "async function")
+    + "\nreturn timeTrack(window.sdk, args); }"
+)
 
 
 def measure(pending: int, samples: int, runs: int, listen: bool = False) -> list[dict[str, float]]:
