@@ -4,7 +4,7 @@
 // the process); the file is fsynced at most `syncEveryMs` (100 ms) after a write. Power loss
 // within that window is out of scope. Loaded only in Node, by `openOutbox`.
 
-import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Entry, NewEntry, Outbox } from "./outbox.js";
@@ -25,13 +25,14 @@ const shared = new Map<string, { box: Promise<Outbox>; users: number }>();
 /**
  * The outbox stored in the file `path` (created with its directory). Clients of one process
  * that open the same path share one outbox, as tabs do in a browser; the file itself belongs
- * to one process at a time.
+ * to one process at a time (another one is refused while this one lives).
  */
 export async function fileOutbox(path: string, options: FileOutboxOptions = {}): Promise<Outbox> {
   let opened = shared.get(path);
   if (!opened) {
     opened = { box: openFile(path, options, () => shared.delete(path)), users: 0 };
     shared.set(path, opened);
+    opened.box.catch(() => shared.delete(path));
   }
   const mine = opened;
   mine.users += 1;
@@ -73,8 +74,41 @@ function replay(text: string): { entries: Map<number, Entry>; meta: Map<string, 
   return { entries, meta, seq };
 }
 
+/**
+ * Claim `path` for this process with the file `<path>.lock` holding its pid: a second process
+ * would compact the file away under the first one's appends. A lock whose process is gone
+ * (a crash) is taken over.
+ */
+function claim(path: string): void {
+  const lock = `${path}.lock`;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const owner = Number(readFileSync(lock, "utf8"));
+    if (owner !== process.pid && alive(owner)) {
+      throw new Error(`the outbox ${path} is in use by process ${owner}: give each process its own name or directory`);
+    }
+    rmSync(lock, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 async function openFile(path: string, options: FileOutboxOptions, forget: () => void): Promise<Outbox> {
   mkdirSync(dirname(path), { recursive: true });
+  claim(path);
   let text = "";
   try {
     text = readFileSync(path, "utf8");
@@ -150,6 +184,7 @@ async function openFile(path: string, options: FileOutboxOptions, forget: () => 
       clearInterval(timer);
       forget();
       closed = true;
+      rmSync(`${path}.lock`, { force: true });
       if (syncing) return; // the sync under way closes the file
       syncing = true;
       fdatasync(fd, () => closeSync(fd));

@@ -102,3 +102,17 @@ describe("the file outbox", () => {
     second.close();
   });
 });
+
+describe("the file outbox's owner", () => {
+  it("is one process: another live one is refused, a dead one's lock is taken over", async () => {
+    const path = join(dir(), "box.outbox.jsonl");
+    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
+    writeFileSync(`${path}.lock`, String(sleeper.pid));
+    await expect(fileOutbox(path)).rejects.toThrow(`in use by process ${sleeper.pid}`);
+    sleeper.kill("SIGKILL");
+    await new Promise((r) => sleeper.once("exit", r));
+    const box = await fileOutbox(path);
+    expect(readFileSync(`${path}.lock`, "utf8")).toBe(String(process.pid));
+    box.close();
+  });
+});
