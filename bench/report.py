@@ -121,6 +121,13 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     rendering = _get(results, "browser_track", "with_snapshot_listener", "p99_ms", "median")
     if rendering is not None:
         judged[-1]["shown"] += f" (with a snapshot listener: {rendering:.2f} ms)"
+    in_node = _get(results, "browser_track", "node", "p99_ms", "median")
+    judge(
+        "JS SDK track() p99 < 1 ms, 10,000 pending (Node, file outbox)",
+        in_node,
+        in_node < 1.0 if in_node is not None else None,
+        f"{in_node:.2f} ms" if in_node is not None else "-",
+    )
     return judged
 
 

@@ -60,6 +60,45 @@ function declaration(name, schema) {
   return `${docComment(schema.description)}${head}\n`;
 }
 
+/**
+ * A property's schema as a compact rule for src/validate.ts: t = kind (s string, d date,
+ * n number, b boolean, e enum, o free object, a array, f fixed object), n = null allowed,
+ * l/h = low and high bound (length, value or items), w = no whitespace, e = the values,
+ * i = the items' rule, f = the fields' rules, r = the required fields.
+ */
+function rule(schema, defs) {
+  if (schema.$ref) return rule(defs[refName(schema.$ref)], defs);
+  if (schema.anyOf) {
+    const some = schema.anyOf.filter((s) => s.type !== "null");
+    if (some.length !== 1) throw new Error(`unsupported union: ${JSON.stringify(schema)}`);
+    return { ...rule(some[0], defs), n: 1 };
+  }
+  const bounds = (low, high) => ({ ...(low === undefined ? {} : { l: low }), ...(high === undefined ? {} : { h: high }) });
+  if (schema.enum) return { t: "e", e: schema.enum };
+  switch (schema.type) {
+    case "string":
+      if (schema.format === "date") return { t: "d" };
+      if (schema.pattern !== undefined && schema.pattern !== "^\\S+$") throw new Error(`unsupported pattern: ${schema.pattern}`);
+      return { t: "s", ...bounds(schema.minLength, schema.maxLength), ...(schema.pattern === "^\\S+$" ? { w: 1 } : {}) };
+    case "number":
+    case "integer":
+      return { t: "n", ...bounds(schema.minimum, schema.maximum) };
+    case "boolean":
+      return { t: "b" };
+    case "array":
+      return { t: "a", ...bounds(schema.minItems, schema.maxItems), i: rule(schema.items, defs) };
+    case "object":
+      if (!schema.properties) return { t: "o" };
+      return {
+        t: "f",
+        f: Object.fromEntries(Object.entries(schema.properties).map(([name, p]) => [name, rule(p, defs)])),
+        r: schema.required ?? [],
+      };
+    default:
+      throw new Error(`unsupported schema: ${JSON.stringify(schema)}`);
+  }
+}
+
 const camel = (type) => type.replace(/[.](\w)/g, (_, c) => c.toUpperCase());
 
 export function generate(schema) {
@@ -76,6 +115,7 @@ export function generate(schema) {
     "// Do not edit: run `npm run generate` after the contract changes.",
     "",
     'import { draft, type Draft, type DraftOptions } from "./draft.js";',
+    'import { checked, type Rule } from "./validate.js";',
     "",
   ];
   for (const [name, definition] of Object.entries(schema.$defs)) {
@@ -87,11 +127,14 @@ export function generate(schema) {
   out.push(`export type EventType = ProgressEvent["type"];\n`);
   out.push(`/** The payload of each event type. */`);
   out.push(`export interface PayloadOf {\n${types.map((t) => `  ${JSON.stringify(t.type)}: ${t.payload};`).join("\n")}\n}\n`);
+  out.push(`/** Each payload's rules, from the contract: the builders check a payload against them. */`);
+  const rules = Object.fromEntries(types.map((t) => [t.type, rule(schema.$defs[t.payload], schema.$defs)]));
+  out.push(`export const PAYLOAD_RULES: Record<EventType, Rule> = ${JSON.stringify(rules)};\n`);
   for (const t of types) {
     const argument = t.payloadRequired ? `payload: ${t.payload}` : `payload: ${t.payload} = {}`;
     out.push(`/** Draft of a \`${t.type}\` event for \`track()\`. */`);
     out.push(
-      `export const ${camel(t.type)} = (${argument}, options?: DraftOptions): Draft<${JSON.stringify(t.type)}> =>\n  draft(${JSON.stringify(t.type)}, payload, options);\n`,
+      `export const ${camel(t.type)} = (${argument}, options?: DraftOptions): Draft<${JSON.stringify(t.type)}> =>\n  draft(${JSON.stringify(t.type)}, checked(PAYLOAD_RULES[${JSON.stringify(t.type)}], payload), options);\n`,
     );
   }
   return out.join("\n");

@@ -21,10 +21,13 @@ export const jsonBytes = (value: unknown): number => encoder.encode(JSON.stringi
  * before is never merged (the server may have it), and a report further than the latest one
  * is kept on its own so that the furthest position (and with it the 90 % rule) survives.
  *
- * Returns the entries to delete and those to write; the merged entry takes the queue
- * position of the latest report it replaces.
+ * Returns the entries to delete and those to write (the merged entry takes the queue
+ * position of the latest report it replaces), and which merged event each report went into.
  */
-export function coalesceMedia(entries: readonly Entry[], newId: () => string): { remove: number[]; put: NewEntry[] } {
+export function coalesceMedia(
+  entries: readonly Entry[],
+  newId: () => string,
+): { remove: number[]; put: NewEntry[]; into: [eventId: string, mergedId: string][] } {
   const groups = new Map<string, Entry[]>();
   for (const entry of entries) {
     if (entry.sent || entry.event.type !== "media.progressed") continue;
@@ -33,6 +36,7 @@ export function coalesceMedia(entries: readonly Entry[], newId: () => string): {
   }
   const remove: number[] = [];
   const put: NewEntry[] = [];
+  const into: [string, string][] = [];
   for (const group of groups.values()) {
     const at = (e: Entry): string => canonicalTime(e.event.occurredAt);
     const byTime = [...group].sort((a, b) => (at(a) < at(b) ? -1 : 1));
@@ -53,8 +57,9 @@ export function coalesceMedia(entries: readonly Entry[], newId: () => string): {
     const event: MediaProgressed = { ...(latest.event as MediaProgressed), eventId: newId(), payload };
     remove.push(...merged.filter((e) => e !== latest).map((e) => e.seq));
     put.push({ seq: latest.seq, userId: latest.userId, event, size: jsonBytes(event) });
+    into.push(...merged.map((e): [string, string] => [e.event.eventId, event.eventId]));
   }
-  return { remove, put };
+  return { remove, put, into };
 }
 
 /** The next request's entries: the oldest entry's user, in queue order, within the limits. */

@@ -5,14 +5,16 @@ import { uuidv7 } from "uuidv7";
 import { coalesceMedia, jsonBytes, KEEPALIVE_BYTES, MAX_BYTES, MAX_EVENTS, nextBatch } from "./batching.js";
 import { coordinate, type Coordinator, type Message } from "./crosstab.js";
 import type { Draft } from "./draft.js";
-import type { EventType, ProgressEvent } from "./events.generated.js";
-import { openOutbox, type Entry, type Outbox } from "./outbox.js";
+import { progressReset, type EventType, type ProgressEvent, type ResetPayload } from "./events.generated.js";
+import { openOutbox, type Entry, type NewEntry, type Outbox, type StorageKind } from "./outbox.js";
+import { remember, stateOf, type EventState } from "./outcomes.js";
 import { backoffMs, verdictFor } from "./policy.js";
 import { emptySnapshot, type Snapshot } from "./snapshot.js";
 import { StatusStore, type Status, type StatusListener, type SyncError } from "./status.js";
 import { canonicalTime } from "./time.js";
-import { OptimisticView } from "./view.js";
-import { putEvents, ReadError, readProgress, type Fetch, type ServerState, type WriteAnswer } from "./transport.js";
+import { OptimisticView, scopeCourseResets } from "./view.js";
+import { getJson, putEvents, ReadError, readProgress, type Fetch, type ServerState, type WriteAnswer } from "./transport.js";
+import type { CourseView } from "./course.js";
 
 /** How to reach the server and whom to send as. */
 export interface ClientOptions {
@@ -35,7 +37,10 @@ export interface ClientOptions {
   /** Bound for read-your-writes waits (`waitMs`, default 2000). */
   waitMs?: number;
   fetch?: Fetch;
-  storage?: "indexeddb" | "localstorage";
+  /** IndexedDB (else localStorage) in browsers, a file in Node by default. */
+  storage?: StorageKind;
+  /** Node: the directory of the outbox file (default `.progress-sync`, under the working directory). */
+  directory?: string;
 }
 
 const SNAPSHOT_NOTIFY_MS = 16;
@@ -56,16 +61,18 @@ export class ProgressClient {
   private userId: string;
   private server: ServerState | undefined;
   private pending: ProgressEvent[] = [];
-  private readonly view = new OptimisticView(() => ({
-    base: this.server?.snapshot ?? emptySnapshot("", this.userId),
-    events: [...this.acked.values(), ...this.pending],
-  }));
+  private readonly view = new OptimisticView(() => {
+    const base = this.server?.snapshot ?? emptySnapshot("", this.userId);
+    return { base, events: scopeCourseResets(base, [...this.acked.values(), ...this.pending]) };
+  });
   private notifying: ReturnType<typeof setTimeout> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firstQueuedAt: number | undefined;
   private retryAt = 0;
-  private attempt = 0;
   private draining: Promise<void> | undefined;
+  private drainAgain = false;
+  private readonly leftovers: Promise<boolean>;
+  private led = false;
   private waiters: Waiter[] = [];
   private consistencyToken: string | undefined;
   private splitTo = MAX_EVENTS;
@@ -75,7 +82,9 @@ export class ProgressClient {
     this.userId = options.userId;
     this.clientId = options.clientId ?? uuidv7();
     this.fetcher = options.fetch ?? ((...args) => fetch(...args));
-    this.outbox = openOutbox(options.name ?? "default", options.storage);
+    this.outbox = openOutbox(options.name ?? "default", options.storage, options.directory);
+    // Listed before any track() of this client can add to the outbox.
+    this.leftovers = this.outbox.then((box) => box.list(1)).then((entries) => entries.length > 0, () => true);
     this.coordinator = coordinate(options.name ?? "default", () => this.lead(), (m) => this.hear(m));
     this.status.subscribe((status) => {
       if (this.coordinator.isLeader()) this.coordinator.post({ t: "status", status });
@@ -104,8 +113,7 @@ export class ProgressClient {
     this.pending.push(event);
     this.view.append(event, time);
     this.notify();
-    const { state, pendingCount } = this.status.get();
-    this.status.set({ pendingCount: pendingCount + 1, state: state === "idle" ? "pending" : state });
+    this.status.count(this.status.get().pendingCount + 1);
     this.coordinator.post({ t: "tracked", userId, count: 1 });
     this.schedule();
     return event;
@@ -115,8 +123,7 @@ export class ProgressClient {
   flush(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.coordinator.isLeader()) {
-      this.retryAt = 0;
-      void this.drain(true);
+      this.sendNow();
     } else {
       this.coordinator.post({ t: "flush" });
     }
@@ -168,12 +175,74 @@ export class ProgressClient {
     return this.getSnapshot();
   }
 
-  /** Track further events for another user (sign-in); events queued so far keep theirs. */
-  async setUser(userId: string): Promise<void> {
+  /**
+   * Track further events for another user (sign-in). Events queued so far keep their user,
+   * unless `moveQueued`: then the previous user's events that were never sent become the new
+   * user's (a guest signs in). What a guest synced already is joined by your backend's merge
+   * call (`POST /v1/users/{userId}/merge`, with an API key).
+   */
+  async setUser(userId: string, options: { moveQueued?: boolean } = {}): Promise<void> {
+    const previous = this.userId;
     this.userId = userId;
     this.server = undefined;
     this.acked.clear();
+    if (options.moveQueued && previous !== userId) {
+      const box = await this.outbox;
+      const moved = (await box.list()).filter((e) => e.userId === previous && !e.sent);
+      await box.update([], moved.map((e) => ({ ...e, userId })));
+      this.coordinator.post({ t: "tracked", userId, count: 0 });
+    }
     await this.load();
+  }
+
+  /**
+   * Drop `userId`'s queued events (sign-out on a shared computer) and return them. Events
+   * that went out already may still be stored by the server.
+   */
+  async discardPending(userId: string): Promise<ProgressEvent[]> {
+    const box = await this.outbox;
+    const dropped = (await box.list()).filter((e) => e.userId === userId);
+    await box.update(dropped.map((e) => e.seq));
+    if (userId === this.userId) {
+      this.pending = [];
+      this.changed();
+    }
+    this.status.count(await box.count());
+    this.coordinator.post({ t: "tracked", userId, count: -dropped.length });
+    return dropped.map((e) => e.event);
+  }
+
+  /** What became of an event this device tracked: `pending`, `sending`, `synced` or `rejected`
+   * (with the server's reason); undefined for an id the outbox never held or has forgotten. */
+  async eventState(eventId: string): Promise<EventState | undefined> {
+    const box = await this.outbox;
+    return stateOf(box, await box.list(), eventId);
+  }
+
+  /**
+   * Queue a reset of this user's progress: everything, or only a course's items (`courseId`;
+   * the server expands it from its catalog) or the named `contentIds`. `idempotencyKey`
+   * becomes the reset's eventId, so a repeated call resets once.
+   */
+  reset(scope: Pick<ResetPayload, "courseId" | "contentIds"> = {}, options: { idempotencyKey?: string } = {}): Promise<ProgressEvent> {
+    return this.track(progressReset({ ...scope }, options.idempotencyKey === undefined ? undefined : { eventId: options.idempotencyKey }));
+  }
+
+  /**
+   * This user's view of a catalog course (completed, percentage, certificate...). After a
+   * write it waits, within `waitMs`, until the write is reflected; `waitFor` names another
+   * write's consistency token.
+   */
+  async course(courseId: string, options: { waitFor?: string } = {}): Promise<CourseView> {
+    const userId = this.userId;
+    const url = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/courses/${encodeURIComponent(courseId)}`;
+    const waitFor = options.waitFor ?? this.consistencyToken;
+    const query = waitFor === undefined ? "" : `?${new URLSearchParams({ waitFor, waitMs: String(this.options.waitMs ?? 2000) })}`;
+    const read = async (refresh: boolean): Promise<CourseView> => getJson<CourseView>(this.fetcher, `${url}${query}`, await this.token(userId, refresh));
+    return read(false).catch((error: unknown) => {
+      if (error instanceof ReadError && error.status === 401) return read(true);
+      throw error;
+    });
   }
 
   /** Stop timers, listeners and the flusher role (another tab takes it over). */
@@ -186,17 +255,18 @@ export class ProgressClient {
     void this.outbox.then((box) => box.close());
   }
 
+  /** This user's queued events and stored server state (unless a pull gave a newer one). */
   private async load(): Promise<void> {
     const box = await this.outbox;
     const userId = this.userId;
-    this.server = await box.getMeta<ServerState>(`server:${userId}`);
+    const stored = await box.getMeta<ServerState>(`server:${userId}`);
     const entries = await box.list();
+    if (userId !== this.userId) return;
+    this.server ??= stored;
     this.pending = entries.filter((e) => e.userId === userId).map((e) => e.event);
-    const { state } = this.status.get();
-    this.status.set({ pendingCount: entries.length });
-    if (state === "idle" || state === "pending") this.status.set({ state: entries.length ? "pending" : "idle" });
+    this.status.count(entries.length);
     this.changed();
-    if (this.coordinator.isLeader()) this.schedule();
+    if (entries.length > 0 && this.coordinator.isLeader()) this.schedule();
   }
 
   private changed(): void {
@@ -215,8 +285,29 @@ export class ProgressClient {
     }, SNAPSHOT_NOTIFY_MS);
   }
 
-  private lead(): void {
+  /** A flush: now, even while backing off; after the drain under way if there is one. */
+  private sendNow(): void {
+    this.retryAt = 0;
+    if (this.draining) this.drainAgain = true;
     void this.drain(true);
+  }
+
+  /**
+   * This tab became the flusher. Taking over from another tab, or starting on events left
+   * from an earlier page, it sends at once; a fresh start only reads the server, so the first
+   * events an app tracks wait for the debounce like any others.
+   */
+  private lead(): void {
+    const starting = !this.led;
+    this.led = true;
+    void this.leftovers.then((left) => {
+      if (left || !starting) return this.drain(true);
+      return this.pull()
+        .catch(() => undefined)
+        .then(() => {
+          if (this.status.get().pendingCount > 0) this.schedule();
+        });
+    });
   }
 
   private hear(message: Message): void {
@@ -227,17 +318,16 @@ export class ProgressClient {
       else if ((message.status as Status).state === "error") this.settle((message.status as Status).lastError);
     } else if (message.t === "tracked") {
       if (leader) {
-        const { state, pendingCount } = this.status.get();
-        this.status.set({ pendingCount: pendingCount + message.count, state: state === "idle" ? "pending" : state });
+        this.status.count(this.status.get().pendingCount + message.count);
         this.schedule();
       }
       if (message.userId === this.userId) void this.load();
     } else if (message.t === "snapshot" && message.userId === this.userId && !leader) {
       this.acked.clear();
+      this.server = undefined;
       void this.load();
     } else if (message.t === "flush" && leader) {
-      this.retryAt = 0;
-      void this.drain(true);
+      this.sendNow();
     }
   }
 
@@ -290,9 +380,14 @@ export class ProgressClient {
           if (!this.closed) this.fail({ kind: "storage", message: `the outbox could not be read: ${String(error)}` });
         })
         .finally(() => {
-        this.draining = undefined;
-        if (this.status.get().pendingCount > 0 && this.retryAt <= Date.now()) this.schedule();
-      });
+          this.draining = undefined;
+          // A flush() that came while this drain was pulling found its events sent already,
+          // but it must still hear that the outbox is empty: drain once more for it.
+          if (this.drainAgain) {
+            this.drainAgain = false;
+            void this.drain(true);
+          } else if (this.status.get().pendingCount > 0 && this.retryAt <= Date.now()) this.schedule();
+        });
     }
     return this.draining;
   }
@@ -301,11 +396,11 @@ export class ProgressClient {
     const box = await this.outbox;
     for (let round = 0; !this.closed; round++) {
       let entries = await box.list(2 * MAX_EVENTS);
-      this.status.set({ pendingCount: entries.length < 2 * MAX_EVENTS ? entries.length : await box.count() });
+      this.status.count(entries.length < 2 * MAX_EVENTS ? entries.length : await box.count());
       if (entries.length === 0) {
         this.firstQueuedAt = undefined;
         this.splitTo = MAX_EVENTS;
-        this.status.set({ state: "idle", retryInMs: 0, lastError: null });
+        this.status.set({ state: "idle", retryInMs: 0, retryCount: 0, lastError: null });
         this.settle();
         await this.pull().catch(() => undefined);
         return;
@@ -315,9 +410,10 @@ export class ProgressClient {
         return;
       }
       if (round > 0 && !eager && this.waiters.length === 0 && entries.length < MAX_EVENTS) return;
-      const { remove, put } = coalesceMedia(entries, uuidv7);
+      const { remove, put, into } = coalesceMedia(entries, uuidv7);
       if (put.length) {
         await box.update(remove, put);
+        await this.merged(box, into, put);
         entries = await box.list(2 * MAX_EVENTS);
       }
       const batch = nextBatch(entries, keepalive ? KEEPALIVE_BYTES : MAX_BYTES).slice(0, this.splitTo);
@@ -326,6 +422,18 @@ export class ProgressClient {
       this.status.set({ state: "syncing", retryInMs: 0 });
       if (!(await this.send(box, batch, keepalive)) || keepalive) return;
     }
+  }
+
+  /**
+   * Heartbeats were merged in the outbox: the view's pending events follow, so that each
+   * original is folded once, inside the merged event, and never again beside it.
+   */
+  private async merged(box: Outbox, into: readonly [string, string][], put: readonly NewEntry[]): Promise<void> {
+    const gone = new Set(into.map(([id]) => id));
+    const mine = put.filter((e) => e.userId === this.userId).map((e) => e.event);
+    this.pending = [...this.pending.filter((e) => !gone.has(e.eventId)), ...mine];
+    this.changed();
+    await remember(box, into.map(([id, merged]) => [id, { into: merged }]));
   }
 
   /** Send one batch and act on the answer; false when draining must stop for now. */
@@ -350,7 +458,6 @@ export class ProgressClient {
       case "accepted": {
         const refused = new Map(answer.results.filter((r) => r.status === "rejected").map((r) => [r.eventId, r]));
         await box.update(batch.map((e) => e.seq));
-        this.attempt = 0;
         this.firstQueuedAt = undefined;
         this.consistencyToken = answer.consistencyToken ?? this.consistencyToken;
         const sent = new Set(batch.map((e) => e.event.eventId));
@@ -360,7 +467,14 @@ export class ProgressClient {
         for (const entry of mine) {
           if (!refused.has(entry.event.eventId)) this.acked.set(entry.event.eventId, entry.event);
         }
-        this.status.set({ lastSyncedAt: Date.now() });
+        this.status.set({ lastSyncedAt: Date.now(), retryCount: 0 });
+        await remember(
+          box,
+          batch.map(({ event: { eventId } }) => {
+            const refusal = refused.get(eventId);
+            return [eventId, refusal ? { state: "rejected", reason: refusal.error ?? "rejected" } : { state: "synced" }];
+          }),
+        );
         // Pending events that the server accepted only move to the acknowledged ones: the view
         // folds both, so it stays as it is. A refusal, or another tab's events, change it.
         if (refused.size > 0 || before - this.pending.length !== mine.length) this.changed();
@@ -382,18 +496,20 @@ export class ProgressClient {
           return true;
         }
         await box.update(batch.map((e) => e.seq));
+        await remember(box, batch.map((e) => [e.event.eventId, { state: "rejected", reason: "too_large" }]));
         this.pending = this.pending.filter((e) => e.eventId !== events[0]?.eventId);
         this.changed();
         this.report({
           kind: "rejected",
           message: "an event is larger than the server accepts (413)",
           userId,
-          events: batch.map((e) => ({ eventId: e.event.eventId, reason: "too large", event: e.event })),
+          events: batch.map((e) => ({ eventId: e.event.eventId, reason: "too_large", event: e.event })),
         });
         return true;
       case "erased": {
         const gone = (await box.list()).filter((e) => e.userId === userId);
         await box.update(gone.map((e) => e.seq));
+        await remember(box, gone.map((e) => [e.event.eventId, { state: "rejected", reason: "erased" }]));
         if (userId === this.userId) this.pending = [];
         this.changed();
         this.report({
@@ -410,10 +526,10 @@ export class ProgressClient {
           this.status.set({ state: "offline", retryInMs: 0 });
           return false;
         }
-        const delay = verdict.afterMs ?? backoffMs(this.attempt);
-        this.attempt += 1;
+        const retryCount = this.status.get().retryCount;
+        const delay = verdict.afterMs ?? backoffMs(retryCount);
         this.retryAt = Date.now() + delay;
-        this.status.set({ state: "pending", retryInMs: delay });
+        this.status.set({ state: "pending", retryInMs: delay, retryCount: retryCount + 1 });
         clearTimeout(this.timer);
         this.timer = setTimeout(() => {
           this.retryAt = 0;

@@ -1,5 +1,6 @@
 // One flusher per origin: the tab holding a Web Lock (or, without Web Locks, the tab that
-// wins a BroadcastChannel election). Tabs talk over a BroadcastChannel.
+// wins a BroadcastChannel election). Tabs talk over a BroadcastChannel. Outside a browser
+// window without Web Locks (Node), each client flushes at once: a process is one "tab".
 
 export type Message =
   | { t: "tracked"; userId: string; count: number }
@@ -40,7 +41,7 @@ export function coordinate(name: string, onLeader: () => void, onMessage: (m: Me
       become();
       return new Promise<void>((resolve) => (release = resolve));
     });
-  } else if (channel) {
+  } else if (channel && typeof window !== "undefined") {
     // Election without locks: every tab sends a heartbeat each second, the flusher as
     // "leader". When none was heard for three beats, the live tab with the lowest id takes
     // over; of two leaders the one with the lower id steps down. A brief overlap only costs

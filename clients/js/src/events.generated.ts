@@ -2,6 +2,7 @@
 // Do not edit: run `npm run generate` after the contract changes.
 
 import { draft, type Draft, type DraftOptions } from "./draft.js";
+import { checked, type Rule } from "./validate.js";
 
 /** Payload of `activePath.set`. */
 export interface ActivePathPayload {
@@ -272,46 +273,49 @@ export interface PayloadOf {
   "events.retracted": RetractionPayload;
 }
 
+/** Each payload's rules, from the contract: the builders check a payload against them. */
+export const PAYLOAD_RULES: Record<EventType, Rule> = {"content.progressed":{"t":"f","f":{"contentId":{"t":"s","l":1,"h":128,"w":1},"contentVersion":{"t":"s","l":1,"h":64,"n":1},"courseId":{"t":"s","l":1,"h":128,"w":1,"n":1},"extensions":{"t":"o","n":1},"interaction":{"t":"f","f":{"interactionId":{"t":"s","l":1,"h":128,"w":1},"state":{"t":"o","n":1}},"r":["interactionId","state"],"n":1},"score":{"t":"n","l":0,"h":1000000000,"n":1},"status":{"t":"e","e":["not_started","in_progress","completed","passed"]}},"r":["contentId","status"]},"media.progressed":{"t":"f","f":{"contentId":{"t":"s","l":1,"h":128,"w":1},"courseId":{"t":"s","l":1,"h":128,"w":1,"n":1},"durationSeconds":{"t":"n","l":0,"h":1000000000,"n":1},"extensions":{"t":"o","n":1},"positionSeconds":{"t":"n","l":0,"h":1000000000},"watchedSeconds":{"t":"n","l":0,"h":1000000000,"n":1}},"r":["contentId","positionSeconds"]},"quiz.attempted":{"t":"f","f":{"contentId":{"t":"s","l":1,"h":128,"w":1},"courseId":{"t":"s","l":1,"h":128,"w":1,"n":1},"extensions":{"t":"o","n":1},"maxScore":{"t":"n","l":0,"h":1000000000},"passed":{"t":"b"},"score":{"t":"n","l":0,"h":1000000000}},"r":["contentId","score","maxScore","passed"]},"content.rated":{"t":"f","f":{"contentId":{"t":"s","l":1,"h":128,"w":1},"extensions":{"t":"o","n":1},"rating":{"t":"s","l":1,"h":32}},"r":["contentId","rating"]},"content.scheduled":{"t":"f","f":{"contentId":{"t":"s","l":1,"h":128,"w":1},"extensions":{"t":"o","n":1},"scheduledFor":{"t":"d","n":1}},"r":["contentId","scheduledFor"]},"course.completed":{"t":"f","f":{"courseId":{"t":"s","l":1,"h":128,"w":1},"extensions":{"t":"o","n":1}},"r":["courseId"]},"onboarding.completed":{"t":"f","f":{"extensions":{"t":"o","n":1},"pathId":{"t":"s","l":1,"h":128,"w":1}},"r":["pathId"]},"onboarding.reset":{"t":"f","f":{"extensions":{"t":"o","n":1}},"r":[]},"activePath.set":{"t":"f","f":{"extensions":{"t":"o","n":1},"pathId":{"t":"s","l":1,"h":128,"w":1,"n":1}},"r":["pathId"]},"progress.reset":{"t":"f","f":{"contentIds":{"t":"a","l":1,"h":1000,"i":{"t":"s","l":1,"h":128,"w":1},"n":1},"courseId":{"t":"s","l":1,"h":128,"w":1,"n":1},"extensions":{"t":"o","n":1}},"r":[]},"events.retracted":{"t":"f","f":{"eventIds":{"t":"a","l":1,"h":500,"i":{"t":"s","l":1,"h":128,"w":1}},"extensions":{"t":"o","n":1}},"r":["eventIds"]}};
+
 /** Draft of a `content.progressed` event for `track()`. */
 export const contentProgressed = (payload: ContentProgressPayload, options?: DraftOptions): Draft<"content.progressed"> =>
-  draft("content.progressed", payload, options);
+  draft("content.progressed", checked(PAYLOAD_RULES["content.progressed"], payload), options);
 
 /** Draft of a `media.progressed` event for `track()`. */
 export const mediaProgressed = (payload: MediaProgressPayload, options?: DraftOptions): Draft<"media.progressed"> =>
-  draft("media.progressed", payload, options);
+  draft("media.progressed", checked(PAYLOAD_RULES["media.progressed"], payload), options);
 
 /** Draft of a `quiz.attempted` event for `track()`. */
 export const quizAttempted = (payload: QuizAttemptPayload, options?: DraftOptions): Draft<"quiz.attempted"> =>
-  draft("quiz.attempted", payload, options);
+  draft("quiz.attempted", checked(PAYLOAD_RULES["quiz.attempted"], payload), options);
 
 /** Draft of a `content.rated` event for `track()`. */
 export const contentRated = (payload: ContentRatingPayload, options?: DraftOptions): Draft<"content.rated"> =>
-  draft("content.rated", payload, options);
+  draft("content.rated", checked(PAYLOAD_RULES["content.rated"], payload), options);
 
 /** Draft of a `content.scheduled` event for `track()`. */
 export const contentScheduled = (payload: ContentSchedulePayload, options?: DraftOptions): Draft<"content.scheduled"> =>
-  draft("content.scheduled", payload, options);
+  draft("content.scheduled", checked(PAYLOAD_RULES["content.scheduled"], payload), options);
 
 /** Draft of a `course.completed` event for `track()`. */
 export const courseCompleted = (payload: CourseCompletionPayload, options?: DraftOptions): Draft<"course.completed"> =>
-  draft("course.completed", payload, options);
+  draft("course.completed", checked(PAYLOAD_RULES["course.completed"], payload), options);
 
 /** Draft of a `onboarding.completed` event for `track()`. */
 export const onboardingCompleted = (payload: OnboardingPayload, options?: DraftOptions): Draft<"onboarding.completed"> =>
-  draft("onboarding.completed", payload, options);
+  draft("onboarding.completed", checked(PAYLOAD_RULES["onboarding.completed"], payload), options);
 
 /** Draft of a `onboarding.reset` event for `track()`. */
 export const onboardingReset = (payload: EmptyPayload = {}, options?: DraftOptions): Draft<"onboarding.reset"> =>
-  draft("onboarding.reset", payload, options);
+  draft("onboarding.reset", checked(PAYLOAD_RULES["onboarding.reset"], payload), options);
 
 /** Draft of a `activePath.set` event for `track()`. */
 export const activePathSet = (payload: ActivePathPayload, options?: DraftOptions): Draft<"activePath.set"> =>
-  draft("activePath.set", payload, options);
+  draft("activePath.set", checked(PAYLOAD_RULES["activePath.set"], payload), options);
 
 /** Draft of a `progress.reset` event for `track()`. */
 export const progressReset = (payload: ResetPayload = {}, options?: DraftOptions): Draft<"progress.reset"> =>
-  draft("progress.reset", payload, options);
+  draft("progress.reset", checked(PAYLOAD_RULES["progress.reset"], payload), options);
 
 /** Draft of a `events.retracted` event for `track()`. */
 export const eventsRetracted = (payload: RetractionPayload, options?: DraftOptions): Draft<"events.retracted"> =>
-  draft("events.retracted", payload, options);
+  draft("events.retracted", checked(PAYLOAD_RULES["events.retracted"], payload), options);

@@ -32,8 +32,20 @@ export interface Outbox {
   close(): void;
 }
 
-/** Open the outbox `name`: IndexedDB where the browser has it, else localStorage. */
-export async function openOutbox(name: string, prefer?: "indexeddb" | "localstorage"): Promise<Outbox> {
+/** Where an outbox lives: a browser's IndexedDB or localStorage, or a file in Node. */
+export type StorageKind = "indexeddb" | "localstorage" | "file";
+
+/**
+ * Open the outbox `name`: IndexedDB where the browser has it, else localStorage; in Node
+ * (neither of them), the file `<directory>/<name>.outbox.jsonl` (see file-outbox.ts).
+ */
+export async function openOutbox(name: string, prefer?: StorageKind, directory = ".progress-sync"): Promise<Outbox> {
+  const browser = typeof indexedDB !== "undefined" || typeof localStorage !== "undefined";
+  if (prefer === "file" || (prefer === undefined && !browser)) {
+    // A module of its own, left out of the browser bundle (scripts/build.mjs).
+    const { fileOutbox } = await import("./file-outbox.js");
+    return fileOutbox(`${directory}/${encodeURIComponent(name)}.outbox.jsonl`);
+  }
   if (prefer !== "localstorage" && typeof indexedDB !== "undefined") {
     try {
       return idbOutbox(await openDB(`progress-sync:${name}`, 1, { upgrade: createStores }));

@@ -27,6 +27,8 @@ export interface Status {
   readonly lastSyncedAt: number | null;
   /** Milliseconds until the next attempt when a retry is scheduled, else 0. */
   readonly retryInMs: number;
+  /** Failed attempts in a row at the oldest batch (0 once a write is accepted). */
+  readonly retryCount: number;
   readonly lastError: SyncError | null;
 }
 
@@ -37,6 +39,7 @@ export const INITIAL_STATUS: Status = Object.freeze({
   pendingCount: 0,
   lastSyncedAt: null,
   retryInMs: 0,
+  retryCount: 0,
   lastError: null,
 });
 
@@ -55,6 +58,13 @@ export class StatusStore {
     if ((Object.keys(next) as (keyof Status)[]).every((k) => next[k] === this.current[k])) return;
     this.current = Object.freeze(next);
     for (const listener of this.listeners) listener(this.current);
+  }
+
+  /** A new `pendingCount`, with `idle` and `pending` following it in the same change. */
+  count(pendingCount: number): void {
+    const { state } = this.current;
+    const quiet = state === "idle" || state === "pending";
+    this.set({ pendingCount, state: quiet ? (pendingCount ? "pending" : "idle") : state });
   }
 
   subscribe(listener: StatusListener): () => void {

@@ -60,9 +60,30 @@ export class ReadError extends Error {
   }
 }
 
+/** GET `url` with the bearer `token`; throws a `ReadError` on a network error or a non-200. */
+async function get(fetcher: Fetch, url: string, token: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetcher(url, { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    throw new ReadError(null);
+  }
+  if (response.status !== 200) throw new ReadError(response.status);
+  return response;
+}
+
+/** GET a JSON answer (`get`'s errors). */
+export async function getJson<T>(fetcher: Fetch, url: string, token: string): Promise<T> {
+  return (await (await get(fetcher, url, token)).json()) as T;
+}
+
+/** The most pages one read follows; the next read goes on from where this one stopped. */
+export const MAX_PAGES = 100;
+
 /**
  * The user's snapshot and every event after `cursor`: pages with `since` until `hasMore` is
- * false. Without a cursor, the snapshot and the current cursor. `waitFor` asks the server to
+ * false, the cursor stops advancing (a server that repeats itself) or `MAX_PAGES` were read.
+ * Without a cursor, the snapshot and the current cursor. `waitFor` asks the server to
  * answer once the write with that consistency token is reflected (read-your-writes);
  * `consistent` says whether it was, within the wait.
  */
@@ -77,24 +98,20 @@ export async function readProgress(
   const eventIds: string[] = [];
   let consistent = false;
   let since = cursor;
-  for (;;) {
+  for (let pages = 1; ; pages++) {
     const query = new URLSearchParams();
     if (since !== undefined) query.set("since", since);
     if (waitFor) {
       query.set("waitFor", waitFor);
       query.set("waitMs", String(waitMs));
     }
-    let response: Response;
-    try {
-      response = await fetcher(`${base}?${query}`, { headers: { Authorization: `Bearer ${token}` } });
-    } catch {
-      throw new ReadError(null);
-    }
-    if (response.status !== 200) throw new ReadError(response.status);
+    const response = await get(fetcher, `${base}?${query}`, token);
     if (waitFor) consistent = response.headers.get("Progress-Consistent") === "true";
     const page = (await response.json()) as { snapshot: Snapshot; events: ProgressEvent[]; cursor: string; hasMore: boolean };
     eventIds.push(...page.events.map((e) => e.eventId));
-    if (!page.hasMore || since === undefined) return { snapshot: page.snapshot, cursor: page.cursor, eventIds, consistent };
+    if (!page.hasMore || since === undefined || page.cursor === since || pages === MAX_PAGES) {
+      return { snapshot: page.snapshot, cursor: page.cursor, eventIds, consistent };
+    }
     since = page.cursor;
     waitFor = undefined;
   }

@@ -32,6 +32,7 @@ export class OptimisticView {
     if (
       !this.appendable ||
       event.type === "events.retracted" ||
+      event.type === "progress.reset" ||
       this.ids.has(event.eventId) ||
       (this.last !== undefined && foldOrder(keyed, this.last) <= 0)
     ) {
@@ -58,4 +59,24 @@ export class OptimisticView {
     }
     return this.folded;
   }
+}
+
+/**
+ * The events with each reset of a whole course (a `courseId` without `contentIds`, which the
+ * server fills in from its catalog) scoped to the course's items this device knows of: in
+ * the snapshot, or named with that course by the other events. A best estimate until the
+ * server's snapshot has the reset.
+ */
+export function scopeCourseResets(base: Snapshot, events: readonly ProgressEvent[]): ProgressEvent[] {
+  return events.map((event): ProgressEvent => {
+    if (event.type !== "progress.reset") return event;
+    const courseId = event.payload?.courseId;
+    if (courseId == null || event.payload?.contentIds != null) return event;
+    const known = new Set(Object.entries(base.items).filter(([, item]) => item.courseId === courseId).map(([id]) => id));
+    for (const other of events) {
+      const payload = other.payload as { contentId?: string; courseId?: string | null } | undefined;
+      if (payload?.courseId === courseId && payload.contentId !== undefined) known.add(payload.contentId);
+    }
+    return { ...event, payload: { ...event.payload, contentIds: [...known] } };
+  });
 }

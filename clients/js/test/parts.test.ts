@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { coalesceMedia, jsonBytes, KEEPALIVE_BYTES, nextBatch } from "../src/batching.js";
 import { coordinate } from "../src/crosstab.js";
 import type { ProgressEvent } from "../src/events.generated.js";
@@ -95,6 +95,7 @@ describe("the flusher election without Web Locks", () => {
   it("makes exactly one of two tabs the flusher", async () => {
     const locks = navigator.locks;
     Object.defineProperty(globalThis, "navigator", { value: { onLine: true }, configurable: true });
+    vi.stubGlobal("window", {});
     try {
       const leaders: string[] = [];
       const a = coordinate("election", () => leaders.push("a"), () => undefined);
@@ -108,6 +109,23 @@ describe("the flusher election without Web Locks", () => {
       expect(leaders).toHaveLength(2);
       expect(other.isLeader()).toBe(true);
       other.close();
+    } finally {
+      vi.unstubAllGlobals();
+      Object.defineProperty(globalThis, "navigator", { value: { locks, onLine: true }, configurable: true });
+    }
+  });
+});
+
+describe("the flusher outside a browser window", () => {
+  it("is each client at once when there are no Web Locks (Node: a process is one tab)", async () => {
+    const locks = navigator.locks;
+    Object.defineProperty(globalThis, "navigator", { value: undefined, configurable: true });
+    try {
+      const leaders: string[] = [];
+      const node = coordinate("node", () => leaders.push("node"), () => undefined);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(leaders).toEqual(["node"]);
+      node.close();
     } finally {
       Object.defineProperty(globalThis, "navigator", { value: { locks, onLine: true }, configurable: true });
     }

@@ -1,5 +1,7 @@
 // A scripted stand-in for the gateway: records requests and answers from a queue of replies.
 import type { ProgressEvent } from "../src/events.generated.js";
+import { reduce } from "../src/reducer.js";
+import type { Snapshot } from "../src/snapshot.js";
 
 export interface Sent {
   method: string;
@@ -25,6 +27,8 @@ export class FakeServer {
   readonly replies: Reply[] = [];
   snapshot: Record<string, unknown> = { tenantId: "demo", userId: "u1", items: {}, courses: {}, eventCount: 0 };
   pages: { events: ProgressEvent[]; cursor: string; hasMore: boolean }[] = [];
+  /** The answer to course view reads. */
+  course: Record<string, unknown> = {};
   /** The `Progress-Consistent` answer to reads that wait for a write; none when undefined. */
   consistent: boolean | undefined;
 
@@ -33,6 +37,7 @@ export class FakeServer {
     const token = String((init?.headers as Record<string, string>)?.Authorization ?? "").replace("Bearer ", "");
     if ((init?.method ?? "GET") === "GET") {
       this.reads.push(url);
+      if (url.includes("/courses/")) return Response.json(this.course);
       const page = this.pages.shift() ?? { events: [], cursor: "7", hasMore: false };
       const headers = this.consistent === undefined ? undefined : { "Progress-Consistent": String(this.consistent) };
       return Response.json({ snapshot: this.snapshot, ...page }, { headers });
@@ -61,3 +66,51 @@ export const until = async (check: () => boolean, ms = 5000): Promise<void> => {
     await new Promise((r) => setTimeout(r, 5));
   }
 };
+
+/**
+ * A stand-in that keeps a real log and folds it with the TypeScript reducer: each event once
+ * by eventId, cursors are log positions, and `hold()` keeps new writes out of reads (a
+ * projector that lags) until `release()`.
+ */
+export class LogServer {
+  readonly log: ProgressEvent[] = [];
+  readonly reads: string[] = [];
+  /** Events per page of a `since` read. */
+  pageSize = 500;
+  private visible = 0;
+  private held = false;
+
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.visible = this.log.length;
+  }
+
+  /** The snapshot the server serves: the fold of its visible events. */
+  snapshot(): Snapshot {
+    return reduce(this.log.slice(0, this.visible), "demo", "u1");
+  }
+
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(String(input));
+    if ((init?.method ?? "GET") !== "GET") {
+      const events = (JSON.parse(String(init?.body)) as { events: ProgressEvent[] }).events;
+      for (const event of events) if (!this.log.some((e) => e.eventId === event.eventId)) this.log.push(event);
+      if (!this.held) this.visible = this.log.length;
+      const results = events.map((e) => ({ eventId: e.eventId, status: "accepted" }));
+      return Response.json({ accepted: events.length, rejected: 0, results, consistencyToken: String(this.log.length) }, { status: 202 });
+    }
+    this.reads.push(String(input));
+    const waitFor = url.searchParams.get("waitFor");
+    const headers = waitFor === null ? undefined : { "Progress-Consistent": String(Number(waitFor) <= this.visible) };
+    const since = url.searchParams.get("since");
+    if (since === null) return Response.json({ snapshot: this.snapshot(), events: [], cursor: String(this.visible), hasMore: false }, { headers });
+    const events = this.log.slice(Number(since), this.visible);
+    const page = events.slice(0, this.pageSize);
+    const cursor = String(Number(since) + page.length);
+    return Response.json({ snapshot: this.snapshot(), events: page, cursor, hasMore: events.length > page.length }, { headers });
+  };
+}
