@@ -118,6 +118,14 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     rendering = _get(results, "browser_track", "with_snapshot_listener", "p99_ms", "median")
     if rendering is not None:
         judged[-1]["shown"] += f" (with a snapshot listener: {rendering:.2f} ms)"
+    for figures in results.get("sdk_client") or ():
+        sdk, raw = figures["sdk_events_per_second"], figures["raw_http_events_per_second"]
+        judge(
+            f"Python SDK track()+flush, {figures['batch']}-event batches (figure, no goal)",
+            sdk,
+            None,
+            f"{sdk:,.0f} events/s; raw HTTP {raw:,.0f} events/s ({sdk / raw:.0%})",
+        )
     return judged
 
 
