@@ -180,7 +180,9 @@ class AsyncProgressClient:
         """
         if self._outbox is None:
             return []
-        return [_EVENT.validate_json(entry.body) for entry in self._outbox.drop_user(user_id)]
+        discarded = [_EVENT.validate_json(e.body) for e in self._outbox.drop_user(user_id)]
+        log.info("progress-sync: discarded %d queued events of user %s", len(discarded), user_id)
+        return discarded
 
     def event_state(self, user_id: str, event_id: str) -> EventState | None:
         """Where one tracked event is: `pending`, `sending`, `synced` or `rejected` (and why).
