@@ -1,6 +1,6 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
-heartbeat load and growth, side by side with the raw limits and a naive design, on private
-embedded servers.
+heartbeat load and growth, the SDKs' track(), side by side with the raw limits and a naive
+design, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and
 printed with the min and the max, so that one lucky run is not a pass. Writes
@@ -32,6 +32,7 @@ from bench import (
     memory,
     read_your_writes,
     report,
+    sdk_client,
     xapi_ingest,
 )
 from bench.common import Sizes
@@ -48,6 +49,7 @@ SECTIONS = (
     "read_your_writes",
     "browser_track",
     "attack",
+    "sdk_client",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -135,6 +137,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any]) -> None:
     if "browser_track" in only:
         results["browser_track"] = browser_track.run(runs=1)  # the runs are repeated here
         _progress("browser track() done")
+    if "sdk_client" in only:
+        results["sdk_client"] = sdk_client.run()
+        _progress("Python SDK track()+flush done")
 
 
 def main() -> None:

@@ -128,6 +128,14 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         in_node < 1.0 if in_node is not None else None,
         f"{in_node:.2f} ms" if in_node is not None else "-",
     )
+    for figures in results.get("sdk_client") or ():
+        sdk, raw = figures["sdk_events_per_second"], figures["raw_http_events_per_second"]
+        judge(
+            f"Python SDK track()+flush, {figures['batch']}-event batches (figure, no goal)",
+            sdk,
+            None,
+            f"{sdk:,.0f} events/s; raw HTTP {raw:,.0f} events/s ({sdk / raw:.0%})",
+        )
     return judged
 
 

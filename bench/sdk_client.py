@@ -1,8 +1,10 @@
 """The Python SDK's own numbers: events/s through `track()` + flush to a private gateway at
 batch sizes 1, 50 and 500, and the outbox's SQLite commits/s with and without batching.
 
-Run: `.venv/bin/python -m bench.sdk_client` (starts its own broker, database and services;
-needs the SDK installed in the venv). Prints a table and writes
+`make bench` runs `run()` (section `sdk_client`): track()+flush at each batch size beside the
+raw HTTP figure, the same events PUT by plain httpx one request after the other, as the
+flusher sends them. Run alone: `.venv/bin/python -m bench.sdk_client` (starts its own broker,
+database and services; needs the SDK installed in the venv). Prints a table and writes
 bench/results/sdk-<timestamp>.json.
 """
 
@@ -17,8 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 from progress_sync_client import AsyncProgressClient, EventBuilder, Outbox
 
+from bench.common import gateway_stack
 from services.progressctl.provisioning import prepare_stack
 from tests.support.backends import embedded_backend
 from tests.support.services import TEST_API_KEY, running_stack, settings_for
@@ -75,6 +79,48 @@ async def throughput(
         "end_to_end_events_per_second": count / elapsed,
         "seconds": elapsed,
     }
+
+
+BENCH_BATCHES = ((1, 300), (50, 3000), (500, 10000))
+"""(batch size, events) of each `make bench` figure: a few seconds each."""
+
+
+def raw_http(url: str, batch: int, count: int) -> dict[str, float]:
+    """The yardstick: `count` events PUT in `batch`-event requests, one after the other."""
+    builder = EventBuilder("bench-raw")
+    user = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    bodies = [
+        builder.content_rated(f"item-{i % 50}", "easy").model_dump(mode="json", by_alias=True)
+        for i in range(count)
+    ]
+    headers = {"Authorization": f"Bearer {TEST_API_KEY}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        started = time.perf_counter()
+        for start in range(0, count, batch):
+            answer = http.put(
+                f"/v1/users/{user}/progress", json={"events": bodies[start : start + batch]}
+            )
+            answer.raise_for_status()
+        elapsed = time.perf_counter() - started
+    return {"events": count, "batch": batch, "events_per_second": count / elapsed}
+
+
+def run() -> list[dict[str, Any]]:
+    """One `make bench` run: per batch size, the SDK's track()+flush and raw HTTP events/s."""
+    figures: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as name, gateway_stack("sdk_bench") as stack:
+        for batch, count in BENCH_BATCHES:
+            sdk = asyncio.run(throughput(stack.gateway_url, Path(name), batch, count, 1))
+            raw = raw_http(stack.gateway_url, batch, count)
+            figures.append(
+                {
+                    "batch": batch,
+                    "events": count,
+                    "sdk_events_per_second": sdk["end_to_end_events_per_second"],
+                    "raw_http_events_per_second": raw["events_per_second"],
+                }
+            )
+    return figures
 
 
 def main() -> None:

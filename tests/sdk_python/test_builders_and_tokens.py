@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from progress_sync_client import ContractViolation, EventBuilder, mint_user_token, new_event_id
-from progress_sync_client.contract import ContentProgressed
+from progress_sync_client.contract import ContentProgressed, ProgressEvent
+from pydantic import TypeAdapter
+
+_EVENT = TypeAdapter[ProgressEvent](ProgressEvent)
 
 
 def test_builders_fill_in_id_time_and_client_and_use_the_contract_models() -> None:
@@ -56,3 +59,43 @@ def test_minted_token_verifies_as_hs256_with_the_servers_claims() -> None:
         jwt.decode(token, "other-secret-of-at-least-thirty-two-bytes", algorithms=["HS256"])
     with pytest.raises(ValueError, match="ttl"):
         mint_user_token("s", "demo", "u1", 0)
+
+
+def test_every_typed_builder_carries_extensions() -> None:
+    builder, extensions = EventBuilder("c"), {"lms": {"attempt": 2}}
+    events = [
+        builder.content_progressed("a", "completed", extensions=extensions),
+        builder.media_progressed("v", 10.0, extensions=extensions),
+        builder.quiz_attempted("q", 8, 10, True, extensions=extensions),
+        builder.content_rated("a", "easy", extensions=extensions),
+        builder.content_scheduled("a", None, extensions=extensions),
+        builder.course_completed("c1", extensions=extensions),
+        builder.onboarding_completed("p1", extensions=extensions),
+        builder.onboarding_reset(extensions=extensions),
+        builder.active_path_set("p1", extensions=extensions),
+        builder.progress_reset(extensions=extensions),
+    ]
+    typed = [name for name in vars(EventBuilder) if not name.startswith("_") and name != "event"]
+    assert len(events) == len(typed) == 10
+    assert all(event.payload.extensions == extensions for event in events)
+    with pytest.raises(ContractViolation) as too_big:
+        builder.content_rated("a", "easy", extensions={"blob": "x" * 5000})
+    assert too_big.value.field == "payload.extensions"
+
+
+def test_a_reset_may_name_a_course_or_items_and_keeps_its_idempotency_key() -> None:
+    builder = EventBuilder("c")
+    course = builder.event("progress.reset", {"courseId": "course-1"}, event_id="reset-1")
+    assert _EVENT.dump_python(course, mode="json", by_alias=True)["payload"] == {
+        "courseId": "course-1"
+    }
+    assert course.event_id == "reset-1"
+    scoped = builder.progress_reset(course_id="course-1", event_id="reset-2")
+    assert _EVENT.dump_python(scoped, mode="json", by_alias=True)["payload"] == {
+        "courseId": "course-1"
+    }
+    items = builder.progress_reset(content_ids=["a", "b"])
+    assert items.payload.content_ids == ["a", "b"]
+    with pytest.raises(ContractViolation) as bad:
+        builder.progress_reset(course_id="course 1")
+    assert bad.value.field == "payload.courseId"

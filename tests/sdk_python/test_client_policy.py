@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from progress_sync_client import AsyncProgressClient, Backoff, DroppedEvent
+from progress_sync_client import AsyncProgressClient, Backoff, DroppedEvent, EventState, SyncStatus
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = (
+    Callable[[httpx.Request], httpx.Response] | Callable[[httpx.Request], Awaitable[httpx.Response]]
+)
 
 
 class RecordingBackoff(Backoff):
@@ -215,3 +218,77 @@ def test_the_sync_client_refuses_two_credentials_and_leaves_no_thread(tmp_path: 
     with pytest.raises(ValueError, match="exactly one"):
         ProgressClient("http://gateway.test", api_key="k", token_provider=lambda: "t")
     assert not [t for t in threading.enumerate() if t.name == "progress-sync"]
+
+
+async def test_a_retry_is_pending_with_a_wait_and_counts_the_failures_in_a_row(
+    tmp_path: Path,
+) -> None:
+    script = iter([500, 503, 202])
+    statuses: list[SyncStatus] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(script, 202)
+        return accepted(request) if status == 202 else httpx.Response(status)
+
+    options = {"backoff": RecordingBackoff(), "on_status": statuses.append}
+    async with client_for(tmp_path, handler, **options) as client:
+        await client.track("u1", client.events.onboarding_reset())
+        assert (await client.flush(timeout=5)).queued == 0
+    waits = [(s.retry_count, s.retry_in_ms > 0) for s in statuses if s.state == "pending"]
+    assert (1, True) in waits
+    assert (2, True) in waits
+    assert client.status.retry_count == 0
+    assert client.status.state in ("idle", "sending")
+
+
+async def test_discard_pending_drops_one_users_queue_unsent_and_returns_it(
+    tmp_path: Path,
+) -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.extend(e["eventId"] for e in json.loads(request.content)["events"])
+        return accepted(request)
+
+    dropped: list[DroppedEvent] = []
+    client = client_for(tmp_path, handler, on_dropped=dropped.append)
+    shared = [client.events.content_rated(f"i{i}", "easy") for i in range(3)]
+    client.queue("shared-computer", shared)
+    client.queue("other", [kept := client.events.onboarding_reset()])
+    discarded = client.discard_pending("shared-computer")
+    assert [e.event_id for e in discarded] == [e.event_id for e in shared]
+    assert discarded == shared
+    assert client.discard_pending("shared-computer") == []
+    async with client:
+        assert (await client.flush(timeout=5)).queued == 0
+    assert sent == [kept.event_id]
+    assert dropped == []
+
+
+async def test_each_event_says_whether_it_is_pending_synced_or_rejected_and_why(
+    tmp_path: Path,
+) -> None:
+    arrived, gate = asyncio.Event(), asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        arrived.set()
+        await gate.wait()
+        return accepted(request, reject={"bad"})
+
+    async with client_for(tmp_path, handler) as client:
+        good = client.events.content_rated("a", "easy")
+        bad = client.events.content_rated("b", "hard", event_id="bad")
+        assert client.event_state("u1", good.event_id) is None
+        await client.track("u1", good, bad)
+        assert client.event_state("u1", good.event_id) in (
+            EventState("pending"),
+            EventState("sending"),
+        )
+        await arrived.wait()
+        assert client.event_state("u1", good.event_id) == EventState("sending")
+        gate.set()
+        assert (await client.flush(timeout=5)).queued == 0
+        assert client.event_state("u1", good.event_id) == EventState("synced")
+        assert client.event_state("u1", "bad") == EventState(
+            "rejected", "rejected", "quota", "quota", None
+        )

@@ -77,7 +77,7 @@ async def test_frozen_broker_the_client_backs_off_then_delivers_everything(
         for event in events:
             await client.track(user_id, event)
         deadline = time.monotonic() + 30
-        while not any(s.state == "retrying" and s.retry_in_ms > 0 for s in statuses):
+        while not any(s.state == "pending" and s.retry_in_ms > 0 for s in statuses):
             assert time.monotonic() < deadline, statuses
             await asyncio.sleep(0.1)
         assert client.pending() == 100

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from progress_sync_client import ApiError, AsyncProgressClient
+from progress_sync_client import ApiError, AsyncProgressClient, NeedsApiKey, PagingStopped
 
 
 def event(event_id: str) -> dict[str, object]:
@@ -128,4 +128,123 @@ async def test_merge_and_import_post_the_designed_bodies_and_errors_name_the_cod
         await client.merge_guest("forbidden", "g")
     assert refused.value.status == 403
     assert refused.value.code == "forbidden"
+    await client.close()
+
+
+def page(cursor: str, has_more: bool) -> dict[str, object]:
+    return {
+        "snapshot": {"tenantId": "demo", "userId": "u/1"},
+        "events": [event(f"e{cursor}")],
+        "cursor": cursor,
+        "hasMore": has_more,
+    }
+
+
+async def test_paging_stops_when_the_server_repeats_its_cursor() -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["since"])
+        return httpx.Response(200, json=page("7", True))
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(PagingStopped) as stopped:
+        await client.get_progress("u/1", since="0")
+    assert asked == ["0", "7"]
+    assert (stopped.value.repeated, stopped.value.cursor, stopped.value.pages) == (True, "7", 2)
+    assert "repeated cursor 7" in str(stopped.value)
+    await client.close()
+
+
+async def test_paging_stops_after_max_pages_of_an_endless_log() -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["since"])
+        return httpx.Response(200, json=page(str(len(asked)), True))
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler), max_pages=5
+    )
+    with pytest.raises(PagingStopped) as stopped:
+        await client.get_progress("u/1", since="0")
+    assert len(asked) == 5
+    assert (stopped.value.repeated, stopped.value.pages) == (False, 5)
+    await client.close()
+
+
+async def test_merge_needs_an_api_key_and_calls_again_while_events_remain() -> None:
+    remaining = iter([1200, 700, 200, 0])
+    calls: list[object] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(json.loads(request.content))
+        left = next(remaining)
+        results = [{"eventId": f"m{len(calls)}", "status": "accepted"}]
+        body = {"accepted": 1, "rejected": 0, "results": results, "remaining": left}
+        return httpx.Response(202, json={**body, "consistencyToken": f"t{len(calls)}"})
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    merged = await client.merge_guest("acct", "guest-1")
+    assert calls == [{"from": "guest-1"}] * 4
+    assert (merged.accepted, merged.remaining, merged.consistency_token) == (4, 0, "t4")
+    assert [r.event_id for r in merged.results] == ["m1", "m2", "m3", "m4"]
+    await client.close()
+    user = AsyncProgressClient(
+        "http://g.test", token_provider=lambda: "jwt", transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(NeedsApiKey, match="merge_guest needs a tenant API key"):
+        await user.merge_guest("acct", "guest-1")
+    with pytest.raises(NeedsApiKey, match="import_state"):
+        await user.import_state("acct", {"items": {}})
+    assert len(calls) == 4
+    await user.close()
+
+
+async def test_merge_stops_when_the_server_does_not_move_on() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        body = {"accepted": 0, "rejected": 0, "results": [], "remaining": 40}
+        return httpx.Response(202, json=body)
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    assert (await client.merge_guest("acct", "guest-1")).remaining == 40
+    assert len(calls) == 2
+    await client.close()
+
+
+async def test_course_and_scoped_reset_send_the_designed_requests() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(
+                404, json={"error": {"code": "course_not_found", "message": "no"}}
+            )
+        body = {"accepted": 1, "rejected": 0, "results": [], "consistencyToken": "t"}
+        return httpx.Response(202, json=body)
+
+    client = AsyncProgressClient(
+        "http://g.test", api_key="k", transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(ApiError) as missing:
+        await client.course("u/1", "course 1", wait_for="tok", wait_ms=500)
+    assert missing.value.code == "course_not_found"
+    await client.reset_progress("u/1", course_id="c1", idempotency_key="reset-1")
+    await client.reset_progress("u/1", content_ids=["a", "b"])
+    read, course, items = seen
+    assert read.url.raw_path == b"/v1/users/u%2F1/courses/course%201?waitFor=tok&waitMs=500"
+    assert (course.method, dict(course.url.params)) == ("DELETE", {"courseId": "c1"})
+    assert course.headers["Idempotency-Key"] == "reset-1"
+    assert items.url.params.get_list("contentId") == ["a", "b"]
+    assert items.headers["Idempotency-Key"]
     await client.close()

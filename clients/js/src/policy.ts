@@ -1,7 +1,12 @@
 // The retry policy both SDKs share (DESIGN "One client policy"): what to do with each answer.
+// clients/golden/policy-vectors.json holds it as data; test/policy_vectors.test.ts runs it here
+// and the Python SDK's tests run the same file.
 
 /** Back-off steps for 5xx and network errors; after the last, every 60 s for ever. */
 export const BACKOFF_MS = [1_000, 5_000, 15_000, 60_000] as const;
+
+/** The longest wait a server's `Retry-After` can ask for (one bad header must not park a queue). */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /** The wait before retry number `attempt` (0-based), with ±20 % jitter. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
@@ -9,13 +14,29 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-/** `Retry-After` (seconds or an HTTP date) in milliseconds from `now`; undefined if absent. */
+/**
+ * An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) in epoch ms; undefined if not one. Only a
+ * date that formats back to exactly the same text is one: 31 Feb, a wrong weekday, a missing
+ * `GMT` or an obsolete form are not.
+ */
+function httpDateMs(text: string): number | undefined {
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) || new Date(ms).toUTCString() !== text ? undefined : ms;
+}
+
+/**
+ * `Retry-After` in milliseconds from `now`: whole seconds (ASCII digits) or an IMF-fixdate,
+ * capped at one hour; undefined if absent or anything else (the backoff step applies).
+ */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (header === null || header.trim() === "") return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  if (header === null) return undefined;
+  const text = header.trim();
+  const ms = /^[0-9]+$/.test(text) ? Number(text) * 1000 : msUntil(httpDateMs(text), now);
+  return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+function msUntil(when: number | undefined, now: number): number | undefined {
+  return when === undefined ? undefined : Math.max(0, when - now);
 }
 
 /** What a write's answer means for its batch. */
@@ -31,11 +52,52 @@ export type Verdict =
  * The verdict for a write answered with `status` (a network error is `retry`): Retry-After
  * is honoured on 429 and every 5xx; the caller backs off where it is missing.
  */
-export function verdictFor(status: number, retryAfter: string | null): Verdict {
+export function verdictFor(status: number, retryAfter: string | null, now = Date.now()): Verdict {
   if (status >= 200 && status < 300) return { kind: "accepted" };
-  if (status === 429 || status >= 500) return { kind: "retry", afterMs: retryAfterMs(retryAfter) };
+  if (status === 429 || status >= 500) return { kind: "retry", afterMs: retryAfterMs(retryAfter, now) };
   if (status === 401) return { kind: "token" };
   if (status === 413) return { kind: "split" };
   if (status === 410) return { kind: "erased" };
   return { kind: "refused" };
+}
+
+/** A write's answer with what the policy needs to know around it. */
+export interface Answer {
+  /** The HTTP status; null for a network error or a timeout. */
+  status: number | null;
+  retryAfter: string | null;
+  /** Failures in a row, this one included (1: the first). */
+  attempt: number;
+  /** Events in the request. */
+  batchSize: number;
+  /** True if the request already carried a renewed token. */
+  renewed?: boolean;
+}
+
+/** What the client does next, named as in clients/golden/policy-vectors.json. */
+export type Action =
+  | { action: "accept" }
+  | { action: "retry"; delayMs: number }
+  | { action: "renew_token" }
+  | { action: "split" }
+  | { action: "drop_and_report"; reason: "too_large" | "erased" }
+  | { action: "error" };
+
+/** The whole policy for one answer: the verdict, with the split, the token and the wait decided. */
+export function decide(answer: Answer, now = Date.now(), random: () => number = Math.random): Action {
+  const verdict: Verdict = answer.status === null ? { kind: "retry" } : verdictFor(answer.status, answer.retryAfter, now);
+  switch (verdict.kind) {
+    case "accepted":
+      return { action: "accept" };
+    case "retry":
+      return { action: "retry", delayMs: verdict.afterMs ?? backoffMs(answer.attempt - 1, random) };
+    case "token":
+      return answer.renewed ? { action: "error" } : { action: "renew_token" };
+    case "split":
+      return answer.batchSize > 1 ? { action: "split" } : { action: "drop_and_report", reason: "too_large" };
+    case "erased":
+      return { action: "drop_and_report", reason: "erased" };
+    default:
+      return { action: "error" };
+  }
 }

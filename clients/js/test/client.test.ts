@@ -145,14 +145,14 @@ describe("flushing", () => {
 describe("the retry policy", () => {
   it("honours Retry-After on 429 and shows pending with retryInMs", async () => {
     const server = new FakeServer();
-    server.replies.push(() => new Response(null, { status: 429, headers: { "Retry-After": "0.2" } }));
+    server.replies.push(() => new Response(null, { status: 429, headers: { "Retry-After": "1" } }));
     const sdk = await client(server);
     const seen: Status[] = [];
     sdk.subscribe((s) => seen.push(s));
     await sdk.track(step(1));
     await until(() => server.writes.length === 2);
     await until(() => sdk.getStatus().state === "idle");
-    expect(seen.some((s) => s.state === "pending" && s.retryInMs === 200)).toBe(true);
+    expect(seen.some((s) => s.state === "pending" && s.retryInMs === 1000)).toBe(true);
     expect(new Set(server.sentIds).size).toBe(1);
   });
 

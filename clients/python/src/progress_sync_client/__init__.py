@@ -7,11 +7,11 @@ client when it is built: there is no second copy of it.
 from .builders import EventBuilder
 from .client import AsyncProgressClient
 from .contract import ContractViolation, CourseView, CourseViews, RecordedEvent, Snapshot
-from .errors import ApiError, NoOutbox
+from .errors import ApiError, NeedsApiKey, NoOutbox, PagingStopped
 from .event_ids import new_event_id
 from .models import EventResult, Progress, WriteResult
 from .outbox import Outbox
-from .reports import DroppedEvent, FlushReport, SyncStatus
+from .reports import DroppedEvent, EventState, FlushReport, SyncStatus
 from .retry import BACKOFF_SECONDS, Backoff
 from .sync_client import ProgressClient
 from .tokens import mint_user_token
@@ -27,9 +27,12 @@ __all__ = [
     "DroppedEvent",
     "EventBuilder",
     "EventResult",
+    "EventState",
     "FlushReport",
+    "NeedsApiKey",
     "NoOutbox",
     "Outbox",
+    "PagingStopped",
     "Progress",
     "ProgressClient",
     "RecordedEvent",

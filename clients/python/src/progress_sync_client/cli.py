@@ -1,8 +1,9 @@
 """`progress-sync import FILE.ndjson`: import legacy progress, one user per line, with a bar.
 
 Each line is `{"userId": "...", "state": {snapshot-shaped}}` (optionally `"asOf"`). The import
-is idempotent on the server, so a run that stopped half-way is simply run again. Needs the
-`cli` extra (`pip install 'progress-sync-client[cli]'`) for the progress bar.
+is idempotent on the server, so a run that stopped half-way is simply run again. With the
+`cli` extra (`pip install 'progress-sync-client[cli]'`) it shows a progress bar; without,
+it prints only failures and the total.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from .client import AsyncProgressClient
 from .errors import ApiError
@@ -56,16 +60,48 @@ def _read_lines(path: Path) -> list[tuple[int, dict[str, object]]]:
     return entries
 
 
-async def _import(arguments: argparse.Namespace) -> int:
+class _Report(Protocol):
+    def failed(self, message: str) -> None: ...
+
+    def advance(self) -> None: ...
+
+
+class _Plain:
+    """Without the `cli` extra: failures on stderr, no bar."""
+
+    def failed(self, message: str) -> None:
+        print(message, file=sys.stderr)
+
+    def advance(self) -> None:
+        """Nothing to draw."""
+
+
+@contextmanager
+def _report(total: int) -> Iterator[_Report]:
+    """A progress bar if `rich` (the `cli` extra) is installed, else plain failure lines."""
     try:
         from rich.progress import Progress
     except ImportError:
-        sys.exit("the progress bar needs the cli extra: pip install 'progress-sync-client[cli]'")
+        yield _Plain()
+        return
+    with Progress(transient=False) as bar:
+        task = bar.add_task("importing", total=total)
+
+        class _Bar:
+            def failed(self, message: str) -> None:
+                bar.console.print(message)
+
+            def advance(self) -> None:
+                bar.advance(task)
+
+        yield _Bar()
+
+
+async def _import(arguments: argparse.Namespace) -> int:
     entries = _read_lines(arguments.file)
     failures = 0
     async with AsyncProgressClient(arguments.url, api_key=arguments.api_key) as client:
-        with Progress(transient=False) as bar:
-            task = bar.add_task("importing", total=len(entries))
+        with _report(len(entries)) as report:
             for number, entry in entries:
                 as_of = entry.get("asOf")
                 try:
@@ -76,8 +112,8 @@ async def _import(arguments: argparse.Namespace) -> int:
                     )
                 except ApiError as error:
                     failures += 1
-                    bar.console.print(f"line {number} ({entry['userId']}): {error}")
-                bar.advance(task)
+                    report.failed(f"line {number} ({entry['userId']}): {error}")
+                report.advance()
     print(f"imported {len(entries) - failures} of {len(entries)} users", file=sys.stderr)
     return 1 if failures else 0
 

@@ -16,11 +16,12 @@ from pydantic import TypeAdapter
 from .builders import EventBuilder
 from .contract import ProgressEvent
 from .credentials import Credentials, TokenProvider
-from .errors import ApiError, NoOutbox
+from .errors import ApiError, NeedsApiKey, NoOutbox, PagingStopped
+from .event_ids import new_event_id
 from .flusher import MAX_BATCH_EVENTS, Flusher
 from .models import CourseView, Progress, ProgressPage, WriteResult
 from .outbox import Outbox
-from .reports import FlushReport, OnDropped, OnStatus, SyncStatus
+from .reports import EventState, FlushReport, OnDropped, OnStatus, SyncStatus
 from .retry import Backoff
 from .sending import user_path
 
@@ -31,6 +32,8 @@ log = logging.getLogger("progress_sync_client")
 _EVENT = TypeAdapter[ProgressEvent](ProgressEvent)
 MAX_WAIT_MS = 10_000
 """The server's upper bound on a read-your-writes wait."""
+MAX_PAGES = 1_000
+"""Pages one `get_progress` reads at most (500,000 events at the server's default page)."""
 
 
 class AsyncProgressClient:
@@ -55,6 +58,9 @@ class AsyncProgressClient:
         on_status: Called with each new `SyncStatus`.
         transport: An httpx transport (tests).
         backoff: The retry schedule (tests).
+        max_pages: Pages one `get_progress(since=...)` reads at most; a server that still
+            says `hasMore` after them (or repeats its cursor) is a bad server, and the read
+            raises `PagingStopped` rather than growing without end.
     """
 
     def __init__(
@@ -74,6 +80,7 @@ class AsyncProgressClient:
         on_status: OnStatus | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         backoff: Backoff | None = None,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         if not 1 <= max_batch_events <= MAX_BATCH_EVENTS:
             raise ValueError(f"max_batch_events must be 1-{MAX_BATCH_EVENTS}")
@@ -98,6 +105,7 @@ class AsyncProgressClient:
             else None
         )
         self._started = False
+        self._max_pages = max_pages
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -164,6 +172,26 @@ class AsyncProgressClient:
         """Events in the outbox file (of every process sharing it), or of one user."""
         return self._outbox.pending(user_id) if self._outbox is not None else 0
 
+    def discard_pending(self, user_id: str) -> list[ProgressEvent]:
+        """Drop a user's queued events unsent (sign-out on a shared computer); returns them.
+
+        Events of that user in a request already out may still be stored by the server.
+        They are not reported to `on_dropped`: the app asked for this.
+        """
+        if self._outbox is None:
+            return []
+        discarded = [_EVENT.validate_json(e.body) for e in self._outbox.drop_user(user_id)]
+        log.info("progress-sync: discarded %d queued events of user %s", len(discarded), user_id)
+        return discarded
+
+    def event_state(self, user_id: str, event_id: str) -> EventState | None:
+        """Where one tracked event is: `pending`, `sending`, `synced` or `rejected` (and why).
+
+        None if the outbox never held it, it was discarded, or it settled so long ago that the
+        file forgot it (the latest `outbox.SETTLED_KEPT` are kept).
+        """
+        return self._outbox.state(user_id, event_id) if self._outbox is not None else None
+
     def consistency_token(self, user_id: str) -> str | None:
         """The token of this client's latest write for the user, for `wait_for`."""
         return self._flusher.tokens.get(user_id) if self._flusher is not None else None
@@ -211,24 +239,33 @@ class AsyncProgressClient:
 
         Raises:
             ApiError: If the server refuses the read.
+            PagingStopped: If the server repeats its cursor while saying `hasMore`, or more
+                than `max_pages` pages follow: the events read so far are not returned.
         """
-        params: dict[str, str] = {}
-        if wait_for is not None:
-            params["waitFor"] = wait_for
-            if wait_ms is not None:
-                params["waitMs"] = str(min(max(wait_ms, 0), MAX_WAIT_MS))
+        params = _wait_params(wait_for, wait_ms)
         if since is not None:
             params["since"] = since
         response = await self._request("GET", user_path(user_id, "progress"), params=params)
         consistent = _header_flag(response.headers.get("Progress-Consistent"))
         page = ProgressPage.model_validate_json(response.content)
         events = list(page.events)
+        pages, cursor = 1, since
         while since is not None and page.has_more:
+            if page.cursor == cursor or pages >= self._max_pages:
+                log.error(
+                    "progress-sync: stopped paging user %s after %d pages at cursor %s",
+                    user_id,
+                    pages,
+                    page.cursor,
+                )
+                raise PagingStopped(user_id, pages, page.cursor, repeated=page.cursor == cursor)
+            cursor = page.cursor
             response = await self._request(
-                "GET", user_path(user_id, "progress"), params={"since": page.cursor}
+                "GET", user_path(user_id, "progress"), params={"since": cursor}
             )
             page = ProgressPage.model_validate_json(response.content)
             events.extend(page.events)
+            pages += 1
         return Progress(
             snapshot=page.snapshot,
             events=events,
@@ -238,37 +275,75 @@ class AsyncProgressClient:
             merged_into=page.merged_into,
         )
 
-    async def course_view(
-        self, user_id: str, course_id: str, *, wait_for: str | None = None
+    async def course(
+        self,
+        user_id: str,
+        course_id: str,
+        *,
+        wait_for: str | None = None,
+        wait_ms: int | None = None,
     ) -> CourseView:
         """The user's view of one catalog course (counts, groups, certificate).
+
+        With `wait_for` (a consistency token), the server answers once that write is
+        reflected, or after `wait_ms` (server default 2000, at most 10000).
 
         Raises:
             ApiError: 404 if the course is not in the catalog; any other refusal.
         """
-        params = {"waitFor": wait_for} if wait_for is not None else {}
         path = user_path(user_id, "courses/") + quote(course_id, safe="")
-        response = await self._request("GET", path, params=params)
+        response = await self._request("GET", path, params=_wait_params(wait_for, wait_ms))
         return CourseView.model_validate_json(response.content)
 
-    async def merge_guest(self, user_id: str, guest_id: str) -> WriteResult:
-        """Move a guest's events into an account's log (API key; idempotent).
+    async def reset_progress(
+        self,
+        user_id: str,
+        *,
+        course_id: str | None = None,
+        content_ids: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> WriteResult:
+        """Reset a user's progress now (all of it, a catalog course's items, or named items).
 
-        The server moves at most 500 events per call and answers how many remain; this
-        calls again until none do, and answers every moved event with the last call's token.
+        `idempotency_key` becomes the reset's eventId (one is made if not given, and kept for
+        the retry of this call): sending the same reset again never wipes progress made in
+        between. The history stays in the log.
 
         Raises:
-            ApiError: If the server refuses (e.g. 403 with a user token).
+            ApiError: 404 `course_not_found` for a course not in the catalog; any refusal.
         """
-        pages: list[WriteResult] = []
-        remaining = 1
-        while remaining:
+        params: dict[str, str | list[str]] = {}
+        if course_id is not None:
+            params["courseId"] = course_id
+        if content_ids is not None:
+            params["contentId"] = content_ids
+        headers = {"Idempotency-Key": idempotency_key or new_event_id()}
+        response = await self._request(
+            "DELETE", user_path(user_id, "progress"), params=params, headers=headers
+        )
+        return WriteResult.model_validate_json(response.content)
+
+    async def merge_guest(self, user_id: str, guest_id: str) -> WriteResult:
+        """Move a guest's events into an account's log (API key: a backend call; idempotent).
+
+        The server moves at most 500 events per call and says how many remain; this calls
+        again until none do, and returns the results of all calls together.
+
+        Raises:
+            NeedsApiKey: If this client signs in with user tokens (the server would say 403).
+            ApiError: If the server refuses.
+        """
+        self._need_api_key("merge_guest")
+        merged: WriteResult | None = None
+        while True:
             response = await self._request(
                 "POST", user_path(user_id, "merge"), json={"from": guest_id}
             )
-            pages.append(WriteResult.model_validate_json(response.content))
-            remaining = int(response.json().get("remaining", 0))
-        return _combined(pages)
+            answer = WriteResult.model_validate_json(response.content)
+            progressed = merged is None or answer.remaining < merged.remaining
+            merged = answer if merged is None else merged.followed_by(answer)
+            if answer.remaining == 0 or not progressed:
+                return merged
 
     async def import_state(
         self, user_id: str, state: dict[str, Any], *, as_of: datetime | None = None
@@ -282,8 +357,10 @@ class AsyncProgressClient:
         imported in halves of its items (the derived ids do not change).
 
         Raises:
+            NeedsApiKey: If this client signs in with user tokens (the server would say 403).
             ApiError: If the server refuses.
         """
+        self._need_api_key("import_state")
         body: dict[str, Any] = {"state": state}
         if as_of is not None:
             body["asOf"] = as_of.isoformat()
@@ -297,37 +374,40 @@ class AsyncProgressClient:
             half = len(names) // 2
             first = {**state, "items": {name: items[name] for name in names[:half]}}
             rest = {"items": {name: items[name] for name in names[half:]}}
-            return _combined(
-                [
-                    await self.import_state(user_id, first, as_of=as_of),
-                    await self.import_state(user_id, rest, as_of=as_of),
-                ]
-            )
+            earlier = await self.import_state(user_id, first, as_of=as_of)
+            return earlier.followed_by(await self.import_state(user_id, rest, as_of=as_of))
         return WriteResult.model_validate_json(response.content)
 
-    async def _request(self, method: str, path: str, **options: Any) -> httpx.Response:
+    def _need_api_key(self, call: str) -> None:
+        """Refuse a backend-only call on a client that holds user tokens, before any request."""
+        if not self._credentials.is_api_key:
+            raise NeedsApiKey(f"{call} needs a tenant API key: call it from your backend")
+
+    async def _request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **options: Any
+    ) -> httpx.Response:
         """Send one direct call with credentials, refreshing a user token once on 401."""
-        headers = {"Authorization": await self._credentials.header()}
-        response = await self._http.request(method, path, headers=headers, **options)
+        sent = {**(headers or {}), "Authorization": await self._credentials.header()}
+        response = await self._http.request(method, path, headers=sent, **options)
         if response.status_code == 401 and await self._credentials.refresh():
-            headers = {"Authorization": await self._credentials.header()}
-            response = await self._http.request(method, path, headers=headers, **options)
+            sent["Authorization"] = await self._credentials.header()
+            response = await self._http.request(method, path, headers=sent, **options)
         if response.is_error:
             raise ApiError.from_response(response)
         return response
+
+
+def _wait_params(wait_for: str | None, wait_ms: int | None) -> dict[str, str]:
+    """The read-your-writes query: `waitFor`, and `waitMs` within the server's bound."""
+    params: dict[str, str] = {}
+    if wait_for is not None:
+        params["waitFor"] = wait_for
+        if wait_ms is not None:
+            params["waitMs"] = str(min(max(wait_ms, 0), MAX_WAIT_MS))
+    return params
 
 
 def _header_flag(value: str | None) -> bool | None:
     if value is None:
         return None
     return value.strip().lower() == "true"
-
-
-def _combined(parts: list[WriteResult]) -> WriteResult:
-    """One answer for a write the server took in parts; the last part's token."""
-    return WriteResult(
-        accepted=sum(part.accepted for part in parts),
-        rejected=sum(part.rejected for part in parts),
-        results=[result for part in parts for result in part.results],
-        consistency_token=parts[-1].consistency_token,
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-__all__ = ["ApiError", "NoOutbox"]
+__all__ = ["ApiError", "NeedsApiKey", "NoOutbox", "PagingStopped"]
 
 
 class ApiError(Exception):
@@ -41,3 +41,23 @@ class ApiError(Exception):
 
 class NoOutbox(RuntimeError):
     """`track()` on a client made without an outbox file."""
+
+
+class NeedsApiKey(RuntimeError):
+    """A backend call (merge, import) on a client that signs in with user tokens."""
+
+
+class PagingStopped(RuntimeError):
+    """A read stopped paging: the server repeated its cursor or sent more pages than allowed.
+
+    Attributes:
+        user_id: The user being read.
+        pages: Pages read before stopping.
+        cursor: The server's last cursor.
+        repeated: True if the server answered `hasMore` with the cursor it was asked from.
+    """
+
+    def __init__(self, user_id: str, pages: int, cursor: str, *, repeated: bool) -> None:
+        self.user_id, self.pages, self.cursor, self.repeated = user_id, pages, cursor, repeated
+        why = "the server repeated cursor" if repeated else "too many pages, at cursor"
+        super().__init__(f"stopped reading user {user_id} after {pages} pages: {why} {cursor}")

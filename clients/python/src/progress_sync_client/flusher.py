@@ -137,7 +137,7 @@ class Flusher:
         while not self._stopping:
             delay = self._not_before - time.monotonic()
             if delay > 0:
-                self._set_status(state="retrying", retry_in_ms=int(delay * 1000))
+                self._set_status(state="pending", retry_in_ms=int(delay * 1000))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop_event.wait(), delay)
                 continue
@@ -190,17 +190,19 @@ class Flusher:
     async def _deliver(self, claim: Claim) -> None:
         outcome = await self._send(claim)
         if isinstance(outcome, Accepted):
-            await asyncio.to_thread(self._outbox.complete, claim.seqs)
-            self._settled(claim, outcome)
+            rejected = _rejections(claim, outcome)
+            await asyncio.to_thread(self._outbox.complete, claim.entries, rejected)
+            self._settled(claim, outcome, rejected)
         elif isinstance(outcome, TooLarge) and len(claim.entries) > 1:
             self._cap = max(1, len(claim.entries) // 2)
             await asyncio.to_thread(self._outbox.release, claim.seqs)
         elif isinstance(outcome, TooLarge):
-            await asyncio.to_thread(self._outbox.complete, claim.seqs)
             entry = claim.entries[0]
-            self._drop(DroppedEvent(claim.user_id, entry.event_id, "too_large", "HTTP 413"))
+            dropped = DroppedEvent(claim.user_id, entry.event_id, "too_large", "HTTP 413")
+            await asyncio.to_thread(self._outbox.complete, claim.entries, {entry.event_id: dropped})
+            self._drop(dropped)
         elif isinstance(outcome, Erased):
-            for entry in await asyncio.to_thread(self._outbox.drop_user, claim.user_id):
+            for entry in await asyncio.to_thread(self._outbox.drop_user, claim.user_id, "erased"):
                 self._drop(DroppedEvent(claim.user_id, entry.event_id, "erased", "HTTP 410"))
         elif isinstance(outcome, RetryLater):
             await asyncio.to_thread(self._outbox.release, claim.seqs)
@@ -215,29 +217,27 @@ class Flusher:
             log.error("progress-sync: the server refused a batch, flushing stops: %s", message)
             self._set_status(state="error", error=message, retry_in_ms=0)
 
-    def _settled(self, claim: Claim, outcome: Accepted) -> None:
+    def _settled(self, claim: Claim, outcome: Accepted, rejected: dict[str, DroppedEvent]) -> None:
         result = outcome.result
         if result.consistency_token:
             self.tokens[claim.user_id] = result.consistency_token
-        for entry, item in zip(claim.entries, result.results, strict=False):
-            if item.status == "rejected":
-                self._drop(
-                    DroppedEvent(
-                        claim.user_id, entry.event_id, "rejected", item.error, item.code, item.field
-                    )
-                )
+        for dropped in rejected.values():
+            self._drop(dropped)
         self._backoff.reset()
         self._set_status(
             state="sending",
             sent=self.status.sent + len(claim.entries),
             last_synced_at=datetime.now(UTC),
+            retry_count=0,
         )
 
     def _retry_later(self, reason: str, retry_after: float | None) -> None:
         delay = self._backoff.next_delay(retry_after)
         log.warning("progress-sync: %s; retrying in %.1f s", reason, delay)
         self._not_before = time.monotonic() + delay
-        self._set_status(state="retrying", retry_in_ms=int(delay * 1000))
+        self._set_status(
+            state="pending", retry_in_ms=int(delay * 1000), retry_count=self._backoff.failures
+        )
 
     def _drop(self, dropped: DroppedEvent) -> None:
         log.warning(
@@ -264,3 +264,14 @@ class Flusher:
                 self._on_status(status)
             except Exception:
                 log.exception("progress-sync: the on_status callback failed")
+
+
+def _rejections(claim: Claim, outcome: Accepted) -> dict[str, DroppedEvent]:
+    """The events of an accepted batch that the server refused one by one, by eventId."""
+    return {
+        entry.event_id: DroppedEvent(
+            claim.user_id, entry.event_id, "rejected", item.error, item.code, item.field
+        )
+        for entry, item in zip(claim.entries, outcome.result.results, strict=False)
+        if item.status == "rejected"
+    }

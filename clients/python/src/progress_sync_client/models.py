@@ -53,6 +53,18 @@ class WriteResult(_Answer):
     results: list[EventResult]
     consistency_token: str | None = None
     """Pass as `wait_for` to read this write back (read-your-writes)."""
+    remaining: int = 0
+    """A merge: the guest's events still to move (the SDK calls again until none are)."""
+
+    def followed_by(self, later: WriteResult) -> WriteResult:
+        """This write's results and a later call's together (a merge in several calls)."""
+        return WriteResult(
+            accepted=self.accepted + later.accepted,
+            rejected=self.rejected + later.rejected,
+            results=[*self.results, *later.results],
+            consistency_token=later.consistency_token or self.consistency_token,
+            remaining=later.remaining,
+        )
 
 
 class ProgressPage(_Answer):

@@ -5,6 +5,8 @@ expiry onto them in one `BEGIN IMMEDIATE` transaction, so no two live senders ho
 row; a row leaves the outbox only once the server answered for it (`complete`). A sender that
 dies keeps its lease until it expires, then another claims the rows and sends them again,
 which the server's idempotence by eventId turns into a no-op. Each row carries its userId.
+What became of the most recent `SETTLED_KEPT` events that left it (synced or rejected, and
+why) stays in a second table, so that any process can answer `state()` for an event.
 
 Learned from persist-queue's `SQLiteAckQueue` (a row stays until acked), which is not used:
 its in-flight rows belong to no one, so after a crash `resume_unack_tasks()` must hand back
@@ -17,13 +19,15 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["Claim", "Entry", "Outbox"]
+from .reports import DroppedEvent, DropReason, EventState
+
+__all__ = ["SETTLED_KEPT", "Claim", "Entry", "Outbox"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -37,7 +41,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (user_id, event_id)
 );
 CREATE INDEX IF NOT EXISTS outbox_by_user ON outbox (user_id, seq);
+CREATE TABLE IF NOT EXISTS settled (
+    user_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    error TEXT,
+    code TEXT,
+    field TEXT,
+    PRIMARY KEY (user_id, event_id)
+);
 """
+
+SETTLED_KEPT = 10_000
+"""How many settled events the file remembers for `state()`; older ones are forgotten."""
 
 
 _MAX_SEQ = 2**63 - 1
@@ -150,9 +167,20 @@ class Outbox:
         )
         return Claim(user_id, entries)
 
-    def complete(self, seqs: Sequence[int]) -> None:
-        """Remove rows the server answered for (accepted, or rejected for good)."""
-        self._write_many("DELETE FROM outbox WHERE seq = ?", [(seq,) for seq in seqs])
+    def complete(
+        self, entries: Sequence[Entry], rejected: Mapping[str, DroppedEvent] | None = None
+    ) -> None:
+        """Remove rows the server answered for: stored, or (by eventId in `rejected`) refused."""
+        refused = rejected or {}
+        with self._transaction() as db:
+            db.executemany("DELETE FROM outbox WHERE seq = ?", [(e.seq,) for e in entries])
+            self._remember(
+                db,
+                [
+                    _settled_row(entry.user_id, entry.event_id, refused.get(entry.event_id))
+                    for entry in entries
+                ],
+            )
 
     def release(self, seqs: Sequence[int]) -> None:
         """Hand rows back unsent, so that any sender may claim them again at once."""
@@ -162,15 +190,56 @@ class Outbox:
             [(seq, self.owner) for seq in seqs],
         )
 
-    def drop_user(self, user_id: str) -> list[Entry]:
-        """Remove and return every queued event of one user (an erased user: 410)."""
+    def drop_user(self, user_id: str, reason: DropReason | None = None) -> list[Entry]:
+        """Remove and return every queued event of one user.
+
+        With a `reason` (410: `erased`) they are remembered as rejected for `state()`;
+        without (the app discarded them) they are forgotten.
+        """
         with self._transaction() as db:
             rows = db.execute(
                 "SELECT seq, event_id, body FROM outbox WHERE user_id = ? ORDER BY seq",
                 (user_id,),
             ).fetchall()
             db.execute("DELETE FROM outbox WHERE user_id = ?", (user_id,))
+            if reason is not None:
+                self._remember(
+                    db,
+                    [
+                        _settled_row(user_id, event_id, DroppedEvent(user_id, event_id, reason))
+                        for _, event_id, _ in rows
+                    ],
+                )
         return [Entry(seq, user_id, event_id, body) for seq, event_id, body in rows]
+
+    def state(self, user_id: str, event_id: str, *, now: float | None = None) -> EventState | None:
+        """Where one event is: queued, being sent, or settled; None if unknown or forgotten."""
+        moment = time.time() if now is None else now
+        with self._lock:
+            queued = self._db.execute(
+                "SELECT lease_until FROM outbox WHERE user_id = ? AND event_id = ?",
+                (user_id, event_id),
+            ).fetchone()
+            settled = self._db.execute(
+                "SELECT state, reason, error, code, field FROM settled"
+                " WHERE user_id = ? AND event_id = ?",
+                (user_id, event_id),
+            ).fetchone()
+        if queued is not None:
+            return EventState("sending" if queued[0] > moment else "pending")
+        if settled is None:
+            return None
+        state, reason, error, code, field = settled
+        return EventState(state, reason, error, code, field)
+
+    @staticmethod
+    def _remember(db: sqlite3.Connection, rows: list[tuple[str | None, ...]]) -> None:
+        """Record settled events, forgetting all but the latest `SETTLED_KEPT`."""
+        db.executemany("INSERT OR REPLACE INTO settled VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        db.execute(
+            "DELETE FROM settled WHERE rowid <= (SELECT max(rowid) FROM settled) - ?",
+            (SETTLED_KEPT,),
+        )
 
     def pending(self, user_id: str | None = None, *, through: int | None = None) -> int:
         """How many events are queued in the file (by every process).
@@ -219,3 +288,20 @@ class Outbox:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+
+def _settled_row(
+    user_id: str, event_id: str, dropped: DroppedEvent | None
+) -> tuple[str | None, ...]:
+    """A `settled` row: synced, or rejected as `dropped` says."""
+    if dropped is None:
+        return (user_id, event_id, "synced", None, None, None, None)
+    return (
+        user_id,
+        event_id,
+        "rejected",
+        dropped.reason,
+        dropped.error,
+        dropped.code,
+        dropped.field,
+    )

@@ -17,7 +17,7 @@ from .builders import EventBuilder
 from .client import AsyncProgressClient
 from .contract import ProgressEvent
 from .models import CourseView, Progress, WriteResult
-from .reports import FlushReport, SyncStatus
+from .reports import EventState, FlushReport, SyncStatus
 
 __all__ = ["ProgressClient"]
 
@@ -84,6 +84,14 @@ class ProgressClient:
         """Events in the outbox file, or of one user."""
         return self._client.pending(user_id)
 
+    def discard_pending(self, user_id: str) -> list[ProgressEvent]:
+        """See `AsyncProgressClient.discard_pending`."""
+        return self._client.discard_pending(user_id)
+
+    def event_state(self, user_id: str, event_id: str) -> EventState | None:
+        """See `AsyncProgressClient.event_state`."""
+        return self._client.event_state(user_id, event_id)
+
     def resume(self) -> None:
         """Leave the error state and send again."""
         self._loop.call_soon_threadsafe(self._client.resume)
@@ -105,11 +113,36 @@ class ProgressClient:
             self._client.get_progress(user_id, since=since, wait_for=wait_for, wait_ms=wait_ms)
         )
 
-    def course_view(
-        self, user_id: str, course_id: str, *, wait_for: str | None = None
+    def course(
+        self,
+        user_id: str,
+        course_id: str,
+        *,
+        wait_for: str | None = None,
+        wait_ms: int | None = None,
     ) -> CourseView:
-        """See `AsyncProgressClient.course_view`."""
-        return self._call(self._client.course_view(user_id, course_id, wait_for=wait_for))
+        """See `AsyncProgressClient.course`."""
+        return self._call(
+            self._client.course(user_id, course_id, wait_for=wait_for, wait_ms=wait_ms)
+        )
+
+    def reset_progress(
+        self,
+        user_id: str,
+        *,
+        course_id: str | None = None,
+        content_ids: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> WriteResult:
+        """See `AsyncProgressClient.reset_progress`."""
+        return self._call(
+            self._client.reset_progress(
+                user_id,
+                course_id=course_id,
+                content_ids=content_ids,
+                idempotency_key=idempotency_key,
+            )
+        )
 
     def merge_guest(self, user_id: str, guest_id: str) -> WriteResult:
         """See `AsyncProgressClient.merge_guest`."""
