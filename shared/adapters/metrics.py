@@ -17,6 +17,7 @@ __all__ = [
     "DLQ_SIZE",
     "GATEWAY_EVENTS",
     "GATEWAY_REQUEST_SECONDS",
+    "JWKS_FETCHES",
     "PROJECTOR_BATCH_SECONDS",
     "PROJECTOR_EVENTS",
     "PROJECTOR_LAG_SECONDS",
@@ -26,6 +27,7 @@ __all__ = [
     "RETRY_DELAY_SECONDS",
     "RETRY_EVENTS",
     "SNAPSHOTS_UNREADABLE",
+    "USER_TOKEN_REFUSALS",
     "XAPI_REQUESTS",
     "count_routed",
 ]
@@ -43,6 +45,18 @@ GATEWAY_REQUEST_SECONDS = Histogram(
     "Time from request received to response sent, by method, route template and status.",
     ["method", "route", "status"],
     buckets=_LATENCY_BUCKETS,
+)
+
+USER_TOKEN_REFUSALS = Counter(
+    "progress_user_token_refusals",
+    "User tokens the gateway refused, by the code of its 401 (docs/identity.md lists them).",
+    ["reason"],
+)
+JWKS_FETCHES = Counter(
+    "progress_jwks_fetches",
+    "Fetches of a trusted issuer's key set, by outcome (ok, failed); a failure keeps the last "
+    "good set.",
+    ["outcome"],
 )
 
 XAPI_REQUESTS = Counter(
