@@ -17,6 +17,8 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.issuers import MongoIssuerStore
+from shared.adapters.jwks import JwksCache
 from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_publishing import KafkaEventPublisher, events_publisher
@@ -118,7 +120,13 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             merge=GuestMerge(events, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
-            credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
+            credentials=CachedCredentials(
+                tenants,
+                settings.auth_cache_seconds,
+                issuers=MongoIssuerStore(db),
+                keys=JwksCache.from_settings(settings),
+                clock_skew_seconds=settings.user_token_clock_skew_seconds,
+            ),
             clock=clock,
             xapi_statements=StoreStatements(statements, ingest, clock, X5cSignatureVerifier()),
             xapi_reads=ReadStatements(statements, clock),
