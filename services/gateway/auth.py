@@ -205,10 +205,10 @@ async def _issuer_token(
 async def _user_token(token: str, tenants: CredentialSource, max_lifetime: int) -> Principal:
     """Verify a JWT by its `alg`: HS256 with the tenant's secret, else a trusted issuer's key."""
     try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
+        unverified = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError as error:
         raise _unauthorized(f"user token is invalid: {error}") from error
+    header, claims = unverified["header"], unverified["payload"]
     algorithm = header.get("alg")
     if algorithm == "HS256":
         principal = await _secret_token(token, claims, tenants)
