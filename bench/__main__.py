@@ -1,6 +1,6 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
-heartbeat load and growth, side by side with the raw limits and a naive design, on private
-embedded servers.
+heartbeat load and growth, user-token verification, side by side with the raw limits and a
+naive design, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and
 printed with the min and the max, so that one lucky run is not a pass. Writes
@@ -31,6 +31,7 @@ from bench import (
     memory,
     read_your_writes,
     report,
+    token_verify,
     xapi_ingest,
 )
 from bench.common import Sizes
@@ -46,6 +47,7 @@ SECTIONS = (
     "growth",
     "read_your_writes",
     "browser_track",
+    "token_verify",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -130,6 +132,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any]) -> None:
     if "browser_track" in only:
         results["browser_track"] = browser_track.run(runs=1)  # the runs are repeated here
         _progress("browser track() done")
+    if "token_verify" in only:
+        results["token_verify"] = token_verify.run()
+        _progress("token verification done")
 
 
 def main() -> None:
