@@ -142,7 +142,8 @@ async def _trusted_issuer(claims: Mapping[str, Any], tenants: CredentialSource) 
             "iss",
         )
     audience = claims.get("aud")
-    audiences = {audience} if isinstance(audience, str) else set(audience or ())
+    named = audience if isinstance(audience, list) else [audience]
+    audiences = {name for name in named if isinstance(name, str)}
     matching = [candidate for candidate in trusted if audiences.intersection(candidate.audiences)]
     if len(matching) != 1:
         accepted = sorted({name for candidate in trusted for name in candidate.audiences})
@@ -220,7 +221,7 @@ async def _user_token(token: str, tenants: CredentialSource, max_lifetime: int) 
             f"{', '.join(ISSUER_ALGORITHMS)} (a trusted issuer)",
             field="alg",
         )
-    lifetime = claims["exp"] - claims["iat"]
+    lifetime = int(claims["exp"]) - int(claims["iat"])  # verified: both are integers
     if lifetime > max_lifetime:
         raise _unauthorized(
             f"user token lives {lifetime:g}s from 'iat' to 'exp'; at most {max_lifetime}s "

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -208,3 +209,16 @@ def test_the_user_prefix_keeps_issuers_users_apart(stack: Stack, user_id: str) -
 
         assert call(stack, token, f"lms:{user_id}").status_code == 200
         assert call(stack, token, user_id).status_code == 403
+
+
+def test_claims_of_odd_types_are_judged_not_crashed_on(
+    stack: Stack, provider: KeyServer, user_id: str
+) -> None:
+    key, now = provider.keys[0], int(time.time())
+    nested_audience = provider.token(key, [[AUDIENCE]], user_id)  # type: ignore[list-item]
+    numeric_audience = provider.token(key, 5, user_id)  # type: ignore[arg-type]
+    string_times = provider.token(key, AUDIENCE, user_id, iat=str(now), exp=str(now + 600))
+
+    assert refusal(call(stack, nested_audience, user_id)) == ("bad_audience", "aud")
+    assert refusal(call(stack, numeric_audience, user_id)) == ("bad_audience", "aud")
+    assert call(stack, string_times, user_id).status_code == 200
