@@ -34,6 +34,8 @@ def failures(report: dict[str, Any], allow_5xx: bool) -> list[str]:
         )
         if unexpected:
             reasons.append(f"{unexpected} 5xx other than 503 answered to valid writes")
+    for forgery in report["fuzz"]["forgeries_not_refused"]:
+        reasons.append(f"a forged token was not refused with 401: {forgery}")
     if report["faults"]["unexpected_exits"]:
         reasons.append(f"processes exited by themselves: {report['faults']['unexpected_exits']}")
     return reasons

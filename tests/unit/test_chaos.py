@@ -11,8 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import MIB, bodies
+from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.known_cases import known_cases
 from chaos.ledger import Ledger
+from chaos.report import failures
 from chaos.routes import _instance
 from chaos.traffic import EventMaker
 from chaos.verify import Verdict, _check_user
@@ -117,3 +119,20 @@ def test_named_cases_each_have_their_own_user_and_event() -> None:
     with pytest.raises(ContractViolation) as refused:  # values are bounded to 8 levels now
         validate_event(event, now=NOW)
     assert refused.value.field == "payload.interaction.state"
+
+
+def test_a_forged_token_not_refused_fails_the_run() -> None:
+    report = {
+        "check": {"lost": 0, "doubled": 0, "snapshots_mismatched": 0, "seq_collisions": 0},
+        "fuzz": {"5xx_total": 0, "forgeries_not_refused": ["token with alg none: 200 {}"]},
+        "load": {"answers": {}},
+        "faults": {"unexpected_exits": []},
+    }
+    assert failures(report, allow_5xx=False) == [
+        "a forged token was not refused with 401: token with alg none: 200 {}"
+    ]
+
+
+@given(fuzzed_tokens(ChaosIdentity()))
+def test_fuzzed_tokens_are_jwt_shaped(token: str) -> None:
+    assert token.count(".") == 2
