@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,12 +24,16 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 __all__ = ["KeyServer", "SigningKey", "running_key_server", "signing_key"]
 
-_PRIVATE_KEYS = {
+_PRIVATE_KEYS: dict[str, Callable[[], Any]] = {
     "RS256": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
     "ES256": lambda: ec.generate_private_key(ec.SECP256R1()),
     "EdDSA": ed25519.Ed25519PrivateKey.generate,
 }
-_TO_JWK = {"RS256": RSAAlgorithm.to_jwk, "ES256": ECAlgorithm.to_jwk, "EdDSA": OKPAlgorithm.to_jwk}
+_TO_JWK: dict[str, Callable[..., Any]] = {
+    "RS256": RSAAlgorithm.to_jwk,
+    "ES256": ECAlgorithm.to_jwk,
+    "EdDSA": OKPAlgorithm.to_jwk,
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ def signing_key(algorithm: str = "RS256", kid: str | None = None) -> SigningKey:
     """A fresh key pair for `algorithm` (RS256, ES256 or EdDSA)."""
     private = _PRIVATE_KEYS[algorithm]()
     kid = kid or f"{algorithm.lower()}-{uuid.uuid4().hex[:8]}"
-    public = _TO_JWK[algorithm](private.public_key(), as_dict=True)  # type: ignore[attr-defined]
+    public = _TO_JWK[algorithm](private.public_key(), as_dict=True)
     return SigningKey(kid, algorithm, private, {**public, "kid": kid, "use": "sig"})
 
 
