@@ -368,9 +368,12 @@ ISSUER = "https://idp.example/"
 JWKS_URL = "https://idp.example/.well-known/jwks.json"
 
 
-def _add_issuer(cli: Cli, tenant: str, *extra: str, audience: str = "app") -> Result:
+def _add_issuer(
+    cli: Cli, tenant: str, *extra: str, audience: str = "app", env: dict[str, str] | None = None
+) -> Result:
     return cli(
-        "tenant", "issuer", "add", tenant, "--issuer", ISSUER, "--audience", audience, *extra
+        "tenant", "issuer", "add", tenant, "--issuer", ISSUER, "--audience", audience, *extra,
+        env=env,
     )  # fmt: skip
 
 
