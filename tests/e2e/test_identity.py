@@ -103,7 +103,7 @@ def test_a_token_for_another_audience_is_bad_audience(
     assert refusal(call(stack, token, user_id)) == ("bad_audience", "aud")
 
 
-def test_expiry_is_judged_with_the_configured_skew(
+def test_expiry_and_not_before_are_judged_with_the_configured_skew(
     stack: Stack, provider: KeyServer, user_id: str
 ) -> None:
     skew = stack.settings.user_token_clock_skew_seconds
@@ -114,8 +114,13 @@ def test_expiry_is_judged_with_the_configured_skew(
     within = provider.token(key, AUDIENCE, user_id, ttl=expired_within_skew, age=age)
     beyond = provider.token(key, AUDIENCE, user_id, ttl=expired_beyond_skew, age=age)
 
+    soon = provider.token(key, AUDIENCE, user_id, nbf=int(time.time()) + skew // 2)
+    later = provider.token(key, AUDIENCE, user_id, nbf=int(time.time()) + skew + 60)
+
     assert call(stack, within, user_id).status_code == 200
     assert refusal(call(stack, beyond, user_id)) == ("expired", "exp")
+    assert call(stack, soon, user_id).status_code == 200
+    assert refusal(call(stack, later, user_id))[0] == "unauthorized"
 
 
 def test_unknown_kids_are_unknown_key_and_a_flood_fetches_at_most_once(
@@ -222,3 +227,14 @@ def test_claims_of_odd_types_are_judged_not_crashed_on(
     assert refusal(call(stack, nested_audience, user_id)) == ("bad_audience", "aud")
     assert refusal(call(stack, numeric_audience, user_id)) == ("bad_audience", "aud")
     assert call(stack, string_times, user_id).status_code == 200
+
+
+def test_a_provider_never_reached_is_503_issuer_unavailable(stack: Stack, user_id: str) -> None:
+    with running_key_server("RS256") as server:
+        server.failing = True
+        trust(stack, server)
+        answer = call(stack, server.token(server.keys[0], AUDIENCE, user_id), user_id)
+
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "issuer_unavailable"
+    assert int(answer.headers["Retry-After"]) > 0

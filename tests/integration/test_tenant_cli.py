@@ -390,6 +390,7 @@ def test_issuer_add_list_remove(cli: Cli) -> None:
         "--user-prefix", "idp:", "--audience", "admin-app",
     )  # fmt: skip
     listed = cli.json("tenant", "issuer", "list", "acme")
+    table = cli("tenant", "issuer", "list", "acme", env={"COLUMNS": "200"})
     removed = cli("tenant", "issuer", "remove", "acme", "--issuer", ISSUER)
 
     assert added.exit_code == 0, added.output
@@ -405,6 +406,8 @@ def test_issuer_add_list_remove(cli: Cli) -> None:
             "userPrefix": "idp:",
         }
     ]
+    assert ISSUER in table.stdout
+    assert "idp:<sub>" in table.stdout
     assert removed.exit_code == 0, removed.output
     assert cli.json("tenant", "issuer", "list", "acme") == []
     assert cli("tenant", "issuer", "remove", "acme", "--issuer", ISSUER).exit_code == 1
