@@ -130,7 +130,7 @@ class JwksCache:
             except _FetchFailed as error:
                 JWKS_FETCHES.labels("failed").inc()
                 log.warning(
-                    "jwks.fetch_failed",
+                    "jwks_fetch_failed",
                     url=url,
                     reason=str(error),
                     kept_last_good=entry.keys is not None,
@@ -140,7 +140,7 @@ class JwksCache:
             JWKS_FETCHES.labels("ok").inc()
             entry.keys = keys
             entry.stale_at = now + max(ttl, self._refresh_interval)
-            log.info("jwks.fetched", url=url, keys=len(keys.keys), cache_seconds=ttl)
+            log.info("jwks_fetched", url=url, keys=len(keys.keys), cache_seconds=ttl)
             return True
 
     async def _fetch(self, url: str) -> tuple[jwt.PyJWKSet, float]:

@@ -125,7 +125,7 @@ def test_an_outage_keeps_the_last_good_set_counted_and_logged(provider: KeyServe
     assert still.key_id == known.kid
     assert provider.fetches == 2
     assert failed_fetches() == before + 1
-    (line,) = [entry for entry in logs if entry["event"] == "jwks.fetch_failed"]
+    (line,) = [entry for entry in logs if entry["event"] == "jwks_fetch_failed"]
     assert line["kept_last_good"] is True
     assert "503" in line["reason"]
 
@@ -163,7 +163,7 @@ def test_a_huge_answer_is_refused_within_the_size_bound(provider: KeyServer) -> 
     with capture_logs() as logs, pytest.raises(KeysUnavailable):
         asyncio.run(keys.key(issuer_of(provider), provider.keys[0].kid, "RS256"))
 
-    (line,) = [entry for entry in logs if entry["event"] == "jwks.fetch_failed"]
+    (line,) = [entry for entry in logs if entry["event"] == "jwks_fetch_failed"]
     assert "larger than 16384 bytes" in line["reason"]
 
 
