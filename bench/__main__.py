@@ -1,6 +1,6 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
-heartbeat load and growth, the SDKs' track(), side by side with the raw limits and a naive
-design, on private embedded servers.
+heartbeat load and growth, the SDKs' track(), user-token verification and the gateway under
+attack, side by side with the raw limits and a naive design, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and
 printed with the min and the max, so that one lucky run is not a pass. Writes
@@ -33,6 +33,7 @@ from bench import (
     read_your_writes,
     report,
     sdk_client,
+    token_verify,
     xapi_ingest,
 )
 from bench.common import Sizes
@@ -50,6 +51,7 @@ SECTIONS = (
     "browser_track",
     "attack",
     "sdk_client",
+    "token_verify",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -140,6 +142,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any]) -> None:
     if "sdk_client" in only:
         results["sdk_client"] = sdk_client.run()
         _progress("Python SDK track()+flush done")
+    if "token_verify" in only:
+        results["token_verify"] = token_verify.run()
+        _progress("token verification done")
 
 
 def main() -> None:

@@ -136,7 +136,35 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             None,
             f"{sdk:,.0f} events/s; raw HTTP {raw:,.0f} events/s ({sdk / raw:.0%})",
         )
+    _token_goal(judge, results.get("token_verify"))
     return judged
+
+
+TOKEN_VERIFY_ADDED_MS = 0.2
+"""What verifying an RS256 or ES256 token may add to a request at p99, beside HS256."""
+
+
+def _token_goal(judge: Any, verify: dict[str, Any] | None) -> None:
+    """Warm RS256 and ES256 verification: the larger p99 added over HS256's own p99."""
+    added = (
+        max(verify[name]["p99_ms"] for name in ("RS256", "ES256")) - verify["HS256"]["p99_ms"]
+        if verify
+        else None
+    )
+    judge(
+        f"RS256/ES256 verify adds < {TOKEN_VERIFY_ADDED_MS} ms at p99 over HS256 (warm)",
+        added,
+        added < TOKEN_VERIFY_ADDED_MS if added is not None else None,
+        (
+            f"+{added:.3f} ms ("
+            + ", ".join(
+                f"{n} p99 {verify[n]['p99_ms']:.3f} ms" for n in ("HS256", "RS256", "ES256")
+            )
+            + ")"
+        )
+        if verify and added is not None
+        else "-",
+    )
 
 
 # Freshness goals: (traffic name, goal, p99 bound in ms). The load must be delivered: a run
@@ -378,6 +406,19 @@ def table(results: dict[str, Any]) -> str:
             f"(idle {waiting['idle_db_commands_per_second']:.0f}/s)"
         )
     _attack_lines(results.get("attack"), add)
+    verify = results.get("token_verify")
+    if verify:
+        add("")
+        add(
+            f"User-token verification (in process, {verify['verifications']:,} warm calls each; "
+            "thread CPU time, wall time beside)"
+        )
+        for name in ("HS256", "RS256", "ES256"):
+            v = verify[name]
+            add(
+                f"  {name:<6} p50 {v['p50_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms  "
+                f"(wall p50 {v['wall_p50_ms']:.3f} ms, p99 {v['wall_p99_ms']:.3f} ms)"
+            )
     growth = results.get("growth") or {}
     if growth.get("replays"):
         naive_rate = _get(results, "projection", "naive", "events_per_second")

@@ -26,6 +26,7 @@ from rich.console import Console
 from chaos.exposure import exposure
 from chaos.faults import Faults
 from chaos.fuzz import Fuzzer
+from chaos.fuzz_tokens import ChaosIdentity
 from chaos.ledger import Ledger
 from chaos.load import Load
 from chaos.logscan import error_causes
@@ -124,7 +125,9 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
             *await asyncio.to_thread(discover, stack.demo_url),
         ]
         console.print(f"fuzzing {len(routes)} routes for {args.fuzz_seconds:.0f} s")
-        fuzzer = Fuzzer(routes, run_dir, ledger, args.seed)
+        identity = ChaosIdentity()
+        await identity.register(stack.settings)
+        fuzzer = Fuzzer(routes, run_dir, ledger, args.seed, identity)
         await asyncio.to_thread(fuzzer.run, args.fuzz_seconds)
         console.print("sending the exposure attacks while probing /healthz")
         exposed = await exposure(stack.gateway_url)

@@ -1,7 +1,8 @@
 """Hostile requests through every route of the gateway; every 5xx is a finding.
 
 For each route Hypothesis draws a credential (valid API key, the user's own token, none,
-garbage, expired, signed with the wrong secret, another user's), path and query values,
+garbage, expired, signed with the wrong secret, another user's, a trusted issuer's token,
+a JWT with hostile header and claims: `chaos.fuzz_tokens`), path and query values,
 sometimes an odd method or odd headers, and a hostile body (`chaos.fuzz_bodies`). Routes
 take turns in short rounds until the time is up, each round with its own seed derived
 from the run's seed, so a run can be repeated. A 5xx is counted per route and status, and
@@ -26,6 +27,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import bodies, fuzz_text
+from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.known_cases import known_cases, known_requests
 from chaos.ledger import Ledger
 from chaos.routes import Route
@@ -53,16 +55,19 @@ _CREDENTIAL_CHOICES = (
     "expired-token",
     "wrong-secret",
     "unknown-tenant",
+    "issuer-token",
+    "fuzzed-token",
     "garbage",
     "basic",
     "none",
 )
 _SAVED_PER_FINDING = 3
 _USER_WRITE = "PUT /v1/users/{userId}/progress"
+_USER_READ = "GET /v1/users/{userId}/progress"
 _ROUND_EXAMPLES = 12
 
 
-def _credentials() -> dict[str, str | None]:
+def _credentials(identity: ChaosIdentity) -> dict[str, str | None]:
     now = datetime.now(UTC)
     day = timedelta(days=1)
     own = mint_user_token(TEST_SIGNING_SECRET, "demo", FUZZ_USERS[0], day, now)
@@ -76,6 +81,8 @@ def _credentials() -> dict[str, str | None]:
         "wrong-secret": "Bearer " + mint_user_token("x" * 40, "demo", FUZZ_USERS[0], day, now),
         "unknown-tenant": "Bearer "
         + mint_user_token(TEST_SIGNING_SECRET, "nope", FUZZ_USERS[0], day, now),
+        "issuer-token": f"Bearer {identity.valid(FUZZ_USERS[0])}",
+        "fuzzed-token": None,
         "garbage": "Bearer not-a-key-" + "z" * 300,
         "basic": "Basic dXNlcjpwYXNz",
         "none": None,
@@ -83,7 +90,9 @@ def _credentials() -> dict[str, str | None]:
 
 
 @st.composite
-def _request(draw: st.DrawFn, route: Route, credentials: dict[str, str | None]) -> dict[str, Any]:
+def _request(
+    draw: st.DrawFn, route: Route, credentials: dict[str, str | None], identity: ChaosIdentity
+) -> dict[str, Any]:
     """One request; its simplest form (what Hypothesis tries first) is a well-formed one."""
     path = route.path
     values: dict[str, str] = {}
@@ -105,7 +114,10 @@ def _request(draw: st.DrawFn, route: Route, credentials: dict[str, str | None]) 
     if draw(st.integers(0, 4)) == 4:
         content_type = draw(st.sampled_from(_CONTENT_TYPES))
     headers: dict[str, str | bytes] = {"Content-Type": content_type}
-    authorization = credentials[draw(st.sampled_from(_CREDENTIAL_CHOICES))]
+    choice = draw(st.sampled_from(_CREDENTIAL_CHOICES))
+    authorization = credentials[choice]
+    if choice == "fuzzed-token":
+        authorization = "Bearer " + draw(fuzzed_tokens(identity))
     if authorization is not None:
         headers["Authorization"] = authorization
     if draw(st.integers(0, 9)) == 9:
@@ -154,6 +166,7 @@ class Fuzzer:
     report_dir: Path
     ledger: Ledger
     run_seed: int
+    identity: ChaosIdentity
     stop: threading.Event = field(default_factory=threading.Event)
     tried: Counter[str] = field(default_factory=Counter)
     bodies_tried: int = 0
@@ -162,14 +175,16 @@ class Fuzzer:
     transport_errors: Counter[str] = field(default_factory=Counter)
     saved: list[str] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)
+    forgeries_not_refused: list[str] = field(default_factory=list)
 
     def run(self, seconds: float) -> None:
         """Fuzz every route in turn until `seconds` have passed."""
         deadline = time.monotonic() + seconds
-        credentials = _credentials()
+        credentials = _credentials(self.identity)
         round_number = 0
         with httpx.Client(timeout=15.0) as client:
             self._known(client, credentials)
+            self._forgeries(client)
             while time.monotonic() < deadline and not self.stop.is_set():
                 for route in self.routes:
                     if time.monotonic() >= deadline or self.stop.is_set():
@@ -198,6 +213,25 @@ class Fuzzer:
             verdict = "" if outcome.startswith(str(case.expect)) else f"NOT {case.expect}: "
             self.known[case.name] = f"{case.user}: {verdict}{outcome}"
 
+    def _forgeries(self, client: httpx.Client) -> None:
+        """Each named forged token, once, on the user's read route: it must be answered 401."""
+        route = next((r for r in self.routes if r.label == _USER_READ), None)
+        if route is None:
+            return
+        for name, token in self.identity.forgeries(FUZZ_USERS[0]).items():
+            request = {
+                "method": "GET",
+                "path": route.origin + route.path.replace("{userId}", FUZZ_USERS[0]),
+                "params": {},
+                "headers": {"Authorization": f"Bearer {token}"},
+                "body": b"",
+                "path_values": {"userId": FUZZ_USERS[0]},
+            }
+            outcome = self._send(client, route, request)
+            self.known[name] = f"{FUZZ_USERS[0]}: {outcome}"
+            if not outcome.startswith("401 "):
+                self.forgeries_not_refused.append(f"{name}: {outcome}")
+
     def _round(
         self,
         client: httpx.Client,
@@ -216,7 +250,7 @@ class Fuzzer:
             phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(_request(route, credentials))
+        @given(_request(route, credentials, self.identity))
         def attempt(request: dict[str, Any]) -> None:
             if time.monotonic() < deadline and not self.stop.is_set():
                 self._send(client, route, request)
@@ -295,4 +329,5 @@ class Fuzzer:
             "client_side_errors": dict(self.transport_errors),
             "saved_samples": self.saved,
             "known_cases": self.known,
+            "forgeries_not_refused": self.forgeries_not_refused,
         }

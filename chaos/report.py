@@ -44,6 +44,8 @@ def failures(report: dict[str, Any], allow_5xx: bool) -> list[str]:
             f"/healthz stalled over {STALL_SECONDS:g} s {exposed['healthz_stalls']} times "
             f"during the exposure attacks (longest {exposed['healthz_longest_ms']:.0f} ms)"
         )
+    for forgery in report["fuzz"]["forgeries_not_refused"]:
+        reasons.append(f"a forged token was not refused with 401: {forgery}")
     if report["faults"]["unexpected_exits"]:
         reasons.append(f"processes exited by themselves: {report['faults']['unexpected_exits']}")
     return reasons

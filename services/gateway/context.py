@@ -20,6 +20,8 @@ from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.issuers import MongoIssuerStore
+from shared.adapters.jwks import JwksCache
 from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_publishing import KafkaEventPublisher, events_publisher
@@ -129,7 +131,13 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
-            credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
+            credentials=CachedCredentials(
+                tenants,
+                settings.auth_cache_seconds,
+                issuers=MongoIssuerStore(db),
+                keys=JwksCache.from_settings(settings),
+                clock_skew_seconds=settings.user_token_clock_skew_seconds,
+            ),
             clock=clock,
             xapi_statements=StoreStatements(statements, ingest, clock, X5cSignatureVerifier()),
             xapi_reads=ReadStatements(statements, clock),

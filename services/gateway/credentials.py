@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import copy
 
+import jwt
 from cachetools import TTLCache
 
+from shared.adapters.issuer_records import TrustedIssuer
+from shared.adapters.issuers import MongoIssuerStore
+from shared.adapters.jwks import JwksCache
 from shared.adapters.tenants import ApiKeyGrant, MongoTenantStore, hash_api_key
 
 __all__ = ["CachedCredentials", "NotCached"]
@@ -18,17 +22,29 @@ class NotCached(Exception):
 
 
 class CachedCredentials:
-    """Remembers API keys and signing secrets, found or not, for `ttl` seconds.
+    """Remembers API keys, signing secrets and trusted issuers, found or not, for `ttl` seconds.
 
     A revoked key or rotated secret stops working within `ttl` seconds, and a key created a
     moment ago may take as long to work if someone tried it before it existed. Misses are
     cached apart from hits, so a flood of made-up keys or tenants reaches the database once
     per value and `ttl`, and cannot push real credentials out of the cache. Keys are cached
-    by their hash.
+    by their hash. Issuers' public keys are cached by `keys` (the provider's own lifetime).
     """
 
-    def __init__(self, tenants: MongoTenantStore, ttl: float) -> None:
+    def __init__(
+        self,
+        tenants: MongoTenantStore,
+        ttl: float,
+        *,
+        issuers: MongoIssuerStore,
+        keys: JwksCache,
+        clock_skew_seconds: int,
+    ) -> None:
         self._tenants = tenants
+        self._issuer_store = issuers
+        self._keys = keys
+        self.clock_skew_seconds = clock_skew_seconds
+        self._issuers: TTLCache[str, tuple[TrustedIssuer, ...]] = TTLCache(_MAX_ENTRIES, ttl)
         self._grants: TTLCache[str, ApiKeyGrant] = TTLCache(_MAX_ENTRIES, ttl)
         self._secrets: TTLCache[str, str] = TTLCache(_MAX_ENTRIES, ttl)
         self._unknown_keys: TTLCache[str, bool] = TTLCache(_MAX_ENTRIES, ttl)
@@ -73,3 +89,17 @@ class CachedCredentials:
         else:
             self._secrets[tenant_id] = secret
         return secret
+
+    async def issuers_named(self, issuer: str) -> tuple[TrustedIssuer, ...]:
+        """Every tenant's trust in the issuer `iss` (empty: no tenant trusts it)."""
+        found = self._issuers.get(issuer)
+        if found is not None:
+            return found
+        if self._cache_only:
+            raise NotCached
+        found = self._issuers[issuer] = tuple(await self._issuer_store.named(issuer))
+        return found
+
+    async def issuer_key(self, issuer: TrustedIssuer, kid: str | None, algorithm: str) -> jwt.PyJWK:
+        """The issuer's public key for this `kid` and `alg` (see `JwksCache.key`)."""
+        return await self._keys.key(issuer, kid, algorithm)

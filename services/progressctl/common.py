@@ -13,12 +13,14 @@ from shared.adapters.connections import Connections, connections
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.logs import configure_logging
 from shared.adapters.settings import Settings
+from shared.adapters.tenant_records import valid_tenant_id
 from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
 
 __all__ = [
     "EXIT_CONFLICT",
     "EXIT_UNAVAILABLE",
     "EXIT_USAGE",
+    "checked_tenant_id",
     "load_settings",
     "refuse",
     "run_command",
@@ -52,6 +54,14 @@ def load_settings() -> Settings:
         raise typer.Exit(EXIT_USAGE) from None
     configure_logging(settings.log_level, settings.log_format)
     return settings
+
+
+def checked_tenant_id(value: str) -> str:
+    """A tenant id argument's callback: an invalid id is bad usage (code 2), with the rule."""
+    try:
+        return valid_tenant_id(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
 
 
 def refuse(error: Exception | str) -> typer.Exit:

@@ -13,21 +13,14 @@ import typer
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.progressctl.common import with_database
+from services.progressctl.common import checked_tenant_id, with_database
 from shared.adapters.mongo import Document
-from shared.adapters.tenants import MongoTenantStore, TenantError, TenantNotFound, valid_tenant_id
+from shared.adapters.tenants import MongoTenantStore, TenantError, TenantNotFound
 from shared.xapi import XapiProfile
 
 __all__ = ["parse_profile", "xapi_profile"]
 
 _MAX_PROFILE_CHARS = 4096
-
-
-def _tenant(value: str) -> str:
-    try:
-        return valid_tenant_id(value)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from error
 
 
 def parse_profile(value: str | None) -> XapiProfile | None:
@@ -51,7 +44,7 @@ def parse_profile(value: str | None) -> XapiProfile | None:
 
 
 def xapi_profile(
-    tenant: str = typer.Argument(..., callback=_tenant, help="Tenant id."),
+    tenant: str = typer.Argument(..., callback=checked_tenant_id, help="Tenant id."),
     replacement: str | None = typer.Option(
         None, "--set", help='The whole new profile as JSON, e.g. \'{"defaultVersion": "1.0.3"}\'.'
     ),

@@ -17,11 +17,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.progressctl.common import (
     EXIT_CONFLICT,
+    checked_tenant_id,
     load_settings,
     run_command,
     with_database,
 )
 from services.progressctl.provisioning import bootstrap_tenant
+from services.progressctl.tenant_issuers import issuer_app
 from services.progressctl.tenant_views import print_tenants, tenants_json
 from services.progressctl.tenant_xapi import xapi_profile
 from shared.adapters.mongo import Document
@@ -34,7 +36,6 @@ from shared.adapters.tenants import (
     TenantNotFound,
     TenantSummary,
     valid_scopes,
-    valid_tenant_id,
 )
 from shared.adapters.user_tokens import mint_user_token
 from shared.domain.ids import is_valid_id
@@ -46,16 +47,10 @@ T = TypeVar("T")
 tenant_app = typer.Typer(help="Tenants and their credentials.", no_args_is_help=True)
 
 tenant_app.command("xapi")(xapi_profile)
+tenant_app.add_typer(issuer_app, name="issuer")
 
 _KEY_SHOWN_ONCE = "store the API key now: only its hash is kept, it will not be shown again"
 _SCOPES_HELP = f"Comma-separated scopes of the key, from: {','.join(ALL_SCOPES)}."
-
-
-def _tenant(value: str) -> str:
-    try:
-        return valid_tenant_id(value)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from error
 
 
 def _scopes(value: str) -> list[str]:
@@ -96,7 +91,9 @@ def _report_key(tenant_id: str, key: IssuedKey, as_json: bool) -> None:
 
 @tenant_app.command("create")
 def create(
-    tenant: str = typer.Argument(..., callback=_tenant, help="New tenant id: 1-64 of a-z0-9_-."),
+    tenant: str = typer.Argument(
+        ..., callback=checked_tenant_id, help="New tenant id: 1-64 of a-z0-9_-."
+    ),
     scopes: str = typer.Option(",".join(ALL_SCOPES), "--scopes", help=_SCOPES_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -141,7 +138,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
 @tenant_app.command("add-key")
 def add_key(
-    tenant: str = typer.Argument(..., callback=_tenant, help="Tenant id."),
+    tenant: str = typer.Argument(..., callback=checked_tenant_id, help="Tenant id."),
     scopes: str = typer.Option(",".join(ALL_SCOPES), "--scopes", help=_SCOPES_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -156,7 +153,7 @@ def add_key(
 
 @tenant_app.command("rotate-key")
 def rotate_key(
-    tenant: str = typer.Argument(..., callback=_tenant, help="Tenant id."),
+    tenant: str = typer.Argument(..., callback=checked_tenant_id, help="Tenant id."),
     key_id: str | None = typer.Option(
         None, "--key-id", help="Replace only this key (same id). Default: revoke every key."
     ),
@@ -206,7 +203,7 @@ def _confirm_revoking_every_key(tenant: str) -> None:
 
 @tenant_app.command("rotate-secret")
 def rotate_secret(
-    tenant: str = typer.Argument(..., callback=_tenant, help="Tenant id."),
+    tenant: str = typer.Argument(..., callback=checked_tenant_id, help="Tenant id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Give a tenant a new signing secret: user tokens signed with the old one stop working.
@@ -250,7 +247,7 @@ def _user(value: str) -> str:
 
 
 def token(
-    tenant: str = typer.Option(..., "--tenant", callback=_tenant, help="Tenant id."),
+    tenant: str = typer.Option(..., "--tenant", callback=checked_tenant_id, help="Tenant id."),
     user: str = typer.Option(..., "--user", callback=_user, help="The user (the token's sub)."),
     ttl: int = typer.Option(3600, "--ttl", min=1, help="Lifetime in seconds."),
 ) -> None:

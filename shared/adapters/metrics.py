@@ -18,6 +18,7 @@ __all__ = [
     "GATEWAY_EVENTS",
     "GATEWAY_REQUEST_SECONDS",
     "GATEWAY_WAITS",
+    "JWKS_FETCHES",
     "PROJECTOR_BATCH_SECONDS",
     "PROJECTOR_EVENTS",
     "PROJECTOR_LAG_SECONDS",
@@ -27,6 +28,7 @@ __all__ = [
     "RETRY_DELAY_SECONDS",
     "RETRY_EVENTS",
     "SNAPSHOTS_UNREADABLE",
+    "USER_TOKEN_REFUSALS",
     "XAPI_REQUESTS",
     "count_routed",
 ]
@@ -48,6 +50,18 @@ GATEWAY_REQUEST_SECONDS = Histogram(
 GATEWAY_WAITS = Counter(
     "progress_gateway_waits",
     "Reads with waitFor, by how the wait ended (reflected, timed_out, lost, expired, refused).",
+    ["outcome"],
+)
+
+USER_TOKEN_REFUSALS = Counter(
+    "progress_user_token_refusals",
+    "User tokens the gateway refused, by the code of its 401 (docs/identity.md lists them).",
+    ["reason"],
+)
+JWKS_FETCHES = Counter(
+    "progress_jwks_fetches",
+    "Fetches of a trusted issuer's key set, by outcome (ok, failed); a failure keeps the last "
+    "good set.",
     ["outcome"],
 )
 

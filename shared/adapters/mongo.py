@@ -29,6 +29,7 @@ __all__ = [
     "DUPLICATE_KEY",
     "EVENTS",
     "IMPORT_RUNS",
+    "ISSUERS",
     "MERGES",
     "PARKED",
     "REBUILD_RUNS",
@@ -53,6 +54,7 @@ EVENTS = "events"
 SNAPSHOTS = "snapshots"
 DEAD_LETTERS = "dead_letters"
 TENANTS = "tenants"
+ISSUERS = "trusted_issuers"
 CATALOG = "catalog"
 CERTIFICATES = "certificates"
 AUDIT = "audit"
@@ -106,6 +108,9 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
         )
         await db[SNAPSHOTS].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])
         await db[TENANTS].create_indexes([IndexModel([("apiKeys.hash", ASCENDING)])])
+        await db[ISSUERS].create_indexes(
+            [IndexModel([("iss", ASCENDING)]), IndexModel([("tenant", ASCENDING)])]
+        )
         await db[DEAD_LETTERS].create_indexes(
             [
                 IndexModel([("tenant", ASCENDING), ("failedAt", ASCENDING)]),

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     auth_cache_seconds: float = Field(default=10.0, ge=0)
     user_token_max_lifetime_seconds: int = Field(default=86_400, ge=60)
+    user_token_clock_skew_seconds: int = Field(default=30, ge=0, le=300)
+    jwks_fetch_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    jwks_max_bytes: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    jwks_cache_seconds: int = Field(default=900, ge=1, le=86_400)
+    jwks_refresh_interval_seconds: float = Field(default=60.0, ge=0)
+    jwks_allow_loopback_http: bool = False
 
     http_max_connections: int = Field(default=1000, ge=16)
     http_max_in_flight: int = Field(default=256, ge=1)

@@ -145,7 +145,8 @@ def test_refused_writes_publish_nothing(
             f"{stack.gateway_url}/v1/users/{user_id}/progress", json=body, headers=headers
         )
     assert response.status_code == status, f"{case}: {response.text}"
-    assert response.json()["error"]["code"] == ("unauthorized" if status == 401 else "forbidden")
+    expected_code = "expired" if case == "expired token" else "unauthorized"
+    assert response.json()["error"]["code"] == (expected_code if status == 401 else "forbidden")
     if status == 401:
         assert response.headers["WWW-Authenticate"] == "Bearer"
     assert EXPECTED_MESSAGE.get(case, "") in response.json()["error"]["message"]

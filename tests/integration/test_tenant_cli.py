@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -21,6 +22,7 @@ from shared.adapters.embedded import free_port
 from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.tenants import ApiKeyGrant, MongoTenantStore, hash_api_key
+from tests.support.key_server import signing_key
 
 pytestmark = pytest.mark.integration
 
@@ -360,3 +362,127 @@ def test_database_unavailable_exits_3(cli: Cli) -> None:
 
     assert result.exit_code == 3, result.output
     assert result.stderr.startswith("error:")
+
+
+ISSUER = "https://idp.example/"
+JWKS_URL = "https://idp.example/.well-known/jwks.json"
+
+
+def _add_issuer(
+    cli: Cli, tenant: str, *extra: str, audience: str = "app", env: dict[str, str] | None = None
+) -> Result:
+    return cli(
+        "tenant", "issuer", "add", tenant, "--issuer", ISSUER, "--audience", audience, *extra,
+        env=env,
+    )  # fmt: skip
+
+
+def _usage_error(result: Result) -> str:
+    """Typer's boxed usage error as one line of words (the box wraps long messages)."""
+    return " ".join(result.stderr.replace("│", " ").split())
+
+
+def test_issuer_add_list_remove(cli: Cli) -> None:
+    cli.json("tenant", "create", "acme")
+
+    added = _add_issuer(
+        cli, "acme", "--jwks-url", JWKS_URL, "--algorithms", "ES256,RS256",
+        "--user-prefix", "idp:", "--audience", "admin-app",
+    )  # fmt: skip
+    listed = cli.json("tenant", "issuer", "list", "acme")
+    table = cli("tenant", "issuer", "list", "acme", env={"COLUMNS": "200"})
+    removed = cli("tenant", "issuer", "remove", "acme", "--issuer", ISSUER)
+
+    assert added.exit_code == 0, added.output
+    assert listed == [
+        {
+            "tenant": "acme",
+            "issuer": ISSUER,
+            "audiences": ["app", "admin-app"],
+            "algorithms": ["RS256", "ES256"],
+            "jwksUrl": JWKS_URL,
+            "inlineJwks": False,
+            "userClaim": "sub",
+            "userPrefix": "idp:",
+        }
+    ]
+    assert ISSUER in table.stdout
+    assert "idp:<sub>" in table.stdout
+    assert removed.exit_code == 0, removed.output
+    assert cli.json("tenant", "issuer", "list", "acme") == []
+    assert cli("tenant", "issuer", "remove", "acme", "--issuer", ISSUER).exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--jwks-url", JWKS_URL, "--algorithms", "none"], "never 'none' or HS*"),
+        (["--jwks-url", JWKS_URL, "--algorithms", "RS256,HS256"], "never 'none' or HS*"),
+        (["--jwks-url", "http://idp.example/jwks"], "must use https"),
+        (["--jwks-url", "http://127.0.0.1:9/jwks"], "must use https"),
+        ([], "exactly one of --jwks-url and --jwks-file"),
+    ],
+    ids=["alg none", "an HMAC algorithm", "plain http", "loopback http not allowed", "no keys"],
+)
+def test_issuer_add_refuses_unsafe_configurations(
+    cli: Cli, args: list[str], complaint: str
+) -> None:
+    cli.json("tenant", "create", "acme")
+
+    refused = _add_issuer(cli, "acme", *args)
+
+    assert refused.exit_code == 2
+    assert complaint in _usage_error(refused)
+    assert cli.json("tenant", "issuer", "list", "acme") == []
+
+
+def test_loopback_http_is_accepted_only_with_the_test_setting(cli: Cli) -> None:
+    cli.json("tenant", "create", "acme")
+    url = "http://127.0.0.1:9/jwks"
+
+    added = _add_issuer(
+        cli, "acme", "--jwks-url", url, env={"PROGRESS_JWKS_ALLOW_LOOPBACK_HTTP": "true"}
+    )
+
+    assert added.exit_code == 0, added.output
+
+
+def test_issuer_add_refuses_a_pair_another_tenant_holds(cli: Cli) -> None:
+    cli.json("tenant", "create", "acme")
+    cli.json("tenant", "create", "globex")
+    assert _add_issuer(cli, "acme", "--jwks-url", JWKS_URL).exit_code == 0
+
+    taken = _add_issuer(
+        cli, "globex", "--jwks-url", JWKS_URL, "--audience", "globex-app", audience="app"
+    )
+    own_audience = _add_issuer(cli, "globex", "--jwks-url", JWKS_URL, audience="globex-app")
+
+    assert taken.exit_code == 1
+    assert "already trusted by another tenant" in taken.stderr
+    assert own_audience.exit_code == 0, own_audience.output
+    assert [issuer["audiences"] for issuer in cli.json("tenant", "issuer", "list", "globex")] == [
+        ["globex-app"]
+    ]
+
+
+def test_issuer_add_takes_an_inline_key_set_of_public_keys_only(cli: Cli, tmp_path: Path) -> None:
+    cli.json("tenant", "create", "acme")
+    public = tmp_path / "public.json"
+    public.write_text(json.dumps({"keys": [signing_key("ES256").public_jwk]}))
+    private = tmp_path / "private.json"
+    private.write_text(json.dumps({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}))
+
+    refused = _add_issuer(cli, "acme", "--jwks-file", str(private), "--algorithms", "ES256")
+    added = _add_issuer(cli, "acme", "--jwks-file", str(public), "--algorithms", "ES256")
+
+    assert refused.exit_code == 2
+    assert "RSA, EC or OKP public key" in _usage_error(refused)
+    assert added.exit_code == 0, added.output
+    assert cli.json("tenant", "issuer", "list", "acme")[0]["inlineJwks"] is True
+
+
+def test_issuer_add_for_an_unknown_tenant_is_refused(cli: Cli) -> None:
+    refused = _add_issuer(cli, "nobody", "--jwks-url", JWKS_URL)
+
+    assert refused.exit_code == 1
+    assert "no tenant 'nobody'" in refused.stderr

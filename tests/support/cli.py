@@ -16,6 +16,7 @@ def progressctl(settings: Settings, *args: str) -> str:
         "PROGRESS_MONGO_URL": settings.mongo_url,
         "PROGRESS_MONGO_DATABASE": settings.mongo_database,
         "PROGRESS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "PROGRESS_JWKS_ALLOW_LOOPBACK_HTTP": str(settings.jwks_allow_loopback_http).lower(),
     }
     result = CliRunner().invoke(app, list(args), env=env)
     assert result.exit_code == 0, result.output

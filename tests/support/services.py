@@ -45,6 +45,7 @@ def settings_for(
         demo_port=free_port(),
         bootstrap_api_key=TEST_API_KEY,  # type: ignore[arg-type]
         bootstrap_signing_secret=TEST_SIGNING_SECRET,  # type: ignore[arg-type]
+        jwks_allow_loopback_http=True,
         log_level="INFO",
         environment="development",
     )

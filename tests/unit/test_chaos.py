@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from chaos.exposure import failed_answers
 from chaos.fuzz_bodies import MIB, bodies
+from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.hostile import Probed
 from chaos.known_cases import known_cases, known_requests
 from chaos.ledger import Ledger
+from chaos.report import failures
 from chaos.routes import _instance
 from chaos.traffic import EventMaker
 from chaos.verify import Verdict, _check_user
@@ -148,3 +150,21 @@ def test_the_cost_cases_derive_more_than_one_request_may() -> None:
     assert len(events_from_state(parse_state(imported["state"]), user_id="u", as_of=NOW)) == 2525
     assert len(json.loads(cases["xAPI POST of 2,500 statements"].body)) == 2500
     assert {case.expect for case in cases.values()} == {413}
+
+
+def test_a_forged_token_not_refused_fails_the_run() -> None:
+    report = {
+        "check": {"lost": 0, "doubled": 0, "snapshots_mismatched": 0, "seq_collisions": 0},
+        "fuzz": {"5xx_total": 0, "forgeries_not_refused": ["token with alg none: 200 {}"]},
+        "load": {"answers": {}},
+        "faults": {"unexpected_exits": []},
+        "exposure": {"failed": 0, "healthz_stalls": 0},
+    }
+    assert failures(report, allow_5xx=False) == [
+        "a forged token was not refused with 401: token with alg none: 200 {}"
+    ]
+
+
+@given(fuzzed_tokens(ChaosIdentity()))
+def test_fuzzed_tokens_are_jwt_shaped(token: str) -> None:
+    assert token.count(".") == 2
