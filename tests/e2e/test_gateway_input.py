@@ -75,7 +75,8 @@ def test_oversize_body_and_too_many_events_are_413(
     assert many.status_code == 413
     assert many.json()["error"] == {
         "code": "too_many_events",
-        "message": "501 events in one request; at most 500 are accepted",
+        "message": "501 events in one request; at most 500 are accepted "
+        "(PROGRESS_MAX_EVENTS_PER_REQUEST): split the request",
         "field": "events",
     }
     assert topic_size(stack.settings) == before
