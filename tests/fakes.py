@@ -609,6 +609,7 @@ class InMemoryStatementStore:
             for (tenant, _), record in self.statements.items()
             if tenant == tenant_id
             and not record.voided
+            and (query.learner is None or record.user_id == query.learner)
             and (
                 matches(record.statement, query)
                 or (record.target is not None and matches(record.target, query))

@@ -1,4 +1,4 @@
-"""What every xAPI request shares: unwrapping, the version header, HTTP Basic auth, errors.
+"""What every xAPI request shares: unwrapping, the version header, credentials, errors.
 
 `serve` turns a Starlette request into an `XapiRequest` (the 1.0.3 alternate syntax
 unwrapped, the version negotiated, the caller authenticated), runs the resource's handler,
@@ -18,6 +18,7 @@ from email.utils import format_datetime
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from services.gateway.auth import authenticate, require
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError, error_body
 from services.gateway.writes import unavailable
@@ -27,6 +28,7 @@ from shared.service_layer.xapi.statements import StatementConflict, UserErased
 from shared.xapi import (
     DocumentConflict,
     InvalidStatement,
+    NotTheLearner,
     XapiVersion,
     negotiate_version,
     unwrap_alternate_request,
@@ -36,6 +38,7 @@ __all__ = [
     "CONSISTENT_THROUGH",
     "NEWEST_VERSION",
     "VERSION_HEADER",
+    "Caller",
     "Handler",
     "XapiRequest",
     "http_date",
@@ -51,6 +54,17 @@ _REALM = {"WWW-Authenticate": 'Basic realm="xapi"'}
 
 
 @dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent an xAPI request: a tenant API key, or a user token bound to one learner."""
+
+    tenant_id: str
+    key_id: str
+    """The API key's id; for a user token `user:<userId>` (the stored statements' authority)."""
+    learner: str | None = None
+    """A user token's userId (`sub`): the only learner the request may name."""
+
+
+@dataclass(frozen=True, slots=True)
 class XapiRequest:
     """An xAPI request as it is meant: method, parameters, headers (lowercase names), body."""
 
@@ -63,6 +77,8 @@ class XapiRequest:
     key_id: str
     request_id: str
     path: str
+    learner: str | None = None
+    """A user token's userId, or None for a tenant API key (see `Caller`)."""
 
     def header(self, name: str) -> str | None:
         """A header's value (form fields of the alternate syntax included), or None."""
@@ -110,6 +126,8 @@ async def _translated(handler: Handler, xapi: XapiRequest, context: GatewayConte
         codes = {412: "precondition_failed", 400: "precondition_required"}
         code = codes.get(error.status, "document_conflict")
         raise ApiError(error.status, code, error.message) from None
+    except NotTheLearner as error:
+        raise ApiError(403, "forbidden", str(error), field=error.path or None) from None
     except UserErased as error:
         raise ApiError(403, "erased", str(error), field="actor") from None
     except BrokerUnavailable as error:
@@ -132,7 +150,7 @@ async def _unwrapped(request: Request) -> XapiRequest:
     version = negotiate_version(headers.get(VERSION_HEADER.lower()))
     if version is None and path.endswith("/about"):
         version = NEWEST_VERSION
-    tenant_id, key_id = "", ""
+    caller = Caller("", "")
     if version is None:
         raise await _versionless(request.app.state.context, method, headers)
     if alternate is not None and version != "1.0.3":
@@ -145,14 +163,25 @@ async def _unwrapped(request: Request) -> XapiRequest:
         )
     if not path.endswith("/about"):
         try:
-            tenant_id, key_id = await _authenticate(
+            caller = await _authenticate(
                 headers.get("authorization"), request.app.state.context, _scope(method)
             )
         except ApiError as error:
             error.headers[VERSION_HEADER] = version
             raise
     request_id = str(getattr(request.state, "request_id", ""))
-    return XapiRequest(method, query, headers, body, version, tenant_id, key_id, request_id, path)
+    return XapiRequest(
+        method,
+        query,
+        headers,
+        body,
+        version,
+        caller.tenant_id,
+        caller.key_id,
+        request_id,
+        path,
+        caller.learner,
+    )
 
 
 def _scope(method: str) -> str:
@@ -168,11 +197,11 @@ async def _versionless(context: GatewayContext, method: str, headers: dict[str, 
     """
     answer: XapiVersion = NEWEST_VERSION
     try:
-        tenant_id, _ = await _authenticate(headers.get("authorization"), context, _scope(method))
+        caller = await _authenticate(headers.get("authorization"), context, _scope(method))
     except ApiError:
         pass
     else:
-        answer = (await context.xapi_profiles.of(tenant_id)).default_version
+        answer = (await context.xapi_profiles.of(caller.tenant_id)).default_version
     return ApiError(
         400,
         "unsupported_version",
@@ -182,10 +211,12 @@ async def _versionless(context: GatewayContext, method: str, headers: dict[str, 
     )
 
 
-async def _authenticate(
-    authorization: str | None, context: GatewayContext, scope: str
-) -> tuple[str, str]:
-    """The tenant and key id of `Basic <id:key>` or `Bearer <key>`; user tokens are refused."""
+async def _authenticate(authorization: str | None, context: GatewayContext, scope: str) -> Caller:
+    """The caller of `Basic <id:key>`, `Bearer <key>` or `Bearer <user token>`.
+
+    A user token (a JWT) is verified as the native API verifies it (`auth.authenticate`)
+    and binds the request to its learner (`shared.xapi.learners`).
+    """
     scheme, _, credential = (authorization or "").partition(" ")
     credential = credential.strip()
     key_id: str | None = None
@@ -201,7 +232,7 @@ async def _authenticate(
     elif scheme.lower() == "bearer" and credential and credential.count(".") != 2:
         secret = credential
     elif scheme.lower() == "bearer" and credential:
-        raise ApiError(403, "forbidden", "the xAPI endpoint takes API keys, not user tokens")
+        return await _user_token(authorization or "", context, scope)
     else:
         raise ApiError(
             401, "unauthorized", "send HTTP Basic (API key id and key) credentials", headers=_REALM
@@ -212,4 +243,13 @@ async def _authenticate(
     if scope not in grant.scopes:
         raise ApiError(403, "forbidden", f"this credential lacks the '{scope}' scope")
     context.rate_limits.charge(grant.tenant_id, {}, 1)
-    return grant.tenant_id, grant.key_id or "api-key"
+    return Caller(grant.tenant_id, grant.key_id or "api-key")
+
+
+async def _user_token(authorization: str, context: GatewayContext, scope: str) -> Caller:
+    """The learner-bound caller of a user token; its learner's budget pays the request."""
+    principal = await authenticate(authorization, context.credentials, context.max_token_lifetime)
+    assert principal.user_id is not None, "a JWT is a user token"
+    require(principal, scope, principal.user_id)
+    context.rate_limits.charge(principal.tenant_id, {principal.user_id: 1}, 1)
+    return Caller(principal.tenant_id, f"user:{principal.user_id}", principal.user_id)

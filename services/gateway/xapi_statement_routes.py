@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.xapi_http import CONSISTENT_THROUGH, XapiRequest, http_date, serve
+from shared.adapters.metrics import XAPI_SIGNATURES
 from shared.service_layer.xapi.ports import Attachment, StatementRecord
 from shared.service_layer.xapi.statements import StatementWrite, iso_ms
 from shared.xapi import (
@@ -22,13 +23,15 @@ from shared.xapi import (
     write_multipart,
 )
 
-__all__ = ["CONSISTENCY_HEADER", "router"]
+__all__ = ["CONSISTENCY_HEADER", "SIGNATURE_HEADER", "router"]
 
 CONSISTENCY_HEADER = "Progress-Consistency-Token"
 CONSISTENCY_HEADERS = "Progress-Consistency-Tokens"
+SIGNATURE_HEADER = "Progress-Signature"
 _DESCRIPTION = (
     "xAPI 1.0.3 / 2.0.0 Statement Resource (docs/xapi.md). Needs X-Experience-API-Version and "
-    "HTTP Basic (API key id and key) or Bearer (API key) credentials."
+    "HTTP Basic (API key id and key), Bearer (API key) or Bearer (user token: that learner "
+    "only) credentials."
 )
 
 router = APIRouter(prefix="/xapi", tags=["xAPI"])
@@ -75,6 +78,11 @@ def _authority(xapi: XapiRequest) -> dict[str, Any]:
 
 
 def _with_tokens(response: Response, written: StatementWrite) -> Response:
+    """The write's answer with its consistency token(s) and, if signed, `Progress-Signature`."""
+    for status in written.signatures:
+        XAPI_SIGNATURES.labels(status).inc()
+    if written.signature is not None:
+        response.headers[SIGNATURE_HEADER] = written.signature
     tokens = {user: token for (_, user), token in written.tokens.items()}
     if len(tokens) == 1:
         response.headers[CONSISTENCY_HEADER] = next(iter(tokens.values()))
@@ -93,13 +101,16 @@ async def _put(xapi: XapiRequest, context: GatewayContext) -> Response:
     assert statement_id is not None
     body = read_statement_body(xapi.header("content-type"), xapi.body)
     context.rate_limits.charge(xapi.tenant_id, {}, 1)
+    profile = await context.xapi_profiles.of(xapi.tenant_id)
     written = await context.xapi_statements.store(
         xapi.tenant_id,
         body,
         version=xapi.version,
         authority=_authority(xapi),
         request_id=xapi.request_id,
-        rules=await context.xapi_profiles.of(xapi.tenant_id),
+        rules=profile,
+        learner=xapi.learner,
+        require_verified=profile.require_verified_signatures,
         statement_id=statement_id,
     )
     return _with_tokens(Response(status_code=204), written)
@@ -111,13 +122,16 @@ async def _post(xapi: XapiRequest, context: GatewayContext) -> Response:
     body = read_statement_body(xapi.header("content-type"), xapi.body)
     count = len(body.statements) if isinstance(body.statements, list) else 1
     context.rate_limits.charge(xapi.tenant_id, {}, count)
+    profile = await context.xapi_profiles.of(xapi.tenant_id)
     written = await context.xapi_statements.store(
         xapi.tenant_id,
         body,
         version=xapi.version,
         authority=_authority(xapi),
         request_id=xapi.request_id,
-        rules=await context.xapi_profiles.of(xapi.tenant_id),
+        rules=profile,
+        learner=xapi.learner,
+        require_verified=profile.require_verified_signatures,
     )
     return _with_tokens(JSONResponse(written.ids), written)
 
@@ -127,7 +141,7 @@ async def _get(xapi: XapiRequest, context: GatewayContext) -> Response:
     single = "statementId" in xapi.params or "voidedStatementId" in xapi.params
     if single:
         query = parse_statement_query(xapi.params)
-        found = await context.xapi_reads.one(xapi.tenant_id, query)
+        found = await context.xapi_reads.one(xapi.tenant_id, query, xapi.learner)
         if found is None:
             raise ApiError(404, "not_found", "no such statement", field="statementId")
         records: list[StatementRecord] = [found]
@@ -139,7 +153,10 @@ async def _get(xapi: XapiRequest, context: GatewayContext) -> Response:
         )
         consistent = context.clock.now()
     else:
-        page = await context.xapi_reads.page(xapi.tenant_id, xapi.params)
+        users = (await context.xapi_profiles.of(xapi.tenant_id)).users
+        page = await context.xapi_reads.page(
+            xapi.tenant_id, xapi.params, learner=xapi.learner, users=users
+        )
         query, records, consistent = page.query, page.records, page.consistent_through
         attachments = page.attachments
         more = f"{xapi.path}?more={page.more}" if page.more else ""
@@ -152,6 +169,8 @@ async def _get(xapi: XapiRequest, context: GatewayContext) -> Response:
     headers = {CONSISTENT_THROUGH: iso_ms(consistent)}
     if single:
         headers["Last-Modified"] = http_date(records[0].stored)
+        if records[0].signature is not None:
+            headers[SIGNATURE_HEADER] = records[0].signature
     payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
     if query.attachments:
         return _multipart(payload, attachments, headers, xapi)

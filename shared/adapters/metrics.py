@@ -27,6 +27,7 @@ __all__ = [
     "RETRY_EVENTS",
     "SNAPSHOTS_UNREADABLE",
     "XAPI_REQUESTS",
+    "XAPI_SIGNATURES",
     "count_routed",
 ]
 
@@ -49,6 +50,12 @@ XAPI_REQUESTS = Counter(
     "progress_xapi_requests",
     "xAPI requests answered, by resource (docs/metrics.md lists them), method and status class.",
     ["resource", "method", "status"],
+)
+
+XAPI_SIGNATURES = Counter(
+    "progress_xapi_signatures",
+    "Signed xAPI statements answered 200/204, by signature status (verified, unverified).",
+    ["status"],
 )
 
 PROJECTOR_EVENTS = Counter(

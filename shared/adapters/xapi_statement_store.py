@@ -2,7 +2,8 @@
 
 A statement is kept as its JSON text (extension keys are IRIs with dots, which a document's
 field names had better not carry) beside what it is found by: `filter_keys` under `k`, the
-stored time `s`, the id `i`, the voided flag `v` and the derived userId `u` (for erasure).
+stored time `s`, the id `i`, the voided flag `v`, the derived userId `u` (for erasure) and
+a signed statement's signature status `g` (`verified` or `unverified`).
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class MongoStatementStore:
             selector["k.verb"] = query.verb
         if query.registration is not None:
             selector["k.registration"] = query.registration
+        if query.learner is not None:
+            selector["u"] = query.learner
         stored: Document = {}
         if query.since is not None:
             stored["$gt"] = query.since
@@ -155,6 +158,7 @@ def _document(tenant_id: str, record: StatementRecord) -> Document:
         "k": _keys(record),
         "j": json.dumps(record.statement, separators=(",", ":"), ensure_ascii=False),
         "r": None if record.target is None else json.dumps(record.target),
+        "g": record.signature,
     }
 
 
@@ -179,4 +183,5 @@ def _record(document: dict[str, Any]) -> StatementRecord:
         user_id=document.get("u"),
         voided=bool(document.get("v")),
         target=json.loads(document["r"]) if document.get("r") else None,
+        signature=document.get("g"),
     )

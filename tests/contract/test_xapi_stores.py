@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -148,3 +149,24 @@ async def test_a_statement_ref_is_found_by_what_its_target_matches(stores: Store
     found = await stores.statements.find("demo", custom, None, 10)
     assert [r.statement_id for r in found] == [referring.statement_id, target.statement_id]
     assert found[0].target == target.statement
+
+
+async def test_a_learners_query_finds_only_statements_stored_for_that_user(
+    stores: Stores,
+) -> None:
+    """`StatementQuery.learner` (a user token's reads) selects by the stored userId."""
+    records = [statement_record("u1"), statement_record("u2", minutes=1)]
+    await stores.statements.insert("demo", records)
+    found = await stores.statements.find("demo", StatementQuery(learner="u1"), None, 10)
+    assert [r.statement_id for r in found] == [records[0].statement_id]
+
+
+async def test_a_signature_status_is_kept_beside_the_statement(stores: Stores) -> None:
+    """`signature` is read back as written, and never enters the statement's JSON."""
+    signed = replace(statement_record("u1"), signature="unverified")
+    plain = statement_record("u1")
+    await stores.statements.insert("demo", [signed, plain])
+    found = await stores.statements.get_many("demo", [signed.statement_id, plain.statement_id])
+    assert found[signed.statement_id].signature == "unverified"
+    assert "signature" not in found[signed.statement_id].statement
+    assert found[plain.statement_id].signature is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from shared.xapi import SignedStatement, StatementQuery
 
@@ -18,11 +18,16 @@ __all__ = [
     "Attachment",
     "DocumentKey",
     "DocumentStore",
+    "SignatureStatus",
     "SignatureVerifier",
     "StatementRecord",
     "StatementStore",
     "StoredDocument",
 ]
+
+
+SignatureStatus = Literal["verified", "unverified"]
+"""A signed statement's JWS: checked against its `x5c` certificate, or not checkable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,8 @@ class StatementRecord:
         target: For a statement whose object is a StatementRef, the statement it refers to
             (when stored): a query matching the target also finds this statement
             (Communication 2.1.4.s1.b2).
+        signature: For a signed statement, whether its JWS was verified with its `x5c`
+            certificate or could not be checked (kept beside the statement, not in it).
     """
 
     statement: dict[str, Any]
@@ -44,6 +51,7 @@ class StatementRecord:
     user_id: str | None
     voided: bool = False
     target: dict[str, Any] | None = None
+    signature: SignatureStatus | None = None
 
     @property
     def statement_id(self) -> str:

@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,10 @@ from shared.service_layer.xapi.ports import Attachment, StatementRecord, Stateme
 from shared.xapi import (
     InvalidStatement,
     StatementQuery,
+    UserRule,
     canonical_activity,
+    check_learner,
+    parse_agent,
     parse_statement_query,
 )
 
@@ -32,6 +35,7 @@ MAX_PAGE = 100
 """The most statements one GET answers (also what `limit=0` means)."""
 ACTIVITY_SOURCES = 50
 """The most statements an Activity Object is built from (the newest naming it)."""
+_ANY_USERS = UserRule()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,20 +56,39 @@ class ReadStatements:
         self._store = store
         self._clock = clock
 
-    async def one(self, tenant_id: str, query: StatementQuery) -> StatementRecord | None:
-        """The statement of `statementId` (unless voided) or `voidedStatementId` (if voided)."""
+    async def one(
+        self, tenant_id: str, query: StatementQuery, learner: str | None = None
+    ) -> StatementRecord | None:
+        """The statement of `statementId` (unless voided) or `voidedStatementId` (if voided).
+
+        With a user token's `learner`, only a statement stored for that userId is found.
+        """
         wanted = query.statement_id or query.voided_statement_id
         assert wanted is not None, "a single-statement query names an id"
         found = (await self._store.get_many(tenant_id, [wanted])).get(wanted)
         if found is None or found.voided != (query.voided_statement_id is not None):
             return None
+        if learner is not None and found.user_id != learner:
+            return None
         return found
 
-    async def page(self, tenant_id: str, params: Mapping[str, str]) -> StatementPage:
+    async def page(
+        self,
+        tenant_id: str,
+        params: Mapping[str, str],
+        *,
+        learner: str | None = None,
+        users: UserRule = _ANY_USERS,
+    ) -> StatementPage:
         """The statements a query (or a `more` cursor) selects, at most `MAX_PAGE`.
+
+        With a user token's `learner`, only statements stored for that userId are selected,
+        and an `agent` parameter must map to it under `users` (checked after a cursor is
+        decoded: a cursor is not signed).
 
         Raises:
             InvalidStatement: A parameter is wrong (named), or the cursor is not ours.
+            NotTheLearner: The `agent` parameter names another learner than `learner`.
         """
         consistent = self._clock.now()
         after: tuple[datetime, str] | None = None
@@ -75,6 +98,10 @@ class ReadStatements:
                 raise InvalidStatement(extra, "cannot be combined with more")
             params, after = _decode(params["more"])
         query = parse_statement_query(params)
+        if learner is not None:
+            if "agent" in params:
+                check_learner(parse_agent(params["agent"])[1], users, learner, "agent")
+            query = replace(query, learner=learner)
         limit = min(query.limit or MAX_PAGE, MAX_PAGE)
         found = await self._store.find(tenant_id, query, after, limit + 1)
         records, rest = found[:limit], found[limit:]

@@ -21,6 +21,7 @@ from shared.service_layer.ports import Clock
 from shared.service_layer.records import UserKey
 from shared.service_layer.xapi.ports import (
     Attachment,
+    SignatureStatus,
     SignatureVerifier,
     StatementRecord,
     StatementStore,
@@ -31,7 +32,9 @@ from shared.xapi import (
     StatementBody,
     XapiVersion,
     check_attachment_data,
+    check_learner,
     check_signature,
+    check_voidable_by,
     derive_events,
     is_voidable,
     retracted_event_ids,
@@ -64,6 +67,18 @@ class StatementWrite:
     tokens: dict[UserKey, str] = field(default_factory=dict)
     rejected_events: int = 0
     """Derived events Ingest refused (a quota, say); the statements are stored regardless."""
+    signatures: list[SignatureStatus] = field(default_factory=list)
+    """The signature status of each signed statement newly stored, in request order."""
+
+    @property
+    def signature(self) -> SignatureStatus | None:
+        """The write's `Progress-Signature`, or None when it holds no signed statement.
+
+        `unverified` when any of its signed statements is, else `verified`.
+        """
+        if not self.signatures:
+            return None
+        return "unverified" if "unverified" in self.signatures else "verified"
 
 
 def iso_ms(when: datetime) -> str:
@@ -96,11 +111,16 @@ class StoreStatements:
         request_id: str,
         rules: MappingRules,
         statement_id: str | None = None,
+        learner: str | None = None,
+        require_verified: bool = False,
     ) -> StatementWrite:
         """Store a PUT's statement (`statement_id` given) or a POST's one or many.
 
         `rules` (the tenant's profile) map each actor to the userId kept
-        with its statement and give the derived events.
+        with its statement and give the derived events. A user token's `learner` must be
+        every actor's userId and may void only statements stored for it. A signed statement
+        whose JWS has no `x5c` cannot be checked: it is stored as `unverified`, unless
+        `require_verified` (the tenant's profile) refuses it.
 
         Raises:
             InvalidStatement: A rule is broken (naming the property), a signed statement's
@@ -108,10 +128,16 @@ class StoreStatements:
                 statement or does not verify with its `x5c` certificate; nothing is stored.
             StatementConflict: An id is stored with other content; nothing is stored.
             UserErased: An actor is an erased user; nothing is stored.
+            NotTheLearner: With `learner`, an actor maps to another userId (or an account
+                is outside `accountHomePages`), or a voided statement is not the learner's;
+                nothing is stored.
             BrokerUnavailable: The statements are stored but their events were not all
                 acknowledged; resending them is safe (a resend re-publishes).
         """
-        statements = self._validated(body, version, statement_id)
+        statements, signatures = self._validated(body, version, statement_id, require_verified)
+        if learner is not None:
+            for position, statement in enumerate(statements):
+                check_learner(statement["actor"], rules.users, learner, f"[{position}].actor")
         clock = self._clock.now()
         now = clock.replace(microsecond=clock.microsecond // 1000 * 1000)
         for statement in statements:
@@ -122,13 +148,16 @@ class StoreStatements:
             raise InvalidStatement(f"[{repeated}].id", "repeats an id of the same batch")
         existing = await self._store.get_many(tenant_id, ids)
         fresh: list[StatementRecord] = []
-        for statement, sid in zip(statements, ids, strict=True):
+        for position, (statement, sid) in enumerate(zip(statements, ids, strict=True)):
             if sid in existing:
                 if not same_statement(existing[sid].statement, statement):
                     raise StatementConflict(f"statement {sid} is stored with other content")
                 continue
-            fresh.append(_complete(statement, now, version, authority, rules))
+            record = _complete(statement, now, version, authority, rules)
+            fresh.append(replace(record, signature=signatures.get(position)))
         fresh = await self._with_targets(tenant_id, fresh)
+        if learner is not None:
+            await self._check_voids(tenant_id, fresh, ids, learner)
         await self._refuse_erased(tenant_id, fresh)
         taken = await self._store.insert(tenant_id, fresh)
         if taken:
@@ -140,11 +169,17 @@ class StoreStatements:
             existing.update(raced)
         await self._keep_attachments(tenant_id, fresh, body)
         records = [existing.get(sid) or _by_id(fresh, sid) for sid in ids]
-        return await self._publish(tenant_id, records, ids, request_id, now, rules)
+        written = await self._publish(tenant_id, records, ids, request_id, now, rules)
+        return replace(written, signatures=[r.signature for r in records if r.signature])
 
     def _validated(
-        self, body: StatementBody, version: XapiVersion, statement_id: str | None
-    ) -> list[dict[str, Any]]:
+        self,
+        body: StatementBody,
+        version: XapiVersion,
+        statement_id: str | None,
+        require_verified: bool,
+    ) -> tuple[list[dict[str, Any]], dict[int, SignatureStatus]]:
+        """The validated statements, and the signature status of each signed one by position."""
         if statement_id is None:
             statements = validate_statements(body.statements, version=version)
         else:
@@ -155,6 +190,7 @@ class StoreStatements:
             single["id"] = sent or statement_id
             statements = [single]
         check_attachment_data(statements, body)
+        signatures: dict[int, SignatureStatus] = {}
         for position, statement in enumerate(statements):
             found = signature_attachment(statement)
             if found is None:
@@ -168,9 +204,27 @@ class StoreStatements:
             except InvalidStatement as error:
                 raise error.within(f"[{position}]") from None
             problem = self._signatures.problem(signed)
+            if problem is None and require_verified and not signed.checkable:
+                problem = "this tenant requires signatures verifiable with an x5c certificate"
             if problem is not None:
                 raise InvalidStatement(where, problem)
-        return statements
+            signatures[position] = "verified" if signed.checkable else "unverified"
+        return statements, signatures
+
+    async def _check_voids(
+        self, tenant_id: str, records: Sequence[StatementRecord], ids: list[str], learner: str
+    ) -> None:
+        """A user token voids only statements stored for its learner (so: known ones)."""
+        voided = {
+            r.statement_id: v.lower() for r in records if (v := voided_statement_id(r.statement))
+        }
+        if not voided:
+            return
+        known = await self._store.get_many(tenant_id, sorted(set(voided.values())))
+        known.update({r.statement_id: r for r in records if r.statement_id in voided.values()})
+        for voiding, target in voided.items():
+            owner = known[target].user_id if target in known else None
+            check_voidable_by(owner, learner, f"[{ids.index(voiding)}].object.id")
 
     async def _with_targets(
         self, tenant_id: str, records: list[StatementRecord]
