@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import bodies, fuzz_text
-from chaos.known_cases import known_cases
+from chaos.known_cases import known_cases, learner_cases
 from chaos.ledger import Ledger
 from chaos.routes import Route
 from shared.adapters.user_tokens import mint_user_token
@@ -173,6 +173,30 @@ class Fuzzer:
                 "path_values": {"userId": user},
             }
             self.known[name] = f"{user}: {self._send(client, route, request)}"
+        self._learner_cases(client, credentials)
+
+    def _learner_cases(self, client: httpx.Client, credentials: dict[str, str | None]) -> None:
+        """Issue 23's user tokens naming other learners on /xapi; a wrong answer says so."""
+        routes = {route.label: route for route in self.routes}
+        for case in learner_cases(*FUZZ_USERS):
+            route = routes.get(f"{case.method} {case.path}")
+            if route is None:
+                continue
+            request = {
+                "method": case.method,
+                "path": route.origin + case.path,
+                "params": case.params,
+                "headers": {
+                    "Content-Type": "application/json",
+                    "Authorization": credentials["user-token"] or "",
+                    "X-Experience-API-Version": "1.0.3",
+                },
+                "body": case.body,
+                "path_values": {},
+            }
+            outcome = self._send(client, route, request)
+            verdict = "as expected" if outcome.startswith(str(case.expected)) else "UNEXPECTED"
+            self.known[case.name] = f"{verdict} ({case.expected}): {outcome}"
 
     def _round(
         self,

@@ -85,7 +85,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             per_route.add_row(finding, str(count))
         console.print(per_route)
     if fuzz["known_cases"]:
-        known = Table(title="named cases from issue 14 (user: answer)")
+        known = Table(title="named cases from issues 14 and 23 (user or verdict: answer)")
         known.add_column("case")
         known.add_column("user: answer")
         for case, outcome in fuzz["known_cases"].items():

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import MIB, bodies
-from chaos.known_cases import known_cases
+from chaos.known_cases import known_cases, learner_cases
 from chaos.ledger import Ledger
 from chaos.routes import _instance
 from chaos.traffic import EventMaker
@@ -117,3 +117,11 @@ def test_named_cases_each_have_their_own_user_and_event() -> None:
     with pytest.raises(ContractViolation) as refused:  # values are bounded to 8 levels now
         validate_event(event, now=NOW)
     assert refused.value.field == "payload.interaction.state"
+
+
+def test_learner_cases_name_another_learner_and_expect_403() -> None:
+    """Issue 23 item 3: each case is refused for naming `fuzz-other` with `fuzz-user`'s token."""
+    cases = learner_cases("fuzz-user", "fuzz-other")
+    assert len({case.name for case in cases}) == len(cases)
+    assert {case.expected for case in cases} == {403}
+    assert all(case.path.startswith("/xapi/") for case in cases)
