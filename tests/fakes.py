@@ -39,7 +39,7 @@ from shared.service_layer.xapi.ports import (
     StatementRecord,
     StoredDocument,
 )
-from shared.xapi import StatementQuery, matches
+from shared.xapi import StatementQuery, matches, quota_owner
 
 
 class FixedClock:
@@ -573,7 +573,7 @@ class InMemoryStatementStore:
 
     def __init__(self) -> None:
         self.statements: dict[tuple[str, str], StatementRecord] = {}
-        self.kept: dict[tuple[str, str, str], tuple[str | None, Attachment]] = {}
+        self.kept: dict[tuple[str, str, str], tuple[str | None, str, Attachment]] = {}
 
     async def get_many(self, tenant_id: str, ids: Sequence[str]) -> dict[str, StatementRecord]:
         found = (self.statements.get((tenant_id, sid)) for sid in ids)
@@ -624,16 +624,38 @@ class InMemoryStatementStore:
         chosen.sort(key=position, reverse=not query.ascending)
         return chosen[:limit]
 
+    async def count(self, tenant_id: str, owner: str) -> int:
+        return sum(
+            1
+            for (tenant, _), record in self.statements.items()
+            if tenant == tenant_id and record.owner == owner
+        )
+
     async def put_attachments(
-        self, tenant_id: str, user_id: str | None, attachments: Sequence[Attachment]
+        self,
+        tenant_id: str,
+        user_id: str | None,
+        owner: str,
+        attachments: Sequence[Attachment],
     ) -> None:
         for item in attachments:
-            self.kept.setdefault((tenant_id, user_id or "", item.sha2), (user_id, item))
+            self.kept.setdefault((tenant_id, user_id or "", item.sha2), (user_id, owner, item))
+
+    async def attachment_bytes(self, tenant_id: str, owner: str) -> int:
+        return sum(
+            len(item.data)
+            for (tenant, _, _), (_, kept_for, item) in self.kept.items()
+            if tenant == tenant_id and kept_for == owner
+        )
+
+    async def attachment_sizes(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, int]:
+        found = await self.attachments(tenant_id, sha2s)
+        return {sha2: len(item.data) for sha2, item in found.items()}
 
     async def attachments(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, Attachment]:
         return {
             item.sha2: item
-            for (tenant, _, sha2), (_, item) in self.kept.items()
+            for (tenant, _, sha2), (_, _, item) in self.kept.items()
             if tenant == tenant_id and sha2 in sha2s
         }
 
@@ -641,7 +663,7 @@ class InMemoryStatementStore:
         statements = [k for k, record in self.statements.items() if (k[0], record.user_id) == key]
         for gone in statements:
             del self.statements[gone]
-        kept = [k for k, (user, _) in self.kept.items() if (k[0], user) == key]
+        kept = [k for k, (user, _, _) in self.kept.items() if (k[0], user) == key]
         for gone_kept in kept:
             del self.kept[gone_kept]
         return len(statements), len(kept)
@@ -656,6 +678,13 @@ class InMemoryDocumentStore:
     async def get(self, tenant_id: str, key: DocumentKey) -> StoredDocument | None:
         found = self.documents.get((tenant_id, key))
         return None if found is None else found[1]
+
+    async def count(self, tenant_id: str, owner: str) -> int:
+        return sum(
+            1
+            for (tenant, key), (user, _) in self.documents.items()
+            if tenant == tenant_id and quota_owner(user, key.agent) == owner
+        )
 
     async def put(
         self,

@@ -120,9 +120,13 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
             credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
             clock=clock,
-            xapi_statements=StoreStatements(statements, ingest, clock, X5cSignatureVerifier()),
-            xapi_reads=ReadStatements(statements, clock),
-            xapi_documents=Documents(state_documents(db), profile_documents(db), clock),
+            xapi_statements=StoreStatements(
+                statements, ingest, clock, X5cSignatureVerifier(), settings.xapi_quotas
+            ),
+            xapi_reads=ReadStatements(statements, clock, settings.xapi_quotas),
+            xapi_documents=Documents(
+                state_documents(db), profile_documents(db), clock, settings.xapi_quotas
+            ),
             xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),
             max_token_lifetime=settings.user_token_max_lifetime_seconds,

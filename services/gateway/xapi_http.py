@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+import structlog
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
@@ -22,8 +23,9 @@ from services.gateway.auth import authenticate, require
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError, error_body
 from services.gateway.writes import unavailable
-from shared.adapters.metrics import XAPI_REQUESTS
+from shared.adapters.metrics import XAPI_QUOTA_REFUSALS, XAPI_REQUESTS
 from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.xapi.quotas import QuotaExceeded
 from shared.service_layer.xapi.statements import StatementConflict, UserErased
 from shared.xapi import (
     DocumentConflict,
@@ -44,6 +46,8 @@ __all__ = [
     "http_date",
     "serve",
 ]
+
+log = structlog.stdlib.get_logger(__name__)
 
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
@@ -128,6 +132,16 @@ async def _translated(handler: Handler, xapi: XapiRequest, context: GatewayConte
         raise ApiError(error.status, code, error.message) from None
     except NotTheLearner as error:
         raise ApiError(403, "forbidden", str(error), field=error.path or None) from None
+    except QuotaExceeded as error:
+        XAPI_QUOTA_REFUSALS.labels(error.quota).inc()
+        log.warning(
+            "xapi_quota_exceeded",
+            tenant=xapi.tenant_id,
+            quota=error.quota,
+            field=error.field,
+            request_id=xapi.request_id,
+        )
+        raise ApiError(413, "quota", str(error), field=error.field) from None
     except UserErased as error:
         raise ApiError(403, "erased", str(error), field="actor") from None
     except BrokerUnavailable as error:

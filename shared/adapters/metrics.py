@@ -26,6 +26,7 @@ __all__ = [
     "RETRY_DELAY_SECONDS",
     "RETRY_EVENTS",
     "SNAPSHOTS_UNREADABLE",
+    "XAPI_QUOTA_REFUSALS",
     "XAPI_REQUESTS",
     "XAPI_SIGNATURES",
     "count_routed",
@@ -50,6 +51,12 @@ XAPI_REQUESTS = Counter(
     "progress_xapi_requests",
     "xAPI requests answered, by resource (docs/metrics.md lists them), method and status class.",
     ["resource", "method", "status"],
+)
+
+XAPI_QUOTA_REFUSALS = Counter(
+    "progress_xapi_quota_refusals",
+    "xAPI writes refused (413) for a per-learner quota, by quota.",
+    ["quota"],
 )
 
 XAPI_SIGNATURES = Counter(

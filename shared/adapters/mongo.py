@@ -132,12 +132,13 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
 
 
 async def _xapi_indexes(db: AsyncDatabase[Document]) -> None:
-    """Statements by stored time and by each filter key; attachments and State by owner."""
+    """Statements by stored time and by each filter key; everything by user and quota owner."""
     by_time = [("t", ASCENDING), ("s", DESCENDING), ("i", DESCENDING)]
     await db[XAPI_STATEMENTS].create_indexes(
         [
             IndexModel(by_time),
             IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
+            IndexModel([("t", ASCENDING), ("o", ASCENDING)]),
             *(
                 IndexModel([("t", ASCENDING), (f"k.{key}", ASCENDING), ("s", DESCENDING)])
                 for key in ("agents", "relatedAgents", "activities", "relatedActivities", "verb")
@@ -149,6 +150,7 @@ async def _xapi_indexes(db: AsyncDatabase[Document]) -> None:
         [
             IndexModel([("t", ASCENDING), ("h", ASCENDING)]),
             IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
+            IndexModel([("t", ASCENDING), ("o", ASCENDING)]),
         ]
     )
     for documents in (XAPI_STATE, XAPI_PROFILES):
@@ -158,6 +160,7 @@ async def _xapi_indexes(db: AsyncDatabase[Document]) -> None:
                     [("t", ASCENDING), ("a", ASCENDING), ("g", ASCENDING), ("r", ASCENDING)]
                 ),
                 IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
+                IndexModel([("t", ASCENDING), ("o", ASCENDING)]),
             ]
         )
 

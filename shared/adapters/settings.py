@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.adapters.tenant_records import valid_signing_secret
 from shared.domain import Quotas
+from shared.service_layer.xapi.quotas import XapiQuotas
 
 __all__ = ["Settings"]
 
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
     quota_max_interactions: int = Field(default=100, ge=1, le=100)
     quota_max_snapshot_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=4 * 1024 * 1024)
 
+    xapi_quota_statements: int = Field(default=100_000, ge=1)
+    xapi_quota_documents: int = Field(default=1_000, ge=1)
+    xapi_quota_attachment_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    xapi_page_attachment_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+
     erasure_secret: SecretStr = SecretStr("dev-erasure-secret-change-me-0123456789")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -93,6 +99,16 @@ class Settings(BaseSettings):
             max_items=self.quota_max_items,
             max_interactions=self.quota_max_interactions,
             max_snapshot_bytes=self.quota_max_snapshot_bytes,
+        )
+
+    @property
+    def xapi_quotas(self) -> XapiQuotas:
+        """The per-learner xAPI bounds these settings name."""
+        return XapiQuotas(
+            statements=self.xapi_quota_statements,
+            documents=self.xapi_quota_documents,
+            attachment_bytes=self.xapi_quota_attachment_bytes,
+            page_attachment_bytes=self.xapi_page_attachment_bytes,
         )
 
     @property

@@ -19,6 +19,7 @@ from .identity import UserRule, content_id_for, user_id_for
 from .learners import NotTheLearner, check_document_learner, check_learner, check_voidable_by
 from .lookups import canonical_activity, parse_activity_params, parse_agents_params, person_for
 from .multipart import StatementBody, check_attachment_data, read_statement_body, write_multipart
+from .owners import TENANT_OWNER, quota_owner
 from .profile import XapiProfile
 from .progress import DerivedEvents, MappingRules, derive_events
 from .query import (
@@ -35,6 +36,7 @@ from .statement import VOIDED, validate_statement, validate_statements
 from .voiding import is_voidable, retracted_event_ids, voided_statement_id
 
 __all__ = [
+    "TENANT_OWNER",
     "VOIDED",
     "DerivedEvents",
     "DocumentAddress",
@@ -77,6 +79,7 @@ __all__ = [
     "parse_state_params",
     "parse_statement_query",
     "person_for",
+    "quota_owner",
     "ranked_languages",
     "read_statement_body",
     "retracted_event_ids",

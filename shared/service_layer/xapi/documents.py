@@ -16,7 +16,9 @@ from typing import Literal
 
 from shared.service_layer.ports import Clock
 from shared.service_layer.xapi.ports import DocumentKey, DocumentStore, StoredDocument
+from shared.service_layer.xapi.quotas import QuotaExceeded, XapiQuotas
 from shared.xapi import (
+    TENANT_OWNER,
     DocumentAddress,
     InvalidStatement,
     UserRule,
@@ -24,6 +26,7 @@ from shared.xapi import (
     check_preconditions,
     document_etag,
     merged_document,
+    quota_owner,
     user_id_for,
 )
 
@@ -46,10 +49,17 @@ class Preconditions:
 class Documents:
     """Reads and writes the documents of the three document resources."""
 
-    def __init__(self, state: DocumentStore, profiles: DocumentStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        state: DocumentStore,
+        profiles: DocumentStore,
+        clock: Clock,
+        quotas: XapiQuotas | None = None,
+    ) -> None:
         self._state = state
         self._profiles = profiles
         self._clock = clock
+        self._quotas = quotas or XapiQuotas()
 
     def _store(self, address: DocumentAddress) -> DocumentStore:
         return self._state if address.resource == "state" else self._profiles
@@ -82,6 +92,8 @@ class Documents:
         Raises:
             DocumentConflict: 412 / 409 as `check_preconditions` says.
             InvalidStatement: A POST that cannot be merged (naming the document).
+            QuotaExceeded: A new document would pass its learner's (or, for an Activity
+                Profile, its tenant's) document quota; nothing is stored.
         """
         key, store = _key(address), self._store(address)
         user_id = None if address.actor is None else user_id_for(address.actor, users)
@@ -107,11 +119,27 @@ class Documents:
                 kind = "application/json" if current else content_type
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise InvalidStatement("document", f"exceeds {MAX_DOCUMENT_BYTES} bytes")
+            if current is None:
+                await self._check_quota(tenant_id, quota_owner(user_id, key.agent))
             document = StoredDocument(data, kind, document_etag(data), self._clock.now())
             expected = current.etag if current else None
             if await store.put(tenant_id, key, user_id, document, expected):
                 return document
         raise InvalidStatement("document", "is being written by others too often; retry")
+
+    async def _check_quota(self, tenant_id: str, owner: str) -> None:
+        """Refuse a new document past `owner`'s quota (State and Agent Profiles together)."""
+        stores = (self._profiles,) if owner == TENANT_OWNER else (self._state, self._profiles)
+        stored = sum([await store.count(tenant_id, owner) for store in stores])
+        limit = self._quotas.documents
+        if stored >= limit:
+            whose = "the tenant's Activity Profiles" if owner == TENANT_OWNER else "the agent"
+            raise QuotaExceeded(
+                "documents",
+                "activityId" if owner == TENANT_OWNER else "agent",
+                f"{whose} hold {stored} documents; at most {limit} are stored "
+                "(PROGRESS_XAPI_QUOTA_DOCUMENTS)",
+            )
 
     async def delete(
         self, tenant_id: str, address: DocumentAddress, conditions: Preconditions

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from shared.xapi import SignedStatement, StatementQuery
+from shared.xapi import SignedStatement, StatementQuery, ifi_key, quota_owner
 
 __all__ = [
     "Attachment",
@@ -57,6 +57,11 @@ class StatementRecord:
     def statement_id(self) -> str:
         """The statement's id (lowercase)."""
         return str(self.statement["id"]).lower()
+
+    @property
+    def owner(self) -> str:
+        """Whose quotas the statement and its attachment data count against (`quota_owner`)."""
+        return quota_owner(self.user_id, ifi_key(self.statement["actor"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +108,26 @@ class StatementStore(Protocol):
         """
         ...
 
+    async def count(self, tenant_id: str, owner: str) -> int:
+        """How many statements (voided ones included) are stored for `owner`."""
+        ...
+
     async def put_attachments(
-        self, tenant_id: str, user_id: str | None, attachments: Sequence[Attachment]
+        self,
+        tenant_id: str,
+        user_id: str | None,
+        owner: str,
+        attachments: Sequence[Attachment],
     ) -> None:
         """Keep attachment data (a SHA-2 already kept is not written again)."""
+        ...
+
+    async def attachment_bytes(self, tenant_id: str, owner: str) -> int:
+        """The bytes of attachment data kept for `owner`."""
+        ...
+
+    async def attachment_sizes(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, int]:
+        """The byte size of the kept attachment data among these SHA-2s, without loading it."""
         ...
 
     async def attachments(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, Attachment]:
@@ -145,6 +166,10 @@ class DocumentStore(Protocol):
 
     async def get(self, tenant_id: str, key: DocumentKey) -> StoredDocument | None:
         """The document, or None."""
+        ...
+
+    async def count(self, tenant_id: str, owner: str) -> int:
+        """How many documents are stored for `owner` (`quota_owner(user_id, key.agent)`)."""
         ...
 
     async def put(

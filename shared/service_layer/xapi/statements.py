@@ -26,6 +26,7 @@ from shared.service_layer.xapi.ports import (
     StatementRecord,
     StatementStore,
 )
+from shared.service_layer.xapi.quotas import QuotaExceeded, XapiQuotas
 from shared.xapi import (
     InvalidStatement,
     MappingRules,
@@ -95,11 +96,13 @@ class StoreStatements:
         ingest: Ingest,
         clock: Clock,
         signatures: SignatureVerifier,
+        quotas: XapiQuotas | None = None,
     ) -> None:
         self._store = store
         self._ingest = ingest
         self._clock = clock
         self._signatures = signatures
+        self._quotas = quotas or XapiQuotas()
 
     async def store(
         self,
@@ -128,6 +131,8 @@ class StoreStatements:
                 statement or does not verify with its `x5c` certificate; nothing is stored.
             StatementConflict: An id is stored with other content; nothing is stored.
             UserErased: An actor is an erased user; nothing is stored.
+            QuotaExceeded: An actor's learner would pass the statement or attachment quota;
+                nothing is stored.
             NotTheLearner: With `learner`, an actor maps to another userId (or an account
                 is outside `accountHomePages`), or a voided statement is not the learner's;
                 nothing is stored.
@@ -159,6 +164,7 @@ class StoreStatements:
         if learner is not None:
             await self._check_voids(tenant_id, fresh, ids, learner)
         await self._refuse_erased(tenant_id, fresh)
+        await self._check_quotas(tenant_id, fresh, ids, body)
         taken = await self._store.insert(tenant_id, fresh)
         if taken:
             raced = await self._store.get_many(tenant_id, sorted(taken))
@@ -248,17 +254,48 @@ class StoreStatements:
             if await self._ingest.erased(tenant_id, user_id):
                 raise UserErased(f"the actor's user {user_id!r} was erased")
 
+    async def _check_quotas(
+        self,
+        tenant_id: str,
+        records: Sequence[StatementRecord],
+        ids: list[str],
+        body: StatementBody,
+    ) -> None:
+        """Refuse the write if a learner would pass its statement or attachment quota."""
+        quotas = self._quotas
+        for owner in sorted({record.owner for record in records}):
+            mine = [record for record in records if record.owner == owner]
+            where = f"[{ids.index(mine[0].statement_id)}].actor"
+            stored = await self._store.count(tenant_id, owner)
+            if stored + len(mine) > quotas.statements:
+                raise QuotaExceeded(
+                    "statements",
+                    where,
+                    f"the actor's learner holds {stored} statements; at most "
+                    f"{quotas.statements} are stored (PROGRESS_XAPI_QUOTA_STATEMENTS)",
+                )
+            incoming = sum(len(data) for _, data in _attachment_data(mine, body))
+            if not incoming:
+                continue
+            kept = await self._store.attachment_bytes(tenant_id, owner)
+            if kept + incoming > quotas.attachment_bytes:
+                raise QuotaExceeded(
+                    "attachment_bytes",
+                    where,
+                    f"the actor's learner keeps {kept} bytes of attachments; {incoming} more "
+                    f"would pass {quotas.attachment_bytes} (PROGRESS_XAPI_QUOTA_ATTACHMENT_BYTES)",
+                )
+
     async def _keep_attachments(
         self, tenant_id: str, records: Sequence[StatementRecord], body: StatementBody
     ) -> None:
         for record in records:
             kept = [
-                Attachment(sha2, attachment["contentType"], body.attachments[sha2])
-                for attachment in record.statement.get("attachments", [])
-                if (sha2 := attachment["sha2"].lower()) in body.attachments
+                Attachment(attachment["sha2"].lower(), attachment["contentType"], data)
+                for attachment, data in _attachment_data([record], body)
             ]
             if kept:
-                await self._store.put_attachments(tenant_id, record.user_id, kept)
+                await self._store.put_attachments(tenant_id, record.user_id, record.owner, kept)
 
     async def _publish(
         self,
@@ -324,6 +361,18 @@ def _retraction(voiding: StatementRecord, voided_id: str, client_id: str) -> dic
         "type": "events.retracted",
         "payload": {"eventIds": retracted_event_ids(voided_id)},
     }
+
+
+def _attachment_data(
+    records: Sequence[StatementRecord], body: StatementBody
+) -> list[tuple[dict[str, Any], bytes]]:
+    """Each attachment of these records that came with data, and its data."""
+    return [
+        (attachment, body.attachments[sha2])
+        for record in records
+        for attachment in record.statement.get("attachments", [])
+        if (sha2 := attachment["sha2"].lower()) in body.attachments
+    ]
 
 
 def _ref(statement: dict[str, Any]) -> str | None:
