@@ -38,8 +38,9 @@ from shared.service_layer.xapi.ports import (
     DocumentKey,
     StatementRecord,
     StoredDocument,
+    Usage,
 )
-from shared.xapi import StatementQuery, matches, quota_owner
+from shared.xapi import StatementQuery, matches
 
 
 class FixedClock:
@@ -407,6 +408,7 @@ class InMemoryUserDataStore:
         statements: InMemoryStatementStore | None = None,
         state: InMemoryDocumentStore | None = None,
         profiles: InMemoryDocumentStore | None = None,
+        usage: InMemoryUsageStore | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
@@ -420,6 +422,7 @@ class InMemoryUserDataStore:
         self._statements = statements or InMemoryStatementStore()
         self._state = state or InMemoryDocumentStore()
         self._profiles = profiles or InMemoryDocumentStore()
+        self._usage = usage or InMemoryUsageStore()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -448,6 +451,7 @@ class InMemoryUserDataStore:
             "parked_messages": await self._parked.remove(parked),
             "rebuild_runs": len(runs),
             "xapi_statements": statements,
+            "xapi_usage": self._usage.forget(key),
             "xapi_attachments": attachments,
             "xapi_state": self._state.forget(key),
             "xapi_profiles": self._profiles.forget(key),
@@ -573,7 +577,7 @@ class InMemoryStatementStore:
 
     def __init__(self) -> None:
         self.statements: dict[tuple[str, str], StatementRecord] = {}
-        self.kept: dict[tuple[str, str, str], tuple[str | None, str, Attachment]] = {}
+        self.kept: dict[tuple[str, str, str], tuple[str | None, Attachment]] = {}
 
     async def get_many(self, tenant_id: str, ids: Sequence[str]) -> dict[str, StatementRecord]:
         found = (self.statements.get((tenant_id, sid)) for sid in ids)
@@ -624,29 +628,11 @@ class InMemoryStatementStore:
         chosen.sort(key=position, reverse=not query.ascending)
         return chosen[:limit]
 
-    async def count(self, tenant_id: str, owner: str) -> int:
-        return sum(
-            1
-            for (tenant, _), record in self.statements.items()
-            if tenant == tenant_id and record.owner == owner
-        )
-
     async def put_attachments(
-        self,
-        tenant_id: str,
-        user_id: str | None,
-        owner: str,
-        attachments: Sequence[Attachment],
+        self, tenant_id: str, user_id: str | None, attachments: Sequence[Attachment]
     ) -> None:
         for item in attachments:
-            self.kept.setdefault((tenant_id, user_id or "", item.sha2), (user_id, owner, item))
-
-    async def attachment_bytes(self, tenant_id: str, owner: str) -> int:
-        return sum(
-            len(item.data)
-            for (tenant, _, _), (_, kept_for, item) in self.kept.items()
-            if tenant == tenant_id and kept_for == owner
-        )
+            self.kept.setdefault((tenant_id, user_id or "", item.sha2), (user_id, item))
 
     async def attachment_sizes(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, int]:
         found = await self.attachments(tenant_id, sha2s)
@@ -655,7 +641,7 @@ class InMemoryStatementStore:
     async def attachments(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, Attachment]:
         return {
             item.sha2: item
-            for (tenant, _, sha2), (_, _, item) in self.kept.items()
+            for (tenant, _, sha2), (_, item) in self.kept.items()
             if tenant == tenant_id and sha2 in sha2s
         }
 
@@ -663,10 +649,37 @@ class InMemoryStatementStore:
         statements = [k for k, record in self.statements.items() if (k[0], record.user_id) == key]
         for gone in statements:
             del self.statements[gone]
-        kept = [k for k, (user, _, _) in self.kept.items() if (k[0], user) == key]
+        kept = [k for k, (user, _) in self.kept.items() if (k[0], user) == key]
         for gone_kept in kept:
             del self.kept[gone_kept]
         return len(statements), len(kept)
+
+
+class InMemoryUsageStore:
+    """Running totals per (tenant, quota owner) in a dict."""
+
+    def __init__(self) -> None:
+        self.totals: dict[tuple[str, str], tuple[str | None, Usage]] = {}
+
+    async def usage(self, tenant_id: str, owner: str) -> Usage:
+        return self.totals.get((tenant_id, owner), (None, Usage()))[1]
+
+    async def add(self, tenant_id: str, owner: str, user_id: str | None, change: Usage) -> None:
+        user, now = self.totals.get((tenant_id, owner), (user_id, Usage()))
+        self.totals[(tenant_id, owner)] = (
+            user,
+            Usage(
+                now.statements + change.statements,
+                now.documents + change.documents,
+                now.attachment_bytes + change.attachment_bytes,
+            ),
+        )
+
+    def forget(self, key: UserKey) -> int:
+        gone = [k for k, (user, _) in self.totals.items() if (k[0], user) == key]
+        for owner in gone:
+            del self.totals[owner]
+        return len(gone)
 
 
 class InMemoryDocumentStore:
@@ -678,13 +691,6 @@ class InMemoryDocumentStore:
     async def get(self, tenant_id: str, key: DocumentKey) -> StoredDocument | None:
         found = self.documents.get((tenant_id, key))
         return None if found is None else found[1]
-
-    async def count(self, tenant_id: str, owner: str) -> int:
-        return sum(
-            1
-            for (tenant, key), (user, _) in self.documents.items()
-            if tenant == tenant_id and quota_owner(user, key.agent) == owner
-        )
 
     async def put(
         self,

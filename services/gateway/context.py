@@ -29,6 +29,7 @@ from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.adapters.xapi_document_store import profile_documents, state_documents
 from shared.adapters.xapi_statement_store import MongoStatementStore
+from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.ingest import Ingest
@@ -110,6 +111,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             courses,
         )
         clock, statements, tenants = SystemClock(), MongoStatementStore(db), MongoTenantStore(db)
+        usage = MongoUsageStore(db)
         yield GatewayContext(
             db=db,
             broker=broker,
@@ -121,11 +123,11 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             credentials=CachedCredentials(tenants, settings.auth_cache_seconds),
             clock=clock,
             xapi_statements=StoreStatements(
-                statements, ingest, clock, X5cSignatureVerifier(), settings.xapi_quotas
+                statements, ingest, clock, X5cSignatureVerifier(), usage, settings.xapi_quotas
             ),
             xapi_reads=ReadStatements(statements, clock, settings.xapi_quotas),
             xapi_documents=Documents(
-                state_documents(db), profile_documents(db), clock, settings.xapi_quotas
+                state_documents(db), profile_documents(db), clock, usage, settings.xapi_quotas
             ),
             xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),

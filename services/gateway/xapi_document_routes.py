@@ -87,7 +87,7 @@ def _dispatcher(parse: Parser) -> Handler:
             content = b"" if method == "HEAD" else found.content
             return Response(content, media_type=found.content_type, headers=headers)
         if method == "DELETE":
-            await documents.delete(xapi.tenant_id, address, conditions)
+            await documents.delete(xapi.tenant_id, address, conditions, users)
             return Response(status_code=204)
         written = await documents.write(
             xapi.tenant_id,

@@ -40,6 +40,7 @@ __all__ = [
     "XAPI_PROFILES",
     "XAPI_STATE",
     "XAPI_STATEMENTS",
+    "XAPI_USAGE",
     "Document",
     "driver_errors",
     "ensure_indexes",
@@ -67,6 +68,7 @@ XAPI_STATEMENTS = "xapi_statements"
 XAPI_ATTACHMENTS = "xapi_attachments"
 XAPI_STATE = "xapi_state"
 XAPI_PROFILES = "xapi_profiles"
+XAPI_USAGE = "xapi_usage"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -132,13 +134,12 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
 
 
 async def _xapi_indexes(db: AsyncDatabase[Document]) -> None:
-    """Statements by stored time and by each filter key; everything by user and quota owner."""
+    """Statements by stored time and by each filter key; attachments and State by owner."""
     by_time = [("t", ASCENDING), ("s", DESCENDING), ("i", DESCENDING)]
     await db[XAPI_STATEMENTS].create_indexes(
         [
             IndexModel(by_time),
             IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
-            IndexModel([("t", ASCENDING), ("o", ASCENDING)]),
             *(
                 IndexModel([("t", ASCENDING), (f"k.{key}", ASCENDING), ("s", DESCENDING)])
                 for key in ("agents", "relatedAgents", "activities", "relatedActivities", "verb")
@@ -150,7 +151,6 @@ async def _xapi_indexes(db: AsyncDatabase[Document]) -> None:
         [
             IndexModel([("t", ASCENDING), ("h", ASCENDING)]),
             IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
-            IndexModel([("t", ASCENDING), ("o", ASCENDING)]),
         ]
     )
     for documents in (XAPI_STATE, XAPI_PROFILES):
@@ -160,7 +160,6 @@ async def _xapi_indexes(db: AsyncDatabase[Document]) -> None:
                     [("t", ASCENDING), ("a", ASCENDING), ("g", ASCENDING), ("r", ASCENDING)]
                 ),
                 IndexModel([("t", ASCENDING), ("u", ASCENDING)]),
-                IndexModel([("t", ASCENDING), ("o", ASCENDING)]),
             ]
         )
 

@@ -1,4 +1,4 @@
-"""xAPI documents in MongoDB: bytes, type, ETag, time, derived userId and quota owner.
+"""xAPI documents in MongoDB: bytes, type, ETag, time, derived userId.
 
 State documents live in `xapi_state`, Activity and Agent Profile documents in
 `xapi_profiles` (`state_documents`, `profile_documents`); both join erasure by userId.
@@ -16,7 +16,6 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.adapters.mongo import XAPI_PROFILES, XAPI_STATE, Document, driver_errors, user_key
 from shared.service_layer.xapi.ports import DocumentKey, StoredDocument
-from shared.xapi import quota_owner
 
 __all__ = ["MongoDocumentStore", "profile_documents", "state_documents"]
 
@@ -33,11 +32,6 @@ class MongoDocumentStore:
             found = await self._documents.find_one({"_id": _id(tenant_id, key)})
         return None if found is None else _document(found)
 
-    async def count(self, tenant_id: str, owner: str) -> int:
-        """How many documents are stored for `owner` (`quota_owner(user_id, key.agent)`)."""
-        async with driver_errors():
-            return await self._documents.count_documents({"t": tenant_id, "o": owner})
-
     async def put(
         self,
         tenant_id: str,
@@ -51,7 +45,6 @@ class MongoDocumentStore:
             "_id": _id(tenant_id, key),
             "t": tenant_id,
             "u": user_id,
-            "o": quota_owner(user_id, key.agent),
             "a": key.activity_id,
             "g": key.agent,
             "r": key.registration,

@@ -3,8 +3,8 @@
 A statement is kept as its JSON text (extension keys are IRIs with dots, which a document's
 field names had better not carry) beside what it is found by: `filter_keys` under `k`, the
 stored time `s`, the id `i`, the voided flag `v`, the derived userId `u` (for erasure) and
-a signed statement's signature status `g` (`verified` or `unverified`) and the quota owner
-`o` (`quota_owner`). Attachment data keeps its owner `o` and byte size `n` beside it.
+a signed statement's signature status `g` (`verified` or `unverified`). Attachment data
+keeps its byte size `n` beside it.
 """
 
 from __future__ import annotations
@@ -116,17 +116,8 @@ class MongoStatementStore:
             )
         return [_record(document) for document in found]
 
-    async def count(self, tenant_id: str, owner: str) -> int:
-        """How many statements (voided ones included) are stored for `owner`."""
-        async with driver_errors():
-            return await self._statements.count_documents({"t": tenant_id, "o": owner})
-
     async def put_attachments(
-        self,
-        tenant_id: str,
-        user_id: str | None,
-        owner: str,
-        attachments: Sequence[Attachment],
+        self, tenant_id: str, user_id: str | None, attachments: Sequence[Attachment]
     ) -> None:
         """Keep attachment data; a SHA-2 this user already has is not written again."""
         operations = [
@@ -136,7 +127,6 @@ class MongoStatementStore:
                     "$setOnInsert": {
                         "t": tenant_id,
                         "u": user_id,
-                        "o": owner,
                         "n": len(item.data),
                         "h": item.sha2,
                         "c": item.content_type,
@@ -149,16 +139,6 @@ class MongoStatementStore:
         ]
         async with driver_errors():
             await self._attachments.bulk_write(operations, ordered=False)
-
-    async def attachment_bytes(self, tenant_id: str, owner: str) -> int:
-        """The bytes of attachment data kept for `owner`."""
-        pipeline: list[Document] = [
-            {"$match": {"t": tenant_id, "o": owner}},
-            {"$group": {"_id": None, "n": {"$sum": "$n"}}},
-        ]
-        async with driver_errors():
-            found = await (await self._attachments.aggregate(pipeline)).to_list()
-        return int(found[0]["n"]) if found else 0
 
     async def attachment_sizes(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, int]:
         """The byte size of the kept attachment data among these SHA-2s, without loading it."""
@@ -183,7 +163,6 @@ def _document(tenant_id: str, record: StatementRecord) -> Document:
         "t": tenant_id,
         "i": record.statement_id,
         "u": record.user_id,
-        "o": record.owner,
         "s": record.stored,
         "v": record.voided,
         "k": _keys(record),

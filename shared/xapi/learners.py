@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .document_params import DocumentAddress, Method
+from .errors import RuleBroken
 from .identity import UserRule, user_id_for
 
 __all__ = ["NotTheLearner", "check_document_learner", "check_learner", "check_voidable_by"]
@@ -20,21 +21,8 @@ __all__ = ["NotTheLearner", "check_document_learner", "check_learner", "check_vo
 _READS = frozenset({"GET", "HEAD"})
 
 
-class NotTheLearner(Exception):
-    """A user token named someone other than its learner (403).
-
-    Attributes:
-        path: The parameter or property naming them (`agent`, `[0].actor`), or empty.
-        rule: What is refused.
-    """
-
-    def __init__(self, path: str, rule: str) -> None:
-        self.path = path
-        self.rule = rule
-        super().__init__(path, rule)
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.rule}" if self.path else self.rule
+class NotTheLearner(RuleBroken):
+    """A user token named someone other than its learner (403); `path` names where."""
 
 
 def check_learner(agent: dict[str, Any] | None, rule: UserRule, learner: str, path: str) -> None:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.service_layer.xapi.ports import Attachment, DocumentKey, StatementRecord, StoredDocument
-from shared.xapi import (
-    TENANT_OWNER,
-    StatementQuery,
-    document_etag,
-    parse_statement_query,
-    quota_owner,
+from shared.service_layer.xapi.ports import (
+    Attachment,
+    DocumentKey,
+    StatementRecord,
+    StoredDocument,
+    Usage,
 )
+from shared.xapi import StatementQuery, document_etag, parse_statement_query
 from tests.contract.conftest import Stores
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -99,8 +100,8 @@ async def test_find_filters_orders_and_pages_by_stored_then_id(stores: Stores) -
 
 async def test_attachments_are_kept_once_per_sha2(stores: Stores) -> None:
     kept = Attachment("ab" * 32, "text/plain", b"\x00binary")
-    await stores.statements.put_attachments("demo", "u1", "user:u1", [kept])
-    await stores.statements.put_attachments("demo", "u1", "user:u1", [kept])
+    await stores.statements.put_attachments("demo", "u1", [kept])
+    await stores.statements.put_attachments("demo", "u1", [kept])
     assert await stores.statements.attachments("demo", ["ab" * 32, "cd" * 32]) == {"ab" * 32: kept}
     assert await stores.statements.attachments("other", ["ab" * 32]) == {}
 
@@ -178,21 +179,21 @@ async def test_a_signature_status_is_kept_beside_the_statement(stores: Stores) -
     assert found[plain.statement_id].signature is None
 
 
-async def test_what_a_quota_owner_holds_is_counted(stores: Stores) -> None:
-    """Statements, attachment bytes and documents per `quota_owner`, without loading data."""
-    await stores.statements.insert("demo", [statement_record("u1"), statement_record("u1")])
-    await stores.statements.insert("demo", [statement_record("u2")])
-    assert await stores.statements.count("demo", "user:u1") == 2
-    assert await stores.statements.count("other", "user:u1") == 0
+async def test_attachment_sizes_are_read_without_their_data(stores: Stores) -> None:
     small, large = (Attachment(c * 64, "text/plain", b"x" * n) for c, n in (("a", 3), ("b", 5)))
-    await stores.statements.put_attachments("demo", "u1", "user:u1", [small, large])
-    assert await stores.statements.attachment_bytes("demo", "user:u1") == 8
-    assert await stores.statements.attachment_bytes("demo", "user:u2") == 0
+    await stores.statements.put_attachments("demo", "u1", [small, large])
     sizes = await stores.statements.attachment_sizes("demo", ["a" * 64, "c" * 64])
     assert sizes == {"a" * 64: 3}
-    await stores.state.put("demo", STATE_KEY, "u1", state_document(b"{}"), None)
-    await stores.profiles.put("demo", ACTIVITY_PROFILE_KEY, None, state_document(b"{}"), None)
-    await stores.profiles.put("demo", AGENT_PROFILE_KEY, None, state_document(b"{}"), None)
-    assert await stores.state.count("demo", quota_owner("u1", STATE_KEY.agent)) == 1
-    assert await stores.profiles.count("demo", TENANT_OWNER) == 1
-    assert await stores.profiles.count("demo", quota_owner(None, AGENT_PROFILE_KEY.agent)) == 1
+    assert await stores.statements.attachment_sizes("other", ["a" * 64]) == {}
+
+
+async def test_usage_adds_up_per_tenant_and_owner(stores: Stores) -> None:
+    """The quota totals: concurrent additions add up, a release subtracts."""
+    assert await stores.usage.usage("demo", "user:u1") == Usage()
+    await asyncio.gather(
+        *(stores.usage.add("demo", "user:u1", "u1", Usage(1, 1, 10)) for _ in range(5))
+    )
+    await stores.usage.add("demo", "user:u1", "u1", Usage(documents=-2))
+    assert await stores.usage.usage("demo", "user:u1") == Usage(5, 3, 50)
+    assert await stores.usage.usage("demo", "user:u2") == Usage()
+    assert await stores.usage.usage("other", "user:u1") == Usage()

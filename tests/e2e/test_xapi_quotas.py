@@ -21,7 +21,7 @@ import pytest
 from shared.adapters.embedded import free_port
 from shared.adapters.settings import Settings
 from shared.xapi import write_multipart
-from tests.e2e.xapi_support import KEY_ID, statement_for
+from tests.e2e.xapi_support import KEY_ID, attachment_for, statement_for
 from tests.support.services import TEST_API_KEY, Stack, service_process
 
 pytestmark = pytest.mark.e2e
@@ -69,16 +69,7 @@ def with_attachment(user_id: str, size: int) -> tuple[dict[str, Any], tuple[str,
     """A statement with `size` bytes of attachment data, as a multipart body."""
     data = uuid.uuid4().bytes * (size // 16)
     sha2 = hashlib.sha256(data).hexdigest()
-    sent = statement_for(user_id)
-    sent["attachments"] = [
-        {
-            "usageType": "http://example.com/usage/certificate",
-            "display": {"en-US": "certificate"},
-            "contentType": "text/plain",
-            "length": len(data),
-            "sha2": sha2,
-        }
-    ]
+    sent = statement_for(user_id, attachments=[attachment_for(data)])
     return sent, write_multipart(json.dumps(sent).encode(), [(sha2, "text/plain", data)])
 
 
@@ -116,6 +107,8 @@ def test_documents_past_the_quota_are_413_and_nothing_is_stored(
     assert lrs.get("/activities/state", params=state("three")).status_code == 404
     replaced = lrs.put("/activities/state", params=state("one"), json={"page": 2})
     assert replaced.status_code == 204
+    assert lrs.delete("/activities/state", params=state("one")).status_code == 204
+    assert lrs.put("/activities/state", params=state("three"), json={}).status_code == 204
 
 
 def test_attachments_past_the_quota_are_413_and_nothing_is_stored(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -54,6 +55,17 @@ def learner_client(
         timeout=10.0,
     ) as client:
         yield client
+
+
+def attachment_for(data: bytes, content_type: str = "text/plain") -> dict[str, Any]:
+    """A statement's metadata of the attachment `data` (a certificate, say)."""
+    return {
+        "usageType": "http://example.com/usage/certificate",
+        "display": {"en-US": "certificate"},
+        "contentType": content_type,
+        "length": len(data),
+        "sha2": hashlib.sha256(data).hexdigest(),
+    }
 
 
 def statement_for(

@@ -23,6 +23,8 @@ __all__ = [
     "StatementRecord",
     "StatementStore",
     "StoredDocument",
+    "Usage",
+    "UsageStore",
 ]
 
 
@@ -108,22 +110,10 @@ class StatementStore(Protocol):
         """
         ...
 
-    async def count(self, tenant_id: str, owner: str) -> int:
-        """How many statements (voided ones included) are stored for `owner`."""
-        ...
-
     async def put_attachments(
-        self,
-        tenant_id: str,
-        user_id: str | None,
-        owner: str,
-        attachments: Sequence[Attachment],
+        self, tenant_id: str, user_id: str | None, attachments: Sequence[Attachment]
     ) -> None:
         """Keep attachment data (a SHA-2 already kept is not written again)."""
-        ...
-
-    async def attachment_bytes(self, tenant_id: str, owner: str) -> int:
-        """The bytes of attachment data kept for `owner`."""
         ...
 
     async def attachment_sizes(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, int]:
@@ -168,10 +158,6 @@ class DocumentStore(Protocol):
         """The document, or None."""
         ...
 
-    async def count(self, tenant_id: str, owner: str) -> int:
-        """How many documents are stored for `owner` (`quota_owner(user_id, key.agent)`)."""
-        ...
-
     async def put(
         self,
         tenant_id: str,
@@ -206,6 +192,34 @@ class DocumentStore(Protocol):
         document_id: str | None,
     ) -> int:
         """Delete one document, or all of the context (`document_id` None); return how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one quota owner (`quota_owner`) has stored, or a change of it."""
+
+    statements: int = 0
+    documents: int = 0
+    attachment_bytes: int = 0
+
+
+class UsageStore(Protocol):
+    """Running totals per tenant and quota owner, so a quota check reads one small record.
+
+    Counting the stored records instead would read every one of them per write (the
+    documents and attachment data of one learner weigh up to the quotas themselves).
+    """
+
+    async def usage(self, tenant_id: str, owner: str) -> Usage:
+        """The owner's totals (zeros for an owner never seen)."""
+        ...
+
+    async def add(self, tenant_id: str, owner: str, user_id: str | None, change: Usage) -> None:
+        """Add `change` (negative to release) to the owner's totals, atomically.
+
+        `user_id` is the owner's userId, if it is a user's: erasure deletes the totals too.
+        """
         ...
 
 

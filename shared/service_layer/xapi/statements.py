@@ -25,6 +25,8 @@ from shared.service_layer.xapi.ports import (
     SignatureVerifier,
     StatementRecord,
     StatementStore,
+    Usage,
+    UsageStore,
 )
 from shared.service_layer.xapi.quotas import QuotaExceeded, XapiQuotas
 from shared.xapi import (
@@ -96,13 +98,15 @@ class StoreStatements:
         ingest: Ingest,
         clock: Clock,
         signatures: SignatureVerifier,
-        quotas: XapiQuotas | None = None,
+        usage: UsageStore,
+        quotas: XapiQuotas,
     ) -> None:
         self._store = store
         self._ingest = ingest
         self._clock = clock
         self._signatures = signatures
-        self._quotas = quotas or XapiQuotas()
+        self._usage = usage
+        self._quotas = quotas
 
     async def store(
         self,
@@ -164,8 +168,13 @@ class StoreStatements:
         if learner is not None:
             await self._check_voids(tenant_id, fresh, ids, learner)
         await self._refuse_erased(tenant_id, fresh)
-        await self._check_quotas(tenant_id, fresh, ids, body)
+        added = await self._check_quotas(tenant_id, fresh, ids, body)
         taken = await self._store.insert(tenant_id, fresh)
+        for owner, change in added.items():
+            stored = [r for r in fresh if r.owner == owner and r.statement_id not in taken]
+            if stored:
+                change = replace(change, statements=len(stored))
+                await self._usage.add(tenant_id, owner, stored[0].user_id, change)
         if taken:
             raced = await self._store.get_many(tenant_id, sorted(taken))
             for record in fresh:
@@ -260,31 +269,34 @@ class StoreStatements:
         records: Sequence[StatementRecord],
         ids: list[str],
         body: StatementBody,
-    ) -> None:
-        """Refuse the write if a learner would pass its statement or attachment quota."""
-        quotas = self._quotas
+    ) -> dict[str, Usage]:
+        """What the write adds per quota owner; raise if one would pass a quota."""
+        quotas, added = self._quotas, {}
         for owner in sorted({record.owner for record in records}):
             mine = [record for record in records if record.owner == owner]
+            change = Usage(
+                statements=len(mine),
+                attachment_bytes=sum(len(data) for _, data in _attachment_data(mine, body)),
+            )
+            used = await self._usage.usage(tenant_id, owner)
             where = f"[{ids.index(mine[0].statement_id)}].actor"
-            stored = await self._store.count(tenant_id, owner)
-            if stored + len(mine) > quotas.statements:
+            if used.statements + change.statements > quotas.statements:
                 raise QuotaExceeded(
                     "statements",
                     where,
-                    f"the actor's learner holds {stored} statements; at most "
+                    f"the actor's learner holds {used.statements} statements; at most "
                     f"{quotas.statements} are stored (PROGRESS_XAPI_QUOTA_STATEMENTS)",
                 )
-            incoming = sum(len(data) for _, data in _attachment_data(mine, body))
-            if not incoming:
-                continue
-            kept = await self._store.attachment_bytes(tenant_id, owner)
-            if kept + incoming > quotas.attachment_bytes:
+            if used.attachment_bytes + change.attachment_bytes > quotas.attachment_bytes:
                 raise QuotaExceeded(
                     "attachment_bytes",
                     where,
-                    f"the actor's learner keeps {kept} bytes of attachments; {incoming} more "
-                    f"would pass {quotas.attachment_bytes} (PROGRESS_XAPI_QUOTA_ATTACHMENT_BYTES)",
+                    f"the actor's learner keeps {used.attachment_bytes} bytes of attachments; "
+                    f"{change.attachment_bytes} more would pass {quotas.attachment_bytes} "
+                    "(PROGRESS_XAPI_QUOTA_ATTACHMENT_BYTES)",
                 )
+            added[owner] = change
+        return added
 
     async def _keep_attachments(
         self, tenant_id: str, records: Sequence[StatementRecord], body: StatementBody
@@ -295,7 +307,7 @@ class StoreStatements:
                 for attachment, data in _attachment_data([record], body)
             ]
             if kept:
-                await self._store.put_attachments(tenant_id, record.user_id, record.owner, kept)
+                await self._store.put_attachments(tenant_id, record.user_id, kept)
 
     async def _publish(
         self,

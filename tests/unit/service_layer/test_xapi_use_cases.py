@@ -11,6 +11,7 @@ import json
 import pytest
 
 from shared.service_layer.xapi.documents import Documents, Preconditions
+from shared.service_layer.xapi.quotas import XapiQuotas
 from shared.service_layer.xapi.statements import StatementConflict, UserErased
 from shared.xapi import (
     DocumentConflict,
@@ -19,7 +20,7 @@ from shared.xapi import (
     parse_state_params,
     parse_statement_query,
 )
-from tests.fakes import FixedClock, InMemoryDocumentStore
+from tests.fakes import FixedClock, InMemoryDocumentStore, InMemoryUsageStore
 from tests.unit.service_layer.xapi_world import AUTHORITY, ID_1, ID_2, World, statement
 
 pytestmark = pytest.mark.unit
@@ -133,7 +134,13 @@ async def test_attachment_data_is_kept_and_served_with_its_statement() -> None:
 
 async def test_state_documents_honour_etags_and_merge_json() -> None:
     """Communication 2.3 (State), 3.1 (concurrency: 412, and 2.0.0's 409 without a header)."""
-    documents = Documents(InMemoryDocumentStore(), InMemoryDocumentStore(), FixedClock())
+    documents = Documents(
+        InMemoryDocumentStore(),
+        InMemoryDocumentStore(),
+        FixedClock(),
+        InMemoryUsageStore(),
+        XapiQuotas(),
+    )
     agent = {"mbox": "mailto:ana@example.com"}
     params = {"activityId": "https://example.com/a1", "agent": json.dumps(agent), "stateId": "s"}
     address = parse_state_params("PUT", params)
@@ -156,5 +163,6 @@ async def test_state_documents_honour_etags_and_merge_json() -> None:
     assert await documents.ids("demo", parse_state_params("GET", {**params, "stateId": "s"})) == [
         "s"
     ]
-    assert await documents.delete("demo", address, Preconditions(merged.etag, None, "2.0.0")) == 1
+    done = Preconditions(merged.etag, None, "2.0.0")
+    assert await documents.delete("demo", address, done, rule) == 1
     assert await documents.get("demo", address) is None

@@ -13,8 +13,9 @@ import json
 import pytest
 
 from shared.service_layer.xapi.documents import Documents, Preconditions
+from shared.service_layer.xapi.quotas import XapiQuotas
 from shared.xapi import MappingRules, UserRule, parse_state_params
-from tests.fakes import FixedClock, InMemoryDocumentStore
+from tests.fakes import FixedClock, InMemoryDocumentStore, InMemoryUsageStore
 from tests.unit.service_layer.xapi_world import ID_1, ID_2, World, statement
 
 pytestmark = pytest.mark.unit
@@ -61,7 +62,10 @@ async def test_a_state_document_is_kept_under_the_tenants_user() -> None:
     store = InMemoryDocumentStore()
     agent = {"mbox": ANA}
     params = {"activityId": "https://example.com/a1", "agent": json.dumps(agent), "stateId": "s"}
-    await Documents(store, InMemoryDocumentStore(), FixedClock()).write(
+    documents = Documents(
+        store, InMemoryDocumentStore(), FixedClock(), InMemoryUsageStore(), XapiQuotas()
+    )
+    await documents.write(
         "demo",
         "PUT",
         parse_state_params("PUT", params),

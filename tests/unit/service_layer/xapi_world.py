@@ -6,6 +6,7 @@ from typing import Any
 
 from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.service_layer.ingest import Ingest
+from shared.service_layer.xapi.quotas import XapiQuotas
 from shared.service_layer.xapi.reads import ReadStatements
 from shared.service_layer.xapi.statements import StoreStatements
 from shared.xapi import MappingRules, StatementBody
@@ -14,6 +15,7 @@ from tests.fakes import (
     InMemoryPublisher,
     InMemoryStatementStore,
     InMemoryTombstoneStore,
+    InMemoryUsageStore,
 )
 
 AUTHORITY = {"objectType": "Agent", "account": {"homePage": "urn:t", "name": "key"}}
@@ -45,6 +47,8 @@ class World:
             Ingest(self.publisher, self.tombstones),
             self.clock,
             X5cSignatureVerifier(),
+            InMemoryUsageStore(),
+            XapiQuotas(),
         )
         self.reads = ReadStatements(self.store, self.clock)
 
