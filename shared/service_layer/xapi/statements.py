@@ -170,11 +170,9 @@ class StoreStatements:
         await self._refuse_erased(tenant_id, fresh)
         added = await self._check_quotas(tenant_id, fresh, ids, body)
         taken = await self._store.insert(tenant_id, fresh)
-        for owner, change in added.items():
-            stored = [r for r in fresh if r.owner == owner and r.statement_id not in taken]
-            if stored:
-                change = replace(change, statements=len(stored))
-                await self._usage.add(tenant_id, owner, stored[0].user_id, change)
+        await self._count_stored(
+            tenant_id, added, [r for r in fresh if r.statement_id not in taken]
+        )
         if taken:
             raced = await self._store.get_many(tenant_id, sorted(taken))
             for record in fresh:
@@ -297,6 +295,16 @@ class StoreStatements:
                 )
             added[owner] = change
         return added
+
+    async def _count_stored(
+        self, tenant_id: str, added: dict[str, Usage], stored: Sequence[StatementRecord]
+    ) -> None:
+        """Add what was stored to each owner's totals (a concurrent writer's ids left out)."""
+        for owner, change in added.items():
+            mine = [record for record in stored if record.owner == owner]
+            if mine:
+                change = replace(change, statements=len(mine))
+                await self._usage.add(tenant_id, owner, mine[0].user_id, change)
 
     async def _keep_attachments(
         self, tenant_id: str, records: Sequence[StatementRecord], body: StatementBody
