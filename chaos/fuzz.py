@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import bodies, fuzz_text
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
-from chaos.known_cases import known_cases, known_requests
+from chaos.known_cases import known_cases, known_requests, learner_cases
 from chaos.ledger import Ledger
 from chaos.routes import Route
 from shared.adapters.user_tokens import mint_user_token
@@ -212,6 +212,7 @@ class Fuzzer:
             outcome = self._send(client, target, request)
             verdict = "" if outcome.startswith(str(case.expect)) else f"NOT {case.expect}: "
             self.known[case.name] = f"{case.user}: {verdict}{outcome}"
+        self._learner_cases(client, credentials)
 
     def _forgeries(self, client: httpx.Client) -> None:
         """Each named forged token, once, on the user's read route: it must be answered 401."""
@@ -231,6 +232,29 @@ class Fuzzer:
             self.known[name] = f"{FUZZ_USERS[0]}: {outcome}"
             if not outcome.startswith("401 "):
                 self.forgeries_not_refused.append(f"{name}: {outcome}")
+
+    def _learner_cases(self, client: httpx.Client, credentials: dict[str, str | None]) -> None:
+        """Issue 23's user tokens naming other learners on /xapi; a wrong answer says so."""
+        routes = {route.label: route for route in self.routes}
+        for case in learner_cases(*FUZZ_USERS):
+            route = routes.get(f"{case.method} {case.path}")
+            if route is None:
+                continue
+            request = {
+                "method": case.method,
+                "path": route.origin + case.path,
+                "params": case.params,
+                "headers": {
+                    "Content-Type": "application/json",
+                    "Authorization": credentials["user-token"] or "",
+                    "X-Experience-API-Version": "1.0.3",
+                },
+                "body": case.body,
+                "path_values": {},
+            }
+            outcome = self._send(client, route, request)
+            verdict = "as expected" if outcome.startswith(str(case.expected)) else "UNEXPECTED"
+            self.known[case.name] = f"{verdict} ({case.expected}): {outcome}"
 
     def _round(
         self,

@@ -1,18 +1,19 @@
-"""Hostile values the hardening issue names, sent once per run before the random rounds.
+"""Hostile requests the issues name, sent once per run before the random rounds.
 
 Hypothesis finds such values by chance; these make sure every run tries the ones issue 14
 describes (a few hundred `[` in an interaction state, deep extensions, huge numbers, lone
 surrogates, duplicate keys), each in an otherwise valid write for a user of its own, so
-the end check shows exactly which of them poison a snapshot.
+the end check shows exactly which of them poison a snapshot; and the ones issue 23 item 3
+describes (a user token on `/xapi` naming another learner), each with the answer it must get.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["KnownRequest", "known_cases", "known_requests"]
+__all__ = ["KnownRequest", "XapiCase", "known_cases", "known_requests", "learner_cases"]
 
 _DEPTHS = (100, 150, 190, 200, 220, 250, 300, 1000)
 
@@ -119,5 +120,112 @@ def known_requests() -> list[KnownRequest]:
             json.dumps(_statements(2500, "fuzz-known-xapi")).encode(),
             413,
             (("X-Experience-API-Version", "1.0.3"),),
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class XapiCase:
+    """A named `/xapi` request sent with a learner's user token, and the status it must get."""
+
+    name: str
+    method: str
+    path: str
+    expected: int
+    params: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def learner_cases(own: str, other: str) -> list[XapiCase]:
+    """Requests of `own`'s user token that name `other` (or write shared documents): 403."""
+
+    def agent(user: str) -> str:
+        return json.dumps({"account": {"homePage": "https://fuzz.example", "name": user}})
+
+    def statement(actor: object, target: object | None = None) -> dict[str, object]:
+        found: dict[str, object] = {
+            "id": str(uuid.uuid4()),
+            "actor": actor,
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+            "object": {"id": "urn:fuzz:activity"},
+        }
+        if target is not None:
+            found["verb"] = {"id": "http://adlnet.gov/expapi/verbs/voided"}
+            found["object"] = target
+        return found
+
+    def body(value: object) -> bytes:
+        return json.dumps(value).encode()
+
+    theirs = json.loads(agent(other))
+    group = {"objectType": "Group", "member": [json.loads(agent(own)), theirs]}
+    state = {"activityId": "urn:fuzz:activity", "agent": agent(other), "stateId": "s"}
+    unknown = {"objectType": "StatementRef", "id": str(uuid.uuid4())}
+    return [
+        XapiCase(
+            "user token: statement for another learner",
+            "POST",
+            "/xapi/statements",
+            403,
+            body=body(statement(theirs)),
+        ),
+        XapiCase(
+            "user token: batch ending with another learner",
+            "POST",
+            "/xapi/statements",
+            403,
+            body=body([statement(json.loads(agent(own))), statement(theirs)]),
+        ),
+        XapiCase(
+            "user token: statement by a Group",
+            "POST",
+            "/xapi/statements",
+            403,
+            body=body(statement(group)),
+        ),
+        XapiCase(
+            "user token: void a statement not its own",
+            "POST",
+            "/xapi/statements",
+            403,
+            body=body(statement(json.loads(agent(own)), unknown)),
+        ),
+        XapiCase(
+            "user token: read another learner's statements",
+            "GET",
+            "/xapi/statements",
+            403,
+            params={"agent": agent(other)},
+        ),
+        XapiCase(
+            "user token: write another learner's State",
+            "PUT",
+            "/xapi/activities/state",
+            403,
+            params=state,
+            body=b"{}",
+        ),
+        XapiCase(
+            "user token: delete another learner's State",
+            "DELETE",
+            "/xapi/activities/state",
+            403,
+            params={k: v for k, v in state.items() if k != "stateId"},
+        ),
+        XapiCase(
+            "user token: another learner's Agent Profile",
+            "PUT",
+            "/xapi/agents/profile",
+            403,
+            params={"agent": agent(other), "profileId": "p"},
+            body=b"{}",
+        ),
+        XapiCase(
+            "user token: write an Activity Profile",
+            "PUT",
+            "/xapi/activities/profile",
+            403,
+            params={"activityId": "urn:fuzz:activity", "profileId": "p"},
+            body=b"{}",
         ),
     ]

@@ -110,7 +110,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         attacks.add_row(name, _inline(counts))
     console.print(attacks)
     if fuzz["known_cases"]:
-        known = Table(title="named cases from issue 14 (user: answer)")
+        known = Table(title="named cases from issues 14 and 23 (user or verdict: answer)")
         known.add_column("case")
         known.add_column("user: answer")
         for case, outcome in fuzz["known_cases"].items():

@@ -38,6 +38,7 @@ from shared.service_layer.xapi.ports import (
     DocumentKey,
     StatementRecord,
     StoredDocument,
+    Usage,
 )
 from shared.xapi import StatementQuery, matches
 
@@ -418,6 +419,7 @@ class InMemoryUserDataStore:
         statements: InMemoryStatementStore | None = None,
         state: InMemoryDocumentStore | None = None,
         profiles: InMemoryDocumentStore | None = None,
+        usage: InMemoryUsageStore | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
@@ -431,6 +433,7 @@ class InMemoryUserDataStore:
         self._statements = statements or InMemoryStatementStore()
         self._state = state or InMemoryDocumentStore()
         self._profiles = profiles or InMemoryDocumentStore()
+        self._usage = usage or InMemoryUsageStore()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -459,6 +462,7 @@ class InMemoryUserDataStore:
             "parked_messages": await self._parked.remove(parked),
             "rebuild_runs": len(runs),
             "xapi_statements": statements,
+            "xapi_usage": self._usage.forget(key),
             "xapi_attachments": attachments,
             "xapi_state": self._state.forget(key),
             "xapi_profiles": self._profiles.forget(key),
@@ -644,6 +648,7 @@ class InMemoryStatementStore:
             for (tenant, _), record in self.statements.items()
             if tenant == tenant_id
             and not record.voided
+            and (query.learner is None or record.user_id == query.learner)
             and (
                 matches(record.statement, query)
                 or (record.target is not None and matches(record.target, query))
@@ -664,6 +669,10 @@ class InMemoryStatementStore:
         for item in attachments:
             self.kept.setdefault((tenant_id, user_id or "", item.sha2), (user_id, item))
 
+    async def attachment_sizes(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, int]:
+        found = await self.attachments(tenant_id, sha2s)
+        return {sha2: len(item.data) for sha2, item in found.items()}
+
     async def attachments(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, Attachment]:
         return {
             item.sha2: item
@@ -679,6 +688,33 @@ class InMemoryStatementStore:
         for gone_kept in kept:
             del self.kept[gone_kept]
         return len(statements), len(kept)
+
+
+class InMemoryUsageStore:
+    """Running totals per (tenant, quota owner) in a dict."""
+
+    def __init__(self) -> None:
+        self.totals: dict[tuple[str, str], tuple[str | None, Usage]] = {}
+
+    async def usage(self, tenant_id: str, owner: str) -> Usage:
+        return self.totals.get((tenant_id, owner), (None, Usage()))[1]
+
+    async def add(self, tenant_id: str, owner: str, user_id: str | None, change: Usage) -> None:
+        user, now = self.totals.get((tenant_id, owner), (user_id, Usage()))
+        self.totals[(tenant_id, owner)] = (
+            user,
+            Usage(
+                now.statements + change.statements,
+                now.documents + change.documents,
+                now.attachment_bytes + change.attachment_bytes,
+            ),
+        )
+
+    def forget(self, key: UserKey) -> int:
+        gone = [k for k, (user, _) in self.totals.items() if (k[0], user) == key]
+        for owner in gone:
+            del self.totals[owner]
+        return len(gone)
 
 
 class InMemoryDocumentStore:

@@ -49,6 +49,7 @@ CORS_EXPOSED_HEADERS = [
     "ETag",
     "X-Experience-API-Version",
     "X-Experience-API-Consistent-Through",
+    "Progress-Signature",
 ]
 
 

@@ -34,6 +34,7 @@ from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.adapters.xapi_document_store import profile_documents, state_documents
 from shared.adapters.xapi_statement_store import MongoStatementStore
+from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.ingest import Ingest
@@ -123,6 +124,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             courses,
         )
         statements, tenants = MongoStatementStore(db), MongoTenantStore(db)
+        usage = MongoUsageStore(db)
         yield GatewayContext(
             db=db,
             broker=broker,
@@ -139,10 +141,17 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 clock_skew_seconds=settings.user_token_clock_skew_seconds,
             ),
             clock=clock,
-            xapi_statements=StoreStatements(statements, ingest, clock, X5cSignatureVerifier()),
-            xapi_reads=ReadStatements(statements, clock),
+            xapi_statements=StoreStatements(
+                statements, ingest, clock, X5cSignatureVerifier(), usage, settings.xapi_quotas
+            ),
+            xapi_reads=ReadStatements(statements, clock, settings.xapi_quotas),
             xapi_documents=Documents(
-                state_documents(db), profile_documents(db), clock, ingest.erased
+                state_documents(db),
+                profile_documents(db),
+                clock,
+                ingest.erased,
+                usage,
+                settings.xapi_quotas,
             ),
             xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
             rate_limits=RateLimits(settings),

@@ -19,7 +19,12 @@ from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.xapi_http import Handler, XapiRequest, http_date, serve
 from shared.service_layer.xapi.documents import Preconditions
-from shared.xapi import DocumentAddress, parse_profile_params, parse_state_params
+from shared.xapi import (
+    DocumentAddress,
+    check_document_learner,
+    parse_profile_params,
+    parse_state_params,
+)
 from shared.xapi.document_params import Method
 
 __all__ = ["router"]
@@ -68,6 +73,9 @@ def _dispatcher(parse: Parser) -> Handler:
             xapi.header("if-match"), xapi.header("if-none-match"), xapi.version
         )
         documents = context.xapi_documents
+        users = (await context.xapi_profiles.of(xapi.tenant_id)).users
+        if xapi.learner is not None:
+            check_document_learner(address, method, users, xapi.learner)
         if method in ("GET", "HEAD"):
             if address.document_id is None:
                 ids = await documents.ids(xapi.tenant_id, address)
@@ -79,7 +87,7 @@ def _dispatcher(parse: Parser) -> Handler:
             content = b"" if method == "HEAD" else found.content
             return Response(content, media_type=found.content_type, headers=headers)
         if method == "DELETE":
-            await documents.delete(xapi.tenant_id, address, conditions)
+            await documents.delete(xapi.tenant_id, address, conditions, users)
             return Response(status_code=204)
         written = await documents.write(
             xapi.tenant_id,
@@ -88,7 +96,7 @@ def _dispatcher(parse: Parser) -> Handler:
             xapi.body,
             xapi.header("content-type") or "application/octet-stream",
             conditions,
-            (await context.xapi_profiles.of(xapi.tenant_id)).users,
+            users,
         )
         return Response(status_code=204, headers={"ETag": written.etag})
 

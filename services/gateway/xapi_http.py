@@ -1,4 +1,4 @@
-"""What every xAPI request shares: unwrapping, the version header, HTTP Basic auth, errors.
+"""What every xAPI request shares: unwrapping, the version header, credentials, errors.
 
 `serve` turns a Starlette request into an `XapiRequest` (the 1.0.3 alternate syntax
 unwrapped, the version negotiated, the caller authenticated), runs the resource's handler,
@@ -15,19 +15,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+import structlog
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from services.gateway.auth import authenticate, require
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError, error_body
 from services.gateway.writes import unavailable
-from shared.adapters.metrics import XAPI_REQUESTS
+from shared.adapters.metrics import XAPI_QUOTA_REFUSALS, XAPI_REQUESTS
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.xapi.erased_learners import UserErased
+from shared.service_layer.xapi.quotas import QuotaExceeded
 from shared.service_layer.xapi.statements import StatementConflict
 from shared.xapi import (
     DocumentConflict,
     InvalidStatement,
+    NotTheLearner,
     XapiVersion,
     negotiate_version,
     unwrap_alternate_request,
@@ -37,11 +41,14 @@ __all__ = [
     "CONSISTENT_THROUGH",
     "NEWEST_VERSION",
     "VERSION_HEADER",
+    "Caller",
     "Handler",
     "XapiRequest",
     "http_date",
     "serve",
 ]
+
+log = structlog.stdlib.get_logger(__name__)
 
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
@@ -49,6 +56,17 @@ NEWEST_VERSION: XapiVersion = "2.0.0"
 """The version of answers that cannot know the caller's (About, unauthenticated requests)."""
 _METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
 _REALM = {"WWW-Authenticate": 'Basic realm="xapi"'}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent an xAPI request: a tenant API key, or a user token bound to one learner."""
+
+    tenant_id: str
+    key_id: str
+    """The API key's id; for a user token `user:<userId>` (the stored statements' authority)."""
+    learner: str | None = None
+    """A user token's userId (`sub`): the only learner the request may name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +82,8 @@ class XapiRequest:
     key_id: str
     request_id: str
     path: str
+    learner: str | None = None
+    """A user token's userId, or None for a tenant API key (see `Caller`)."""
 
     def header(self, name: str) -> str | None:
         """A header's value (form fields of the alternate syntax included), or None."""
@@ -111,6 +131,18 @@ async def _translated(handler: Handler, xapi: XapiRequest, context: GatewayConte
         codes = {412: "precondition_failed", 400: "precondition_required"}
         code = codes.get(error.status, "document_conflict")
         raise ApiError(error.status, code, error.message) from None
+    except NotTheLearner as error:
+        raise ApiError(403, "forbidden", str(error), field=error.path or None) from None
+    except QuotaExceeded as error:
+        XAPI_QUOTA_REFUSALS.labels(error.quota).inc()
+        log.warning(
+            "xapi_quota_exceeded",
+            tenant=xapi.tenant_id,
+            quota=error.quota,
+            field=error.field,
+            request_id=xapi.request_id,
+        )
+        raise ApiError(413, "quota", str(error), field=error.field) from None
     except UserErased as error:
         raise ApiError(410, "erased", str(error), field=error.field) from None
     except BrokerUnavailable as error:
@@ -133,7 +165,7 @@ async def _unwrapped(request: Request) -> XapiRequest:
     version = negotiate_version(headers.get(VERSION_HEADER.lower()))
     if version is None and path.endswith("/about"):
         version = NEWEST_VERSION
-    tenant_id, key_id = "", ""
+    caller = Caller("", "")
     if version is None:
         raise await _versionless(request.app.state.context, method, headers)
     if alternate is not None and version != "1.0.3":
@@ -146,14 +178,25 @@ async def _unwrapped(request: Request) -> XapiRequest:
         )
     if not path.endswith("/about"):
         try:
-            tenant_id, key_id = await _authenticate(
+            caller = await _authenticate(
                 headers.get("authorization"), request.app.state.context, _scope(method)
             )
         except ApiError as error:
             error.headers[VERSION_HEADER] = version
             raise
     request_id = str(getattr(request.state, "request_id", ""))
-    return XapiRequest(method, query, headers, body, version, tenant_id, key_id, request_id, path)
+    return XapiRequest(
+        method,
+        query,
+        headers,
+        body,
+        version,
+        caller.tenant_id,
+        caller.key_id,
+        request_id,
+        path,
+        caller.learner,
+    )
 
 
 def _scope(method: str) -> str:
@@ -169,11 +212,11 @@ async def _versionless(context: GatewayContext, method: str, headers: dict[str, 
     """
     answer: XapiVersion = NEWEST_VERSION
     try:
-        tenant_id, _ = await _authenticate(headers.get("authorization"), context, _scope(method))
+        caller = await _authenticate(headers.get("authorization"), context, _scope(method))
     except ApiError:
         pass
     else:
-        answer = (await context.xapi_profiles.of(tenant_id)).default_version
+        answer = (await context.xapi_profiles.of(caller.tenant_id)).default_version
     return ApiError(
         400,
         "unsupported_version",
@@ -183,10 +226,12 @@ async def _versionless(context: GatewayContext, method: str, headers: dict[str, 
     )
 
 
-async def _authenticate(
-    authorization: str | None, context: GatewayContext, scope: str
-) -> tuple[str, str]:
-    """The tenant and key id of `Basic <id:key>` or `Bearer <key>`; user tokens are refused."""
+async def _authenticate(authorization: str | None, context: GatewayContext, scope: str) -> Caller:
+    """The caller of `Basic <id:key>`, `Bearer <key>` or `Bearer <user token>`.
+
+    A user token (a JWT) is verified as the native API verifies it (`auth.authenticate`)
+    and binds the request to its learner (`shared.xapi.learners`).
+    """
     scheme, _, credential = (authorization or "").partition(" ")
     credential = credential.strip()
     key_id: str | None = None
@@ -202,7 +247,7 @@ async def _authenticate(
     elif scheme.lower() == "bearer" and credential and credential.count(".") != 2:
         secret = credential
     elif scheme.lower() == "bearer" and credential:
-        raise ApiError(403, "forbidden", "the xAPI endpoint takes API keys, not user tokens")
+        return await _user_token(authorization or "", context, scope)
     else:
         raise ApiError(
             401, "unauthorized", "send HTTP Basic (API key id and key) credentials", headers=_REALM
@@ -213,4 +258,13 @@ async def _authenticate(
     if scope not in grant.scopes:
         raise ApiError(403, "forbidden", f"this credential lacks the '{scope}' scope")
     context.rate_limits.charge(grant.tenant_id, {}, 1)
-    return grant.tenant_id, grant.key_id or "api-key"
+    return Caller(grant.tenant_id, grant.key_id or "api-key")
+
+
+async def _user_token(authorization: str, context: GatewayContext, scope: str) -> Caller:
+    """The learner-bound caller of a user token; its learner's budget pays the request."""
+    principal = await authenticate(authorization, context.credentials, context.max_token_lifetime)
+    assert principal.user_id is not None, "a JWT is a user token"
+    require(principal, scope, principal.user_id)
+    context.rate_limits.charge(principal.tenant_id, {principal.user_id: 1}, 1)
+    return Caller(principal.tenant_id, f"user:{principal.user_id}", principal.user_id)

@@ -12,6 +12,7 @@ from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.writes import charge_derived, check_batch_size
 from services.gateway.xapi_http import CONSISTENT_THROUGH, XapiRequest, http_date, serve
+from shared.adapters.metrics import XAPI_SIGNATURES
 from shared.service_layer.xapi.ports import Attachment, StatementRecord
 from shared.service_layer.xapi.statements import StatementWrite, iso_ms
 from shared.xapi import (
@@ -23,13 +24,15 @@ from shared.xapi import (
     write_multipart,
 )
 
-__all__ = ["CONSISTENCY_HEADER", "router"]
+__all__ = ["CONSISTENCY_HEADER", "SIGNATURE_HEADER", "router"]
 
 CONSISTENCY_HEADER = "Progress-Consistency-Token"
 CONSISTENCY_HEADERS = "Progress-Consistency-Tokens"
+SIGNATURE_HEADER = "Progress-Signature"
 _DESCRIPTION = (
     "xAPI 1.0.3 / 2.0.0 Statement Resource (docs/xapi.md). Needs X-Experience-API-Version and "
-    "HTTP Basic (API key id and key) or Bearer (API key) credentials."
+    "HTTP Basic (API key id and key), Bearer (API key) or Bearer (user token: that learner "
+    "only) credentials."
 )
 
 router = APIRouter(prefix="/xapi", tags=["xAPI"])
@@ -76,6 +79,11 @@ def _authority(xapi: XapiRequest) -> dict[str, Any]:
 
 
 def _with_tokens(response: Response, written: StatementWrite) -> Response:
+    """The write's answer with its consistency token(s) and, if signed, `Progress-Signature`."""
+    for status in written.signatures:
+        XAPI_SIGNATURES.labels(status).inc()
+    if written.signature is not None:
+        response.headers[SIGNATURE_HEADER] = written.signature
     tokens = {user: token for (_, user), token in written.tokens.items()}
     if len(tokens) == 1:
         response.headers[CONSISTENCY_HEADER] = next(iter(tokens.values()))
@@ -93,13 +101,16 @@ async def _put(xapi: XapiRequest, context: GatewayContext) -> Response:
     statement_id = parse_statement_query({"statementId": xapi.params["statementId"]}).statement_id
     assert statement_id is not None
     body = read_statement_body(xapi.header("content-type"), xapi.body)
+    profile = await context.xapi_profiles.of(xapi.tenant_id)
     written = await context.xapi_statements.store(
         xapi.tenant_id,
         body,
         version=xapi.version,
         authority=_authority(xapi),
         request_id=xapi.request_id,
-        rules=await context.xapi_profiles.of(xapi.tenant_id),
+        rules=profile,
+        learner=xapi.learner,
+        require_verified=profile.require_verified_signatures,
         charge=lambda users, cost: charge_derived(context, xapi.tenant_id, users, cost),
         statement_id=statement_id,
     )
@@ -112,13 +123,16 @@ async def _post(xapi: XapiRequest, context: GatewayContext) -> Response:
     body = read_statement_body(xapi.header("content-type"), xapi.body)
     count = len(body.statements) if isinstance(body.statements, list) else 1
     check_batch_size(context, count, field="statements", what="statements")
+    profile = await context.xapi_profiles.of(xapi.tenant_id)
     written = await context.xapi_statements.store(
         xapi.tenant_id,
         body,
         version=xapi.version,
         authority=_authority(xapi),
         request_id=xapi.request_id,
-        rules=await context.xapi_profiles.of(xapi.tenant_id),
+        rules=profile,
+        learner=xapi.learner,
+        require_verified=profile.require_verified_signatures,
         charge=lambda users, cost: charge_derived(context, xapi.tenant_id, users, cost),
     )
     return _with_tokens(JSONResponse(written.ids), written)
@@ -129,7 +143,7 @@ async def _get(xapi: XapiRequest, context: GatewayContext) -> Response:
     single = "statementId" in xapi.params or "voidedStatementId" in xapi.params
     if single:
         query = parse_statement_query(xapi.params)
-        found = await context.xapi_reads.one(xapi.tenant_id, query)
+        found = await context.xapi_reads.one(xapi.tenant_id, query, xapi.learner)
         if found is None:
             raise ApiError(404, "not_found", "no such statement", field="statementId")
         records: list[StatementRecord] = [found]
@@ -141,7 +155,10 @@ async def _get(xapi: XapiRequest, context: GatewayContext) -> Response:
         )
         consistent = context.clock.now()
     else:
-        page = await context.xapi_reads.page(xapi.tenant_id, xapi.params)
+        users = (await context.xapi_profiles.of(xapi.tenant_id)).users
+        page = await context.xapi_reads.page(
+            xapi.tenant_id, xapi.params, learner=xapi.learner, users=users
+        )
         query, records, consistent = page.query, page.records, page.consistent_through
         attachments = page.attachments
         more = f"{xapi.path}?more={page.more}" if page.more else ""
@@ -154,6 +171,8 @@ async def _get(xapi: XapiRequest, context: GatewayContext) -> Response:
     headers = {CONSISTENT_THROUGH: iso_ms(consistent)}
     if single:
         headers["Last-Modified"] = http_date(records[0].stored)
+        if records[0].signature is not None:
+            headers[SIGNATURE_HEADER] = records[0].signature
     payload = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
     if query.attachments:
         return _multipart(payload, attachments, headers, xapi)

@@ -29,7 +29,9 @@ __all__ = [
     "RETRY_EVENTS",
     "SNAPSHOTS_UNREADABLE",
     "USER_TOKEN_REFUSALS",
+    "XAPI_QUOTA_REFUSALS",
     "XAPI_REQUESTS",
+    "XAPI_SIGNATURES",
     "count_routed",
 ]
 
@@ -69,6 +71,18 @@ XAPI_REQUESTS = Counter(
     "progress_xapi_requests",
     "xAPI requests answered, by resource (docs/metrics.md lists them), method and status class.",
     ["resource", "method", "status"],
+)
+
+XAPI_QUOTA_REFUSALS = Counter(
+    "progress_xapi_quota_refusals",
+    "xAPI writes refused (413) for a per-learner quota, by quota.",
+    ["quota"],
+)
+
+XAPI_SIGNATURES = Counter(
+    "progress_xapi_signatures",
+    "Signed xAPI statements answered 200/204, by signature status (verified, unverified).",
+    ["status"],
 )
 
 PROJECTOR_EVENTS = Counter(

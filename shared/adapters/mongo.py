@@ -41,6 +41,7 @@ __all__ = [
     "XAPI_PROFILES",
     "XAPI_STATE",
     "XAPI_STATEMENTS",
+    "XAPI_USAGE",
     "Document",
     "driver_errors",
     "ensure_indexes",
@@ -69,6 +70,7 @@ XAPI_STATEMENTS = "xapi_statements"
 XAPI_ATTACHMENTS = "xapi_attachments"
 XAPI_STATE = "xapi_state"
 XAPI_PROFILES = "xapi_profiles"
+XAPI_USAGE = "xapi_usage"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.adapters.tenant_records import valid_signing_secret
 from shared.domain import Quotas
 from shared.domain.wire import MAX_EVENTS_PER_REQUEST
+from shared.service_layer.xapi.quotas import XapiQuotas
 
 __all__ = ["DEVELOPMENT_ERASURE_SECRET", "Settings"]
 
@@ -88,6 +89,11 @@ class Settings(BaseSettings):
     quota_max_interactions: int = Field(default=100, ge=1, le=100)
     quota_max_snapshot_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=4 * 1024 * 1024)
 
+    xapi_quota_statements: int = Field(default=100_000, ge=1)
+    xapi_quota_documents: int = Field(default=1_000, ge=1)
+    xapi_quota_attachment_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    xapi_page_attachment_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+
     environment: Literal["production", "development"] = "production"
     erasure_secret: SecretStr = SecretStr(DEVELOPMENT_ERASURE_SECRET)
     erasure_secrets_previous: SecretStr = SecretStr("")
@@ -139,6 +145,16 @@ class Settings(BaseSettings):
             max_items=self.quota_max_items,
             max_interactions=self.quota_max_interactions,
             max_snapshot_bytes=self.quota_max_snapshot_bytes,
+        )
+
+    @property
+    def xapi_quotas(self) -> XapiQuotas:
+        """The per-learner xAPI bounds these settings name."""
+        return XapiQuotas(
+            statements=self.xapi_quota_statements,
+            documents=self.xapi_quota_documents,
+            attachment_bytes=self.xapi_quota_attachment_bytes,
+            page_attachment_bytes=self.xapi_page_attachment_bytes,
         )
 
     @property

@@ -23,6 +23,7 @@ from shared.adapters.mongo import (
     XAPI_PROFILES,
     XAPI_STATE,
     XAPI_STATEMENTS,
+    XAPI_USAGE,
     Document,
     driver_errors,
 )
@@ -39,6 +40,7 @@ USER_DATA: dict[str, tuple[str, str]] = {
     MERGES: ("t", "u"),
     PARKED: ("tenant", "user"),
     XAPI_STATEMENTS: ("t", "u"),
+    XAPI_USAGE: ("t", "u"),
     XAPI_ATTACHMENTS: ("t", "u"),
     XAPI_STATE: ("t", "u"),
     XAPI_PROFILES: ("t", "u"),

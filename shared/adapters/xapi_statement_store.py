@@ -2,7 +2,9 @@
 
 A statement is kept as its JSON text (extension keys are IRIs with dots, which a document's
 field names had better not carry) beside what it is found by: `filter_keys` under `k`, the
-stored time `s`, the id `i`, the voided flag `v` and the derived userId `u` (for erasure).
+stored time `s`, the id `i`, the voided flag `v`, the derived userId `u` (for erasure) and
+a signed statement's signature status `g` (`verified` or `unverified`). Attachment data
+keeps its byte size `n` beside it.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ class MongoStatementStore:
             selector["k.verb"] = query.verb
         if query.registration is not None:
             selector["k.registration"] = query.registration
+        if query.learner is not None:
+            selector["u"] = query.learner
         stored: Document = {}
         if query.since is not None:
             stored["$gt"] = query.since
@@ -123,6 +127,7 @@ class MongoStatementStore:
                     "$setOnInsert": {
                         "t": tenant_id,
                         "u": user_id,
+                        "n": len(item.data),
                         "h": item.sha2,
                         "c": item.content_type,
                         "d": Binary(item.data),
@@ -134,6 +139,14 @@ class MongoStatementStore:
         ]
         async with driver_errors():
             await self._attachments.bulk_write(operations, ordered=False)
+
+    async def attachment_sizes(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, int]:
+        """The byte size of the kept attachment data among these SHA-2s, without loading it."""
+        async with driver_errors():
+            found = await self._attachments.find(
+                {"t": tenant_id, "h": {"$in": list(sha2s)}}, {"h": 1, "n": 1}
+            ).to_list()
+        return {d["h"]: int(d.get("n", 0)) for d in found}
 
     async def attachments(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, Attachment]:
         """The kept attachment data among these SHA-2s, by SHA-2."""
@@ -155,6 +168,7 @@ def _document(tenant_id: str, record: StatementRecord) -> Document:
         "k": _keys(record),
         "j": json.dumps(record.statement, separators=(",", ":"), ensure_ascii=False),
         "r": None if record.target is None else json.dumps(record.target),
+        "g": record.signature,
     }
 
 
@@ -179,4 +193,5 @@ def _record(document: dict[str, Any]) -> StatementRecord:
         user_id=document.get("u"),
         voided=bool(document.get("v")),
         target=json.loads(document["r"]) if document.get("r") else None,
+        signature=document.get("g"),
     )

@@ -16,8 +16,10 @@ from .errors import InvalidStatement
 from .formats import XapiVersion, negotiate_version
 from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
+from .learners import NotTheLearner, check_document_learner, check_learner, check_voidable_by
 from .lookups import canonical_activity, parse_activity_params, parse_agents_params, person_for
 from .multipart import StatementBody, check_attachment_data, read_statement_body, write_multipart
+from .owners import TENANT_OWNER, quota_owner
 from .profile import XapiProfile
 from .progress import DerivedEvents, MappingRules, derive_events
 from .query import (
@@ -25,6 +27,7 @@ from .query import (
     filter_keys,
     ifi_key,
     matches,
+    parse_agent,
     parse_agent_param,
     parse_statement_query,
 )
@@ -33,6 +36,7 @@ from .statement import VOIDED, validate_statement, validate_statements
 from .voiding import is_voidable, retracted_event_ids, voided_statement_id
 
 __all__ = [
+    "TENANT_OWNER",
     "VOIDED",
     "DerivedEvents",
     "DocumentAddress",
@@ -41,6 +45,7 @@ __all__ = [
     "Format",
     "InvalidStatement",
     "MappingRules",
+    "NotTheLearner",
     "SignedStatement",
     "StatementBody",
     "StatementQuery",
@@ -51,8 +56,11 @@ __all__ = [
     "best_language",
     "canonical_activity",
     "check_attachment_data",
+    "check_document_learner",
+    "check_learner",
     "check_preconditions",
     "check_signature",
+    "check_voidable_by",
     "content_id_for",
     "derive_events",
     "document_etag",
@@ -64,12 +72,14 @@ __all__ = [
     "merged_document",
     "negotiate_version",
     "parse_activity_params",
+    "parse_agent",
     "parse_agent_param",
     "parse_agents_params",
     "parse_profile_params",
     "parse_state_params",
     "parse_statement_query",
     "person_for",
+    "quota_owner",
     "ranked_languages",
     "read_statement_body",
     "retracted_event_ids",

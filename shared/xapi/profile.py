@@ -13,7 +13,7 @@ __all__ = ["XapiProfile"]
 
 
 class XapiProfile(MappingRules):
-    """The tenant's `MappingRules` plus `default_version`.
+    """The tenant's `MappingRules` plus `default_version` and `require_verified_signatures`.
 
     `default_version` is the `X-Experience-API-Version` of an answer to a request that names
     no supported version (its `400`, Communication 3.3): each version's specification has
@@ -21,3 +21,5 @@ class XapiProfile(MappingRules):
     """
 
     default_version: XapiVersion = "2.0.0"
+    require_verified_signatures: bool = False
+    """Refuse (400) a signed statement whose JWS has no `x5c` certificate to verify it with."""

@@ -65,6 +65,8 @@ class StatementQuery:
     format: Format = "exact"
     attachments: bool = False
     ascending: bool = False
+    learner: str | None = None
+    """Not a parameter: a user token's userId, to which the reader limits the statements."""
 
 
 def parse_statement_query(params: Mapping[str, str]) -> StatementQuery:

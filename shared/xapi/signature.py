@@ -44,6 +44,11 @@ class SignedStatement:
     signing_input: bytes
     signature: bytes
 
+    @property
+    def checkable(self) -> bool:
+        """Whether the header carries an `x5c` chain, the only key an LRS can check it with."""
+        return "x5c" in self.header
+
 
 def signature_attachment(statement: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     """The index and metadata of the statement's signature attachment, if it has one."""

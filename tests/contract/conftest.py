@@ -27,6 +27,7 @@ from shared.adapters.user_data_store import MongoUserDataStore
 from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.adapters.xapi_document_store import profile_documents, state_documents
 from shared.adapters.xapi_statement_store import MongoStatementStore
+from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.ports import (
     CatalogStore,
     CertificateStore,
@@ -41,7 +42,7 @@ from shared.service_layer.ports import (
     UserDataStore,
     WrittenEvents,
 )
-from shared.service_layer.xapi.ports import DocumentStore, StatementStore
+from shared.service_layer.xapi.ports import DocumentStore, StatementStore, UsageStore
 from tests.fakes import (
     InMemoryCatalogStore,
     InMemoryCertificateStore,
@@ -55,6 +56,7 @@ from tests.fakes import (
     InMemorySnapshotStore,
     InMemoryStatementStore,
     InMemoryTombstoneStore,
+    InMemoryUsageStore,
     InMemoryUserDataStore,
     InMemoryWrittenEvents,
 )
@@ -77,6 +79,7 @@ class Stores:
     statements: StatementStore
     state: DocumentStore
     profiles: DocumentStore
+    usage: UsageStore
 
 
 def _in_memory() -> Stores:
@@ -88,7 +91,7 @@ def _in_memory() -> Stores:
     merges = InMemoryMergePointers()
     parked = InMemoryParkedMessages()
     statements, state = InMemoryStatementStore(), InMemoryDocumentStore()
-    profiles = InMemoryDocumentStore()
+    profiles, usage = InMemoryDocumentStore(), InMemoryUsageStore()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -108,6 +111,7 @@ def _in_memory() -> Stores:
             statements,
             state,
             profiles,
+            usage,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
@@ -118,6 +122,7 @@ def _in_memory() -> Stores:
         statements=statements,
         state=state,
         profiles=profiles,
+        usage=usage,
     )
 
 
@@ -160,6 +165,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             statements=MongoStatementStore(db),
             state=state_documents(db),
             profiles=profile_documents(db),
+            usage=MongoUsageStore(db),
         )
     finally:
         await client.drop_database(db.name)

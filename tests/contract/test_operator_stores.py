@@ -13,7 +13,7 @@ from shared.service_layer.records import (
     LetterFilter,
     SnapshotUpdate,
 )
-from shared.service_layer.xapi.ports import Attachment
+from shared.service_layer.xapi.ports import Attachment, Usage
 from tests.contract.conftest import Stores
 from tests.contract.test_event_log_and_snapshots import entry
 from tests.contract.test_parked_messages import parked
@@ -129,6 +129,8 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     )
     await stores.state.put("demo", STATE_KEY, "u1", state_document(b"{}"), None)
     await stores.profiles.put("demo", AGENT_PROFILE_KEY, "u1", state_document(b"{}"), None)
+    await stores.usage.add("demo", "user:u1", "u1", Usage(statements=1))
+    await stores.usage.add("demo", "user:u2", "u2", Usage(statements=1))
     deleted = await stores.user_data.erase("demo", "u1")
     await stores.user_data.audit("erase", "demo", deleted)
 
@@ -143,6 +145,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "parked_messages": 2,
         "rebuild_runs": 1,
         "xapi_statements": 1,
+        "xapi_usage": 1,
         "xapi_attachments": 1,
         "xapi_state": 1,
         "xapi_profiles": 1,

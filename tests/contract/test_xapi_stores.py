@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.service_layer.xapi.ports import Attachment, DocumentKey, StatementRecord, StoredDocument
+from shared.service_layer.xapi.ports import (
+    Attachment,
+    DocumentKey,
+    StatementRecord,
+    StoredDocument,
+    Usage,
+)
 from shared.xapi import StatementQuery, document_etag, parse_statement_query
 from tests.contract.conftest import Stores
 
@@ -148,3 +156,44 @@ async def test_a_statement_ref_is_found_by_what_its_target_matches(stores: Store
     found = await stores.statements.find("demo", custom, None, 10)
     assert [r.statement_id for r in found] == [referring.statement_id, target.statement_id]
     assert found[0].target == target.statement
+
+
+async def test_a_learners_query_finds_only_statements_stored_for_that_user(
+    stores: Stores,
+) -> None:
+    """`StatementQuery.learner` (a user token's reads) selects by the stored userId."""
+    records = [statement_record("u1"), statement_record("u2", minutes=1)]
+    await stores.statements.insert("demo", records)
+    found = await stores.statements.find("demo", StatementQuery(learner="u1"), None, 10)
+    assert [r.statement_id for r in found] == [records[0].statement_id]
+
+
+async def test_a_signature_status_is_kept_beside_the_statement(stores: Stores) -> None:
+    """`signature` is read back as written, and never enters the statement's JSON."""
+    signed = replace(statement_record("u1"), signature="unverified")
+    plain = statement_record("u1")
+    await stores.statements.insert("demo", [signed, plain])
+    found = await stores.statements.get_many("demo", [signed.statement_id, plain.statement_id])
+    assert found[signed.statement_id].signature == "unverified"
+    assert "signature" not in found[signed.statement_id].statement
+    assert found[plain.statement_id].signature is None
+
+
+async def test_attachment_sizes_are_read_without_their_data(stores: Stores) -> None:
+    small, large = (Attachment(c * 64, "text/plain", b"x" * n) for c, n in (("a", 3), ("b", 5)))
+    await stores.statements.put_attachments("demo", "u1", [small, large])
+    sizes = await stores.statements.attachment_sizes("demo", ["a" * 64, "c" * 64])
+    assert sizes == {"a" * 64: 3}
+    assert await stores.statements.attachment_sizes("other", ["a" * 64]) == {}
+
+
+async def test_usage_adds_up_per_tenant_and_owner(stores: Stores) -> None:
+    """The quota totals: concurrent additions add up, a release subtracts."""
+    assert await stores.usage.usage("demo", "user:u1") == Usage()
+    await asyncio.gather(
+        *(stores.usage.add("demo", "user:u1", "u1", Usage(1, 1, 10)) for _ in range(5))
+    )
+    await stores.usage.add("demo", "user:u1", "u1", Usage(documents=-2))
+    assert await stores.usage.usage("demo", "user:u1") == Usage(5, 3, 50)
+    assert await stores.usage.usage("demo", "user:u2") == Usage()
+    assert await stores.usage.usage("other", "user:u1") == Usage()

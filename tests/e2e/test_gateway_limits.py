@@ -111,6 +111,7 @@ def test_cors_preflight_allows_the_configured_origin_only(gateway: str) -> None:
         "x-request-id",
         "progress-consistent",
         "progress-consistency-token",
+        "progress-signature",
     }
     odd_header = {**preflight, "Access-Control-Request-Headers": "x-not-allowed"}
     assert httpx.options(f"{gateway}/v1/users/u1/progress", headers=odd_header).status_code == 400

@@ -12,7 +12,7 @@ from email.policy import HTTP
 import httpx
 import pytest
 
-from tests.e2e.xapi_support import KEY_ID, VOIDED, lrs_client, statement_for
+from tests.e2e.xapi_support import KEY_ID, VOIDED, attachment_for, lrs_client, statement_for
 from tests.support.services import TEST_API_KEY, Stack
 
 pytestmark = pytest.mark.e2e
@@ -133,16 +133,7 @@ def test_attachments_travel_as_multipart_both_ways(stack: Stack, user_id: str) -
     """Communication 1.5.2 (multipart/mixed, X-Experience-API-Hash, attachments=true)."""
     data = b"certificate of completion"
     sha2 = hashlib.sha256(data).hexdigest()
-    sent = statement_for(user_id)
-    sent["attachments"] = [
-        {
-            "usageType": "http://example.com/usage/certificate",
-            "display": {"en-US": "certificate"},
-            "contentType": "text/plain",
-            "length": len(data),
-            "sha2": sha2,
-        }
-    ]
+    sent = statement_for(user_id, attachments=[attachment_for(data)])
     boundary = "xapi-test-boundary"
     body = b"\r\n".join(
         [

@@ -15,7 +15,7 @@ from chaos.exposure import failed_answers
 from chaos.fuzz_bodies import MIB, bodies
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.hostile import Probed
-from chaos.known_cases import known_cases, known_requests
+from chaos.known_cases import known_cases, known_requests, learner_cases
 from chaos.ledger import Ledger
 from chaos.report import failures
 from chaos.routes import _instance
@@ -168,3 +168,11 @@ def test_a_forged_token_not_refused_fails_the_run() -> None:
 @given(fuzzed_tokens(ChaosIdentity()))
 def test_fuzzed_tokens_are_jwt_shaped(token: str) -> None:
     assert token.count(".") == 2
+
+
+def test_learner_cases_name_another_learner_and_expect_403() -> None:
+    """Issue 23 item 3: each case is refused for naming `fuzz-other` with `fuzz-user`'s token."""
+    cases = learner_cases("fuzz-user", "fuzz-other")
+    assert len({case.name for case in cases}) == len(cases)
+    assert {case.expected for case in cases} == {403}
+    assert all(case.path.startswith("/xapi/") for case in cases)

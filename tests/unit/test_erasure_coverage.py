@@ -21,6 +21,7 @@ HOLD_NO_USER_ID = {
     mongo.TOMBSTONES: "a keyed hash of the user id, never the id",
     mongo.REBUILD_RUNS: "erase deletes a run paused at the user (see MongoUserDataStore.erase)",
     mongo.IMPORT_RUNS: "file hash and line number",
+    mongo.ISSUERS: "a tenant's trusted identity providers: issuer, audiences, key source",
 }
 
 

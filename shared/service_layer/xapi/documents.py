@@ -16,8 +16,16 @@ from typing import Literal
 
 from shared.service_layer.ports import Clock
 from shared.service_layer.xapi.erased_learners import ErasedCheck, refuse_erased
-from shared.service_layer.xapi.ports import DocumentKey, DocumentStore, StoredDocument
+from shared.service_layer.xapi.ports import (
+    DocumentKey,
+    DocumentStore,
+    StoredDocument,
+    Usage,
+    UsageStore,
+)
+from shared.service_layer.xapi.quotas import QuotaExceeded, XapiQuotas
 from shared.xapi import (
+    TENANT_OWNER,
     DocumentAddress,
     InvalidStatement,
     UserRule,
@@ -25,6 +33,7 @@ from shared.xapi import (
     check_preconditions,
     document_etag,
     merged_document,
+    quota_owner,
     user_id_for,
 )
 
@@ -48,12 +57,20 @@ class Documents:
     """Reads and writes the documents of the three document resources."""
 
     def __init__(
-        self, state: DocumentStore, profiles: DocumentStore, clock: Clock, erased: ErasedCheck
+        self,
+        state: DocumentStore,
+        profiles: DocumentStore,
+        clock: Clock,
+        erased: ErasedCheck,
+        usage: UsageStore,
+        quotas: XapiQuotas,
     ) -> None:
         self._state = state
         self._profiles = profiles
         self._clock = clock
         self._erased = erased
+        self._usage = usage
+        self._quotas = quotas
 
     def _store(self, address: DocumentAddress) -> DocumentStore:
         return self._state if address.resource == "state" else self._profiles
@@ -87,9 +104,11 @@ class Documents:
             DocumentConflict: 412 / 409 as `check_preconditions` says.
             InvalidStatement: A POST that cannot be merged (naming the document).
             UserErased: The agent maps to an erased learner; nothing is stored.
+            QuotaExceeded: A new document would pass its learner's (or, for an Activity
+                Profile, its tenant's) document quota; nothing is stored.
         """
         key, store = _key(address), self._store(address)
-        user_id = None if address.actor is None else user_id_for(address.actor, users)
+        user_id, owner = _owner(address, users)
         await refuse_erased(self._erased, tenant_id, [user_id], "agent")
         for _ in range(_ATTEMPTS):
             current = await store.get(tenant_id, key)
@@ -113,16 +132,41 @@ class Documents:
                 kind = "application/json" if current else content_type
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise InvalidStatement("document", f"exceeds {MAX_DOCUMENT_BYTES} bytes")
+            if current is None:
+                await self._check_quota(tenant_id, owner)
             document = StoredDocument(data, kind, document_etag(data), self._clock.now())
             expected = current.etag if current else None
             if await store.put(tenant_id, key, user_id, document, expected):
+                if current is None:
+                    await self._usage.add(tenant_id, owner, user_id, Usage(documents=1))
                 return document
         raise InvalidStatement("document", "is being written by others too often; retry")
 
+    async def _check_quota(self, tenant_id: str, owner: str) -> None:
+        """Refuse a new document past `owner`'s quota (State and Agent Profiles together)."""
+        stored = (await self._usage.usage(tenant_id, owner)).documents
+        limit = self._quotas.documents
+        if stored >= limit:
+            whose = "the tenant's Activity Profiles" if owner == TENANT_OWNER else "the agent"
+            raise QuotaExceeded(
+                "documents",
+                "activityId" if owner == TENANT_OWNER else "agent",
+                f"{whose} hold {stored} documents; at most {limit} are stored "
+                "(PROGRESS_XAPI_QUOTA_DOCUMENTS)",
+            )
+
     async def delete(
-        self, tenant_id: str, address: DocumentAddress, conditions: Preconditions
+        self,
+        tenant_id: str,
+        address: DocumentAddress,
+        conditions: Preconditions,
+        users: UserRule,
     ) -> int:
-        """Delete the named document (checking the preconditions) or every one of the context."""
+        """Delete the named document (checking the preconditions) or every one of the context.
+
+        What is deleted no longer counts against its owner's document quota (`users` maps
+        the address's agent to that owner, as `write` does).
+        """
         store = self._store(address)
         if address.document_id is not None:
             current = await store.get(tenant_id, _key(address))
@@ -134,9 +178,19 @@ class Documents:
                 version=conditions.version,
                 resource=address.resource,
             )
-        return await store.delete(
+        deleted = await store.delete(
             tenant_id, address.activity_id, address.agent, address.registration, address.document_id
         )
+        if deleted:
+            user_id, owner = _owner(address, users)
+            await self._usage.add(tenant_id, owner, user_id, Usage(documents=-deleted))
+        return deleted
+
+
+def _owner(address: DocumentAddress, users: UserRule) -> tuple[str | None, str]:
+    """The userId the address's agent maps to (None for none), and its quota owner."""
+    user_id = None if address.actor is None else user_id_for(address.actor, users)
+    return user_id, quota_owner(user_id, address.agent)
 
 
 def _key(address: DocumentAddress) -> DocumentKey:

@@ -10,19 +10,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-from shared.xapi import SignedStatement, StatementQuery
+from shared.xapi import SignedStatement, StatementQuery, ifi_key, quota_owner
 
 __all__ = [
     "Attachment",
     "DocumentKey",
     "DocumentStore",
+    "SignatureStatus",
     "SignatureVerifier",
     "StatementRecord",
     "StatementStore",
     "StoredDocument",
+    "Usage",
+    "UsageStore",
 ]
+
+
+SignatureStatus = Literal["verified", "unverified"]
+"""A signed statement's JWS: checked against its `x5c` certificate, or not checkable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,8 @@ class StatementRecord:
         target: For a statement whose object is a StatementRef, the statement it refers to
             (when stored): a query matching the target also finds this statement
             (Communication 2.1.4.s1.b2).
+        signature: For a signed statement, whether its JWS was verified with its `x5c`
+            certificate or could not be checked (kept beside the statement, not in it).
     """
 
     statement: dict[str, Any]
@@ -44,11 +53,17 @@ class StatementRecord:
     user_id: str | None
     voided: bool = False
     target: dict[str, Any] | None = None
+    signature: SignatureStatus | None = None
 
     @property
     def statement_id(self) -> str:
         """The statement's id (lowercase)."""
         return str(self.statement["id"]).lower()
+
+    @property
+    def owner(self) -> str:
+        """Whose quotas the statement and its attachment data count against (`quota_owner`)."""
+        return quota_owner(self.user_id, ifi_key(self.statement["actor"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +114,10 @@ class StatementStore(Protocol):
         self, tenant_id: str, user_id: str | None, attachments: Sequence[Attachment]
     ) -> None:
         """Keep attachment data (a SHA-2 already kept is not written again)."""
+        ...
+
+    async def attachment_sizes(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, int]:
+        """The byte size of the kept attachment data among these SHA-2s, without loading it."""
         ...
 
     async def attachments(self, tenant_id: str, sha2s: Sequence[str]) -> dict[str, Attachment]:
@@ -173,6 +192,34 @@ class DocumentStore(Protocol):
         document_id: str | None,
     ) -> int:
         """Delete one document, or all of the context (`document_id` None); return how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one quota owner (`quota_owner`) has stored, or a change of it."""
+
+    statements: int = 0
+    documents: int = 0
+    attachment_bytes: int = 0
+
+
+class UsageStore(Protocol):
+    """Running totals per tenant and quota owner, so a quota check reads one small record.
+
+    Counting the stored records instead would read every one of them per write (the
+    documents and attachment data of one learner weigh up to the quotas themselves).
+    """
+
+    async def usage(self, tenant_id: str, owner: str) -> Usage:
+        """The owner's totals (zeros for an owner never seen)."""
+        ...
+
+    async def add(self, tenant_id: str, owner: str, user_id: str | None, change: Usage) -> None:
+        """Add `change` (negative to release) to the owner's totals, atomically.
+
+        `user_id` is the owner's userId, if it is a user's: erasure deletes the totals too.
+        """
         ...
 
 

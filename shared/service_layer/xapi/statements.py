@@ -24,17 +24,23 @@ from shared.service_layer.records import UserKey
 from shared.service_layer.xapi.erased_learners import refuse_erased
 from shared.service_layer.xapi.ports import (
     Attachment,
+    SignatureStatus,
     SignatureVerifier,
     StatementRecord,
     StatementStore,
+    Usage,
+    UsageStore,
 )
+from shared.service_layer.xapi.quotas import QuotaExceeded, XapiQuotas
 from shared.xapi import (
     InvalidStatement,
     MappingRules,
     StatementBody,
     XapiVersion,
     check_attachment_data,
+    check_learner,
     check_signature,
+    check_voidable_by,
     derive_events,
     is_voidable,
     retracted_event_ids,
@@ -63,6 +69,18 @@ class StatementWrite:
     tokens: dict[UserKey, str] = field(default_factory=dict)
     rejected_events: int = 0
     """Derived events Ingest refused (a quota, say); the statements are stored regardless."""
+    signatures: list[SignatureStatus] = field(default_factory=list)
+    """The signature status of each signed statement newly stored, in request order."""
+
+    @property
+    def signature(self) -> SignatureStatus | None:
+        """The write's `Progress-Signature`, or None when it holds no signed statement.
+
+        `unverified` when any of its signed statements is, else `verified`.
+        """
+        if not self.signatures:
+            return None
+        return "unverified" if "unverified" in self.signatures else "verified"
 
 
 def iso_ms(when: datetime) -> str:
@@ -79,11 +97,15 @@ class StoreStatements:
         ingest: Ingest,
         clock: Clock,
         signatures: SignatureVerifier,
+        usage: UsageStore,
+        quotas: XapiQuotas,
     ) -> None:
         self._store = store
         self._ingest = ingest
         self._clock = clock
         self._signatures = signatures
+        self._usage = usage
+        self._quotas = quotas
 
     async def store(
         self,
@@ -96,6 +118,8 @@ class StoreStatements:
         rules: MappingRules,
         charge: Charge,
         statement_id: str | None = None,
+        learner: str | None = None,
+        require_verified: bool = False,
     ) -> StatementWrite:
         """Store a PUT's statement (`statement_id` given) or a POST's one or many.
 
@@ -103,7 +127,10 @@ class StoreStatements:
         with its statement and give the derived events. Before anything is stored, `charge`
         is called with what the request costs: each user one token per event derived for
         them, the tenant max(1, derived events) per statement (resends included: they
-        publish again); whatever it raises refuses the request.
+        publish again); whatever it raises refuses the request. A user token's `learner`
+        must be every actor's userId and may void only statements stored for it. A signed
+        statement whose JWS has no `x5c` cannot be checked: it is stored as `unverified`,
+        unless `require_verified` (the tenant's profile) refuses it.
 
         Raises:
             InvalidStatement: A rule is broken (naming the property), a signed statement's
@@ -111,10 +138,18 @@ class StoreStatements:
                 statement or does not verify with its `x5c` certificate; nothing is stored.
             StatementConflict: An id is stored with other content; nothing is stored.
             UserErased: An actor is an erased user; nothing is stored.
+            QuotaExceeded: An actor's learner would pass the statement or attachment quota;
+                nothing is stored.
+            NotTheLearner: With `learner`, an actor maps to another userId (or an account
+                is outside `accountHomePages`), or a voided statement is not the learner's;
+                nothing is stored.
             BrokerUnavailable: The statements are stored but their events were not all
                 acknowledged; resending them is safe (a resend re-publishes).
         """
-        statements = self._validated(body, version, statement_id)
+        statements, signatures = self._validated(body, version, statement_id, require_verified)
+        if learner is not None:
+            for position, statement in enumerate(statements):
+                check_learner(statement["actor"], rules.users, learner, f"[{position}].actor")
         clock = self._clock.now()
         now = clock.replace(microsecond=clock.microsecond // 1000 * 1000)
         for statement in statements:
@@ -125,16 +160,23 @@ class StoreStatements:
             raise InvalidStatement(f"[{repeated}].id", "repeats an id of the same batch")
         existing = await self._store.get_many(tenant_id, ids)
         fresh: list[StatementRecord] = []
-        for statement, sid in zip(statements, ids, strict=True):
+        for position, (statement, sid) in enumerate(zip(statements, ids, strict=True)):
             if sid in existing:
                 if not same_statement(existing[sid].statement, statement):
                     raise StatementConflict(f"statement {sid} is stored with other content")
                 continue
-            fresh.append(_complete(statement, now, version, authority, rules))
+            record = _complete(statement, now, version, authority, rules)
+            fresh.append(replace(record, signature=signatures.get(position)))
         charge(*_cost([existing.get(sid) or _by_id(fresh, sid) for sid in ids], rules))
         fresh = await self._with_targets(tenant_id, fresh)
+        if learner is not None:
+            await self._check_voids(tenant_id, fresh, ids, learner)
         await refuse_erased(self._ingest.erased, tenant_id, (r.user_id for r in fresh), "actor")
+        added = await self._check_quotas(tenant_id, fresh, ids, body)
         taken = await self._store.insert(tenant_id, fresh)
+        await self._count_stored(
+            tenant_id, added, [r for r in fresh if r.statement_id not in taken]
+        )
         if taken:
             raced = await self._store.get_many(tenant_id, sorted(taken))
             for record in fresh:
@@ -144,11 +186,17 @@ class StoreStatements:
             existing.update(raced)
         await self._keep_attachments(tenant_id, fresh, body)
         records = [existing.get(sid) or _by_id(fresh, sid) for sid in ids]
-        return await self._publish(tenant_id, records, ids, request_id, now, rules)
+        written = await self._publish(tenant_id, records, ids, request_id, now, rules)
+        return replace(written, signatures=[r.signature for r in records if r.signature])
 
     def _validated(
-        self, body: StatementBody, version: XapiVersion, statement_id: str | None
-    ) -> list[dict[str, Any]]:
+        self,
+        body: StatementBody,
+        version: XapiVersion,
+        statement_id: str | None,
+        require_verified: bool,
+    ) -> tuple[list[dict[str, Any]], dict[int, SignatureStatus]]:
+        """The validated statements, and the signature status of each signed one by position."""
         if statement_id is None:
             statements = validate_statements(body.statements, version=version)
         else:
@@ -159,6 +207,7 @@ class StoreStatements:
             single["id"] = sent or statement_id
             statements = [single]
         check_attachment_data(statements, body)
+        signatures: dict[int, SignatureStatus] = {}
         for position, statement in enumerate(statements):
             found = signature_attachment(statement)
             if found is None:
@@ -172,9 +221,27 @@ class StoreStatements:
             except InvalidStatement as error:
                 raise error.within(f"[{position}]") from None
             problem = self._signatures.problem(signed)
+            if problem is None and require_verified and not signed.checkable:
+                problem = "this tenant requires signatures verifiable with an x5c certificate"
             if problem is not None:
                 raise InvalidStatement(where, problem)
-        return statements
+            signatures[position] = "verified" if signed.checkable else "unverified"
+        return statements, signatures
+
+    async def _check_voids(
+        self, tenant_id: str, records: Sequence[StatementRecord], ids: list[str], learner: str
+    ) -> None:
+        """A user token voids only statements stored for its learner (so: known ones)."""
+        voided = {
+            r.statement_id: v.lower() for r in records if (v := voided_statement_id(r.statement))
+        }
+        if not voided:
+            return
+        known = await self._store.get_many(tenant_id, sorted(set(voided.values())))
+        known.update({r.statement_id: r for r in records if r.statement_id in voided.values()})
+        for voiding, target in voided.items():
+            owner = known[target].user_id if target in known else None
+            check_voidable_by(owner, learner, f"[{ids.index(voiding)}].object.id")
 
     async def _with_targets(
         self, tenant_id: str, records: list[StatementRecord]
@@ -193,14 +260,58 @@ class StoreStatements:
             for r in records
         ]
 
+    async def _check_quotas(
+        self,
+        tenant_id: str,
+        records: Sequence[StatementRecord],
+        ids: list[str],
+        body: StatementBody,
+    ) -> dict[str, Usage]:
+        """What the write adds per quota owner; raise if one would pass a quota."""
+        quotas, added = self._quotas, {}
+        for owner in sorted({record.owner for record in records}):
+            mine = [record for record in records if record.owner == owner]
+            change = Usage(
+                statements=len(mine),
+                attachment_bytes=sum(len(data) for _, data in _attachment_data(mine, body)),
+            )
+            used = await self._usage.usage(tenant_id, owner)
+            where = f"[{ids.index(mine[0].statement_id)}].actor"
+            if used.statements + change.statements > quotas.statements:
+                raise QuotaExceeded(
+                    "statements",
+                    where,
+                    f"the actor's learner holds {used.statements} statements; at most "
+                    f"{quotas.statements} are stored (PROGRESS_XAPI_QUOTA_STATEMENTS)",
+                )
+            if used.attachment_bytes + change.attachment_bytes > quotas.attachment_bytes:
+                raise QuotaExceeded(
+                    "attachment_bytes",
+                    where,
+                    f"the actor's learner keeps {used.attachment_bytes} bytes of attachments; "
+                    f"{change.attachment_bytes} more would pass {quotas.attachment_bytes} "
+                    "(PROGRESS_XAPI_QUOTA_ATTACHMENT_BYTES)",
+                )
+            added[owner] = change
+        return added
+
+    async def _count_stored(
+        self, tenant_id: str, added: dict[str, Usage], stored: Sequence[StatementRecord]
+    ) -> None:
+        """Add what was stored to each owner's totals (a concurrent writer's ids left out)."""
+        for owner, change in added.items():
+            mine = [record for record in stored if record.owner == owner]
+            if mine:
+                change = replace(change, statements=len(mine))
+                await self._usage.add(tenant_id, owner, mine[0].user_id, change)
+
     async def _keep_attachments(
         self, tenant_id: str, records: Sequence[StatementRecord], body: StatementBody
     ) -> None:
         for record in records:
             kept = [
-                Attachment(sha2, attachment["contentType"], body.attachments[sha2])
-                for attachment in record.statement.get("attachments", [])
-                if (sha2 := attachment["sha2"].lower()) in body.attachments
+                Attachment(attachment["sha2"].lower(), attachment["contentType"], data)
+                for attachment, data in _attachment_data([record], body)
             ]
             if kept:
                 await self._store.put_attachments(tenant_id, record.user_id, kept)
@@ -281,6 +392,18 @@ def _retraction(voiding: StatementRecord, voided_id: str, client_id: str) -> dic
         "type": "events.retracted",
         "payload": {"eventIds": retracted_event_ids(voided_id)},
     }
+
+
+def _attachment_data(
+    records: Sequence[StatementRecord], body: StatementBody
+) -> list[tuple[dict[str, Any], bytes]]:
+    """Each attachment of these records that came with data, and its data."""
+    return [
+        (attachment, body.attachments[sha2])
+        for record in records
+        for attachment in record.statement.get("attachments", [])
+        if (sha2 := attachment["sha2"].lower()) in body.attachments
+    ]
 
 
 def _ref(statement: dict[str, Any]) -> str | None:

@@ -205,5 +205,6 @@ async def test_state_documents_honour_etags_and_merge_json() -> None:
     assert await documents.ids("demo", parse_state_params("GET", {**params, "stateId": "s"})) == [
         "s"
     ]
-    assert await documents.delete("demo", address, Preconditions(merged.etag, None, "2.0.0")) == 1
+    done = Preconditions(merged.etag, None, "2.0.0")
+    assert await documents.delete("demo", address, done, rule) == 1
     assert await documents.get("demo", address) is None

@@ -8,6 +8,7 @@ from typing import Any
 from shared.adapters.jws_certificates import X5cSignatureVerifier
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.xapi.documents import Documents
+from shared.service_layer.xapi.quotas import XapiQuotas
 from shared.service_layer.xapi.reads import ReadStatements
 from shared.service_layer.xapi.statements import StoreStatements
 from shared.xapi import MappingRules, StatementBody
@@ -17,6 +18,7 @@ from tests.fakes import (
     InMemoryPublisher,
     InMemoryStatementStore,
     InMemoryTombstoneStore,
+    InMemoryUsageStore,
 )
 
 AUTHORITY = {"objectType": "Agent", "account": {"homePage": "urn:t", "name": "key"}}
@@ -43,11 +45,15 @@ class World:
         self.rules = rules or MappingRules()
         self.store, self.publisher = InMemoryStatementStore(), InMemoryPublisher()
         self.tombstones, self.clock = InMemoryTombstoneStore(), FixedClock()
-        ingest = Ingest(self.publisher, self.tombstones)
-        self.writes = StoreStatements(self.store, ingest, self.clock, X5cSignatureVerifier())
+        ingest, usage = Ingest(self.publisher, self.tombstones), InMemoryUsageStore()
+        self.writes = StoreStatements(
+            self.store, ingest, self.clock, X5cSignatureVerifier(), usage, XapiQuotas()
+        )
         self.reads = ReadStatements(self.store, self.clock)
         self.state, self.profiles = InMemoryDocumentStore(), InMemoryDocumentStore()
-        self.documents = Documents(self.state, self.profiles, self.clock, ingest.erased)
+        self.documents = Documents(
+            self.state, self.profiles, self.clock, ingest.erased, usage, XapiQuotas()
+        )
         self.charges: list[tuple[dict[str, int], int]] = []
 
     def charge(self, users: Mapping[str, int], cost: int) -> None:
