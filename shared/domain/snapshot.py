@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, with_config
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
 from pydantic.alias_generators import to_camel
 
 from .values import Omittable, Status
@@ -46,9 +46,23 @@ _CAMEL = ConfigDict(
 # Pydantic validates them (by `_CAMEL`) when a snapshot is read back from storage.
 
 
+class _Part:
+    """What every part of a snapshot shares with the snapshot itself: `model_dump`.
+
+    An app that takes one item out of a snapshot (`snapshot.items["lesson-1"]`) can dump it
+    as it dumps the whole snapshot, with the same options and the same camelCase keys.
+    """
+
+    __slots__ = ()
+
+    def model_dump(self, **options: Any) -> Any:
+        """This part as plain Python (or JSON-ready with `mode="json"`), as pydantic dumps."""
+        return TypeAdapter(type(self)).dump_python(self, **options)
+
+
 @with_config(_CAMEL)
 @dataclass(slots=True)
-class MediaProgress:
+class MediaProgress(_Part):
     """Playback of one media item."""
 
     last_position: Number
@@ -66,7 +80,7 @@ class MediaProgress:
 
 @with_config(_CAMEL)
 @dataclass(slots=True)
-class QuizProgress:
+class QuizProgress(_Part):
     """Graded attempts at one quiz."""
 
     attempts: int
@@ -78,7 +92,7 @@ class QuizProgress:
 
 @with_config(_CAMEL)
 @dataclass(slots=True)
-class ItemProgress:
+class ItemProgress(_Part):
     """Progress on one content item (step, lesson, chapter, quiz, workout, video)."""
 
     status: Status = "not_started"
@@ -105,7 +119,7 @@ class ItemProgress:
 
 @with_config(_CAMEL)
 @dataclass(frozen=True, slots=True)
-class CourseProgress:
+class CourseProgress(_Part):
     """A course the user claimed to have completed (a course.completed event)."""
 
     completed_at: datetime
@@ -117,7 +131,7 @@ class CourseProgress:
 
 @with_config(_CAMEL)
 @dataclass(frozen=True, slots=True)
-class Onboarding:
+class Onboarding(_Part):
     """Onboarding state, as set by the latest onboarding event."""
 
     completed: bool
@@ -127,7 +141,7 @@ class Onboarding:
 
 @with_config(_CAMEL)
 @dataclass(frozen=True, slots=True)
-class Streak:
+class Streak(_Part):
     """Consecutive UTC days on which some item became completed or passed."""
 
     current: int

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from progress_sync_client import ContractViolation, EventBuilder, mint_user_token, new_event_id
-from progress_sync_client.contract import ContentProgressed, ProgressEvent
+from progress_sync_client.contract import ContentProgressed, ProgressEvent, Snapshot
 from pydantic import TypeAdapter
 
 _EVENT = TypeAdapter[ProgressEvent](ProgressEvent)
@@ -99,3 +99,11 @@ def test_a_reset_may_name_a_course_or_items_and_keeps_its_idempotency_key() -> N
     with pytest.raises(ContractViolation) as bad:
         builder.progress_reset(course_id="course 1")
     assert bad.value.field == "payload.courseId"
+
+
+def test_a_snapshot_item_dumps_like_the_snapshot() -> None:
+    """Issue 25: items were dataclasses without `model_dump` inside the pydantic snapshot."""
+    snapshot = Snapshot.model_validate(
+        {"tenantId": "t", "userId": "u", "items": {"a": {"status": "completed"}}}
+    )
+    assert snapshot.items["a"].model_dump(mode="json", exclude_none=True) == {"status": "completed"}

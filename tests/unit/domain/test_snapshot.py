@@ -148,3 +148,13 @@ def test_sums_beyond_the_per_event_bound_still_round_trip() -> None:
     snapshot = log.snapshot()
     assert snapshot.items["v"].media.watched_seconds == 3_000_000_000  # type: ignore[union-attr]
     assert Snapshot.from_storage(snapshot.to_storage()) == snapshot
+
+
+def test_each_part_dumps_as_the_whole_snapshot_dumps_it() -> None:
+    """Issue 25: an item taken out of a snapshot has `model_dump` too, with the same keys."""
+    snapshot = design_example_log().snapshot()
+    whole = snapshot.model_dump(mode="json", by_alias=True)
+    for content_id, item in snapshot.items.items():
+        assert item.model_dump(mode="json", by_alias=True) == whole["items"][content_id]
+    assert snapshot.streak is not None
+    assert snapshot.streak.model_dump(mode="json", by_alias=True) == whole["streak"]
