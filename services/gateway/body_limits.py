@@ -12,7 +12,7 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.errors import send_error
-from services.gateway.json_text import MAX_BODY_DEPTH, has_lone_surrogate, json_depth
+from shared.domain.json_text import MAX_BODY_DEPTH, has_lone_surrogate, json_depth
 from shared.domain.wire import MAX_BODY_BYTES
 
 __all__ = ["XAPI_MAX_BODY_BYTES", "BodyLimits"]

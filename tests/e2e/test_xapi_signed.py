@@ -6,24 +6,13 @@ rule; this one shows the gateway verifies with real RSA over `multipart/mixed`.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from shared.xapi import StatementBody, write_multipart
 from tests.e2e.xapi_support import lrs_client, statement_for
 from tests.support.services import Stack
-from tests.support.xapi_signing import jws, signed_body, signer
+from tests.support.xapi_signing import jws, signed_body, signed_multipart, signer
 
 pytestmark = pytest.mark.e2e
-
-
-def multipart(body: StatementBody) -> tuple[str, bytes]:
-    """The statement and its signature as one `multipart/mixed` request body."""
-    statement = body.statements
-    assert isinstance(statement, dict)
-    parts = [(sha2, "application/octet-stream", data) for sha2, data in body.attachments.items()]
-    return write_multipart(json.dumps(statement).encode(), parts)
 
 
 def test_signed_statements_are_verified_with_their_x5c_certificate(
@@ -40,7 +29,7 @@ def test_signed_statements_are_verified_with_their_x5c_certificate(
     ]
     with lrs_client(stack) as lrs:
         for sent, token, status in cases:
-            content_type, body = multipart(signed_body(sent, token))
+            content_type, body = signed_multipart(signed_body(sent, token))
             answer = lrs.post("/statements", content=body, headers={"Content-Type": content_type})
             assert answer.status_code == status, answer.text
             if status == 400:
