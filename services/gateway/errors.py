@@ -70,9 +70,10 @@ async def send_error(
     code: str,
     message: str,
     headers: Mapping[str, str] | None = None,
+    field: str | None = None,
 ) -> None:
     """Answer in the error shape from ASGI middleware, before FastAPI is involved."""
-    payload = json.dumps(error_body(code, message)).encode()
+    payload = json.dumps(error_body(code, message, field)).encode()
     raw_headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),

@@ -15,10 +15,10 @@ _RETRY_AFTER = {"Retry-After": "1"}
 class InFlightLimit:
     """Answer 503 `overloaded` (Retry-After: 1) when `limit` requests are already in the app.
 
-    It sits inside the body checks, so it counts requests whose bodies have arrived and that
-    are waiting on Kafka or MongoDB; a slow sender is bounded by the body deadline instead
-    and cannot occupy a place here. Probes and metrics are never refused, so an orchestrator
-    still sees an overloaded gateway as alive.
+    It sits outside the credential and body checks, so a request counts from its head on:
+    while its credentials are looked up, while its body arrives (each bounded by the body
+    deadline) and while it waits on Kafka or MongoDB. Probes and metrics are never refused,
+    so an orchestrator still sees an overloaded gateway as alive.
     """
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:

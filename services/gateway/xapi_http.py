@@ -14,14 +14,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import partial
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from services.gateway.auth import CredentialSource
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError, error_body
+from services.gateway.sign_in import client_address, signed_in
 from services.gateway.writes import unavailable
 from shared.adapters.metrics import XAPI_REQUESTS
+from shared.adapters.tenants import ApiKeyGrant
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.xapi.statements import StatementConflict, UserErased
 from shared.xapi import (
@@ -39,6 +43,7 @@ __all__ = [
     "Handler",
     "XapiRequest",
     "http_date",
+    "key_grant",
     "serve",
 ]
 
@@ -134,7 +139,7 @@ async def _unwrapped(request: Request) -> XapiRequest:
         version = NEWEST_VERSION
     tenant_id, key_id = "", ""
     if version is None:
-        raise await _versionless(request.app.state.context, method, headers)
+        raise await _versionless(request, method, headers)
     if alternate is not None and version != "1.0.3":
         raise ApiError(
             400,
@@ -146,7 +151,10 @@ async def _unwrapped(request: Request) -> XapiRequest:
     if not path.endswith("/about"):
         try:
             tenant_id, key_id = await _authenticate(
-                headers.get("authorization"), request.app.state.context, _scope(method)
+                headers.get("authorization"),
+                request.app.state.context,
+                _scope(method),
+                client_address(request.scope),
             )
         except ApiError as error:
             error.headers[VERSION_HEADER] = version
@@ -159,7 +167,7 @@ def _scope(method: str) -> str:
     return "read" if method in ("GET", "HEAD") else "write"
 
 
-async def _versionless(context: GatewayContext, method: str, headers: dict[str, str]) -> ApiError:
+async def _versionless(request: Request, method: str, headers: dict[str, str]) -> ApiError:
     """The 400 for a request naming no supported version, in the caller's tenant's version.
 
     Its `X-Experience-API-Version` is the tenant's `default_version` when the credentials
@@ -167,8 +175,12 @@ async def _versionless(context: GatewayContext, method: str, headers: dict[str, 
     its own version on this 400).
     """
     answer: XapiVersion = NEWEST_VERSION
+    context: GatewayContext = request.app.state.context
+    address = client_address(request.scope)
     try:
-        tenant_id, _ = await _authenticate(headers.get("authorization"), context, _scope(method))
+        tenant_id, _ = await _authenticate(
+            headers.get("authorization"), context, _scope(method), address
+        )
     except ApiError:
         pass
     else:
@@ -183,9 +195,22 @@ async def _versionless(context: GatewayContext, method: str, headers: dict[str, 
 
 
 async def _authenticate(
-    authorization: str | None, context: GatewayContext, scope: str
+    authorization: str | None, context: GatewayContext, scope: str, address: str
 ) -> tuple[str, str]:
-    """The tenant and key id of `Basic <id:key>` or `Bearer <key>`; user tokens are refused."""
+    """The tenant and key id of the caller, under the address's failed-login limit."""
+    grant = await signed_in(context, address, partial(key_grant, authorization))
+    if scope not in grant.scopes:
+        raise ApiError(403, "forbidden", f"this credential lacks the '{scope}' scope")
+    context.rate_limits.charge(grant.tenant_id, {}, 1)
+    return grant.tenant_id, grant.key_id or "api-key"
+
+
+async def key_grant(authorization: str | None, credentials: CredentialSource) -> ApiKeyGrant:
+    """The grant of `Basic <id:key>` or `Bearer <key>`; user tokens are refused.
+
+    Raises:
+        ApiError: 401 for missing, malformed or unknown credentials, 403 for a user token.
+    """
     scheme, _, credential = (authorization or "").partition(" ")
     credential = credential.strip()
     key_id: str | None = None
@@ -206,10 +231,7 @@ async def _authenticate(
         raise ApiError(
             401, "unauthorized", "send HTTP Basic (API key id and key) credentials", headers=_REALM
         )
-    grant = await context.credentials.grant_for_key(secret)
+    grant = await credentials.grant_for_key(secret)
     if grant is None or (key_id is not None and grant.key_id != key_id):
         raise ApiError(401, "unauthorized", "unknown API key id or key", headers=_REALM)
-    if scope not in grant.scopes:
-        raise ApiError(403, "forbidden", f"this credential lacks the '{scope}' scope")
-    context.rate_limits.charge(grant.tenant_id, {}, 1)
-    return grant.tenant_id, grant.key_id or "api-key"
+    return grant

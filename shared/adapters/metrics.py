@@ -15,6 +15,7 @@ from shared.service_layer.failure_routing import Routed
 __all__ = [
     "DLQ_EVENTS",
     "DLQ_SIZE",
+    "FAILED_AUTHENTICATIONS",
     "GATEWAY_EVENTS",
     "GATEWAY_REQUEST_SECONDS",
     "PROJECTOR_BATCH_SECONDS",
@@ -43,6 +44,12 @@ GATEWAY_REQUEST_SECONDS = Histogram(
     "Time from request received to response sent, by method, route template and status.",
     ["method", "route", "status"],
     buckets=_LATENCY_BUCKETS,
+)
+
+FAILED_AUTHENTICATIONS = Counter(
+    "progress_gateway_failed_authentications",
+    "Authentications refused, by outcome (unauthorized, refused by the per-address limit).",
+    ["outcome"],
 )
 
 XAPI_REQUESTS = Counter(

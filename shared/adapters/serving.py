@@ -30,6 +30,9 @@ def serve(
     (uvicorn itself has no such deadline), an idle keep-alive connection closes after
     `PROGRESS_HTTP_KEEP_ALIVE_SECONDS`, a head may not exceed 16 KiB, and past
     `PROGRESS_HTTP_MAX_CONNECTIONS` open connections uvicorn answers 503 at once.
+    `X-Forwarded-For` names the client only on connections from `PROGRESS_TRUSTED_PROXIES`
+    (off by default: uvicorn would otherwise trust it from 127.0.0.1), so limits kept per
+    client address see clients, not the load balancer, and no client can pick its address.
     """
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -44,4 +47,6 @@ def serve(
         timeout_keep_alive=settings.http_keep_alive_seconds,
         h11_max_incomplete_event_size=_MAX_HEAD_BYTES,
         limit_concurrency=settings.http_max_connections,
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list,
     )
