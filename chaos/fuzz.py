@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import bodies, fuzz_text
-from chaos.known_cases import known_cases
+from chaos.known_cases import HostileRequest, hostile_requests, known_cases
 from chaos.ledger import Ledger
 from chaos.routes import Route
 from shared.adapters.user_tokens import mint_user_token
@@ -140,6 +140,7 @@ class Fuzzer:
     transport_errors: Counter[str] = field(default_factory=Counter)
     saved: list[str] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)
+    known_mismatches: dict[str, str] = field(default_factory=dict)
 
     def run(self, seconds: float) -> None:
         """Fuzz every route in turn until `seconds` have passed."""
@@ -173,6 +174,12 @@ class Fuzzer:
                 "path_values": {"userId": user},
             }
             self.known[name] = f"{user}: {self._send(client, route, request)}"
+        for hostile in hostile_requests(credentials["api-key"] or ""):
+            answered = self._send(client, route, _hostile(route, hostile))
+            status = answered.split(" ", 1)[0]
+            self.known[hostile.name] = f"expected {hostile.expected}: {answered}"
+            if status != str(hostile.expected):
+                self.known_mismatches[hostile.name] = status
 
     def _round(
         self,
@@ -271,4 +278,17 @@ class Fuzzer:
             "client_side_errors": dict(self.transport_errors),
             "saved_samples": self.saved,
             "known_cases": self.known,
+            "known_mismatches": self.known_mismatches,
         }
+
+
+def _hostile(route: Route, hostile: HostileRequest) -> dict[str, Any]:
+    """A named hostile request in the fuzzer's request shape, sent to `route`'s server."""
+    return {
+        "method": hostile.method,
+        "path": route.origin + hostile.path,
+        "params": {},
+        "headers": hostile.headers,
+        "body": hostile.body,
+        "path_values": {},
+    }

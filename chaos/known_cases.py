@@ -1,16 +1,22 @@
-"""Hostile values the hardening issue names, sent once per run before the random rounds.
+"""Hostile values and requests the hardening issues name, sent once per run before the rounds.
 
 Hypothesis finds such values by chance; these make sure every run tries the ones issue 14
 describes (a few hundred `[` in an interaction state, deep extensions, huge numbers, lone
 surrogates, duplicate keys), each in an otherwise valid write for a user of its own, so
-the end check shows exactly which of them poison a snapshot.
+the end check shows exactly which of them poison a snapshot. Issue 23's requests (huge
+bodies without credentials, a 20,000-field form, deep xAPI values) each have the one
+answer they must get; another answer fails the run.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import uuid
+from dataclasses import dataclass
 
-__all__ = ["known_cases"]
+__all__ = ["HostileRequest", "hostile_requests", "known_cases"]
 
 _DEPTHS = (100, 150, 190, 200, 220, 250, 300, 1000)
 
@@ -68,3 +74,130 @@ def known_cases(run_tag: str) -> list[tuple[str, str, bytes]]:
         ("envelope with duplicate events key", "fuzz-known-dup", duplicate_envelope.encode())
     )
     return found
+
+
+@dataclass(frozen=True)
+class HostileRequest:
+    """A named request and the status the gateway must answer it with."""
+
+    name: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    expected: int
+
+
+_XAPI = {"X-Experience-API-Version": "1.0.3"}
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
+_BIG = 16 * 1024 * 1024
+
+
+def _statement(**more: object) -> dict[str, object]:
+    return {
+        "id": str(uuid.uuid4()),
+        "actor": {"mbox": "mailto:chaos@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": "urn:chaos:activity"},
+        **more,
+    }
+
+
+def _deep_jws_statement() -> tuple[dict[str, str], bytes]:
+    """A statement whose signature's payload nests 5,000 objects deep, as multipart."""
+    nested = base64.urlsafe_b64encode(b'{"a":' * 5000 + b"1" + b"}" * 5000).rstrip(b"=")
+    token = b"eyJhbGciOiJSUzI1NiJ9." + nested + b".c2ln"
+    digest = hashlib.sha256(token).hexdigest()
+    signature = {
+        "usageType": "http://adlnet.gov/expapi/attachments/signature",
+        "display": {"en-US": "Signature"},
+        "contentType": "application/octet-stream",
+        "length": len(token),
+        "sha2": digest,
+    }
+    statement = json.dumps(_statement(attachments=[signature])).encode()
+    body = b"\r\n".join(
+        [
+            b"--chaos",
+            b"Content-Type: application/json",
+            b"",
+            statement,
+            b"--chaos",
+            b"Content-Type: application/octet-stream",
+            b"Content-Transfer-Encoding: binary",
+            b"X-Experience-API-Hash: " + digest.encode(),
+            b"",
+            token,
+            b"--chaos--",
+        ]
+    )
+    return {"Content-Type": "multipart/mixed; boundary=chaos"}, body
+
+
+def hostile_requests(authorization: str) -> list[HostileRequest]:
+    """Issue 23's named requests; `authorization` is a valid tenant key's header value."""
+    deep: object = 1
+    for _ in range(480):
+        deep = {"a": deep}
+    extension = _statement(result={"extensions": {"urn:chaos:deep": deep}})
+    jws_headers, jws_body = _deep_jws_statement()
+    signed_in = {"Authorization": authorization, **_XAPI}
+    return [
+        HostileRequest(
+            "xapi form of 20,000 empty fields (149 KB), no credentials",
+            "POST",
+            "/xapi/statements?method=PUT",
+            {**_FORM, **_XAPI},
+            "&".join(f"f{index}=" for index in range(20_000)).encode(),
+            413,
+        ),
+        HostileRequest(
+            "xapi form of 20,000 empty fields (40 KB), no credentials",
+            "POST",
+            "/xapi/statements?method=PUT",
+            {**_FORM, **_XAPI},
+            b"&".join([b"="] * 20_000),
+            400,
+        ),
+        HostileRequest(
+            "xapi form of 51 fields, no credentials",
+            "POST",
+            "/xapi/statements?method=GET",
+            {**_FORM, **_XAPI},
+            "&".join(f"f{index}=" for index in range(51)).encode(),
+            400,
+        ),
+        HostileRequest(
+            "16 MiB xapi statements body, no credentials",
+            "POST",
+            "/xapi/statements",
+            {**_JSON, **_XAPI},
+            b" " * _BIG,
+            401,
+        ),
+        HostileRequest(
+            "16 MiB progress body, no credentials",
+            "PUT",
+            "/v1/users/fuzz-known-big/progress",
+            _JSON,
+            b" " * _BIG,
+            401,
+        ),
+        HostileRequest(
+            "xapi extension nested 480 deep",
+            "POST",
+            "/xapi/statements",
+            {**_JSON, **signed_in},
+            json.dumps(extension).encode(),
+            400,
+        ),
+        HostileRequest(
+            "xapi JWS payload nested 5,000 deep",
+            "POST",
+            "/xapi/statements",
+            {**jws_headers, **signed_in},
+            jws_body,
+            400,
+        ),
+    ]

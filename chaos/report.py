@@ -34,6 +34,8 @@ def failures(report: dict[str, Any], allow_5xx: bool) -> list[str]:
         )
         if unexpected:
             reasons.append(f"{unexpected} 5xx other than 503 answered to valid writes")
+    for case, status in report["fuzz"]["known_mismatches"].items():
+        reasons.append(f"named case {case!r} answered {status}")
     if report["faults"]["unexpected_exits"]:
         reasons.append(f"processes exited by themselves: {report['faults']['unexpected_exits']}")
     return reasons
@@ -85,7 +87,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             per_route.add_row(finding, str(count))
         console.print(per_route)
     if fuzz["known_cases"]:
-        known = Table(title="named cases from issue 14 (user: answer)")
+        known = Table(title="named cases from issues 14 and 23 (answer)")
         known.add_column("case")
         known.add_column("user: answer")
         for case, outcome in fuzz["known_cases"].items():
