@@ -50,6 +50,9 @@ def gateway(settings: Settings, workdir: Path) -> Iterator[str]:
             "rate_limit_unauthenticated_burst": FAILED_AUTH_BURST,
             "http_header_timeout_seconds": DEADLINE_SECONDS,
             "http_body_timeout_seconds": DEADLINE_SECONDS,
+            # The slow writers authenticate from their headers and cache the key; it must
+            # not expire in the middle of the failed-login test that relies on it.
+            "auth_cache_seconds": 120.0,
         }
     )
     process = service_process(
@@ -255,6 +258,7 @@ def test_failed_authentications_are_limited_per_client_address(gateway: str) -> 
     assert "failed authentications" in refused.json()["error"]["message"]
     assert int(refused.headers["Retry-After"]) >= 1
     # A cached credential behind the same address still works; nothing else is looked up.
-    assert httpx.get(url, headers=HEADERS).status_code == 200
+    cached = httpx.get(url, headers=HEADERS)
+    assert cached.status_code == 200, cached.text
     time.sleep(1.5)  # the address earns back one attempt per second
     assert httpx.get(url, headers=made_up()).status_code == 401
