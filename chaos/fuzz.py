@@ -175,7 +175,7 @@ class Fuzzer:
             }
             self.known[name] = f"{user}: {self._send(client, route, request)}"
         for hostile in hostile_requests(credentials["api-key"] or ""):
-            answered = self._send(client, route, _hostile(route, hostile))
+            answered = self._send(client, route, _hostile(route, hostile), hostile.name)
             status = answered.split(" ", 1)[0]
             self.known[hostile.name] = f"expected {hostile.expected}: {answered}"
             if status != str(hostile.expected):
@@ -206,9 +206,11 @@ class Fuzzer:
 
         attempt()
 
-    def _send(self, client: httpx.Client, route: Route, request: dict[str, Any]) -> str:
-        """Send one request and count its answer; returns a one-line outcome."""
-        label = f"{request['method']} {route.path}"
+    def _send(
+        self, client: httpx.Client, route: Route, request: dict[str, Any], label: str = ""
+    ) -> str:
+        """Send one request and count its answer, under `label` or the route's; one line back."""
+        label = label or f"{request['method']} {route.path}"
         self.tried[label] += 1
         if request["body"]:
             self.bodies_tried += 1

@@ -11,13 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import MIB, bodies
-from chaos.known_cases import known_cases
+from chaos.known_cases import hostile_requests, known_cases
 from chaos.ledger import Ledger
+from chaos.report import failures
 from chaos.routes import _instance
 from chaos.traffic import EventMaker
 from chaos.verify import Verdict, _check_user
 from services.gateway.openapi import OPENAPI_PATH
 from shared.domain import ContractViolation, RecordedEvent, reduce, validate_event
+from shared.domain.json_text import json_depth
+from shared.xapi import MAX_FORM_BYTES
+from shared.xapi.json_bounds import MAX_XAPI_DEPTH
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 WRITE_EXAMPLE = json.loads(OPENAPI_PATH.read_text())["paths"]["/v1/users/{userId}/progress"]["put"][
@@ -117,3 +121,30 @@ def test_named_cases_each_have_their_own_user_and_event() -> None:
     with pytest.raises(ContractViolation) as refused:  # values are bounded to 8 levels now
         validate_event(event, now=NOW)
     assert refused.value.field == "payload.interaction.state"
+
+
+def test_issue_23_hostile_requests_are_what_their_names_say() -> None:
+    """The named cases stay hostile: sizes past the form bound, depths past 32."""
+    requests = {hostile.name: hostile for hostile in hostile_requests("Bearer key")}
+    assert len(requests) == len(hostile_requests("Bearer key"))
+    big_form = requests["xapi form of 20,000 empty fields (149 KB), no credentials"]
+    small_form = requests["xapi form of 20,000 empty fields (40 KB), no credentials"]
+    assert len(big_form.body) > MAX_FORM_BYTES >= len(small_form.body)
+    assert big_form.body.count(b"&") == small_form.body.count(b"&") == 19_999
+    unsigned = [hostile for hostile in requests.values() if "no credentials" in hostile.name]
+    assert all("Authorization" not in hostile.headers for hostile in unsigned)
+    deep = requests["xapi extension nested 480 deep"]
+    assert json_depth(deep.body) > MAX_XAPI_DEPTH
+    assert {hostile.expected for hostile in requests.values()} == {400, 401, 413}
+
+
+def test_a_named_case_answered_otherwise_fails_the_run() -> None:
+    report = {
+        "check": {"lost": 0, "doubled": 0, "snapshots_mismatched": 0, "seq_collisions": 0},
+        "fuzz": {"5xx_total": 0, "known_mismatches": {"xapi extension nested 480 deep": "500"}},
+        "load": {"answers": {}},
+        "faults": {"unexpected_exits": []},
+    }
+    assert failures(report, allow_5xx=True) == [
+        "named case 'xapi extension nested 480 deep' answered 500"
+    ]
