@@ -8,7 +8,7 @@ from services.gateway.errors import send_error
 
 __all__ = ["InFlightLimit"]
 
-_OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics"})
+_OPERATIONS = frozenset({"/healthz", "/readyz"})
 _RETRY_AFTER = {"Retry-After": "1"}
 
 
@@ -17,7 +17,7 @@ class InFlightLimit:
 
     It sits outside the credential and body checks, so a request counts from its head on:
     while its credentials are looked up, while its body arrives (each bounded by the body
-    deadline) and while it waits on Kafka or MongoDB. Probes and metrics are never refused,
+    deadline) and while it waits on Kafka or MongoDB. Probes are never refused,
     so an orchestrator still sees an overloaded gateway as alive.
     """
 

@@ -6,12 +6,15 @@ from collections.abc import Callable
 
 import uvicorn
 from fastapi import FastAPI
+from prometheus_client import start_http_server
 
 from shared.adapters.http_protocol import header_deadline_protocol
-from shared.adapters.logs import configure_logging
+from shared.adapters.logs import configure_logging, get_logger
 from shared.adapters.settings import Settings
 
-__all__ = ["serve"]
+__all__ = ["serve", "serve_metrics"]
+
+log = get_logger(__name__)
 
 _MAX_HEAD_BYTES = 16 * 1024
 
@@ -25,9 +28,10 @@ def serve(
     """Build the app from `PROGRESS_*` settings and serve it until SIGINT/SIGTERM.
 
     Logging is configured first, so start-up failures are JSON lines like everything else;
-    `graceful_seconds` bounds how long in-flight work may finish on shutdown. Slow clients
-    are bounded here: a request head must arrive within `PROGRESS_HTTP_HEADER_TIMEOUT_SECONDS`
-    (uvicorn itself has no such deadline), an idle keep-alive connection closes after
+    metrics are served apart (`serve_metrics`). `graceful_seconds` bounds how long
+    in-flight work may finish on shutdown. Slow clients are bounded here: a request head
+    must arrive within `PROGRESS_HTTP_HEADER_TIMEOUT_SECONDS` (uvicorn itself has no such
+    deadline), an idle keep-alive connection closes after
     `PROGRESS_HTTP_KEEP_ALIVE_SECONDS`, a head may not exceed 16 KiB, and past
     `PROGRESS_HTTP_MAX_CONNECTIONS` open connections uvicorn answers 503 at once.
     `X-Forwarded-For` names the client only on connections from `PROGRESS_TRUSTED_PROXIES`
@@ -36,6 +40,7 @@ def serve(
     """
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
+    serve_metrics(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,
@@ -50,3 +55,21 @@ def serve(
         proxy_headers=bool(settings.trusted_proxy_list),
         forwarded_allow_ips=settings.trusted_proxy_list,
     )
+
+
+def serve_metrics(settings: Settings) -> None:
+    """Serve `/metrics` on `PROGRESS_METRICS_HOST`:`PROGRESS_METRICS_PORT`, in a thread.
+
+    Not on the service's own port, which may be public (the gateway's): operators choose
+    where Prometheus scrapes, loopback by default. A port already taken stops start-up.
+    """
+    try:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    except OSError as error:
+        log.error(
+            "metrics_port_unavailable",
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+            error=str(error),
+        )
+        raise

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     retry_worker_port: int = Field(default=8082, ge=0, le=65535)
     prometheus_port: int = Field(default=9090, ge=0, le=65535)
     demo_port: int = Field(default=8083, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
 
     rate_limit_events_per_second: float = Field(default=2000.0, gt=0)
     rate_limit_burst: int = Field(default=10000, ge=1)
