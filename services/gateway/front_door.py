@@ -18,9 +18,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.body_limits import WRITE_METHODS, is_alternate_request, is_xapi
 from services.gateway.context import GatewayContext
-from services.gateway.errors import ApiError, send_error
+from services.gateway.errors import ApiError, send_error, store_outage
 from services.gateway.sign_in import client_address, signed_in, signed_in_from_headers
 from services.gateway.xapi_http import key_grant
+from shared.service_layer.errors import StoreUnavailable
 
 __all__ = ["CredentialsFirst"]
 
@@ -50,11 +51,18 @@ class CredentialsFirst:
                 await signed_in(context, address, partial(key_grant, authorization))
             else:
                 await signed_in_from_headers(context, address, authorization)
+        except StoreUnavailable as outage:
+            await _refuse(send, store_outage(outage))
+            return
         except ApiError as error:
-            headers = {**error.headers, **_CLOSE}
-            await send_error(send, error.status, error.code, error.message, headers, error.field)
+            await _refuse(send, error)
             return
         await self._app(scope, receive, send)
+
+
+async def _refuse(send: Send, error: ApiError) -> None:
+    headers = {**error.headers, **_CLOSE}
+    await send_error(send, error.status, error.code, error.message, headers, error.field)
 
 
 def _needs_check(scope: Scope) -> bool:
