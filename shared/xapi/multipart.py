@@ -81,7 +81,7 @@ def read_statement_body(content_type: str | None, body: bytes) -> StatementBody:
 
 
 def _json(data: bytes) -> object:
-    check_depth(data, "", "the statements")
+    check_depth(data, "", "the statement body")
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
