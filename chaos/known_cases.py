@@ -16,6 +16,8 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from shared.xapi import write_multipart
+
 __all__ = ["HostileRequest", "hostile_requests", "known_cases"]
 
 _DEPTHS = (100, 150, 190, 200, 220, 250, 300, 1000)
@@ -117,22 +119,8 @@ def _deep_jws_statement() -> tuple[dict[str, str], bytes]:
         "sha2": digest,
     }
     statement = json.dumps(_statement(attachments=[signature])).encode()
-    body = b"\r\n".join(
-        [
-            b"--chaos",
-            b"Content-Type: application/json",
-            b"",
-            statement,
-            b"--chaos",
-            b"Content-Type: application/octet-stream",
-            b"Content-Transfer-Encoding: binary",
-            b"X-Experience-API-Hash: " + digest.encode(),
-            b"",
-            token,
-            b"--chaos--",
-        ]
-    )
-    return {"Content-Type": "multipart/mixed; boundary=chaos"}, body
+    content_type, body = write_multipart(statement, [(digest, "application/octet-stream", token)])
+    return {"Content-Type": content_type}, body
 
 
 def hostile_requests(authorization: str) -> list[HostileRequest]:
