@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from services.progressctl.provisioning import prepare_stack
+from shared.adapters.embedded import EmbeddedServer
 from tests.support.backends import embedded_backend
-from tests.support.services import Stack, running_stack, settings_for
+from tests.support.services import Stack, metrics_text, running_stack, settings_for
 
 __all__ = [
     "WRITE_COMMANDS",
@@ -144,18 +144,17 @@ def db_counters(mongo_url: str, database: str) -> DbCounters:
     return DbCounters(counts, micros)
 
 
-def scrape(port: int) -> dict[str, list[tuple[str, dict[str, str], float]]]:
+def scrape(server: EmbeddedServer) -> dict[str, list[tuple[str, dict[str, str], float]]]:
     """A service's `/metrics`, by family name: (sample name, labels, value) triples."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     return {
         family.name: [(s.name, dict(s.labels), float(s.value)) for s in family.samples]
-        for family in text_string_to_metric_families(text)
+        for family in text_string_to_metric_families(metrics_text(server))
     }
 
 
-def histogram(port: int, family: str) -> dict[float, float]:
+def histogram(server: EmbeddedServer, family: str) -> dict[float, float]:
     """Cumulative bucket counts of a label-less histogram on a service: {upper bound: count}."""
-    samples = scrape(port).get(family, [])
+    samples = scrape(server).get(family, [])
     return {
         float(labels["le"]): value for name, labels, value in samples if name.endswith("_bucket")
     }

@@ -210,7 +210,7 @@ def measure(stack: Stack, traffic: Traffic) -> dict[str, Any]:
     database = stack.settings.mongo_database
     before_writes = db_counters(stack.settings.mongo_url, database)
     before_applied = metric(projector, "progress_projector_events_total", outcome="applied")
-    before_lag = histogram(projector.port, _LAG)
+    before_lag = histogram(projector, _LAG)
     before_batches = metric(projector, "progress_projector_batch_seconds_count")
     result = asyncio.run(_drive(stack, traffic))
     expected = before_applied + result["sent_events"]
@@ -221,7 +221,7 @@ def measure(stack: Stack, traffic: Traffic) -> dict[str, Any]:
         time.sleep(0.1)
     applied = metric(projector, "progress_projector_events_total", outcome="applied")
     writes = db_counters(stack.settings.mongo_url, database) - before_writes
-    lag = histogram(projector.port, _LAG)
+    lag = histogram(projector, _LAG)
     batches = metric(projector, "progress_projector_batch_seconds_count") - before_batches
     events = applied - before_applied
     below = {b: n for b, n in lag.items() if b <= 0.25}

@@ -28,7 +28,13 @@ from hypothesis import strategies as st
 
 from chaos.fuzz_bodies import bodies, fuzz_text
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
-from chaos.known_cases import known_cases, known_requests, learner_cases
+from chaos.known_cases import (
+    HostileRequest,
+    cost_requests,
+    hostile_requests,
+    known_cases,
+    learner_requests,
+)
 from chaos.ledger import Ledger
 from chaos.routes import Route
 from shared.adapters.user_tokens import mint_user_token
@@ -137,11 +143,7 @@ def _request(
 
 
 def _named_request(
-    route: Route,
-    user: str,
-    body: bytes,
-    credentials: dict[str, str | None],
-    headers: tuple[tuple[str, str], ...] = (),
+    route: Route, user: str, body: bytes, credentials: dict[str, str | None]
 ) -> dict[str, Any]:
     """A named case's request to `route` for `user`, with the API key."""
     return {
@@ -151,7 +153,6 @@ def _named_request(
         "headers": {
             "Content-Type": "application/json",
             "Authorization": credentials["api-key"] or "",
-            **dict(headers),
         },
         "body": body,
         "path_values": {"userId": user},
@@ -176,6 +177,7 @@ class Fuzzer:
     saved: list[str] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)
     forgeries_not_refused: list[str] = field(default_factory=list)
+    known_mismatches: dict[str, str] = field(default_factory=dict)
 
     def run(self, seconds: float) -> None:
         """Fuzz every route in turn until `seconds` have passed."""
@@ -193,26 +195,29 @@ class Fuzzer:
                 round_number += 1
 
     def _known(self, client: httpx.Client, credentials: dict[str, str | None]) -> None:
-        """The issues' named cases, each once; a request whose status differs is marked NOT.
+        """The issues' named cases, each once.
 
-        Writes go through the single-user write route; then the requests whose cost grows
-        with what they derive (issue 23), each to its own route.
+        The hardening values go through the single-user write route; then issue 23's named
+        requests, each to its own path, must each get their own answer (another fails the run).
         """
-        routes = {route.label: route for route in self.routes}
-        writes = routes.get(_USER_WRITE)
-        if writes is not None:
-            for name, user, body in known_cases(str(self.run_seed)):
-                request = _named_request(writes, user, body, credentials)
-                self.known[name] = f"{user}: {self._send(client, writes, request)}"
-        for case in known_requests():
-            target = routes.get(case.route)
-            if target is None:
-                continue
-            request = _named_request(target, case.user, case.body, credentials, case.headers)
-            outcome = self._send(client, target, request)
-            verdict = "" if outcome.startswith(str(case.expect)) else f"NOT {case.expect}: "
-            self.known[case.name] = f"{case.user}: {verdict}{outcome}"
-        self._learner_cases(client, credentials)
+        writes = next((r for r in self.routes if r.label == _USER_WRITE), None)
+        if writes is None:
+            return
+        for name, user, body in known_cases(str(self.run_seed)):
+            request = _named_request(writes, user, body, credentials)
+            self.known[name] = f"{user}: {self._send(client, writes, request)}"
+        api_key, own = credentials["api-key"] or "", credentials["user-token"] or ""
+        named = [
+            *hostile_requests(api_key),
+            *cost_requests(api_key),
+            *learner_requests(*FUZZ_USERS, own),
+        ]
+        for hostile in named:
+            answered = self._send(client, writes, _hostile(writes, hostile), hostile.name)
+            status = answered.split(" ", 1)[0]
+            self.known[hostile.name] = f"expected {hostile.expected}: {answered}"
+            if status != str(hostile.expected):
+                self.known_mismatches[hostile.name] = status
 
     def _forgeries(self, client: httpx.Client) -> None:
         """Each named forged token, once, on the user's read route: it must be answered 401."""
@@ -232,29 +237,6 @@ class Fuzzer:
             self.known[name] = f"{FUZZ_USERS[0]}: {outcome}"
             if not outcome.startswith("401 "):
                 self.forgeries_not_refused.append(f"{name}: {outcome}")
-
-    def _learner_cases(self, client: httpx.Client, credentials: dict[str, str | None]) -> None:
-        """Issue 23's user tokens naming other learners on /xapi; a wrong answer says so."""
-        routes = {route.label: route for route in self.routes}
-        for case in learner_cases(*FUZZ_USERS):
-            route = routes.get(f"{case.method} {case.path}")
-            if route is None:
-                continue
-            request = {
-                "method": case.method,
-                "path": route.origin + case.path,
-                "params": case.params,
-                "headers": {
-                    "Content-Type": "application/json",
-                    "Authorization": credentials["user-token"] or "",
-                    "X-Experience-API-Version": "1.0.3",
-                },
-                "body": case.body,
-                "path_values": {},
-            }
-            outcome = self._send(client, route, request)
-            verdict = "as expected" if outcome.startswith(str(case.expected)) else "UNEXPECTED"
-            self.known[case.name] = f"{verdict} ({case.expected}): {outcome}"
 
     def _round(
         self,
@@ -281,9 +263,11 @@ class Fuzzer:
 
         attempt()
 
-    def _send(self, client: httpx.Client, route: Route, request: dict[str, Any]) -> str:
-        """Send one request and count its answer; returns a one-line outcome."""
-        label = f"{request['method']} {route.path}"
+    def _send(
+        self, client: httpx.Client, route: Route, request: dict[str, Any], label: str = ""
+    ) -> str:
+        """Send one request and count its answer, under `label` or the route's; one line back."""
+        label = label or f"{request['method']} {route.path}"
         self.tried[label] += 1
         if request["body"]:
             self.bodies_tried += 1
@@ -354,4 +338,17 @@ class Fuzzer:
             "saved_samples": self.saved,
             "known_cases": self.known,
             "forgeries_not_refused": self.forgeries_not_refused,
+            "known_mismatches": self.known_mismatches,
         }
+
+
+def _hostile(route: Route, hostile: HostileRequest) -> dict[str, Any]:
+    """A named hostile request in the fuzzer's request shape, sent to `route`'s server."""
+    return {
+        "method": hostile.method,
+        "path": route.origin + hostile.path,
+        "params": {},
+        "headers": hostile.headers,
+        "body": hostile.body,
+        "path_values": {},
+    }

@@ -1,19 +1,32 @@
-"""Hostile requests the issues name, sent once per run before the random rounds.
+"""Hostile values and requests the hardening issues name, sent once per run before the rounds.
 
 Hypothesis finds such values by chance; these make sure every run tries the ones issue 14
 describes (a few hundred `[` in an interaction state, deep extensions, huge numbers, lone
 surrogates, duplicate keys), each in an otherwise valid write for a user of its own, so
-the end check shows exactly which of them poison a snapshot; and the ones issue 23 item 3
-describes (a user token on `/xapi` naming another learner), each with the answer it must get.
+the end check shows exactly which of them poison a snapshot. Issue 23's requests (huge
+bodies without credentials, a 20,000-field form, deep xAPI values, requests deriving more
+events than one request may, a learner's token naming another learner on `/xapi`) each
+have the one answer they must get; another answer fails the run.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
-__all__ = ["KnownRequest", "XapiCase", "known_cases", "known_requests", "learner_cases"]
+from shared.xapi import write_multipart
+
+__all__ = [
+    "HostileRequest",
+    "cost_requests",
+    "hostile_requests",
+    "known_cases",
+    "learner_requests",
+]
 
 _DEPTHS = (100, 150, 190, 200, 220, 250, 300, 1000)
 
@@ -74,15 +87,116 @@ def known_cases(run_tag: str) -> list[tuple[str, str, bytes]]:
 
 
 @dataclass(frozen=True)
-class KnownRequest:
-    """A named hostile request to one route, and the status it must get."""
+class HostileRequest:
+    """A named request and the status the gateway must answer it with."""
 
     name: str
-    route: str
-    user: str
+    method: str
+    path: str
+    headers: dict[str, str]
     body: bytes
-    expect: int
-    headers: tuple[tuple[str, str], ...] = ()
+    expected: int
+
+
+_XAPI = {"X-Experience-API-Version": "1.0.3"}
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
+_BIG = 16 * 1024 * 1024
+
+
+def _statement(**more: object) -> dict[str, object]:
+    return {
+        "id": str(uuid.uuid4()),
+        "actor": {"mbox": "mailto:chaos@example.com"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": "urn:chaos:activity"},
+        **more,
+    }
+
+
+def _deep_jws_statement() -> tuple[dict[str, str], bytes]:
+    """A statement whose signature's payload nests 5,000 objects deep, as multipart."""
+    nested = base64.urlsafe_b64encode(b'{"a":' * 5000 + b"1" + b"}" * 5000).rstrip(b"=")
+    token = b"eyJhbGciOiJSUzI1NiJ9." + nested + b".c2ln"
+    digest = hashlib.sha256(token).hexdigest()
+    signature = {
+        "usageType": "http://adlnet.gov/expapi/attachments/signature",
+        "display": {"en-US": "Signature"},
+        "contentType": "application/octet-stream",
+        "length": len(token),
+        "sha2": digest,
+    }
+    statement = json.dumps(_statement(attachments=[signature])).encode()
+    content_type, body = write_multipart(statement, [(digest, "application/octet-stream", token)])
+    return {"Content-Type": content_type}, body
+
+
+def hostile_requests(authorization: str) -> list[HostileRequest]:
+    """Issue 23's named requests; `authorization` is a valid tenant key's header value."""
+    deep: object = 1
+    for _ in range(480):
+        deep = {"a": deep}
+    extension = _statement(result={"extensions": {"urn:chaos:deep": deep}})
+    jws_headers, jws_body = _deep_jws_statement()
+    signed_in = {"Authorization": authorization, **_XAPI}
+    return [
+        HostileRequest(
+            "xapi form of 20,000 empty fields (149 KB), no credentials",
+            "POST",
+            "/xapi/statements?method=PUT",
+            {**_FORM, **_XAPI},
+            "&".join(f"f{index}=" for index in range(20_000)).encode(),
+            413,
+        ),
+        HostileRequest(
+            "xapi form of 20,000 empty fields (40 KB), no credentials",
+            "POST",
+            "/xapi/statements?method=PUT",
+            {**_FORM, **_XAPI},
+            b"&".join([b"="] * 20_000),
+            400,
+        ),
+        HostileRequest(
+            "xapi form of 51 fields, no credentials",
+            "POST",
+            "/xapi/statements?method=GET",
+            {**_FORM, **_XAPI},
+            "&".join(f"f{index}=" for index in range(51)).encode(),
+            400,
+        ),
+        HostileRequest(
+            "16 MiB xapi statements body, no credentials",
+            "POST",
+            "/xapi/statements",
+            {**_JSON, **_XAPI},
+            b" " * _BIG,
+            401,
+        ),
+        HostileRequest(
+            "16 MiB progress body, no credentials",
+            "PUT",
+            "/v1/users/fuzz-known-big/progress",
+            _JSON,
+            b" " * _BIG,
+            401,
+        ),
+        HostileRequest(
+            "xapi extension nested 480 deep",
+            "POST",
+            "/xapi/statements",
+            {**_JSON, **signed_in},
+            json.dumps(extension).encode(),
+            400,
+        ),
+        HostileRequest(
+            "xapi JWS payload nested 5,000 deep",
+            "POST",
+            "/xapi/statements",
+            {**jws_headers, **signed_in},
+            jws_body,
+            400,
+        ),
+    ]
 
 
 def _quiz_state(items: int) -> dict[str, object]:
@@ -103,46 +217,36 @@ def _statements(count: int, user: str) -> list[dict[str, object]]:
     ]
 
 
-def known_requests() -> list[KnownRequest]:
+def cost_requests(authorization: str) -> list[HostileRequest]:
     """Requests of issue 23 whose cost once grew with what they derive: each must get a 413."""
+    signed_in = {"Authorization": authorization, **_JSON}
     return [
-        KnownRequest(
+        HostileRequest(
             "import deriving 2,525 events (25 quiz items, 2.3 KB)",
-            "POST /v1/users/{userId}/import",
-            "fuzz-known-import",
+            "POST",
+            "/v1/users/fuzz-known-import/import",
+            signed_in,
             json.dumps({"state": _quiz_state(25)}).encode(),
             413,
         ),
-        KnownRequest(
+        HostileRequest(
             "xAPI POST of 2,500 statements",
-            "POST /xapi/statements",
-            "fuzz-known-xapi",
+            "POST",
+            "/xapi/statements",
+            {**signed_in, **_XAPI},
             json.dumps(_statements(2500, "fuzz-known-xapi")).encode(),
             413,
-            (("X-Experience-API-Version", "1.0.3"),),
         ),
     ]
 
 
-@dataclass(frozen=True)
-class XapiCase:
-    """A named `/xapi` request sent with a learner's user token, and the status it must get."""
+def learner_requests(own: str, other: str, authorization: str) -> list[HostileRequest]:
+    """`own`'s user token (`authorization`) naming `other`, or writing shared documents: 403."""
 
-    name: str
-    method: str
-    path: str
-    expected: int
-    params: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
+    def agent(user: str) -> dict[str, object]:
+        return {"account": {"homePage": "https://fuzz.example", "name": user}}
 
-
-def learner_cases(own: str, other: str) -> list[XapiCase]:
-    """Requests of `own`'s user token that name `other` (or write shared documents): 403."""
-
-    def agent(user: str) -> str:
-        return json.dumps({"account": {"homePage": "https://fuzz.example", "name": user}})
-
-    def statement(actor: object, target: object | None = None) -> dict[str, object]:
+    def statement(actor: object, target: object | None = None) -> bytes:
         found: dict[str, object] = {
             "id": str(uuid.uuid4()),
             "actor": actor,
@@ -152,80 +256,51 @@ def learner_cases(own: str, other: str) -> list[XapiCase]:
         if target is not None:
             found["verb"] = {"id": "http://adlnet.gov/expapi/verbs/voided"}
             found["object"] = target
-        return found
+        return json.dumps(found).encode()
 
-    def body(value: object) -> bytes:
-        return json.dumps(value).encode()
+    def request(name: str, method: str, path: str, body: bytes = b"") -> HostileRequest:
+        headers = {"Authorization": authorization, **_JSON, **_XAPI}
+        return HostileRequest(f"user token: {name}", method, path, headers, body, 403)
 
-    theirs = json.loads(agent(other))
-    group = {"objectType": "Group", "member": [json.loads(agent(own)), theirs]}
-    state = {"activityId": "urn:fuzz:activity", "agent": agent(other), "stateId": "s"}
+    theirs = agent(other)
+    group = {"objectType": "Group", "member": [agent(own), theirs]}
+    state = {"activityId": "urn:fuzz:activity", "agent": json.dumps(theirs), "stateId": "s"}
+    states = f"/xapi/activities/state?{urlencode(state)}"
+    all_states = {k: v for k, v in state.items() if k != "stateId"}
+    shared_profile = {"activityId": "urn:fuzz:activity", "profileId": "p"}
     unknown = {"objectType": "StatementRef", "id": str(uuid.uuid4())}
+    both = json.dumps([json.loads(statement(agent(own))), json.loads(statement(theirs))])
     return [
-        XapiCase(
-            "user token: statement for another learner",
+        request("statement for another learner", "POST", "/xapi/statements", statement(theirs)),
+        request("batch ending with another learner", "POST", "/xapi/statements", both.encode()),
+        request("statement by a Group", "POST", "/xapi/statements", statement(group)),
+        request(
+            "void a statement not its own",
             "POST",
             "/xapi/statements",
-            403,
-            body=body(statement(theirs)),
+            statement(agent(own), unknown),
         ),
-        XapiCase(
-            "user token: batch ending with another learner",
-            "POST",
-            "/xapi/statements",
-            403,
-            body=body([statement(json.loads(agent(own))), statement(theirs)]),
-        ),
-        XapiCase(
-            "user token: statement by a Group",
-            "POST",
-            "/xapi/statements",
-            403,
-            body=body(statement(group)),
-        ),
-        XapiCase(
-            "user token: void a statement not its own",
-            "POST",
-            "/xapi/statements",
-            403,
-            body=body(statement(json.loads(agent(own)), unknown)),
-        ),
-        XapiCase(
-            "user token: read another learner's statements",
+        request(
+            "read another learner's statements",
             "GET",
-            "/xapi/statements",
-            403,
-            params={"agent": agent(other)},
+            f"/xapi/statements?{urlencode({'agent': json.dumps(theirs)})}",
         ),
-        XapiCase(
-            "user token: write another learner's State",
-            "PUT",
-            "/xapi/activities/state",
-            403,
-            params=state,
-            body=b"{}",
-        ),
-        XapiCase(
-            "user token: delete another learner's State",
+        request("write another learner's State", "PUT", states, b"{}"),
+        request(
+            "delete another learner's State",
             "DELETE",
-            "/xapi/activities/state",
-            403,
-            params={k: v for k, v in state.items() if k != "stateId"},
+            f"/xapi/activities/state?{urlencode(all_states)}",
         ),
-        XapiCase(
-            "user token: another learner's Agent Profile",
+        request(
+            "another learner's Agent Profile",
             "PUT",
-            "/xapi/agents/profile",
-            403,
-            params={"agent": agent(other), "profileId": "p"},
-            body=b"{}",
+            f"/xapi/agents/profile?{urlencode({'agent': json.dumps(theirs), 'profileId': 'p'})}",
+            b"{}",
         ),
-        XapiCase(
-            "user token: write an Activity Profile",
+        request(
+            "write an Activity Profile",
             "PUT",
-            "/xapi/activities/profile",
-            403,
-            params={"activityId": "urn:fuzz:activity", "profileId": "p"},
-            body=b"{}",
+            f"/xapi/activities/profile?{urlencode(shared_profile)}",
+            b"{}",
         ),
     ]

@@ -16,6 +16,7 @@ from services.gateway.bulk_routes import router as bulk_router
 from services.gateway.catalog_routes import router as catalog_router
 from services.gateway.context import gateway_context
 from services.gateway.errors import install_error_handlers
+from services.gateway.front_door import CredentialsFirst
 from services.gateway.in_flight import InFlightLimit
 from services.gateway.openapi import build_openapi
 from services.gateway.progress_routes import router as progress_router
@@ -57,8 +58,10 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the gateway; it connects to Kafka and MongoDB only when its lifespan starts.
 
     Middleware, outermost first: request id, duration metric and last-resort 500
-    (`RequestContext`); CORS when origins are set; the body's type, size, read time and
-    depth (`BodyLimits`); the bound on requests in the app at once (`InFlightLimit`).
+    (`RequestContext`); CORS when origins are set; the xAPI version stamp; the bound on
+    requests in the gateway at once, those still receiving a body included (`InFlightLimit`);
+    a write's credentials, from its headers, before its body is read (`CredentialsFirst`);
+    the body's type, size, read time and depth (`BodyLimits`).
     """
 
     @asynccontextmanager
@@ -93,8 +96,9 @@ def create_app(settings: Settings) -> FastAPI:
         return bool(await app.state.context.mongo_ready())
 
     app.include_router(ops_router({"kafka": kafka_ready, "mongodb": mongo_ready}))
-    app.add_middleware(InFlightLimit, limit=settings.http_max_in_flight)
     app.add_middleware(BodyLimits, timeout=settings.http_body_timeout_seconds)
+    app.add_middleware(CredentialsFirst)
+    app.add_middleware(InFlightLimit, limit=settings.http_max_in_flight)
     app.add_middleware(XapiVersionStamp)
     if settings.cors_origin_list:
         app.add_middleware(

@@ -3,26 +3,31 @@
 Under `/xapi/` any content type passes (State documents may be of any type; statements come
 as JSON or `multipart/mixed`, and 1.0.3's alternate syntax as a form) and the bound is
 `XAPI_MAX_BODY_BYTES`, so statements can carry attachments; the xAPI routes check the type.
+An alternate-syntax request (an xAPI POST with `?method=`) is read before its credentials
+are known (they may be form fields), so its bound is the form's own, `MAX_FORM_BYTES`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.errors import send_error
-from services.gateway.json_text import MAX_BODY_DEPTH, has_lone_surrogate, json_depth
+from shared.domain.json_text import MAX_BODY_DEPTH, has_lone_surrogate, json_depth
 from shared.domain.wire import MAX_BODY_BYTES
+from shared.xapi import MAX_FORM_BYTES
 
-__all__ = ["XAPI_MAX_BODY_BYTES", "BodyLimits"]
+__all__ = ["WRITE_METHODS", "XAPI_MAX_BODY_BYTES", "BodyLimits", "is_alternate_request", "is_xapi"]
 
 XAPI_MAX_BODY_BYTES = 16 * 1024 * 1024
 """Largest body under `/xapi/`: statements with their attachments."""
 
 _XAPI_PREFIX = "/xapi/"
 
-_WRITE_METHODS = frozenset({"PUT", "POST", "PATCH"})
+WRITE_METHODS = frozenset({"PUT", "POST", "PATCH"})
+"""Methods whose body the gateway reads."""
 _CLOSE = {"Connection": "close"}
 
 
@@ -52,14 +57,16 @@ class BodyLimits:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check writes to the API; pass everything else straight through."""
-        if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self._app(scope, receive, send)
             return
         headers = {name.decode("latin-1").lower(): value for name, value in scope["headers"]}
         media_type = headers.get("content-type", b"").decode("latin-1").split(";")[0]
         is_json = media_type.strip().lower() == "application/json"
-        xapi = str(scope.get("path", "")).startswith(_XAPI_PREFIX)
+        xapi = is_xapi(scope)
         limit = XAPI_MAX_BODY_BYTES if xapi else self._max_bytes
+        if is_alternate_request(scope):
+            limit = MAX_FORM_BYTES
         if not is_json and not xapi:
             await send_error(
                 send, 415, "unsupported_media_type", "send the body as application/json"
@@ -112,6 +119,19 @@ class BodyLimits:
     async def _too_large(self, send: Send, limit: int) -> None:
         message = f"the body exceeds {limit} bytes"
         await send_error(send, 413, "body_too_large", message, _CLOSE)
+
+
+def is_xapi(scope: Scope) -> bool:
+    """True for a request under `/xapi/`."""
+    return str(scope.get("path", "")).startswith(_XAPI_PREFIX)
+
+
+def is_alternate_request(scope: Scope) -> bool:
+    """True for an xAPI POST with `?method=`: 1.0.3's alternate syntax, a form to unwrap."""
+    if scope["method"] != "POST" or not is_xapi(scope):
+        return False
+    query = bytes(scope.get("query_string", b"")).decode("latin-1")
+    return any(name == "method" for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

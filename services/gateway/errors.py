@@ -21,6 +21,7 @@ __all__ = [
     "error_body",
     "install_error_handlers",
     "send_error",
+    "store_outage",
 ]
 
 RETRY_AFTER_SECONDS = 5
@@ -70,9 +71,10 @@ async def send_error(
     code: str,
     message: str,
     headers: Mapping[str, str] | None = None,
+    field: str | None = None,
 ) -> None:
     """Answer in the error shape from ASGI middleware, before FastAPI is involved."""
-    payload = json.dumps(error_body(code, message)).encode()
+    payload = json.dumps(error_body(code, message, field)).encode()
     raw_headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
@@ -89,6 +91,25 @@ def _field_path(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(location[-1] if location else "body")
 
 
+def store_outage(error: StoreUnavailable) -> ApiError:
+    """The 503 (with Retry-After) for a database outage, logged: the request may pass later."""
+    log.warning("store_unavailable", error=str(error))
+    return ApiError(
+        503,
+        "store_unavailable",
+        "the database is unavailable; retry later",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _response(error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        error_body(error.code, error.message, error.field),
+        status_code=error.status,
+        headers=error.headers,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make FastAPI's own errors (404, 405, 422), `ApiError` and store failures use the one shape.
 
@@ -99,12 +120,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(_: Request, error: StoreUnavailable) -> JSONResponse:
-        log.warning("store_unavailable", error=str(error))
-        return JSONResponse(
-            error_body("store_unavailable", "the database is unavailable; retry later"),
-            status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return _response(store_outage(error))
 
     @app.exception_handler(StoreRejected)
     async def store_rejected(_: Request, error: StoreRejected) -> JSONResponse:
@@ -120,11 +136,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(
-            error_body(error.code, error.message, error.field),
-            status_code=error.status,
-            headers=error.headers,
-        )
+        return _response(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -11,7 +11,7 @@ from services.gateway.errors import send_error
 
 __all__ = ["InFlightLimit", "release_slot"]
 
-_OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics"})
+_OPERATIONS = frozenset({"/healthz", "/readyz"})
 _RETRY_AFTER = {"Retry-After": "1"}
 _RELEASE = "progress.release_slot"
 """Scope key of the callable that gives a request's slot back before it ends."""
@@ -30,11 +30,12 @@ def release_slot(scope: MutableMapping[str, Any]) -> None:
 class InFlightLimit:
     """Answer 503 `overloaded` (Retry-After: 1) when `limit` requests are already in the app.
 
-    It sits inside the body checks, so it counts requests whose bodies have arrived and that
-    are waiting on Kafka or MongoDB; a slow sender is bounded by the body deadline instead
-    and cannot occupy a place here. Probes and metrics are never refused, so an orchestrator
-    still sees an overloaded gateway as alive. A request may give its slot back early
-    (`release_slot`): a read that waits on a consistency token is bounded by its own limit.
+    It sits outside the credential and body checks, so a request counts from its head on:
+    while its credentials are looked up, while its body arrives (each bounded by the body
+    deadline) and while it waits on Kafka or MongoDB. Probes are never refused, so an
+    orchestrator still sees an overloaded gateway as alive. A request may give its slot back
+    early (`release_slot`): a read that waits on a consistency token is bounded by its own
+    limit.
     """
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:

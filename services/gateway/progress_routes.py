@@ -10,13 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
-from services.gateway.auth import Principal, authenticate, require
+from services.gateway.auth import Principal, require
 from services.gateway.context import GatewayContext
-from services.gateway.credentials import NotCached
 from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
 from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
 from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
+from services.gateway.sign_in import client_address, signed_in_from_headers
 from services.gateway.writes import (
     check_batch_size,
     publish_recorded,
@@ -68,25 +68,13 @@ async def authorized(
 ) -> Principal:
     """Authenticate, check scope and user, and charge the user's and the tenant's budgets.
 
-    A client address that has used up its failed authentications is served from the
-    credential cache only: a cached key still works, anything needing a database look-up
-    is refused with 429. `events_per_user` charges many users (a bulk write); by default
-    `user_id` is charged `cost`. `charge=False`: the caller charges once it knows how many
-    events the request derives (`charge_derived`), before it stores or sends anything.
+    The per-address limit on failed authentications applies (`sign_in.signed_in`).
+    `events_per_user` charges many users (a bulk write); by default `user_id` is charged
+    `cost`. `charge=False`: the caller charges once it knows how many events the request
+    derives (`charge_derived`), before it stores or sends anything.
     """
     context = context_of(request)
-    address = request.client.host if request.client else "unknown"
-    credentials = context.credentials
-    if context.rate_limits.address_exhausted(address):
-        credentials = credentials.cache_only()
-    try:
-        principal = await authenticate(authorization, credentials, context.max_token_lifetime)
-    except NotCached as error:
-        raise context.rate_limits.address_refusal() from error
-    except ApiError as error:
-        if error.status == 401:
-            context.rate_limits.charge_failure(address)
-        raise
+    principal = await signed_in_from_headers(context, client_address(request.scope), authorization)
     if user_id is not None and not is_valid_id(user_id):
         raise ApiError(
             422, "invalid_user_id", "userId must be 1-128 printable characters", field="userId"

@@ -14,16 +14,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import partial
 
 import structlog
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from services.gateway.auth import authenticate, require
+from services.gateway.auth import CredentialSource, Principal, authenticate, require
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError, error_body
+from services.gateway.sign_in import client_address, signed_in
 from services.gateway.writes import unavailable
 from shared.adapters.metrics import XAPI_QUOTA_REFUSALS, XAPI_REQUESTS
+from shared.adapters.tenants import ApiKeyGrant
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.xapi.erased_learners import UserErased
 from shared.service_layer.xapi.quotas import QuotaExceeded
@@ -46,6 +49,7 @@ __all__ = [
     "XapiRequest",
     "http_date",
     "serve",
+    "xapi_credential",
 ]
 
 log = structlog.stdlib.get_logger(__name__)
@@ -167,7 +171,7 @@ async def _unwrapped(request: Request) -> XapiRequest:
         version = NEWEST_VERSION
     caller = Caller("", "")
     if version is None:
-        raise await _versionless(request.app.state.context, method, headers)
+        raise await _versionless(request, method, headers)
     if alternate is not None and version != "1.0.3":
         raise ApiError(
             400,
@@ -179,7 +183,10 @@ async def _unwrapped(request: Request) -> XapiRequest:
     if not path.endswith("/about"):
         try:
             caller = await _authenticate(
-                headers.get("authorization"), request.app.state.context, _scope(method)
+                headers.get("authorization"),
+                request.app.state.context,
+                _scope(method),
+                client_address(request.scope),
             )
         except ApiError as error:
             error.headers[VERSION_HEADER] = version
@@ -203,7 +210,7 @@ def _scope(method: str) -> str:
     return "read" if method in ("GET", "HEAD") else "write"
 
 
-async def _versionless(context: GatewayContext, method: str, headers: dict[str, str]) -> ApiError:
+async def _versionless(request: Request, method: str, headers: dict[str, str]) -> ApiError:
     """The 400 for a request naming no supported version, in the caller's tenant's version.
 
     Its `X-Experience-API-Version` is the tenant's `default_version` when the credentials
@@ -211,8 +218,10 @@ async def _versionless(context: GatewayContext, method: str, headers: dict[str, 
     its own version on this 400).
     """
     answer: XapiVersion = NEWEST_VERSION
+    context: GatewayContext = request.app.state.context
+    address = client_address(request.scope)
     try:
-        caller = await _authenticate(headers.get("authorization"), context, _scope(method))
+        caller = await _authenticate(headers.get("authorization"), context, _scope(method), address)
     except ApiError:
         pass
     else:
@@ -226,11 +235,36 @@ async def _versionless(context: GatewayContext, method: str, headers: dict[str, 
     )
 
 
-async def _authenticate(authorization: str | None, context: GatewayContext, scope: str) -> Caller:
+async def _authenticate(
+    authorization: str | None, context: GatewayContext, scope: str, address: str
+) -> Caller:
     """The caller of `Basic <id:key>`, `Bearer <key>` or `Bearer <user token>`.
 
-    A user token (a JWT) is verified as the native API verifies it (`auth.authenticate`)
-    and binds the request to its learner (`shared.xapi.learners`).
+    Every credential is checked under the address's failed-login limit. A user token (a JWT)
+    is verified as the native API verifies it (`auth.authenticate`), binds the request to
+    its learner (`shared.xapi.learners`), and its learner's budget pays the request; a
+    key's tenant pays for a key.
+    """
+    check = partial(xapi_credential, authorization, context.max_token_lifetime)
+    found = await signed_in(context, address, check)
+    if isinstance(found, Principal):
+        assert found.user_id is not None, "a JWT is a user token"
+        require(found, scope, found.user_id)
+        context.rate_limits.charge(found.tenant_id, {found.user_id: 1}, 1)
+        return Caller(found.tenant_id, f"user:{found.user_id}", found.user_id)
+    if scope not in found.scopes:
+        raise ApiError(403, "forbidden", f"this credential lacks the '{scope}' scope")
+    context.rate_limits.charge(found.tenant_id, {}, 1)
+    return Caller(found.tenant_id, found.key_id or "api-key")
+
+
+async def xapi_credential(
+    authorization: str | None, max_token_lifetime: int, credentials: CredentialSource
+) -> ApiKeyGrant | Principal:
+    """The grant of `Basic <id:key>` or `Bearer <key>`, or the principal of a user token.
+
+    Raises:
+        ApiError: 401 for missing, malformed or unknown credentials.
     """
     scheme, _, credential = (authorization or "").partition(" ")
     credential = credential.strip()
@@ -247,24 +281,12 @@ async def _authenticate(authorization: str | None, context: GatewayContext, scop
     elif scheme.lower() == "bearer" and credential and credential.count(".") != 2:
         secret = credential
     elif scheme.lower() == "bearer" and credential:
-        return await _user_token(authorization or "", context, scope)
+        return await authenticate(authorization, credentials, max_token_lifetime)
     else:
         raise ApiError(
             401, "unauthorized", "send HTTP Basic (API key id and key) credentials", headers=_REALM
         )
-    grant = await context.credentials.grant_for_key(secret)
+    grant = await credentials.grant_for_key(secret)
     if grant is None or (key_id is not None and grant.key_id != key_id):
         raise ApiError(401, "unauthorized", "unknown API key id or key", headers=_REALM)
-    if scope not in grant.scopes:
-        raise ApiError(403, "forbidden", f"this credential lacks the '{scope}' scope")
-    context.rate_limits.charge(grant.tenant_id, {}, 1)
-    return Caller(grant.tenant_id, grant.key_id or "api-key")
-
-
-async def _user_token(authorization: str, context: GatewayContext, scope: str) -> Caller:
-    """The learner-bound caller of a user token; its learner's budget pays the request."""
-    principal = await authenticate(authorization, context.credentials, context.max_token_lifetime)
-    assert principal.user_id is not None, "a JWT is a user token"
-    require(principal, scope, principal.user_id)
-    context.rate_limits.charge(principal.tenant_id, {principal.user_id: 1}, 1)
-    return Caller(principal.tenant_id, f"user:{principal.user_id}", principal.user_id)
+    return grant

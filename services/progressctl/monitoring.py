@@ -17,7 +17,7 @@ import yaml
 from shared.adapters.embedded import EmbeddedServer
 from shared.adapters.settings import Settings
 
-__all__ = ["ALERT_RULES", "prometheus_config", "prometheus_server"]
+__all__ = ["ALERT_RULES", "metrics_ports", "prometheus_config", "prometheus_server"]
 
 ALERT_RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 """The project's alert rules, the same file the compose stack's Prometheus loads."""
@@ -26,21 +26,31 @@ _INTERVAL = "5s"
 _RETENTION = "7d"
 
 
+def metrics_ports(settings: Settings) -> dict[str, int]:
+    """Each process's metrics port on one machine: `PROGRESS_METRICS_PORT` and the next ones.
+
+    The processes of `progressctl run` share a host, so each needs a port of its own; in
+    their own containers (docker-compose) they all use `PROGRESS_METRICS_PORT`.
+    """
+    names = ("gateway", "projector", "retry-worker", "demo")
+    return {name: settings.metrics_port + offset for offset, name in enumerate(names)}
+
+
 def prometheus_config(settings: Settings, rules: Path | None) -> dict[str, Any]:
     """The configuration: one job per service (named as the alert rules expect) and itself."""
-    host = settings.http_host
+    ports = metrics_ports(settings)
     targets = {
-        "gateway": settings.gateway_port,
-        "projector": settings.projector_port,
-        "retry-worker": settings.retry_worker_port,
-        "prometheus": settings.prometheus_port,
+        "gateway": f"{settings.metrics_host}:{ports['gateway']}",
+        "projector": f"{settings.metrics_host}:{ports['projector']}",
+        "retry-worker": f"{settings.metrics_host}:{ports['retry-worker']}",
+        "prometheus": f"{settings.http_host}:{settings.prometheus_port}",
     }
     return {
         "global": {"scrape_interval": _INTERVAL, "evaluation_interval": _INTERVAL},
         "rule_files": [str(rules)] if rules is not None else [],
         "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": [f"{host}:{port}"]}]}
-            for job, port in targets.items()
+            {"job_name": job, "static_configs": [{"targets": [target]}]}
+            for job, target in targets.items()
         ],
     }
 

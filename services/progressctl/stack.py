@@ -18,7 +18,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from services.progressctl.monitoring import prometheus_server
+from services.progressctl.monitoring import metrics_ports, prometheus_server
 from services.progressctl.parking import park_stack, unpark_stack
 from services.progressctl.provisioning import prepare_stack
 from shared.adapters.embedded import (
@@ -97,17 +97,39 @@ def demo_url(settings: Settings) -> str:
 def _services(settings: Settings) -> list[EmbeddedServer]:
     # The demo page calls the gateway from its own origin, as a real app would.
     origins = ",".join([*settings.cors_origin_list, demo_url(settings)])
+    metrics = {
+        name: {"PROGRESS_METRICS_PORT": str(port)} for name, port in metrics_ports(settings).items()
+    }
     return [
         _service(
             settings,
             "gateway",
             "services.gateway",
             settings.gateway_port,
-            {"PROGRESS_CORS_ORIGINS": origins},
+            {"PROGRESS_CORS_ORIGINS": origins, **metrics["gateway"]},
         ),
-        _service(settings, "projector", "services.projector", settings.projector_port),
-        _service(settings, "retry-worker", "services.retry_worker", settings.retry_worker_port),
-        _service(settings, "demo", "services.demo", settings.demo_port, host=LOOPBACK_HOST),
+        _service(
+            settings,
+            "projector",
+            "services.projector",
+            settings.projector_port,
+            metrics["projector"],
+        ),
+        _service(
+            settings,
+            "retry-worker",
+            "services.retry_worker",
+            settings.retry_worker_port,
+            metrics["retry-worker"],
+        ),
+        _service(
+            settings,
+            "demo",
+            "services.demo",
+            settings.demo_port,
+            metrics["demo"],
+            host=LOOPBACK_HOST,
+        ),
     ]
 
 
@@ -171,11 +193,16 @@ def _supervise(services: list[_Supervised]) -> None:
 def _banner(settings: Settings, monitor: str) -> None:
     gateway = f"http://{settings.http_host}:{settings.gateway_port}"
     key = settings.bootstrap_api_key.get_secret_value()
+    metrics = {
+        name: f"http://{settings.metrics_host}:{port}/metrics"
+        for name, port in metrics_ports(settings).items()
+    }
     console.print(
         "\n[bold]Progress Sync is up[/] (Ctrl-C stops everything)\n"
-        f"  gateway       {gateway}   (/healthz /readyz /metrics /docs)\n"
-        f"  projector     http://{settings.http_host}:{settings.projector_port}/metrics\n"
-        f"  retry worker  http://{settings.http_host}:{settings.retry_worker_port}/metrics\n"
+        f"  gateway       {gateway}   (/healthz /readyz /docs)\n"
+        f"  metrics       {metrics['gateway']}\n"
+        f"  projector     {metrics['projector']}\n"
+        f"  retry worker  {metrics['retry-worker']}\n"
         f"  demo          {demo_url(settings)}/   (a course player on the browser SDK)\n"
         f"  prometheus    {monitor}\n"
         f"  kafka         {settings.kafka_bootstrap} (embedded Tansu, in memory: Ctrl-C parks"

@@ -15,6 +15,7 @@ from shared.service_layer.failure_routing import Routed
 __all__ = [
     "DLQ_EVENTS",
     "DLQ_SIZE",
+    "FAILED_AUTHENTICATIONS",
     "GATEWAY_EVENTS",
     "GATEWAY_REQUEST_SECONDS",
     "GATEWAY_WAITS",
@@ -64,6 +65,12 @@ JWKS_FETCHES = Counter(
     "progress_jwks_fetches",
     "Fetches of a trusted issuer's key set, by outcome (ok, failed); a failure keeps the last "
     "good set.",
+    ["outcome"],
+)
+
+FAILED_AUTHENTICATIONS = Counter(
+    "progress_gateway_failed_authentications",
+    "Authentications refused, by outcome (unauthorized, refused by the per-address limit).",
     ["outcome"],
 )
 

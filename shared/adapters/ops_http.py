@@ -1,14 +1,16 @@
-"""The operational HTTP endpoints every service exposes: /healthz, /readyz, /metrics."""
+"""The operational HTTP endpoints every service exposes: /healthz and /readyz on its own port.
+
+Metrics are not among them: `serving.serve_metrics` serves them on `PROGRESS_METRICS_PORT`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import Document, ping
@@ -43,7 +45,7 @@ async def _run_check(check: ReadinessCheck) -> bool:
 
 
 def ops_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
-    """Liveness (the process answers), readiness (each named dependency answers), metrics.
+    """Liveness (the process answers) and readiness (each named dependency answers).
 
     `/readyz` answers 200 only when every check passes within two seconds, else 503, with
     each check's result in the body so an operator sees which dependency is down.
@@ -66,9 +68,5 @@ def ops_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
             {"status": "ok" if ready else "unavailable", "checks": outcome},
             status_code=200 if ready else 503,
         )
-
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import structlog
 import uvicorn
 from fastapi import FastAPI
+from prometheus_client import start_http_server
 
 from shared.adapters.http_protocol import header_deadline_protocol
-from shared.adapters.logs import configure_logging
+from shared.adapters.logs import configure_logging, get_logger
 from shared.adapters.settings import Settings
 
-__all__ = ["LOOPBACK_HOST", "serve"]
+__all__ = ["LOOPBACK_HOST", "serve", "serve_metrics"]
 
 LOOPBACK_HOST = "127.0.0.1"
 """The address of a service that must stay on this machine (the demo, which signs tokens)."""
 
 _MAX_HEAD_BYTES = 16 * 1024
 
-log = structlog.stdlib.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def serve(
@@ -32,13 +32,18 @@ def serve(
     """Build the app from `PROGRESS_*` settings and serve it until SIGINT/SIGTERM.
 
     Logging is configured first, so start-up failures are JSON lines like everything else;
-    `graceful_seconds` bounds how long in-flight work may finish on shutdown. Slow clients
-    are bounded here: a request head must arrive within `PROGRESS_HTTP_HEADER_TIMEOUT_SECONDS`
-    (uvicorn itself has no such deadline), an idle keep-alive connection closes after
+    metrics are served apart (`serve_metrics`). `graceful_seconds` bounds how long
+    in-flight work may finish on shutdown. Slow clients are bounded here: a request head
+    must arrive within `PROGRESS_HTTP_HEADER_TIMEOUT_SECONDS` (uvicorn itself has no such
+    deadline), an idle keep-alive connection closes after
     `PROGRESS_HTTP_KEEP_ALIVE_SECONDS`, a head may not exceed 16 KiB, and past
     `PROGRESS_HTTP_MAX_CONNECTIONS` open connections uvicorn answers 503 at once. `host`
-    overrides `PROGRESS_HTTP_HOST` for a service that must never leave one address. A service
-    outside `PROGRESS_ENVIRONMENT=development` refuses to start on a public default secret.
+    overrides `PROGRESS_HTTP_HOST` for a service that must never leave one address.
+    `X-Forwarded-For` names the client only on connections from `PROGRESS_TRUSTED_PROXIES`
+    (off by default: uvicorn would otherwise trust it from 127.0.0.1), so limits kept per
+    client address see clients, not the load balancer, and no client can pick its address.
+    A service outside `PROGRESS_ENVIRONMENT=development` refuses to start on a public
+    default secret.
     """
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -46,6 +51,7 @@ def serve(
     if problem is not None:
         log.error("refused_to_start", reason=problem)
         raise SystemExit(f"error: {problem}")
+    serve_metrics(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.http_host,
@@ -57,4 +63,24 @@ def serve(
         timeout_keep_alive=settings.http_keep_alive_seconds,
         h11_max_incomplete_event_size=_MAX_HEAD_BYTES,
         limit_concurrency=settings.http_max_connections,
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list,
     )
+
+
+def serve_metrics(settings: Settings) -> None:
+    """Serve `/metrics` on `PROGRESS_METRICS_HOST`:`PROGRESS_METRICS_PORT`, in a thread.
+
+    Not on the service's own port, which may be public (the gateway's): operators choose
+    where Prometheus scrapes, loopback by default. A port already taken stops start-up.
+    """
+    try:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    except OSError as error:
+        log.error(
+            "metrics_port_unavailable",
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+            error=str(error),
+        )
+        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     retry_worker_port: int = Field(default=8082, ge=0, le=65535)
     prometheus_port: int = Field(default=9090, ge=0, le=65535)
     demo_port: int = Field(default=8083, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
 
     rate_limit_events_per_second: float = Field(default=2000.0, gt=0)
     rate_limit_burst: int = Field(default=10000, ge=1)
@@ -55,6 +58,7 @@ class Settings(BaseSettings):
     rate_limit_unauthenticated_per_second: float = Field(default=5.0, gt=0)
     rate_limit_unauthenticated_burst: int = Field(default=50, ge=1)
     cors_origins: str = ""
+    trusted_proxies: str = ""
     auth_cache_seconds: float = Field(default=10.0, ge=0)
     user_token_max_lifetime_seconds: int = Field(default=86_400, ge=60)
     user_token_clock_skew_seconds: int = Field(default=30, ge=0, le=300)
@@ -147,6 +151,19 @@ class Settings(BaseSettings):
             max_snapshot_bytes=self.quota_max_snapshot_bytes,
         )
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: str) -> str:
+        """Refuse at start-up an entry that is not an IP address or CIDR network."""
+        for entry in _listed(proxies):
+            ipaddress.ip_network(entry, strict=False)
+        return proxies
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """Networks whose `X-Forwarded-For` names the client (empty: the peer is the client)."""
+        return _listed(self.trusted_proxies)
+
     @property
     def xapi_quotas(self) -> XapiQuotas:
         """The per-learner xAPI bounds these settings name."""
@@ -160,9 +177,14 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         """The browser origins allowed to call the API (empty: CORS off)."""
-        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+        return _listed(self.cors_origins)
 
     @property
     def kafka_servers(self) -> list[str]:
         """The bootstrap servers as a list, for clients that want one."""
         return [server.strip() for server in self.kafka_bootstrap.split(",") if server.strip()]
+
+
+def _listed(text: str) -> list[str]:
+    """The non-empty entries of a comma-separated setting."""
+    return [entry.strip() for entry in text.split(",") if entry.strip()]

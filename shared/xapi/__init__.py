@@ -3,7 +3,7 @@
 Imports only the standard library, pydantic and `shared.domain`.
 """
 
-from .alternate import UnwrappedRequest, unwrap_alternate_request
+from .alternate import MAX_FORM_BYTES, MAX_FORM_FIELDS, UnwrappedRequest, unwrap_alternate_request
 from .document_params import (
     DocumentAddress,
     DocumentResource,
@@ -36,6 +36,8 @@ from .statement import VOIDED, validate_statement, validate_statements
 from .voiding import is_voidable, retracted_event_ids, voided_statement_id
 
 __all__ = [
+    "MAX_FORM_BYTES",
+    "MAX_FORM_FIELDS",
     "TENANT_OWNER",
     "VOIDED",
     "DerivedEvents",

@@ -15,7 +15,13 @@ from urllib.parse import parse_qsl
 
 from .errors import InvalidStatement
 
-__all__ = ["FORM_HEADERS", "UnwrappedRequest", "unwrap_alternate_request"]
+__all__ = [
+    "FORM_HEADERS",
+    "MAX_FORM_BYTES",
+    "MAX_FORM_FIELDS",
+    "UnwrappedRequest",
+    "unwrap_alternate_request",
+]
 
 FORM_HEADERS = (
     "Authorization",
@@ -26,6 +32,11 @@ FORM_HEADERS = (
     "If-None-Match",
 )
 """Form parameters that stand for headers (Communication 1.3, Headers)."""
+
+MAX_FORM_BYTES = 64 * 1024
+"""Largest alternate-syntax form: it is read before its credentials are known."""
+MAX_FORM_FIELDS = 50
+"""Most fields in an alternate-syntax form (six headers, `content`, the query parameters)."""
 
 _METHODS = frozenset({"GET", "HEAD", "PUT", "POST", "DELETE"})
 _SECTION = "Communication 1.3"
@@ -56,8 +67,9 @@ def unwrap_alternate_request(
 
     Raises:
         InvalidStatement: Naming what breaks Communication 1.3: not issued as POST, another
-            query parameter, an unknown method, a body that is not a URL-encoded form, a
-            repeated field, or a PUT or POST without `content`.
+            query parameter, an unknown method, a body that is not a URL-encoded form, more
+            than `MAX_FORM_FIELDS` fields, a repeated field, or a PUT or POST without
+            `content`. Every check is linear in the body's length.
     """
     if "method" not in query:
         return None
@@ -75,14 +87,17 @@ def unwrap_alternate_request(
         raise InvalidStatement(
             "Content-Type", f"must be application/x-www-form-urlencoded ({_SECTION})"
         )
+    if body.count(b"&") >= MAX_FORM_FIELDS:
+        raise InvalidStatement("", f"the form has more than {MAX_FORM_FIELDS} fields ({_SECTION})")
     try:
         fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
     except (UnicodeDecodeError, ValueError):
         raise InvalidStatement("", f"the body is not a URL-encoded form ({_SECTION})") from None
-    names = [name for name, _ in fields]
-    repeated = next((name for name in names if names.count(name) > 1), None)
-    if repeated is not None:
-        raise InvalidStatement(repeated, f"is given more than once ({_SECTION})")
+    seen: set[str] = set()
+    for name, _ in fields:
+        if name in seen:
+            raise InvalidStatement(name, f"is given more than once ({_SECTION})")
+        seen.add(name)
     canonical = {name.lower(): name for name in FORM_HEADERS}
     params: dict[str, str] = {}
     headers: dict[str, str] = {}

@@ -16,6 +16,7 @@ from typing import Any
 from .document_params import DocumentResource, Method
 from .errors import InvalidStatement
 from .formats import XapiVersion
+from .json_bounds import check_depth
 
 __all__ = ["DocumentConflict", "check_preconditions", "document_etag", "merged_document"]
 
@@ -98,6 +99,7 @@ def _is_json(content_type: str | None) -> bool:
 
 
 def _object(content: bytes, name: str) -> dict[str, Any]:
+    check_depth(content, name, "the document")
     try:
         value = json.loads(content)
     except (ValueError, RecursionError):

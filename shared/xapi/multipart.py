@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import InvalidStatement
 from .formats import is_sha2
+from .json_bounds import check_depth
 
 __all__ = ["StatementBody", "check_attachment_data", "read_statement_body", "write_multipart"]
 
@@ -80,6 +81,7 @@ def read_statement_body(content_type: str | None, body: bytes) -> StatementBody:
 
 
 def _json(data: bytes) -> object:
+    check_depth(data, "", "the statement body")
     try:
         return json.loads(data)
     except (ValueError, RecursionError):

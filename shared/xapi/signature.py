@@ -18,6 +18,7 @@ from typing import Any
 
 from .equivalence import same_statement
 from .errors import InvalidStatement
+from .json_bounds import check_depth
 from .parts import SIGNATURE_USAGE
 
 __all__ = ["ALGORITHMS", "SignedStatement", "check_signature", "signature_attachment"]
@@ -103,8 +104,10 @@ def _decode(part: bytes, path: str) -> bytes:
 
 
 def _json_part(part: bytes, path: str, name: str) -> dict[str, Any]:
+    text = _decode(part, path)
+    check_depth(text, path, f"the JWS {name}")
     try:
-        value = json.loads(_decode(part, path))
+        value = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise InvalidStatement(path, f"the JWS {name} is not JSON (Data 2.6.s5.b3.b1)") from None
     if not isinstance(value, dict):

@@ -22,10 +22,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.adapters.embedded import free_port
+from shared.adapters.embedded import EmbeddedServer, free_port
 from shared.adapters.settings import Settings
 from shared.domain import EVENT_TYPES
-from tests.support.services import TEST_API_KEY, service_process
+from tests.support.services import TEST_API_KEY, metrics_text, service_process
 
 pytestmark = pytest.mark.e2e
 
@@ -34,22 +34,28 @@ DEADLINE_SECONDS = 3.0
 USER_BURST = 5
 TENANT_BURST = 60
 FAILED_AUTH_BURST = 5
+USER_REFILL_PER_SECOND = 0.1
+FAILED_AUTH_REFILL_PER_SECOND = 0.5
 STANDARD_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 @pytest.fixture(scope="module")
-def gateway(settings: Settings, workdir: Path) -> Iterator[str]:
+def flooded(settings: Settings, workdir: Path) -> Iterator[EmbeddedServer]:
     own = settings.model_copy(
         update={
             "gateway_port": free_port(),
             "rate_limit_events_per_second": 20.0,
             "rate_limit_burst": TENANT_BURST,
-            "rate_limit_user_events_per_second": 1.0,
+            # Refills slow enough that a loaded machine cannot earn a token back mid-test.
+            "rate_limit_user_events_per_second": USER_REFILL_PER_SECOND,
             "rate_limit_user_burst": USER_BURST,
-            "rate_limit_unauthenticated_per_second": 1.0,
+            "rate_limit_unauthenticated_per_second": FAILED_AUTH_REFILL_PER_SECOND,
             "rate_limit_unauthenticated_burst": FAILED_AUTH_BURST,
             "http_header_timeout_seconds": DEADLINE_SECONDS,
             "http_body_timeout_seconds": DEADLINE_SECONDS,
+            # The slow writers authenticate from their headers and cache the key; it must
+            # not expire in the middle of the failed-login test that relies on it.
+            "auth_cache_seconds": 120.0,
         }
     )
     process = service_process(
@@ -57,9 +63,14 @@ def gateway(settings: Settings, workdir: Path) -> Iterator[str]:
     )
     process.start(timeout=60)
     try:
-        yield f"http://127.0.0.1:{own.gateway_port}"
+        yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(flooded: EmbeddedServer) -> str:
+    return f"http://127.0.0.1:{flooded.port}"
 
 
 def event(event_id: str, event_type: str = "content.progressed", **payload: Any) -> dict[str, Any]:
@@ -76,8 +87,8 @@ def new_user() -> str:
     return f"flood-{uuid.uuid4().hex[:10]}"
 
 
-def series(gateway: str, name: str) -> set[tuple[tuple[str, str], ...]]:
-    text = httpx.get(f"{gateway}/metrics").text
+def series(flooded: EmbeddedServer, name: str) -> set[tuple[tuple[str, str], ...]]:
+    text = metrics_text(flooded)
     return {
         tuple(sorted(sample.labels.items()))
         for family in text_string_to_metric_families(text)
@@ -90,7 +101,9 @@ def random_token(length: int) -> str:
     return "".join(random.choices(string.ascii_uppercase, k=length))
 
 
-def test_odd_methods_random_paths_and_unknown_types_add_no_metric_series(gateway: str) -> None:
+def test_odd_methods_random_paths_and_unknown_types_add_no_metric_series(
+    gateway: str, flooded: EmbeddedServer
+) -> None:
     methods = ["GET", "POST", "DELETE", "FOO", "PROPFIND", "BREW"]
     with httpx.Client(base_url=gateway) as client:
         for _ in range(50):
@@ -98,9 +111,9 @@ def test_odd_methods_random_paths_and_unknown_types_add_no_metric_series(gateway
         for _ in range(10):
             body = {"events": [event(f"t-{uuid.uuid4()}", random_token(12))]}
             client.put(f"/v1/users/{new_user()}/progress", json=body, headers=HEADERS)
-        series(gateway, "progress_gateway_request_seconds_count")  # the scrape's own series
-        requests_before = series(gateway, "progress_gateway_request_seconds_count")
-        events_before = series(gateway, "progress_gateway_events_total")
+        series(flooded, "progress_gateway_request_seconds_count")  # the scrape's own series
+        requests_before = series(flooded, "progress_gateway_request_seconds_count")
+        events_before = series(flooded, "progress_gateway_events_total")
         for index in range(1000):
             method = random.choice([*methods, random_token(random.randint(3, 9))])
             answer = client.request(method, f"/{uuid.uuid4().hex}/{index}?q={index}")
@@ -108,8 +121,8 @@ def test_odd_methods_random_paths_and_unknown_types_add_no_metric_series(gateway
         for _ in range(10):
             body = {"events": [event(f"t-{uuid.uuid4()}", random_token(12))]}
             client.put(f"/v1/users/{new_user()}/progress", json=body, headers=HEADERS)
-    assert series(gateway, "progress_gateway_request_seconds_count") == requests_before
-    assert series(gateway, "progress_gateway_events_total") == events_before
+    assert series(flooded, "progress_gateway_request_seconds_count") == requests_before
+    assert series(flooded, "progress_gateway_events_total") == events_before
     for labels in map(dict, requests_before):
         assert labels["method"] in STANDARD_METHODS | {"other"}
         assert labels["route"] == "unmatched" or labels["route"].startswith("/")
@@ -255,6 +268,7 @@ def test_failed_authentications_are_limited_per_client_address(gateway: str) -> 
     assert "failed authentications" in refused.json()["error"]["message"]
     assert int(refused.headers["Retry-After"]) >= 1
     # A cached credential behind the same address still works; nothing else is looked up.
-    assert httpx.get(url, headers=HEADERS).status_code == 200
-    time.sleep(1.5)  # the address earns back one attempt per second
+    cached = httpx.get(url, headers=HEADERS)
+    assert cached.status_code == 200, cached.text
+    time.sleep(1.5 / FAILED_AUTH_REFILL_PER_SECOND)  # the address earns back one attempt
     assert httpx.get(url, headers=made_up()).status_code == 401

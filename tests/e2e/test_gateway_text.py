@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.gateway.json_text import MAX_BODY_DEPTH
+from shared.domain.json_text import MAX_BODY_DEPTH
 from tests.support.services import TEST_API_KEY, Stack
 
 pytestmark = pytest.mark.e2e

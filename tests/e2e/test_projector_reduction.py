@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,9 @@ def test_shuffled_stream_with_resends_reduces_to_each_users_log(lab: ProjectorLa
     logged = lab.logged()
     assert {user: reductions(log)[user] for user, log in logged.items()} == expected
     assert sum(len(log) for log in logged.values()) == len(events)
-    assert metric(projector, "progress_projector_events_total", outcome="applied") == len(events)
+    # A batch is counted after its snapshots are written (and acknowledged): wait for it.
+    applied = partial(metric, projector, "progress_projector_events_total", outcome="applied")
+    eventually(lambda: applied() == len(events) or None, timeout=30)
     assert metric(projector, "progress_projector_events_total", outcome="duplicate") == len(
         sent
     ) - len(events)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from shared.adapters.topics import TIER_TOPICS
+from tests.support.projector import metric
 from tests.support.retry_stack import Message, progressed, retry_stack
 from tests.support.services import eventually
 
@@ -60,5 +61,5 @@ def test_a_frozen_database_pauses_the_consumers_and_dead_letters_nothing(
         assert not [m for m in stack.read(TIER_TOPICS[2]) if b"twice-" in m.value]
         time.sleep(2)
         assert len(stack.dead_letters()) == 1
-        for port in (stack.settings.projector_port, stack.settings.retry_worker_port):
-            assert stack.metric(port, "progress_projector_outages_total") >= 1
+        for server in (stack.projector, stack.worker):
+            assert metric(server, "progress_projector_outages_total") >= 1

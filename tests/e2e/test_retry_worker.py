@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-import httpx
 import pytest
 
 from shared.adapters.clock import SystemClock
@@ -35,6 +34,7 @@ from shared.domain import RecordedEvent, Snapshot
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.records import Attempt, Delivery
 from shared.service_layer.retry_schedule import JITTER, RETRY_TIERS
+from tests.support.projector import metric
 from tests.support.retry_stack import (
     Message,
     RetryStack,
@@ -42,7 +42,7 @@ from tests.support.retry_stack import (
     progressed,
     retry_stack,
 )
-from tests.support.services import eventually
+from tests.support.services import eventually, metrics_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("killed")]
 
@@ -249,9 +249,9 @@ def test_transient_failures_succeed_on_retry_one_and_retry_three_on_schedule(
                     copy.headers
                 )
         assert not stack.dead_letters(eventId=event_id)
-    port = stack.settings.retry_worker_port
-    assert stack.metric(port, "progress_retry_events_total", tier="15s", outcome="applied") >= 1
-    assert stack.metric(port, "progress_retry_delay_seconds_count", outcome="applied") >= 2
+    worker = stack.worker
+    assert metric(worker, "progress_retry_events_total", tier="15s", outcome="applied") >= 1
+    assert metric(worker, "progress_retry_delay_seconds_count", outcome="applied") >= 2
 
 
 def test_a_permanent_failure_is_retried_four_times_then_dead_lettered(
@@ -284,12 +284,12 @@ def test_a_permanent_failure_is_retried_four_times_then_dead_lettered(
     snapshot = stack.snapshot(user)
     assert snapshot is not None
     assert set(snapshot.items) == {"lesson-ok"}
-    port = stack.settings.retry_worker_port
-    assert stack.metric(port, "progress_dlq_events_total", reason="retries_exhausted") == 1
-    delays = stack.metric(port, "progress_retry_delay_seconds_count", outcome="dead_lettered")
-    assert delays == 1, httpx.get(f"http://127.0.0.1:{port}/metrics").text
-    assert stack.metric(port, "progress_retry_events_total", tier="60s", outcome="failed") == 1
-    eventually(lambda: stack.metric(port, "progress_dlq_size") == 3 or None, timeout=30)
+    worker = stack.worker
+    assert metric(worker, "progress_dlq_events_total", reason="retries_exhausted") == 1
+    delays = metric(worker, "progress_retry_delay_seconds_count", outcome="dead_lettered")
+    assert delays == 1, metrics_text(worker)
+    assert metric(worker, "progress_retry_events_total", tier="60s", outcome="failed") == 1
+    eventually(lambda: metric(worker, "progress_dlq_size") == 3 or None, timeout=30)
 
 
 def progressctl(stack: RetryStack, *args: str) -> subprocess.CompletedProcess[str]:

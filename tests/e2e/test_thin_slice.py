@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.services import Stack, eventually
+from shared.adapters.settings import Settings
+from tests.support.services import Stack, eventually, metrics_text
 
 pytestmark = pytest.mark.e2e
 
@@ -121,7 +122,18 @@ def test_health_readiness_and_metrics(stack: Stack) -> None:
         ready = httpx.get(f"{base}/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"kafka": "ok", "mongodb": "ok"}
-    gateway_metrics = httpx.get(f"{stack.gateway_url}/metrics").text
-    assert "progress_gateway_events_total" in gateway_metrics
-    projector_metrics = httpx.get(f"http://127.0.0.1:{stack.settings.projector_port}/metrics").text
+    assert "progress_gateway_events_total" in metrics_text(stack.gateway)
+    projector_metrics = metrics_text(stack.projector)
     assert 'progress_projector_events_total{outcome="applied"}' in projector_metrics
+    assert "progress_retry_events_total" in metrics_text(stack.retry_worker)
+
+
+def test_metrics_are_not_served_on_the_public_ports(stack: Stack) -> None:
+    """Issue 23: /metrics is served on PROGRESS_METRICS_PORT only (loopback by default)."""
+    for port in (
+        stack.settings.gateway_port,
+        stack.settings.projector_port,
+        stack.settings.retry_worker_port,
+    ):
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 404
+    assert Settings().metrics_host == "127.0.0.1"

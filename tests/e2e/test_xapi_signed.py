@@ -14,21 +14,12 @@ import httpx
 import pytest
 
 from shared.adapters.settings import Settings
-from shared.xapi import StatementBody, write_multipart
 from tests.e2e.xapi_support import lrs_client, statement_for
 from tests.support.cli import progressctl
 from tests.support.services import Stack
-from tests.support.xapi_signing import jws, signed_body, signer
+from tests.support.xapi_signing import jws, signed_body, signed_multipart, signer
 
 pytestmark = pytest.mark.e2e
-
-
-def multipart(body: StatementBody) -> tuple[str, bytes]:
-    """The statement and its signature as one `multipart/mixed` request body."""
-    statement = body.statements
-    assert isinstance(statement, dict)
-    parts = [(sha2, "application/octet-stream", data) for sha2, data in body.attachments.items()]
-    return write_multipart(json.dumps(statement).encode(), parts)
 
 
 def test_signed_statements_are_verified_with_their_x5c_certificate(
@@ -45,7 +36,7 @@ def test_signed_statements_are_verified_with_their_x5c_certificate(
     ]
     with lrs_client(stack) as lrs:
         for sent, token, status in cases:
-            content_type, body = multipart(signed_body(sent, token))
+            content_type, body = signed_multipart(signed_body(sent, token))
             answer = lrs.post("/statements", content=body, headers={"Content-Type": content_type})
             assert answer.status_code == status, answer.text
             if status == 400:
@@ -63,7 +54,7 @@ def unverifiable(statement: dict[str, object]) -> bytes:
 
 
 def post_signed(lrs: httpx.Client, statement: dict[str, object], token: bytes) -> httpx.Response:
-    content_type, body = multipart(signed_body(statement, token))
+    content_type, body = signed_multipart(signed_body(statement, token))
     return lrs.post("/statements", content=body, headers={"Content-Type": content_type})
 
 

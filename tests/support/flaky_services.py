@@ -29,6 +29,7 @@ from services.projector.app import create_app as projector_app
 from services.retry_worker.app import RetryWorkerOverrides
 from services.retry_worker.app import create_app as retry_worker_app
 from shared.adapters.logs import configure_logging
+from shared.adapters.serving import serve_metrics
 from shared.adapters.settings import Settings
 from shared.domain import Quotas, RecordedEvent
 from shared.service_layer.erasure import Erasure
@@ -130,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         app = retry_worker_app(settings, RetryWorkerOverrides(projection=projection))
         port = settings.retry_worker_port
+    serve_metrics(settings)
     uvicorn.run(app, host=settings.http_host, port=port, log_config=None, access_log=False)
 
 

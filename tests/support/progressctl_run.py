@@ -30,6 +30,7 @@ def stack_env(data_dir: Path, gateway_port: int | None = None) -> dict[str, str]
         "PROGRESS_PROJECTOR_PORT": str(free_port()),
         "PROGRESS_RETRY_WORKER_PORT": str(free_port()),
         "PROGRESS_PROMETHEUS_PORT": str(free_port()),
+        "PROGRESS_METRICS_PORT": str(free_port()),
         "PROGRESS_DEMO_PORT": str(free_port()),
     }
 

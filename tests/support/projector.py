@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,7 +32,7 @@ from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot, reduce, validate_event
 from shared.domain.wire import message_key
 from tests.support.backends import Backend, embedded_backend
-from tests.support.services import service_env, settings_for
+from tests.support.services import metrics_text, service_process, settings_for
 
 __all__ = [
     "TENANT",
@@ -179,16 +177,7 @@ class ProjectorLab:
         for name in names:
             port = free_port()
             settings = self.settings.model_copy(update={**overrides, "projector_port": port})
-            servers.append(
-                EmbeddedServer(
-                    name=name,
-                    argv=[sys.executable, "-m", "services.projector"],
-                    host="127.0.0.1",
-                    port=port,
-                    log_path=self.logs / f"{name}.log",
-                    env=service_env(settings),
-                )
-            )
+            servers.append(service_process(settings, name, "services.projector", port, self.logs))
         self.projectors.extend(servers)
         for server in servers:
             server.launch()
@@ -279,8 +268,7 @@ def totals(snapshots: dict[str, Snapshot]) -> tuple[float, int]:
 
 def metric(server: EmbeddedServer, name: str, **labels: str) -> float:
     """The value of one sample on a process's `/metrics` (0 when it is not there yet)."""
-    text = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).text
-    for family in text_string_to_metric_families(text):
+    for family in text_string_to_metric_families(metrics_text(server)):
         for sample in family.samples:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)

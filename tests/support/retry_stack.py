@@ -19,10 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from services.progressctl.provisioning import prepare_stack
@@ -35,7 +33,7 @@ from shared.domain import RecordedEvent, Snapshot, validate_event
 from shared.domain.wire import message_key
 from tests.support.backends import Backend, embedded_backend
 from tests.support.flaky_services import read_attempts, write_faults
-from tests.support.services import eventually, service_env, settings_for
+from tests.support.services import eventually, service_env, settings_for, with_metrics_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TENANT = "demo"
@@ -94,7 +92,7 @@ def flaky_process(
         host="127.0.0.1",
         port=port,
         log_path=logs / f"flaky-{role}.log",
-        env={**service_env(settings), "PYTHONPATH": str(REPO_ROOT)},
+        env=with_metrics_port({**service_env(settings), "PYTHONPATH": str(REPO_ROOT)}),
     )
 
 
@@ -140,17 +138,6 @@ class RetryStack:
     def dead_letters(self, **query: Any) -> list[dict[str, Any]]:
         with self._mongo() as db:
             return list(db[DEAD_LETTERS].find(query))
-
-    def metric(self, port: int, name: str, **labels: str) -> float:
-        """A sample's value from a service's /metrics (0 when it was never set)."""
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == name and all(
-                    sample.labels.get(k) == v for k, v in labels.items()
-                ):
-                    return float(sample.value)
-        return 0.0
 
     def wait_until_consuming(self, timeout: float = 60.0) -> None:
         """Return once the projector and every tier's consumer have joined their groups.

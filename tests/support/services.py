@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
+
 from shared.adapters.embedded import EmbeddedServer, free_port
 from shared.adapters.settings import Settings
 
@@ -66,14 +68,26 @@ def service_env(settings: Settings) -> dict[str, str]:
 def service_process(
     settings: Settings, name: str, module: str, port: int, logs: Path
 ) -> EmbeddedServer:
+    """A service's process on `port`, with a free metrics port of its own."""
     return EmbeddedServer(
         name=name,
         argv=[sys.executable, "-m", module],
         host="127.0.0.1",
         port=port,
         log_path=logs / f"{name}.log",
-        env=service_env(settings),
+        env=with_metrics_port(service_env(settings)),
     )
+
+
+def with_metrics_port(env: dict[str, str]) -> dict[str, str]:
+    """`env` with a free `PROGRESS_METRICS_PORT`: processes of one test share a host."""
+    return {**env, "PROGRESS_METRICS_PORT": str(free_port())}
+
+
+def metrics_text(server: EmbeddedServer) -> str:
+    """What a service process serves at `/metrics` on its metrics port."""
+    port = (server.env or {})["PROGRESS_METRICS_PORT"]
+    return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
 
 
 @dataclass

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from jwt.api_jws import PyJWS
 
-from shared.xapi import StatementBody
+from shared.xapi import StatementBody, write_multipart
 from shared.xapi.parts import SIGNATURE_USAGE
 
 __all__ = ["SIGNATURE_USAGE", "jws", "signed_body", "signer"]
@@ -64,3 +64,11 @@ def signed_body(signed: dict[str, Any], token: bytes) -> StatementBody:
         }
     ]
     return StatementBody(sent, {hashlib.sha256(token).hexdigest(): token})
+
+
+def signed_multipart(body: StatementBody) -> tuple[str, bytes]:
+    """The statement and its signature as one `multipart/mixed` request body."""
+    statement = body.statements
+    assert isinstance(statement, dict)
+    parts = [(sha2, "application/octet-stream", data) for sha2, data in body.attachments.items()]
+    return write_multipart(json.dumps(statement).encode(), parts)

@@ -15,7 +15,7 @@ from chaos.exposure import failed_answers
 from chaos.fuzz_bodies import MIB, bodies
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.hostile import Probed
-from chaos.known_cases import known_cases, known_requests, learner_cases
+from chaos.known_cases import cost_requests, hostile_requests, known_cases, learner_requests
 from chaos.ledger import Ledger
 from chaos.report import failures
 from chaos.routes import _instance
@@ -30,6 +30,9 @@ from shared.domain import (
     reduce,
     validate_event,
 )
+from shared.domain.json_text import json_depth
+from shared.xapi import MAX_FORM_BYTES
+from shared.xapi.json_bounds import MAX_XAPI_DEPTH
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 WRITE_EXAMPLE = json.loads(OPENAPI_PATH.read_text())["paths"]["/v1/users/{userId}/progress"]["put"][
@@ -145,11 +148,11 @@ def test_an_open_loop_probe_counts_stalls_over_a_bound() -> None:
 
 def test_the_cost_cases_derive_more_than_one_request_may() -> None:
     """Issue 23: a 2.3 KB import deriving 2,525 events; 2,500 statements in one POST."""
-    cases = {case.name: case for case in known_requests()}
+    cases = {case.name: case for case in cost_requests("Bearer key")}
     imported = json.loads(cases["import deriving 2,525 events (25 quiz items, 2.3 KB)"].body)
     assert len(events_from_state(parse_state(imported["state"]), user_id="u", as_of=NOW)) == 2525
     assert len(json.loads(cases["xAPI POST of 2,500 statements"].body)) == 2500
-    assert {case.expect for case in cases.values()} == {413}
+    assert {case.expected for case in cases.values()} == {413}
 
 
 def test_a_forged_token_not_refused_fails_the_run() -> None:
@@ -160,6 +163,7 @@ def test_a_forged_token_not_refused_fails_the_run() -> None:
         "faults": {"unexpected_exits": []},
         "exposure": {"failed": 0, "healthz_stalls": 0},
     }
+    report["fuzz"]["known_mismatches"] = {}
     assert failures(report, allow_5xx=False) == [
         "a forged token was not refused with 401: token with alg none: 200 {}"
     ]
@@ -172,7 +176,37 @@ def test_fuzzed_tokens_are_jwt_shaped(token: str) -> None:
 
 def test_learner_cases_name_another_learner_and_expect_403() -> None:
     """Issue 23 item 3: each case is refused for naming `fuzz-other` with `fuzz-user`'s token."""
-    cases = learner_cases("fuzz-user", "fuzz-other")
+    cases = learner_requests("fuzz-user", "fuzz-other", "Bearer token")
     assert len({case.name for case in cases}) == len(cases)
     assert {case.expected for case in cases} == {403}
     assert all(case.path.startswith("/xapi/") for case in cases)
+    assert all(case.headers["Authorization"] == "Bearer token" for case in cases)
+
+
+def test_issue_23_hostile_requests_are_what_their_names_say() -> None:
+    """The named cases stay hostile: sizes past the form bound, depths past 32."""
+    requests = {hostile.name: hostile for hostile in hostile_requests("Bearer key")}
+    assert len(requests) == len(hostile_requests("Bearer key"))
+    big_form = requests["xapi form of 20,000 empty fields (149 KB), no credentials"]
+    small_form = requests["xapi form of 20,000 empty fields (40 KB), no credentials"]
+    assert len(big_form.body) > MAX_FORM_BYTES >= len(small_form.body)
+    assert big_form.body.count(b"&") == small_form.body.count(b"&") == 19_999
+    unsigned = [hostile for hostile in requests.values() if "no credentials" in hostile.name]
+    assert all("Authorization" not in hostile.headers for hostile in unsigned)
+    deep = requests["xapi extension nested 480 deep"]
+    assert json_depth(deep.body) > MAX_XAPI_DEPTH
+    assert {hostile.expected for hostile in requests.values()} == {400, 401, 413}
+
+
+def test_a_named_case_answered_otherwise_fails_the_run() -> None:
+    report = {
+        "check": {"lost": 0, "doubled": 0, "snapshots_mismatched": 0, "seq_collisions": 0},
+        "fuzz": {"5xx_total": 0, "known_mismatches": {"xapi extension nested 480 deep": "500"}},
+        "load": {"answers": {}},
+        "faults": {"unexpected_exits": []},
+        "exposure": {"failed": 0, "healthz_stalls": 0},
+    }
+    report["fuzz"]["forgeries_not_refused"] = []
+    assert failures(report, allow_5xx=True) == [
+        "named case 'xapi extension nested 480 deep' answered 500"
+    ]

@@ -26,7 +26,7 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 PROMETHEUS_CONFIG_IN_CONTAINER = "/etc/prometheus/prometheus.yml"
 
 # The long-running Progress Sync processes, by module, and the Settings field of each one's
-# HTTP port (health and /metrics).
+# HTTP port (health; /metrics has its own port, `metrics_port`).
 PORT_FIELD_BY_MODULE = {
     "services.gateway": "gateway_port",
     "services.projector": "projector_port",
@@ -118,11 +118,13 @@ def _settings_kwargs(service: dict[str, Any]) -> dict[str, str]:
 
 def _port_of(service_name: str) -> int:
     """The HTTP port a Progress Sync service listens on, as its Settings would read it."""
-    field = PORT_FIELD_BY_MODULE[APP_SERVICES[service_name]]
+    return int(_setting_of(service_name, PORT_FIELD_BY_MODULE[APP_SERVICES[service_name]]))
+
+
+def _setting_of(service_name: str, field: str) -> str:
+    """A Settings field as a compose service's environment sets it, else its default."""
     value = _settings_kwargs(SERVICES[service_name]).get(field)
-    if value is None:
-        return int(Settings.model_fields[field].default)
-    return int(value)
+    return str(Settings.model_fields[field].default if value is None else value)
 
 
 def _depends_on(service: dict[str, Any]) -> dict[str, str]:
@@ -495,12 +497,15 @@ def test_mongo_replica_set_is_initiated_by_compose() -> None:
     assert "--bind_ip_all" in _command_text(mongo) or "--bind_ip" in _command_text(mongo)
 
 
-def test_prometheus_scrapes_every_service_on_its_port() -> None:
+def test_prometheus_scrapes_every_service_on_its_metrics_port() -> None:
     scraped: set[str] = set()
     for job, host, port, path in _scrape_targets(_prometheus_config()):
         assert host in SERVICES, f"job {job}: {host} is not a compose service"
         if host in APP_SERVICES:
-            assert port == _port_of(host), f"job {job}: {host}:{port}, service port differs"
+            metrics_port = int(_setting_of(host, "metrics_port"))
+            assert port == metrics_port, f"job {job}: {host}:{port}, metrics port differs"
+            assert port != _port_of(host), f"job {job}: metrics on the service's API port"
+            assert _setting_of(host, "metrics_host") == "0.0.0.0", f"{host}: metrics unreachable"
             assert path == "/metrics", f"job {job}: metrics path {path}"
             scraped.add(host)
     assert scraped == set(APP_SERVICES), f"not scraped: {set(APP_SERVICES) - scraped}"

@@ -22,6 +22,7 @@ def settings_in(tmp_path: Path) -> Settings:
         projector_port=18081,
         retry_worker_port=18082,
         prometheus_port=19090,
+        metrics_port=19464,
     )
 
 
@@ -33,9 +34,9 @@ def test_the_config_scrapes_each_service_under_the_job_names_the_alerts_use(
         job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
     }
     assert targets == {
-        "gateway": ["127.0.0.1:18080"],
-        "projector": ["127.0.0.1:18081"],
-        "retry-worker": ["127.0.0.1:18082"],
+        "gateway": ["127.0.0.1:19464"],
+        "projector": ["127.0.0.1:19465"],
+        "retry-worker": ["127.0.0.1:19466"],
         "prometheus": ["127.0.0.1:19090"],
     }
     assert config["rule_files"] == [str(ALERT_RULES)]

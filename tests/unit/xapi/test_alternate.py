@@ -7,7 +7,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from shared.xapi import InvalidStatement, UnwrappedRequest, unwrap_alternate_request
+from shared.xapi import (
+    MAX_FORM_FIELDS,
+    InvalidStatement,
+    UnwrappedRequest,
+    unwrap_alternate_request,
+)
 
 from .statements import STATEMENT_ID, statement
 
@@ -69,3 +74,27 @@ def test_malformed_alternate_requests(
     with pytest.raises(InvalidStatement) as raised:
         unwrap_alternate_request(http_method, query, content_type, body)
     assert raised.value.path == where
+
+
+def test_a_form_of_more_than_50_fields_is_refused_naming_the_limit() -> None:
+    """Issue 23: the form is read before its credentials, so its field count is bounded."""
+    fields = {f"f{index}": "" for index in range(MAX_FORM_FIELDS + 1)}
+    with pytest.raises(InvalidStatement) as refused:
+        unwrap_alternate_request("POST", {"method": "GET"}, FORM, urlencode(fields).encode())
+    assert f"more than {MAX_FORM_FIELDS} fields" in refused.value.rule
+
+
+def test_a_form_of_50_fields_is_unwrapped() -> None:
+    fields = {f"f{index}": "" for index in range(MAX_FORM_FIELDS)}
+    unwrapped = unwrap_alternate_request(
+        "POST", {"method": "GET"}, FORM, urlencode(fields).encode()
+    )
+    assert unwrapped is not None
+    assert len(unwrapped.params) == MAX_FORM_FIELDS
+
+
+def test_20000_empty_fields_are_refused_before_they_are_compared() -> None:
+    """Issue 23, item 1: the repeated-field check was quadratic (7.3 s for this body)."""
+    with pytest.raises(InvalidStatement) as refused:
+        unwrap_alternate_request("POST", {"method": "PUT"}, FORM, b"&".join([b"="] * 20_000))
+    assert f"more than {MAX_FORM_FIELDS} fields" in refused.value.rule
