@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 import structlog
 
-from shared.service_layer.ports import TombstoneStore, UserDataStore
+from shared.service_layer.changes import SnapshotChange
+from shared.service_layer.ports import ChangeAnnouncer, TombstoneStore, UserDataStore
 from shared.service_layer.records import UserKey
 
 __all__ = ["Erasure", "erase_user", "reenable_user"]
@@ -21,16 +22,23 @@ log = structlog.stdlib.get_logger(__name__)
 
 
 async def erase_user(
-    tombstones: TombstoneStore, store: UserDataStore, tenant_id: str, user_id: str
+    tombstones: TombstoneStore,
+    store: UserDataStore,
+    tenant_id: str,
+    user_id: str,
+    changes: ChangeAnnouncer | None = None,
 ) -> dict[str, int]:
     """Bury the user, delete their documents from every collection, and audit the erasure.
 
     Returns how many documents each collection lost. The audit entry records the tenant and
     those counts, never the user id. Idempotent: erasing again deletes nothing more. Events
-    still in Kafka topics are dropped by the projectors when they arrive.
+    still in Kafka topics are dropped by the projectors when they arrive. With `changes`,
+    the emptied snapshot is announced (cursor 0), so its followers drop the user too.
     """
     await tombstones.bury(tenant_id, user_id)
     deleted = await store.erase(tenant_id, user_id)
+    if changes is not None:
+        await changes.announce([SnapshotChange(tenant_id, user_id, 0)])
     await store.audit("erase", tenant_id, deleted)
     return deleted
 
