@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from shared.adapters.change_publishing import KafkaChangeAnnouncer
 from shared.adapters.connections import Connections, connections
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.logs import configure_logging
@@ -19,6 +20,7 @@ __all__ = [
     "EXIT_CONFLICT",
     "EXIT_UNAVAILABLE",
     "EXIT_USAGE",
+    "change_announcer",
     "load_settings",
     "refuse",
     "run_command",
@@ -52,6 +54,12 @@ def load_settings() -> Settings:
         raise typer.Exit(EXIT_USAGE) from None
     configure_logging(settings.log_level, settings.log_format)
     return settings
+
+
+def change_announcer(opened: Connections, writer: str) -> KafkaChangeAnnouncer:
+    """Announce changes through the broker `with_database(..., broker=True)` connected."""
+    timeout = Settings().kafka_request_timeout_ms / 1000
+    return KafkaChangeAnnouncer(opened.require_broker(), timeout, writer)
 
 
 def refuse(error: Exception | str) -> typer.Exit:

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from services.progressctl.common import EXIT_CONFLICT, with_database
+from services.progressctl.common import EXIT_CONFLICT, change_announcer, with_database
 from shared.adapters.connections import Connections
 from shared.adapters.settings import Settings
 from shared.adapters.tombstone_store import MongoTombstoneStore
@@ -19,6 +19,11 @@ __all__ = ["erase", "reenable"]
 def _stores(opened: Connections) -> tuple[MongoTombstoneStore, MongoUserDataStore]:
     secret = Settings().erasure_secret.get_secret_value().encode()
     return MongoTombstoneStore(opened.db, secret), MongoUserDataStore(opened.db)
+
+
+async def _erase(opened: Connections, tenant: str, user: str) -> dict[str, int]:
+    """Erase the user and announce the emptied snapshot on `progress.changes`."""
+    return await erase_user(*_stores(opened), tenant, user, change_announcer(opened, "erase"))
 
 
 def erase(
@@ -35,7 +40,7 @@ def erase(
     """
     if not yes and not typer.confirm(f"Erase every record of user {user!r} in tenant {tenant!r}?"):
         raise typer.Exit(1)
-    deleted = with_database(lambda opened: erase_user(*_stores(opened), tenant, user))
+    deleted = with_database(lambda opened: _erase(opened, tenant, user), broker=True)
     if as_json:
         typer.echo(json.dumps(deleted))
     else:
