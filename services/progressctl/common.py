@@ -58,8 +58,7 @@ def load_settings() -> Settings:
 
 def change_announcer(opened: Connections, writer: str) -> KafkaChangeAnnouncer:
     """Announce changes through the broker `with_database(..., broker=True)` connected."""
-    timeout = Settings().kafka_request_timeout_ms / 1000
-    return KafkaChangeAnnouncer(opened.require_broker(), timeout, writer)
+    return KafkaChangeAnnouncer(opened.require_broker(), Settings(), writer)
 
 
 def refuse(error: Exception | str) -> typer.Exit:

@@ -121,9 +121,7 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
                 erasure=erasure,
                 quotas=settings.quotas,
                 checkpoints=MongoSnapshotCheckpoints(db),
-                changes=KafkaChangeAnnouncer(
-                    broker, settings.kafka_request_timeout_ms / 1000, "projector"
-                ),
+                changes=KafkaChangeAnnouncer(broker, settings, "projector"),
             )
             router = FailureRouter(declared.routes, MongoDeadLetterStore(db), SystemClock())
             declared.consumer = BatchConsumer(projection, router)

@@ -138,9 +138,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
                 erasure=erasure,
                 quotas=settings.quotas,
                 checkpoints=MongoSnapshotCheckpoints(db),
-                changes=KafkaChangeAnnouncer(
-                    broker, settings.kafka_request_timeout_ms / 1000, "retry_worker"
-                ),
+                changes=KafkaChangeAnnouncer(broker, settings, "retry_worker"),
             )
             router = FailureRouter(declared.routes, letters, SystemClock())
             declared.use(BatchConsumer(projection, router))

@@ -9,9 +9,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.publisher import DefaultPublisher
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.adapters.kafka import broker_errors, connected_producer
+from shared.adapters.kafka import broker_errors
+from shared.adapters.kafka_publishing import send_acknowledged
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import CHANGES_ANNOUNCED
+from shared.adapters.settings import Settings
 from shared.adapters.topics import CHANGES_TOPIC
 from shared.domain.wire import message_key
 from shared.service_layer.changes import SnapshotChange
@@ -46,13 +48,13 @@ def changes_publisher(broker: KafkaBroker) -> DefaultPublisher:
 class KafkaChangeAnnouncer:
     """Sends announcements keyed tenantId/userId, acks=all, within a time bound.
 
-    Straight to aiokafka, as `KafkaEventPublisher` does; the sends are awaited together.
+    Straight to aiokafka, as `KafkaEventPublisher` does, within `kafka_request_timeout_ms`;
     `writer` names the announcing service in the metric.
     """
 
-    def __init__(self, broker: KafkaBroker, timeout_seconds: float, writer: str) -> None:
+    def __init__(self, broker: KafkaBroker, settings: Settings, writer: str) -> None:
         self._broker = broker
-        self._timeout = timeout_seconds
+        self._timeout = settings.kafka_request_timeout_ms / 1000
         self._writer = writer
 
     async def announce(self, changes: Sequence[SnapshotChange]) -> None:
@@ -61,7 +63,9 @@ class KafkaChangeAnnouncer:
             return
         try:
             async with broker_errors("changes not acknowledged"):
-                await asyncio.wait_for(self._send(changes), self._timeout)
+                messages = [(message_key(*change.key), change.to_json()) for change in changes]
+                sending = send_acknowledged(self._broker, CHANGES_TOPIC, messages)
+                await asyncio.wait_for(sending, self._timeout)
         except BrokerUnavailable as error:
             CHANGES_ANNOUNCED.labels(self._writer, "failed").inc(len(changes))
             log.warning(
@@ -69,13 +73,3 @@ class KafkaChangeAnnouncer:
             )
             raise
         CHANGES_ANNOUNCED.labels(self._writer, "acknowledged").inc(len(changes))
-
-    async def _send(self, changes: Sequence[SnapshotChange]) -> None:
-        producer = connected_producer(self._broker)
-        deliveries = [
-            await producer.send(
-                CHANGES_TOPIC, change.to_json(), key=message_key(change.tenant_id, change.user_id)
-            )
-            for change in changes
-        ]
-        await asyncio.gather(*deliveries)

@@ -35,7 +35,7 @@ async def test_changes_are_acknowledged_keyed_and_read_back(settings: Settings) 
         await consumer.seek_to_end(*assigned)
         starts = {tp: await consumer.position(tp) for tp in assigned}
         sent = [SnapshotChange("contract", f"changes-{n}", n) for n in range(10)]
-        await KafkaChangeAnnouncer(broker, 10, "projector").announce(sent)
+        await KafkaChangeAnnouncer(broker, settings, "projector").announce(sent)
         for tp, offset in starts.items():
             consumer.seek(tp, offset)
         received: list[SnapshotChange] = []
@@ -54,7 +54,8 @@ async def test_changes_are_acknowledged_keyed_and_read_back(settings: Settings) 
 
 
 async def test_an_unconnected_broker_fails_the_announcement() -> None:
-    changes = KafkaChangeAnnouncer(kafka_broker(Settings(), client_id="offline"), 1, "rebuild")
+    settings = Settings(kafka_request_timeout_ms=1000)
+    changes = KafkaChangeAnnouncer(kafka_broker(settings, client_id="offline"), settings, "rebuild")
     with pytest.raises(BrokerUnavailable):
         await changes.announce([SnapshotChange("contract", "u", 1)])
 
