@@ -12,12 +12,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from shared.adapters.embedded import free_port
 from shared.adapters.settings import Settings
 from shared.adapters.topics import CHANGES_TOPIC
 from shared.domain.wire import message_key
 from shared.service_layer.changes import SnapshotChange
 from tests.e2e.test_operations_cli import cli, event
-from tests.support.services import Stack
+from tests.support.services import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -82,3 +83,17 @@ def test_a_write_a_rebuild_and_an_erase_each_announce_the_change(
     emptied = SnapshotChange("demo", user_id, 0)
     announced = asyncio.run(_changes_after(stack.settings, starts, key, emptied))
     assert announced[len(written) :] == [projected, emptied]
+
+
+def test_erase_without_kafka_exits_3_and_erases_nothing(
+    stack: Stack, api: httpx.Client, user_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"/v1/users/{user_id}/progress"
+    assert api.put(url, json={"events": [event("k-1")]}).status_code == 202
+    eventually(lambda: api.get(url).json()["snapshot"].get("eventCount") == 1 or None)
+    no_kafka = stack.settings.model_copy(
+        update={"kafka_bootstrap": f"127.0.0.1:{free_port()}", "kafka_request_timeout_ms": 1000}
+    )
+    args = ("erase", "--tenant", "demo", "--user", user_id, "--yes")
+    assert cli(no_kafka, monkeypatch, *args).exit_code == 3
+    assert api.get(url).json()["snapshot"]["eventCount"] == 1
