@@ -7,9 +7,12 @@ broker does not acknowledge fails the write's round, so its input is redelivered
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
+
 import pytest
 
-from shared.domain import RecordedEvent
+from shared.domain import RecordedEvent, reduce
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.consume import BatchConsumer
 from shared.service_layer.erasure import Erasure, erase_user
@@ -144,3 +147,36 @@ def test_an_announcement_round_trips_and_refuses_what_it_did_not_write() -> None
     ):
         with pytest.raises(ValueError, match="change announcement"):
             SnapshotChange.from_json(bad)
+
+
+class FlakyAnnouncer(InMemoryChangeAnnouncer):
+    """Refuses every other announcement, as a broker that keeps timing out would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def announce(self, changes: Sequence[SnapshotChange]) -> None:
+        self.calls += 1
+        if self.calls % 2:
+            raise BrokerUnavailable("changes not acknowledged")
+        await super().announce(changes)
+
+
+async def test_refused_announcements_and_their_redeliveries_store_the_full_fold() -> None:
+    changes = FlakyAnnouncer()
+    snapshots = InMemorySnapshotStore()
+    projection = Projection(InMemoryEventLog(), snapshots, changes=changes)
+    log = [rated(minute, user=f"u{minute % 3}") for minute in range(30)]
+    sent = log + random.Random(5).sample(log, 8)
+    random.Random(9).shuffle(sent)
+    for start in range(0, len(sent), 6):
+        batch = sent[start : start + 6]
+        with pytest.raises(BrokerUnavailable):
+            await projection.project(batch)
+        await projection.project(batch)  # the redelivery
+    for user in ("u0", "u1", "u2"):
+        mine = [event for event in log if event.user_id == user]
+        stored = snapshots.snapshots[("demo", user)]
+        assert stored.snapshot == reduce(mine, tenant_id="demo", user_id=user)
+        assert SnapshotChange("demo", user, stored.seq) in changes.announced
