@@ -17,6 +17,7 @@ from shared.domain import (
     Snapshot,
     usage_of,
 )
+from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.records import (
     PENDING,
@@ -175,6 +176,19 @@ class InMemoryPublisher:
         if self.unavailable is not None:
             raise self.unavailable
         self.published.extend((event, request_id) for event in events)
+
+
+class InMemoryChangeAnnouncer:
+    """Keeps the announcements, in order; `unavailable` makes every announcement fail."""
+
+    def __init__(self) -> None:
+        self.announced: list[SnapshotChange] = []
+        self.unavailable: Exception | None = None
+
+    async def announce(self, changes: Sequence[SnapshotChange]) -> None:
+        if self.unavailable is not None:
+            raise self.unavailable
+        self.announced.extend(changes)
 
 
 @dataclass

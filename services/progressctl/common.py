@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from shared.adapters.change_publishing import KafkaChangeAnnouncer
 from shared.adapters.connections import Connections, connections
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.logs import configure_logging
@@ -20,6 +21,7 @@ __all__ = [
     "EXIT_CONFLICT",
     "EXIT_UNAVAILABLE",
     "EXIT_USAGE",
+    "change_announcer",
     "checked_tenant_id",
     "load_settings",
     "refuse",
@@ -62,6 +64,11 @@ def checked_tenant_id(value: str) -> str:
         return valid_tenant_id(value)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
+
+
+def change_announcer(opened: Connections, writer: str) -> KafkaChangeAnnouncer:
+    """Announce changes through the broker `with_database(..., broker=True)` connected."""
+    return KafkaChangeAnnouncer(opened.require_broker(), Settings(), writer)
 
 
 def refuse(error: Exception | str) -> typer.Exit:

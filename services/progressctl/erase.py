@@ -6,7 +6,13 @@ import json
 
 import typer
 
-from services.progressctl.common import EXIT_CONFLICT, EXIT_USAGE, load_settings, with_database
+from services.progressctl.common import (
+    EXIT_CONFLICT,
+    EXIT_USAGE,
+    change_announcer,
+    load_settings,
+    with_database,
+)
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import Connections
 from shared.adapters.settings import Settings
@@ -58,10 +64,16 @@ def erase(
     async def erased(opened: Connections) -> dict[str, int]:
         tombstones, store = _stores(settings, opened)
         return await erase_user(
-            tombstones, store, tenant, user, clock=SystemClock(), settle_seconds=settle
+            tombstones,
+            store,
+            tenant,
+            user,
+            clock=SystemClock(),
+            settle_seconds=settle,
+            changes=change_announcer(opened, "erase"),
         )
 
-    deleted = with_database(erased, settings=settings)
+    deleted = with_database(erased, settings=settings, broker=True)
     if as_json:
         typer.echo(json.dumps(deleted))
     else:

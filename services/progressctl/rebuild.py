@@ -7,7 +7,7 @@ import json
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from services.progressctl.common import EXIT_CONFLICT, with_database
+from services.progressctl.common import EXIT_CONFLICT, change_announcer, with_database
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import Connections
 from shared.adapters.event_log import MongoEventLog
@@ -28,7 +28,11 @@ async def _rebuild(
 ) -> RebuildReport:
     db = opened.db
     rebuilder = SnapshotRebuilder(
-        MongoEventLog(db), MongoSnapshotStore(db), MongoRebuildCheckpoints(db), SystemClock()
+        MongoEventLog(db),
+        MongoSnapshotStore(db),
+        MongoRebuildCheckpoints(db),
+        SystemClock(),
+        change_announcer(opened, "rebuild"),
     )
     with Progress(
         TextColumn("rebuilding snapshots"),
@@ -65,6 +69,7 @@ def rebuild(
     report = with_database(
         lambda opened: _rebuild(opened, scope, restart, quiet=as_json),
         refused=(SnapshotsKeptChanging,),
+        broker=True,
     )
     result = {
         "users": report.total,

@@ -13,6 +13,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.projector.metrics import count_outcome
+from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publisher
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
@@ -39,7 +40,8 @@ __all__ = ["ProjectorBroker", "ProjectorOverrides", "create_app", "declare_broke
 log = get_logger(__name__)
 
 ProjectionFactory = Callable[..., Projection]
-"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints."""
+"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints,
+changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class ProjectorBroker:
             settings, client_id="progress-projector", consumer=True
         )
         self.routes = KafkaRetryRoutes(self.broker)
+        changes_publisher(self.broker)
         self.consumer: BatchConsumer | None = None
 
         # A fetch returns once 64 KiB (~150 events) are there or the batch timeout passed:
@@ -118,6 +121,7 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
                 erasure=erasure,
                 quotas=settings.quotas,
                 checkpoints=MongoSnapshotCheckpoints(db),
+                changes=KafkaChangeAnnouncer(broker, settings, "projector"),
             )
             router = FailureRouter(declared.routes, MongoDeadLetterStore(db), SystemClock())
             declared.consumer = BatchConsumer(projection, router)

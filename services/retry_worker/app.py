@@ -13,6 +13,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.retry_worker.tiers import TierHandler
+from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publisher
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
@@ -46,7 +47,8 @@ _DLQ_SIZE_REFRESH_SECONDS = 15.0
 _MAX_POLL_INTERVAL_MS = 180_000
 
 ProjectionFactory = Callable[..., Projection]
-"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints."""
+"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints,
+changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ class RetryWorkerBroker:
             settings, client_id="progress-retry-worker", consumer=True
         )
         self.routes = KafkaRetryRoutes(self.broker)
+        changes_publisher(self.broker)
         self.stopping = asyncio.Event()
         self.handlers = [TierHandler(tier, self.stopping) for tier in RETRY_TIERS]
         for tier, handler in zip(RETRY_TIERS, self.handlers, strict=True):
@@ -135,6 +138,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
                 erasure=erasure,
                 quotas=settings.quotas,
                 checkpoints=MongoSnapshotCheckpoints(db),
+                changes=KafkaChangeAnnouncer(broker, settings, "retry_worker"),
             )
             router = FailureRouter(declared.routes, letters, SystemClock())
             declared.use(BatchConsumer(projection, router))

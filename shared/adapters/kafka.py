@@ -13,7 +13,7 @@ from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker
 
 from shared.adapters.settings import Settings
-from shared.adapters.topics import ALL_TOPICS
+from shared.adapters.topics import ALL_TOPICS, TOPIC_CONFIGS
 from shared.domain.wire import (
     HEADER_CONTENT_TYPE,
     HEADER_REQUEST_ID,
@@ -117,7 +117,12 @@ async def create_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS
             await admin.start()
             response = await admin.create_topics(
                 [
-                    NewTopic(name, settings.kafka_partitions, settings.kafka_replication_factor)
+                    NewTopic(
+                        name,
+                        settings.kafka_partitions,
+                        settings.kafka_replication_factor,
+                        topic_configs=TOPIC_CONFIGS.get(name, {}),
+                    )
                     for name in topics
                 ]
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "KafkaRepublisher",
     "KafkaRetryRoutes",
     "events_publisher",
+    "send_acknowledged",
 ]
 
 
@@ -65,35 +66,47 @@ class KafkaEventPublisher:
             await asyncio.wait_for(self._send(events, event_headers(request_id)), self._timeout)
 
     async def _send(self, events: Sequence[RecordedEvent], headers: dict[str, str]) -> None:
-        """Append the events to the producer one after another, then await them all.
+        """Send the events straight to aiokafka (see `send_acknowledged`).
 
-        Straight to aiokafka: a FastStream publish per event (a command object, a
-        correlation id, middlewares) cost a tenth of the gateway's CPU. Per event, not one
-        batch per partition: aiokafka's accumulator already gathers one batch per partition
-        across concurrent requests, while a batch of its own per request and partition
-        queued behind the others' (one pending batch per partition) and ran into the
-        time bound under load. One at a time, not concurrently: concurrent sends that meet a
-        full batch all wait for it to drain and then race for the next one. Appending
-        returns as soon as the event is in a batch; the acknowledgements are awaited together.
+        A FastStream publish per event (a command object, a correlation id, middlewares)
+        cost a tenth of the gateway's CPU.
         """
-        producer = connected_producer(self._broker)
-        raw_headers = [(name, value.encode()) for name, value in headers.items()]
-        deliveries: list[asyncio.Future[Any]] = []
-        try:
-            for event in events:
-                delivery = await producer.send(
-                    EVENTS_TOPIC,
-                    event.to_json(),
-                    key=message_key(event.tenant_id, event.user_id),
-                    headers=raw_headers,
-                )
-                deliveries.append(delivery)
-            await asyncio.gather(*deliveries)
-        except BaseException:
-            # Cut short (the time bound, a failed append): nobody awaits the rest any more.
-            for delivery in deliveries:
-                delivery.add_done_callback(_consume_outcome)
-            raise
+        await send_acknowledged(
+            self._broker,
+            EVENTS_TOPIC,
+            ((message_key(e.tenant_id, e.user_id), e.to_json()) for e in events),
+            headers,
+        )
+
+
+async def send_acknowledged(
+    broker: KafkaBroker,
+    topic: str,
+    messages: Iterable[tuple[bytes, bytes]],
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Append (key, value) messages to the producer one after another, then await them all.
+
+    Per message, not one batch per partition: aiokafka's accumulator already gathers one
+    batch per partition across concurrent callers, while a batch of its own per call and
+    partition queued behind the others' (one pending batch per partition) and ran into the
+    time bound under load. One at a time, not concurrently: concurrent sends that meet a
+    full batch all wait for it to drain and then race for the next one. Appending returns
+    as soon as the message is in a batch; the acknowledgements are awaited together.
+    """
+    producer = connected_producer(broker)
+    raw_headers = [(name, value.encode()) for name, value in (headers or {}).items()]
+    deliveries: list[asyncio.Future[Any]] = []
+    try:
+        for key, value in messages:
+            delivery = await producer.send(topic, value, key=key, headers=raw_headers)
+            deliveries.append(delivery)
+        await asyncio.gather(*deliveries)
+    except BaseException:
+        # Cut short (the time bound, a failed append): nobody awaits the rest any more.
+        for delivery in deliveries:
+            delivery.add_done_callback(_consume_outcome)
+        raise
 
 
 def _consume_outcome(delivery: asyncio.Future[Any]) -> None:

@@ -13,6 +13,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from shared.service_layer.failure_routing import Routed
 
 __all__ = [
+    "CHANGES_ANNOUNCED",
     "DLQ_EVENTS",
     "DLQ_SIZE",
     "FAILED_AUTHENTICATIONS",
@@ -148,6 +149,12 @@ DLQ_EVENTS = Counter(
 DLQ_SIZE = Gauge(
     "progress_dlq_size",
     "Dead letters stored and not yet replayed (the dead_letters collection).",
+)
+CHANGES_ANNOUNCED = Counter(
+    "progress_changes_announced",
+    "Snapshot change announcements sent to progress.changes, by writer (projector, "
+    "retry_worker, rebuild, erase) and outcome (acknowledged, failed).",
+    ["writer", "outcome"],
 )
 
 

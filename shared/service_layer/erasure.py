@@ -19,7 +19,14 @@ from datetime import timedelta
 
 import structlog
 
-from shared.service_layer.ports import Clock, TombstoneLedger, TombstoneStore, UserDataStore
+from shared.service_layer.changes import SnapshotChange
+from shared.service_layer.ports import (
+    ChangeAnnouncer,
+    Clock,
+    TombstoneLedger,
+    TombstoneStore,
+    UserDataStore,
+)
 from shared.service_layer.records import UserKey
 
 __all__ = ["Erasure", "erase_user", "reenable_user"]
@@ -36,6 +43,7 @@ async def erase_user(
     clock: Clock,
     settle_seconds: float,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    changes: ChangeAnnouncer | None = None,
 ) -> dict[str, int]:
     """Bury the user, delete their documents everywhere, sweep again later, audit the erasure.
 
@@ -44,13 +52,16 @@ async def erase_user(
     wrote meanwhile. Returns how many documents each collection lost, both sweeps together;
     the audit entry records the tenant and those counts, never the user id. Idempotent, and
     a re-run after a crash resumes the pending second sweep. Events still in Kafka topics
-    are dropped by the projectors when they arrive.
+    are dropped by the projectors when they arrive. With `changes`, the emptied snapshot is
+    announced (cursor 0) after each sweep, so its followers drop the user too.
     """
     await tombstones.bury(tenant_id, user_id)
     due = await tombstones.second_sweep_due(
         tenant_id, user_id, clock.now() + timedelta(seconds=settle_seconds)
     )
     deleted = await store.erase(tenant_id, user_id)
+    if changes is not None:
+        await changes.announce([SnapshotChange(tenant_id, user_id, 0)])
     if due is not None:
         wait = (due - clock.now()).total_seconds()
         if wait > 0:
@@ -65,6 +76,8 @@ async def erase_user(
             )
         await tombstones.second_sweep_done(tenant_id, user_id)
         deleted = {name: deleted.get(name, 0) + raced.get(name, 0) for name in deleted | raced}
+        if changes is not None and any(raced.values()):
+            await changes.announce([SnapshotChange(tenant_id, user_id, 0)])
     await store.audit("erase", tenant_id, deleted)
     return deleted
 

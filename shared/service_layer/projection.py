@@ -29,9 +29,15 @@ from shared.domain import (
     dedupe,
     sort_key,
 )
+from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.foretell import foretell
-from shared.service_layer.ports import EventLog, SnapshotCheckpoints, SnapshotStore
+from shared.service_layer.ports import (
+    ChangeAnnouncer,
+    EventLog,
+    SnapshotCheckpoints,
+    SnapshotStore,
+)
 from shared.service_layer.projection_report import ConcurrentWriters, ProjectionReport
 from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
 from shared.service_layer.replay import Replay, Replayer
@@ -52,8 +58,10 @@ class Projection:
         erasure: Erasure | None = None,
         quotas: Quotas | None = None,
         checkpoints: SnapshotCheckpoints | None = None,
+        changes: ChangeAnnouncer | None = None,
     ) -> None:
         self._log = events
+        self._changes = changes
         self._snapshots = snapshots
         self._erasure = erasure
         self._quotas = quotas
@@ -67,6 +75,10 @@ class Projection:
         for a user erased while it ran is erased again. Raises `StoreUnavailable` on an
         outage (nothing is lost: redeliver the batch), `StoreRejected` if the store refuses
         the batch's writes, and `ConcurrentWriters` if other writers keep winning.
+
+        Before returning, it announces every user of the batch whose snapshot it wrote or
+        found written (a redelivery announces again), and every user it swept as erased
+        (cursor 0); `BrokerUnavailable` if that fails, and the batch must be redelivered.
         """
         report = ProjectionReport()
         pending: dict[UserKey, list[RecordedEvent]] = {}
@@ -90,11 +102,26 @@ class Projection:
             raise ConcurrentWriters(
                 f"{len(pending)} users still contended after {_MAX_ROUNDS} rounds"
             )
+        buried: set[UserKey] = set()
         if self._erasure is not None:
             buried = await self._erasure.sweep(touched)
             if buried:
                 report.applied = [e for e in report.applied if _key(e) not in buried]
+        await self._announce(report, buried)
         return report
+
+    async def _announce(self, report: ProjectionReport, buried: set[UserKey]) -> None:
+        """Announce the batch's users' snapshot positions (erased ones at cursor 0)."""
+        if self._changes is None:
+            return
+        await self._changes.announce(
+            [
+                SnapshotChange(*key, seq)
+                for key, seq in sorted(report.cursors.items())
+                if seq and key not in buried
+            ]
+            + [SnapshotChange(*key, 0) for key in sorted(buried)]
+        )
 
     async def _round(
         self,
@@ -176,9 +203,11 @@ class Projection:
                 for key, top in tops.items()
             ]
         )
+        report.cursors.update((key, found.seq) for key, found in stored.items())
         for key, top in tops.items():
             report.applied.extend(entry.event for entry in todo.get(key, ()))
             if key not in stale:
+                report.cursors[key] = top
                 await self._replayer.keep(key, positions[key], StoredSnapshot(snapshots[key], top))
         for key in stale:
             retry.setdefault(key, [])

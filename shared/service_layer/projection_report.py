@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.domain import OverQuota, RecordedEvent
+from shared.service_layer.records import UserKey
 
 __all__ = ["ConcurrentWriters", "ProjectionReport"]
 
@@ -30,6 +31,9 @@ class ProjectionReport:
     """Events of erased users, dropped."""
     over_quota: list[OverQuota] = field(default_factory=list)
     """Events refused because they would take their user past a quota (never stored)."""
+    cursors: dict[UserKey, int] = field(default_factory=dict)
+    """Each user's snapshot position as this projection left or found it (the changes to
+    announce: a redelivered batch finds its users' snapshots already written)."""
 
     def merge(self, other: ProjectionReport) -> None:
         """Add another report's outcomes to this one."""
@@ -41,3 +45,4 @@ class ProjectionReport:
         self.refused.extend(other.refused)
         self.erased += other.erased
         self.over_quota.extend(other.over_quota)
+        self.cursors.update(other.cursors)

@@ -6,7 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.domain import reduce
-from shared.service_layer.ports import Clock, EventLog, RebuildCheckpoints, SnapshotStore
+from shared.service_layer.changes import SnapshotChange
+from shared.service_layer.ports import (
+    ChangeAnnouncer,
+    Clock,
+    EventLog,
+    RebuildCheckpoints,
+    SnapshotStore,
+)
 from shared.service_layer.records import LogEntry, SnapshotUpdate, UserKey
 
 __all__ = ["RebuildReport", "RebuildScope", "SnapshotRebuilder", "SnapshotsKeptChanging"]
@@ -53,7 +60,8 @@ class SnapshotRebuilder:
     one of their logs, one bulk write), with a checkpoint after each chunk, so an interrupted
     run resumes after the last finished chunk. Each snapshot is written with the same
     optimistic check the projector uses: if a projector moved it on meanwhile, that user is
-    recomputed, never overwritten with older state.
+    recomputed, never overwritten with older state. Each chunk's written snapshots are
+    announced as changes before its checkpoint.
     """
 
     def __init__(
@@ -62,8 +70,10 @@ class SnapshotRebuilder:
         snapshots: SnapshotStore,
         checkpoints: RebuildCheckpoints,
         clock: Clock,
+        changes: ChangeAnnouncer | None = None,
     ) -> None:
         self._log = events
+        self._changes = changes
         self._snapshots = snapshots
         self._checkpoints = checkpoints
         self._clock = clock
@@ -119,6 +129,10 @@ class SnapshotRebuilder:
                 expected, version = (found.seq, found.version) if found else (0, 0)
                 updates.append(SnapshotUpdate(key, snapshot, history[-1].seq, expected, version))
             stale = await self._snapshots.save_many(updates)
+            if self._changes is not None:
+                await self._changes.announce(
+                    [SnapshotChange(*u.key, u.seq) for u in updates if u.key not in stale]
+                )
             if not stale:
                 return sorted(failed.items())
             pending = sorted(stale)

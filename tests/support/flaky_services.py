@@ -33,7 +33,12 @@ from shared.adapters.serving import serve_metrics
 from shared.adapters.settings import Settings
 from shared.domain import Quotas, RecordedEvent
 from shared.service_layer.erasure import Erasure
-from shared.service_layer.ports import EventLog, SnapshotCheckpoints, SnapshotStore
+from shared.service_layer.ports import (
+    ChangeAnnouncer,
+    EventLog,
+    SnapshotCheckpoints,
+    SnapshotStore,
+)
 from shared.service_layer.projection import Projection, ProjectionReport
 
 ROLES = ("projector", "retry_worker")
@@ -65,11 +70,12 @@ class FlakyProjection(Projection):
         erasure: Erasure,
         quotas: Quotas,
         checkpoints: SnapshotCheckpoints,
+        changes: ChangeAnnouncer,
         faults: Path,
         attempts: Path,
         role: str,
     ) -> None:
-        super().__init__(events, snapshots, erasure, quotas, checkpoints)
+        super().__init__(events, snapshots, erasure, quotas, checkpoints, changes)
         self._faults = faults
         self._attempts = attempts
         self._role = role

@@ -7,6 +7,7 @@ the broker, `BrokerUnavailable`) on an outage and `StoreRejected` when the store
 
 from __future__ import annotations
 
+from shared.service_layer.ports.change_ports import ChangeAnnouncer
 from shared.service_layer.ports.log_ports import (
     Clock,
     EventLog,
@@ -35,6 +36,7 @@ from shared.service_layer.ports.user_ports import (
 __all__ = [
     "CatalogStore",
     "CertificateStore",
+    "ChangeAnnouncer",
     "Clock",
     "DeadLetterStore",
     "EventLog",
