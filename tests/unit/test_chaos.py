@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from chaos.exposure import failed_answers
 from chaos.fuzz_bodies import MIB, bodies
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
-from chaos.hostile import Probed
+from chaos.hostile import Probed, attacks
 from chaos.known_cases import cost_requests, hostile_requests, known_cases, learner_requests
 from chaos.ledger import Ledger
 from chaos.report import failures
@@ -210,3 +210,10 @@ def test_a_named_case_answered_otherwise_fails_the_run() -> None:
     assert failures(report, allow_5xx=True) == [
         "named case 'xapi extension nested 480 deep' answered 500"
     ]
+
+
+def test_every_exposure_attack_finds_the_named_request_it_repeats() -> None:
+    """A case renamed in chaos.known_cases raises here, not in the middle of a campaign."""
+    chosen = attacks()
+    assert len(chosen) == 9
+    assert all(attack.total >= attack.parallel >= 1 for attack in chosen.values())
