@@ -17,7 +17,13 @@ import yaml
 from shared.adapters.embedded import EmbeddedServer
 from shared.adapters.settings import Settings
 
-__all__ = ["ALERT_RULES", "metrics_ports", "prometheus_config", "prometheus_server"]
+__all__ = [
+    "ALERT_RULES",
+    "METRICS_PROCESSES",
+    "metrics_ports",
+    "prometheus_config",
+    "prometheus_server",
+]
 
 ALERT_RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 """The project's alert rules, the same file the compose stack's Prometheus loads."""
@@ -26,14 +32,17 @@ _INTERVAL = "5s"
 _RETENTION = "7d"
 
 
+METRICS_PROCESSES = ("gateway", "projector", "retry-worker", "demo")
+"""The processes of `progressctl run` that serve metrics, in the order of their ports."""
+
+
 def metrics_ports(settings: Settings) -> dict[str, int]:
     """Each process's metrics port on one machine: `PROGRESS_METRICS_PORT` and the next ones.
 
     The processes of `progressctl run` share a host, so each needs a port of its own; in
     their own containers (docker-compose) they all use `PROGRESS_METRICS_PORT`.
     """
-    names = ("gateway", "projector", "retry-worker", "demo")
-    return {name: settings.metrics_port + offset for offset, name in enumerate(names)}
+    return {name: settings.metrics_port + offset for offset, name in enumerate(METRICS_PROCESSES)}
 
 
 def prometheus_config(settings: Settings, rules: Path | None) -> dict[str, Any]:

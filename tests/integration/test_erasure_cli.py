@@ -45,6 +45,8 @@ class Erasures:
         environment = {
             "PROGRESS_MONGO_URL": self.settings.mongo_url,
             "PROGRESS_MONGO_DATABASE": self.settings.mongo_database,
+            "PROGRESS_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            "PROGRESS_KAFKA_IDEMPOTENT": "false",  # Tansu refuses InitProducerId
             "PROGRESS_ENVIRONMENT": "development",
             "PROGRESS_ERASURE_SECRET": OLD,
             **{f"PROGRESS_{name.upper()}": value for name, value in env.items()},
@@ -112,6 +114,8 @@ def test_the_second_sweep_removes_a_statement_stored_inside_the_cache_window(
     started = time.monotonic()
     eraser.start()
     while not cli.tombstones() or cli.statements_of("ana"):  # the first sweep is done
+        assert eraser.is_alive() or cli.tombstones(), results[0].output if results else ""
+        assert time.monotonic() - started < 30, "the first sweep never finished"
         time.sleep(0.02)
     cli.store_statement("ana")
     eraser.join(timeout=30)
