@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from chaos.hostile import attack_all, probe
+from chaos.hostile import CLOSED, attack_all, probe
 
 __all__ = ["STALL_SECONDS", "exposure", "failed_answers"]
 
@@ -21,12 +21,15 @@ _INTERVAL = 0.1
 
 
 def failed_answers(answers: dict[str, dict[str, int]]) -> int:
-    """Hostile requests answered 5xx, or not answered at all (a dropped connection)."""
+    """Hostile requests answered 5xx, or not answered at all (a dropped connection).
+
+    A request refused from its headers by closing the connection (`closed`) was answered.
+    """
     return sum(
         count
         for counts in answers.values()
         for status, count in counts.items()
-        if not status.isdigit() or int(status) >= 500
+        if status != CLOSED and (not status.isdigit() or int(status) >= 500)
     )
 
 

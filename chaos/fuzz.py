@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -343,11 +343,15 @@ class Fuzzer:
 
 
 def _hostile(route: Route, hostile: HostileRequest) -> dict[str, Any]:
-    """A named hostile request in the fuzzer's request shape, sent to `route`'s server."""
+    """A named hostile request in the fuzzer's request shape, sent to `route`'s server.
+
+    Its query goes into `params`: the client replaces a URL's query with the `params` given.
+    """
+    path, _, query = hostile.path.partition("?")
     return {
         "method": hostile.method,
-        "path": route.origin + hostile.path,
-        "params": {},
+        "path": route.origin + path,
+        "params": dict(parse_qsl(query, keep_blank_values=True)),
         "headers": hostile.headers,
         "body": hostile.body,
         "path_values": {},

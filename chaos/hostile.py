@@ -28,7 +28,10 @@ from chaos.known_cases import HostileRequest, cost_requests, hostile_requests, l
 from shared.adapters.user_tokens import mint_user_token
 from tests.support.services import TEST_API_KEY, TEST_SIGNING_SECRET
 
-__all__ = ["Attack", "Probed", "attack_all", "attacks", "probe"]
+__all__ = ["CLOSED", "Attack", "Probed", "attack_all", "attacks", "probe"]
+
+CLOSED = "closed"
+"""The answer of an attack refused by closing its connection before its body was read."""
 
 _XAPI = {"X-Experience-API-Version": "1.0.3"}
 _API_KEY = f"Bearer {TEST_API_KEY}"
@@ -83,6 +86,9 @@ class Attack:
     send: Callable[[httpx.AsyncClient], Awaitable[int]]
     total: int
     parallel: int
+    closes: bool = False
+    """Refused from its headers with the connection closed while its body is still on the
+    way: a client still sending sees the connection drop (counted as `closed`), not a 5xx."""
 
 
 def attacks() -> dict[str, Attack]:
@@ -105,7 +111,9 @@ def attacks() -> dict[str, Attack]:
         "form_20000_fields": Attack(
             named["xapi form of 20,000 empty fields (149 KB), no credentials"], 20, 4
         ),
-        "anonymous_16_mib": Attack(named["16 MiB xapi statements body, no credentials"], 12, 6),
+        "anonymous_16_mib": Attack(
+            named["16 MiB xapi statements body, no credentials"], 12, 6, closes=True
+        ),
         "wrong_basic_key": Attack(_wrong_key, 200, 8),
         "extension_480_deep": Attack(named["xapi extension nested 480 deep"], 20, 4),
         "jws_payload_5000_deep": Attack(named["xapi JWS payload nested 5,000 deep"], 20, 4),
@@ -133,6 +141,8 @@ async def _attack(base: str, attack: Attack) -> Counter[str]:
             for _ in queue:
                 try:
                     answers[str(await attack.send(http))] += 1
+                except (httpx.ReadError, httpx.WriteError) as error:
+                    answers[CLOSED if attack.closes else type(error).__name__] += 1
                 except httpx.HTTPError as error:
                     answers[type(error).__name__] += 1
 

@@ -137,6 +137,7 @@ def test_named_cases_each_have_their_own_user_and_event() -> None:
 def test_exposure_counts_5xx_and_dropped_connections_as_failed_answers() -> None:
     answers = {"form": {"400": 3, "503": 1}, "huge": {"401": 2, "ReadError": 2}, "ok": {"413": 9}}
     assert failed_answers(answers) == 3
+    assert failed_answers({"huge": {"closed": 6, "401": 6}}) == 0
 
 
 def test_an_open_loop_probe_counts_stalls_over_a_bound() -> None:
