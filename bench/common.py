@@ -12,7 +12,7 @@ import asyncio
 import math
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
+from chaos.hostile import percentile
 from services.progressctl.provisioning import prepare_stack
 from shared.adapters.embedded import EmbeddedServer
 from tests.support.backends import embedded_backend
@@ -88,14 +89,6 @@ class Sizes:
             memory_events=200_000,
             attack_seconds=10.0,
         )
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """The nearest-rank percentile (`share` in 0..1) of `values`; NaN when there are none."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
 @dataclass(frozen=True)

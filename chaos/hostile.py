@@ -18,7 +18,7 @@ import math
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +28,7 @@ from chaos.known_cases import HostileRequest, cost_requests, hostile_requests, l
 from shared.adapters.user_tokens import mint_user_token
 from tests.support.services import TEST_API_KEY, TEST_SIGNING_SECRET
 
-__all__ = ["CLOSED", "Attack", "Probed", "attack_all", "attacks", "probe"]
+__all__ = ["CLOSED", "Attack", "Probed", "attack_all", "attacks", "percentile", "probe"]
 
 CLOSED = "closed"
 """The answer of an attack refused by closing its connection before its body was read."""
@@ -170,10 +170,18 @@ class Probed:
 
     def quantile_ms(self, share: float) -> float:
         """The nearest-rank quantile in ms; NaN without probes."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))] * 1000
+        return percentile(self.latencies, share) * 1000
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..1) of `values`; NaN when there are none.
+
+    The one definition the campaign's probes and every bench figure use.
+    """
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
 async def probe(
