@@ -51,7 +51,7 @@ class CredentialsFirst:
                 check = partial(xapi_credential, authorization, context.max_token_lifetime)
                 await signed_in(context, address, check)
             else:
-                await signed_in_from_headers(context, address, authorization)
+                await signed_in_from_headers(context, scope, authorization)
         except StoreUnavailable as outage:
             await _refuse(send, store_outage(outage))
             return

@@ -16,7 +16,7 @@ from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
 from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
 from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
-from services.gateway.sign_in import client_address, signed_in_from_headers
+from services.gateway.sign_in import signed_in_from_headers
 from services.gateway.writes import (
     check_batch_size,
     publish_recorded,
@@ -74,7 +74,7 @@ async def authorized(
     derives (`charge_derived`), before it stores or sends anything.
     """
     context = context_of(request)
-    principal = await signed_in_from_headers(context, client_address(request.scope), authorization)
+    principal = await signed_in_from_headers(context, request.scope, authorization)
     if user_id is not None and not is_valid_id(user_id):
         raise ApiError(
             422, "invalid_user_id", "userId must be 1-128 printable characters", field="userId"

@@ -26,6 +26,9 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 
+_SIGNED_IN = "progress.signed_in"
+"""Scope key of the caller already authenticated for this request, with its header."""
+
 
 def client_address(scope: Scope) -> str:
     """The client's address (a trusted proxy's `X-Forwarded-For` already applied by uvicorn)."""
@@ -63,11 +66,22 @@ async def signed_in(
 
 
 async def signed_in_from_headers(
-    context: GatewayContext, address: str, authorization: str | None
+    context: GatewayContext, scope: Scope, authorization: str | None
 ) -> Principal:
-    """The caller of a native route (`Authorization: Bearer …`), under the address's limit."""
-    return await signed_in(
+    """The caller of a native route (`Authorization: Bearer …`), under the address's limit.
+
+    The caller is kept in the request's scope with the header it came from: the route finds
+    it there after the pre-body check (`front_door`), instead of verifying the same user
+    token a second time.
+    """
+    known = scope.get(_SIGNED_IN)
+    if known is not None and known[0] == authorization:
+        principal: Principal = known[1]
+        return principal
+    principal = await signed_in(
         context,
-        address,
+        client_address(scope),
         lambda credentials: authenticate(authorization, credentials, context.max_token_lifetime),
     )
+    scope[_SIGNED_IN] = (authorization, principal)
+    return principal
