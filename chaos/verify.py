@@ -25,19 +25,35 @@ __all__ = ["Verdict", "settle", "verify"]
 _TENANT = "demo"
 _SEP = "\x1f"
 _SAMPLES = 20
+_LOOKUP_CHUNK = 1000
 
 
 def _client(mongo_url: str) -> MongoClient[dict[str, Any]]:
     return MongoClient(mongo_url, serverSelectionTimeoutMS=10_000, socketTimeoutMS=60_000)
 
 
-def _signature(mongo_url: str, database: str) -> tuple[set[Key], tuple[int, int, int]]:
+def _signature(
+    mongo_url: str, database: str, waiting: set[Key]
+) -> tuple[set[Key], tuple[int, int, int]]:
+    """Which of the `waiting` events are stored now, and a cheap sign of whether anything moved.
+
+    Looks the waiting events up by `_id` (an index lookup each) rather than listing the
+    tenant's whole log: SecantusDB serves every command under one lock, and a scan of every
+    event once a second starved the projector it was waiting for.
+    """
+    ids = [_SEP.join((_TENANT, user, event_id)) for user, event_id in waiting]
+    stored: set[Key] = set()
     with _client(mongo_url) as client:
         db = client[database]
-        stored = {_key(doc["_id"]) for doc in db.events.find({"t": _TENANT}, {"_id": 1})}
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            chunk = ids[start : start + _LOOKUP_CHUNK]
+            stored.update(
+                _key(doc["_id"]) for doc in db.events.find({"_id": {"$in": chunk}}, {"_id": 1})
+            )
         seqs = sum(doc.get("s", 0) for doc in db.snapshots.find({"t": _TENANT}, {"s": 1}))
-        letters = db.dead_letters.count_documents({})
-    return stored, (len(stored), seqs, letters)
+        letters = db.dead_letters.estimated_document_count()
+        entries = db.events.estimated_document_count()
+    return stored, (entries, seqs, letters)
 
 
 def _key(document_id: str) -> Key:
@@ -57,9 +73,11 @@ async def settle(
     last: tuple[int, int, int] | None = None
     since = started
     missing = len(accepted)
+    waiting = set(accepted)
     while time.monotonic() - started < limit:
-        stored, signature = await asyncio.to_thread(_signature, mongo_url, database)
-        missing = len(accepted - stored)
+        stored, signature = await asyncio.to_thread(_signature, mongo_url, database, waiting)
+        waiting -= stored
+        missing = len(waiting)
         now = time.monotonic()
         if signature != last:
             last, since = signature, now
