@@ -31,6 +31,7 @@ from shared.domain import (
 )
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.erasure import Erasure
+from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.foretell import foretell
 from shared.service_layer.ports import (
     ChangeAnnouncer,
@@ -264,6 +265,8 @@ class Projection:
         for key, job in replay.items():
             try:
                 snapshots.update(await self._replayer.replay({key: job}))
+            except StoreUnavailable:  # an outage, not this user's fault: the batch rewinds
+                raise
             except Exception as error:  # per-user isolation, as above
                 broken[key] = _broken(key, error)
                 continue

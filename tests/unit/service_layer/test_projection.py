@@ -10,6 +10,7 @@ import pytest
 from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.domain import RecordedEvent, reduce
 from shared.service_layer import replay as replay_module
+from shared.service_layer.errors import StoreTimeout, StoreUnavailable
 from shared.service_layer.projection import Projection
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
 from shared.service_layer.records import AppendResult, LogEntry
@@ -100,6 +101,27 @@ async def test_a_late_event_replays_the_log() -> None:
     report = await projection.project([batch[0]])
     assert len(report.replays) == 1
     assert snapshots.snapshots[KEY].snapshot == reduce(batch, tenant_id="demo", user_id="u1")
+
+
+class TimingOutLog(InMemoryEventLog):
+    """A log whose reads time out once armed, as a saturated database's do."""
+
+    armed = False
+
+    async def after(self, positions):  # type: ignore[no-untyped-def]
+        if self.armed and positions:
+            raise StoreTimeout("timed out")
+        return await super().after(positions)
+
+
+async def test_a_replay_that_times_out_rewinds_the_batch_instead_of_failing_the_user() -> None:
+    log, snapshots = TimingOutLog(), InMemorySnapshotStore()
+    projection = Projection(log, snapshots)
+    batch = events(5)
+    await projection.project(batch[1:])
+    log.armed = True
+    with pytest.raises(StoreUnavailable):
+        await projection.project([batch[0]])
 
 
 async def test_a_different_event_under_a_stored_event_id_is_a_conflict() -> None:
