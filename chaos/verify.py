@@ -18,6 +18,7 @@ from typing import Any
 from pymongo import MongoClient
 
 from chaos.ledger import Key
+from shared.adapters.in_queries import slices
 from shared.domain import RecordedEvent, Snapshot, reduce
 
 __all__ = ["Verdict", "settle", "verify"]
@@ -25,7 +26,6 @@ __all__ = ["Verdict", "settle", "verify"]
 _TENANT = "demo"
 _SEP = "\x1f"
 _SAMPLES = 20
-_LOOKUP_CHUNK = 1000
 
 
 def _client(mongo_url: str) -> MongoClient[dict[str, Any]]:
@@ -37,7 +37,7 @@ def _signature(
 ) -> tuple[set[Key], tuple[int, int, int]]:
     """Which of the `waiting` events are stored now, and a cheap sign of whether anything moved.
 
-    Looks the waiting events up by `_id` (an index lookup each) rather than listing the
+    Looks the waiting events up by `_id`, a slice at a time, rather than listing the
     tenant's whole log: SecantusDB serves every command under one lock, and a scan of every
     event once a second starved the projector it was waiting for.
     """
@@ -45,11 +45,9 @@ def _signature(
     stored: set[Key] = set()
     with _client(mongo_url) as client:
         db = client[database]
-        for start in range(0, len(ids), _LOOKUP_CHUNK):
-            chunk = ids[start : start + _LOOKUP_CHUNK]
-            stored.update(
-                _key(doc["_id"]) for doc in db.events.find({"_id": {"$in": chunk}}, {"_id": 1})
-            )
+        for part in slices(ids):
+            found = db.events.find({"_id": {"$in": part}}, {"_id": 1})
+            stored.update(_key(doc["_id"]) for doc in found)
         seqs = sum(doc.get("s", 0) for doc in db.snapshots.find({"t": _TENANT}, {"s": 1}))
         letters = db.dead_letters.estimated_document_count()
         entries = db.events.estimated_document_count()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.adapters.in_queries import slices
 from shared.adapters.mongo import DEAD_LETTERS, Document, driver_errors
 from shared.service_layer.records import (
     PENDING,
@@ -109,10 +110,13 @@ class MongoDeadLetterStore:
         return letter_id
 
     async def holds(self, key: UserKey, event_ids: Sequence[str]) -> bool:
-        """True when a letter holds one of these events of the user (one indexed query)."""
-        query = {"tenant": key[0], "user": key[1], "eventId": {"$in": list(event_ids)}}
+        """True when a letter holds one of these events of the user (indexed queries by slice)."""
         async with driver_errors():
-            return await self._letters.find_one(query, {"_id": 1}) is not None
+            for part in slices(event_ids):
+                query = {"tenant": key[0], "user": key[1], "eventId": {"$in": part}}
+                if await self._letters.find_one(query, {"_id": 1}) is not None:
+                    return True
+        return False
 
     async def count(self, selection: LetterFilter | None = None) -> int:
         """How many stored letters match (all of them without a filter)."""

@@ -8,6 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from shared.adapters.in_queries import find_in
 from shared.adapters.mongo import (
     DUPLICATE_KEY,
     EVENTS,
@@ -81,7 +82,7 @@ class MongoEventLog:
             return {}
         found: dict[UserKey, dict[str, LogEntry]] = {}
         async with driver_errors():
-            async for document in self._events.find({"_id": {"$in": ids}}):
+            for document in await find_in(self._events, "_id", ids):
                 entry = _from_document(document)
                 found.setdefault((document["t"], document["u"]), {})[entry.event.event_id] = entry
         return found

@@ -11,6 +11,7 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from shared.adapters.in_queries import find_in
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import SNAPSHOTS_UNREADABLE
 from shared.adapters.mongo import (
@@ -71,7 +72,7 @@ class MongoSnapshotStore:
         ids = [user_key(*key) for key in keys]
         found: dict[UserKey, StoredSnapshot] = {}
         async with driver_errors():
-            async for document in self._snapshots.find({"_id": {"$in": ids}}):
+            for document in await find_in(self._snapshots, "_id", ids):
                 key = (document["t"], document["u"])
                 found[key] = _read(key, document)
         return found
@@ -117,9 +118,7 @@ class MongoSnapshotStore:
         """The applied seq of each user's snapshot, without reading the snapshots."""
         ids = [user_key(*key) for key in keys]
         async with driver_errors():
-            found = await self._snapshots.find(
-                {"_id": {"$in": ids}}, {"t": 1, "u": 1, "s": 1}
-            ).to_list()
+            found = await find_in(self._snapshots, "_id", ids, {"t": 1, "u": 1, "s": 1})
         seqs = {(document["t"], document["u"]): document["s"] for document in found}
         return {key: seqs.get(key, 0) for key in keys}
 
@@ -127,9 +126,7 @@ class MongoSnapshotStore:
         """Each stored snapshot's use of the quotas, from the fields written beside it."""
         ids = [user_key(*key) for key in keys]
         async with driver_errors():
-            found = await self._snapshots.find(
-                {"_id": {"$in": ids}}, {"t": 1, "u": 1, "q": 1}
-            ).to_list()
+            found = await find_in(self._snapshots, "_id", ids, {"t": 1, "u": 1, "q": 1})
         known: dict[UserKey, Any] = {(d["t"], d["u"]): d.get("q") for d in found}
         usage: dict[UserKey, QuotaUsage] = {}
         for key in keys:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.adapters.in_queries import find_in
 from shared.adapters.mongo import TOMBSTONES, Document, driver_errors
 from shared.domain.tombstones import (
     secret_fingerprint,
@@ -62,7 +63,7 @@ class MongoTombstoneStore:
         """The users among `keys` that were erased, in one query."""
         ids = {candidate: key for key in keys for candidate in self._candidates(key)}
         async with driver_errors():
-            found = await self._tombstones.find({"_id": {"$in": list(ids)}}, {"_id": 1}).to_list()
+            found = await find_in(self._tombstones, "_id", list(ids), {"_id": 1})
         return {ids[document["_id"]] for document in found}
 
     async def bury(self, tenant_id: str, user_id: str) -> None:

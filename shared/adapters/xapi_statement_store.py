@@ -19,6 +19,7 @@ from pymongo import ASCENDING, DESCENDING, InsertOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from shared.adapters.in_queries import find_in
 from shared.adapters.mongo import (
     DUPLICATE_KEY,
     XAPI_ATTACHMENTS,
@@ -46,9 +47,9 @@ class MongoStatementStore:
         if not ids:
             return {}
         async with driver_errors():
-            found = await self._statements.find(
-                {"_id": {"$in": [user_key(tenant_id, sid) for sid in ids]}}
-            ).to_list()
+            found = await find_in(
+                self._statements, "_id", [user_key(tenant_id, sid) for sid in ids]
+            )
         return {document["i"]: _record(document) for document in found}
 
     async def insert(self, tenant_id: str, records: Sequence[StatementRecord]) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from shared.adapters.in_queries import IN_SLICE
 from shared.domain import reduce
 from shared.domain.course_views import Certificate
 from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot
@@ -44,6 +45,30 @@ async def test_ids_that_look_like_operators_are_stored_as_plain_values(stores: S
     loaded = await stores.snapshots.load_many([("demo", "u1")])
     assert loaded[("demo", "u1")].snapshot == snapshot
     assert "$set.a.b" in loaded[("demo", "u1")].snapshot.to_api()["items"]
+
+
+async def test_reads_by_many_ids_find_every_one_across_slices(stores: Stores) -> None:
+    users = [f"u{n}" for n in range(IN_SLICE + 7)]
+    entries = [entry(seq, f"e-{seq}", user=user) for user in users for seq in (1, 2)]
+    await stores.events.append(entries)
+    await stores.snapshots.save_many(
+        [
+            SnapshotUpdate(("demo", user), reduce([], tenant_id="demo", user_id=user), 2, 0)
+            for user in users
+        ]
+    )
+    found = await stores.events.find_many(
+        {("demo", user): ["e-1", "e-2", "none"] for user in users}
+    )
+    assert {key: sorted(events) for key, events in found.items()} == {
+        ("demo", user): ["e-1", "e-2"] for user in users
+    }
+    keys = [("demo", user) for user in users]
+    assert set(await stores.snapshots.load_many(keys)) == set(keys)
+    assert await stores.snapshots.positions([*keys, ("demo", "nobody")]) == {
+        **{key: 2 for key in keys},
+        ("demo", "nobody"): 0,
+    }
 
 
 async def test_after_and_page_follow_the_seq_order_per_user(stores: Stores) -> None:
