@@ -74,9 +74,14 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m chaos $(if $(QUICK),--quick,) $(CHAOS_ARGS)
 
+# Two hash-locked sets from pyproject.toml: requirements.lock (development: the runtime, the
+# embedded servers and the tools; what `make` installs and the tests run on) and
+# requirements-runtime.lock (the runtime dependencies only, at the very same versions; what
+# deploy/Dockerfile installs). uv keeps the pins already in a lock unless pyproject forbids them.
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra embedded --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --constraint requirements.lock --python-version 3.11 --generate-hashes -o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(JS)/node_modules $(JS)/dist
