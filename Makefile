@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit jstest bench chaos lock clean tools
+.PHONY: run test test-real lint typecheck unit jstest bench chaos lock clean tools
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Progress Sync needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -63,6 +63,14 @@ tools:
 
 test: lint typecheck tools jstest
 	$(BIN)/pytest
+
+# The suite on the real servers: Apache Kafka (KRaft) and a MongoDB replica set in containers,
+# the images of docker-compose.yml, faults by docker pause/kill. Without a Docker engine it
+# skips, saying why (and exits 0). PYTEST_ARGS picks tests, e.g. PYTEST_ARGS=tests/e2e.
+test-real: $(STAMP)
+	@if problem=$$($(BIN)/python -m tests.support.docker_engine); then \
+	  PROGRESS_TEST_BACKEND=testcontainers $(BIN)/pytest $(PYTEST_ARGS); \
+	else echo "make test-real: skipped: $$problem"; fi
 
 unit: $(STAMP)
 	$(BIN)/pytest -m unit
