@@ -559,6 +559,17 @@ def test_kafka_speaks_only_tls_and_clients_authenticate_with_scram(node_name: st
     assert set(_listener_ports(env["KAFKA_LISTENERS"])) == set(protocols)
     assert set(protocols.values()) <= {"SSL", "SASL_SSL"}, f"a clear-text listener: {protocols}"
     assert env["KAFKA_SSL_CLIENT_AUTH"] == "required", "brokers prove who they are to each other"
+    mounted = {
+        str(volume).split(":")[1]
+        for volume in _kafka_nodes()[node_name]["volumes"]
+        if str(volume).startswith("./deploy/secrets/")
+    }
+    for store in ("KAFKA_SSL_KEYSTORE", "KAFKA_SSL_TRUSTSTORE"):
+        location = env[f"{store}_LOCATION"]
+        assert any(location.startswith(f"{folder}/") for folder in mounted), location
+        password = INTERPOLATION.fullmatch(env[f"{store}_PASSWORD"])
+        assert password is not None, f"{store}_PASSWORD is written in the file"
+        assert password.group(2) == ":?", f"{store}_PASSWORD is not required"
     mechanism = _setting_of("gateway", "kafka_sasl_mechanism")
     assert mechanism in env["KAFKA_SASL_ENABLED_MECHANISMS"].split(",")
     assert "java.security.auth.login.config" in env["KAFKA_OPTS"]
