@@ -65,7 +65,7 @@ test: lint typecheck tools jstest
 	$(BIN)/pytest
 
 # The suite on the real servers: Apache Kafka (KRaft) and a MongoDB replica set in containers,
-# the images of docker-compose.yml, faults by docker pause/kill. Without a Docker engine it
+# the images of docker-compose.yml, frozen servers by docker pause. Without a Docker engine it
 # skips, saying why (and exits 0). PYTEST_ARGS picks tests, e.g. PYTEST_ARGS=tests/e2e.
 test-real: $(STAMP)
 	@if problem=$$($(BIN)/python -m tests.support.docker_engine); then \

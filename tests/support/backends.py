@@ -8,8 +8,8 @@ PROGRESS_TEST_BACKEND=external        servers named by PROGRESS_TEST_KAFKA_BOOTS
                                       PROGRESS_TEST_MONGO_URL
 
 Destructive suites (crash, rebalance, outages) take a `private_backend` of the selected kind
-and inject faults through `ServerFaults`: signals to an embedded process, docker pause/kill
-to a container.
+and inject faults through `ServerFaults`: signals to an embedded process, docker pause and
+unpause to a container.
 """
 
 from __future__ import annotations
@@ -37,16 +37,13 @@ _KRAFT_CLUSTER_ID = "wWjKXYgwQi6ULXb2BYXMAA"
 
 
 class ServerFaults(Protocol):
-    """What a destructive test does to a server: stop it answering, resume it, or kill it."""
+    """What a destructive test does to a server: stop it answering, then resume it."""
 
     def freeze(self) -> None:
         """Stop answering (connections stay open, nothing is refused): SIGSTOP, docker pause."""
 
     def thaw(self) -> None:
         """Answer again, as if nothing happened: SIGCONT, docker unpause."""
-
-    def kill(self) -> None:
-        """Die at once, without shutting down: SIGKILL, docker kill."""
 
 
 @dataclass(frozen=True)
@@ -61,13 +58,10 @@ class ProcessFaults:
     def thaw(self) -> None:
         self.server.signal(signal.SIGCONT)
 
-    def kill(self) -> None:
-        self.server.signal(signal.SIGKILL)
-
 
 @dataclass(frozen=True)
 class ContainerFaults:
-    """Faults of a container: docker pause, unpause and kill."""
+    """Faults of a container: docker pause and unpause."""
 
     container: Any
 
@@ -76,9 +70,6 @@ class ContainerFaults:
 
     def thaw(self) -> None:
         self.container.unpause()
-
-    def kill(self) -> None:
-        self.container.kill()
 
 
 @dataclass(frozen=True)
@@ -255,14 +246,14 @@ def selected_backend(workdir: Path) -> Iterator[Backend]:
 
 @contextmanager
 def private_backend(workdir: Path) -> Iterator[Backend]:
-    """A Kafka and MongoDB of a test module's own, of the selected kind, to freeze or kill.
+    """A Kafka and MongoDB of a test module's own, of the selected kind, that it may freeze.
 
     The crash, rebalance and outage suites use it, so they run on the real backend too;
     with servers the tests do not own (external) they are skipped, saying why.
     """
     choice = selected_backend_name()
     if choice == "external":
-        pytest.skip("PROGRESS_TEST_BACKEND=external: the tests cannot freeze or kill its servers")
+        pytest.skip("PROGRESS_TEST_BACKEND=external: the tests cannot freeze its servers")
     with selected_backend(workdir) as backend:
         yield backend
 
