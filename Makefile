@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit jstest bench chaos lock clean tools
+.PHONY: run test test-real lint typecheck unit jstest bench chaos lock clean tools
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Progress Sync needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -64,6 +64,14 @@ tools:
 test: lint typecheck tools jstest
 	$(BIN)/pytest
 
+# The suite on the real servers: Apache Kafka (KRaft) and a MongoDB replica set in containers,
+# the images of docker-compose.yml, frozen servers by docker pause. Without a Docker engine it
+# skips, saying why (and exits 0). PYTEST_ARGS picks tests, e.g. PYTEST_ARGS=tests/e2e.
+test-real: $(STAMP)
+	@if problem=$$($(BIN)/python -m tests.support.docker_engine); then \
+	  PROGRESS_TEST_BACKEND=testcontainers $(BIN)/pytest $(PYTEST_ARGS); \
+	else echo "make test-real: skipped: $$problem"; fi
+
 unit: $(STAMP)
 	$(BIN)/pytest -m unit
 
@@ -74,9 +82,14 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m chaos $(if $(QUICK),--quick,) $(CHAOS_ARGS)
 
+# Two hash-locked sets from pyproject.toml: requirements.lock (development: the runtime, the
+# embedded servers and the tools; what `make` installs and the tests run on) and
+# requirements-runtime.lock (the runtime dependencies only, at the very same versions; what
+# deploy/Dockerfile installs). uv keeps the pins already in a lock unless pyproject forbids them.
 lock:
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra embedded --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --constraint requirements.lock --python-version 3.11 --generate-hashes -o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(JS)/node_modules $(JS)/dist

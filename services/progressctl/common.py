@@ -52,7 +52,9 @@ def load_settings() -> Settings:
         for problem in error.errors():
             field = "_".join(str(part) for part in problem["loc"]).upper()
             message = problem["msg"].removeprefix("Value error, ")
-            typer.echo(f"error: PROGRESS_{field}: {message}", err=True)
+            # A rule across settings (no single field) names its settings in its message.
+            named = f"PROGRESS_{field}: " if field else ""
+            typer.echo(f"error: {named}{message}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     configure_logging(settings.log_level, settings.log_format)
     return settings

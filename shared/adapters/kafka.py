@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from shared.adapters.settings import Settings
 from shared.adapters.topics import ALL_TOPICS, TOPIC_CONFIGS
@@ -31,12 +35,54 @@ __all__ = [
     "create_topics",
     "event_headers",
     "kafka_broker",
+    "kafka_client_options",
+    "kafka_security",
     "list_topics",
     "unconsumed_ranges",
 ]
 
 _TOPIC_EXISTS = 36
 _CONSUMER_REQUEST_TIMEOUT_MS = 30_000
+_SASL_SECURITY = {
+    "SCRAM-SHA-256": SASLScram256,
+    "SCRAM-SHA-512": SASLScram512,
+    "PLAIN": SASLPlaintext,
+}
+
+
+def kafka_security(settings: Settings) -> BaseSecurity | None:
+    """How this process's Kafka clients authenticate and encrypt (None: PLAINTEXT).
+
+    `PROGRESS_KAFKA_SECURITY_PROTOCOL` picks TLS and/or SASL; TLS verifies the brokers against
+    `PROGRESS_KAFKA_SSL_CAFILE` (else the system's CAs) and checks their host names.
+    """
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    use_ssl = protocol.endswith("SSL")
+    cafile = settings.kafka_ssl_cafile or None
+    context = ssl.create_default_context(cafile=cafile) if use_ssl else None
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    return _SASL_SECURITY[settings.kafka_sasl_mechanism](
+        settings.kafka_sasl_username,
+        settings.kafka_sasl_password.get_secret_value(),
+        ssl_context=context,
+        use_ssl=use_ssl,
+    )
+
+
+def kafka_client_options(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments every bare aiokafka client (admin, consumer, producer) starts with.
+
+    The same servers, request timeout and security as the FastStream brokers
+    (`kafka_broker`), so no client of this process connects differently from the others.
+    """
+    return {
+        "bootstrap_servers": settings.kafka_servers,
+        "request_timeout_ms": settings.kafka_request_timeout_ms,
+        **parse_security(kafka_security(settings)),
+    }
 
 
 def kafka_broker(settings: Settings, *, client_id: str, consumer: bool = False) -> KafkaBroker:
@@ -59,6 +105,7 @@ def kafka_broker(settings: Settings, *, client_id: str, consumer: bool = False) 
         linger_ms=settings.kafka_linger_ms,
         request_timeout_ms=max(timeout, _CONSUMER_REQUEST_TIMEOUT_MS) if consumer else timeout,
         allow_auto_create_topics=False,
+        security=kafka_security(settings),
         graceful_timeout=30.0,
         logger=logging.getLogger("progress.faststream"),
         log_level=logging.DEBUG,
@@ -108,10 +155,7 @@ def event_headers(request_id: str) -> dict[str, str]:
 
 async def create_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
     """Create the topics that do not exist yet; return the ones created. Idempotent."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_servers,
-        request_timeout_ms=settings.kafka_request_timeout_ms,
-    )
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     try:
         async with broker_errors("cannot create topics"):
             await admin.start()
@@ -139,10 +183,7 @@ async def create_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS
 
 async def list_topics(settings: Settings) -> list[str]:
     """The topics the broker knows, sorted."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_servers,
-        request_timeout_ms=settings.kafka_request_timeout_ms,
-    )
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
     try:
         async with broker_errors("cannot list topics"):
             await admin.start()
@@ -175,15 +216,8 @@ async def unconsumed_ranges(
 
 async def consumer_lag(settings: Settings, group: str, topic: str) -> dict[int, int]:
     """Messages not yet committed by `group` on each partition of `topic` (end - committed)."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_servers,
-        request_timeout_ms=settings.kafka_request_timeout_ms,
-    )
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_servers,
-        request_timeout_ms=settings.kafka_request_timeout_ms,
-        enable_auto_commit=False,
-    )
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
+    consumer = AIOKafkaConsumer(**kafka_client_options(settings), enable_auto_commit=False)
     try:
         async with broker_errors("cannot read consumer lag"):
             await admin.start()

@@ -15,7 +15,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.adapters.kafka import broker_errors, unconsumed_ranges
+from shared.adapters.kafka import broker_errors, kafka_client_options, unconsumed_ranges
 from shared.adapters.settings import Settings
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.records import TopicMessage
@@ -111,18 +111,16 @@ async def topic_backlog(settings: Settings) -> AsyncIterator[KafkaTopicBacklog]:
     Its producer is idempotent only if `PROGRESS_KAFKA_IDEMPOTENT` says so (the embedded
     broker refuses it); it joins no consumer group and commits nothing.
     """
-    servers, timeout_ms = settings.kafka_servers, settings.kafka_request_timeout_ms
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=timeout_ms)
+    options, timeout_ms = kafka_client_options(settings), settings.kafka_request_timeout_ms
+    admin = AIOKafkaAdminClient(**options)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=servers,
-        request_timeout_ms=timeout_ms,
+        **options,
         enable_auto_commit=False,
         auto_offset_reset="earliest",  # an offset out of range: read again, never skip
         fetch_max_wait_ms=_FETCH_WAIT_MS // 3,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=servers,
-        request_timeout_ms=timeout_ms,
+        **options,
         acks="all",
         enable_idempotence=settings.kafka_idempotent,
     )

@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.adapters.tenant_records import valid_signing_secret
@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     kafka_linger_ms: int = Field(default=5, ge=0)
     kafka_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: str = ""
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "progress"
@@ -114,6 +119,27 @@ class Settings(BaseSettings):
         """Refuse a short bootstrap signing secret at start-up (the error names the field)."""
         valid_signing_secret(secret.get_secret_value())
         return secret
+
+    @field_validator("kafka_ssl_cafile")
+    @classmethod
+    def _readable_file(cls, path: str) -> str:
+        """Refuse at start-up a CA file that is not there (empty: the system's CAs)."""
+        if path and not Path(path).is_file():
+            raise ValueError(f"no such file: {path}")
+        return path
+
+    @model_validator(mode="after")
+    def _sasl_credentials(self) -> Settings:
+        """Refuse at start-up a SASL protocol without its user name or password (named)."""
+        if self.kafka_security_protocol.startswith("SASL_"):
+            for field in ("kafka_sasl_username", "kafka_sasl_password"):
+                value = getattr(self, field)
+                if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
+                    raise ValueError(
+                        f"PROGRESS_{field.upper()} is required when PROGRESS_KAFKA_SECURITY_"
+                        f"PROTOCOL is {self.kafka_security_protocol}"
+                    )
+        return self
 
     @property
     def erasure_secrets(self) -> tuple[bytes, ...]:

@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.adapters.embedded import EmbeddedServer, free_port
+from shared.adapters.embedded import free_port
 from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
 from shared.adapters.user_tokens import mint_user_token
-from tests.support.backends import private_broker
+from tests.support.backends import PrivateBroker, private_broker
 from tests.support.browser import BUNDLE, CHROMIUM, CHROMIUM_ARGS, SDK_DIR, static_site
 from tests.support.services import (
     TEST_API_KEY,
@@ -53,19 +53,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def broker(workdir: Path) -> Iterator[EmbeddedServer]:
+def broker(workdir: Path) -> Iterator[PrivateBroker]:
     with private_broker(workdir / "browser-broker") as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def browser_stack(
-    settings: Settings, broker: EmbeddedServer, site: str, workdir: Path
+    settings: Settings, broker: PrivateBroker, site: str, workdir: Path
 ) -> Iterator[Stack]:
     """Gateway, projector and retry worker on the module's broker, CORS open to the pages."""
     own = settings.model_copy(
         update={
-            "kafka_bootstrap": f"127.0.0.1:{broker.port}",
+            "kafka_bootstrap": broker.bootstrap,
             "gateway_port": free_port(),
             "projector_port": free_port(),
             "retry_worker_port": free_port(),

@@ -8,7 +8,6 @@ getToken(); a per-event rejection reaches the app's error callback.
 from __future__ import annotations
 
 import json
-import signal
 import time
 import uuid
 from collections import Counter
@@ -17,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.embedded import EmbeddedServer
 from tests.browser.conftest import open_page, outbox_size, start, user_token, wait_for_log
+from tests.support.backends import PrivateBroker
 from tests.support.services import Stack
 
 pytestmark = pytest.mark.e2e
@@ -114,14 +113,14 @@ def test_two_tabs_send_each_event_once_through_a_single_flusher(
 
 
 def test_a_stopped_broker_shows_retrying_then_synced_without_loss(
-    context: Any, site: str, browser_stack: Stack, broker: EmbeddedServer
+    context: Any, site: str, browser_stack: Stack, broker: PrivateBroker
 ) -> None:
     user = new_user()
     page = open_page(context, site)
     start(page, browser_stack.gateway_url, user, [user_token(user)])
     page.evaluate("window.trackSteps('before', 3)")
     page.wait_for_function("window.client.getStatus().state === 'idle'", timeout=30_000)
-    broker.signal(signal.SIGSTOP)
+    broker.faults.freeze()
     try:
         page.evaluate("window.trackSteps('during', 5)")
         page.wait_for_function(
@@ -131,7 +130,7 @@ def test_a_stopped_broker_shows_retrying_then_synced_without_loss(
         )
         retrying = status(page)
     finally:
-        broker.signal(signal.SIGCONT)
+        broker.faults.thaw()
     assert retrying["pendingCount"] == 5
     assert retrying["retryInMs"] == 5000, "the gateway's Retry-After is honoured"
     page.wait_for_function("window.client.getStatus().state === 'idle'", timeout=90_000)

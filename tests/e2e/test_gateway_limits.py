@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.adapters.embedded import EmbeddedServer, free_port
+from shared.adapters.embedded import free_port
 from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
-from tests.support.backends import private_broker
+from tests.support.backends import PrivateBroker, private_broker
 from tests.support.services import TEST_API_KEY, service_process
 
 pytestmark = pytest.mark.e2e
@@ -36,17 +35,17 @@ def event(event_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def own_broker(workdir: Path) -> Iterator[EmbeddedServer]:
+def own_broker(workdir: Path) -> Iterator[PrivateBroker]:
     with private_broker(workdir / "own-broker") as broker:
         yield broker
 
 
 @pytest.fixture(scope="module")
-def gateway(settings: Settings, own_broker: EmbeddedServer, workdir: Path) -> Iterator[str]:
+def gateway(settings: Settings, own_broker: PrivateBroker, workdir: Path) -> Iterator[str]:
     """A gateway on its own broker, with a tiny rate limit, CORS on and a 2 s publish bound."""
     own = settings.model_copy(
         update={
-            "kafka_bootstrap": f"127.0.0.1:{own_broker.port}",
+            "kafka_bootstrap": own_broker.bootstrap,
             "gateway_port": free_port(),
             "rate_limit_events_per_second": 2.0,
             "rate_limit_burst": 6,
@@ -122,12 +121,12 @@ def test_cors_preflight_allows_the_configured_origin_only(gateway: str) -> None:
 
 
 def test_frozen_broker_gives_503_in_bounded_time_and_recovers(
-    gateway: str, own_broker: EmbeddedServer
+    gateway: str, own_broker: PrivateBroker
 ) -> None:
     time.sleep(3.5)  # let the rate-limit bucket refill after the previous test
     url = f"{gateway}/v1/users/frozen-user/progress"
     assert httpx.put(url, json={"events": [event("warm-up")]}, headers=HEADERS).status_code == 202
-    own_broker.signal(signal.SIGSTOP)
+    own_broker.faults.freeze()
     try:
         started = time.monotonic()
         response = httpx.put(url, json={"events": [event("during")]}, headers=HEADERS, timeout=30)
@@ -140,7 +139,7 @@ def test_frozen_broker_gives_503_in_bounded_time_and_recovers(
         assert ready.status_code == 503
         assert ready.json()["checks"]["kafka"] == "unavailable"
     finally:
-        own_broker.signal(signal.SIGCONT)
+        own_broker.faults.thaw()
     deadline = time.monotonic() + 30
     while True:
         again = httpx.put(url, json={"events": [event("after")]}, headers=HEADERS, timeout=30)

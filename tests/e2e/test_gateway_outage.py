@@ -1,14 +1,13 @@
 """MongoDB frozen under a gateway of its own: every route answers 503 in the JSON shape.
 
-The database process is SIGSTOPped (it neither answers nor refuses), so each look-up runs
-into the client's timeout. Unknown credentials seen before the freeze are remembered as
-misses and still answer 401 without asking the database.
+The database is frozen (SIGSTOP, or docker pause on the real backend: it neither answers
+nor refuses), so each look-up runs into the client's timeout. Unknown credentials seen
+before the freeze are remembered as misses and still answer 401 without asking the database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,9 +20,9 @@ import jwt
 import pytest
 
 from services.progressctl.provisioning import prepare_stack
-from shared.adapters.embedded import EmbeddedServer, free_port
+from shared.adapters.embedded import free_port
 from shared.adapters.settings import Settings
-from tests.support.backends import embedded_backend
+from tests.support.backends import ServerFaults, private_backend
 from tests.support.services import TEST_API_KEY, TEST_SIGNING_SECRET, service_process
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +35,7 @@ COURSE = {"title": "Outage 101", "items": [{"contentId": "lesson-1", "kind": "st
 @dataclass
 class FrozenStack:
     url: str
-    database: EmbeddedServer
+    database: ServerFaults
 
 
 def user_token(user: str, tenant: str = "demo") -> str:
@@ -81,8 +80,7 @@ def every_route(user: str) -> list[tuple[str, str, dict[str, Any] | None, dict[s
 @pytest.fixture(scope="module")
 def frozen_stack(settings: Settings, workdir: Path) -> Iterator[FrozenStack]:
     """A broker, database and gateway of their own; the database may be frozen."""
-    with embedded_backend(workdir / "outage") as backend:
-        assert backend.database is not None
+    with private_backend(workdir / "outage") as backend:
         own = settings.model_copy(
             update={
                 "kafka_bootstrap": backend.kafka_bootstrap,
@@ -98,7 +96,7 @@ def frozen_stack(settings: Settings, workdir: Path) -> Iterator[FrozenStack]:
         )
         gateway.start(timeout=60)
         try:
-            yield FrozenStack(f"http://127.0.0.1:{own.gateway_port}", backend.database)
+            yield FrozenStack(f"http://127.0.0.1:{own.gateway_port}", backend.database_faults())
         finally:
             gateway.stop()
 
@@ -115,7 +113,7 @@ def test_every_route_answers_503_with_retry_after_while_mongodb_is_frozen(
             assert answer.status_code < 500, f"{method} {path} before the freeze: {answer.text}"
         for headers in (bogus_key, bogus_tenant):
             assert client.get(f"/v1/users/{user}/progress", headers=headers).status_code == 401
-        frozen_stack.database.signal(signal.SIGSTOP)
+        frozen_stack.database.freeze()
         try:
             for headers in (bogus_key, bogus_tenant):
                 started = time.monotonic()
@@ -133,7 +131,7 @@ def test_every_route_answers_503_with_retry_after_while_mongodb_is_frozen(
                 assert answer.headers["X-Request-ID"]
                 assert elapsed < 5, f"{method} {path} took {elapsed:.1f}s"
         finally:
-            frozen_stack.database.signal(signal.SIGCONT)
+            frozen_stack.database.thaw()
         deadline = time.monotonic() + 30
         while client.get(f"/v1/users/{user}/progress", headers=HEADERS).status_code != 200:
             assert time.monotonic() < deadline, "the gateway did not recover after the thaw"

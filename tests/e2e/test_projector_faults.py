@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +57,7 @@ def test_a_frozen_database_pauses_the_projector_and_nothing_is_dead_lettered(
     eventually(lambda: lab.log_size() or None, timeout=60)
 
     frozen_at = time.monotonic()
-    lab.database.signal(signal.SIGSTOP)
+    lab.database.freeze()
     try:
         lab.publish(sent[third:])
         checks = eventually(lambda: _readiness(projector.port, 503), timeout=FREEZE_SECONDS)
@@ -66,7 +65,7 @@ def test_a_frozen_database_pauses_the_projector_and_nothing_is_dead_lettered(
         eventually(lambda: metric(projector, "progress_projector_outages_total") or None, 30)
         time.sleep(max(0.0, FREEZE_SECONDS - (time.monotonic() - frozen_at)))
     finally:
-        lab.database.signal(signal.SIGCONT)
+        lab.database.thaw()
 
     expected = reductions(events)
     stored = eventually(lambda: lab.caught_up(expected), timeout=120, interval=1.0)

@@ -5,7 +5,6 @@ Destructive: the stack has its own broker and database, so the session's are nev
 
 from __future__ import annotations
 
-import signal
 import time
 import uuid
 from functools import partial
@@ -35,9 +34,8 @@ def test_a_frozen_database_pauses_the_consumers_and_dead_letters_nothing(
         stack.publish(*(progressed(e, f"user-{e}", "lesson") for e in retried))
         # Both failures are recorded; the retry from the 5s tier is due 4-6 s later.
         eventually(lambda: all(len(stack.attempts_of(e)) == 2 for e in retried) or None)
-        database = stack.backend.database
-        assert database is not None
-        database.signal(signal.SIGSTOP)
+        database = stack.backend.database_faults()
+        database.freeze()
         try:
             # During the freeze: new events for the projector, and an undecodable message
             # whose dead letter cannot be written yet (so its offset must not be committed).
@@ -45,7 +43,7 @@ def test_a_frozen_database_pauses_the_consumers_and_dead_letters_nothing(
             stack.publish(Message(key=b"demo/junk", value=junk, headers={}))
             time.sleep(FREEZE_SECONDS)
         finally:
-            database.signal(signal.SIGCONT)
+            database.thaw()
 
         for event_id in [*retried, *calm]:
             snapshot = eventually(partial(stack.snapshot, f"user-{event_id}"), timeout=90)

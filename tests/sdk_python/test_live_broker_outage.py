@@ -1,14 +1,13 @@
 """The SDK through a broker outage: a gateway, projector and broker of this module's own.
 
-The broker is frozen with SIGSTOP (never the session's: other tests use it), so the gateway
-answers 503 with Retry-After; the client must wait, keep every event, and deliver them all
-once the broker is back.
+The broker is frozen (SIGSTOP, or docker pause on the real backend; never the session's:
+other tests use it), so the gateway answers 503 with Retry-After; the client must wait, keep
+every event, and deliver them all once the broker is back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,9 +17,10 @@ import httpx
 import pytest
 from progress_sync_client import AsyncProgressClient, SyncStatus
 
-from shared.adapters.embedded import EmbeddedServer, broker_server, free_port
+from shared.adapters.embedded import free_port
 from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
+from tests.support.backends import PrivateBroker, private_broker
 from tests.support.services import TEST_API_KEY, eventually, service_process
 
 pytestmark = pytest.mark.e2e
@@ -28,36 +28,35 @@ pytestmark = pytest.mark.e2e
 
 @dataclass
 class OwnStack:
-    broker: EmbeddedServer
+    broker: PrivateBroker
     gateway_url: str
 
 
 @pytest.fixture(scope="module")
 def own_stack(settings: Settings, workdir: Path) -> Iterator[OwnStack]:
     """A broker, gateway and projector of their own, on the session's database."""
-    broker = broker_server("127.0.0.1", free_port(), workdir / "sdk-outage")
-    broker.start()
-    own = settings.model_copy(
-        update={
-            "kafka_bootstrap": f"127.0.0.1:{broker.port}",
-            "gateway_port": free_port(),
-            "projector_port": free_port(),
-            "kafka_request_timeout_ms": 2000,
-        }
-    )
-    asyncio.run(create_topics(own))
-    logs = workdir / "sdk-outage" / "logs"
-    gateway = service_process(own, "sdk-gateway", "services.gateway", own.gateway_port, logs)
-    projector = service_process(
-        own, "sdk-projector", "services.projector", own.projector_port, logs
-    )
-    try:
-        for process in (gateway, projector):
-            process.start(timeout=60)
-        yield OwnStack(broker, f"http://127.0.0.1:{own.gateway_port}")
-    finally:
-        for process in (gateway, projector, broker):
-            process.stop()
+    with private_broker(workdir / "sdk-outage") as broker:
+        own = settings.model_copy(
+            update={
+                "kafka_bootstrap": broker.bootstrap,
+                "gateway_port": free_port(),
+                "projector_port": free_port(),
+                "kafka_request_timeout_ms": 2000,
+            }
+        )
+        asyncio.run(create_topics(own))
+        logs = workdir / "sdk-outage" / "logs"
+        gateway = service_process(own, "sdk-gateway", "services.gateway", own.gateway_port, logs)
+        projector = service_process(
+            own, "sdk-projector", "services.projector", own.projector_port, logs
+        )
+        try:
+            for process in (gateway, projector):
+                process.start(timeout=60)
+            yield OwnStack(broker, f"http://127.0.0.1:{own.gateway_port}")
+        finally:
+            for process in (gateway, projector):
+                process.stop()
 
 
 async def test_frozen_broker_the_client_backs_off_then_delivers_everything(
@@ -71,7 +70,7 @@ async def test_frozen_broker_the_client_backs_off_then_delivers_everything(
         on_status=statuses.append,
     )
     await client.start()
-    own_stack.broker.signal(signal.SIGSTOP)
+    own_stack.broker.faults.freeze()
     try:
         events = [client.events.content_rated(f"item-{i}", "easy") for i in range(100)]
         for event in events:
@@ -82,7 +81,7 @@ async def test_frozen_broker_the_client_backs_off_then_delivers_everything(
             await asyncio.sleep(0.1)
         assert client.pending() == 100
     finally:
-        own_stack.broker.signal(signal.SIGCONT)
+        own_stack.broker.faults.thaw()
     report = await client.close(timeout=90)
     assert report.drained
     assert report.queued == 0

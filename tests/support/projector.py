@@ -31,7 +31,7 @@ from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot, reduce, validate_event
 from shared.domain.wire import message_key
-from tests.support.backends import Backend, embedded_backend
+from tests.support.backends import Backend, ServerFaults, private_backend
 from tests.support.services import metrics_text, service_process, settings_for
 
 __all__ = [
@@ -195,10 +195,9 @@ class ProjectorLab:
         return asyncio.run(_stable_members(self.settings))
 
     @property
-    def database(self) -> EmbeddedServer:
-        """The private database process (to freeze with SIGSTOP)."""
-        assert self.backend.database is not None
-        return self.backend.database
+    def database(self) -> ServerFaults:
+        """The private database, to freeze (SIGSTOP, or docker pause on the real backend)."""
+        return self.backend.database_faults()
 
     def publish(self, events: Sequence[RecordedEvent]) -> None:
         """Publish events as the gateway does; returns once the broker acknowledged all."""
@@ -282,7 +281,7 @@ def projector_lab(workdir: Path) -> Iterator[ProjectorLab]:
     On exit every projector is stopped (SIGCONT first, so a frozen one dies too), then the
     servers.
     """
-    with embedded_backend(workdir) as backend:
+    with private_backend(workdir) as backend:
         settings = settings_for(
             backend.kafka_bootstrap,
             backend.mongo_url,

@@ -31,7 +31,7 @@ from shared.adapters.settings import Settings
 from shared.adapters.topics import TIER_TOPICS
 from shared.domain import RecordedEvent, Snapshot, validate_event
 from shared.domain.wire import message_key
-from tests.support.backends import Backend, embedded_backend
+from tests.support.backends import Backend, private_backend
 from tests.support.flaky_services import read_attempts, write_faults
 from tests.support.services import eventually, service_env, settings_for, with_metrics_port
 
@@ -175,12 +175,12 @@ def retry_stack(workdir: Path, faults: dict[str, int]) -> Iterator[RetryStack]:
     """Start a dedicated broker and database, the topics, and the two flaky services."""
     workdir.mkdir(parents=True, exist_ok=True)
     logs = workdir / "logs"
-    with embedded_backend(workdir) as backend:
+    with private_backend(workdir) as backend:
         settings = settings_for(
             backend.kafka_bootstrap,
             backend.mongo_url,
             f"retry_{uuid.uuid4().hex[:8]}",
-            False,
+            backend.idempotent_producer,
         )
         asyncio.run(prepare_stack(settings))
         fault_file, attempt_file = workdir / "faults.json", workdir / "attempts.jsonl"

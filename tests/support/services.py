@@ -40,6 +40,8 @@ def settings_for(
         kafka_bootstrap=backend_kafka,
         mongo_url=backend_mongo,
         mongo_database=database,
+        # Runs sharing one broker (CI jobs on a real cluster) never share a consumer group.
+        projector_group=f"progress-projector-{database}",
         kafka_idempotent=idempotent,
         gateway_port=free_port(),
         projector_port=free_port(),

@@ -24,6 +24,9 @@ from shared.adapters.settings import Settings
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 PROMETHEUS_CONFIG_IN_CONTAINER = "/etc/prometheus/prometheus.yml"
+GIVEN = "secret-given-by-the-operator-at-deploy-time"
+"""What a test puts where compose requires input (`${VAR:?...}`)."""
+RUNTIME_LOCK = "requirements-runtime.lock"
 
 # The long-running Progress Sync processes, by module, and the Settings field of each one's
 # HTTP port (health; /metrics has its own port, `metrics_port`).
@@ -68,8 +71,11 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
     return {str(key): "" if value is None else str(value) for key, value in raw.items()}
 
 
-def _resolve(value: str) -> str | None:
-    """The value compose would pass, using `${VAR:-default}` defaults; None if it needs input."""
+def _resolve(value: str, required: str | None = None) -> str | None:
+    """The value compose would pass, using `${VAR:-default}` defaults.
+
+    A variable without a default needs input: None, or `required` in its place if given.
+    """
     unresolved = False
 
     def substitute(match: re.Match[str]) -> str:
@@ -77,6 +83,8 @@ def _resolve(value: str) -> str | None:
         operator, argument = match.group(2), match.group(3)
         if operator in (":-", "-"):
             return argument
+        if required is not None:
+            return required
         unresolved = True
         return ""
 
@@ -106,11 +114,11 @@ def _app_services() -> dict[str, str]:
 APP_SERVICES = _app_services()
 
 
-def _settings_kwargs(service: dict[str, Any]) -> dict[str, str]:
+def _settings_kwargs(service: dict[str, Any], required: str | None = None) -> dict[str, str]:
     kwargs: dict[str, str] = {}
     for variable, value in _environment(service).items():
         field = SETTINGS_VARIABLES.get(variable)
-        resolved = _resolve(value)
+        resolved = _resolve(value, required)
         if field is not None and resolved is not None:
             kwargs[field] = resolved
     return kwargs
@@ -160,18 +168,45 @@ def _listener_ports(listeners: str) -> dict[str, tuple[str, int]]:
     return result
 
 
-def _kafka_service() -> tuple[str, dict[str, Any]]:
-    for name, service in SERVICES.items():
-        if str(service.get("image", "")).startswith("apache/kafka"):
-            return name, service
-    pytest.fail("no service runs the official apache/kafka image")
+def _kafka_nodes() -> dict[str, dict[str, Any]]:
+    """The Kafka nodes (apache/kafka services with a KRaft node id), by service name."""
+    nodes = {
+        name: service
+        for name, service in SERVICES.items()
+        if str(service.get("image", "")).startswith("apache/kafka")
+        and "KAFKA_NODE_ID" in _environment(service)
+    }
+    if not nodes:
+        pytest.fail("no service runs a Kafka node of the official apache/kafka image")
+    return nodes
 
 
-def _mongo_service() -> tuple[str, dict[str, Any]]:
-    for name, service in SERVICES.items():
-        if re.match(r"(docker\.io/)?(library/)?mongo(:|$)", str(service.get("image", ""))):
-            return name, service
-    pytest.fail("no service runs the official mongo image")
+def _mongo_members() -> dict[str, dict[str, Any]]:
+    """The mongod services of the official mongo image, by service name."""
+    members = {
+        name: service
+        for name, service in SERVICES.items()
+        if re.match(r"(docker\.io/)?(library/)?mongo(:|$)", str(service.get("image", "")))
+        and _command_text(service).startswith("mongod")
+    }
+    if not members:
+        pytest.fail("no service runs mongod of the official mongo image")
+    return members
+
+
+def _host_of(name: str, service: dict[str, Any]) -> str:
+    return str(service.get("hostname", name))
+
+
+def _waits_for(name: str, condition: str, seen: frozenset[str] = frozenset()) -> set[str]:
+    """Every service `name` waits for, directly or through others, with this condition."""
+    found: set[str] = set()
+    for target, how in _depends_on(SERVICES[name]).items():
+        if target not in seen:
+            if how == condition:
+                found.add(target)
+            found |= _waits_for(target, condition, seen | {name})
+    return found
 
 
 def _prometheus_config() -> dict[str, Any]:
@@ -235,9 +270,10 @@ def test_compose_declares_the_whole_stack() -> None:
     assert set(APP_SERVICES.values()) == set(PORT_FIELD_BY_MODULE), (
         f"services found: {APP_SERVICES}"
     )
-    _kafka_service()
-    _mongo_service()
+    assert len(_kafka_nodes()) == 3, "a production-like Kafka has three nodes"
+    assert len(_mongo_members()) == 3, "a production-like replica set has three members"
     assert any(str(s.get("image", "")).startswith("prom/prometheus") for s in SERVICES.values())
+    assert any(str(s.get("image", "")).startswith("prom/alertmanager") for s in SERVICES.values())
     init = [
         name for name, svc in SERVICES.items() if "services.progressctl" in _python_modules(svc)
     ]
@@ -263,8 +299,15 @@ def test_dockerfile_sets_only_settings_variables() -> None:
 
 @pytest.mark.usefixtures("clean_progress_environment")
 @pytest.mark.parametrize("service_name", _progress_services())
-def test_progress_values_are_valid_settings(service_name: str) -> None:
-    settings = Settings(_env_file=None, **_settings_kwargs(SERVICES[service_name]))
+def test_progress_values_are_valid_settings(service_name: str, tmp_path: Path) -> None:
+    kwargs = _settings_kwargs(SERVICES[service_name], required=GIVEN)
+    # The CA file exists in the container (a secret): here, an empty stand-in at the same name.
+    cafile = kwargs.pop("kafka_ssl_cafile", None)
+    if cafile is not None:
+        assert cafile in _secret_targets(SERVICES[service_name]), f"{cafile} is not mounted"
+        (tmp_path / "ca.pem").touch()
+        kwargs["kafka_ssl_cafile"] = str(tmp_path / "ca.pem")
+    settings = Settings(_env_file=None, **kwargs)
     assert settings.kafka_idempotent is True, "Apache Kafka supports the idempotent producer"
     assert _environment(SERVICES[service_name]).get("PROGRESS_KAFKA_IDEMPOTENT") == "true"
 
@@ -283,23 +326,32 @@ def test_the_erasure_secret_is_required_and_the_environment_is_production(
 
 @pytest.mark.parametrize("service_name", _progress_services())
 def test_kafka_and_mongo_addresses_name_compose_containers(service_name: str) -> None:
-    kwargs = _settings_kwargs(SERVICES[service_name])
+    kwargs = _settings_kwargs(SERVICES[service_name], required=GIVEN)
     assert "kafka_bootstrap" in kwargs, "set PROGRESS_KAFKA_BOOTSTRAP, never the default"
     assert "mongo_url" in kwargs, "set PROGRESS_MONGO_URL, never the default"
 
-    kafka_name, kafka = _kafka_service()
-    advertised = _listener_ports(_environment(kafka)["KAFKA_ADVERTISED_LISTENERS"])
-    for server in kwargs["kafka_bootstrap"].split(","):
-        host, _, port = server.strip().rpartition(":")
-        assert host in (kafka_name, kafka.get("hostname")), f"{server} is not the Kafka service"
-        assert (host, int(port)) in advertised.values(), f"{server} is no advertised listener"
+    client_listeners = {
+        address: name
+        for node in _kafka_nodes().values()
+        for name, address in _listener_ports(
+            _environment(node)["KAFKA_ADVERTISED_LISTENERS"]
+        ).items()
+    }
+    servers = {
+        (host, int(port))
+        for host, _, port in (s.rpartition(":") for s in kwargs["kafka_bootstrap"].split(","))
+    }
+    assert servers <= set(client_listeners), f"not advertised listeners: {servers}"
+    assert len(servers) == len(_kafka_nodes()), "bootstrap from every node, not just one"
 
-    mongo_name, mongo = _mongo_service()
     url = urlsplit(kwargs["mongo_url"])
-    assert url.hostname in (mongo_name, mongo.get("hostname"))
-    replica_set = re.search(r"--replSet[\s=]+(\w+)", _command_text(mongo))
-    assert replica_set, "mongod runs without --replSet"
-    assert parse_qs(url.query).get("replicaSet") == [replica_set.group(1)]
+    hosts = {host.rpartition("@")[2] for host in url.netloc.split(",")}
+    members = {f"{_host_of(n, m)}:27017" for n, m in _mongo_members().items()}
+    assert hosts == members, "the URL names every replica set member (any may be primary)"
+    for member in _mongo_members().values():
+        replica_set = re.search(r"--replSet[\s=]+(\w+)", _command_text(member))
+        assert replica_set, "mongod runs without --replSet"
+        assert parse_qs(url.query).get("replicaSet") == [replica_set.group(1)]
 
 
 # --- commands and images ---------------------------------------------------------------
@@ -341,7 +393,7 @@ def test_dockerfile_is_multistage_non_root_and_hash_locked() -> None:
     assert users[-1].split(":")[0] not in ("root", "0")
 
     installs = [line for line in instructions if "pip install" in line]
-    assert any("--require-hashes" in line and "requirements.lock" in line for line in installs)
+    assert any("--require-hashes" in line and RUNTIME_LOCK in line for line in installs)
     assert any("--no-deps" in line for line in installs)
 
     ignored = set()
@@ -379,8 +431,6 @@ def test_depends_on_targets_exist(service_name: str) -> None:
 
 
 def test_init_creates_topics_once_kafka_is_healthy() -> None:
-    kafka_name, _ = _kafka_service()
-    mongo_name, _ = _mongo_service()
     inits = [
         name
         for name, service in SERVICES.items()
@@ -388,13 +438,14 @@ def test_init_creates_topics_once_kafka_is_healthy() -> None:
     ]
     assert len(inits) == 1, "exactly one service runs `progressctl topics create`"
     init = inits[0]
-    assert _depends_on(SERVICES[init]).get(kafka_name) == "service_healthy"
-    assert _depends_on(SERVICES[init]).get(mongo_name) == "service_healthy"
+    servers = set(_kafka_nodes()) | set(_mongo_members())
+    assert servers <= _waits_for(init, "service_healthy"), "init starts before its servers"
+    once = _waits_for(init, "service_completed_successfully")
+    assert {"kafka-users", "mongo-init"} <= once, "init starts before the users exist"
     for name in APP_SERVICES:
         depends = _depends_on(SERVICES[name])
         assert depends.get(init) == "service_completed_successfully", name
-        assert depends.get(kafka_name) == "service_healthy", name
-        assert depends.get(mongo_name) == "service_healthy", name
+        assert servers <= _waits_for(name, "service_healthy"), name
 
 
 def test_init_only_creates_the_bootstrap_tenant_if_it_is_missing() -> None:
@@ -436,7 +487,9 @@ def test_services_have_http_health_checks_and_restart(service_name: str) -> None
     [
         name
         for name, service in SERVICES.items()
-        if name not in APP_SERVICES and "services.progressctl" not in _python_modules(service)
+        if name not in APP_SERVICES
+        and "services.progressctl" not in _python_modules(service)
+        and str(service.get("restart", "no")) != "no"  # one-shot jobs (users, replica set)
     ],
 )
 def test_infrastructure_restarts(service_name: str) -> None:
@@ -463,38 +516,164 @@ def test_consumers_can_scale() -> None:
 # --- Kafka, MongoDB, Prometheus --------------------------------------------------------
 
 
-def test_kafka_runs_in_kraft_mode() -> None:
-    kafka_name, kafka = _kafka_service()
-    env = _environment(kafka)
+@pytest.mark.parametrize("node_name", list(_kafka_nodes()))
+def test_kafka_runs_three_kraft_nodes_with_replication(node_name: str) -> None:
+    node = _kafka_nodes()[node_name]
+    env = _environment(node)
     assert not any("ZOOKEEPER" in key for key in env)
     assert {"broker", "controller"} <= set(env.get("KAFKA_PROCESS_ROLES", "").split(","))
-    node_id = env["KAFKA_NODE_ID"]
-    voters = env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
-    assert voters.startswith(f"{node_id}@"), "this node is not the controller quorum"
-
     listeners = _listener_ports(env["KAFKA_LISTENERS"])
     controller = env["KAFKA_CONTROLLER_LISTENER_NAMES"]
     assert controller in listeners, "the controller listener is not bound"
-    assert str(listeners[controller][1]) in voters, "the quorum does not use the controller port"
     assert controller not in _listener_ports(env["KAFKA_ADVERTISED_LISTENERS"])
     assert set(_listener_ports(env["KAFKA_ADVERTISED_LISTENERS"])) <= set(listeners)
+
+    voters = {
+        voter.partition("@")[0]: voter.partition("@")[2]
+        for voter in env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")
+    }
+    expected = {
+        _environment(other)["KAFKA_NODE_ID"]: f"{_host_of(name, other)}:{listeners[controller][1]}"
+        for name, other in _kafka_nodes().items()
+    }
+    assert voters == expected, "every node votes in one quorum of all three"
+    assert len(set(voters)) == 3, "node ids are unique"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-    assert env.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR") == "1", "one node: RF 1"
-    assert _healthcheck_text(kafka)
-    assert kafka_name in voters or kafka.get("hostname", "") in voters
+    for variable in (
+        "KAFKA_DEFAULT_REPLICATION_FACTOR",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+    ):
+        assert env.get(variable) == "3", f"{variable}: every partition on all three nodes"
+    assert env.get("KAFKA_MIN_INSYNC_REPLICAS") == "2", "an acknowledged write is on two nodes"
+    assert env.get("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR") == "2"
+    assert env.get("KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE") == "false"
+    assert _healthcheck_text(node)
 
 
-def test_mongo_replica_set_is_initiated_by_compose() -> None:
-    mongo_name, mongo = _mongo_service()
-    replica_set = re.search(r"--replSet[\s=]+(\w+)", _command_text(mongo))
-    assert replica_set
-    check = _healthcheck_text(mongo)
-    assert "rs.initiate(" in check, "the health check does not initiate the replica set"
-    assert re.search(rf"_id:\s*['\"]{replica_set.group(1)}['\"]", check)
-    member = re.search(r"host:\s*['\"]([\w.-]+):(\d+)['\"]", check)
-    assert member, "the replica set member has no host"
-    assert member.group(1) in (mongo_name, mongo.get("hostname"))
-    assert "--bind_ip_all" in _command_text(mongo) or "--bind_ip" in _command_text(mongo)
+@pytest.mark.parametrize("node_name", list(_kafka_nodes()))
+def test_kafka_speaks_only_tls_and_clients_authenticate_with_scram(node_name: str) -> None:
+    env = _environment(_kafka_nodes()[node_name])
+    protocol_map = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+    protocols = dict(item.split(":") for item in protocol_map.split(","))
+    assert set(_listener_ports(env["KAFKA_LISTENERS"])) == set(protocols)
+    assert set(protocols.values()) <= {"SSL", "SASL_SSL"}, f"a clear-text listener: {protocols}"
+    assert env["KAFKA_SSL_CLIENT_AUTH"] == "required", "brokers prove who they are to each other"
+    mounted = {
+        str(volume).split(":")[1]
+        for volume in _kafka_nodes()[node_name]["volumes"]
+        if str(volume).startswith("./deploy/secrets/")
+    }
+    for store in ("KAFKA_SSL_KEYSTORE", "KAFKA_SSL_TRUSTSTORE"):
+        location = env[f"{store}_LOCATION"]
+        assert any(location.startswith(f"{folder}/") for folder in mounted), location
+        password = INTERPOLATION.fullmatch(env[f"{store}_PASSWORD"])
+        assert password is not None, f"{store}_PASSWORD is written in the file"
+        assert password.group(2) == ":?", f"{store}_PASSWORD is not required"
+    mechanism = _setting_of("gateway", "kafka_sasl_mechanism")
+    assert mechanism in env["KAFKA_SASL_ENABLED_MECHANISMS"].split(",")
+    assert "java.security.auth.login.config" in env["KAFKA_OPTS"]
+
+    bootstrap_port = int(_setting_of("gateway", "kafka_bootstrap").split(",")[0].rpartition(":")[2])
+    client = next(
+        name
+        for name, (_, port) in _listener_ports(env["KAFKA_ADVERTISED_LISTENERS"]).items()
+        if port == bootstrap_port
+    )
+    assert protocols[client] == _setting_of("gateway", "kafka_security_protocol") == "SASL_SSL"
+
+
+@pytest.mark.parametrize("service_name", _progress_services())
+def test_the_app_replicates_every_topic_three_times(service_name: str) -> None:
+    assert _setting_of(service_name, "kafka_replication_factor") == str(len(_kafka_nodes()))
+
+
+@pytest.mark.parametrize("service_name", _progress_services())
+def test_kafka_and_mongo_credentials_are_required(service_name: str) -> None:
+    environment = _environment(SERVICES[service_name])
+    password = INTERPOLATION.fullmatch(environment["PROGRESS_KAFKA_SASL_PASSWORD"])
+    assert password is not None, "the SCRAM password is required"
+    assert password.group(2) == ":?", "the SCRAM password is required"
+    raw_url = environment["PROGRESS_MONGO_URL"]
+    url = urlsplit(_resolve(raw_url, required=GIVEN) or "")
+    assert url.password == GIVEN, "PROGRESS_MONGO_URL carries no password"
+    secret = INTERPOLATION.search(raw_url)
+    assert secret is not None, "the MongoDB password is required"
+    assert secret.group(2) == ":?", "the MongoDB password is required"
+    query = parse_qs(url.query)
+    assert query.get("tls") == ["true"], "MongoDB over TLS"
+    assert query.get("tlsCAFile", [""])[0] in _secret_targets(SERVICES[service_name])
+
+
+def _secret_targets(service: dict[str, Any]) -> set[str]:
+    """Paths where a service's compose secrets appear (`/run/secrets/<name>` by default)."""
+    targets = set()
+    for secret in service.get("secrets") or []:
+        name = secret if isinstance(secret, str) else secret["source"]
+        target = name if isinstance(secret, str) else secret.get("target", name)
+        assert name in (COMPOSE.get("secrets") or {}), f"secret {name} is not declared"
+        targets.add(target if target.startswith("/") else f"/run/secrets/{target}")
+    return targets
+
+
+def test_every_declared_secret_is_a_file_outside_the_repository() -> None:
+    declared = COMPOSE.get("secrets") or {}
+    assert declared
+    for name, secret in declared.items():
+        assert str(secret.get("file", "")).startswith("./deploy/secrets/"), name
+    ignored = (REPO / ".gitignore").read_text().splitlines()
+    assert "/deploy/secrets/" in ignored, "secrets must never be committed"
+
+
+@pytest.mark.parametrize("member_name", list(_mongo_members()))
+def test_mongo_members_require_tls_and_authenticate_each_other(member_name: str) -> None:
+    member = _mongo_members()[member_name]
+    command = _command_text(member)
+    assert re.search(r"--replSet[\s=]+rs0\b", command)
+    assert re.search(r"--tlsMode[\s=]+requireTLS\b", command)
+    key_file = re.search(r"--keyFile[\s=]+(\S+)", command)
+    assert key_file, "the members do not authenticate each other"
+    assert key_file.group(1) in _secret_targets(member), "the key file is not a secret"
+    assert "--bind_ip_all" in command or "--bind_ip" in command
+    assert "--tls" in _healthcheck_text(member)
+
+
+def test_mongo_replica_set_is_initiated_with_every_member() -> None:
+    init = SERVICES["mongo-init"]
+    assert str(init.get("restart")) == "no"
+    script_mount = next(str(v) for v in init["volumes"] if ".js:" in str(v))
+    script = (REPO / script_mount.partition(":")[0]).read_text()
+    assert "rs.initiate(" in script
+    assert '_id: "rs0"' in script
+    listed = set(re.findall(r'"([\w.-]+:\d+)"', script))
+    assert listed == {f"{_host_of(n, m)}:27017" for n, m in _mongo_members().items()}
+    assert "createUser" in script, "the app user is not created"
+    assert "getUser" in script, "the app user is created again on every start"
+    assert set(_mongo_members()) <= _waits_for("mongo-init", "service_healthy")
+
+
+def test_prometheus_sends_alerts_to_alertmanager() -> None:
+    config = _prometheus_config()
+    assert config.get("rule_files"), "no alert rules are loaded"
+    targets = [
+        target
+        for manager in config["alerting"]["alertmanagers"]
+        for static in manager["static_configs"]
+        for target in static["targets"]
+    ]
+    assert targets, "Prometheus has no Alertmanager"
+    for target in targets:
+        host, _, port = target.rpartition(":")
+        assert str(SERVICES[host]["image"]).startswith("prom/alertmanager"), target
+        assert port == "9093"
+        mount = next(str(v) for v in SERVICES[host]["volumes"] if "alertmanager.yml:" in str(v))
+        routing = _load_yaml(REPO / mount.partition(":")[0])
+        receivers = {receiver["name"] for receiver in routing["receivers"]}
+        routes = [routing["route"], *routing["route"].get("routes", [])]
+        assert all(route["receiver"] in receivers for route in routes)
+        for receiver in routing["receivers"]:
+            for webhook in receiver.get("webhook_configs", []):
+                assert webhook["url_file"] in _secret_targets(SERVICES[host])
 
 
 def test_prometheus_scrapes_every_service_on_its_metrics_port() -> None:
