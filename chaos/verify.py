@@ -34,7 +34,8 @@ def _client(mongo_url: str) -> MongoClient[dict[str, Any]]:
 def _signature(mongo_url: str, database: str) -> tuple[set[Key], tuple[int, int, int]]:
     with _client(mongo_url) as client:
         db = client[database]
-        stored = {_key(doc["_id"]) for doc in db.events.find({"t": _TENANT}, {"_id": 1})}
+        found = db.events.find({"t": _TENANT}, {"_id": 1, "f": 1})
+        stored = {_key(doc["_id"]) for doc in found if "f" not in doc}  # fillers: no event
         seqs = sum(doc.get("s", 0) for doc in db.snapshots.find({"t": _TENANT}, {"s": 1}))
         letters = db.dead_letters.count_documents({})
     return stored, (len(stored), seqs, letters)
@@ -111,6 +112,8 @@ def verify(mongo_url: str, database: str, accepted: dict[Key, str]) -> Verdict:
     with _client(mongo_url) as client:
         db = client[database]
         for document in db.events.find({"t": _TENANT}):
+            if "f" in document:
+                continue  # a filler: a log position no event took, never an event
             verdict.stored += 1
             user, event_id = _key(document["_id"])
             occurrences[(user, event_id)] += 1
