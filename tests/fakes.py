@@ -94,12 +94,11 @@ class InMemoryEventLog:
                 result.inserted.append(entry)
         return result
 
-    def forget(self, key: UserKey) -> int:
-        """Erase the user's log, fillers and head; return how many positions it held."""
-        self.heads.pop(key, None)
+    def forget(self, key: UserKey) -> tuple[int, int]:
+        """Erase the user's log, fillers and head: how many positions and heads it held."""
         self.fillers.pop(key, None)
         self.entries.pop(key, None)
-        return len(self.written.pop(key, {}))
+        return len(self.written.pop(key, {})), int(self.heads.pop(key, None) is not None)
 
     async def fill(self, positions: Mapping[UserKey, Sequence[int]]) -> int:
         filled = 0
@@ -507,8 +506,10 @@ class InMemoryUserDataStore:
             del self._checkpoints.runs[run]
         parked = [i for i, message in self._parked.messages.items() if message.owner == key]
         statements, attachments = self._statements.forget(key)
+        positions, heads = self._events.forget(key)
         return {
-            "events": self._events.forget(key),
+            "events": positions,
+            "log_heads": heads,
             "snapshots": int(self._snapshots.snapshots.pop(key, None) is not None),
             "dead_letters": await self._letters.delete(letters),
             "certificates": len(certificates),
