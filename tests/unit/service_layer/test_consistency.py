@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 
+from shared.domain import Snapshot
 from shared.service_layer.consistency import (
     ReadYourWrites,
     SnapshotWatcher,
     TokenRefused,
     Waited,
 )
-from shared.domain import Snapshot
 from shared.service_layer.projection import Projection
 from shared.service_layer.records import DeadLetter, LogEntry, SnapshotUpdate
 from tests.fakes import (
