@@ -16,6 +16,7 @@ from shared.domain import (
     RecordedEvent,
     Snapshot,
     usage_of,
+    visible_head,
 )
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.errors import BrokerUnavailable
@@ -58,10 +59,26 @@ class FixedClock:
 
 
 class InMemoryEventLog:
-    """An event log in a dict: unique eventId and unique seq per user, like the real one."""
+    """An event log in a dict: unique eventId and unique seq per user, like the real one.
 
-    def __init__(self) -> None:
+    Fillers live beside the entries (`fillers`), and every taken position's write time in
+    `written`, so the visible head follows the same rule as the real log's.
+    """
+
+    def __init__(self, hole_bound: timedelta = timedelta(seconds=10)) -> None:
         self.entries: dict[UserKey, dict[str, LogEntry]] = {}
+        self.fillers: dict[UserKey, set[int]] = {}
+        self.written: dict[UserKey, dict[int, datetime]] = {}
+        self.heads: dict[UserKey, int] = {}
+        self._hole_bound = hole_bound
+
+    def _take(self, key: UserKey, seq: int) -> bool:
+        """Take the position if it is free (the unique (t, u, s) index)."""
+        taken = self.written.setdefault(key, {})
+        if seq in taken:
+            return False
+        taken[seq] = datetime.now(UTC)
+        return True
 
     async def append(self, entries: Sequence[LogEntry]) -> AppendResult:
         result = AppendResult()
@@ -70,12 +87,36 @@ class InMemoryEventLog:
             user_log = self.entries.setdefault(key, {})
             if entry.event.event_id in user_log:
                 result.duplicates.append(entry)
-            elif any(stored.seq == entry.seq for stored in user_log.values()):
+            elif not self._take(key, entry.seq):
                 result.collisions.append(entry)
             else:
                 user_log[entry.event.event_id] = entry
                 result.inserted.append(entry)
         return result
+
+    def forget(self, key: UserKey) -> tuple[int, int]:
+        """Erase the user's log, fillers and head: how many positions and heads it held."""
+        self.fillers.pop(key, None)
+        self.entries.pop(key, None)
+        return len(self.written.pop(key, {})), int(self.heads.pop(key, None) is not None)
+
+    async def fill(self, positions: Mapping[UserKey, Sequence[int]]) -> int:
+        filled = 0
+        for key, seqs in positions.items():
+            for seq in seqs:
+                if self._take(key, seq):
+                    self.fillers.setdefault(key, set()).add(seq)
+                    filled += 1
+        return filled
+
+    async def visible_head(self, key: UserKey, upto: int) -> int:
+        known = min(self.heads.get(key, 0), upto)
+        head = visible_head(
+            known, upto, self.written.get(key, {}), datetime.now(UTC), self._hole_bound
+        )
+        await self.fill({key: head.fill})
+        self.heads[key] = max(known, head.seq)
+        return head.seq
 
     async def find_many(
         self, event_ids: Mapping[UserKey, Sequence[str]]
@@ -465,8 +506,10 @@ class InMemoryUserDataStore:
             del self._checkpoints.runs[run]
         parked = [i for i, message in self._parked.messages.items() if message.owner == key]
         statements, attachments = self._statements.forget(key)
+        positions, heads = self._events.forget(key)
         return {
-            "events": len(self._events.entries.pop(key, {})),
+            "events": positions,
+            "log_heads": heads,
             "snapshots": int(self._snapshots.snapshots.pop(key, None) is not None),
             "dead_letters": await self._letters.delete(letters),
             "certificates": len(certificates),

@@ -98,7 +98,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
     async with connections(settings, broker) as opened:
         db = opened.db
         snapshots = MongoSnapshotStore(db)
-        events = MongoEventLog(db)
+        events = MongoEventLog(db, settings.log_hole_bound)
         courses = MongoCatalogStore(db)
         clock = SystemClock()
         tombstones = CachedTombstones(

@@ -114,7 +114,7 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
                 MongoUserDataStore(db),
             )
             projection = make_projection(
-                events=MongoEventLog(db),
+                events=MongoEventLog(db, settings.log_hole_bound),
                 snapshots=CachedSnapshots(
                     MongoSnapshotStore(db), settings.projector_snapshot_cache_mib * 2**20
                 ),

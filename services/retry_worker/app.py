@@ -133,7 +133,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
                 MongoUserDataStore(db),
             )
             projection = make_projection(
-                events=MongoEventLog(db),
+                events=MongoEventLog(db, settings.log_hole_bound),
                 snapshots=MongoSnapshotStore(db),
                 erasure=erasure,
                 quotas=settings.quotas,

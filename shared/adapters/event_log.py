@@ -1,38 +1,72 @@
-"""The MongoDB event log: `events`, one document per (tenant, user, eventId)."""
+"""The MongoDB event log: `events`, one document per (tenant, user, eventId), and fillers.
+
+A filler holds a log position that no event will take (see `shared.domain.log_head`): it has
+no event, is never served or counted, and only moves the log's visible head past its place.
+`log_heads` keeps per user a position with every lower one stored, so finding the head
+looks only at what was written since.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.adapters.in_queries import find_in
+from shared.adapters.logs import get_logger
+from shared.adapters.metrics import LOG_HOLES_FILLED
 from shared.adapters.mongo import (
     DUPLICATE_KEY,
     EVENTS,
+    LOG_HEADS,
     Document,
     driver_errors,
     refused_entries,
     user_key,
 )
-from shared.domain import RecordedEvent
+from shared.domain import RecordedEvent, visible_head
 from shared.service_layer.records import AppendResult, LogEntry, UserKey
 
 __all__ = ["MongoEventLog"]
 
+_FILLER = "f"
+"""The field only fillers carry. Reads drop them client-side: SecantusDB answers any query with
+a predicate beside the (t, u, s) index by scanning the whole collection (0.8 s over 4,000
+entries, against 20 ms), and fillers are few."""
 
-def _to_document(entry: LogEntry) -> Document:
+_UNKNOWN_AGE = datetime.min.replace(tzinfo=UTC)
+"""When an entry stored before write times were kept was written: long ago."""
+
+log = get_logger(__name__)
+
+
+def _to_document(entry: LogEntry, now: datetime) -> Document:
     event = entry.event
     return {
         "_id": user_key(event.tenant_id, event.user_id, event.event_id),
         "t": event.tenant_id,
         "u": event.user_id,
         "s": entry.seq,
+        "w": now,
         "type": event.type,
         "at": event.occurred_at,
         "body": event.to_json().decode(),
+    }
+
+
+def _filler(key: UserKey, seq: int, now: datetime) -> Document:
+    """A filler at `seq`; its `_id` has a space, which no eventId has, so it never meets one."""
+    return {
+        "_id": user_key(*key, f"filler {seq}"),
+        "t": key[0],
+        "u": key[1],
+        "s": seq,
+        "f": 1,
+        "w": now,
     }
 
 
@@ -47,31 +81,106 @@ class MongoEventLog:
     ever becomes a MongoDB field name or operator.
     """
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], hole_bound: timedelta = timedelta(seconds=10)
+    ) -> None:
         self._events = db[EVENTS]
+        self._heads = db[LOG_HEADS]
+        self._hole_bound = hole_bound
 
     async def append(self, entries: Sequence[LogEntry]) -> AppendResult:
-        """Insert all entries in one unordered bulk write; sort out what the server refused."""
+        """Insert all entries in one unordered bulk write; sort out what the server refused.
+
+        A duplicate-key refusal is a duplicate when the log holds the entry's eventId when
+        read again, else a seq collision: decided by re-reading, not by the error's shape
+        (`keyPattern` is missing from some servers' errors).
+        """
         result = AppendResult()
         if not entries:
             return result
         failed: dict[int, dict[str, Any]] = {}
+        now = datetime.now(UTC)
         async with driver_errors():
             try:
-                await self._events.insert_many([_to_document(e) for e in entries], ordered=False)
+                await self._events.insert_many(
+                    [_to_document(e, now) for e in entries], ordered=False
+                )
             except BulkWriteError as error:
                 failed = refused_entries(error)
+        taken: dict[UserKey, list[str]] = {}
+        for index, refusal in failed.items():
+            if refusal.get("code") == DUPLICATE_KEY:
+                event = entries[index].event
+                taken.setdefault((event.tenant_id, event.user_id), []).append(event.event_id)
+        stored = await self.find_many(taken)
         for index, entry in enumerate(entries):
-            problem = failed.get(index)
-            if problem is None:
+            event = entry.event
+            if (problem := failed.get(index)) is None:
                 result.inserted.append(entry)
             elif problem.get("code") != DUPLICATE_KEY:
                 result.rejected.append((entry, str(problem.get("errmsg", "rejected"))))
-            elif "s" in (problem.get("keyPattern") or {}):
-                result.collisions.append(entry)
-            else:
+            elif event.event_id in stored.get((event.tenant_id, event.user_id), {}):
                 result.duplicates.append(entry)
+            else:
+                result.collisions.append(entry)
         return result
+
+    async def fill(self, positions: Mapping[UserKey, Sequence[int]]) -> int:
+        """Put a filler at each position its writer left unused; return how many it wrote."""
+        filled = await self._fill(positions)
+        LOG_HOLES_FILLED.labels("writer").inc(filled)
+        return filled
+
+    async def _fill(self, positions: Mapping[UserKey, Sequence[int]]) -> int:
+        """Insert fillers; a position already taken (the real entry landed) is left as it is."""
+        now = datetime.now(UTC)
+        fillers = [_filler(key, seq, now) for key, seqs in positions.items() for seq in seqs]
+        if not fillers:
+            return 0
+        async with driver_errors():
+            try:
+                await self._events.insert_many(fillers, ordered=False)
+            except BulkWriteError as error:
+                refused = refused_entries(error)
+                if any(item.get("code") != DUPLICATE_KEY for item in refused.values()):
+                    raise
+                return len(fillers) - len(refused)
+        return len(fillers)
+
+    async def visible_head(self, key: UserKey, upto: int) -> int:
+        """The highest position at most `upto` with every lower one stored.
+
+        Looks at the positions above the user's recorded head only; fills each hole older
+        than the hole bound it meets (logged and counted), and records the head it found.
+        """
+        tenant, user = key
+        mark_id = user_key(tenant, user)
+        async with driver_errors():
+            mark = await self._heads.find_one({"_id": mark_id})
+            known = min(int(mark["h"]), upto) if mark else 0
+            if known >= upto:
+                return upto
+            query = {"t": tenant, "u": user, "s": {"$gt": known, "$lte": upto}}
+            documents = await self._events.find(query, {"_id": 0, "s": 1, "w": 1}).to_list()
+        written = {d["s"]: d.get("w", _UNKNOWN_AGE) for d in documents}
+        head = visible_head(known, upto, written, datetime.now(UTC), self._hole_bound)
+        if head.fill:
+            filled = await self._fill({key: head.fill})
+            LOG_HOLES_FILLED.labels("finder").inc(filled)
+            log.warning(
+                "log_holes_filled",
+                tenant=tenant,
+                holes=len(head.fill),
+                filled=filled,
+                head=head.seq,
+            )
+        if head.seq > known:
+            update = {"$max": {"h": head.seq}, "$set": {"t": tenant, "u": user}}
+            # A concurrent upsert may win the insert: it recorded a head; the next read, ours.
+            async with driver_errors():
+                with suppress(DuplicateKeyError):
+                    await self._heads.update_one({"_id": mark_id}, update, upsert=True)
+        return head.seq
 
     async def find_many(
         self, event_ids: Mapping[UserKey, Sequence[str]]
@@ -98,24 +207,33 @@ class MongoEventLog:
             for (tenant, user), seq in positions.items():
                 query = {"t": tenant, "u": user, "s": {"$gt": seq}}
                 documents = await self._events.find(query).sort("s", 1).to_list()
-                if documents:
-                    found[(tenant, user)] = [_from_document(d) for d in documents]
+                entries = [_from_document(d) for d in documents if _FILLER not in d]
+                if entries:
+                    found[(tenant, user)] = entries
         return found
 
     async def page(self, key: UserKey, after_seq: int, upto_seq: int, limit: int) -> list[LogEntry]:
-        """One page of a user's log in cursor order."""
+        """One page of a user's log in cursor order: `limit` entries, fillers not counted."""
         tenant, user = key
-        query = {"t": tenant, "u": user, "s": {"$gt": after_seq, "$lte": upto_seq}}
+        entries: list[LogEntry] = []
         async with driver_errors():
-            documents = await self._events.find(query).sort("s", 1).limit(limit).to_list()
-        return [_from_document(d) for d in documents]
+            while len(entries) < limit:
+                wanted = limit - len(entries)
+                query = {"t": tenant, "u": user, "s": {"$gt": after_seq, "$lte": upto_seq}}
+                documents = await self._events.find(query).sort("s", 1).limit(wanted).to_list()
+                entries.extend(_from_document(d) for d in documents if _FILLER not in d)
+                if len(documents) < wanted:
+                    break
+                after_seq = documents[-1]["s"]
+        return entries
 
     async def count(self, key: UserKey, after_seq: int, upto_seq: int) -> int:
-        """How many entries lie in a range of the user's log (counted on the (t, u, s) index)."""
+        """How many entries lie in a range of the user's log (on the (t, u, s) index)."""
         tenant, user = key
         query = {"t": tenant, "u": user, "s": {"$gt": after_seq, "$lte": upto_seq}}
         async with driver_errors():
-            return await self._events.count_documents(query)
+            documents = self._events.find(query, {"_id": 0, _FILLER: 1})
+            return sum([_FILLER not in document async for document in documents])
 
     async def of_users(self, tenant: str, users: Sequence[str]) -> dict[UserKey, list[LogEntry]]:
         """The whole logs of several users of one tenant, each in seq order, in one query."""
@@ -123,11 +241,15 @@ class MongoEventLog:
         query = {"t": tenant, "u": {"$in": list(users)}}
         async with driver_errors():
             async for document in self._events.find(query).sort([("u", 1), ("s", 1)]):
-                found.setdefault((tenant, document["u"]), []).append(_from_document(document))
+                if _FILLER not in document:
+                    found.setdefault((tenant, document["u"]), []).append(_from_document(document))
         return found
 
     async def users(self, tenant: str | None, user: str | None) -> list[UserKey]:
-        """Every user with at least one entry (of one tenant, or one user of it), sorted."""
+        """Every user with at least one entry (of one tenant, or one user of it), sorted.
+
+        Fillers need no filtering here: each lies below an entry of its user.
+        """
         query: Document = {}
         if tenant is not None:
             query["t"] = tenant

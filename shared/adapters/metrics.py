@@ -21,6 +21,7 @@ __all__ = [
     "GATEWAY_REQUEST_SECONDS",
     "GATEWAY_WAITS",
     "JWKS_FETCHES",
+    "LOG_HOLES_FILLED",
     "PROJECTOR_BATCH_SECONDS",
     "PROJECTOR_EVENTS",
     "PROJECTOR_LAG_SECONDS",
@@ -120,6 +121,13 @@ PROJECTOR_REPLAY_SECONDS = Histogram(
 PROJECTOR_OUTAGES = Counter(
     "progress_projector_outages",
     "Batches put back because MongoDB was unreachable (the consumer paused and backed off).",
+)
+
+LOG_HOLES_FILLED = Counter(
+    "progress_log_holes_filled",
+    "Empty log positions filled with a filler, by who filled them: `writer` (a position it "
+    "left unused) or `finder` (a hole older than PROGRESS_LOG_HOLE_SECONDS found by a read).",
+    ["by"],
 )
 
 SNAPSHOTS_UNREADABLE = Counter(

@@ -30,6 +30,7 @@ __all__ = [
     "EVENTS",
     "IMPORT_RUNS",
     "ISSUERS",
+    "LOG_HEADS",
     "MERGES",
     "PARKED",
     "REBUILD_RUNS",
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 EVENTS = "events"
+LOG_HEADS = "log_heads"
 SNAPSHOTS = "snapshots"
 DEAD_LETTERS = "dead_letters"
 TENANTS = "tenants"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "progress"
     mongo_timeout_ms: int = Field(default=5000, ge=100)
+    log_hole_seconds: float = Field(default=10.0, gt=0, le=3600)
 
     http_host: str = "127.0.0.1"
     gateway_port: int = Field(default=8080, ge=0, le=65535)
@@ -167,6 +169,11 @@ class Settings(BaseSettings):
                 "your own (or PROGRESS_ENVIRONMENT=development on a laptop)"
             )
         return None
+
+    @property
+    def log_hole_bound(self) -> timedelta:
+        """How long an empty log position may hold the visible head back (then a read fills it)."""
+        return timedelta(seconds=self.log_hole_seconds)
 
     @property
     def quotas(self) -> Quotas:

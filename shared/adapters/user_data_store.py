@@ -14,6 +14,7 @@ from shared.adapters.mongo import (
     CHECKPOINTS,
     DEAD_LETTERS,
     EVENTS,
+    LOG_HEADS,
     MERGES,
     PARKED,
     REBUILD_RUNS,
@@ -32,6 +33,7 @@ __all__ = ["USER_DATA", "MongoUserDataStore"]
 
 USER_DATA: dict[str, tuple[str, str]] = {
     EVENTS: ("t", "u"),
+    LOG_HEADS: ("t", "u"),
     SNAPSHOTS: ("t", "u"),
     DEAD_LETTERS: ("tenant", "user"),
     CERTIFICATES: ("t", "u"),

@@ -34,6 +34,7 @@ from .events import (
 )
 from .ids import Id, TenantId, is_valid_id
 from .imports import ImportedState, events_from_state, parse_state
+from .log_head import LogHead, visible_head
 from .quotas import OverQuota, Quotas, QuotaUsage, admit, usage_of
 from .recorded import RecordedEvent
 from .reducer import Deduped, LateEvent, apply, dedupe, reduce, sort_key
@@ -60,6 +61,7 @@ __all__ = [
     "ImportedState",
     "InvalidCourse",
     "LateEvent",
+    "LogHead",
     "MediaProgressed",
     "OnboardingCompleted",
     "OnboardingReset",
@@ -87,4 +89,5 @@ __all__ = [
     "sort_key",
     "usage_of",
     "validate_event",
+    "visible_head",
 ]

@@ -2,11 +2,11 @@
 
 A token names what one write accepted for one user: its eventIds, inline when they are few,
 else by a reference to where they are kept. A read that presents it waits (bounded) until
-every one of those events is in the user's log at or below the snapshot's applied seq: that
-is exactly "the snapshot reflects the write", whatever path the events took (retry tiers
-included). Waiting costs no query per waiter per moment: one watcher polls the positions of
-all waited-on snapshots at once, and a waiter looks at the log only when its user's snapshot
-moved.
+every one of those events is in the user's log at or below its visible head (which is at or
+below the snapshot's applied seq): that is exactly "the snapshot served reflects the write",
+whatever path the events took (retry tiers included). Waiting costs no query per waiter per
+moment: one watcher polls the positions of all waited-on snapshots at once, and a waiter
+looks at the log only when its user's snapshot moved.
 
 Waits are bounded three ways beside `within`: a token older than its lifetime (1 h by
 default) is answered at once with what is reflected now; a wait ends at once, unreflected,
@@ -228,7 +228,7 @@ class ReadYourWrites:
         deadline = loop.time() + within
         missing = set(claims.event_ids)
         while True:
-            head = await self._watcher.position(key)
+            head = await self._events.visible_head(key, await self._watcher.position(key))
             missing = await self._missing(key, missing, head)
             if not missing:
                 return Waited(True, "reflected")
@@ -243,11 +243,15 @@ class ReadYourWrites:
                     break
 
     async def _missing(self, key: UserKey, missing: set[str], head: int | None = None) -> set[str]:
-        """The eventIds not yet at or below the snapshot's position `head` (now, if None)."""
+        """The eventIds not yet at or below the visible head `head` (now, if None).
+
+        The visible head, not the snapshot's position: a read answered consistent serves
+        its cursor there, and must not pass a position still empty.
+        """
         if not missing:
             return missing
         if head is None:
-            head = await self._watcher.position(key)
+            head = await self._events.visible_head(key, await self._watcher.position(key))
         found = (await self._events.find_many({key: sorted(missing)})).get(key, {})
         return missing - {event_id for event_id, entry in found.items() if entry.seq <= head}
 

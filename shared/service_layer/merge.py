@@ -91,7 +91,8 @@ class GuestMerge:
         if guest_id == account_id:
             raise MergeRefused("a user cannot be merged into itself")
         guest: UserKey = (tenant_id, guest_id)
-        head = (await self._snapshots.positions([guest])).get(guest, 0)
+        stored = (await self._snapshots.positions([guest])).get(guest, 0)
+        head = await self._events.visible_head(guest, stored)  # never move past an empty seq
         through = await self._pointers.moved_through(tenant_id, guest_id, account_id)
         entries = await self._events.page(guest, through, head, limit)
         moved = [

@@ -40,7 +40,13 @@ from shared.service_layer.ports import (
     SnapshotStore,
 )
 from shared.service_layer.projection_report import ConcurrentWriters, ProjectionReport
-from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
+from shared.service_layer.records import (
+    AppendResult,
+    LogEntry,
+    SnapshotUpdate,
+    StoredSnapshot,
+    UserKey,
+)
 from shared.service_layer.replay import Replay, Replayer
 
 __all__ = ["ConcurrentWriters", "Projection", "ProjectionReport"]
@@ -160,6 +166,7 @@ class Projection:
             appending.cancel()
             raise
         report.refused.extend((entry.event, reason) for entry, reason in appended.rejected)
+        await self._fill_unused(appended)
         retry: dict[UserKey, list[RecordedEvent]] = {}
         for entry in appended.collisions:
             retry.setdefault(_key(entry.event), []).append(entry.event)
@@ -213,6 +220,24 @@ class Projection:
         for key in stale:
             retry.setdefault(key, [])
         return retry, stale
+
+    async def _fill_unused(self, appended: AppendResult) -> None:
+        """Fill each position this append left unused below a taken one, so no cursor waits.
+
+        A duplicate's or a refused entry's position under a stored entry would stay empty,
+        holding the user's visible head back until a reader fills it, and a later writer
+        could put an event there, under a cursor already handed out. A position above every
+        taken one is no hole: the next append of the user takes it.
+        """
+        top: dict[UserKey, int] = {}
+        for entry in [*appended.inserted, *appended.collisions]:
+            top[_key(entry.event)] = max(top.get(_key(entry.event), 0), entry.seq)
+        unused: dict[UserKey, list[int]] = {}
+        for entry in [*appended.duplicates, *(entry for entry, _ in appended.rejected)]:
+            if entry.seq < top.get(_key(entry.event), 0):
+                unused.setdefault(_key(entry.event), []).append(entry.seq)
+        if unused:
+            await self._log.fill(unused)
 
     @staticmethod
     def _within_quotas(

@@ -16,8 +16,9 @@ __all__ = ["ProgressPage", "ProgressReader"]
 class ProgressPage:
     """A snapshot, the entries after the asked cursor, and where to continue.
 
-    Only entries at or below the snapshot's applied seq are served, so the snapshot and the
-    events always agree: an event still being projected shows up in both at once, later.
+    Only entries at or below the log's visible head (and the snapshot's applied seq) are
+    served, so the snapshot and the events always agree and a cursor never skips: an event
+    still being projected, or above a position still empty, shows up in both at once, later.
     """
 
     snapshot: Snapshot
@@ -34,9 +35,11 @@ class ProgressReader:
         self._snapshots = snapshots
 
     async def snapshot(self, key: UserKey) -> tuple[Snapshot, int]:
-        """The user's snapshot and its applied seq (an empty snapshot at 0 for a new user).
+        """The user's snapshot as of the log's visible head, and that head.
 
-        A stored snapshot that cannot be read is recomputed from the log up to its seq.
+        An empty snapshot at 0 for a new user. The stored snapshot when its applied seq is
+        the head (nearly always); else (its seq is above the head, or it cannot be read) the
+        log reduced up to the head, so a cursor never passes a position still empty.
 
         Raises:
             SnapshotUnreadable: If the log cannot be reduced either.
@@ -44,16 +47,17 @@ class ProgressReader:
         stored = (await self._snapshots.load_many([key])).get(key)
         if stored is None:
             return Snapshot.empty(*key), 0
-        if stored.unreadable is None:
-            return stored.snapshot, stored.seq
+        head = await self._events.visible_head(key, stored.seq)
+        if stored.unreadable is None and head == stored.seq:
+            return stored.snapshot, head
         history = (await self._events.after({key: 0})).get(key, [])
         try:
             snapshot = reduce(
-                (e.event for e in history if e.seq <= stored.seq), tenant_id=key[0], user_id=key[1]
+                (e.event for e in history if e.seq <= head), tenant_id=key[0], user_id=key[1]
             )
         except Exception as error:  # whatever this user's data does, it stays their problem
             raise SnapshotUnreadable(f"{stored.unreadable}; the log: {error}") from error
-        return snapshot, stored.seq
+        return snapshot, head
 
     async def page(self, key: UserKey, since: int | None, limit: int) -> ProgressPage:
         """The snapshot and, with `since`, at most `limit` entries stored after that cursor.

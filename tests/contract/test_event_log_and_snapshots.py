@@ -180,3 +180,26 @@ async def test_usage_tells_how_much_of_the_quotas_a_snapshot_uses(stores: Stores
     assert (usage[key].items, usage[key].max_interactions) == (2, 0)
     assert usage[key].bytes == len(snapshot.to_storage())
     assert usage[("demo", "nobody")].items == 0
+
+
+async def test_fillers_hold_positions_but_are_never_served_nor_counted(stores: Stores) -> None:
+    key = ("demo", "u1")
+    await stores.events.append([entry(1, "a"), entry(3, "c")])
+    assert await stores.events.fill({key: [2, 3]}) == 1  # 3 is taken: the entry stays
+    again = await stores.events.append([entry(2, "b"), entry(4, "d")])
+    assert [e.event.event_id for e in again.collisions] == ["b"]
+    assert [e.event.event_id for e in (await stores.events.after({key: 0}))[key]] == ["a", "c", "d"]
+    assert [e.seq for e in await stores.events.page(key, 0, 4, limit=2)] == [1, 3]
+    assert await stores.events.count(key, 0, 4) == 3
+    assert [e.seq for e in (await stores.events.of_users("demo", ["u1"]))[key]] == [1, 3, 4]
+    assert await stores.events.visible_head(key, 4) == 4
+
+
+async def test_the_visible_head_stops_below_a_young_hole(stores: Stores) -> None:
+    key = ("demo", "u1")
+    await stores.events.append([entry(1, "a"), entry(3, "c"), entry(4, "d")])
+    assert await stores.events.visible_head(key, 4) == 1
+    assert await stores.events.visible_head(key, 0) == 0
+    await stores.events.append([entry(2, "b")])
+    assert await stores.events.visible_head(key, 4) == 4
+    assert await stores.events.visible_head(key, 3) == 3

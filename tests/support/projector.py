@@ -224,17 +224,18 @@ class ProjectorLab:
             return {doc["u"]: Snapshot.from_storage(doc["state"]) for doc in db[SNAPSHOTS].find({})}
 
     def logged(self) -> dict[str, list[RecordedEvent]]:
-        """Every user's event log as stored, in seq order."""
+        """Every user's event log as stored, in seq order (fillers, holding no event, left out)."""
         found: dict[str, list[RecordedEvent]] = {}
         with self._db() as db:
             for doc in db[EVENTS].find({}).sort([("u", 1), ("s", 1)]):
-                found.setdefault(doc["u"], []).append(RecordedEvent.from_json(doc["body"]))
+                if "f" not in doc:
+                    found.setdefault(doc["u"], []).append(RecordedEvent.from_json(doc["body"]))
         return found
 
     def log_size(self) -> int:
-        """How many events the log holds, all users together."""
+        """How many events the log holds, all users together (fillers left out)."""
         with self._db() as db:
-            return int(db[EVENTS].count_documents({}))
+            return sum("f" not in doc for doc in db[EVENTS].find({}, {"_id": 0, "f": 1}))
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """The stored dead letters, oldest first."""

@@ -77,6 +77,7 @@ def test_the_demo_binds_loopback_whatever_the_http_host(monkeypatch: pytest.Monk
     bound: dict[str, Any] = {}
     monkeypatch.setenv("PROGRESS_HTTP_HOST", "0.0.0.0")
     monkeypatch.setenv("PROGRESS_ENVIRONMENT", "development")
+    monkeypatch.setenv("PROGRESS_METRICS_PORT", "0")  # any free port: 9464 may be taken here
     monkeypatch.setattr(serving.uvicorn, "run", lambda app, **options: bound.update(options))
     demo_main.main()
     assert bound["host"] == "127.0.0.1"

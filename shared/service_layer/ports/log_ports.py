@@ -41,6 +41,22 @@ class EventLog(Protocol):
         """Store each entry unless its eventId is already stored; never overwrites."""
         ...
 
+    async def fill(self, positions: Mapping[UserKey, Sequence[int]]) -> int:
+        """Put a filler at each of these positions (left unused by their writer).
+
+        A filler is never served, counted or folded; it only lets the visible head pass its
+        position. A position already taken keeps what holds it. Returns how many were written.
+        """
+        ...
+
+    async def visible_head(self, key: UserKey, upto: int) -> int:
+        """The highest position at most `upto` with every lower one stored.
+
+        The position up to which a cursor may be handed out: nothing can land below it any
+        more. Fills the holes it finds that are older than the store's hole bound.
+        """
+        ...
+
     async def find_many(
         self, event_ids: Mapping[UserKey, Sequence[str]]
     ) -> dict[UserKey, dict[str, LogEntry]]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from shared.domain import Snapshot
 from shared.service_layer.consistency import (
     ReadYourWrites,
     SnapshotWatcher,
@@ -15,7 +16,7 @@ from shared.service_layer.consistency import (
     Waited,
 )
 from shared.service_layer.projection import Projection
-from shared.service_layer.records import DeadLetter
+from shared.service_layer.records import DeadLetter, LogEntry, SnapshotUpdate
 from tests.fakes import (
     FixedClock,
     InMemoryDeadLetterStore,
@@ -194,3 +195,16 @@ async def test_a_token_without_an_issue_time_counts_as_expired() -> None:
     waited, seconds = await rig.timed_wait(legacy, 10.0)
     assert waited == Waited(False, "expired")
     assert seconds < 0.5
+
+
+async def test_a_write_above_a_position_still_empty_is_not_reflected_until_it_is_stored() -> None:
+    log, snapshots, written = InMemoryEventLog(), InMemorySnapshotStore(), InMemoryWrittenEvents()
+    consistency = ReadYourWrites(log, SnapshotWatcher(snapshots, 0.01), written, [b"secret"])
+    await log.append([LogEntry(1, event(1)), LogEntry(3, event(3))])
+    await snapshots.save_many([SnapshotUpdate(KEY, Snapshot.empty(*KEY), 3, 0)])
+    token = await consistency.token(KEY, ["e-3"])
+    waiting = asyncio.create_task(consistency.wait(token, KEY, 2.0))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # seq 2 may still come: a read answered now would pass it
+    await log.append([LogEntry(2, event(2))])
+    assert await waiting == Waited(True, "reflected")

@@ -17,7 +17,7 @@ from shared.service_layer.merge import GuestMerge, MergeRefused
 from shared.service_layer.projection import Projection
 from shared.service_layer.reading import ProgressReader
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
-from shared.service_layer.records import LetterFilter, SnapshotUpdate
+from shared.service_layer.records import LetterFilter, LogEntry, SnapshotUpdate
 from tests.contract.test_operator_stores import letter
 from tests.fakes import (
     FixedClock,
@@ -271,3 +271,20 @@ async def test_a_large_merge_moves_a_page_per_call_and_reads_no_more_of_the_log(
     moved = [event.event_id for event, _ in publisher.published if event.user_id == "acct"]
     assert moved == [f"g-{n:02d}" for n in range(12)]
     assert await merge.merged_into("demo", "guest") == "acct"
+
+
+async def test_a_snapshot_above_the_visible_head_is_served_as_of_the_head() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    reader = ProgressReader(log, snapshots)
+    key = ("demo", "u1")
+    first, second, third = event(1), event(2), event(3)
+    await log.append([LogEntry(1, first), LogEntry(3, third)])
+    whole = reduce([first, third], tenant_id="demo", user_id="u1")
+    await snapshots.save_many([SnapshotUpdate(key, whole, 3, 0)])
+    bare, page = await reader.page(key, None, 10), await reader.page(key, 0, 10)
+    assert (bare.cursor, bare.snapshot) == (1, reduce([first], tenant_id="demo", user_id="u1"))
+    assert ([e.event.event_id for e in page.entries], page.cursor) == (["e-1"], 1)
+    await log.append([LogEntry(2, second)])
+    later = await reader.page(key, page.cursor, 10)
+    assert ([e.event.event_id for e in later.entries], later.cursor) == (["e-2", "e-3"], 3)
+    assert later.snapshot == whole
