@@ -90,7 +90,15 @@ def user_key(*parts: str) -> str:
 
 
 def mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
-    """A client whose every call gives up within the configured timeout (no hung requests)."""
+    """A client whose every call gives up within the configured timeout (no hung requests).
+
+    Consistency is set here, not left to server or URL defaults: every write waits for a
+    majority of the replica set (`w: majority`, so an acknowledged write survives a
+    failover), every read sees only majority-committed data and goes to the primary. A read
+    after an acknowledged write therefore sees it (read-your-writes for `waitFor`, pages and
+    streams), on one server or a replica set; `Settings` refuses at start a URL whose
+    `readPreference` would send reads elsewhere.
+    """
     timeout = settings.mongo_timeout_ms
     return AsyncMongoClient(
         settings.mongo_url,
@@ -99,6 +107,9 @@ def mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
         connectTimeoutMS=timeout,
         socketTimeoutMS=timeout,
         appname="progress-sync",
+        w="majority",
+        readConcernLevel="majority",
+        readPreference="primary",
     )
 
 
