@@ -19,8 +19,8 @@ import pytest
 from progress_sync_client import AsyncProgressClient, SyncStatus
 
 from shared.adapters.embedded import EmbeddedServer, broker_server, free_port
-from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
+from shared.adapters.topic_admin import create_topics
 from tests.support.services import TEST_API_KEY, eventually, service_process
 
 pytestmark = pytest.mark.e2e
