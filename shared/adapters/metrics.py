@@ -14,6 +14,9 @@ from shared.service_layer.failure_routing import Routed
 
 __all__ = [
     "CHANGES_ANNOUNCED",
+    "CONSUMER_REBALANCES",
+    "CONSUMER_REVOKED_RECORDS",
+    "CONSUMER_STALLS",
     "DLQ_EVENTS",
     "DLQ_SIZE",
     "FAILED_AUTHENTICATIONS",
@@ -120,6 +123,23 @@ PROJECTOR_REPLAY_SECONDS = Histogram(
 PROJECTOR_OUTAGES = Counter(
     "progress_projector_outages",
     "Batches put back because MongoDB was unreachable (the consumer paused and backed off).",
+)
+
+CONSUMER_REBALANCES = Counter(
+    "progress_consumer_rebalance_partitions",
+    "Partitions a consumer was assigned or had revoked by its group, by service and change.",
+    ["service", "change"],
+)
+CONSUMER_REVOKED_RECORDS = Counter(
+    "progress_consumer_revoked_records",
+    "Records of revoked partitions a consumer dropped: not written (before) or written but "
+    "not committed (during), by service; the partition's new owner handles them.",
+    ["service", "when"],
+)
+CONSUMER_STALLS = Counter(
+    "progress_consumer_stalls",
+    "Liveness probes answered 503 because a batch was held past the stall bound, by service.",
+    ["service"],
 )
 
 SNAPSHOTS_UNREADABLE = Counter(
