@@ -65,6 +65,7 @@ def ops_router(
     @router.get(
         "/healthz",
         summary="Liveness: the event loop answers (a consumer: and its batches progress)",
+        response_model=dict[str, str],
         responses={503: {"description": "A consumer holds a batch that makes no progress"}},
     )
     async def healthz() -> JSONResponse:
