@@ -33,6 +33,7 @@ __all__ = [
     "MERGES",
     "PARKED",
     "REBUILD_RUNS",
+    "SHARD_KEYS",
     "SNAPSHOTS",
     "TENANTS",
     "TOMBSTONES",
@@ -71,6 +72,28 @@ XAPI_ATTACHMENTS = "xapi_attachments"
 XAPI_STATE = "xapi_state"
 XAPI_PROFILES = "xapi_profiles"
 XAPI_USAGE = "xapi_usage"
+
+SHARD_KEYS: dict[str, tuple[str, ...]] = {
+    EVENTS: ("t", "u"),
+    SNAPSHOTS: ("t", "u"),
+    CHECKPOINTS: ("t", "u"),
+    CERTIFICATES: ("t", "u"),
+    XAPI_STATEMENTS: ("_id",),
+    XAPI_ATTACHMENTS: ("_id",),
+    XAPI_STATE: ("_id",),
+    XAPI_PROFILES: ("_id",),
+    XAPI_USAGE: ("_id",),
+    WRITES: ("_id",),
+}
+"""The shard key of each collection that grows with users (docs/sharding.md says why each).
+
+Per-user collections are ranged on (tenant, user), so one user's log, snapshot and
+checkpoints live on one shard and a user's reads are one targeted query; collections only
+ever written by `_id` are hashed on it. Every single-document write and upsert names the
+whole key in its filter (a sharded cluster cannot route one otherwise); the contract suite
+runs every store through a recording fake that refuses any that does not. Collections not
+listed stay unsharded: they grow with tenants and operator actions, not with users.
+"""
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
