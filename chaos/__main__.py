@@ -1,5 +1,7 @@
 """`make chaos`: faults and fuzzing against a private stack, then the invariant on every event.
 
+`--phase groups` runs the consumer-group torture instead (`chaos.groups`).
+
 Phases: start the stack; a steady load of writes while each process is killed or frozen in
 turn; resend what was left unknown; fuzz every route; send the exposure attacks while
 probing `/healthz`; let the projector settle; check that
@@ -27,10 +29,11 @@ from chaos.exposure import exposure
 from chaos.faults import Faults
 from chaos.fuzz import Fuzzer
 from chaos.fuzz_tokens import ChaosIdentity
+from chaos.groups import group_campaign, group_failures, start_group_stack
 from chaos.ledger import Ledger
 from chaos.load import Load
 from chaos.logscan import error_causes
-from chaos.report import failures, print_report, write_report
+from chaos.report import failures, print_group_report, print_report, write_report
 from chaos.routes import discover
 from chaos.stack import ChaosStack, start_stack
 from chaos.traffic import EventMaker
@@ -56,6 +59,13 @@ _QUICK = {
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about 2 minutes instead of 10")
+    parser.add_argument(
+        "--phase",
+        choices=("campaign", "groups"),
+        default="campaign",
+        help="campaign: faults, fuzzing and attacks on one of each service (default); groups: "
+        "the consumer-group torture (12 partitions, 4 projectors, 2 retry workers, a zombie)",
+    )
     parser.add_argument(
         "--duration",
         type=float,
@@ -166,9 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     console.print(f"chaos run {stamp}, seed {args.seed}; logs in {run_dir / 'data' / 'logs'}")
     stack: ChaosStack | None = None
+    groups = args.phase == "groups"
     try:
-        stack = start_stack(run_dir / "data")
-        report = asyncio.run(_campaign(stack, args, run_dir))
+        if groups:
+            stack = start_group_stack(run_dir / "data")
+            report = asyncio.run(group_campaign(stack, args))
+        else:
+            stack = start_stack(run_dir / "data")
+            report = asyncio.run(_campaign(stack, args, run_dir))
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: stopping everything[/]")
         return 130
@@ -179,9 +194,12 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[red]still running: {left}[/]" if left else "stack stopped")
     report["duration_seconds"] = round(time.monotonic() - started, 1)
     report["options"] = {key: str(value) for key, value in vars(args).items()}
-    report["failures"] = failures(report, args.allow_5xx)
+    report["failures"] = group_failures(report) if groups else failures(report, args.allow_5xx)
     path = write_report(report, run_dir)
-    print_report(report, console)
+    if groups:
+        print_group_report(report, console)
+    else:
+        print_report(report, console)
     for reason in report["failures"]:
         console.print(f"[red]FAIL[/] {reason}")
     console.print(f"report: {path}")

@@ -131,3 +131,43 @@ def print_report(report: dict[str, Any], console: Console) -> None:
 
 def _inline(mapping: dict[str, Any]) -> str:
     return ", ".join(f"{key} {value}" for key, value in mapping.items())
+
+
+def print_group_report(report: dict[str, Any], console: Console) -> None:
+    """The consumer-group torture's figures (`--phase groups`)."""
+    check, groups, devices = report["check"], report["groups"], report["devices"]
+    table = Table(title="make chaos: consumer groups", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        (
+            "partitions, projectors, retry workers",
+            f"{groups['partitions']}, {groups['projectors']}, {groups['retry_workers']}",
+        ),
+        (
+            f"zombie: {groups['zombie']} frozen (s), session timeout (ms)",
+            f"{groups['frozen_seconds']:g}, {groups['session_timeout_ms']}",
+        ),
+        ("partition growth mid-run", groups["growth"][:90]),
+        ("consumer log lines", _inline(groups["log_lines"])),
+        ("events accepted", report["ledger"]["accepted"]),
+        ("load answers", _inline(report["load"]["answers"])),
+        ("events stored", check["events_stored"]),
+        ("events lost", check["lost"]),
+        ("events doubled", check["doubled"]),
+        ("users checked", check["users_checked"]),
+        ("snapshots mismatched", check["snapshots_mismatched"]),
+        ("devices following since", devices["devices"]),
+        ("  events received, pages", f"{devices['received']}, {devices['pages']}"),
+        (
+            "  missed, twice, unknown",
+            f"{devices['missed']}, {devices['twice']}, {devices['unknown']}",
+        ),
+        ("settled", _inline(report["settle"])),
+        ("duration", f"{report['duration_seconds']:.0f} s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    console.print(table)
+    for cause, count in report["service_errors"].items():
+        console.print(f"[yellow]{cause}[/]: {count}")

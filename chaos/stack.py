@@ -12,8 +12,10 @@ import asyncio
 import shutil
 import signal
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from services.progressctl.provisioning import prepare_stack
 from shared.adapters.embedded import (
@@ -35,6 +37,12 @@ _MODULES = {
     "projector": "services.projector",
     "retry-worker": "services.retry_worker",
     "demo": "services.demo",
+}
+_PORT_SETTINGS = {
+    "gateway": "gateway_port",
+    "projector": "projector_port",
+    "retry-worker": "retry_worker_port",
+    "demo": "demo_port",
 }
 _DATABASE = "progress_chaos"
 
@@ -105,10 +113,17 @@ class ChaosStack:
         return [server.name for server in self.all() if server.running()]
 
 
-def start_stack(data_dir: Path) -> ChaosStack:
+def start_stack(
+    data_dir: Path,
+    processes: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ChaosStack:
     """Start broker and database on free ports, prepare topics and tenant, start services.
 
-    On failure everything started so far is stopped before the error propagates.
+    `processes` names each service process and its role (default: one of each of
+    `SERVICES`); a role's second process gets a free port of its own. `overrides` are
+    settings for the whole stack (e.g. more partitions). On failure everything started so
+    far is stopped before the error propagates.
     """
     logs = data_dir / "logs"
     broker = broker_server("127.0.0.1", free_port(), logs)
@@ -116,11 +131,17 @@ def start_stack(data_dir: Path) -> ChaosStack:
     settings = settings_for(
         f"127.0.0.1:{broker.port}", f"mongodb://127.0.0.1:{database.port}", _DATABASE, False
     )
-    settings = settings.model_copy(update={"data_dir": data_dir})
-    services = {
-        name: service_process(settings, name, _MODULES[name], _port(settings, name), logs)
-        for name in SERVICES
-    }
+    settings = settings.model_copy(update={"data_dir": data_dir, **(overrides or {})})
+    roles = processes or {name: name for name in SERVICES}
+    taken: set[str] = set()
+    services: dict[str, EmbeddedServer] = {}
+    for name, role in roles.items():
+        own = settings
+        if role in taken:  # a second process of a role listens on a port of its own
+            own = settings.model_copy(update={_PORT_SETTINGS[role]: free_port()})
+        taken.add(role)
+        port = getattr(own, _PORT_SETTINGS[role])
+        services[name] = service_process(own, name, _MODULES[role], port, logs)
     stack = ChaosStack(settings, data_dir, broker, database, services)
     try:
         broker.start()
@@ -134,13 +155,3 @@ def start_stack(data_dir: Path) -> ChaosStack:
         stack.stop(keep_data=True)
         raise
     return stack
-
-
-def _port(settings: Settings, name: str) -> int:
-    ports = {
-        "gateway": settings.gateway_port,
-        "projector": settings.projector_port,
-        "retry-worker": settings.retry_worker_port,
-        "demo": settings.demo_port,
-    }
-    return ports[name]

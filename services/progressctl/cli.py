@@ -15,7 +15,7 @@ from services.progressctl.rebuild import rebuild
 from services.progressctl.stack import run_stack
 from services.progressctl.status import status
 from services.progressctl.tenants import tenant_app, token
-from shared.adapters.kafka import create_topics, list_topics
+from shared.adapters.topic_admin import TopicsMisconfigured, create_topics, grow_topics, list_topics
 
 __all__ = ["app"]
 
@@ -47,9 +47,26 @@ def run() -> None:
 
 @topics_app.command("create")
 def topics_create() -> None:
-    """Create the topics that do not exist yet (idempotent)."""
-    created = run_command(create_topics(load_settings()))
+    """Create the missing topics with their settings; verify the ones that exist.
+
+    Exits 1 naming every difference when an existing topic is not as the settings say.
+    """
+    created = run_command(create_topics(load_settings()), refused=(TopicsMisconfigured,))
     typer.echo(f"created {len(created)} topic(s): {', '.join(created) or '-'}")
+
+
+@topics_app.command("grow")
+def topics_grow(
+    partitions: int = typer.Option(
+        ..., "--partitions", min=1, help="Partitions every topic should have (never fewer)."
+    ),
+) -> None:
+    """Add partitions to every topic with fewer than --partitions (Kafka cannot remove any).
+
+    Set PROGRESS_KAFKA_PARTITIONS to the same number afterwards, so new processes expect it.
+    """
+    grown = run_command(grow_topics(load_settings(), partitions), refused=(TopicsMisconfigured,))
+    typer.echo(f"grew {len(grown)} topic(s) to {partitions} partitions: {', '.join(grown) or '-'}")
 
 
 @topics_app.command("list")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from shared.adapters.connections import connections
-from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
 from shared.adapters.tenants import MongoTenantStore
+from shared.adapters.topic_admin import create_topics
 
 __all__ = ["bootstrap_tenant", "prepare_stack", "reapply_development_tenant"]
 

@@ -17,13 +17,15 @@ from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publ
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
+from shared.adapters.consumer_liveness import ConsumerLiveness
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
-from shared.adapters.kafka_consuming import consume_message, raw_bodies
+from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, loop_options, raw_bodies
 from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
+from shared.adapters.partition_ownership import PartitionOwnership
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -64,6 +66,11 @@ class ProjectorBroker:
         self.routes = KafkaRetryRoutes(self.broker)
         changes_publisher(self.broker)
         self.consumer: BatchConsumer | None = None
+        self.loop = ConsumerLoop(
+            "projector",
+            PartitionOwnership("projector"),
+            ConsumerLiveness(settings.consumer_stall_seconds),
+        )
 
         # A fetch returns once 64 KiB (~150 events) are there or the batch timeout passed:
         # under light load a batch gathers up to that long (each batch costs two write
@@ -80,16 +87,17 @@ class ProjectorBroker:
             fetch_min_bytes=64 * 1024,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
-            max_poll_interval_ms=300_000,
             decoder=raw_bodies,
             title="projector",
             description="Stores each event once in the log and updates the user's snapshot.",
+            **loop_options(settings, self.loop),
         )
         async def project_batch(body: list[bytes], message: KafkaMessage) -> None:
             assert self.consumer is not None, "the broker starts only once the consumer is set"
             started = time.perf_counter()
-            outcome = await consume_message(self.consumer, message)
-            count_outcome(outcome, time.perf_counter() - started)
+            outcome = await consume_message(self.loop, self.consumer, message)
+            if outcome is not None:
+                count_outcome(outcome, time.perf_counter() - started)
 
 
 def declare_broker(settings: Settings) -> ProjectorBroker:
@@ -130,5 +138,5 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
             yield
 
     app = FastAPI(title="Progress Sync projector", lifespan=lifespan)
-    app.include_router(ops_router(checks))
+    app.include_router(ops_router(checks, declared.loop))
     return app

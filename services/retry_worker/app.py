@@ -17,14 +17,16 @@ from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publ
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
+from shared.adapters.consumer_liveness import ConsumerLiveness
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
-from shared.adapters.kafka_consuming import raw_bodies
+from shared.adapters.kafka_consuming import ConsumerLoop, loop_options, raw_bodies
 from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import DLQ_SIZE
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
+from shared.adapters.partition_ownership import PartitionOwnership
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
@@ -43,8 +45,6 @@ __all__ = ["RetryWorkerBroker", "RetryWorkerOverrides", "create_app", "declare_b
 
 log = get_logger(__name__)
 _DLQ_SIZE_REFRESH_SECONDS = 15.0
-# Longest hold (60 s + 20 % jitter) plus a projection, well inside the poll interval.
-_MAX_POLL_INTERVAL_MS = 180_000
 
 ProjectionFactory = Callable[..., Projection]
 """Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints,
@@ -72,20 +72,25 @@ class RetryWorkerBroker:
         self.routes = KafkaRetryRoutes(self.broker)
         changes_publisher(self.broker)
         self.stopping = asyncio.Event()
-        self.handlers = [TierHandler(tier, self.stopping) for tier in RETRY_TIERS]
+        self.loop = ConsumerLoop(
+            "retry_worker",
+            PartitionOwnership("retry_worker"),
+            ConsumerLiveness(settings.consumer_stall_seconds),
+        )
+        self.handlers = [TierHandler(tier, self.stopping, self.loop) for tier in RETRY_TIERS]
         for tier, handler in zip(RETRY_TIERS, self.handlers, strict=True):
-            self._subscribe(tier, handler)
+            self._subscribe(tier, handler, settings)
 
-    def _subscribe(self, tier: RetryTier, handler: TierHandler) -> None:
+    def _subscribe(self, tier: RetryTier, handler: TierHandler, settings: Settings) -> None:
         @self.broker.subscriber(
             tier_topic(tier),
             group_id=tier_group(tier),
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
-            max_poll_interval_ms=_MAX_POLL_INTERVAL_MS,
             decoder=raw_bodies,
             title=f"retry-{tier.name}",
             description=f"Re-attempts failed events {tier.name} after they failed.",
+            **loop_options(settings, self.loop),
         )
         async def retry(body: bytes, message: KafkaMessage) -> None:
             await handler.handle(message)
@@ -152,5 +157,5 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
                 declared.stopping.set()  # let held messages go uncommitted, not wait them out
 
     app = FastAPI(title="Progress Sync retry worker", lifespan=lifespan)
-    app.include_router(ops_router(checks))
+    app.include_router(ops_router(checks, declared.loop))
     return app

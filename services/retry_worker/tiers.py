@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from faststream.kafka.message import KafkaMessage
 
-from shared.adapters.kafka_consuming import consume_message, records_of
+from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, records_of
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import (
     PROJECTOR_OUTAGES,
@@ -33,9 +33,10 @@ class TierHandler:
     until the same due time.
     """
 
-    def __init__(self, tier: RetryTier, stopping: asyncio.Event) -> None:
+    def __init__(self, tier: RetryTier, stopping: asyncio.Event, loop: ConsumerLoop) -> None:
         self._tier = tier
         self._stopping = stopping
+        self._loop = loop
         self.consumer: BatchConsumer | None = None
 
     async def handle(self, message: KafkaMessage) -> None:
@@ -55,7 +56,9 @@ class TierHandler:
                 offset=record.offset,
             )
             return
-        outcome = await consume_message(self.consumer, message)
+        outcome = await consume_message(self._loop, self.consumer, message)
+        if outcome is None:  # its partition was revoked while it was held
+            return
         count_routed(outcome.routed)
         report = outcome.report
         if report is None:  # rewound (an outage): the message will come back

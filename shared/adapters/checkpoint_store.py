@@ -67,7 +67,7 @@ class MongoSnapshotCheckpoints:
         stale = [d["_id"] for d in await self._of(key) if not _sorts_before(d, since)]
         if stale:
             async with driver_errors():
-                await self._checkpoints.delete_many({"_id": {"$in": stale}})
+                await self._checkpoints.delete_many(_of_user(key, {"$in": stale}))
 
     async def save(self, key: UserKey, stored: StoredSnapshot, keep: int) -> None:
         """Upsert the checkpoint, then delete all but the user's `keep` newest."""
@@ -82,9 +82,14 @@ class MongoSnapshotCheckpoints:
         }
         async with driver_errors():
             await self._checkpoints.replace_one(
-                {"_id": user_key(*key, f"{stored.seq:012d}")}, document, upsert=True
+                _of_user(key, user_key(*key, f"{stored.seq:012d}")), document, upsert=True
             )
         extra = [d["_id"] for d in await self._of(key)][keep:]
         if extra:
             async with driver_errors():
-                await self._checkpoints.delete_many({"_id": {"$in": extra}})
+                await self._checkpoints.delete_many(_of_user(key, {"$in": extra}))
+
+
+def _of_user(key: UserKey, ids: object) -> Document:
+    """A filter on checkpoint ids that names the user too (the shard key, `SHARD_KEYS`)."""
+    return {"_id": ids, "t": key[0], "u": key[1]}

@@ -10,10 +10,14 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.kafka import broker_errors
+from shared.adapters.logs import get_logger
 from shared.adapters.mongo import Document, ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
+from shared.adapters.topic_admin import TopicsMisconfigured, verify_topics
 
 __all__ = ["Connections", "connections"]
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +40,10 @@ async def connections(
 ) -> AsyncIterator[Connections]:
     """Open MongoDB (creating the indexes) and connect `broker`'s producer; close both after.
 
-    Subscribers are not started here: a consumer starts its broker once its handlers have
-    what they need. Outages raise `StoreUnavailable` / `BrokerUnavailable`.
+    With a broker, the topics are verified first (`TopicsMisconfigured` names what differs,
+    and is logged as `refused_to_start`). Subscribers are not started here: a consumer
+    starts its broker once its handlers have what they need. Outages raise
+    `StoreUnavailable` / `BrokerUnavailable`.
     """
     client = mongo_client(settings)
     try:
@@ -45,6 +51,11 @@ async def connections(
         if indexes:
             await ensure_indexes(db)
         if broker is not None:
+            try:
+                await verify_topics(settings)
+            except TopicsMisconfigured as error:
+                log.error("refused_to_start", reason=str(error))
+                raise
             async with broker_errors("cannot connect to the broker"):
                 await broker.connect()
         yield Connections(db, broker)

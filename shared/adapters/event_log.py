@@ -179,7 +179,9 @@ class MongoEventLog:
             # A concurrent upsert may win the insert: it recorded a head; the next read, ours.
             async with driver_errors():
                 with suppress(DuplicateKeyError):
-                    await self._heads.update_one({"_id": mark_id}, update, upsert=True)
+                    await self._heads.update_one(
+                        {"_id": mark_id, "t": tenant, "u": user}, update, upsert=True
+                    )
         return head.seq
 
     async def find_many(

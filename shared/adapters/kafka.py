@@ -1,4 +1,4 @@
-"""Kafka wiring: the FastStream broker, topic creation, consumer lag, and error translation."""
+"""Kafka wiring: the FastStream broker, consumer lag, and error translation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker
@@ -17,7 +17,6 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from shared.adapters.settings import Settings
-from shared.adapters.topics import ALL_TOPICS, TOPIC_CONFIGS
 from shared.domain.wire import (
     HEADER_CONTENT_TYPE,
     HEADER_REQUEST_ID,
@@ -32,16 +31,13 @@ __all__ = [
     "broker_errors",
     "connected_producer",
     "consumer_lag",
-    "create_topics",
     "event_headers",
     "kafka_broker",
     "kafka_client_options",
     "kafka_security",
-    "list_topics",
     "unconsumed_ranges",
 ]
 
-_TOPIC_EXISTS = 36
 _CONSUMER_REQUEST_TIMEOUT_MS = 30_000
 _SASL_SECURITY = {
     "SCRAM-SHA-256": SASLScram256,
@@ -151,46 +147,6 @@ def event_headers(request_id: str) -> dict[str, str]:
     if request_id:
         headers[HEADER_REQUEST_ID] = request_id
     return headers
-
-
-async def create_topics(settings: Settings, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
-    """Create the topics that do not exist yet; return the ones created. Idempotent."""
-    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
-    try:
-        async with broker_errors("cannot create topics"):
-            await admin.start()
-            response = await admin.create_topics(
-                [
-                    NewTopic(
-                        name,
-                        settings.kafka_partitions,
-                        settings.kafka_replication_factor,
-                        topic_configs=TOPIC_CONFIGS.get(name, {}),
-                    )
-                    for name in topics
-                ]
-            )
-    finally:
-        await admin.close()
-    created: list[str] = []
-    for name, code, message in response.topic_errors:
-        if code == 0:
-            created.append(name)
-        elif code != _TOPIC_EXISTS:
-            raise BrokerUnavailable(f"cannot create topic {name}: {message} (error {code})")
-    return created
-
-
-async def list_topics(settings: Settings) -> list[str]:
-    """The topics the broker knows, sorted."""
-    admin = AIOKafkaAdminClient(**kafka_client_options(settings))
-    try:
-        async with broker_errors("cannot list topics"):
-            await admin.start()
-            topics: list[str] = await admin.list_topics()
-    finally:
-        await admin.close()
-    return sorted(topics)
 
 
 async def unconsumed_ranges(

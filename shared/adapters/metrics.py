@@ -14,6 +14,9 @@ from shared.service_layer.failure_routing import Routed
 
 __all__ = [
     "CHANGES_ANNOUNCED",
+    "CONSUMER_REBALANCES",
+    "CONSUMER_REVOKED_RECORDS",
+    "CONSUMER_STALLS",
     "DLQ_EVENTS",
     "DLQ_SIZE",
     "FAILED_AUTHENTICATIONS",
@@ -128,6 +131,22 @@ LOG_HOLES_FILLED = Counter(
     "Empty log positions filled with a filler, by who filled them: `writer` (a position it "
     "left unused) or `finder` (a hole older than PROGRESS_LOG_HOLE_SECONDS found by a read).",
     ["by"],
+)
+CONSUMER_REBALANCES = Counter(
+    "progress_consumer_rebalance_partitions",
+    "Partitions a consumer was assigned or had revoked by its group, by service and change.",
+    ["service", "change"],
+)
+CONSUMER_REVOKED_RECORDS = Counter(
+    "progress_consumer_revoked_records",
+    "Records of revoked partitions a consumer dropped: not written (before) or written but "
+    "not committed (during), by service; the partition's new owner handles them.",
+    ["service", "when"],
+)
+CONSUMER_STALLS = Counter(
+    "progress_consumer_stalls",
+    "Liveness probes answered 503 because a batch was held past the stall bound, by service.",
+    ["service"],
 )
 
 SNAPSHOTS_UNREADABLE = Counter(

@@ -34,6 +34,7 @@ __all__ = [
     "MERGES",
     "PARKED",
     "REBUILD_RUNS",
+    "SHARD_KEYS",
     "SNAPSHOTS",
     "TENANTS",
     "TOMBSTONES",
@@ -74,6 +75,29 @@ XAPI_STATE = "xapi_state"
 XAPI_PROFILES = "xapi_profiles"
 XAPI_USAGE = "xapi_usage"
 
+SHARD_KEYS: dict[str, tuple[str, ...]] = {
+    EVENTS: ("t", "u"),
+    LOG_HEADS: ("t", "u"),
+    SNAPSHOTS: ("t", "u"),
+    CHECKPOINTS: ("t", "u"),
+    CERTIFICATES: ("t", "u"),
+    XAPI_STATEMENTS: ("_id",),
+    XAPI_ATTACHMENTS: ("_id",),
+    XAPI_STATE: ("_id",),
+    XAPI_PROFILES: ("_id",),
+    XAPI_USAGE: ("_id",),
+    WRITES: ("_id",),
+}
+"""The shard key of each collection that grows with users (docs/sharding.md says why each).
+
+Per-user collections are ranged on (tenant, user), so one user's log, snapshot and
+checkpoints live on one shard and a user's reads are one targeted query; collections only
+ever written by `_id` are hashed on it. Every single-document write and upsert names the
+whole key in its filter (a sharded cluster cannot route one otherwise); the contract suite
+runs every store through a recording fake that refuses any that does not. Collections not
+listed stay unsharded: they grow with tenants and operator actions, not with users.
+"""
+
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
 
@@ -92,7 +116,15 @@ def user_key(*parts: str) -> str:
 
 
 def mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
-    """A client whose every call gives up within the configured timeout (no hung requests)."""
+    """A client whose every call gives up within the configured timeout (no hung requests).
+
+    Consistency is set here, not left to server or URL defaults: every write waits for a
+    majority of the replica set (`w: majority`, so an acknowledged write survives a
+    failover), every read sees only majority-committed data and goes to the primary. A read
+    after an acknowledged write therefore sees it (read-your-writes for `waitFor`, pages and
+    streams), on one server or a replica set; `Settings` refuses at start a URL whose
+    `readPreference` would send reads elsewhere.
+    """
     timeout = settings.mongo_timeout_ms
     return AsyncMongoClient(
         settings.mongo_url,
@@ -101,6 +133,9 @@ def mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
         connectTimeoutMS=timeout,
         socketTimeoutMS=timeout,
         appname="progress-sync",
+        w="majority",
+        readConcernLevel="majority",
+        readPreference="primary",
     )
 
 

@@ -13,9 +13,14 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.adapters.kafka_consuming import ConsumerLoop
+from shared.adapters.logs import get_logger
+from shared.adapters.metrics import CONSUMER_STALLS
 from shared.adapters.mongo import Document, ping
 
 __all__ = ["ReadinessCheck", "dependency_checks", "ops_router"]
+
+log = get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -44,17 +49,31 @@ async def _run_check(check: ReadinessCheck) -> bool:
         return False
 
 
-def ops_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
-    """Liveness (the process answers) and readiness (each named dependency answers).
+def ops_router(
+    checks: Mapping[str, ReadinessCheck], consumer: ConsumerLoop | None = None
+) -> APIRouter:
+    """Liveness and readiness (each named dependency answers).
 
-    `/readyz` answers 200 only when every check passes within two seconds, else 503, with
-    each check's result in the body so an operator sees which dependency is down.
+    `/healthz` is answered by the process's event loop, so an answer at all means the loop
+    runs (all the gateway asks of it). A consumer's also answers 503 with a `reason` while
+    a batch it holds makes no progress (`ConsumerLiveness`): a liveness probe then restarts
+    it. `/readyz` answers 200 only when every check passes within two seconds, else 503,
+    with each check's result in the body so an operator sees which dependency is down.
     """
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", summary="Liveness: the process is up")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get(
+        "/healthz",
+        summary="Liveness: the event loop answers (a consumer: and its batches progress)",
+        response_model=dict[str, str],
+        responses={503: {"description": "A consumer holds a batch that makes no progress"}},
+    )
+    async def healthz() -> JSONResponse:
+        if consumer is None or (stall := consumer.liveness.stall()) is None:
+            return JSONResponse({"status": "ok"})
+        CONSUMER_STALLS.labels(consumer.service).inc()
+        log.warning("consumer_stalled", service=consumer.service, reason=stall)
+        return JSONResponse({"status": "stalled", "reason": stall}, status_code=503)
 
     @router.get("/readyz", summary="Readiness: Kafka and MongoDB answer")
     async def readyz() -> JSONResponse:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 from prometheus_client import start_http_server
+from pydantic import ValidationError
 
 from shared.adapters.http_protocol import header_deadline_protocol
 from shared.adapters.logs import configure_logging, get_logger
@@ -43,9 +44,15 @@ def serve(
     (off by default: uvicorn would otherwise trust it from 127.0.0.1), so limits kept per
     client address see clients, not the load balancer, and no client can pick its address.
     A service outside `PROGRESS_ENVIRONMENT=development` refuses to start on a public
-    default secret.
+    default secret; any service refuses settings that do not validate (each error names
+    its variable), such as a MongoDB URL reading from secondaries.
     """
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        configure_logging("INFO", "json")
+        log.error("refused_to_start", reason=str(error))
+        raise SystemExit(f"error: {error}") from None
     configure_logging(settings.log_level, settings.log_format)
     problem = settings.production_problem()
     if problem is not None:

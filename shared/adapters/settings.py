@@ -6,6 +6,7 @@ import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     kafka_sasl_username: str = ""
     kafka_sasl_password: SecretStr = SecretStr("")
     kafka_ssl_cafile: str = ""
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "progress"
@@ -86,6 +88,11 @@ class Settings(BaseSettings):
     wait_max_per_user: int = Field(default=4, ge=1)
     wait_max_per_process: int = Field(default=64, ge=1)
     consistency_token_ttl_seconds: float = Field(default=3600.0, gt=0)
+
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
+    consumer_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    consumer_max_poll_interval_ms: int = Field(default=300_000, ge=180_000)
+    consumer_stall_seconds: float = Field(default=120.0, gt=0)
 
     projector_group: str = "progress-projector"
     projector_batch_max: int = Field(default=500, ge=1)
@@ -183,6 +190,44 @@ class Settings(BaseSettings):
             max_interactions=self.quota_max_interactions,
             max_snapshot_bytes=self.quota_max_snapshot_bytes,
         )
+
+    @model_validator(mode="after")
+    def _insync_fits_the_replicas(self) -> Settings:
+        """Refuse at start more in-sync replicas than replicas (every write would fail)."""
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                "PROGRESS_KAFKA_MIN_INSYNC_REPLICAS must be at most "
+                "PROGRESS_KAFKA_REPLICATION_FACTOR"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeats_fit_the_session(self) -> Settings:
+        """Refuse at start a heartbeat that cannot keep the group session alive."""
+        if self.consumer_heartbeat_interval_ms * 3 > self.consumer_session_timeout_ms:
+            raise ValueError(
+                "PROGRESS_CONSUMER_HEARTBEAT_INTERVAL_MS must be at most a third of "
+                "PROGRESS_CONSUMER_SESSION_TIMEOUT_MS (a session outlives two lost heartbeats)"
+            )
+        return self
+
+    @field_validator("mongo_url")
+    @classmethod
+    def _reads_from_primary(cls, url: str) -> str:
+        """Refuse at start a URL that would read from secondaries (the error names the option).
+
+        `waitFor`, pages and streams promise that a read sees the write it waited for; a
+        secondary may not have it yet, so such a URL would silently break
+        `Progress-Consistent`. Only the URL's own options are read (no DNS, no connection).
+        """
+        for name, value in parse_qsl(url.partition("?")[2]):
+            if name.lower() == "readpreference" and value.lower() != "primary":
+                raise ValueError(
+                    f"PROGRESS_MONGO_URL sets readPreference={value}: Progress Sync reads "
+                    "from the primary only (read-your-writes), so remove the option or set "
+                    "readPreference=primary"
+                )
+        return url
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -87,6 +87,8 @@ class MongoSnapshotStore:
             ReplaceOne(
                 {
                     "_id": user_key(*update.key),
+                    "t": update.key[0],
+                    "u": update.key[1],
                     "s": update.expected_seq,
                     # Snapshots written before versions existed have none: they count as 0.
                     "v": update.expected_version or {"$in": [0, None]},

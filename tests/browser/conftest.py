@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from shared.adapters.embedded import free_port
-from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
+from shared.adapters.topic_admin import create_topics
 from shared.adapters.user_tokens import mint_user_token
 from tests.support.backends import PrivateBroker, private_broker
 from tests.support.browser import BUNDLE, CHROMIUM, CHROMIUM_ARGS, SDK_DIR, static_site

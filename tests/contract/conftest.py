@@ -1,7 +1,8 @@
 """Every store's contract, held against the real server and the in-memory fake alike.
 
 The `memory` half is a unit test (`make unit` runs it); the `mongodb` half crosses the real
-embedded database, each in a database of its own that is dropped afterwards.
+embedded database, each in a database of its own that is dropped afterwards, through
+`ShardKeyGuard`, which fails any write a sharded cluster could not route.
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import cast
 
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.merge_store import MongoMergePointers
-from shared.adapters.mongo import ensure_indexes, mongo_client
+from shared.adapters.mongo import Document, ensure_indexes, mongo_client
 from shared.adapters.parked_store import MongoParkedMessages
 from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
 from shared.adapters.settings import Settings
@@ -60,6 +63,7 @@ from tests.fakes import (
     InMemoryUserDataStore,
     InMemoryWrittenEvents,
 )
+from tests.support.shard_keys import ShardKeyGuard
 
 
 @dataclass
@@ -146,7 +150,8 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
         yield _in_memory()
         return
     client = mongo_client(backend_settings)
-    db = client[f"contract_{uuid.uuid4().hex[:8]}"]
+    # Every write goes through the shard-key guard: a sharded cluster could route it.
+    db = cast(AsyncDatabase[Document], ShardKeyGuard(client[f"contract_{uuid.uuid4().hex[:8]}"]))
     await ensure_indexes(db)
     try:
         yield Stores(

@@ -14,7 +14,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from shared.adapters.change_publishing import KafkaChangeAnnouncer
 from shared.adapters.kafka import connected_producer, kafka_broker
 from shared.adapters.settings import Settings
-from shared.adapters.topics import CHANGES_RETENTION_MS, CHANGES_TOPIC, EVENTS_TOPIC
+from shared.adapters.topics import CHANGES_TOPIC, EVENTS_TOPIC, RETENTION_MS
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.errors import BrokerUnavailable
 
@@ -70,4 +70,4 @@ async def test_the_changes_topic_keeps_a_week(settings: Settings) -> None:
     finally:
         await admin.close()
     configs = {name: value for name, value, *_ in described.resources[0][4]}
-    assert int(configs["retention.ms"]) >= CHANGES_RETENTION_MS
+    assert int(configs["retention.ms"]) >= RETENTION_MS

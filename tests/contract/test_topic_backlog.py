@@ -13,9 +13,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from shared.adapters.kafka import create_topics
 from shared.adapters.kafka_backlog import topic_backlog
 from shared.adapters.settings import Settings
+from shared.adapters.topic_admin import create_topics
 from shared.service_layer.ports import TopicBacklog
 from shared.service_layer.records import TopicMessage
 from tests.fakes import InMemoryTopicBacklog

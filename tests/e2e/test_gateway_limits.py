@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from shared.adapters.embedded import free_port
-from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
+from shared.adapters.topic_admin import create_topics
 from tests.support.backends import PrivateBroker, private_broker
 from tests.support.services import TEST_API_KEY, service_process
 

@@ -18,8 +18,8 @@ import pytest
 from progress_sync_client import AsyncProgressClient, SyncStatus
 
 from shared.adapters.embedded import free_port
-from shared.adapters.kafka import create_topics
 from shared.adapters.settings import Settings
+from shared.adapters.topic_admin import create_topics
 from tests.support.backends import PrivateBroker, private_broker
 from tests.support.services import TEST_API_KEY, eventually, service_process
 

@@ -11,9 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chaos.devices import Device
 from chaos.exposure import failed_answers
 from chaos.fuzz_bodies import MIB, bodies
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
+from chaos.groups import group_failures
 from chaos.hostile import Probed, attacks
 from chaos.known_cases import cost_requests, hostile_requests, known_cases, learner_requests
 from chaos.ledger import Ledger
@@ -218,3 +220,17 @@ def test_every_exposure_attack_finds_the_named_request_it_repeats() -> None:
     chosen = attacks()
     assert len(chosen) == 9
     assert all(attack.total >= attack.parallel >= 1 for attack in chosen.values())
+
+
+def test_a_device_that_got_an_event_twice_or_missed_one_fails_the_group_torture() -> None:
+    device = Device("http://gateway", "u")
+    device.received.update(["e-1", "e-2", "e-2"])
+    judged = device.judge({"e-1", "e-2", "e-3"})
+    assert (judged["missed"], judged["twice"], judged["unknown"]) == (["e-3"], ["e-2"], [])
+    clean = {"lost": 0, "doubled": 0, "snapshots_mismatched": 0, "seq_collisions": 0}
+    report = {
+        "check": clean,
+        "settle": {"settled": True},
+        "devices": {"missed": 1, "twice": 1, "unknown": 0},
+    }
+    assert group_failures(report) == ["devices missed 1 events", "devices twice 1 events"]
