@@ -75,6 +75,14 @@ class CachedSnapshots:
         """As the store's (not cached)."""
         return self._store.claiming(tenant, course_id)
 
+    async def count_of(self, tenant: str) -> int:
+        """As the store's."""
+        return await self._store.count_of(tenant)
+
+    async def page_of(self, tenant: str, after: str | None, limit: int) -> list[Snapshot]:
+        """As the store's (not cached: a page is read once)."""
+        return await self._store.page_of(tenant, after, limit)
+
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         """As the store's (not cached: others may have moved on)."""
         return await self._store.positions(keys)

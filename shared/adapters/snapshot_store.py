@@ -138,6 +138,26 @@ class MongoSnapshotStore:
                 usage[key] = QuotaUsage(int(fields[0]), int(fields[1]), int(fields[2]))
         return usage
 
+    async def count_of(self, tenant: str) -> int:
+        """How many users of the tenant have a snapshot."""
+        async with driver_errors():
+            return await self._snapshots.count_documents({"t": tenant})
+
+    async def page_of(self, tenant: str, after: str | None, limit: int) -> list[Snapshot]:
+        """At most `limit` of the tenant's snapshots ordered by userId, after `after`.
+
+        Walks the (t, u) index; an unreadable snapshot comes back empty (logged and counted).
+        """
+        query: dict[str, Any] = {"t": tenant}
+        if after is not None:
+            query["u"] = {"$gt": after}
+        fields = {"state": 1, "u": 1, "s": 1}
+        async with driver_errors():
+            documents = (
+                await self._snapshots.find(query, fields).sort("u", 1).limit(limit).to_list()
+            )
+        return [_read((tenant, d["u"]), d, where="sweep").snapshot for d in documents]
+
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """The tenant's snapshots with a claim on the course, streamed in batches."""
         # Printable IDs are encoded alike by json and pydantic (only `"` and `\\` escaped), so

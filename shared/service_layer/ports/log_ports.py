@@ -83,6 +83,14 @@ class SnapshotStore(Protocol):
         """Every snapshot of the tenant with a `course.completed` claim on the course."""
         ...
 
+    async def count_of(self, tenant: str) -> int:
+        """How many users of the tenant have a snapshot."""
+        ...
+
+    async def page_of(self, tenant: str, after: str | None, limit: int) -> list[Snapshot]:
+        """At most `limit` of the tenant's snapshots by userId, after `after` (None: first)."""
+        ...
+
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         """The applied seq of each user's snapshot (0 for users without one), cheaply."""
         ...
