@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -168,12 +168,16 @@ class InMemorySnapshotStore:
     async def count_of(self, tenant: str) -> int:
         return sum(1 for stored_tenant, _ in self.snapshots if stored_tenant == tenant)
 
-    async def page_of(self, tenant: str, after: str | None, limit: int) -> list[Snapshot]:
-        return [
+    async def walk(
+        self, tenant: str, after: str | None, page: int
+    ) -> AsyncGenerator[list[Snapshot]]:
+        found = [
             stored.snapshot
             for (stored_tenant, user), stored in sorted(self.snapshots.items())
             if stored_tenant == tenant and (after is None or user > after)
-        ][:limit]
+        ]
+        for first in range(0, len(found), page):
+            yield found[first : first + page]
 
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         for (stored_tenant, _), stored in sorted(self.snapshots.items()):

@@ -12,7 +12,7 @@ write fail as stale, and a stale user is dropped from the cache and read again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from cachetools import LRUCache
 
@@ -79,9 +79,9 @@ class CachedSnapshots:
         """As the store's."""
         return await self._store.count_of(tenant)
 
-    async def page_of(self, tenant: str, after: str | None, limit: int) -> list[Snapshot]:
-        """As the store's (not cached: a page is read once)."""
-        return await self._store.page_of(tenant, after, limit)
+    def walk(self, tenant: str, after: str | None, page: int) -> AsyncGenerator[list[Snapshot]]:
+        """As the store's (not cached: a walk reads each snapshot once)."""
+        return self._store.walk(tenant, after, page)
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         """As the store's (not cached: others may have moved on)."""

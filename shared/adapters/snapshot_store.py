@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -143,20 +143,29 @@ class MongoSnapshotStore:
         async with driver_errors():
             return await self._snapshots.count_documents({"t": tenant})
 
-    async def page_of(self, tenant: str, after: str | None, limit: int) -> list[Snapshot]:
-        """At most `limit` of the tenant's snapshots ordered by userId, after `after`.
+    async def walk(
+        self, tenant: str, after: str | None, page: int
+    ) -> AsyncGenerator[list[Snapshot]]:
+        """The tenant's snapshots ordered by userId, after `after`, in pages of `page`.
 
-        Walks the (t, u) index; an unreadable snapshot comes back empty (logged and counted).
+        One cursor for the whole walk: a query per page would sort the rest of the tenant
+        again each time (quadratic on SecantusDB). An unreadable snapshot comes back empty
+        (logged and counted).
         """
         query: dict[str, Any] = {"t": tenant}
         if after is not None:
             query["u"] = {"$gt": after}
         fields = {"state": 1, "u": 1, "s": 1}
+        cursor = self._snapshots.find(query, fields).sort("u", 1).batch_size(page)
+        batch: list[Snapshot] = []
         async with driver_errors():
-            documents = (
-                await self._snapshots.find(query, fields).sort("u", 1).limit(limit).to_list()
-            )
-        return [_read((tenant, d["u"]), d, where="sweep").snapshot for d in documents]
+            async for document in cursor:
+                batch.append(_read((tenant, document["u"]), document, where="sweep").snapshot)
+                if len(batch) == page:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
 
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """The tenant's snapshots with a claim on the course, streamed in batches."""

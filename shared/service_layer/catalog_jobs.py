@@ -12,6 +12,7 @@ next checkpoint. When a job has walked every user, the versions it judged are dr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -120,15 +121,20 @@ class CatalogJobRunner:
         versions = [*kept.get(change.course_id, []), *([current] if current else [])]
         total = await self._snapshots.count_of(change.tenant_id)
         last, done, judged = job.last_user, job.done, 0
-        while page := await self._snapshots.page_of(change.tenant_id, last, self._page):
-            for step in self._steps:
-                await step.judge(change, versions, page)
-            last, done, judged = page[-1].user_id, done + len(page), judged + len(page)
-            lease_until = self._clock.now() + self._lease
-            if not await self._jobs.checkpoint(
-                job, self._worker, last_user=last, done=done, total=total, lease_until=lease_until
-            ):
-                return JobOutcome(job, JobState.SUPERSEDED, judged)
+        async with aclosing(self._snapshots.walk(change.tenant_id, last, self._page)) as walk:
+            async for page in walk:
+                for step in self._steps:
+                    await step.judge(change, versions, page)
+                last, done, judged = page[-1].user_id, done + len(page), judged + len(page)
+                if not await self._jobs.checkpoint(
+                    job,
+                    self._worker,
+                    last_user=last,
+                    done=done,
+                    total=total,
+                    lease_until=self._clock.now() + self._lease,
+                ):
+                    return JobOutcome(job, JobState.SUPERSEDED, judged)
         await self._courses.drop_kept(change.tenant_id, change.course_id, change.revision)
         ended = await self._jobs.end(job, self._worker, JobState.FINISHED)
         return JobOutcome(job, JobState.FINISHED if ended else JobState.SUPERSEDED, judged)

@@ -90,8 +90,21 @@ async def test_courses_are_replaced_whole_and_listed_in_course_order(stores: Sto
             ],
         }
     )
-    assert await stores.courses.put("demo", course) is True
-    assert await stores.courses.put("demo", course) is False
+    assert await stores.courses.put("demo", course) == 1
+    assert await stores.courses.kept("demo", ["c.2"]) == {}
+    grown = parse_course(
+        {
+            "courseId": "c.2",
+            "items": [*course.to_json()["items"], {"contentId": "w", "kind": "step"}],
+        }
+    )
+    assert await stores.courses.put("demo", grown) == 2
+    assert await stores.courses.put("demo", course) == 3
+    assert await stores.courses.kept("demo", ["c.2", "c.1"]) == {"c.2": [course, grown]}
+    await stores.courses.drop_kept("demo", "c.2", 2)
+    assert await stores.courses.kept("demo", ["c.2"]) == {"c.2": [grown]}
+    await stores.courses.drop_kept("demo", "c.2", 3)
+    assert await stores.courses.kept("demo", ["c.2"]) == {}
     await stores.courses.put("demo", other)
     await stores.courses.put("elsewhere", other)
     assert await stores.courses.get("demo", "c.2") == course

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -87,8 +87,8 @@ class SnapshotStore(Protocol):
         """How many users of the tenant have a snapshot."""
         ...
 
-    async def page_of(self, tenant: str, after: str | None, limit: int) -> list[Snapshot]:
-        """At most `limit` of the tenant's snapshots by userId, after `after` (None: first)."""
+    def walk(self, tenant: str, after: str | None, page: int) -> AsyncGenerator[list[Snapshot]]:
+        """The tenant's snapshots by userId, after `after` (None: from the first), in pages."""
         ...
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
