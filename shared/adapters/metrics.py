@@ -166,7 +166,8 @@ CATALOG_JOBS = Counter(
 )
 CATALOG_JOB_USERS = Counter(
     "progress_catalog_job_users",
-    "Users whose snapshots catalog jobs judged (a page judged again after a failure counts again).",
+    "Users whose snapshots catalog job runs judged, counted as a run ends (finished or "
+    "superseded).",
 )
 
 
