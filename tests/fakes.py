@@ -474,7 +474,9 @@ class InMemoryUserDataStore:
         state: InMemoryDocumentStore | None = None,
         profiles: InMemoryDocumentStore | None = None,
         usage: InMemoryUsageStore | None = None,
+        catalog_jobs: InMemoryCatalogJobStore | None = None,
     ) -> None:
+        self._catalog_jobs = catalog_jobs or InMemoryCatalogJobStore()
         self._events = events
         self._snapshots = snapshots
         self._letters = letters
@@ -520,6 +522,7 @@ class InMemoryUserDataStore:
             "xapi_attachments": attachments,
             "xapi_state": self._state.forget(key),
             "xapi_profiles": self._profiles.forget(key),
+            "catalog_jobs": self._catalog_jobs.forget(key),
         }
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
@@ -913,3 +916,12 @@ class InMemoryCatalogJobStore:
     async def recent(self, tenant_id: str | None, limit: int) -> list[CatalogJob]:
         found = [j for j in self.jobs.values() if tenant_id in (None, j.change.tenant_id)]
         return sorted(found, key=lambda job: job.queued_at, reverse=True)[:limit]
+
+    def forget(self, key: UserKey) -> int:
+        """Clear the checkpoints at this user (the jobs start over); return how many."""
+        at_user = [
+            job for job in self.jobs.values() if (job.change.tenant_id, job.last_user) == key
+        ]
+        for job in at_user:
+            self.jobs[job.job_id] = replace(job, last_user=None, done=0)
+        return len(at_user)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from shared.adapters.catalog_job_store import MongoCatalogJobStore
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
@@ -29,6 +30,7 @@ from shared.adapters.xapi_document_store import profile_documents, state_documen
 from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.ports import (
+    CatalogJobStore,
     CatalogStore,
     CertificateStore,
     DeadLetterStore,
@@ -44,6 +46,7 @@ from shared.service_layer.ports import (
 )
 from shared.service_layer.xapi.ports import DocumentStore, StatementStore, UsageStore
 from tests.fakes import (
+    InMemoryCatalogJobStore,
     InMemoryCatalogStore,
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
@@ -80,6 +83,7 @@ class Stores:
     state: DocumentStore
     profiles: DocumentStore
     usage: UsageStore
+    catalog_jobs: CatalogJobStore
 
 
 def _in_memory() -> Stores:
@@ -92,6 +96,7 @@ def _in_memory() -> Stores:
     parked = InMemoryParkedMessages()
     statements, state = InMemoryStatementStore(), InMemoryDocumentStore()
     profiles, usage = InMemoryDocumentStore(), InMemoryUsageStore()
+    catalog_jobs = InMemoryCatalogJobStore()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -112,6 +117,7 @@ def _in_memory() -> Stores:
             state,
             profiles,
             usage,
+            catalog_jobs,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
@@ -123,6 +129,7 @@ def _in_memory() -> Stores:
         state=state,
         profiles=profiles,
         usage=usage,
+        catalog_jobs=catalog_jobs,
     )
 
 
@@ -166,6 +173,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             state=state_documents(db),
             profiles=profile_documents(db),
             usage=MongoUsageStore(db),
+            catalog_jobs=MongoCatalogJobStore(db),
         )
     finally:
         await client.drop_database(db.name)
