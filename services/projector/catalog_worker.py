@@ -58,7 +58,8 @@ async def serve_catalog_jobs(runner: CatalogJobRunner, poll_seconds: float) -> N
     """Run jobs one after another, waiting `poll_seconds` when there is none; never returns.
 
     A failing run is logged and counted; its job resumes at its checkpoint on a later take
-    and is marked failed after `MAX_RUNS` runs.
+    and is marked failed after `MAX_RUNS` runs. A take that fails (the database is away) is
+    logged and counted apart, and tried again after `poll_seconds`.
     """
     while True:
         job = None
@@ -69,11 +70,15 @@ async def serve_catalog_jobs(runner: CatalogJobRunner, poll_seconds: float) -> N
                 continue
             await _run(runner, job)
         except Exception as error:
-            CATALOG_JOBS.labels("failed").inc()
             reason = f"{type(error).__name__}: {str(error)[:300]}"
-            log.error("catalog_job_failed", job=job and job.job_id, error=reason)
-            if job is not None and job.attempts >= MAX_RUNS:
-                await _give_up(runner, job, reason)
+            if job is None:
+                CATALOG_JOBS.labels("take_failed").inc()
+                log.warning("catalog_job_take_failed", error=reason)
+            else:
+                CATALOG_JOBS.labels("failed").inc()
+                log.error("catalog_job_failed", job=job.job_id, runs=job.attempts, error=reason)
+                if job.attempts >= MAX_RUNS:
+                    await _give_up(runner, job, reason)
             await asyncio.sleep(poll_seconds)
 
 

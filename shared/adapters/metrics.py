@@ -161,7 +161,8 @@ CATALOG_JOBS = Counter(
     "progress_catalog_jobs",
     "Catalog job runs by outcome: started (a worker took a job, or resumed one), finished, "
     "superseded (a newer change of the course stopped it), failed (a run raised; the job "
-    "resumes from its checkpoint, or is marked failed after five runs).",
+    "resumes from its checkpoint, or is marked failed after five runs), take_failed (looking "
+    "for a job failed, e.g. MongoDB away).",
     ["outcome"],
 )
 CATALOG_JOB_USERS = Counter(

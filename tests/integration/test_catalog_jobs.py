@@ -23,7 +23,7 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.domain import Course, Snapshot, parse_course, reduce
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.catalog_job_records import CatalogJob, CourseChange, JobState
-from shared.service_layer.catalog_jobs import CatalogJobRunner, CertificateStep
+from shared.service_layer.catalog_jobs import CatalogJobRunner, CertificateStep, JobOutcome
 from shared.service_layer.records import SnapshotUpdate
 from tests.fakes import FixedClock
 from tests.unit.domain.builders import raw_event, record
@@ -158,6 +158,15 @@ async def run_next(runner: CatalogJobRunner) -> JobState:
     return (await runner.run(job)).state
 
 
+async def held_run(runner: CatalogJobRunner, gate: Gate) -> asyncio.Task[JobOutcome]:
+    """Take the next job and run it in a task, until the gate holds its page."""
+    job = await runner.take()
+    assert job is not None
+    running = asyncio.create_task(runner.run(job))
+    await gate.held.wait()
+    return running
+
+
 async def test_the_put_only_stores_and_queues_and_the_job_then_judges_every_claim(
     world: World,
 ) -> None:
@@ -192,11 +201,7 @@ async def test_a_killed_worker_s_job_resumes_after_its_checkpoint_and_equals_a_f
 ) -> None:
     saved = await world.catalog.save(TENANT, GROWN)
     first_gate = Gate(hold_page=3)
-    first = world.runner(first_gate, worker="killed")
-    job = await first.take()
-    assert job is not None
-    running = asyncio.create_task(first.run(job))
-    await first_gate.held.wait()
+    running = await held_run(world.runner(first_gate, worker="killed"), first_gate)
     running.cancel()  # the worker dies mid-page: no release, no cleanup, its lease still held
     with pytest.raises(asyncio.CancelledError):
         await running
@@ -225,11 +230,7 @@ async def test_a_second_put_supersedes_the_running_job_which_stops_at_its_next_c
 ) -> None:
     grown = await world.catalog.save(TENANT, GROWN)
     gate = Gate(hold_page=2)
-    runner = world.runner(gate)
-    job = await runner.take()
-    assert job is not None
-    running = asyncio.create_task(runner.run(job))
-    await gate.held.wait()
+    running = await held_run(world.runner(gate), gate)
 
     strictest = await world.catalog.save(TENANT, STRICTEST)
     assert (await world.job(grown.job.job_id)).state is JobState.SUPERSEDED

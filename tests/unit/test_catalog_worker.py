@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
@@ -14,6 +14,7 @@ from shared.domain import Course, Snapshot, parse_course
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.catalog_job_records import CatalogJob, CourseChange, JobState
 from shared.service_layer.catalog_jobs import CatalogJobRunner
+from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.records import StoredSnapshot
 from tests.fakes import (
     FixedClock,
@@ -88,3 +89,42 @@ async def test_a_job_whose_runs_keep_failing_is_retried_then_marked_failed() -> 
     assert [entry["job"] for entry in failures] == [saved.job.job_id] * MAX_RUNS
     given_up = [entry for entry in logs if entry["event"] == "catalog_job_given_up"]
     assert [(entry["job"], entry["runs"]) for entry in given_up] == [(saved.job.job_id, MAX_RUNS)]
+
+
+class AwayJobs(InMemoryCatalogJobStore):
+    """A job store whose database is away: every take fails; `tried` is set on the second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.takes = 0
+        self.tried = asyncio.Event()
+
+    async def take(self, worker: str, now: datetime, lease: timedelta) -> CatalogJob | None:
+        self.takes += 1
+        if self.takes == 2:
+            self.tried.set()
+        raise StoreUnavailable("no primary")
+
+
+async def test_a_failing_take_is_logged_counted_and_tried_again() -> None:
+    jobs = AwayJobs()
+    runner = CatalogJobRunner(
+        jobs,
+        InMemoryCatalogStore(),
+        InMemorySnapshotStore(),
+        [],
+        FixedClock(),
+        worker="w",
+        lease=timedelta(60),
+        page=10,
+    )
+    labels = {"outcome": "take_failed"}
+    before = REGISTRY.get_sample_value("progress_catalog_jobs_total", labels) or 0.0
+    with capture_logs() as logs:
+        loop = asyncio.create_task(serve_catalog_jobs(runner, poll_seconds=0.001))
+        await asyncio.wait_for(jobs.tried.wait(), timeout=10)
+        loop.cancel()
+    after = REGISTRY.get_sample_value("progress_catalog_jobs_total", labels) or 0.0
+    assert after - before >= 1
+    taken = [entry for entry in logs if entry["event"] == "catalog_job_take_failed"]
+    assert taken[0]["error"] == "StoreUnavailable: no primary"
