@@ -58,7 +58,9 @@ def _print_table(found: list[CatalogJob]) -> None:
     Console(highlight=False).print(table)
 
 
-async def _watch(opened: Connections, tenant: str | None, limit: int) -> list[CatalogJob]:
+async def _watch(
+    opened: Connections, tenant: str | None, limit: int, quiet: bool
+) -> list[CatalogJob]:
     """Show a bar per job until none is queued or running; return the jobs as they ended."""
     store = MongoCatalogJobStore(opened.db)
     with Progress(
@@ -67,6 +69,7 @@ async def _watch(opened: Connections, tenant: str | None, limit: int) -> list[Ca
         MofNCompleteColumn(),
         TextColumn("{task.fields[state]}"),
         TimeElapsedColumn(),
+        disable=quiet,
     ) as bars:
         tasks: dict[str, Any] = {}
         while True:
@@ -84,7 +87,9 @@ async def _watch(opened: Connections, tenant: str | None, limit: int) -> list[Ca
 def jobs(
     tenant: str | None = typer.Option(None, "--tenant", help="Only this tenant's jobs."),
     limit: int = typer.Option(20, "--limit", min=1, max=1000, help="Newest jobs shown."),
-    watch: bool = typer.Option(False, "--watch", help="Progress bars until no job is left."),
+    watch: bool = typer.Option(
+        False, "--watch", help="Progress bars until no job is left (with --json: wait, then print)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Catalog jobs, newest first: state, users judged of the tenant's total, runs, times.
@@ -95,7 +100,7 @@ def jobs(
 
     async def operation(opened: Connections) -> list[CatalogJob]:
         if watch:
-            return await _watch(opened, tenant, limit)
+            return await _watch(opened, tenant, limit, quiet=as_json)
         return await MongoCatalogJobStore(opened.db).recent(tenant, limit)
 
     found = with_database(operation)

@@ -272,3 +272,6 @@ def test_importing_records_earned_certificates_and_a_changed_course_keeps_them(c
     assert table.exit_code == 0, table.output
     assert "demo/tut-1@2" in table.stdout
     assert "finished" in table.stdout
+    watched = cli("catalog", "jobs", "--watch", "--json")
+    assert watched.exit_code == 0, watched.output
+    assert {job["state"] for job in json.loads(watched.stdout)} == {"finished"}
