@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +17,12 @@ from shared.domain import (
     Snapshot,
     usage_of,
     visible_head,
+)
+from shared.service_layer.catalog_job_records import (
+    ACTIVE_STATES,
+    CatalogJob,
+    CourseChange,
+    JobState,
 )
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.errors import BrokerUnavailable
@@ -200,6 +206,20 @@ class InMemorySnapshotStore:
                 found[key] = usage_of(snapshot, len(snapshot.to_storage()))
         return found
 
+    async def count_of(self, tenant: str) -> int:
+        return sum(1 for stored_tenant, _ in self.snapshots if stored_tenant == tenant)
+
+    async def walk(
+        self, tenant: str, after: str | None, page: int
+    ) -> AsyncGenerator[list[Snapshot]]:
+        found = [
+            stored.snapshot
+            for (stored_tenant, user), stored in sorted(self.snapshots.items())
+            if stored_tenant == tenant and (after is None or user > after)
+        ]
+        for first in range(0, len(found), page):
+            yield found[first : first + page]
+
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         for (stored_tenant, _), stored in sorted(self.snapshots.items()):
             if stored_tenant == tenant and course_id in stored.snapshot.courses:
@@ -350,10 +370,12 @@ class InMemoryDeadLetterStore:
 
 
 class InMemoryCatalogStore:
-    """Courses per tenant in a dict, stored as JSON like the real store."""
+    """Courses per tenant in a dict, stored as JSON like the real store, with kept versions."""
 
     def __init__(self) -> None:
         self.courses: dict[tuple[str, str], str] = {}
+        self.revisions: dict[tuple[str, str], int] = {}
+        self.kept_versions: dict[tuple[str, str], list[tuple[int, str]]] = {}
 
     def _of(self, tenant_id: str) -> list[Course]:
         return [
@@ -384,12 +406,30 @@ class InMemoryCatalogStore:
         courses = self._of(tenant_id)
         return CatalogTotals(len(courses), sum(len(c.required_items) for c in courses))
 
-    async def put(self, tenant_id: str, course: Course) -> bool:
-        created = (tenant_id, course.course_id) not in self.courses
-        self.courses[(tenant_id, course.course_id)] = course.model_dump_json()
-        return created
+    async def put(self, tenant_id: str, course: Course) -> int:
+        key = (tenant_id, course.course_id)
+        previous = self.courses.get(key)
+        revision = self.revisions.get(key, 0) + 1 if previous is not None else 1
+        if previous is not None:
+            self.kept_versions.setdefault(key, []).append((revision - 1, previous))
+        self.courses[key] = course.model_dump_json()
+        self.revisions[key] = revision
+        return revision
+
+    async def kept(self, tenant_id: str, course_ids: Sequence[str]) -> dict[str, list[Course]]:
+        return {
+            course_id: [Course.model_validate_json(body) for _, body in versions]
+            for course_id in course_ids
+            if (versions := self.kept_versions.get((tenant_id, course_id)))
+        }
+
+    async def drop_kept(self, tenant_id: str, course_id: str, below: int) -> None:
+        key = (tenant_id, course_id)
+        self.kept_versions[key] = [v for v in self.kept_versions.get(key, []) if v[0] >= below]
 
     async def delete(self, tenant_id: str, course_id: str) -> bool:
+        self.kept_versions.pop((tenant_id, course_id), None)
+        self.revisions.pop((tenant_id, course_id), None)
         return self.courses.pop((tenant_id, course_id), None) is not None
 
 
@@ -475,7 +515,9 @@ class InMemoryUserDataStore:
         state: InMemoryDocumentStore | None = None,
         profiles: InMemoryDocumentStore | None = None,
         usage: InMemoryUsageStore | None = None,
+        catalog_jobs: InMemoryCatalogJobStore | None = None,
     ) -> None:
+        self._catalog_jobs = catalog_jobs or InMemoryCatalogJobStore()
         self._events = events
         self._snapshots = snapshots
         self._letters = letters
@@ -523,6 +565,7 @@ class InMemoryUserDataStore:
             "xapi_attachments": attachments,
             "xapi_state": self._state.forget(key),
             "xapi_profiles": self._profiles.forget(key),
+            "catalog_jobs": self._catalog_jobs.forget(key),
         }
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:
@@ -845,3 +888,83 @@ class InMemoryDocumentStore:
         for found in gone:
             del self.documents[found]
         return len(gone)
+
+
+class InMemoryCatalogJobStore:
+    """Catalog jobs in a dict, with the same lease and ownership rules as the real store."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, CatalogJob] = {}
+        self.leases: dict[str, tuple[str, datetime]] = {}
+
+    async def enqueue(self, change: CourseChange, now: datetime) -> CatalogJob:
+        job_id = f"{change.tenant_id}/{change.course_id}@{change.revision}"
+        for other in list(self.jobs.values()):
+            same = (other.change.tenant_id, other.change.course_id)
+            if same == (change.tenant_id, change.course_id) and other.state in ACTIVE_STATES:
+                self.jobs[other.job_id] = replace(other, state=JobState.SUPERSEDED)
+        job = CatalogJob(job_id, change, JobState.QUEUED, 0, 0, None, now, None, now, 0)
+        self.jobs[job_id] = job
+        return job
+
+    async def take(self, worker: str, now: datetime, lease: timedelta) -> CatalogJob | None:
+        for job in sorted(self.jobs.values(), key=lambda job: job.queued_at):
+            expired = job.job_id not in self.leases or self.leases[job.job_id][1] < now
+            if job.state is JobState.QUEUED or (job.state is JobState.RUNNING and expired):
+                taken = replace(
+                    job,
+                    state=JobState.RUNNING,
+                    attempts=job.attempts + 1,
+                    started_at=job.started_at or now,
+                )
+                self.jobs[job.job_id] = taken
+                self.leases[job.job_id] = (worker, now + lease)
+                return taken
+        return None
+
+    def _owned(self, job: CatalogJob, worker: str) -> bool:
+        current = self.jobs[job.job_id]
+        owner = self.leases.get(job.job_id, ("", None))[0]
+        return current.state is JobState.RUNNING and owner == worker
+
+    async def checkpoint(
+        self,
+        job: CatalogJob,
+        worker: str,
+        *,
+        last_user: str | None,
+        done: int,
+        total: int,
+        lease_until: datetime,
+    ) -> bool:
+        if not self._owned(job, worker):
+            return False
+        current = self.jobs[job.job_id]
+        self.jobs[job.job_id] = replace(current, last_user=last_user, done=done, total=total)
+        self.leases[job.job_id] = (worker, lease_until)
+        return True
+
+    async def end(
+        self, job: CatalogJob, worker: str, state: JobState, error: str | None = None
+    ) -> bool:
+        if not self._owned(job, worker):
+            return False
+        self.jobs[job.job_id] = replace(self.jobs[job.job_id], state=state, error=error)
+        return True
+
+    async def release(self, job: CatalogJob, worker: str) -> None:
+        if self._owned(job, worker):
+            self.leases[job.job_id] = (worker, datetime(1970, 1, 1, tzinfo=UTC))
+
+    async def recent(self, tenant_id: str | None, limit: int) -> list[CatalogJob]:
+        found = [j for j in self.jobs.values() if tenant_id in (None, j.change.tenant_id)]
+        return sorted(found, key=lambda job: job.queued_at, reverse=True)[:limit]
+
+    def forget(self, key: UserKey) -> int:
+        """Clear the checkpoints at this user (the jobs start over); return how many."""
+        at_user = [
+            job for job in self.jobs.values() if (job.change.tenant_id, job.last_user) == key
+        ]
+        for job in at_user:
+            self.jobs[job.job_id] = replace(job, last_user=None, done=0)
+        return len(at_user)

@@ -42,13 +42,20 @@ _COURSE_BODY = {
 }
 
 
+class CatalogJobQueued(BaseModel):
+    """The job that judges every user's claim on the course under the versions it replaced."""
+
+    jobId: str = Field(description="Watch it with `progressctl catalog jobs`.")
+    state: str = Field(description="`queued`: no claim has been judged inside the request.")
+
+
 class CourseSaved(BaseModel):
-    """The stored course, and the certificates recorded before it replaced the old version."""
+    """The stored course, its revision, and the job that judges the claims on it."""
 
     course: Course
     created: bool = Field(description="The course was not in the catalog before.")
-    claimsChecked: int = Field(description="Users' completion claims on the course judged.")
-    certificatesRecorded: int = Field(description="Certificates newly recorded by the change.")
+    revision: int = Field(description="The course's revision in the catalog (1 when created).")
+    job: CatalogJobQueued
 
 
 class CourseDeleted(BaseModel):
@@ -101,10 +108,13 @@ def _not_found(course_id: str) -> ApiError:
 async def put_course(
     request: Request, response: Response, courseId: CourseId, authorization: Authorization = None
 ) -> CourseSaved:
-    """Validate and store a course; certificates its claims earned so far are recorded first.
+    """Validate and store a course; a catalog job then judges the claims on it.
 
     The body's `courseId` may be left out; given, it must equal the path's. Answers 201 for
-    a new course, 200 for a replaced one; nothing is stored when the definition is invalid.
+    a new course, 200 for a replaced one, once the version is stored and its job queued; no
+    snapshot is read inside the request. Until the job has judged every claim, views judge
+    claims by the replaced versions too, so no certificate is missed or taken back. Nothing
+    is stored when the definition is invalid.
     """
     principal = await authorized(request, authorization, "admin", None)
     try:
@@ -115,13 +125,13 @@ async def put_course(
         course = parse_course(raw, course_id=_course_id(courseId))
     except InvalidCourse as error:
         raise ApiError(422, "invalid_course", str(error), field=error.problems[0].field) from None
-    change = await context_of(request).catalog.save(principal.tenant_id, course)
-    response.status_code = 201 if change.created else 200
+    saved = await context_of(request).catalog.save(principal.tenant_id, course)
+    response.status_code = 201 if saved.created else 200
     return CourseSaved(
         course=course,
-        created=change.created,
-        claimsChecked=change.claims_checked,
-        certificatesRecorded=change.certificates_recorded,
+        created=saved.created,
+        revision=saved.job.change.revision,
+        job=CatalogJobQueued(jobId=saved.job.job_id, state=saved.job.state.value),
     )
 
 

@@ -15,6 +15,7 @@ from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
 from services.gateway.wait_slots import WaitSlots
 from services.gateway.xapi_profiles import CachedXapiProfiles
+from shared.adapters.catalog_job_store import MongoCatalogJobStore
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
@@ -132,7 +133,9 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             consistency=consistency,
             merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
-            catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
+            catalog=CourseCatalog(
+                courses, MongoCertificateStore(db), snapshots, MongoCatalogJobStore(db), clock
+            ),
             credentials=CachedCredentials(
                 tenants,
                 settings.auth_cache_seconds,

@@ -2,10 +2,9 @@
 
 `import FILE` reads JSON or YAML holding one course, a list of courses, or `{"courses": [...]}`,
 validates all of it first and stores nothing if anything is wrong: each problem is printed as
-`FILE:LINE: course …, item … (path): what [rule: …]`. Storing a course records, before it
-replaces the old definition, the certificates that users' claims earned (see
-`CourseCatalog.save`). Exit codes: 0 done, 1 unknown tenant or course, 2 invalid file or bad
-usage, 3 MongoDB unavailable.
+`FILE:LINE: course …, item … (path): what [rule: …]`. Storing a course queues the catalog job
+that judges users' claims on it (see `CourseCatalog.save`); `jobs` shows those jobs. Exit
+codes: 0 done, 1 unknown tenant or course, 2 invalid file or bad usage, 3 MongoDB unavailable.
 """
 
 from __future__ import annotations
@@ -21,20 +20,24 @@ from rich.console import Console
 from rich.table import Table
 
 from services.progressctl.catalog_files import validated
+from services.progressctl.catalog_job_views import jobs
 from services.progressctl.common import load_settings, refuse, with_database
+from shared.adapters.catalog_job_store import MongoCatalogJobStore
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
+from shared.adapters.clock import SystemClock
 from shared.adapters.connections import Connections
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore, TenantNotFound
 from shared.domain import Course
 from shared.domain.ids import TenantId
-from shared.service_layer.catalog import CatalogChange, CourseCatalog
+from shared.service_layer.catalog import CourseCatalog, CourseSaved
 
 __all__ = ["catalog_app"]
 
 T = TypeVar("T")
 
 catalog_app = typer.Typer(help="The tenant's course catalog.", no_args_is_help=True)
+catalog_app.command("jobs")(jobs)
 
 _TENANT = TypeAdapter[str](TenantId)
 _PAGE = 500
@@ -64,7 +67,11 @@ def _with_catalog(tenant: str, operation: Callable[[CourseCatalog], Awaitable[T]
         if await MongoTenantStore(db).signing_secret(tenant) is None:
             raise TenantNotFound(f"no tenant '{tenant}'")
         catalog = CourseCatalog(
-            MongoCatalogStore(db), MongoCertificateStore(db), MongoSnapshotStore(db)
+            MongoCatalogStore(db),
+            MongoCertificateStore(db),
+            MongoSnapshotStore(db),
+            MongoCatalogJobStore(db),
+            SystemClock(),
         )
         return await operation(catalog)
 
@@ -87,15 +94,14 @@ def import_(
         typer.echo(f"{len(courses)} course(s) valid")
         return
 
-    async def operation(catalog: CourseCatalog) -> list[CatalogChange]:
+    async def operation(catalog: CourseCatalog) -> list[CourseSaved]:
         return [await catalog.save(chosen, course) for course in courses]
 
-    for course, change in zip(courses, _with_catalog(chosen, operation), strict=True):
-        verb = "created" if change.created else "replaced"
+    for course, saved in zip(courses, _with_catalog(chosen, operation), strict=True):
+        verb = "created" if saved.created else "replaced"
         typer.echo(
             f"course '{course.course_id}' {verb}: {len(course.items)} item(s); "
-            f"{change.claims_checked} claim(s) checked, "
-            f"{change.certificates_recorded} certificate(s) recorded"
+            f"claims are judged by job {saved.job.job_id} (progressctl catalog jobs)"
         )
 
 

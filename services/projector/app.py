@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -12,6 +14,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from services.projector.catalog_worker import catalog_job_runner, serve_catalog_jobs
 from services.projector.metrics import count_outcome
 from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publisher
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
@@ -134,8 +137,19 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
             router = FailureRouter(declared.routes, MongoDeadLetterStore(db), SystemClock())
             declared.consumer = BatchConsumer(projection, router)
             await broker.start()
+            jobs = asyncio.create_task(
+                serve_catalog_jobs(
+                    catalog_job_runner(db, settings), settings.catalog_job_poll_ms / 1000
+                ),
+                name="catalog-jobs",
+            )
             log.info("projector_started", group=settings.projector_group)
-            yield
+            try:
+                yield
+            finally:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
 
     app = FastAPI(title="Progress Sync projector", lifespan=lifespan)
     app.include_router(ops_router(checks, declared.loop))

@@ -1,7 +1,10 @@
 """The course catalog and the earned certificates on MongoDB.
 
 `catalog`: one document per (tenant, course); the definition is stored as JSON text and the
-item contentIds as an array of values, so no ID ever becomes a field name. `certificates`:
+item contentIds as an array of values, so no ID ever becomes a field name. Each document
+carries its revision (`r`, 1 for a new course) and the replaced versions a catalog job has not
+judged yet (`kept`: revision and JSON text each); a replacement is one conditional write on
+the revision it read, so a version is never lost between two writers. `certificates`:
 one document per (tenant, user, course); the first write wins and a repeat is a no-op, so a
 certificate once recorded is never changed or taken back.
 """
@@ -12,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.adapters.mongo import (
     CATALOG,
@@ -25,6 +28,9 @@ from shared.adapters.mongo import (
 )
 from shared.domain import CatalogTotals, Certificate, Course
 from shared.service_layer.errors import StoreRejected
+
+_WRITE_ATTEMPTS = 5
+"""Conditional writes tried before a course that keeps changing under them is refused."""
 
 __all__ = ["MongoCatalogStore", "MongoCertificateStore"]
 
@@ -76,21 +82,61 @@ class MongoCatalogStore:
             return CatalogTotals(courses=0, required=0)
         return CatalogTotals(courses=found[0]["courses"], required=found[0]["required"])
 
-    async def put(self, tenant_id: str, course: Course) -> bool:
-        """Store the course, replacing one with the same courseId; True if it is new."""
-        document = {
+    async def put(self, tenant_id: str, course: Course) -> int:
+        """Store the course as its next revision (1: new), keeping the version it replaces."""
+        key = user_key(tenant_id, course.course_id)
+        document: Document = {
             "t": tenant_id,
             "c": course.course_id,
             "items": [item.content_id for item in course.items],
             "required": len(course.required_items),
             "body": course.model_dump_json(),
-            "updatedAt": datetime.now(UTC),
         }
+        for _ in range(_WRITE_ATTEMPTS):
+            async with driver_errors():
+                found = await self._catalog.find_one({"_id": key})
+                now = datetime.now(UTC)
+                if found is None:
+                    try:
+                        await self._catalog.insert_one(
+                            {"_id": key, **document, "r": 1, "kept": [], "updatedAt": now}
+                        )
+                    except DuplicateKeyError:
+                        continue
+                    return 1
+                revision: int = found.get("r", 0)
+                kept = [*found.get("kept", []), {"r": revision, "body": found["body"]}]
+                read = {"$exists": False} if "r" not in found else revision
+                result = await self._catalog.replace_one(
+                    {"_id": key, "r": read},
+                    {**document, "r": revision + 1, "kept": kept, "updatedAt": now},
+                )
+            if result.matched_count == 1:
+                return revision + 1
+        raise StoreRejected(f"course {course.course_id!r} kept changing while it was stored")
+
+    async def kept(self, tenant_id: str, course_ids: Sequence[str]) -> dict[str, list[Course]]:
+        """The replaced versions a job has yet to judge, per course, oldest first.
+
+        Courses with none are left out.
+        """
+        ids = [user_key(tenant_id, course_id) for course_id in course_ids]
         async with driver_errors():
-            result = await self._catalog.replace_one(
-                {"_id": user_key(tenant_id, course.course_id)}, document, upsert=True
+            documents = await self._catalog.find(
+                {"_id": {"$in": ids}}, {"c": 1, "kept": 1}
+            ).to_list()
+        return {
+            document["c"]: [Course.model_validate_json(entry["body"]) for entry in document["kept"]]
+            for document in documents
+            if document.get("kept")
+        }
+
+    async def drop_kept(self, tenant_id: str, course_id: str, below: int) -> None:
+        """Drop the course's kept versions older than revision `below` (a job judged them)."""
+        async with driver_errors():
+            await self._catalog.update_one(
+                {"_id": user_key(tenant_id, course_id)}, {"$pull": {"kept": {"r": {"$lt": below}}}}
             )
-        return result.upserted_id is not None
 
     async def delete(self, tenant_id: str, course_id: str) -> bool:
         """Remove the course; False if there was none."""

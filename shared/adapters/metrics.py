@@ -184,6 +184,20 @@ CHANGES_ANNOUNCED = Counter(
     ["writer", "outcome"],
 )
 
+CATALOG_JOBS = Counter(
+    "progress_catalog_jobs",
+    "Catalog job runs by outcome: started (a worker took a job, or resumed one), finished, "
+    "superseded (a newer change of the course stopped it), failed (a run raised; the job "
+    "resumes from its checkpoint, or is marked failed after five runs), take_failed (looking "
+    "for a job failed, e.g. MongoDB away).",
+    ["outcome"],
+)
+CATALOG_JOB_USERS = Counter(
+    "progress_catalog_job_users",
+    "Users whose snapshots catalog job runs judged, counted as a run ends (finished or "
+    "superseded).",
+)
+
 
 def count_routed(routed: Sequence[Routed]) -> None:
     """Count failed messages by where they went: a retry tier, or the dead letters."""

@@ -23,6 +23,7 @@ from shared.service_layer.errors import StoreRejected, StoreTimeout, StoreUnavai
 __all__ = [
     "AUDIT",
     "CATALOG",
+    "CATALOG_JOBS",
     "CERTIFICATES",
     "CHECKPOINTS",
     "DEAD_LETTERS",
@@ -60,6 +61,7 @@ DEAD_LETTERS = "dead_letters"
 TENANTS = "tenants"
 ISSUERS = "trusted_issuers"
 CATALOG = "catalog"
+CATALOG_JOBS = "catalog_jobs"
 CERTIFICATES = "certificates"
 AUDIT = "audit"
 REBUILD_RUNS = "rebuild_runs"
@@ -160,6 +162,13 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
             [
                 IndexModel([("t", ASCENDING), ("c", ASCENDING)]),
                 IndexModel([("t", ASCENDING), ("items", ASCENDING)]),
+            ]
+        )
+        await db[CATALOG_JOBS].create_indexes(
+            [
+                IndexModel([("state", ASCENDING), ("queuedAt", ASCENDING)]),
+                IndexModel([("t", ASCENDING), ("c", ASCENDING)]),
+                IndexModel([("queuedAt", DESCENDING)]),
             ]
         )
         await db[CERTIFICATES].create_indexes([IndexModel([("t", ASCENDING), ("u", ASCENDING)])])

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     projector_batch_max: int = Field(default=500, ge=1)
     projector_batch_timeout_ms: int = Field(default=50, ge=0)
     projector_snapshot_cache_mib: int = Field(default=16, ge=0)
+    catalog_job_poll_ms: int = Field(default=1000, ge=10)
+    catalog_job_lease_seconds: float = Field(default=60.0, gt=0)
+    catalog_job_page: int = Field(default=500, ge=1, le=10_000)
 
     bootstrap_tenant: str = "demo"
     bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")

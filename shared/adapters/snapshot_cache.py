@@ -12,7 +12,7 @@ write fail as stale, and a stale user is dropped from the cache and read again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
 from cachetools import LRUCache
 
@@ -74,6 +74,14 @@ class CachedSnapshots:
     def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """As the store's (not cached)."""
         return self._store.claiming(tenant, course_id)
+
+    async def count_of(self, tenant: str) -> int:
+        """As the store's."""
+        return await self._store.count_of(tenant)
+
+    def walk(self, tenant: str, after: str | None, page: int) -> AsyncGenerator[list[Snapshot]]:
+        """As the store's (not cached: a walk reads each snapshot once)."""
+        return self._store.walk(tenant, after, page)
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         """As the store's (not cached: others may have moved on)."""

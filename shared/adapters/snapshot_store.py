@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,6 +136,35 @@ class MongoSnapshotStore:
             if isinstance(fields, list) and len(fields) == 3:
                 usage[key] = QuotaUsage(int(fields[0]), int(fields[1]), int(fields[2]))
         return usage
+
+    async def count_of(self, tenant: str) -> int:
+        """How many users of the tenant have a snapshot."""
+        async with driver_errors():
+            return await self._snapshots.count_documents({"t": tenant})
+
+    async def walk(
+        self, tenant: str, after: str | None, page: int
+    ) -> AsyncGenerator[list[Snapshot]]:
+        """The tenant's snapshots ordered by userId, after `after`, in pages of `page`.
+
+        One cursor for the whole walk: a query per page would sort the rest of the tenant
+        again each time (quadratic on SecantusDB). An unreadable snapshot comes back empty
+        (logged and counted).
+        """
+        query: dict[str, Any] = {"t": tenant}
+        if after is not None:
+            query["u"] = {"$gt": after}
+        fields = {"state": 1, "u": 1, "s": 1}
+        cursor = self._snapshots.find(query, fields).sort("u", 1).batch_size(page)
+        batch: list[Snapshot] = []
+        async with driver_errors():
+            async for document in cursor:
+                batch.append(_read((tenant, document["u"]), document, where="sweep").snapshot)
+                if len(batch) == page:
+                    yield batch
+                    batch = []
+        if batch:
+            yield batch
 
     async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """The tenant's snapshots with a claim on the course, streamed in batches."""

@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import (
     AUDIT,
+    CATALOG_JOBS,
     CERTIFICATES,
     CHECKPOINTS,
     DEAD_LETTERS,
@@ -59,8 +60,9 @@ class MongoUserDataStore:
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
         """Delete the user's documents everywhere; return how many each collection lost.
 
-        A rebuild run paused at this user loses its checkpoint (it then starts over); guests
-        merged into this user lose their pointer to them.
+        A rebuild run paused at this user loses its checkpoint (it then starts over), and so
+        does a catalog job whose checkpoint is this user; guests merged into this user lose
+        their pointer to them.
         """
         deleted: dict[str, int] = {}
         async with driver_errors():
@@ -74,6 +76,10 @@ class MongoUserDataStore:
                 deleted[MERGES] += into.deleted_count
             runs = await self._db[REBUILD_RUNS].delete_many({"last": [tenant_id, user_id]})
             deleted[REBUILD_RUNS] = runs.deleted_count
+            jobs = await self._db[CATALOG_JOBS].update_many(
+                {"t": tenant_id, "last": user_id}, {"$set": {"last": None, "done": 0}}
+            )
+            deleted[CATALOG_JOBS] = jobs.modified_count
         return deleted
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:

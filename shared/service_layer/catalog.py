@@ -1,61 +1,83 @@
 """The course catalog's use cases: views of a user's courses, and changing the catalog.
 
-A view records the certificates it finds earned; before a course is replaced or removed,
-every claim on it is judged by the old and the new definition and what was earned is
-recorded, so no change to the catalog ever takes a certificate back.
+A view records the certificates it finds earned. Replacing a course stores the new version
+at once, keeps the one it replaced and queues a catalog job (`catalog_jobs`), which judges
+every claim on the course by each kept version and the new one; until it has, views judge a
+claim by the kept versions too. Removing a course judges its claims first. Either way no
+change to the catalog ever takes a certificate back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from shared.domain import Certificate, Course, CourseView, CourseViews, Snapshot
-from shared.domain.course_views import course_view, course_views, eligible_claim
-from shared.service_layer.ports import CatalogStore, CertificateStore, SnapshotStore
+from shared.domain.course_views import course_view, course_views
+from shared.service_layer.catalog_job_records import CatalogJob, CourseChange
+from shared.service_layer.catalog_jobs import earned_under_any
+from shared.service_layer.ports import (
+    CatalogJobStore,
+    CatalogStore,
+    CertificateStore,
+    Clock,
+    SnapshotStore,
+)
 
-__all__ = ["CatalogChange", "CourseCatalog"]
+__all__ = ["CatalogChange", "CourseCatalog", "CourseSaved"]
 
 _SWEEP_BATCH = 500
 """Certificates written per round trip while sweeping a tenant's claims."""
 
 
 @dataclass(frozen=True, slots=True)
+class CourseSaved:
+    """A stored course version and the job that judges the claims on the course under it."""
+
+    created: bool
+    job: CatalogJob
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogChange:
-    """What replacing or removing a course did.
+    """What removing a course did.
 
     Attributes:
-        created: The course was not in the catalog before (always False for a removal).
         claims_checked: Snapshots with a claim on the course that were judged.
         certificates_recorded: Certificates recorded by this change (earned, not yet recorded).
     """
 
-    created: bool
     claims_checked: int
     certificates_recorded: int
 
 
 class CourseCatalog:
-    """Course views and catalog changes, over the catalog, certificate and snapshot stores."""
+    """Course views and catalog changes, over the catalog, certificate, snapshot and job stores."""
 
     def __init__(
-        self, courses: CatalogStore, certificates: CertificateStore, snapshots: SnapshotStore
+        self,
+        courses: CatalogStore,
+        certificates: CertificateStore,
+        snapshots: SnapshotStore,
+        jobs: CatalogJobStore,
+        clock: Clock,
     ) -> None:
         self.courses = courses
         self.certificates = certificates
+        self.jobs = jobs
         self._snapshots = snapshots
+        self._clock = clock
 
     async def views(self, snapshot: Snapshot) -> CourseViews:
         """The views of the catalog courses the user touched; records newly earned certificates.
 
         A tenant without a catalog costs one query and gets no views.
         """
-        tenant_id, user_id = snapshot.tenant_id, snapshot.user_id
+        tenant_id = snapshot.tenant_id
         totals = await self.courses.totals(tenant_id)
         if totals.courses == 0:
             return CourseViews(courses={})
-        held = await self.certificates.of_user(tenant_id, user_id)
+        held = await self._held(snapshot)
         courses = await self.courses.touching(
             tenant_id, list(snapshot.items), [*snapshot.courses, *held]
         )
@@ -68,23 +90,22 @@ class CourseCatalog:
         course = await self.courses.get(snapshot.tenant_id, course_id)
         if course is None:
             return None
-        held = await self.certificates.of_user(snapshot.tenant_id, snapshot.user_id)
+        held = await self._held(snapshot)
         result = course_view(course, snapshot, held.get(course_id))
         await self._record_earned(snapshot, [result], held)
         return result
 
-    async def save(self, tenant_id: str, course: Course) -> CatalogChange:
-        """Replace (or add) a course, after recording what claims earned under either version.
+    async def save(self, tenant_id: str, course: Course) -> CourseSaved:
+        """Store the course as its next version and queue the job that judges its claims.
 
-        Every claim on the course is judged by the stored definition and the new one; an
-        eligible claim is recorded before the new definition is stored, so the change never
-        takes a certificate back, and one that the new definition allows is earned at once.
+        The replaced version is kept (views judge claims by it) until the job has judged
+        every claim under it, so the change never takes a certificate back; the request
+        itself reads no snapshot.
         """
-        previous = await self.courses.get(tenant_id, course.course_id)
-        versions = [course] if previous is None else [previous, course]
-        checked, recorded = await self._record_claims(tenant_id, versions)
-        created = await self.courses.put(tenant_id, course)
-        return CatalogChange(created, checked, recorded)
+        revision = await self.courses.put(tenant_id, course)
+        change = CourseChange(tenant_id, course.course_id, revision)
+        job = await self.jobs.enqueue(change, self._clock.now())
+        return CourseSaved(created=revision == 1, job=job)
 
     async def remove(self, tenant_id: str, course_id: str) -> CatalogChange | None:
         """Remove a course after recording what claims earned; None if there was no such course.
@@ -94,9 +115,29 @@ class CourseCatalog:
         previous = await self.courses.get(tenant_id, course_id)
         if previous is None:
             return None
-        checked, recorded = await self._record_claims(tenant_id, [previous])
+        kept = await self.courses.kept(tenant_id, [course_id])
+        versions = [*kept.get(course_id, []), previous]
+        checked, recorded = await self._record_claims(tenant_id, versions)
         await self.courses.delete(tenant_id, course_id)
-        return CatalogChange(False, checked, recorded)
+        return CatalogChange(checked, recorded)
+
+    async def _held(self, snapshot: Snapshot) -> dict[str, Certificate]:
+        """The user's certificates, after recording those their claims earned by kept versions.
+
+        Only claims without a certificate are judged, so most reads add no query.
+        """
+        tenant_id, user_id = snapshot.tenant_id, snapshot.user_id
+        held = await self.certificates.of_user(tenant_id, user_id)
+        open_claims = [course_id for course_id in snapshot.courses if course_id not in held]
+        if not open_claims:
+            return held
+        earned = [
+            Certificate(tenant_id, user_id, course_id, earned_at)
+            for course_id, versions in (await self.courses.kept(tenant_id, open_claims)).items()
+            if (earned_at := earned_under_any(versions, snapshot)) is not None
+        ]
+        await self.certificates.record(earned)
+        return held | {certificate.course_id: certificate for certificate in earned}
 
     async def _record_earned(
         self, snapshot: Snapshot, views: Iterable[CourseView], held: dict[str, Certificate]
@@ -118,7 +159,7 @@ class CourseCatalog:
         batch: list[Certificate] = []
         async for snapshot in self._snapshots.claiming(tenant_id, course_id):
             checked += 1
-            earned_at = _earned_under_any(versions, snapshot)
+            earned_at = earned_under_any(versions, snapshot)
             if earned_at is not None:
                 batch.append(Certificate(tenant_id, snapshot.user_id, course_id, earned_at))
             if len(batch) >= _SWEEP_BATCH:
@@ -126,12 +167,3 @@ class CourseCatalog:
                 batch = []
         recorded += await self.certificates.record(batch)
         return checked, recorded
-
-
-def _earned_under_any(versions: Sequence[Course], snapshot: Snapshot) -> datetime | None:
-    """The eligible claim's time by the first version that allows one, or None."""
-    for version in versions:
-        earned_at = eligible_claim(version, snapshot)
-        if earned_at is not None:
-            return earned_at
-    return None

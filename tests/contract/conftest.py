@@ -15,6 +15,7 @@ from typing import cast
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.adapters.catalog_job_store import MongoCatalogJobStore
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
@@ -32,6 +33,7 @@ from shared.adapters.xapi_document_store import profile_documents, state_documen
 from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.ports import (
+    CatalogJobStore,
     CatalogStore,
     CertificateStore,
     DeadLetterStore,
@@ -47,6 +49,7 @@ from shared.service_layer.ports import (
 )
 from shared.service_layer.xapi.ports import DocumentStore, StatementStore, UsageStore
 from tests.fakes import (
+    InMemoryCatalogJobStore,
     InMemoryCatalogStore,
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
@@ -84,6 +87,7 @@ class Stores:
     state: DocumentStore
     profiles: DocumentStore
     usage: UsageStore
+    catalog_jobs: CatalogJobStore
 
 
 def _in_memory() -> Stores:
@@ -96,6 +100,7 @@ def _in_memory() -> Stores:
     parked = InMemoryParkedMessages()
     statements, state = InMemoryStatementStore(), InMemoryDocumentStore()
     profiles, usage = InMemoryDocumentStore(), InMemoryUsageStore()
+    catalog_jobs = InMemoryCatalogJobStore()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -116,6 +121,7 @@ def _in_memory() -> Stores:
             state,
             profiles,
             usage,
+            catalog_jobs,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
@@ -127,6 +133,7 @@ def _in_memory() -> Stores:
         state=state,
         profiles=profiles,
         usage=usage,
+        catalog_jobs=catalog_jobs,
     )
 
 
@@ -171,6 +178,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             state=state_documents(db),
             profiles=profile_documents(db),
             usage=MongoUsageStore(db),
+            catalog_jobs=MongoCatalogJobStore(db),
         )
     finally:
         await client.drop_database(db.name)

@@ -127,6 +127,10 @@ async def test_claiming_yields_the_snapshots_with_a_claim_on_the_course(stores: 
     claimed = [s.user_id async for s in stores.snapshots.claiming("demo", "c.1")]
     assert claimed == ["u1"]
     assert [s async for s in stores.snapshots.claiming("other", "c.1")] == []
+    assert await stores.snapshots.count_of("demo") == 2
+    pages = [[s.user_id for s in page] async for page in stores.snapshots.walk("demo", None, 1)]
+    assert pages == [["u1"], ["u2"]]
+    assert [p async for p in stores.snapshots.walk("demo", "u1", 5)] == [[snapshot]]
 
 
 async def test_certificates_are_recorded_once_and_never_changed(stores: Stores) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shared.domain import Certificate, parse_course, reduce
+from shared.service_layer.catalog_job_records import CourseChange, JobState
 from shared.service_layer.records import (
     PENDING,
     REPLAYED,
@@ -90,8 +91,21 @@ async def test_courses_are_replaced_whole_and_listed_in_course_order(stores: Sto
             ],
         }
     )
-    assert await stores.courses.put("demo", course) is True
-    assert await stores.courses.put("demo", course) is False
+    assert await stores.courses.put("demo", course) == 1
+    assert await stores.courses.kept("demo", ["c.2"]) == {}
+    grown = parse_course(
+        {
+            "courseId": "c.2",
+            "items": [*course.to_json()["items"], {"contentId": "w", "kind": "step"}],
+        }
+    )
+    assert await stores.courses.put("demo", grown) == 2
+    assert await stores.courses.put("demo", course) == 3
+    assert await stores.courses.kept("demo", ["c.2", "c.1"]) == {"c.2": [course, grown]}
+    await stores.courses.drop_kept("demo", "c.2", 2)
+    assert await stores.courses.kept("demo", ["c.2"]) == {"c.2": [grown]}
+    await stores.courses.drop_kept("demo", "c.2", 3)
+    assert await stores.courses.kept("demo", ["c.2"]) == {}
     await stores.courses.put("demo", other)
     await stores.courses.put("elsewhere", other)
     assert await stores.courses.get("demo", "c.2") == course
@@ -133,6 +147,12 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     await stores.profiles.put("demo", AGENT_PROFILE_KEY, "u1", state_document(b"{}"), None)
     await stores.usage.add("demo", "user:u1", "u1", Usage(statements=1))
     await stores.usage.add("demo", "user:u2", "u2", Usage(statements=1))
+    job = await stores.catalog_jobs.enqueue(CourseChange("demo", "c", 2), AT)
+    assert await stores.catalog_jobs.take("w", AT, timedelta(seconds=60)) is not None
+    later = AT + timedelta(seconds=70)
+    assert await stores.catalog_jobs.checkpoint(
+        job, "w", last_user="u1", done=1, total=2, lease_until=later
+    )
     deleted = await stores.user_data.erase("demo", "u1")
     await stores.user_data.audit("erase", "demo", deleted)
 
@@ -152,7 +172,10 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "xapi_attachments": 1,
         "xapi_state": 1,
         "xapi_profiles": 1,
+        "catalog_jobs": 1,
     }
+    [after_erase] = await stores.catalog_jobs.recent("demo", 5)
+    assert (after_erase.last_user, after_erase.done) == (None, 0)
     assert await stores.merges.target("demo", "guest-1") is None
     assert await stores.merges.target("demo", "guest-2") == "u2"
     assert await stores.merges.moved_through("demo", "guest-3", "u1") == 0
@@ -235,3 +258,41 @@ async def test_dead_letters_tell_whether_they_hold_an_event_of_a_user(stores: St
     assert await stores.letters.holds(("demo", "u1"), ["x", "e-7"]) is True
     assert await stores.letters.holds(("demo", "u1"), ["e-8"]) is False
     assert await stores.letters.holds(("demo", "u2"), ["e-7"]) is False
+
+
+async def test_catalog_jobs_are_leased_checkpointed_superseded_and_ended(stores: Stores) -> None:
+    jobs, lease = stores.catalog_jobs, timedelta(seconds=60)
+    first = await jobs.enqueue(CourseChange("demo", "c", 1), AT)
+    assert (first.job_id, first.state, first.done) == ("demo/c@1", JobState.QUEUED, 0)
+    taken = await jobs.take("w1", AT, lease)
+    assert taken is not None
+    assert (taken.job_id, taken.state, taken.attempts) == ("demo/c@1", JobState.RUNNING, 1)
+    assert await jobs.take("w2", AT + timedelta(seconds=59), lease) is None
+    assert await jobs.checkpoint(
+        taken, "w1", last_user="u1", done=1, total=3, lease_until=AT + timedelta(seconds=90)
+    )
+    assert await jobs.take("w2", AT + timedelta(seconds=61), lease) is None
+    resumed = await jobs.take("w2", AT + timedelta(seconds=91), lease)
+    assert resumed is not None
+    assert (resumed.last_user, resumed.done, resumed.total, resumed.attempts) == ("u1", 1, 3, 2)
+    assert resumed.started_at == AT
+    assert not await jobs.checkpoint(
+        taken, "w1", last_user="u2", done=2, total=3, lease_until=AT + lease
+    ), "the first worker lost its lease"
+
+    second = await jobs.enqueue(CourseChange("demo", "c", 2), AT + timedelta(seconds=100))
+    assert not await jobs.end(resumed, "w2", JobState.FINISHED), "superseded by the second"
+    states = {job.job_id: job.state for job in await jobs.recent("demo", 5)}
+    assert states == {"demo/c@1": JobState.SUPERSEDED, "demo/c@2": JobState.QUEUED}
+    latest = await jobs.take("w1", AT + timedelta(seconds=100), lease)
+    assert latest is not None
+    assert latest.job_id == second.job_id
+    await jobs.release(latest, "w1")
+    again = await jobs.take("w2", AT + timedelta(seconds=100), lease)
+    assert again is not None
+    assert again.job_id == second.job_id, "a released job is taken again at once"
+    assert await jobs.end(again, "w2", JobState.FAILED, "boom")
+    [ended, _] = await jobs.recent(None, 5)
+    assert (ended.state, ended.error) == (JobState.FAILED, "boom")
+    assert await jobs.take("w1", AT + timedelta(days=1), lease) is None
+    assert await jobs.recent("elsewhere", 5) == []

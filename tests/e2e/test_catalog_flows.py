@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import MongoClient
 
+from shared.adapters.mongo import CATALOG_JOBS, CERTIFICATES, SNAPSHOTS
+from shared.adapters.settings import Settings
 from tests.support.services import eventually
 
 pytestmark = pytest.mark.e2e
@@ -135,7 +138,10 @@ def test_tutorial_flow_through_http(api: httpx.Client, user_id: str, course_id: 
     extra = {"contentId": f"{course_id}.ch-4", "kind": "chapter", "group": "module-3"}
     changed = api.put(f"/v1/catalog/courses/{course_id}", json=tutorial(course_id, extra))
     assert changed.status_code == 200, changed.text
-    assert (changed.json()["created"], changed.json()["claimsChecked"]) == (False, 1)
+    saved = changed.json()
+    assert (saved["created"], saved["revision"]) == (False, 2)
+    assert saved["job"]["state"] == "queued"
+    assert saved["job"]["jobId"].endswith(f"/{course_id}@2")
     assert learner.counts() == (4, 5, 80, [(2, 2), (2, 2), (0, 1)])
     assert learner.view()["certificate"] == {
         "eligible": False,
@@ -201,3 +207,37 @@ def test_catalog_listing_pages_and_delete(api: httpx.Client, course_id: str) -> 
     assert api.delete(f"/v1/catalog/courses/{course_id}b").status_code == 404
     rest = api.get("/v1/catalog/courses", params={"after": first["next"], "limit": 1}).json()
     assert rest["courses"][0]["courseId"] == f"{course_id}c"
+
+
+def test_a_projector_judges_a_changed_course_s_claims_with_no_read_in_between(
+    api: httpx.Client, settings: Settings, user_id: str, course_id: str
+) -> None:
+    """The PUT answers before any claim is judged; the projector's job records the certificate."""
+    one_item = {"items": [{"contentId": f"{course_id}.ch-1", "kind": "chapter"}]}
+    assert api.put(f"/v1/catalog/courses/{course_id}", json=one_item).status_code == 201
+    learner = Learner(api, user_id, course_id)
+    done = {"contentId": f"{course_id}.ch-1", "status": "completed"}
+    learner.send(0, "content.progressed", done)
+    learner.send(10, "course.completed", {"courseId": course_id})
+    with MongoClient(settings.mongo_url, tz_aware=True) as client:
+        db = client[settings.mongo_database]
+
+        def projected() -> bool | None:
+            found = db[SNAPSHOTS].find_one({"u": user_id}, {"s": 1})
+            return True if found is not None and found["s"] >= 2 else None
+
+        eventually(projected)
+        two_items = {"items": [*one_item["items"], {"contentId": "later", "kind": "chapter"}]}
+        changed = api.put(f"/v1/catalog/courses/{course_id}", json=two_items)
+        assert changed.status_code == 200, changed.text
+        job_id = changed.json()["job"]["jobId"]
+
+        def finished() -> dict[str, Any] | None:
+            job = db[CATALOG_JOBS].find_one({"_id": job_id})
+            return job if job is not None and job["state"] == "finished" else None
+
+        job = eventually(finished)
+        assert job["done"] == job["total"] >= 1
+        certificate = db[CERTIFICATES].find_one({"u": user_id, "c": course_id})
+        assert certificate is not None, "the job judged the claim under the replaced version"
+        assert certificate["earnedAt"] == (START + timedelta(minutes=10)).isoformat()

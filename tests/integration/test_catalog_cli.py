@@ -16,6 +16,7 @@ from pymongo import MongoClient
 from typer.testing import CliRunner, Result
 
 from services.progressctl.cli import app
+from services.projector.catalog_worker import catalog_job_runner
 from shared.adapters.catalog_store import MongoCertificateStore
 from shared.adapters.mongo import ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
@@ -52,6 +53,13 @@ class Cli:
         path.write_text(textwrap.dedent(text).lstrip())
         return str(path)
 
+    def jobs(self) -> list[tuple[str, str, int, int]]:
+        """`catalog jobs --json` as (jobId, state, done, total), sorted."""
+        result = self("catalog", "jobs", "--json")
+        assert result.exit_code == 0, result.output
+        found = json.loads(result.stdout)
+        return sorted((j["jobId"], j["state"], j["done"], j["total"]) for j in found)
+
     def listed(self) -> list[dict[str, Any]]:
         result = self("catalog", "list", "--json")
         assert result.exit_code == 0, result.output
@@ -84,6 +92,13 @@ def cli(settings: Settings, tmp_path: Path) -> Iterator[Cli]:
         client.drop_database(scoped.mongo_database)
 
 
+async def run_jobs(db: Any) -> None:
+    """Run every queued catalog job as a projector would."""
+    runner = catalog_job_runner(db, Settings())
+    while (job := await runner.take()) is not None:
+        await runner.run(job)
+
+
 TUTORIAL_YAML = """
     courses:
       - courseId: tut-1
@@ -103,7 +118,9 @@ TUTORIAL_YAML = """
 def test_import_list_and_show(cli: Cli) -> None:
     result = cli("catalog", "import", cli.file("catalog.yaml", TUTORIAL_YAML))
     assert result.exit_code == 0, result.output
-    assert "course 'tut-1' created: 2 item(s); 0 claim(s) checked" in result.stdout
+    assert (
+        "course 'tut-1' created: 2 item(s); claims are judged by job demo/tut-1@1" in result.stdout
+    )
     assert cli.listed() == [
         {"courseId": "tut-1", "title": "Intro to Python", "items": 2, "required": 2},
         {"courseId": "w4", "title": None, "items": 1, "required": 1},
@@ -232,10 +249,11 @@ def test_importing_records_earned_certificates_and_a_changed_course_keeps_them(c
     cli.run(store)
     path = cli.file("catalog.yaml", TUTORIAL_YAML)
     first = cli("catalog", "import", path)
-    assert (
-        "course 'tut-1' created: 2 item(s); 1 claim(s) checked, 1 certificate(s) recorded"
-        in first.stdout
-    )
+    assert "course 'tut-1' created: 2 item(s); claims are judged by job" in first.stdout
+    assert cli.run(certificates) == {}, "the import only stores the course and queues its job"
+    assert cli.jobs() == [("demo/tut-1@1", "queued", 0, 0), ("demo/w4@1", "queued", 0, 0)]
+    cli.run(run_jobs)
+    assert cli.jobs() == [("demo/tut-1@1", "finished", 1, 1), ("demo/w4@1", "finished", 1, 1)]
     expected = {"tut-1": Certificate(TENANT, USER, "tut-1", at("2026-03-01T11:00:00Z"))}
     assert cli.run(certificates) == expected
 
@@ -245,8 +263,15 @@ def test_importing_records_earned_certificates_and_a_changed_course_keeps_them(c
         "          - {contentId: ch-2, kind: chapter, group: module-2}\n",
     )
     second = cli("catalog", "import", cli.file("grown.yaml", grown))
-    assert (
-        "course 'tut-1' replaced: 3 item(s); 1 claim(s) checked, 0 certificate(s) recorded"
-        in second.stdout
+    assert "course 'tut-1' replaced: 3 item(s); claims are judged by job demo/tut-1@2" in (
+        second.stdout
     )
+    cli.run(run_jobs)
     assert cli.run(certificates) == expected
+    table = cli("catalog", "jobs")
+    assert table.exit_code == 0, table.output
+    assert "demo/tut-1@2" in table.stdout
+    assert "finished" in table.stdout
+    watched = cli("catalog", "jobs", "--watch", "--json")
+    assert watched.exit_code == 0, watched.output
+    assert {job["state"] for job in json.loads(watched.stdout)} == {"finished"}

@@ -20,6 +20,7 @@ HOLD_NO_USER_ID = {
     mongo.AUDIT: "tenant, time and counts only",
     mongo.TOMBSTONES: "a keyed hash of the user id, never the id",
     mongo.REBUILD_RUNS: "erase deletes a run paused at the user (see MongoUserDataStore.erase)",
+    mongo.CATALOG_JOBS: "erase clears a job checkpoint at the user (MongoUserDataStore.erase)",
     mongo.IMPORT_RUNS: "file hash and line number",
     mongo.ISSUERS: "a tenant's trusted identity providers: issuer, audiences, key source",
 }

@@ -7,6 +7,7 @@ the broker, `BrokerUnavailable`) on an outage and `StoreRejected` when the store
 
 from __future__ import annotations
 
+from shared.service_layer.ports.catalog_ports import CatalogJobStore, CourseChangeStep
 from shared.service_layer.ports.change_ports import ChangeAnnouncer
 from shared.service_layer.ports.log_ports import (
     Clock,
@@ -34,10 +35,12 @@ from shared.service_layer.ports.user_ports import (
 )
 
 __all__ = [
+    "CatalogJobStore",
     "CatalogStore",
     "CertificateStore",
     "ChangeAnnouncer",
     "Clock",
+    "CourseChangeStep",
     "DeadLetterStore",
     "EventLog",
     "EventPublisher",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -97,6 +97,14 @@ class SnapshotStore(Protocol):
 
     def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
         """Every snapshot of the tenant with a `course.completed` claim on the course."""
+        ...
+
+    async def count_of(self, tenant: str) -> int:
+        """How many users of the tenant have a snapshot."""
+        ...
+
+    def walk(self, tenant: str, after: str | None, page: int) -> AsyncGenerator[list[Snapshot]]:
+        """The tenant's snapshots by userId, after `after` (None: from the first), in pages."""
         ...
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:

@@ -48,8 +48,19 @@ class CatalogStore(Protocol):
         """How many courses the tenant has, and their required items summed."""
         ...
 
-    async def put(self, tenant_id: str, course: Course) -> bool:
-        """Store the course, replacing one with the same courseId; True if it is new."""
+    async def put(self, tenant_id: str, course: Course) -> int:
+        """Store the course as its next revision (1: new), keeping the version it replaces."""
+        ...
+
+    async def kept(self, tenant_id: str, course_ids: Sequence[str]) -> dict[str, list[Course]]:
+        """The replaced versions a job has yet to judge, per course, oldest first.
+
+        Courses with none are left out.
+        """
+        ...
+
+    async def drop_kept(self, tenant_id: str, course_id: str, below: int) -> None:
+        """Drop the course's kept versions older than revision `below` (a job judged them)."""
         ...
 
     async def delete(self, tenant_id: str, course_id: str) -> bool:

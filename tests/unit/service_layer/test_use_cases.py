@@ -21,6 +21,7 @@ from shared.service_layer.records import LetterFilter, LogEntry, SnapshotUpdate
 from tests.contract.test_operator_stores import letter
 from tests.fakes import (
     FixedClock,
+    InMemoryCatalogJobStore,
     InMemoryCatalogStore,
     InMemoryCertificateStore,
     InMemoryDeadLetterStore,
@@ -121,28 +122,34 @@ async def test_rebuild_recomputes_resumes_and_never_overwrites_newer_state() -> 
     assert await checkpoints.last_done(RebuildScope(tenant_id="demo").run_id) is None
 
 
-async def test_catalog_changes_record_earned_certificates_first() -> None:
+async def test_catalog_changes_queue_a_job_and_views_judge_under_the_kept_version() -> None:
     log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     done = raw_event(
         "content.progressed", "2026-11-20T10:00:00Z", {"contentId": "x", "status": "completed"}
     )
     claim = raw_event("course.completed", "2026-11-20T11:00:00Z", {"courseId": "c"}, event_id="e-2")
     await Projection(log, snapshots).project([record(done), record(claim)])
-    catalog = CourseCatalog(InMemoryCatalogStore(), InMemoryCertificateStore(), snapshots)
+    certificates, jobs = InMemoryCertificateStore(), InMemoryCatalogJobStore()
+    catalog = CourseCatalog(InMemoryCatalogStore(), certificates, snapshots, jobs, FixedClock())
     course = parse_course({"courseId": "c", "items": [{"contentId": "x", "kind": "step"}]})
-    change = await catalog.save("demo", course)
-    assert (change.created, change.claims_checked, change.certificates_recorded) == (True, 1, 1)
+    saved = await catalog.save("demo", course)
+    assert (saved.created, saved.job.change.revision, saved.job.state) == (True, 1, "queued")
     stricter = parse_course(
         {
             "courseId": "c",
             "items": [{"contentId": "x", "kind": "step"}, {"contentId": "y", "kind": "step"}],
         }
     )
-    await catalog.save("demo", stricter)
+    replaced = await catalog.save("demo", stricter)
+    assert (replaced.created, replaced.job.change.revision) == (False, 2)
+    states = {job.change.revision: job.state for job in await jobs.recent("demo", 5)}
+    assert states == {1: "superseded", 2: "queued"}
+    assert certificates.certificates == {}
     snapshot = (await snapshots.load_many([("demo", "u1")]))[("demo", "u1")].snapshot
     view = await catalog.view(snapshot, "c")
     assert view is not None
     assert view.certificate.earned_at is not None
+    assert not view.certificate.eligible
     removed = await catalog.remove("demo", "c")
     assert removed is not None
     assert await catalog.remove("demo", "c") is None
