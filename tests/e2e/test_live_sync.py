@@ -1,7 +1,9 @@
 """Live sync: `GET /v1/users/{userId}/progress/stream` against real gateway processes.
 
 The streams run on a gateway of this module (beside the session's projector, broker and
-database) whose keep-alive, re-read and send bounds are shrunk to fractions of a second.
+database) whose keep-alive and send bounds are shrunk to fractions of a second, and whose
+timer re-read is a minute away: what these tests see within seconds, a change announcement
+brought.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ pytestmark = pytest.mark.e2e
 
 FAST_STREAMS = {
     "stream_keep_alive_seconds": 0.5,
-    "stream_reread_seconds": 1.0,
+    "stream_reread_seconds": 60.0,
     "stream_send_timeout_seconds": 1.0,
     "rate_limit_user_burst": 10_000,
 }
@@ -234,13 +236,29 @@ def test_a_client_that_never_reads_is_closed_and_counted(
         reader.close()
 
 
-def test_a_stream_ends_at_its_lifetime_and_at_shutdown(
+def test_a_stream_ends_at_its_lifetime_on_a_merge_and_at_shutdown(
     stack: Stack, workdir: Path, user_id: str
 ) -> None:
-    short = _gateway(stack, workdir / "logs", "gateway-short", stream_lifetime_seconds=1.5)
+    short = _gateway(
+        stack,
+        workdir / "logs",
+        "gateway-short",
+        stream_lifetime_seconds=2.0,
+        stream_reread_seconds=0.3,
+    )
     try:
         with opened_stream(_url(short), user_id, TEST_API_KEY) as (_, messages):
             assert next_message(messages, "closed").json() == {"reason": "lifetime"}
+        guest = f"guest-{uuid.uuid4().hex[:8]}"
+        _write(short, guest, "g-1")
+        with opened_stream(_url(short), guest, TEST_API_KEY) as (_, messages):
+            merged = httpx.post(
+                f"{_url(short)}/v1/users/{user_id}/merge",
+                json={"from": guest},
+                headers={"Authorization": f"Bearer {TEST_API_KEY}"},
+            )
+            assert merged.status_code == 202, merged.text
+            assert next_message(messages, "closed").json() == {"reason": "merged"}
         with opened_stream(_url(short), user_id, TEST_API_KEY) as (_, messages):
             next(messages)
             stopping = time.monotonic()
