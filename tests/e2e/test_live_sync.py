@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import jwt
 import pytest
 
+from chaos.known_cases import stream_requests
+from chaos.routes import discover
 from shared.adapters.embedded import EmbeddedServer, free_port
 from tests.e2e.test_operations_cli import erase, event
 from tests.e2e.xapi_support import user_token
@@ -269,3 +272,21 @@ def test_a_stream_ends_at_its_lifetime_on_a_merge_and_at_shutdown(
         assert time.monotonic() - stopping < 5
     finally:
         short.stop()
+
+
+def test_the_chaos_campaigns_stream_cases_get_their_answers(
+    live: EmbeddedServer, user_id: str
+) -> None:
+    """`make chaos` sends these once per run and fuzzes the route, reading a stream's head."""
+    cases = stream_requests(
+        user_id, "someone-else", f"Bearer {TEST_API_KEY}", f"Bearer {user_token(user_id)}"
+    )
+    for case in cases:
+        path, _, query = case.path.partition("?")
+        answer = httpx.request(
+            case.method, _url(live) + path, params=parse_qsl(query), headers=case.headers
+        )
+        assert answer.status_code == case.expected, f"{case.name}: {answer.text}"
+    routes = {route.label: route for route in discover(_url(live))}
+    assert routes["GET /v1/users/{userId}/progress/stream"].streams
+    assert not routes["GET /v1/users/{userId}/progress"].streams
