@@ -1,6 +1,7 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
-heartbeat load and growth, the SDKs' track(), user-token verification and the gateway under
-attack, side by side with the raw limits and a naive design, on private embedded servers.
+heartbeat load and growth, live sync beside polling, the SDKs' track(), user-token
+verification and the gateway under attack, side by side with the raw limits and a naive
+design, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and
 printed with the min and the max, so that one lucky run is not a pass. Writes
@@ -29,6 +30,7 @@ from bench import (
     growth,
     ingest,
     limits,
+    live,
     memory,
     read_your_writes,
     report,
@@ -52,6 +54,7 @@ SECTIONS = (
     "attack",
     "sdk_client",
     "token_verify",
+    "live",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -142,6 +145,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any]) -> None:
     if "sdk_client" in only:
         results["sdk_client"] = sdk_client.run()
         _progress("Python SDK track()+flush done")
+    if "live" in only:
+        results["live"] = live.run(sizes.freshness_seconds)
+        _progress("live sync done")
     if "token_verify" in only:
         results["token_verify"] = token_verify.run()
         _progress("token verification done")
