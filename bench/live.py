@@ -19,6 +19,7 @@ import os
 import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,14 +86,21 @@ async def _open(host: str, port: int, user: str) -> _Stream:
     return _Stream(reader, writer)
 
 
-async def _poll(http: httpx.AsyncClient, user: str, seen: dict[str, float]) -> None:
+async def _poll(
+    http: httpx.AsyncClient, user: str, seen: dict[str, float], failures: Counter[str]
+) -> None:
     cursor = "0"
     while True:
-        page = (await http.get(f"/v1/users/{user}/progress", params={"since": cursor})).json()
-        now = time.perf_counter()
-        for event in page["events"]:
-            seen.setdefault(event["eventId"], now)
-        cursor = page["cursor"]
+        try:
+            answer = await http.get(f"/v1/users/{user}/progress", params={"since": cursor})
+            page = answer.raise_for_status().json()
+        except httpx.HTTPError as error:
+            failures[f"poll {type(error).__name__}"] += 1
+        else:
+            now = time.perf_counter()
+            for event in page["events"]:
+                seen.setdefault(event["eventId"], now)
+            cursor = page["cursor"]
         await asyncio.sleep(_POLL_SECONDS)
 
 
@@ -101,11 +109,13 @@ async def _measure(stack: Stack, seconds: float) -> dict[str, Any]:
     host, port = "127.0.0.1", stack.settings.gateway_port
     tag = uuid.uuid4().hex[:6]
     rss_before = _rss_bytes(pid)
+    opening = time.perf_counter()
     streams: list[_Stream] = []
     for first in range(0, _STREAMS, 50):
         streams += await asyncio.gather(
             *(_open(host, port, f"live-{tag}-{n}") for n in range(first, first + 50))
         )
+    opened_in = time.perf_counter() - opening
     following = [asyncio.create_task(stream.follow()) for stream in streams]
     await asyncio.sleep(1.0)
     rss_open = _rss_bytes(pid)
@@ -117,13 +127,20 @@ async def _measure(stack: Stack, seconds: float) -> dict[str, Any]:
     probes = [f"live-{tag}-{n}" for n in range(_PROBE_USERS)]
     polled: dict[str, float] = {}
     acked: dict[str, float] = {}
+    failures: Counter[str] = Counter()
     async with api_client(stack.gateway_url, 20) as http:
-        pollers = [asyncio.create_task(_poll(http, user, polled)) for user in probes]
+        pollers = [asyncio.create_task(_poll(http, user, polled, failures)) for user in probes]
 
         async def write(user: str, event: dict[str, Any]) -> None:
-            answer = await http.put(f"/v1/users/{user}/progress", json={"events": [event]})
+            try:
+                answer = await http.put(f"/v1/users/{user}/progress", json={"events": [event]})
+            except httpx.HTTPError as error:
+                failures[f"probe {type(error).__name__}"] += 1
+                return
             if answer.status_code == 202:
                 acked[event["eventId"]] = time.perf_counter()
+            else:
+                failures[f"probe {answer.status_code}"] += 1
 
         async def probe() -> None:
             rng = random.Random(11)
@@ -149,6 +166,7 @@ async def _measure(stack: Stack, seconds: float) -> dict[str, Any]:
     live_p99 = percentile(live, 0.99) * 1000
     return {
         "streams": _STREAMS,
+        "streams_opened_in_seconds": opened_in,
         "rss_per_stream_bytes": (rss_open - rss_before) / _STREAMS,
         "gateway_rss_before_mib": rss_before / 2**20,
         "gateway_rss_with_streams_mib": rss_open / 2**20,
@@ -159,6 +177,7 @@ async def _measure(stack: Stack, seconds: float) -> dict[str, Any]:
         "background_failures": background["failures"],
         "freshness_p99_ms": freshness_p99,
         "probes_acknowledged": len(acked),
+        "probe_failures": dict(failures),
         "live_seen": len(live),
         "live_p50_ms": percentile(live, 0.5) * 1000,
         "live_p99_ms": live_p99,

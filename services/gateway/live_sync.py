@@ -56,13 +56,20 @@ def closed_message(reason: str) -> bytes:
 async def _closing_reason(
     context: GatewayContext, listener: Listener, expires_at: float | None, end_of_life: float
 ) -> str | None:
-    """Why the stream must end now, or None: shutdown, erased, merged, token, lifetime."""
+    """Why the stream must end now, or None: shutdown, erased, merged, token, lifetime.
+
+    While the database is out, erased and merged wait for the next check (logged, counted).
+    """
     if listener.ending is not None:
         return listener.ending
-    if await context.ingest.erased(*listener.key):
-        return "erased"
-    if await context.merge.merged_into(*listener.key) is not None:
-        return "merged"
+    try:
+        if await context.ingest.erased(*listener.key):
+            return "erased"
+        if await context.merge.merged_into(*listener.key) is not None:
+            return "merged"
+    except StoreUnavailable as error:
+        log.warning("stream_check_failed", tenant=listener.key[0], error=str(error))
+        GATEWAY_STREAM_READ_FAILURES.inc()
     if expires_at is not None and time.time() >= expires_at:
         return "token_expired"
     if time.monotonic() >= end_of_life:
@@ -107,8 +114,11 @@ async def live_messages(
             yield closed_message(reason)
             return
         page = await _page_after(context, key, cursor)
+        if page is not None:
+            # A head past the cursor without entries (nothing there is served) moves it too,
+            # so the sweep does not wake this stream for it again.
+            cursor = listener.cursor = max(cursor, page.cursor)
         if page is not None and page.entries:
-            cursor = listener.cursor = page.cursor
             GATEWAY_STREAM_MESSAGES.labels("events").inc()
             yield events_message(page)
             quiet_until = time.monotonic() + timing.keep_alive
