@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Callable
 
 import uvicorn
@@ -13,7 +15,7 @@ from shared.adapters.http_protocol import header_deadline_protocol
 from shared.adapters.logs import configure_logging, get_logger
 from shared.adapters.settings import Settings
 
-__all__ = ["LOOPBACK_HOST", "serve", "serve_metrics"]
+__all__ = ["LOOPBACK_HOST", "run_server", "serve", "serve_metrics"]
 
 LOOPBACK_HOST = "127.0.0.1"
 """The address of a service that must stay on this machine (the demo, which signs tokens)."""
@@ -23,12 +25,34 @@ _MAX_HEAD_BYTES = 16 * 1024
 log = get_logger(__name__)
 
 
+_STARTUP_FAILURE = 3
+"""uvicorn's exit status when the app did not start."""
+
+
+class _DrainingServer(uvicorn.Server):
+    """uvicorn's server, telling the app first when it starts to shut down.
+
+    uvicorn waits for open connections before the app's lifespan ends, so a response that
+    never ends by itself (a live stream) must learn of the shutdown before that wait.
+    """
+
+    def __init__(self, config: uvicorn.Config, draining: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._draining = draining
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Tell the app, then stop accepting and wait for its connections as uvicorn does."""
+        self._draining()
+        await super().shutdown(sockets)
+
+
 def serve(
     create_app: Callable[[Settings], FastAPI],
     port: Callable[[Settings], int],
     *,
     graceful_seconds: int,
     host: str | None = None,
+    draining: Callable[[FastAPI], None] = lambda app: None,
 ) -> None:
     """Build the app from `PROGRESS_*` settings and serve it until SIGINT/SIGTERM.
 
@@ -45,7 +69,9 @@ def serve(
     client address see clients, not the load balancer, and no client can pick its address.
     A service outside `PROGRESS_ENVIRONMENT=development` refuses to start on a public
     default secret; any service refuses settings that do not validate (each error names
-    its variable), such as a MongoDB URL reading from secondaries.
+    its variable), such as a MongoDB URL reading from secondaries. `draining` runs when
+    shutdown begins, before uvicorn waits for open connections (the gateway ends its live
+    streams there).
     """
     try:
         settings = Settings()
@@ -59,8 +85,9 @@ def serve(
         log.error("refused_to_start", reason=problem)
         raise SystemExit(f"error: {problem}")
     serve_metrics(settings)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=host or settings.http_host,
         port=port(settings),
         log_config=None,
@@ -73,6 +100,19 @@ def serve(
         proxy_headers=bool(settings.trusted_proxy_list),
         forwarded_allow_ips=settings.trusted_proxy_list,
     )
+    run_server(config, lambda: draining(app))
+
+
+def run_server(config: uvicorn.Config, draining: Callable[[], None]) -> None:
+    """Serve until SIGINT/SIGTERM; `draining` runs when shutdown begins.
+
+    `uvicorn.run`'s single-process path with that hook: status 3 if the app did not start.
+    """
+    server = _DrainingServer(config, draining)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise SystemExit(_STARTUP_FAILURE)
 
 
 def serve_metrics(settings: Settings) -> None:
