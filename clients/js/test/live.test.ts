@@ -1,6 +1,9 @@
 // progress-sync/live against a stand-in gateway that keeps a real log and streams it: other
 // devices' events reach the snapshot, a dropped stream resumes from its cursor, refusals
 // follow the write policy, and this device's own events are never folded twice.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type ClientOptions, type ProgressClient } from "../src/client.js";
 import { contentProgressed, mediaProgressed, type ProgressEvent } from "../src/events.generated.js";
@@ -126,6 +129,25 @@ describe("live", () => {
     expect(server.streamRequests).toHaveLength(asked);
   });
 
+  it("keeps what the stream brought when a read that started before it answers after it", async () => {
+    const server = new LogServer();
+    const sdk = tab(server);
+    live(sdk);
+    await until(() => sdk.getStatus().live === "live");
+    let answer = (): void => undefined;
+    server.readAfter = new Promise((resolve) => (answer = resolve));
+    const reads = server.reads.length;
+    const pulled = sdk.pull();
+    await until(() => server.reads.length > reads);
+    server.readAfter = undefined;
+    server.remote([beat(1, 10)]);
+    await until(() => watched(sdk) === 10);
+    answer();
+    await pulled;
+    expect(watched(sdk)).toBe(10);
+    expect(sdk.getSnapshot()).toEqual(server.snapshot());
+  });
+
   it("stops when the stream closes because the user was erased or merged", async () => {
     const server = new LogServer();
     const errors: SyncError[] = [];
@@ -209,5 +231,28 @@ describe("tabs", () => {
     server.remote([beat(3, 5)]);
     await until(() => watched(second) === 15);
     expect(second.getSnapshot()).toEqual(server.snapshot());
+  });
+});
+
+describe("the README's live example", () => {
+  it("shows the stream going live and another device's progress as it comes", async () => {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const readme = readFileSync(join(here, "../README.md"), "utf8");
+    const code = /<!-- example: live -->\s*```js\n(.*?)```/s.exec(readme)?.[1];
+    expect(code, "README.md lost its live example").toBeDefined();
+    // Inside the package, where the test's bundler transforms it, in the unversioned dist/.
+    mkdirSync(join(here, "../dist"), { recursive: true });
+    const module = join(here, "../dist/readme-live-example.mjs");
+    writeFileSync(module, (code as string).replace('"progress-sync/live"', JSON.stringify(join(here, "../src/live.ts"))));
+    const loaded = import(/* @vite-ignore */ module).finally(() => rmSync(module));
+    const { showLiveProgress } = (await loaded) as { showLiveProgress: (client: ProgressClient, show: (line: string) => void) => () => void };
+    const server = new LogServer();
+    const lines: string[] = [];
+    const stop = showLiveProgress(tab(server), (line) => lines.push(line));
+    await until(() => lines.includes("live sync: live"));
+    server.remote([{ eventId: "e1", occurredAt: at(1), clientId: "phone", ...contentProgressed({ contentId: "lesson-1", status: "completed" }) } as ProgressEvent]);
+    await until(() => lines.includes("lesson-1: completed"));
+    stop();
+    await until(() => lines.at(-1) === "live sync: off");
   });
 });

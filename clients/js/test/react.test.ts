@@ -9,8 +9,8 @@ import { createElement } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../src/client.js";
 import { contentProgressed } from "../src/events.generated.js";
-import { ProgressProvider, useProgress, useSyncStatus } from "../src/react.js";
-import { FakeServer, until } from "./server.js";
+import { ProgressProvider, useLive, useProgress, useSyncStatus } from "../src/react.js";
+import { FakeServer, LogServer, until } from "./server.js";
 
 function Lesson(): ReturnType<typeof createElement> {
   const snapshot = useProgress();
@@ -51,6 +51,23 @@ describe("progress-sync/react", () => {
     expect(screen.getByRole("button").textContent).toBe("not started (idle, 0 to save, 0 retries)");
     await act(async () => screen.getByRole("button").click());
     await act(() => until(() => screen.getByRole("button").textContent === "completed (pending, 1 to save, 0 retries)"));
+    client.close();
+  });
+
+  it("useLive() keeps the client live while mounted, and stops on unmount", async () => {
+    const server = new LogServer();
+    const client = createClient({ baseUrl: "http://gw", userId: "u1", getToken: () => "t", fetch: server.fetch, debounceMs: 60_000, name: `react-${Math.random()}` });
+    function Live(): ReturnType<typeof createElement> {
+      useLive();
+      return createElement("p", null, `live: ${useSyncStatus().live}; lesson-1: ${useProgress().items["lesson-1"]?.status ?? "not started"}`);
+    }
+    const view = render(createElement(ProgressProvider, { client }, createElement(Live)));
+    await act(() => until(() => screen.queryByText("live: live; lesson-1: not started") !== null));
+    const event = { eventId: "e1", occurredAt: new Date().toISOString(), clientId: "phone", ...contentProgressed({ contentId: "lesson-1", status: "completed" }) };
+    await act(async () => server.remote([event as Parameters<LogServer["remote"]>[0][number]]));
+    await act(() => until(() => screen.queryByText("live: live; lesson-1: completed") !== null));
+    view.unmount();
+    await until(() => server.openStreams === 0 && client.getStatus().live === "off");
     client.close();
   });
 

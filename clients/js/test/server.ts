@@ -83,6 +83,8 @@ export class LogServer {
   readonly streamReplies: (() => Response)[] = [];
   /** While set, a write is stored and announced, but answered only once this resolves. */
   answerAfter: Promise<void> | undefined;
+  /** While set, a read's answer is made at once but delivered only once this resolves. */
+  readAfter: Promise<void> | undefined;
   private streams: { cursor: number; controller: ReadableStreamDefaultController<Uint8Array> }[] = [];
   private visible = 0;
   private held = false;
@@ -188,10 +190,11 @@ export class LogServer {
     const waitFor = url.searchParams.get("waitFor");
     const headers = waitFor === null ? undefined : { "Progress-Consistent": String(Number(waitFor) <= this.visible) };
     const since = url.searchParams.get("since");
-    if (since === null) return Response.json({ snapshot: this.snapshot(), events: [], cursor: String(this.visible), hasMore: false }, { headers });
-    const events = this.log.slice(Number(since), this.visible);
+    const events = since === null ? [] : this.log.slice(Number(since), this.visible);
     const page = events.slice(0, this.pageSize);
-    const cursor = String(Number(since) + page.length);
-    return Response.json({ snapshot: this.snapshot(), events: page, cursor, hasMore: events.length > page.length }, { headers });
+    const cursor = since === null ? String(this.visible) : String(Number(since) + page.length);
+    const answer = Response.json({ snapshot: this.snapshot(), events: page, cursor, hasMore: events.length > page.length }, { headers });
+    await this.readAfter;
+    return answer;
   };
 }
