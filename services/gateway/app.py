@@ -21,6 +21,7 @@ from services.gateway.in_flight import InFlightLimit
 from services.gateway.openapi import build_openapi
 from services.gateway.progress_routes import router as progress_router
 from services.gateway.request_context import REQUEST_ID_HEADER, RequestContext
+from services.gateway.stream_routes import router as stream_router
 from services.gateway.xapi_document_routes import router as xapi_document_router
 from services.gateway.xapi_resource_routes import router as xapi_resource_router
 from services.gateway.xapi_statement_routes import router as xapi_statement_router
@@ -29,7 +30,7 @@ from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ops_router
 from shared.adapters.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "end_streams"]
 
 log = get_logger(__name__)
 
@@ -37,6 +38,7 @@ CORS_ALLOWED_HEADERS = [
     "Authorization",
     "Content-Type",
     "Idempotency-Key",
+    "Last-Event-ID",
     REQUEST_ID_HEADER,
     "X-Experience-API-Version",
     "If-Match",
@@ -82,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     mount_api_docs(app)
     app.include_router(progress_router)
+    app.include_router(stream_router)
     app.include_router(bulk_router)
     app.include_router(account_router)
     app.include_router(catalog_router)
@@ -118,3 +121,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def end_streams(app: FastAPI) -> None:
+    """Shutdown has begun: end every live stream with `closed` reason `shutdown`."""
+    context = getattr(app.state, "context", None)
+    if context is not None:
+        context.streams.end_all("shutdown")

@@ -9,7 +9,7 @@ token calls it. docs/identity.md lists the error codes a refused token gets.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import jwt
@@ -60,6 +60,8 @@ class Principal:
     tenant_id: str
     scopes: frozenset[str]
     user_id: str | None = None
+    expires_at: int | None = None
+    """A user token's `exp` (epoch seconds): a live stream ends then. None for an API key."""
 
     @property
     def is_api_key(self) -> bool:
@@ -227,7 +229,7 @@ async def _user_token(token: str, tenants: CredentialSource, max_lifetime: int) 
             f"user token lives {lifetime:g}s from 'iat' to 'exp'; at most {max_lifetime}s "
             "is accepted (PROGRESS_USER_TOKEN_MAX_LIFETIME_SECONDS)"
         )
-    return principal
+    return replace(principal, expires_at=int(claims["exp"]))
 
 
 async def authenticate(

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.gateway.credentials import CachedCredentials
+from services.gateway.live_streams import LiveStreams, StreamTiming
 from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
 from services.gateway.wait_slots import WaitSlots
 from services.gateway.xapi_profiles import CachedXapiProfiles
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
+from shared.adapters.change_following import follow_changes
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
@@ -36,6 +41,7 @@ from shared.adapters.xapi_document_store import profile_documents, state_documen
 from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.catalog import CourseCatalog
+from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.merge import GuestMerge
@@ -69,6 +75,8 @@ class GatewayContext:
     xapi_profiles: CachedXapiProfiles
     rate_limits: RateLimits
     waits: WaitSlots
+    streams: LiveStreams
+    stream_timing: StreamTiming
     max_token_lifetime: int
     max_events_per_request: int
 
@@ -125,37 +133,55 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
         )
         statements, tenants = MongoStatementStore(db), MongoTenantStore(db)
         usage = MongoUsageStore(db)
-        yield GatewayContext(
-            db=db,
-            broker=broker,
-            ingest=ingest,
-            consistency=consistency,
-            merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
-            reader=ProgressReader(events, snapshots),
-            catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
-            credentials=CachedCredentials(
-                tenants,
-                settings.auth_cache_seconds,
-                issuers=MongoIssuerStore(db),
-                keys=JwksCache.from_settings(settings),
-                clock_skew_seconds=settings.user_token_clock_skew_seconds,
-            ),
-            clock=clock,
-            xapi_statements=StoreStatements(
-                statements, ingest, clock, X5cSignatureVerifier(), usage, settings.xapi_quotas
-            ),
-            xapi_reads=ReadStatements(statements, clock, settings.xapi_quotas),
-            xapi_documents=Documents(
-                state_documents(db),
-                profile_documents(db),
-                clock,
-                ingest.erased,
-                usage,
-                settings.xapi_quotas,
-            ),
-            xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
-            rate_limits=RateLimits(settings),
-            waits=WaitSlots(settings.wait_max_per_user, settings.wait_max_per_process),
-            max_token_lifetime=settings.user_token_max_lifetime_seconds,
-            max_events_per_request=settings.max_events_per_request,
+        streams = LiveStreams(settings.stream_max_per_user, settings.stream_max_per_process)
+        following = asyncio.create_task(
+            follow_changes(settings, partial(_announced, tombstones, streams))
         )
+        try:
+            yield GatewayContext(
+                db=db,
+                broker=broker,
+                ingest=ingest,
+                consistency=consistency,
+                merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
+                reader=ProgressReader(events, snapshots),
+                catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
+                credentials=CachedCredentials(
+                    tenants,
+                    settings.auth_cache_seconds,
+                    issuers=MongoIssuerStore(db),
+                    keys=JwksCache.from_settings(settings),
+                    clock_skew_seconds=settings.user_token_clock_skew_seconds,
+                ),
+                clock=clock,
+                xapi_statements=StoreStatements(
+                    statements, ingest, clock, X5cSignatureVerifier(), usage, settings.xapi_quotas
+                ),
+                xapi_reads=ReadStatements(statements, clock, settings.xapi_quotas),
+                xapi_documents=Documents(
+                    state_documents(db),
+                    profile_documents(db),
+                    clock,
+                    ingest.erased,
+                    usage,
+                    settings.xapi_quotas,
+                ),
+                xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
+                rate_limits=RateLimits(settings),
+                waits=WaitSlots(settings.wait_max_per_user, settings.wait_max_per_process),
+                streams=streams,
+                stream_timing=StreamTiming.from_settings(settings),
+                max_token_lifetime=settings.user_token_max_lifetime_seconds,
+                max_events_per_request=settings.max_events_per_request,
+            )
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+
+
+def _announced(tombstones: CachedTombstones, streams: LiveStreams, change: SnapshotChange) -> None:
+    """Wake the user's streams; an emptied snapshot (an erase) is looked up afresh."""
+    if change.cursor == 0:
+        tombstones.forget(change.key)
+    streams.wake(change.key)

@@ -34,6 +34,10 @@ class CachedTombstones:
                 self._known[key] = key in found
         return {key for key in keys if self._known.get(key)}
 
+    def forget(self, key: UserKey) -> None:
+        """Drop what is remembered of the user: the next look-up asks the store."""
+        self._known.pop(key, None)
+
     async def bury(self, tenant_id: str, user_id: str) -> None:
         """Record an erasure (and remember it here at once)."""
         await self._tombstones.bury(tenant_id, user_id)

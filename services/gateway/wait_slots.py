@@ -16,13 +16,16 @@ from shared.adapters.logs import get_logger
 from shared.adapters.metrics import GATEWAY_WAITS
 from shared.service_layer.records import UserKey
 
-__all__ = ["WaitSlots"]
+__all__ = ["UserSlots", "WaitSlots"]
 
 log = get_logger(__name__)
 
 
-class WaitSlots:
-    """Counts the reads waiting on a token, per user and in all; refuses past the bounds."""
+class UserSlots:
+    """Counts what a user holds open, per user and in all; refuses past the bounds.
+
+    Subclasses say how a refusal is logged, counted and answered (`_refusal`).
+    """
 
     def __init__(self, per_user: int, per_process: int) -> None:
         self._per_user = per_user
@@ -32,11 +35,11 @@ class WaitSlots:
 
     @contextmanager
     def hold(self, key: UserKey) -> Iterator[None]:
-        """Hold a wait slot of the user for the block; 429 `too_many_waits` if none is free."""
+        """Hold a slot of the user for the block; the subclass's refusal if none is free."""
         if self._waiting[key] >= self._per_user:
-            raise self._refusal(key, f"{self._per_user} reads of this user wait already")
+            raise self._refusal(key, f"{self._per_user} of this user are open already")
         if self._total >= self._per_process:
-            raise self._refusal(key, f"{self._per_process} reads wait already")
+            raise self._refusal(key, f"{self._per_process} are open already")
         self._waiting[key] += 1
         self._total += 1
         try:
@@ -47,14 +50,20 @@ class WaitSlots:
             if not self._waiting[key]:
                 del self._waiting[key]
 
-    @staticmethod
-    def _refusal(key: UserKey, why: str) -> ApiError:
+    def _refusal(self, key: UserKey, why: str) -> ApiError:
+        raise NotImplementedError
+
+
+class WaitSlots(UserSlots):
+    """Reads waiting on a consistency token: past a bound, 429 `too_many_waits`."""
+
+    def _refusal(self, key: UserKey, why: str) -> ApiError:
         log.warning("consistency_wait_refused", tenant=key[0], reason=why)
         GATEWAY_WAITS.labels("refused").inc()
         return ApiError(
             429,
             "too_many_waits",
-            f"{why}; retry shortly or read without waitFor",
+            f"waiting reads: {why}; retry shortly or read without waitFor",
             field="waitFor",
             headers={"Retry-After": "1"},
         )

@@ -19,6 +19,11 @@ __all__ = [
     "FAILED_AUTHENTICATIONS",
     "GATEWAY_EVENTS",
     "GATEWAY_REQUEST_SECONDS",
+    "GATEWAY_STREAMS_CLOSED",
+    "GATEWAY_STREAMS_OPEN",
+    "GATEWAY_STREAM_CHANGES",
+    "GATEWAY_STREAM_MESSAGES",
+    "GATEWAY_STREAM_READ_FAILURES",
     "GATEWAY_WAITS",
     "JWKS_FETCHES",
     "PROJECTOR_BATCH_SECONDS",
@@ -54,6 +59,29 @@ GATEWAY_REQUEST_SECONDS = Histogram(
 GATEWAY_WAITS = Counter(
     "progress_gateway_waits",
     "Reads with waitFor, by how the wait ended (reflected, timed_out, lost, expired, refused).",
+    ["outcome"],
+)
+
+GATEWAY_STREAMS_OPEN = Gauge(
+    "progress_gateway_streams_open", "Live streams (GET …/progress/stream) open in this process."
+)
+GATEWAY_STREAM_MESSAGES = Counter(
+    "progress_gateway_stream_messages",
+    "Messages written to live streams, by kind (events, keep_alive, closed).",
+    ["kind"],
+)
+GATEWAY_STREAMS_CLOSED = Counter(
+    "progress_gateway_streams_closed",
+    "Live streams ended, by reason (the closed reasons, slow_reader, disconnected, refused).",
+    ["reason"],
+)
+GATEWAY_STREAM_READ_FAILURES = Counter(
+    "progress_gateway_stream_read_failures",
+    "Live-stream reads of the log that failed on the database (the stream reads again later).",
+)
+GATEWAY_STREAM_CHANGES = Counter(
+    "progress_gateway_stream_changes",
+    "Change announcements the gateway's follower of progress.changes read, by outcome.",
     ["outcome"],
 )
 

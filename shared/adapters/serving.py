@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Callable
 
 import uvicorn
@@ -22,12 +24,34 @@ _MAX_HEAD_BYTES = 16 * 1024
 log = get_logger(__name__)
 
 
+_STARTUP_FAILURE = 3
+"""uvicorn's exit status when the app did not start."""
+
+
+class _DrainingServer(uvicorn.Server):
+    """uvicorn's server, telling the app first when it starts to shut down.
+
+    uvicorn waits for open connections before the app's lifespan ends, so a response that
+    never ends by itself (a live stream) must learn of the shutdown before that wait.
+    """
+
+    def __init__(self, config: uvicorn.Config, draining: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._draining = draining
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Tell the app, then stop accepting and wait for its connections as uvicorn does."""
+        self._draining()
+        await super().shutdown(sockets)
+
+
 def serve(
     create_app: Callable[[Settings], FastAPI],
     port: Callable[[Settings], int],
     *,
     graceful_seconds: int,
     host: str | None = None,
+    draining: Callable[[FastAPI], None] = lambda app: None,
 ) -> None:
     """Build the app from `PROGRESS_*` settings and serve it until SIGINT/SIGTERM.
 
@@ -43,7 +67,8 @@ def serve(
     (off by default: uvicorn would otherwise trust it from 127.0.0.1), so limits kept per
     client address see clients, not the load balancer, and no client can pick its address.
     A service outside `PROGRESS_ENVIRONMENT=development` refuses to start on a public
-    default secret.
+    default secret. `draining` runs when shutdown begins, before uvicorn waits for open
+    connections (the gateway ends its live streams there).
     """
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -52,8 +77,9 @@ def serve(
         log.error("refused_to_start", reason=problem)
         raise SystemExit(f"error: {problem}")
     serve_metrics(settings)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=host or settings.http_host,
         port=port(settings),
         log_config=None,
@@ -66,6 +92,11 @@ def serve(
         proxy_headers=bool(settings.trusted_proxy_list),
         forwarded_allow_ips=settings.trusted_proxy_list,
     )
+    server = _DrainingServer(config, lambda: draining(app))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise SystemExit(_STARTUP_FAILURE)
 
 
 def serve_metrics(settings: Settings) -> None:

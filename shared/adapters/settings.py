@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     wait_max_per_user: int = Field(default=4, ge=1)
     wait_max_per_process: int = Field(default=64, ge=1)
     consistency_token_ttl_seconds: float = Field(default=3600.0, gt=0)
+    stream_max_per_user: int = Field(default=5, ge=1)
+    stream_max_per_process: int = Field(default=10_000, ge=1)
+    stream_keep_alive_seconds: float = Field(default=15.0, gt=0, le=15.0)
+    stream_reread_seconds: float = Field(default=5.0, gt=0)
+    stream_lifetime_seconds: float = Field(default=3600.0, gt=0, le=3600.0)
+    stream_send_timeout_seconds: float = Field(default=10.0, gt=0)
 
     projector_group: str = "progress-projector"
     projector_batch_max: int = Field(default=500, ge=1)

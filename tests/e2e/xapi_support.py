@@ -31,10 +31,12 @@ def lrs_client(stack: Stack, version: str = "1.0.3") -> Iterator[httpx.Client]:
         yield client
 
 
-def user_token(user_id: str, tenant: str = "demo", secret: str = TEST_SIGNING_SECRET) -> str:
-    """A user token (HS256, five minutes) for `user_id` of `tenant`."""
+def user_token(
+    user_id: str, tenant: str = "demo", secret: str = TEST_SIGNING_SECRET, seconds: int = 300
+) -> str:
+    """A user token (HS256, five minutes unless `seconds` says) for `user_id` of `tenant`."""
     now = int(time.time())
-    claims = {"sub": user_id, "tid": tenant, "iat": now, "exp": now + 300}
+    claims = {"sub": user_id, "tid": tenant, "iat": now, "exp": now + seconds}
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

@@ -1,0 +1,134 @@
+"""The live streams open in this gateway process: bounded, and woken when their user changes.
+
+A stream holds no request slot (`InFlightLimit`); it holds one of these instead: at most
+`PROGRESS_STREAM_MAX_PER_USER` per user and `PROGRESS_STREAM_MAX_PER_PROCESS` in this
+process, past either 429 `too_many_streams`. The follower of `progress.changes` wakes the
+streams of the user an announcement names; shutdown ends every stream with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from services.gateway.errors import ApiError
+from services.gateway.wait_slots import UserSlots
+from shared.adapters.logs import get_logger
+from shared.adapters.metrics import GATEWAY_STREAMS_CLOSED, GATEWAY_STREAMS_OPEN
+from shared.adapters.settings import Settings
+from shared.service_layer.records import UserKey
+
+__all__ = ["Listener", "LiveStreams", "StreamTiming"]
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTiming:
+    """How often a stream re-reads and keeps alive, how long it lives, how long a send waits."""
+
+    keep_alive: float
+    reread: float
+    lifetime: float
+    send_timeout: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StreamTiming:
+        """The `PROGRESS_STREAM_*` settings."""
+        return cls(
+            keep_alive=settings.stream_keep_alive_seconds,
+            reread=settings.stream_reread_seconds,
+            lifetime=settings.stream_lifetime_seconds,
+            send_timeout=settings.stream_send_timeout_seconds,
+        )
+
+
+class _StreamSlots(UserSlots):
+    """Open streams: past a bound, 429 `too_many_streams`."""
+
+    def _refusal(self, key: UserKey, why: str) -> ApiError:
+        log.warning("stream_refused", tenant=key[0], reason=why)
+        GATEWAY_STREAMS_CLOSED.labels("refused").inc()
+        return ApiError(
+            429,
+            "too_many_streams",
+            f"live streams: {why}; close one or retry shortly",
+            field="userId",
+            headers={"Retry-After": "1"},
+        )
+
+
+@dataclass(eq=False, slots=True)
+class Listener:
+    """One open stream's wake-up call: its user's log may have moved, or it must end."""
+
+    key: UserKey
+    ending: str | None = None
+    """Set when the process ends every stream (`shutdown`)."""
+    _woken: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake(self) -> None:
+        """Make the stream read its user's log (now, or as soon as it waits again)."""
+        self._woken.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait at most `seconds` for a wake-up; True if one came (it is then consumed)."""
+        if not self._woken.is_set() and seconds > 0:
+            try:
+                await asyncio.wait_for(self._woken.wait(), seconds)
+            except TimeoutError:
+                return False
+        woken = self._woken.is_set()
+        self._woken.clear()
+        return woken
+
+
+class LiveStreams:
+    """Every open stream of the process, by user."""
+
+    def __init__(self, per_user: int, per_process: int) -> None:
+        self._slots = _StreamSlots(per_user, per_process)
+        self._listeners: dict[UserKey, set[Listener]] = {}
+        self._ending: str | None = None
+
+    @contextmanager
+    def open(self, key: UserKey) -> Iterator[Listener]:
+        """Hold a stream slot of the user for the block; 429 `too_many_streams` if none is free.
+
+        Once the process ends its streams (`end_all`), a new one is refused with 503.
+        """
+        if self._ending is not None:
+            raise ApiError(
+                503,
+                "shutting_down",
+                "this gateway process is shutting down; reconnect shortly",
+                headers={"Retry-After": "1"},
+            )
+        with self._slots.hold(key):
+            listener = Listener(key)
+            self._listeners.setdefault(key, set()).add(listener)
+            GATEWAY_STREAMS_OPEN.inc()
+            try:
+                yield listener
+            finally:
+                GATEWAY_STREAMS_OPEN.dec()
+                listeners = self._listeners[key]
+                listeners.discard(listener)
+                if not listeners:
+                    del self._listeners[key]
+
+    def wake(self, key: UserKey) -> None:
+        """Wake every open stream of the user (a change announcement named them)."""
+        for listener in self._listeners.get(key, ()):
+            listener.wake()
+
+    def end_all(self, reason: str) -> None:
+        """Make every open stream end with `reason`, and refuse new ones from now on."""
+        self._ending = reason
+        for listeners in self._listeners.values():
+            for listener in listeners:
+                listener.ending = reason
+                listener.wake()
+        log.info("streams_ending", reason=reason, streams=sum(map(len, self._listeners.values())))
