@@ -126,6 +126,29 @@ def test_the_demo_syncs_offline_watching_and_keeps_events_through_a_revoked_toke
     assert quiz["quiz"]["bestScore"] == 2
 
 
+def test_the_second_device_pane_follows_the_player_live_while_the_video_plays(
+    context: Any, demo: str, browser_stack: Stack
+) -> None:
+    user = f"demo-{uuid.uuid4().hex[:10]}"
+    page = context.new_page()
+    page.goto(f"{demo}/?user={user}")
+    synced(page)
+    device = page.frame_locator("#device")
+    device.locator("#live[data-live=live]").wait_for(timeout=10_000)
+    watched_there = (
+        "() => document.querySelector('#device').contentWindow.device.client.getSnapshot()"
+        ".items['kneading-video']?.media?.watchedSeconds ?? 0"
+    )
+    page.click("#play")
+    page.wait_for_function(f"({watched_there})() > 0", timeout=15_000)
+    assert page.get_attribute("#screen", "data-playing") == "true", "it showed while playing"
+    page.click("#play")
+    synced(page)
+    watched = page.evaluate("window.demo.watched")
+    page.wait_for_function(f"({watched_there})() === {watched}", timeout=10_000)
+    assert f"watched {watched} s" in device.locator("#outline").inner_text()
+
+
 def test_the_demo_token_route_refuses_what_is_not_a_small_valid_request(demo: str) -> None:
     bad_user = httpx.post(f"{demo}/token", json={"userId": "no spaces allowed"})
     assert bad_user.status_code == 422
