@@ -174,6 +174,16 @@ def server_events(gateway: str, user_id: str) -> list[dict[str, Any]]:
             return events
 
 
+def server_snapshot(gateway: str, user_id: str) -> dict[str, Any]:
+    """The user's snapshot as the server holds it (read with the API key)."""
+    answer = httpx.get(
+        f"{gateway}/v1/users/{user_id}/progress",
+        headers={"Authorization": f"Bearer {TEST_API_KEY}"},
+        timeout=10,
+    )
+    return dict(answer.raise_for_status().json()["snapshot"])
+
+
 def wait_for_log(gateway: str, user_id: str, count: int, timeout: float = 30) -> list[Any]:
     """The user's log once it holds `count` events."""
     return eventually(

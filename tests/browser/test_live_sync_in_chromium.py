@@ -13,11 +13,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.browser.conftest import open_page, start, user_token
-from tests.support.services import TEST_API_KEY, Stack
+from tests.browser.conftest import open_page, server_snapshot, start, user_token
+from tests.support.services import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +29,6 @@ def other_context(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context()
     yield context
     context.close()
-
-
-def server_snapshot(gateway: str, user: str) -> dict[str, Any]:
-    answer = httpx.get(
-        f"{gateway}/v1/users/{user}/progress",
-        headers={"Authorization": f"Bearer {TEST_API_KEY}"},
-        timeout=10,
-    )
-    return dict(answer.raise_for_status().json()["snapshot"])
 
 
 def watch(page: Any, second: int) -> None:

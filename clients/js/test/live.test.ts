@@ -1,9 +1,6 @@
 // progress-sync/live against a stand-in gateway that keeps a real log and streams it: other
 // devices' events reach the snapshot, a dropped stream resumes from its cursor, refusals
 // follow the write policy, and this device's own events are never folded twice.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, type ClientOptions, type ProgressClient } from "../src/client.js";
 import { contentProgressed, mediaProgressed, type ProgressEvent } from "../src/events.generated.js";
@@ -12,6 +9,7 @@ import { openOutbox } from "../src/outbox.js";
 import { BACKOFF_MS } from "../src/policy.js";
 import { reduce } from "../src/reducer.js";
 import type { SyncError } from "../src/status.js";
+import { readmeExample } from "./readme.js";
 import { LogServer, until } from "./server.js";
 
 let made: ProgressClient[] = [];
@@ -35,6 +33,14 @@ function tab(server: LogServer, options: Partial<ClientOptions> = {}): ProgressC
     ...options,
   });
   made.push(client);
+  return client;
+}
+
+/** A tab that has gone live. */
+async function liveTab(server: LogServer, options: Partial<ClientOptions> = {}): Promise<ProgressClient> {
+  const client = tab(server, options);
+  live(client);
+  await until(() => client.getStatus().live === "live");
   return client;
 }
 
@@ -68,9 +74,7 @@ describe("live", () => {
 
   it("resumes from its last cursor after the connection drops, with the write policy's backoff: nothing missed, nothing twice", async () => {
     const server = new LogServer();
-    const sdk = tab(server);
-    live(sdk);
-    await until(() => sdk.getStatus().live === "live");
+    const sdk = await liveTab(server);
     server.remote([beat(1, 10)]);
     await until(() => watched(sdk) === 10);
     server.dropStreams();
@@ -90,9 +94,7 @@ describe("live", () => {
     const server = new LogServer();
     server.streamReplies.push(() => new Response("busy", { status: 429, headers: { "Retry-After": "0" } }));
     server.streamReplies.push(() => new Response("down", { status: 503, headers: { "Retry-After": "0" } }));
-    const sdk = tab(server);
-    live(sdk);
-    await until(() => sdk.getStatus().live === "live");
+    const sdk = await liveTab(server);
     expect(server.streamRequests).toHaveLength(3);
   });
 
@@ -100,9 +102,7 @@ describe("live", () => {
     const server = new LogServer();
     let issued = 0;
     server.streamReplies.push(() => new Response("expired", { status: 401 }));
-    const sdk = tab(server, { getToken: () => `t${++issued}` });
-    live(sdk);
-    await until(() => sdk.getStatus().live === "live");
+    const sdk = await liveTab(server, { getToken: () => `t${++issued}` });
     const tokens = (): string[] => server.streamRequests.map((r) => r.token);
     expect(tokens()).toEqual(["t1", "t2"]);
     server.closeStreams("token_expired");
@@ -131,9 +131,7 @@ describe("live", () => {
 
   it("keeps what the stream brought when a read that started before it answers after it", async () => {
     const server = new LogServer();
-    const sdk = tab(server);
-    live(sdk);
-    await until(() => sdk.getStatus().live === "live");
+    const sdk = await liveTab(server);
     let answer = (): void => undefined;
     server.readAfter = new Promise((resolve) => (answer = resolve));
     const reads = server.reads.length;
@@ -151,9 +149,7 @@ describe("live", () => {
   it("stops when the stream closes because the user was erased or merged", async () => {
     const server = new LogServer();
     const errors: SyncError[] = [];
-    const sdk = tab(server, { onError: (error) => errors.push(error) });
-    live(sdk);
-    await until(() => sdk.getStatus().live === "live");
+    const sdk = await liveTab(server, { onError: (error) => errors.push(error) });
     server.closeStreams("merged");
     await until(() => sdk.getStatus().live === "stopped");
     expect(errors[0]?.message).toContain("merged");
@@ -172,9 +168,7 @@ describe("this device's own events, streamed back", () => {
   it("count once when the stream brings them before their write is answered", async () => {
     const server = new LogServer();
     const name = `live-own-${++counter}`;
-    const sdk = tab(server, { name });
-    live(sdk);
-    await until(() => sdk.getStatus().live === "live");
+    const sdk = await liveTab(server, { name });
     await sdk.track(mediaProgressed({ contentId: "v", positionSeconds: 10, durationSeconds: 600, watchedSeconds: 10 }, { occurredAt: at(20) }));
     let answer = (): void => undefined;
     server.answerAfter = new Promise((resolve) => (answer = resolve));
@@ -195,9 +189,7 @@ describe("this device's own events, streamed back", () => {
   it("count once when the stream brings them after their write was acknowledged", async () => {
     const server = new LogServer();
     server.hold();
-    const sdk = tab(server);
-    live(sdk);
-    await until(() => sdk.getStatus().live === "live");
+    const sdk = await liveTab(server);
     await sdk.track(mediaProgressed({ contentId: "v", positionSeconds: 10, durationSeconds: 600, watchedSeconds: 10 }, { occurredAt: at(20) }));
     await sdk.flush();
     expect(watched(sdk)).toBe(10);
@@ -213,9 +205,7 @@ describe("tabs", () => {
   it("share one stream, held by the flusher; the next flusher resumes it from the shared cursor", async () => {
     const server = new LogServer();
     const name = `live-tabs-${++counter}`;
-    const first = tab(server, { name });
-    live(first);
-    await until(() => first.getStatus().live === "live");
+    const first = await liveTab(server, { name });
     const second = tab(server, { name });
     live(second);
     server.remote([beat(1, 10)]);
@@ -236,16 +226,8 @@ describe("tabs", () => {
 
 describe("the README's live example", () => {
   it("shows the stream going live and another device's progress as it comes", async () => {
-    const here = dirname(fileURLToPath(import.meta.url));
-    const readme = readFileSync(join(here, "../README.md"), "utf8");
-    const code = /<!-- example: live -->\s*```js\n(.*?)```/s.exec(readme)?.[1];
-    expect(code, "README.md lost its live example").toBeDefined();
-    // Inside the package, where the test's bundler transforms it, in the unversioned dist/.
-    mkdirSync(join(here, "../dist"), { recursive: true });
-    const module = join(here, "../dist/readme-live-example.mjs");
-    writeFileSync(module, (code as string).replace('"progress-sync/live"', JSON.stringify(join(here, "../src/live.ts"))));
-    const loaded = import(/* @vite-ignore */ module).finally(() => rmSync(module));
-    const { showLiveProgress } = (await loaded) as { showLiveProgress: (client: ProgressClient, show: (line: string) => void) => () => void };
+    type Example = { showLiveProgress: (client: ProgressClient, show: (line: string) => void) => () => void };
+    const { showLiveProgress } = await readmeExample<Example>("live", { "progress-sync/live": "live.ts" });
     const server = new LogServer();
     const lines: string[] = [];
     const stop = showLiveProgress(tab(server), (line) => lines.push(line));

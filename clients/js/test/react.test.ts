@@ -1,15 +1,13 @@
 // @vitest-environment happy-dom
 // progress-sync/react renders the optimistic snapshot and the sync status, and re-renders
 // when a tracked event changes them.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { act, cleanup, render, screen } from "@testing-library/react";
 import { createElement } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../src/client.js";
 import { contentProgressed } from "../src/events.generated.js";
 import { ProgressProvider, useLive, useProgress, useSyncStatus } from "../src/react.js";
+import { readmeExample } from "./readme.js";
 import { FakeServer, LogServer, until } from "./server.js";
 
 function Lesson(): ReturnType<typeof createElement> {
@@ -34,17 +32,10 @@ describe("progress-sync/react", () => {
   });
 
   it("runs the README's example: a click tracks, and the button shows it", async () => {
-    const here = dirname(fileURLToPath(import.meta.url));
-    const readme = readFileSync(join(here, "../README.md"), "utf8");
-    const code = /<!-- example: react -->\s*```js\n(.*?)```/s.exec(readme)?.[1];
-    expect(code, "README.md lost its react example").toBeDefined();
-    // Inside the package, where the test's bundler transforms it, in the unversioned dist/.
-    mkdirSync(join(here, "../dist"), { recursive: true });
-    const module = join(here, "../dist/readme-react-example.mjs");
-    const src = (name: string): string => JSON.stringify(join(here, "../src", name));
-    writeFileSync(module, (code as string).replace('"progress-sync/react"', src("react.ts")).replace('"progress-sync"', src("index.ts")));
-    const loaded = import(/* @vite-ignore */ module).finally(() => rmSync(module));
-    const { App } = (await loaded) as { App: (props: { client: unknown }) => ReturnType<typeof createElement> };
+    const { App } = await readmeExample<{ App: (props: { client: unknown }) => ReturnType<typeof createElement> }>("react", {
+      "progress-sync/react": "react.ts",
+      "progress-sync": "index.ts",
+    });
     const server = new FakeServer();
     const client = createClient({ baseUrl: "http://gw", userId: "u1", getToken: () => "t", fetch: server.fetch, debounceMs: 60_000, name: `react-${Math.random()}` });
     render(createElement(App, { client }));
