@@ -52,7 +52,7 @@ class LiveStream implements Stream {
   /** The user whose stream the server refused for good: no retry until another user. */
   private refusedFor: string | undefined;
   private readonly detach: () => void;
-  /** The tabs' live states: the flusher tells its own; a tab that starts asks for it. */
+  /** A tab that starts asks the flusher for its live state, which changes reach as status. */
   private readonly channel: BroadcastChannel | null;
 
   constructor(private readonly client: ProgressClient) {
@@ -80,17 +80,16 @@ class LiveStream implements Stream {
     this.stopped = true;
     this.disconnect();
     this.detach();
-    this.channel?.close();
     if (this.client.stream === this) {
       this.client.stream = undefined;
-      this.client.status.set({ live: "off" });
+      this.set("off");
     }
+    this.channel?.close();
   }
 
-  /** This tab's live state, told to the other tabs. */
+  /** This tab's live state (the flusher's status, `live` included, reaches every tab). */
   private set(live: LiveState): void {
     this.client.status.set({ live });
-    this.channel?.postMessage(live);
   }
 
   private disconnect(): void {

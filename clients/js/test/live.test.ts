@@ -224,6 +224,21 @@ describe("tabs", () => {
   });
 });
 
+describe("tabs, stopping", () => {
+  it("hear that the flusher's stream stopped", async () => {
+    const server = new LogServer();
+    const name = `live-stop-${++counter}`;
+    const first = tab(server, { name });
+    const stop = live(first);
+    await until(() => first.getStatus().live === "live");
+    const second = tab(server, { name });
+    live(second);
+    await until(() => second.getStatus().live === "live");
+    stop();
+    await until(() => second.getStatus().live === "off" && server.openStreams === 0);
+  });
+});
+
 describe("the README's live example", () => {
   it("shows the stream going live and another device's progress as it comes", async () => {
     type Example = { showLiveProgress: (client: ProgressClient, show: (line: string) => void) => () => void };
