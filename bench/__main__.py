@@ -1,6 +1,7 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
-heartbeat load and growth, the SDKs' track(), user-token verification and the gateway under
-attack, side by side with the raw limits and a naive design, on private embedded servers.
+heartbeat load and growth, live sync beside polling, the SDKs' track(), user-token
+verification and the gateway under attack, side by side with the raw limits and a naive
+design, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and
 printed with the min and the max, so that one lucky run is not a pass. Writes
@@ -29,6 +30,7 @@ from bench import (
     growth,
     ingest,
     limits,
+    live,
     memory,
     read_your_writes,
     report,
@@ -52,6 +54,7 @@ SECTIONS = (
     "attack",
     "sdk_client",
     "token_verify",
+    "live",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -109,7 +112,7 @@ def _progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
-def _sections(sizes: Sizes, only: list[str], results: dict[str, Any]) -> None:
+def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate: float) -> None:
     """One run of the chosen sections, each adding its figures to `results`."""
     if "ingest" in only:
         results["ingest"] = ingest.run(sizes)
@@ -142,6 +145,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any]) -> None:
     if "sdk_client" in only:
         results["sdk_client"] = sdk_client.run()
         _progress("Python SDK track()+flush done")
+    if "live" in only:
+        results["live"] = live.run(sizes.freshness_seconds, live_rate)
+        _progress("live sync done")
     if "token_verify" in only:
         results["token_verify"] = token_verify.run()
         _progress("token verification done")
@@ -155,6 +161,9 @@ def main() -> None:
         "--runs", type=int, default=3, help="repeat the sections; goals are judged on the median"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
+    parser.add_argument(
+        "--live-rate", type=float, default=1_500.0, help="live section's load, events/s (1,500)"
+    )
     args = parser.parse_args()
     sizes = Sizes.of(args.full)
     only = [*args.only, *(["memory"] if args.full and "memory" not in args.only else [])]
@@ -178,7 +187,7 @@ def main() -> None:
     for number in range(args.runs):
         _progress(f"run {number + 1} of {args.runs}")
         run: dict[str, Any] = {"meta": meta}
-        _sections(sizes, only, run)
+        _sections(sizes, only, run, args.live_rate)
         runs.append(run)
     results = dict(runs[-1])
     if "memory" in only:

@@ -180,10 +180,11 @@ def wait_for(probe: Callable[[], bool], timeout: float, interval: float = 0.2) -
 
 
 @contextmanager
-def gateway_stack(name: str) -> Iterator[Stack]:
+def gateway_stack(name: str, **overrides: Any) -> Iterator[Stack]:
     """A private broker and database with topics and tenant, and the three services.
 
     The gateway's rate limits are lifted: the bench measures the path, not the limiter.
+    `overrides` set more of the services' settings.
     """
     with tempfile.TemporaryDirectory() as tmp, embedded_backend(Path(tmp)) as backend:
         settings = settings_for(backend.kafka_bootstrap, backend.mongo_url, name, False)
@@ -193,6 +194,7 @@ def gateway_stack(name: str) -> Iterator[Stack]:
                 "rate_limit_burst": 10**9,
                 "rate_limit_user_events_per_second": 1e9,
                 "rate_limit_user_burst": 10**9,
+                **overrides,
             }
         )
         asyncio.run(prepare_stack(settings))

@@ -37,7 +37,7 @@ from shared.adapters.mongo import SNAPSHOTS, user_key
 from tests.support.projector import metric
 from tests.support.services import Stack
 
-__all__ = ["Traffic", "at_rate", "measure", "mixed_event", "run", "steady"]
+__all__ = ["Traffic", "at_rate", "drive", "measure", "mixed_event", "run", "steady", "warm_up"]
 
 _POLL_SECONDS = 0.01
 _SETTLE_SECONDS = 60.0
@@ -122,7 +122,8 @@ async def _put(
     return time.perf_counter() if response.status_code == 202 else None
 
 
-async def _drive(stack: Stack, traffic: Traffic) -> dict[str, Any]:
+async def drive(stack: Stack, traffic: Traffic) -> dict[str, Any]:
+    """Send `traffic` open-loop and time its freshness probes (no settling, no metrics)."""
     rng = random.Random(7)
     tally = _Tally([], {})
     acked: dict[str, float] = {}  # probe snapshot _id -> when its 202 arrived
@@ -212,7 +213,7 @@ def measure(stack: Stack, traffic: Traffic) -> dict[str, Any]:
     before_applied = metric(projector, "progress_projector_events_total", outcome="applied")
     before_lag = histogram(projector, _LAG)
     before_batches = metric(projector, "progress_projector_batch_seconds_count")
-    result = asyncio.run(_drive(stack, traffic))
+    result = asyncio.run(drive(stack, traffic))
     expected = before_applied + result["sent_events"]
     deadline = time.monotonic() + _SETTLE_SECONDS
     while metric(projector, "progress_projector_events_total", outcome="applied") < expected:
@@ -251,8 +252,10 @@ def measure(stack: Stack, traffic: Traffic) -> dict[str, Any]:
 def run(traffics: list[Traffic]) -> list[dict[str, Any]]:
     """Each traffic in turn on one fresh stack, the projector caught up in between."""
     with gateway_stack("bench_fresh") as stack:
-        # One short request first: the projector joins its group and the gateway warms up.
-        asyncio.run(
-            _drive(stack, Traffic("warmup", 10, 5, 20.0, 2.0, mixed_event, probe_interval=0.5))
-        )
+        warm_up(stack)
         return [measure(stack, traffic) for traffic in traffics]
+
+
+def warm_up(stack: Stack) -> None:
+    """A short load first: the projector joins its group and the gateway warms up."""
+    asyncio.run(drive(stack, Traffic("warmup", 10, 5, 20.0, 2.0, mixed_event, probe_interval=0.5)))

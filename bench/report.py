@@ -137,7 +137,33 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{sdk:,.0f} events/s; raw HTTP {raw:,.0f} events/s ({sdk / raw:.0%})",
         )
     _token_goal(judge, results.get("token_verify"))
+    _live_goals(judge, results.get("live"))
     return judged
+
+
+def _live_goals(judge: Any, live: dict[str, Any] | None) -> None:
+    """Live delivery p99 at most the run's freshness p99 + 100 ms and under 500 ms (DESIGN)."""
+    p99 = live["live_p99_ms"] if live else None
+    judge(
+        "live: write on A seen on B's stream p99 <= freshness p99 + 100 ms, < 500 ms",
+        p99,
+        p99 <= live["live_goal_ms"] and live["live_seen"] == live["probes_acknowledged"]
+        if live and p99 is not None
+        else None,
+        f"{p99:.0f} ms (freshness p99 {live['freshness_p99_ms']:.0f} ms; polling every 1 s: "
+        f"p99 {live['poll_p99_ms']:.0f} ms)"
+        if live and p99 is not None
+        else "-",
+    )
+    per_stream = live["rss_per_stream_bytes"] if live else None
+    judge(
+        "live: gateway RSS per open stream, CPU of 1,000 idle streams (figures, no goal)",
+        per_stream,
+        None,
+        f"{per_stream / 1024:.1f} KiB/stream; idle CPU {live['idle_cpu_share']:.1%} of a core"
+        if live and per_stream is not None
+        else "-",
+    )
 
 
 TOKEN_VERIFY_ADDED_MS = 0.2

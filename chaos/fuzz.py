@@ -34,6 +34,7 @@ from chaos.known_cases import (
     hostile_requests,
     known_cases,
     learner_requests,
+    stream_requests,
 )
 from chaos.ledger import Ledger
 from chaos.routes import Route
@@ -211,6 +212,7 @@ class Fuzzer:
             *hostile_requests(api_key),
             *cost_requests(api_key),
             *learner_requests(*FUZZ_USERS, own),
+            *stream_requests(*FUZZ_USERS, api_key, own),
         ]
         for hostile in named:
             answered = self._send(client, writes, _hostile(writes, hostile), hostile.name)
@@ -272,13 +274,7 @@ class Fuzzer:
         if request["body"]:
             self.bodies_tried += 1
         try:
-            response = client.request(
-                request["method"],
-                request["path"],
-                params=request["params"],
-                headers=request["headers"],
-                content=request["body"],
-            )
+            response = _exchange(client, route, request)
         except (httpx.HTTPError, UnicodeError, ValueError) as error:
             self.transport_errors[f"{label}: {type(error).__name__}"] += 1
             return type(error).__name__
@@ -340,6 +336,23 @@ class Fuzzer:
             "forgeries_not_refused": self.forgeries_not_refused,
             "known_mismatches": self.known_mismatches,
         }
+
+
+def _exchange(client: httpx.Client, route: Route, request: dict[str, Any]) -> httpx.Response:
+    """Send a request; of an event stream that opened, only its first chunk is read."""
+    arguments = {
+        "params": request["params"],
+        "headers": request["headers"],
+        "content": request["body"],
+    }
+    if not route.streams:
+        return client.request(request["method"], request["path"], **arguments)
+    with client.stream(request["method"], request["path"], **arguments) as response:
+        if response.status_code != 200:
+            response.read()
+            return response
+        head = next(response.iter_bytes(), b"")
+    return httpx.Response(200, content=head, request=response.request)
 
 
 def _hostile(route: Route, hostile: HostileRequest) -> dict[str, Any]:

@@ -26,6 +26,7 @@ __all__ = [
     "hostile_requests",
     "known_cases",
     "learner_requests",
+    "stream_requests",
 ]
 
 _DEPTHS = (100, 150, 190, 200, 220, 250, 300, 1000)
@@ -302,5 +303,42 @@ def learner_requests(own: str, other: str, authorization: str) -> list[HostileRe
             "PUT",
             f"/xapi/activities/profile?{urlencode(shared_profile)}",
             b"{}",
+        ),
+    ]
+
+
+def stream_requests(own: str, other: str, key: str, own_token: str) -> list[HostileRequest]:
+    """Bad requests for a live stream, each answered before a stream opens.
+
+    `key` is a tenant key's `Authorization` value, `own_token` `own`'s user token's.
+    """
+    stream = f"/v1/users/{own}/progress/stream"
+    with_key = {"Authorization": key}
+    return [
+        HostileRequest(
+            "stream: Last-Event-ID not a cursor",
+            "GET",
+            stream,
+            {**with_key, "Last-Event-ID": "abc"},
+            b"",
+            400,
+        ),
+        HostileRequest(
+            "stream: Last-Event-ID of 4,000 digits",
+            "GET",
+            stream,
+            {**with_key, "Last-Event-ID": "9" * 4000},
+            b"",
+            400,
+        ),
+        HostileRequest("stream: since=-1", "GET", f"{stream}?since=-1", with_key, b"", 400),
+        HostileRequest("stream: no credentials", "GET", stream, {}, b"", 401),
+        HostileRequest(
+            "stream: user token for another user",
+            "GET",
+            f"/v1/users/{other}/progress/stream",
+            {"Authorization": own_token},
+            b"",
+            403,
         ),
     ]

@@ -16,6 +16,7 @@ import httpx
 __all__ = ["Route", "discover"]
 
 _METHODS = ("get", "put", "post", "delete", "patch")
+_EVENT_STREAM = "text/event-stream"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Route:
     seeds: tuple[Any, ...]
     origin: str
     """The server's base URL: requests go to `origin` + the path."""
+    streams: bool = False
+    """Its 200 is an event stream that stays open: the fuzzer reads only its head."""
 
     @property
     def label(self) -> str:
@@ -57,9 +60,15 @@ def discover(base_url: str) -> list[Route]:
                     has_body=body is not None,
                     seeds=tuple(_seeds(body, components)) if body is not None else (),
                     origin=base_url,
+                    streams=_EVENT_STREAM in _success_content(operation),
                 )
             )
     return routes
+
+
+def _success_content(operation: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = operation.get("responses", {}).get("200", {}).get("content", {})
+    return content
 
 
 def _seeds(content: dict[str, Any], components: dict[str, Any]) -> list[Any]:

@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.gateway.credentials import CachedCredentials
-from services.gateway.live_streams import LiveStreams, StreamTiming
+from services.gateway.live_streams import LiveStreams, StreamTiming, sweep_streams
 from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
 from services.gateway.wait_slots import WaitSlots
@@ -134,8 +134,17 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
         statements, tenants = MongoStatementStore(db), MongoTenantStore(db)
         usage = MongoUsageStore(db)
         streams = LiveStreams(settings.stream_max_per_user, settings.stream_max_per_process)
+        pointers = MongoMergePointers(db)
         following = asyncio.create_task(
             follow_changes(settings, partial(_announced, tombstones, streams))
+        )
+        sweeping = asyncio.create_task(
+            sweep_streams(
+                streams,
+                snapshots.positions,
+                [tombstones.erased, pointers.merged],
+                settings.stream_reread_seconds,
+            )
         )
         try:
             yield GatewayContext(
@@ -143,7 +152,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 broker=broker,
                 ingest=ingest,
                 consistency=consistency,
-                merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
+                merge=GuestMerge(events, snapshots, publisher, pointers),
                 reader=ProgressReader(events, snapshots),
                 catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
                 credentials=CachedCredentials(
@@ -175,9 +184,10 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 max_events_per_request=settings.max_events_per_request,
             )
         finally:
-            following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await following
+            for task in (following, sweeping):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 def _announced(tombstones: CachedTombstones, streams: LiveStreams, change: SnapshotChange) -> None:

@@ -3,9 +3,9 @@
 Each page of events is one Server-Sent Events message, `id: <cursor>`, `event: events`,
 `data: {"events": [...], "cursor": "..."}`, read with the progress read's own use case
 (`ProgressReader.page`), so a stream serves exactly what `GET …/progress?since=` serves.
-The stream reads when a change announcement wakes it and every `reread` seconds anyway (an
-announcement may be lost), writes a comment when it has been quiet for `keep_alive` seconds,
-and ends with `event: closed`, `data: {"reason": ...}`.
+The stream reads when a change announcement wakes it, or the process's sweep finds its user
+past its cursor (an announcement may be lost), writes a comment when it has been quiet for
+`keep_alive` seconds, and ends with `event: closed`, `data: {"reason": ...}`.
 """
 
 from __future__ import annotations
@@ -56,13 +56,20 @@ def closed_message(reason: str) -> bytes:
 async def _closing_reason(
     context: GatewayContext, listener: Listener, expires_at: float | None, end_of_life: float
 ) -> str | None:
-    """Why the stream must end now, or None: shutdown, erased, merged, token, lifetime."""
+    """Why the stream must end now, or None: shutdown, erased, merged, token, lifetime.
+
+    While the database is out, erased and merged wait for the next check (logged, counted).
+    """
     if listener.ending is not None:
         return listener.ending
-    if await context.ingest.erased(*listener.key):
-        return "erased"
-    if await context.merge.merged_into(*listener.key) is not None:
-        return "merged"
+    try:
+        if await context.ingest.erased(*listener.key):
+            return "erased"
+        if await context.merge.merged_into(*listener.key) is not None:
+            return "merged"
+    except StoreUnavailable as error:
+        log.warning("stream_check_failed", tenant=listener.key[0], error=str(error))
+        GATEWAY_STREAM_READ_FAILURES.inc()
     if expires_at is not None and time.time() >= expires_at:
         return "token_expired"
     if time.monotonic() >= end_of_life:
@@ -83,16 +90,18 @@ async def _page_after(context: GatewayContext, key: UserKey, cursor: int) -> Pro
 async def live_messages(
     context: GatewayContext,
     listener: Listener,
-    cursor: int,
     expires_at: float | None,
     timing: StreamTiming,
 ) -> AsyncGenerator[bytes]:
-    """The stream of one user from `cursor` on, until one of the closing reasons holds.
+    """The stream of one user from `listener.cursor` on, until a closing reason holds.
 
-    `expires_at` is the user token's `exp` (None for an API key). A database outage costs
-    a read, not the stream: it is logged, counted, and tried again at the next wake-up.
+    It reads when woken (an announcement, or `sweep_streams` finding the user's head past
+    its cursor) and at its deadlines. `expires_at` is the user token's `exp` (None for an
+    API key). A database outage costs a read, not the stream: it is logged, counted, and
+    tried again at the next wake-up.
     """
     key: UserKey = listener.key
+    cursor = listener.cursor
     end_of_life = time.monotonic() + timing.lifetime
     quiet_until = time.monotonic() + timing.keep_alive
     yield KEEP_ALIVE
@@ -105,14 +114,17 @@ async def live_messages(
             yield closed_message(reason)
             return
         page = await _page_after(context, key, cursor)
+        if page is not None:
+            # A head past the cursor without entries (nothing there is served) moves it too,
+            # so the sweep does not wake this stream for it again.
+            cursor = listener.cursor = max(cursor, page.cursor)
         if page is not None and page.entries:
-            cursor = page.cursor
             GATEWAY_STREAM_MESSAGES.labels("events").inc()
             yield events_message(page)
             quiet_until = time.monotonic() + timing.keep_alive
             if page.has_more:
                 continue
-        deadline = min(time.monotonic() + timing.reread, end_of_life)
+        deadline = end_of_life
         if expires_at is not None:
             deadline = min(deadline, time.monotonic() + expires_at - time.time())
         while not await listener.wait(min(deadline, quiet_until) - time.monotonic()):

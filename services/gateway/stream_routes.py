@@ -95,10 +95,10 @@ async def stream_progress(
     if cursor is None:
         cursor = (await context.reader.page(key, None, 1)).cursor
     held = ExitStack()
-    listener = held.enter_context(context.streams.open(key))
+    listener = held.enter_context(context.streams.open(key, cursor))
     release_slot(request.scope)
     return EventStreamResponse(
-        live_messages(context, listener, cursor, principal.expires_at, context.stream_timing),
+        live_messages(context, listener, principal.expires_at, context.stream_timing),
         context.stream_timing.send_timeout,
         held.close,
     )

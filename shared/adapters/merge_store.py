@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import MERGES, Document, driver_errors, user_key
+from shared.service_layer.records import UserKey
 
 __all__ = ["MongoMergePointers"]
 
@@ -34,6 +36,15 @@ class MongoMergePointers:
         async with driver_errors():
             found = await self._merges.find_one({"_id": user_key(tenant_id, guest_id)})
         return None if found is None or "into" not in found else str(found["into"])
+
+    async def merged(self, keys: Sequence[UserKey]) -> set[UserKey]:
+        """The users among `keys` that were guests merged into an account (one query)."""
+        ids = [user_key(*key) for key in keys]
+        async with driver_errors():
+            found = await self._merges.find(
+                {"_id": {"$in": ids}, "into": {"$exists": True}}, {"t": 1, "u": 1}
+            ).to_list()
+        return {(document["t"], document["u"]) for document in found}
 
     async def moved_through(self, tenant_id: str, guest_id: str, account_id: str) -> int:
         """The guest's log position moved to this account; 0 for another account or none."""

@@ -1,7 +1,9 @@
 """Live sync: `GET /v1/users/{userId}/progress/stream` against real gateway processes.
 
 The streams run on a gateway of this module (beside the session's projector, broker and
-database) whose keep-alive, re-read and send bounds are shrunk to fractions of a second.
+database) whose keep-alive and send bounds are shrunk to fractions of a second, and whose
+timer re-read is a minute away: what these tests see within seconds, a change announcement
+brought.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import jwt
 import pytest
 
+from chaos.known_cases import stream_requests
+from chaos.routes import discover
 from shared.adapters.embedded import EmbeddedServer, free_port
 from tests.e2e.test_operations_cli import erase, event
 from tests.e2e.xapi_support import user_token
@@ -35,7 +40,7 @@ pytestmark = pytest.mark.e2e
 
 FAST_STREAMS = {
     "stream_keep_alive_seconds": 0.5,
-    "stream_reread_seconds": 1.0,
+    "stream_reread_seconds": 60.0,
     "stream_send_timeout_seconds": 1.0,
     "rate_limit_user_burst": 10_000,
 }
@@ -234,13 +239,29 @@ def test_a_client_that_never_reads_is_closed_and_counted(
         reader.close()
 
 
-def test_a_stream_ends_at_its_lifetime_and_at_shutdown(
+def test_a_stream_ends_at_its_lifetime_on_a_merge_and_at_shutdown(
     stack: Stack, workdir: Path, user_id: str
 ) -> None:
-    short = _gateway(stack, workdir / "logs", "gateway-short", stream_lifetime_seconds=1.5)
+    short = _gateway(
+        stack,
+        workdir / "logs",
+        "gateway-short",
+        stream_lifetime_seconds=2.0,
+        stream_reread_seconds=0.3,
+    )
     try:
         with opened_stream(_url(short), user_id, TEST_API_KEY) as (_, messages):
             assert next_message(messages, "closed").json() == {"reason": "lifetime"}
+        guest = f"guest-{uuid.uuid4().hex[:8]}"
+        _write(short, guest, "g-1")
+        with opened_stream(_url(short), guest, TEST_API_KEY) as (_, messages):
+            merged = httpx.post(
+                f"{_url(short)}/v1/users/{user_id}/merge",
+                json={"from": guest},
+                headers={"Authorization": f"Bearer {TEST_API_KEY}"},
+            )
+            assert merged.status_code == 202, merged.text
+            assert next_message(messages, "closed").json() == {"reason": "merged"}
         with opened_stream(_url(short), user_id, TEST_API_KEY) as (_, messages):
             next(messages)
             stopping = time.monotonic()
@@ -251,3 +272,21 @@ def test_a_stream_ends_at_its_lifetime_and_at_shutdown(
         assert time.monotonic() - stopping < 5
     finally:
         short.stop()
+
+
+def test_the_chaos_campaigns_stream_cases_get_their_answers(
+    live: EmbeddedServer, user_id: str
+) -> None:
+    """`make chaos` sends these once per run and fuzzes the route, reading a stream's head."""
+    cases = stream_requests(
+        user_id, "someone-else", f"Bearer {TEST_API_KEY}", f"Bearer {user_token(user_id)}"
+    )
+    for case in cases:
+        path, _, query = case.path.partition("?")
+        answer = httpx.request(
+            case.method, _url(live) + path, params=parse_qsl(query), headers=case.headers
+        )
+        assert answer.status_code == case.expected, f"{case.name}: {answer.text}"
+    routes = {route.label: route for route in discover(_url(live))}
+    assert routes["GET /v1/users/{userId}/progress/stream"].streams
+    assert not routes["GET /v1/users/{userId}/progress"].streams

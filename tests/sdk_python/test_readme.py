@@ -94,3 +94,24 @@ def test_readme_backend_helper_examples_run(readme_env: Path) -> None:
     command[0] = str(Path(sys.executable).parent / command[0])
     finished = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+def test_readme_live_example_prints_the_users_changes(readme_env: Path, api: httpx.Client) -> None:
+    (live,) = [b for b in blocks() if b.tag == "live"]
+    event = {
+        "eventId": "readme-live-1",
+        "occurredAt": "2026-11-20T10:00:00Z",
+        "clientId": "readme",
+        "type": "quiz.attempted",
+        "payload": {"contentId": "quiz-1", "score": 8, "maxScore": 10, "passed": True},
+    }
+    assert api.put("/v1/users/learner-7/progress", json={"events": [event]}).status_code == 202
+
+    def projected() -> bool | None:
+        page = api.get("/v1/users/learner-7/progress", params={"since": 0}).json()
+        return True if any(e["eventId"] == "readme-live-1" for e in page["events"]) else None
+
+    eventually(projected, timeout=30)  # the example prints the first change only
+    printed = run_python(live)
+    assert "live: quiz.attempted readme-live-1" in printed
+    assert "resume from " in printed

@@ -7,9 +7,9 @@ client when it is built: there is no second copy of it.
 from .builders import EventBuilder
 from .client import AsyncProgressClient
 from .contract import ContractViolation, CourseView, CourseViews, RecordedEvent, Snapshot
-from .errors import ApiError, NeedsApiKey, NoOutbox, PagingStopped
+from .errors import ApiError, NeedsApiKey, NoOutbox, PagingStopped, StreamEnded
 from .event_ids import new_event_id
-from .models import EventResult, Progress, WriteResult
+from .models import Change, EventResult, Progress, WriteResult
 from .outbox import Outbox
 from .reports import DroppedEvent, EventState, FlushReport, SyncStatus
 from .retry import BACKOFF_SECONDS, Backoff
@@ -21,6 +21,7 @@ __all__ = [
     "ApiError",
     "AsyncProgressClient",
     "Backoff",
+    "Change",
     "ContractViolation",
     "CourseView",
     "CourseViews",
@@ -37,6 +38,7 @@ __all__ = [
     "ProgressClient",
     "RecordedEvent",
     "Snapshot",
+    "StreamEnded",
     "SyncStatus",
     "WriteResult",
     "mint_user_token",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +20,8 @@ from .credentials import Credentials, TokenProvider
 from .errors import ApiError, NeedsApiKey, NoOutbox, PagingStopped
 from .event_ids import new_event_id
 from .flusher import MAX_BATCH_EVENTS, Flusher
-from .models import CourseView, Progress, ProgressPage, WriteResult
+from .live import follow
+from .models import Change, CourseView, Progress, ProgressPage, WriteResult
 from .outbox import Outbox
 from .reports import EventState, FlushReport, OnDropped, OnStatus, SyncStatus
 from .retry import Backoff
@@ -274,6 +276,27 @@ class AsyncProgressClient:
             consistent=consistent,
             merged_into=page.merged_into,
         )
+
+    async def changes(
+        self, user_id: str, *, since: str | None = None, backoff: Backoff | None = None
+    ) -> AsyncIterator[Change]:
+        """Each change of the user as it is stored: `async for change in client.changes(u)`.
+
+        Follows `GET …/progress/stream` from `since` (a cursor: `"0"` for the whole log,
+        None for from now), each event once, oldest first. A dropped connection, a 429 or a
+        5xx are retried as the client policy says (Retry-After, else 1, 5, 15, 60 s with
+        jitter) and resumed from the last change's cursor, so nothing is missed or repeated;
+        an expired user token is renewed through the token provider. Stop by breaking out
+        of the loop.
+
+        Raises:
+            StreamEnded: The user was erased, or was a guest merged into an account.
+            ApiError: Any other refusal (400, 403, 410, or a 401 a new token did not cure).
+        """
+        async for change in follow(
+            self._http, self._credentials, user_id, since, backoff or Backoff()
+        ):
+            yield change
 
     async def course(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-__all__ = ["ApiError", "NeedsApiKey", "NoOutbox", "PagingStopped"]
+__all__ = ["ApiError", "NeedsApiKey", "NoOutbox", "PagingStopped", "StreamEnded"]
 
 
 class ApiError(Exception):
@@ -61,3 +61,17 @@ class PagingStopped(RuntimeError):
         self.user_id, self.pages, self.cursor, self.repeated = user_id, pages, cursor, repeated
         why = "the server repeated cursor" if repeated else "too many pages, at cursor"
         super().__init__(f"stopped reading user {user_id} after {pages} pages: {why} {cursor}")
+
+
+class StreamEnded(RuntimeError):
+    """A live stream closed for a reason no reconnect can help: `erased` or `merged`.
+
+    Attributes:
+        user_id: The user followed.
+        reason: `erased` (the user is gone) or `merged` (a guest merged into an account:
+            follow the account, which `get_progress(guest).merged_into` names).
+    """
+
+    def __init__(self, user_id: str, reason: str) -> None:
+        self.user_id, self.reason = user_id, reason
+        super().__init__(f"the live stream of user {user_id} ended: {reason}")

@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from .contract import CourseView, CourseViews, RecordedEvent, Snapshot
 
 __all__ = [
+    "Change",
     "CourseView",
     "CourseViews",
     "EventResult",
@@ -67,16 +68,11 @@ class WriteResult(_Answer):
         )
 
 
-class ProgressPage(_Answer):
-    """One page of `GET /v1/users/{userId}/progress`."""
+class _Events(_Answer):
+    """Stored events as the server serves them (a page, or a live stream's message)."""
 
-    snapshot: Snapshot
     events: list[RecordedEvent] = Field(default_factory=list)
     cursor: str
-    has_more: bool
-    course_views: CourseViews | None = None
-    merged_into: str | None = None
-    """Set when this user was a guest merged into that account."""
 
     @field_validator("events", mode="before")
     @classmethod
@@ -89,6 +85,24 @@ class ProgressPage(_Answer):
                 for item in value
             ]
         return value
+
+
+class ProgressPage(_Events):
+    """One page of `GET /v1/users/{userId}/progress`."""
+
+    snapshot: Snapshot
+    has_more: bool
+    course_views: CourseViews | None = None
+    merged_into: str | None = None
+    """Set when this user was a guest merged into that account."""
+
+
+class Change(_Events):
+    """One message of a user's live stream (`AsyncProgressClient.changes`).
+
+    `events` were stored after the previous message's cursor, oldest first, each once;
+    `cursor` is where the stream resumes from (the message's id).
+    """
 
 
 class Progress(BaseModel):
