@@ -17,7 +17,7 @@ from services.gateway.credentials import CachedCredentials
 from services.gateway.live_streams import LiveStreams, StreamTiming, sweep_streams
 from services.gateway.rate_limit import RateLimits
 from services.gateway.tombstone_cache import CachedTombstones
-from services.gateway.wait_slots import WaitSlots
+from services.gateway.wait_slots import UserSlots, wait_slots
 from services.gateway.xapi_profiles import CachedXapiProfiles
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.change_following import follow_changes
@@ -74,7 +74,7 @@ class GatewayContext:
     xapi_documents: Documents
     xapi_profiles: CachedXapiProfiles
     rate_limits: RateLimits
-    waits: WaitSlots
+    waits: UserSlots
     streams: LiveStreams
     stream_timing: StreamTiming
     max_token_lifetime: int
@@ -177,7 +177,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 ),
                 xapi_profiles=CachedXapiProfiles(tenants, settings.auth_cache_seconds),
                 rate_limits=RateLimits(settings),
-                waits=WaitSlots(settings.wait_max_per_user, settings.wait_max_per_process),
+                waits=wait_slots(settings.wait_max_per_user, settings.wait_max_per_process),
                 streams=streams,
                 stream_timing=StreamTiming.from_settings(settings),
                 max_token_lifetime=settings.user_token_max_lifetime_seconds,

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from services.gateway.errors import ApiError
-from services.gateway.wait_slots import UserSlots
+from services.gateway.wait_slots import Refusal, UserSlots
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import (
     GATEWAY_STREAM_READ_FAILURES,
@@ -45,21 +45,6 @@ class StreamTiming:
             keep_alive=settings.stream_keep_alive_seconds,
             lifetime=settings.stream_lifetime_seconds,
             send_timeout=settings.stream_send_timeout_seconds,
-        )
-
-
-class _StreamSlots(UserSlots):
-    """Open streams: past a bound, 429 `too_many_streams`."""
-
-    def _refusal(self, key: UserKey, why: str) -> ApiError:
-        log.warning("stream_refused", tenant=key[0], reason=why)
-        GATEWAY_STREAMS_CLOSED.labels("refused").inc()
-        return ApiError(
-            429,
-            "too_many_streams",
-            f"live streams: {why}; close one or retry shortly",
-            field="userId",
-            headers={"Retry-After": "1"},
         )
 
 
@@ -94,7 +79,18 @@ class LiveStreams:
     """Every open stream of the process, by user."""
 
     def __init__(self, per_user: int, per_process: int) -> None:
-        self._slots = _StreamSlots(per_user, per_process)
+        self._slots = UserSlots(
+            per_user,
+            per_process,
+            Refusal(
+                code="too_many_streams",
+                field="userId",
+                what="live streams",
+                advice="close one or retry shortly",
+                event="stream_refused",
+                counted=GATEWAY_STREAMS_CLOSED.labels("refused").inc,
+            ),
+        )
         self._listeners: dict[UserKey, set[Listener]] = {}
         self._ending: str | None = None
 

@@ -1,7 +1,7 @@
 """`waitFor` on reads: wait (bounded) for a write's consistency token, then say if it held.
 
 A waiting read gives its request slot back (`InFlightLimit`) and holds a wait slot instead
-(`WaitSlots`), so one learner's reads cannot take the slots every caller needs.
+(`wait_slots`), so one learner's reads cannot take the slots every caller needs.
 """
 
 from __future__ import annotations

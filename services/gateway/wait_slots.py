@@ -8,34 +8,45 @@ gateway process. Past either bound the read is refused at once with 429 `too_man
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from services.gateway.errors import ApiError
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import GATEWAY_WAITS
 from shared.service_layer.records import UserKey
 
-__all__ = ["UserSlots", "WaitSlots"]
+__all__ = ["Refusal", "UserSlots", "wait_slots"]
 
 log = get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """How a bound answers: its code, the field it names, what it counts and how to go on."""
+
+    code: str
+    field: str
+    what: str
+    advice: str
+    event: str
+    counted: Callable[[], None]
+
+
 class UserSlots:
-    """Counts what a user holds open, per user and in all; refuses past the bounds.
+    """Counts what users hold open, per user and in all; past a bound, 429 with `Retry-After`."""
 
-    Subclasses say how a refusal is logged, counted and answered (`_refusal`).
-    """
-
-    def __init__(self, per_user: int, per_process: int) -> None:
+    def __init__(self, per_user: int, per_process: int, refusal: Refusal) -> None:
         self._per_user = per_user
         self._per_process = per_process
+        self._refusal_of = refusal
         self._waiting: Counter[UserKey] = Counter()
         self._total = 0
 
     @contextmanager
     def hold(self, key: UserKey) -> Iterator[None]:
-        """Hold a slot of the user for the block; the subclass's refusal if none is free."""
+        """Hold a slot of the user for the block; the 429 refusal if none is free."""
         if self._waiting[key] >= self._per_user:
             raise self._refusal(key, f"{self._per_user} of this user are open already")
         if self._total >= self._per_process:
@@ -51,19 +62,29 @@ class UserSlots:
                 del self._waiting[key]
 
     def _refusal(self, key: UserKey, why: str) -> ApiError:
-        raise NotImplementedError
-
-
-class WaitSlots(UserSlots):
-    """Reads waiting on a consistency token: past a bound, 429 `too_many_waits`."""
-
-    def _refusal(self, key: UserKey, why: str) -> ApiError:
-        log.warning("consistency_wait_refused", tenant=key[0], reason=why)
-        GATEWAY_WAITS.labels("refused").inc()
+        refusal = self._refusal_of
+        log.warning(refusal.event, tenant=key[0], reason=why)
+        refusal.counted()
         return ApiError(
             429,
-            "too_many_waits",
-            f"waiting reads: {why}; retry shortly or read without waitFor",
-            field="waitFor",
+            refusal.code,
+            f"{refusal.what}: {why}; {refusal.advice}",
+            field=refusal.field,
             headers={"Retry-After": "1"},
         )
+
+
+def wait_slots(per_user: int, per_process: int) -> UserSlots:
+    """Reads waiting on a consistency token: past a bound, 429 `too_many_waits`."""
+    return UserSlots(
+        per_user,
+        per_process,
+        Refusal(
+            code="too_many_waits",
+            field="waitFor",
+            what="waiting reads",
+            advice="retry shortly or read without waitFor",
+            event="consistency_wait_refused",
+            counted=GATEWAY_WAITS.labels("refused").inc,
+        ),
+    )

@@ -14,7 +14,7 @@ from shared.adapters.http_protocol import header_deadline_protocol
 from shared.adapters.logs import configure_logging, get_logger
 from shared.adapters.settings import Settings
 
-__all__ = ["LOOPBACK_HOST", "serve", "serve_metrics"]
+__all__ = ["LOOPBACK_HOST", "run_server", "serve", "serve_metrics"]
 
 LOOPBACK_HOST = "127.0.0.1"
 """The address of a service that must stay on this machine (the demo, which signs tokens)."""
@@ -92,7 +92,15 @@ def serve(
         proxy_headers=bool(settings.trusted_proxy_list),
         forwarded_allow_ips=settings.trusted_proxy_list,
     )
-    server = _DrainingServer(config, lambda: draining(app))
+    run_server(config, lambda: draining(app))
+
+
+def run_server(config: uvicorn.Config, draining: Callable[[], None]) -> None:
+    """Serve until SIGINT/SIGTERM; `draining` runs when shutdown begins.
+
+    `uvicorn.run`'s single-process path with that hook: status 3 if the app did not start.
+    """
+    server = _DrainingServer(config, draining)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     if not server.started:

@@ -77,7 +77,8 @@ def test_the_demo_binds_loopback_whatever_the_http_host(monkeypatch: pytest.Monk
     bound: dict[str, Any] = {}
     monkeypatch.setenv("PROGRESS_HTTP_HOST", "0.0.0.0")
     monkeypatch.setenv("PROGRESS_ENVIRONMENT", "development")
-    monkeypatch.setattr(serving.uvicorn, "run", lambda app, **options: bound.update(options))
+    monkeypatch.setattr(serving, "serve_metrics", lambda settings: None)
+    monkeypatch.setattr(serving, "run_server", lambda config, draining: bound.update(vars(config)))
     demo_main.main()
     assert bound["host"] == "127.0.0.1"
 
