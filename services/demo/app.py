@@ -13,6 +13,7 @@ a valid userId.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,13 @@ from shared.adapters.settings import Settings
 from shared.adapters.user_tokens import mint_user_token
 from shared.domain.ids import Id
 
-__all__ = ["BUNDLE", "PAGES", "TOKEN_TTL", "create_app"]
+__all__ = ["BUILT", "BUNDLE", "PAGES", "TOKEN_TTL", "create_app"]
 
 _SDK = Path(__file__).resolve().parents[2] / "clients" / "js"
 PAGES = _SDK / "demo"
 BUNDLE = _SDK / "dist" / "progress-sync.js"
+# The built files the pages load: the core, and live sync for the second device.
+BUILT = (BUNDLE, BUNDLE.with_name("live.js"))
 TOKEN_TTL = timedelta(minutes=15)
 _LOOPBACK_NAMES = [LOOPBACK_HOST, "localhost"]
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names them, binds none
@@ -99,6 +102,20 @@ def _gateway_url(settings: Settings) -> str:
     return f"http://{host}:{settings.gateway_port}"
 
 
+def _serve(built: Path) -> Callable[[], FileResponse]:
+    """A route answering with `built`, a file of the SDK as `npm run build` built it.
+
+    A plain `def`: FastAPI runs it in its thread pool, off the event loop.
+    """
+
+    def serve() -> FileResponse:
+        if not built.exists():
+            raise HTTPException(404, _NOT_BUILT)
+        return FileResponse(built, media_type="text/javascript")
+
+    return serve
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The demo app for `settings`' gateway and bootstrap tenant, answering loopback names only."""
     app = FastAPI(title="Progress Sync SDK demo", docs_url=None, redoc_url=None)
@@ -123,12 +140,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         return TokenGrant(token=signed, expiresIn=int(TOKEN_TTL.total_seconds()))
 
-    @app.get("/progress-sync.js", include_in_schema=False)
-    async def bundle() -> FileResponse:
-        """The SDK as built by `npm run build` (make run builds it)."""
-        if not BUNDLE.exists():
-            raise HTTPException(404, _NOT_BUILT)
-        return FileResponse(BUNDLE, media_type="text/javascript")
-
+    for built in BUILT:
+        app.add_api_route(f"/{built.name}", _serve(built), include_in_schema=False)
     app.mount("/", StaticFiles(directory=PAGES, html=True), name="pages")
     return app

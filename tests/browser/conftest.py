@@ -36,10 +36,11 @@ pytestmark = pytest.mark.e2e
 
 
 def _built_bundle() -> Path:
-    """The SDK bundle, built first when the package's dependencies are installed."""
-    if not BUNDLE.exists() and (SDK_DIR / "node_modules").exists():
+    """The SDK bundle (and live.js beside it), built first when npm's packages are there."""
+    built = (BUNDLE, BUNDLE.with_name("live.js"))
+    if not all(path.exists() for path in built) and (SDK_DIR / "node_modules").exists():
         subprocess.run(["npm", "run", "--silent", "build"], cwd=SDK_DIR, check=True)
-    if not BUNDLE.exists():
+    if not all(path.exists() for path in built):
         pytest.skip("the browser SDK is not built: run `npm ci && npm run build` in clients/js")
     return BUNDLE
 
@@ -171,6 +172,16 @@ def server_events(gateway: str, user_id: str) -> list[dict[str, Any]]:
         cursor = page["cursor"]
         if not page["hasMore"]:
             return events
+
+
+def server_snapshot(gateway: str, user_id: str) -> dict[str, Any]:
+    """The user's snapshot as the server holds it (read with the API key)."""
+    answer = httpx.get(
+        f"{gateway}/v1/users/{user_id}/progress",
+        headers={"Authorization": f"Bearer {TEST_API_KEY}"},
+        timeout=10,
+    )
+    return dict(answer.raise_for_status().json()["snapshot"])
 
 
 def wait_for_log(gateway: str, user_id: str, count: int, timeout: float = 30) -> list[Any]:

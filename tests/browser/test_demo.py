@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from chaos.routes import discover
-from tests.support.services import TEST_API_KEY, Stack, eventually
+from tests.browser.conftest import server_snapshot
+from tests.support.services import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -35,15 +36,6 @@ def shoot(tmp_path: Path) -> Callable[[Any, str], None]:
         page.screenshot(path=str(folder / f"demo-{state}.png"))
 
     return take
-
-
-def snapshot(gateway: str, user: str) -> dict[str, Any]:
-    answer = httpx.get(
-        f"{gateway}/v1/users/{user}/progress",
-        headers={"Authorization": f"Bearer {TEST_API_KEY}"},
-        timeout=10,
-    )
-    return dict(answer.raise_for_status().json()["snapshot"])
 
 
 def watch(page: Any, seconds: int) -> None:
@@ -76,7 +68,7 @@ def test_the_demo_syncs_offline_watching_and_keeps_events_through_a_revoked_toke
     eventually(
         lambda: (
             True
-            if snapshot(gateway, user)["items"]
+            if server_snapshot(gateway, user)["items"]
             .get("kneading-video", {})
             .get("media", {})
             .get("watchedSeconds")
@@ -102,7 +94,7 @@ def test_the_demo_syncs_offline_watching_and_keeps_events_through_a_revoked_toke
     watched = page.evaluate("window.demo.watched")
 
     def caught_up() -> dict[str, Any] | None:
-        items = snapshot(gateway, user)["items"]
+        items = server_snapshot(gateway, user)["items"]
         media = items.get("kneading-video", {}).get("media", {})
         done = items.get("flour-reading", {}).get("status") == "completed"
         return items if done and media.get("watchedSeconds") == watched else None
@@ -117,13 +109,36 @@ def test_the_demo_syncs_offline_watching_and_keeps_events_through_a_revoked_toke
     assert "HTTP 401" in page.inner_text("#sync-label")
     assert page.evaluate("window.demo.client.getStatus().pendingCount") == 1
     shoot(page, "error")
-    assert "dough-quiz" not in snapshot(gateway, user)["items"]
+    assert "dough-quiz" not in server_snapshot(gateway, user)["items"]
 
     page.uncheck("#revoke")
     synced(page)
-    quiz = eventually(lambda: snapshot(gateway, user)["items"].get("dough-quiz"))
+    quiz = eventually(lambda: server_snapshot(gateway, user)["items"].get("dough-quiz"))
     assert quiz["status"] == "passed"
     assert quiz["quiz"]["bestScore"] == 2
+
+
+def test_the_second_device_pane_follows_the_player_live_while_the_video_plays(
+    context: Any, demo: str, browser_stack: Stack
+) -> None:
+    user = f"demo-{uuid.uuid4().hex[:10]}"
+    page = context.new_page()
+    page.goto(f"{demo}/?user={user}")
+    synced(page)
+    device = page.frame_locator("#device")
+    device.locator("#live[data-live=live]").wait_for(timeout=10_000)
+    watched_there = (
+        "() => document.querySelector('#device').contentWindow.device.client.getSnapshot()"
+        ".items['kneading-video']?.media?.watchedSeconds ?? 0"
+    )
+    page.click("#play")
+    page.wait_for_function(f"({watched_there})() > 0", timeout=15_000)
+    assert page.get_attribute("#screen", "data-playing") == "true", "it showed while playing"
+    page.click("#play")
+    synced(page)
+    watched = page.evaluate("window.demo.watched")
+    page.wait_for_function(f"({watched_there})() === {watched}", timeout=10_000)
+    assert f"watched {watched} s" in device.locator("#outline").inner_text()
 
 
 def test_the_demo_token_route_refuses_what_is_not_a_small_valid_request(demo: str) -> None:
@@ -184,4 +199,4 @@ def test_the_sdk_readme_example_runs_in_chromium(
     items = page.evaluate("window.exampleSnapshot.items")
     assert items["lesson-1"]["status"] == "completed"
     assert items["video-1"]["media"]["watchedSeconds"] == 5, bodies
-    assert snapshot(browser_stack.gateway_url, user)["items"]["lesson-1"]["score"] == 90
+    assert server_snapshot(browser_stack.gateway_url, user)["items"]["lesson-1"]["score"] == 90

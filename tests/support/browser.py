@@ -41,7 +41,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def static_site(root: Path) -> Iterator[str]:
     """Serve the built bundle and the test page (`window.sdk`, `window.ready`) from `root`;
     yield the origin."""
-    shutil.copy(BUNDLE, root / "progress-sync.js")
+    for built in ("progress-sync.js", "live.js"):
+        shutil.copy(BUNDLE.with_name(built), root / built)
     shutil.copy(_HARNESS, root / "index.html")
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)

@@ -8,17 +8,14 @@ import {
   progressReset,
   quizAttempted,
 } from "./progress-sync.js";
-
-const COURSE = "bread-101";
-const VIDEO = { id: "kneading-video", title: "Watch: kneading by hand", duration: 120 };
-const READING = { id: "flour-reading", title: "Read: flour, water, salt" };
-const QUIZ = { id: "dough-quiz", title: "Quiz: dough basics", questions: 3 };
-const LESSONS = [VIDEO, READING, QUIZ];
+import { clock, COURSE, getToken, LESSONS, outlineEntry, QUIZ, READING, VIDEO } from "./lessons.js";
 
 const $ = (id) => document.getElementById(id);
 const config = await (await fetch("./config.json")).json();
 const learner = new URLSearchParams(location.search).get("user") ?? storedLearner();
 $("learner").textContent = learner;
+// The second device beside the player: a page of its own, as another device would be.
+$("device").src = `device.html?${new URLSearchParams({ user: learner })}`;
 
 // The two switches simulate what a newcomer wants to see without devtools: no network, and
 // a gateway that no longer accepts this page's token (every request then carries a bad one).
@@ -28,17 +25,6 @@ Object.defineProperty(navigator, "onLine", {
   configurable: true,
   get: () => !simulated.offline && browserOnline.call(navigator),
 });
-
-// A real app's backend signs the token for its signed-in user; the demo's /token does that.
-async function getToken(userId) {
-  const answer = await fetch("./token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ userId }),
-  });
-  if (!answer.ok) throw new Error(`the demo's token route answered ${answer.status}`);
-  return (await answer.json()).token;
-}
 
 const client = createClient({
   baseUrl: config.gatewayUrl,
@@ -148,21 +134,6 @@ function renderSnapshot(snapshot) {
   $("snapshot").textContent = JSON.stringify(snapshot, null, 2);
 }
 
-function outlineEntry(lesson, item) {
-  const entry = document.createElement("li");
-  const badge = document.createElement("span");
-  badge.className = "badge";
-  badge.dataset.status = item?.status ?? "not_started";
-  badge.textContent = (item?.status ?? "not started").replace("_", " ");
-  entry.append(lesson.title, " ", badge);
-  const detail = document.createElement("div");
-  detail.className = "muted";
-  if (item?.media) detail.textContent = `watched ${item.media.watchedSeconds} s, at ${clock(item.media.lastPosition)}`;
-  if (item?.quiz) detail.textContent = `best ${item.quiz.bestScore} of ${item.quiz.maxScore}, ${item.quiz.attempts} attempt(s)`;
-  entry.append(detail);
-  return entry;
-}
-
 function renderPlayer() {
   $("screen").dataset.playing = String(player.playing);
   $("play").textContent = player.playing ? "Pause" : "Play";
@@ -198,10 +169,6 @@ function note(text) {
   line.textContent = `${new Date().toLocaleTimeString()} ${text}`;
   $("activity").prepend(line);
   while ($("activity").children.length > 30) $("activity").lastChild.remove();
-}
-
-function clock(seconds) {
-  return `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, "0")}`;
 }
 
 function storedLearner() {

@@ -15,6 +15,7 @@ import { canonicalTime } from "./time.js";
 import { OptimisticView, scopeCourseResets } from "./view.js";
 import { getJson, putEvents, ReadError, readProgress, type Fetch, type ServerState, type WriteAnswer } from "./transport.js";
 import type { CourseView } from "./course.js";
+import type { Stream } from "./live.js";
 
 /** How to reach the server and whom to send as. */
 export interface ClientOptions {
@@ -49,21 +50,32 @@ type Waiter = { resolve: () => void; reject: (error: SyncError) => void };
 
 /** The browser SDK's client; create it with `createClient`. */
 export class ProgressClient {
-  private readonly status = new StatusStore();
+  // Members marked @internal are progress-sync/live's hold on the client (not in the types).
+  /** @internal */
+  readonly status = new StatusStore();
   private readonly outbox: Promise<Outbox>;
-  private readonly coordinator: Coordinator;
-  private readonly fetcher: Fetch;
+  /** @internal */
+  readonly coordinator: Coordinator;
+  /** @internal */
+  readonly fetcher: Fetch;
   private readonly clientId: string;
   private readonly tokens = new Map<string, string>();
   private readonly snapshotListeners = new Set<(snapshot: Snapshot) => void>();
-  private readonly acked = new Map<string, ProgressEvent>();
+  /** @internal Events the server accepted that its snapshot as held here may lack. */
+  readonly acked = new Map<string, ProgressEvent>();
   private readonly detach: () => void;
-  private userId: string;
-  private server: ServerState | undefined;
-  private pending: ProgressEvent[] = [];
+  /** @internal */
+  userId: string;
+  /** @internal */
+  server: ServerState | undefined;
+  /** @internal The live stream, once `live()` started one. */
+  stream: Stream | undefined;
+  /** @internal This user's queued events (of every tab). */
+  pending: ProgressEvent[] = [];
   private readonly view = new OptimisticView(() => {
     const base = this.server?.snapshot ?? emptySnapshot("", this.userId);
-    return { base, events: scopeCourseResets(base, [...this.acked.values(), ...this.pending]) };
+    const events = [...this.acked.values(), ...this.pending].filter((e) => !this.server?.has?.includes(e.eventId));
+    return { base, events: scopeCourseResets(base, events) };
   });
   private notifying: ReturnType<typeof setTimeout> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -76,9 +88,10 @@ export class ProgressClient {
   private waiters: Waiter[] = [];
   private consistencyToken: string | undefined;
   private splitTo = MAX_EVENTS;
-  private closed = false;
+  /** @internal */
+  closed = false;
 
-  constructor(private readonly options: ClientOptions) {
+  constructor(/** @internal */ readonly options: ClientOptions) {
     this.userId = options.userId;
     this.clientId = options.clientId ?? uuidv7();
     this.fetcher = options.fetch ?? ((...args) => fetch(...args));
@@ -153,26 +166,34 @@ export class ProgressClient {
   /** Read what the server has for this user (paging through the cursor, which is kept). */
   async pull(): Promise<Snapshot> {
     const userId = this.userId;
-    const base = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/progress`;
-    const read = (refresh: boolean): ReturnType<typeof readProgress> =>
-      this.token(userId, refresh).then((token) =>
-        readProgress(this.fetcher, base, token, this.server?.cursor, this.consistencyToken, this.options.waitMs),
-      );
     // Acknowledged before the read: all of them are in a snapshot the server confirms as
     // consistent with the latest write, so folding them on again would count them twice.
     const ackedBefore = [...this.acked.keys()];
-    const answer = await read(false).catch((error: unknown) => {
-      if (error instanceof ReadError && error.status === 401) return read(true);
-      throw error;
-    });
+    const answer = await this.renewing(userId, (token) =>
+      readProgress(this.fetcher, this.url(userId, "/progress"), token, this.server?.cursor, this.consistencyToken, this.options.waitMs),
+    );
     if (userId !== this.userId) return this.getSnapshot();
     if (answer.consistent) this.consistencyToken = undefined;
-    this.server = { snapshot: answer.snapshot, cursor: answer.cursor };
-    for (const id of answer.consistent ? ackedBefore : answer.eventIds) this.acked.delete(id);
-    await (await this.outbox).setMeta(`server:${userId}`, this.server);
-    this.coordinator.post({ t: "snapshot", userId });
-    this.changed();
+    await this.advance(userId, { snapshot: answer.snapshot, cursor: answer.cursor }, answer.consistent ? ackedBefore : answer.eventIds);
     return this.getSnapshot();
+  }
+
+
+  /**
+   * @internal The server's state moved on to `state` (a read, or the live stream), whose
+   * snapshot holds the events `gained`: they leave the acknowledged ones. A state older than
+   * the one held (a read answered after the stream moved past it) is not kept; a newer one
+   * keeps the queued events marked as included (`has`) unless it brings its own.
+   */
+  async advance(userId: string, state: ServerState, gained: readonly string[]): Promise<void> {
+    if (userId !== this.userId) return;
+    for (const id of gained) this.acked.delete(id);
+    if (+state.cursor >= +(this.server?.cursor ?? 0)) {
+      this.server = { has: this.server?.has, ...state };
+      await (await this.outbox).setMeta(`server:${userId}`, this.server);
+      this.coordinator.post({ t: "snapshot", userId });
+    }
+    this.changed();
   }
 
   /**
@@ -193,6 +214,7 @@ export class ProgressClient {
       this.coordinator.post({ t: "tracked", userId, count: 0 });
     }
     await this.load();
+    this.stream?.restart();
   }
 
   /**
@@ -235,12 +257,21 @@ export class ProgressClient {
    */
   async course(courseId: string, options: { waitFor?: string } = {}): Promise<CourseView> {
     const userId = this.userId;
-    const url = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/courses/${encodeURIComponent(courseId)}`;
     const waitFor = options.waitFor ?? this.consistencyToken;
     const query = waitFor === undefined ? "" : `?${new URLSearchParams({ waitFor, waitMs: String(this.options.waitMs ?? 2000) })}`;
-    const read = async (refresh: boolean): Promise<CourseView> => getJson<CourseView>(this.fetcher, `${url}${query}`, await this.token(userId, refresh));
-    return read(false).catch((error: unknown) => {
-      if (error instanceof ReadError && error.status === 401) return read(true);
+    const url = this.url(userId, `/courses/${encodeURIComponent(courseId)}${query}`);
+    return this.renewing(userId, (token) => getJson<CourseView>(this.fetcher, url, token));
+  }
+
+  /** @internal `userId`'s resource `path` (`/progress`...) at the gateway. */
+  url(userId: string, path: string): string {
+    return `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}${path}`;
+  }
+
+  /** A read with the token held for `userId`, and once more with a new one after a 401. */
+  private async renewing<T>(userId: string, read: (token: string) => Promise<T>): Promise<T> {
+    return read(await this.token(userId)).catch(async (error: unknown) => {
+      if (error instanceof ReadError && error.status === 401) return read(await this.token(userId, true));
       throw error;
     });
   }
@@ -248,6 +279,7 @@ export class ProgressClient {
   /** Stop timers, listeners and the flusher role (another tab takes it over). */
   close(): void {
     this.closed = true;
+    this.stream?.stop();
     clearTimeout(this.timer);
     clearTimeout(this.notifying);
     this.detach();
@@ -300,6 +332,7 @@ export class ProgressClient {
   private lead(): void {
     const starting = !this.led;
     this.led = true;
+    this.stream?.restart();
     void this.leftovers.then((left) => {
       if (left || !starting) return this.drain(true);
       return this.pull()
@@ -439,7 +472,7 @@ export class ProgressClient {
   /** Send one batch and act on the answer; false when draining must stop for now. */
   private async send(box: Outbox, batch: Entry[], keepalive: boolean): Promise<boolean> {
     const userId = (batch[0] as Entry).userId;
-    const url = `${this.options.baseUrl}/v1/users/${encodeURIComponent(userId)}/progress`;
+    const url = this.url(userId, "/progress");
     const events = batch.map((e) => e.event);
     let answer: WriteAnswer;
     try {
@@ -495,30 +528,13 @@ export class ProgressClient {
           this.splitTo = Math.ceil(batch.length / 2);
           return true;
         }
-        await box.update(batch.map((e) => e.seq));
-        await remember(box, batch.map((e) => [e.event.eventId, { state: "rejected", reason: "too_large" }]));
         this.pending = this.pending.filter((e) => e.eventId !== events[0]?.eventId);
-        this.changed();
-        this.report({
-          kind: "rejected",
-          message: "an event is larger than the server accepts (413)",
-          userId,
-          events: batch.map((e) => ({ eventId: e.event.eventId, reason: "too_large", event: e.event })),
-        });
+        await this.drop(box, batch, "too_large", { kind: "rejected", message: "an event is larger than the server accepts (413)", userId });
         return true;
       case "erased": {
         const gone = (await box.list()).filter((e) => e.userId === userId);
-        await box.update(gone.map((e) => e.seq));
-        await remember(box, gone.map((e) => [e.event.eventId, { state: "rejected", reason: "erased" }]));
         if (userId === this.userId) this.pending = [];
-        this.changed();
-        this.report({
-          kind: "erased",
-          message: `user ${userId} is erased (410); their queued events were dropped`,
-          userId,
-          status: 410,
-          events: gone.map((e) => ({ eventId: e.event.eventId, reason: "erased", event: e.event })),
-        });
+        await this.drop(box, gone, "erased", { kind: "erased", message: `user ${userId} is erased (410); their queued events were dropped`, userId, status: 410 });
         return true;
       }
       case "retry": {
@@ -548,7 +564,16 @@ export class ProgressClient {
     }
   }
 
-  private async token(userId: string, refresh = false): Promise<string> {
+  /** `entries` leave the outbox for good: remembered as rejected for `reason`, reported in `error`. */
+  private async drop(box: Outbox, entries: Entry[], reason: string, error: SyncError): Promise<void> {
+    await box.update(entries.map((e) => e.seq));
+    await remember(box, entries.map((e) => [e.event.eventId, { state: "rejected", reason }]));
+    this.changed();
+    this.report({ ...error, events: entries.map((e) => ({ eventId: e.event.eventId, reason, event: e.event })) });
+  }
+
+  /** @internal A token for `userId`: the one held, or a new one from `getToken()`. */
+  async token(userId: string, refresh = false): Promise<string> {
     let token = this.tokens.get(userId);
     if (token === undefined || refresh) {
       token = await this.options.getToken(userId);
@@ -557,7 +582,8 @@ export class ProgressClient {
     return token;
   }
 
-  private report(error: SyncError): void {
+  /** @internal */
+  report(error: SyncError): void {
     this.options.onError?.(error);
   }
 

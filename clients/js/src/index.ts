@@ -7,5 +7,5 @@ export * from "./events.generated.js";
 export type { EventState } from "./outcomes.js";
 export { applyEvents, reduce } from "./reducer.js";
 export type { ItemProgress, MediaProgress, QuizProgress, Snapshot, Status as ItemStatus } from "./snapshot.js";
-export type { Status, StatusListener, SyncError, SyncState } from "./status.js";
+export type { LiveState, Status, StatusListener, SyncError, SyncState } from "./status.js";
 export { ValidationError } from "./validate.js";

@@ -1,8 +1,9 @@
 // progress-sync/react: the client for React apps. Put one <ProgressProvider client={…}> near
 // the root; components read the optimistic snapshot with useProgress() and the sync status
-// with useSyncStatus(), and re-render when they change. React is a peer dependency.
+// with useSyncStatus(), and re-render when they change; useLive() keeps the snapshot current
+// as other devices write. React is a peer dependency.
 
-import { createContext, createElement, useContext, useSyncExternalStore, type ReactElement, type ReactNode } from "react";
+import { createContext, createElement, useContext, useEffect, useSyncExternalStore, type ReactElement, type ReactNode } from "react";
 import type { ProgressClient, Snapshot, Status } from "./index.js";
 
 const ClientContext = createContext<ProgressClient | null>(null);
@@ -31,4 +32,13 @@ export function useSyncStatus(): Status {
   const client = useProgressClient();
   const read = (): Status => client.getStatus();
   return useSyncExternalStore((changed) => client.subscribe(changed), read, read);
+}
+
+/** Follow other devices' changes (`progress-sync/live`, loaded on first use) while mounted. */
+export function useLive(): void {
+  const client = useProgressClient();
+  useEffect(() => {
+    const stop = import("./live.js").then(({ live }) => live(client));
+    return () => void stop.then((end) => end());
+  }, [client]);
 }

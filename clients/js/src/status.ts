@@ -4,14 +4,20 @@
  * is out; offline: the browser is offline; error: stopped on something only the app can fix. */
 export type SyncState = "idle" | "pending" | "syncing" | "offline" | "error";
 
+/** The live stream (`client.live()`), held by the flusher tab for all tabs: off (not asked
+ * for), connecting (connecting or waiting to reconnect), live (connected), or stopped (the
+ * server refused it for good: `onError` heard why, with kind `live`). */
+export type LiveState = "off" | "connecting" | "live" | "stopped";
+
 /** A problem the app should hear about; events it names left the outbox. */
 export interface SyncError {
   /** rejected: the server refused these events for good (a per-event rejection, or one event
    * too large); erased: the user is erased (410) and their queued events were dropped;
    * http: a 4xx the client cannot fix (state `error`); storage: the outbox could not be
    * written, e.g. the quota is full (state `error`); token: the app's getToken() failed, so
-   * the events stay queued and are retried with backoff. */
-  kind: "rejected" | "erased" | "http" | "storage" | "token";
+   * the events stay queued and are retried with backoff; live: the live stream stopped
+   * (403, 410, a token refused twice, or a user erased or merged), syncing goes on. */
+  kind: "rejected" | "erased" | "http" | "storage" | "token" | "live";
   message: string;
   userId?: string;
   status?: number;
@@ -30,6 +36,7 @@ export interface Status {
   /** Failed attempts in a row at the oldest batch (0 once a write is accepted). */
   readonly retryCount: number;
   readonly lastError: SyncError | null;
+  readonly live: LiveState;
 }
 
 export type StatusListener = (status: Status) => void;
@@ -41,6 +48,7 @@ export const INITIAL_STATUS: Status = Object.freeze({
   retryInMs: 0,
   retryCount: 0,
   lastError: null,
+  live: "off",
 });
 
 /** Holds the current status and tells listeners about each change. */

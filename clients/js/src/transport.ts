@@ -51,6 +51,9 @@ export async function putEvents(
 export interface ServerState {
   snapshot: Snapshot;
   cursor: string;
+  /** Queued events the snapshot includes already (the live stream brought them before their
+   * write was answered): the optimistic view must not fold them again. */
+  has?: string[];
 }
 
 /** Thrown by `readProgress` on an answer other than 200. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 // @ts-expect-error: plain ES module scripts without type declarations
 import { generate, OUTPUT_PATH, SCHEMA_PATH } from "../scripts/generate-events.mjs";
 // @ts-expect-error: plain ES module scripts without type declarations
-import { bundleSize, ENTRIES, LIMIT_BYTES } from "../scripts/size.mjs";
+import { bundleSize, ENTRIES, LIMIT_BYTES, LIVE_LIMIT_BYTES } from "../scripts/size.mjs";
 
 describe("the package", () => {
   it("has event types generated from the current contract schema", () => {
@@ -15,18 +15,21 @@ describe("the package", () => {
     expect((fresh.match(/^export const \w+ = /gm) ?? []).length).toBe(11);
   });
 
-  it("builds a core under 12 kB minified and gzipped, and the Node outbox and React binding beside it", () => {
+  it("builds a core under 12 kB minified and gzipped, and the Node outbox, React binding and live stream beside it", () => {
     execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "pipe" });
     for (const entry of ENTRIES as string[]) {
       const { raw, gzipped } = bundleSize(entry);
       console.log(`${entry}: ${raw} bytes minified, ${gzipped} bytes gzipped`);
     }
     expect(bundleSize().gzipped).toBeLessThan(LIMIT_BYTES);
+    expect(bundleSize("live.js").gzipped).toBeLessThan(LIVE_LIMIT_BYTES);
     const code = (entry: string): string => readFileSync(new URL(`../dist/${entry}`, import.meta.url), "utf8");
     const imports = (text: string): string[] => [...text.matchAll(/\bimport\s*[^(;]*?from\s*["']([^"']+)["']/g)].map((m) => m[1] as string);
     expect(imports(code("progress-sync.js"))).toEqual([]);
     expect(code("progress-sync.js")).toContain('import("./file-outbox.js")');
     expect(imports(code("react.js"))).toEqual(["react"]);
+    expect(code("react.js")).toContain('import("./live.js")');
+    expect(imports(code("live.js"))).toEqual(["./progress-sync.js"]);
     expect(imports(code("file-outbox.js")).every((name) => name.startsWith("node:"))).toBe(true);
   });
 

@@ -1,16 +1,14 @@
 // @vitest-environment happy-dom
 // progress-sync/react renders the optimistic snapshot and the sync status, and re-renders
 // when a tracked event changes them.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { act, cleanup, render, screen } from "@testing-library/react";
 import { createElement } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient } from "../src/client.js";
 import { contentProgressed } from "../src/events.generated.js";
-import { ProgressProvider, useProgress, useSyncStatus } from "../src/react.js";
-import { FakeServer, until } from "./server.js";
+import { ProgressProvider, useLive, useProgress, useSyncStatus } from "../src/react.js";
+import { readmeExample } from "./readme.js";
+import { FakeServer, LogServer, until } from "./server.js";
 
 function Lesson(): ReturnType<typeof createElement> {
   const snapshot = useProgress();
@@ -34,23 +32,33 @@ describe("progress-sync/react", () => {
   });
 
   it("runs the README's example: a click tracks, and the button shows it", async () => {
-    const here = dirname(fileURLToPath(import.meta.url));
-    const readme = readFileSync(join(here, "../README.md"), "utf8");
-    const code = /<!-- example: react -->\s*```js\n(.*?)```/s.exec(readme)?.[1];
-    expect(code, "README.md lost its react example").toBeDefined();
-    // Inside the package, where the test's bundler transforms it, in the unversioned dist/.
-    mkdirSync(join(here, "../dist"), { recursive: true });
-    const module = join(here, "../dist/readme-react-example.mjs");
-    const src = (name: string): string => JSON.stringify(join(here, "../src", name));
-    writeFileSync(module, (code as string).replace('"progress-sync/react"', src("react.ts")).replace('"progress-sync"', src("index.ts")));
-    const loaded = import(/* @vite-ignore */ module).finally(() => rmSync(module));
-    const { App } = (await loaded) as { App: (props: { client: unknown }) => ReturnType<typeof createElement> };
+    const { App } = await readmeExample<{ App: (props: { client: unknown }) => ReturnType<typeof createElement> }>("react", {
+      "progress-sync/react": "react.ts",
+      "progress-sync": "index.ts",
+    });
     const server = new FakeServer();
     const client = createClient({ baseUrl: "http://gw", userId: "u1", getToken: () => "t", fetch: server.fetch, debounceMs: 60_000, name: `react-${Math.random()}` });
     render(createElement(App, { client }));
     expect(screen.getByRole("button").textContent).toBe("not started (idle, 0 to save, 0 retries)");
     await act(async () => screen.getByRole("button").click());
     await act(() => until(() => screen.getByRole("button").textContent === "completed (pending, 1 to save, 0 retries)"));
+    client.close();
+  });
+
+  it("useLive() keeps the client live while mounted, and stops on unmount", async () => {
+    const server = new LogServer();
+    const client = createClient({ baseUrl: "http://gw", userId: "u1", getToken: () => "t", fetch: server.fetch, debounceMs: 60_000, name: `react-${Math.random()}` });
+    function Live(): ReturnType<typeof createElement> {
+      useLive();
+      return createElement("p", null, `live: ${useSyncStatus().live}; lesson-1: ${useProgress().items["lesson-1"]?.status ?? "not started"}`);
+    }
+    const view = render(createElement(ProgressProvider, { client }, createElement(Live)));
+    await act(() => until(() => screen.queryByText("live: live; lesson-1: not started") !== null));
+    const event = { eventId: "e1", occurredAt: new Date().toISOString(), clientId: "phone", ...contentProgressed({ contentId: "lesson-1", status: "completed" }) };
+    await act(async () => server.remote([event as Parameters<LogServer["remote"]>[0][number]]));
+    await act(() => until(() => screen.queryByText("live: live; lesson-1: completed") !== null));
+    view.unmount();
+    await until(() => server.openStreams === 0 && client.getStatus().live === "off");
     client.close();
   });
 

@@ -77,6 +77,15 @@ export class LogServer {
   readonly reads: string[] = [];
   /** Events per page of a `since` read. */
   pageSize = 500;
+  /** Each request for the live stream: its URL and bearer token. */
+  readonly streamRequests: { url: string; token: string; at: number }[] = [];
+  /** Answers for the next stream requests instead of opening one (a refusal). */
+  readonly streamReplies: (() => Response)[] = [];
+  /** While set, a write is stored and announced, but answered only once this resolves. */
+  answerAfter: Promise<void> | undefined;
+  /** While set, a read's answer is made at once but delivered only once this resolves. */
+  readAfter: Promise<void> | undefined;
+  private streams: { cursor: number; controller: ReadableStreamDefaultController<Uint8Array> }[] = [];
   private visible = 0;
   private held = false;
 
@@ -87,6 +96,77 @@ export class LogServer {
   release(): void {
     this.held = false;
     this.visible = this.log.length;
+    this.announce();
+  }
+
+  /** Another device's write: stored, visible and announced at once. */
+  remote(events: ProgressEvent[]): void {
+    this.log.push(...events);
+    if (!this.held) this.visible = this.log.length;
+    this.announce();
+  }
+
+  /** Each open stream gets the visible events after its cursor, in one message. */
+  announce(): void {
+    for (const stream of this.streams) {
+      const events = this.log.slice(stream.cursor, this.visible);
+      if (events.length === 0) continue;
+      stream.cursor = this.visible;
+      const data = JSON.stringify({ events, cursor: String(stream.cursor) });
+      this.send(stream, `id: ${stream.cursor}\nevent: events\ndata: ${data}\n\n`);
+    }
+  }
+
+  /** End every open stream with `event: closed` and `reason`. */
+  closeStreams(reason: string): void {
+    for (const stream of this.take()) {
+      this.send(stream, `event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+      stream.controller.close();
+    }
+  }
+
+  /** Break every open stream as a lost connection does. */
+  dropStreams(): void {
+    for (const stream of this.take()) stream.controller.error(new TypeError("network error"));
+  }
+
+  get openStreams(): number {
+    return this.streams.length;
+  }
+
+  private take(): LogServer["streams"] {
+    const streams = this.streams;
+    this.streams = [];
+    return streams;
+  }
+
+  private send(stream: LogServer["streams"][number], text: string): void {
+    stream.controller.enqueue(new TextEncoder().encode(text));
+  }
+
+  /** `GET …/progress/stream?since=`: an event stream from that cursor (else from now). */
+  private stream(url: URL, init: RequestInit | undefined): Response {
+    const token = String((init?.headers as Record<string, string>)?.Authorization ?? "").replace("Bearer ", "");
+    this.streamRequests.push({ url: String(url), token, at: Date.now() });
+    const reply = this.streamReplies.shift();
+    if (reply) return reply();
+    const since = url.searchParams.get("since");
+    let opened: LogServer["streams"][number] | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        opened = { cursor: since === null ? this.visible : Number(since), controller };
+        this.streams.push(opened);
+      },
+      cancel: () => {
+        this.streams = this.streams.filter((s) => s !== opened);
+      },
+    });
+    init?.signal?.addEventListener("abort", () => {
+      this.streams = this.streams.filter((s) => s !== opened);
+      opened?.controller.error(new DOMException("aborted", "AbortError"));
+    });
+    queueMicrotask(() => this.announce());
+    return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
   }
 
   /** The snapshot the server serves: the fold of its visible events. */
@@ -96,10 +176,13 @@ export class LogServer {
 
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
+    if (url.pathname.endsWith("/progress/stream")) return this.stream(url, init);
     if ((init?.method ?? "GET") !== "GET") {
       const events = (JSON.parse(String(init?.body)) as { events: ProgressEvent[] }).events;
       for (const event of events) if (!this.log.some((e) => e.eventId === event.eventId)) this.log.push(event);
       if (!this.held) this.visible = this.log.length;
+      this.announce();
+      await this.answerAfter;
       const results = events.map((e) => ({ eventId: e.eventId, status: "accepted" }));
       return Response.json({ accepted: events.length, rejected: 0, results, consistencyToken: String(this.log.length) }, { status: 202 });
     }
@@ -107,10 +190,11 @@ export class LogServer {
     const waitFor = url.searchParams.get("waitFor");
     const headers = waitFor === null ? undefined : { "Progress-Consistent": String(Number(waitFor) <= this.visible) };
     const since = url.searchParams.get("since");
-    if (since === null) return Response.json({ snapshot: this.snapshot(), events: [], cursor: String(this.visible), hasMore: false }, { headers });
-    const events = this.log.slice(Number(since), this.visible);
+    const events = since === null ? [] : this.log.slice(Number(since), this.visible);
     const page = events.slice(0, this.pageSize);
-    const cursor = String(Number(since) + page.length);
-    return Response.json({ snapshot: this.snapshot(), events: page, cursor, hasMore: events.length > page.length }, { headers });
+    const cursor = since === null ? String(this.visible) : String(Number(since) + page.length);
+    const answer = Response.json({ snapshot: this.snapshot(), events: page, cursor, hasMore: events.length > page.length }, { headers });
+    await this.readAfter;
+    return answer;
   };
 }
