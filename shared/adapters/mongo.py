@@ -125,11 +125,15 @@ def mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
     failover), every read sees only majority-committed data and goes to the primary. A read
     after an acknowledged write therefore sees it (read-your-writes for `waitFor`, pages and
     streams), on one server or a replica set; `Settings` refuses at start a URL whose
-    `readPreference` would send reads elsewhere.
+    `readPreference` would send reads elsewhere. Every write also waits for the server's
+    journal (`j: true`): the projector commits its offsets once MongoDB acknowledged, and
+    without it the embedded SecantusDB lost its last acknowledged batch at a kill -9 (4,900
+    of 5,000 inserts came back).
     """
     timeout = settings.mongo_timeout_ms
     return AsyncMongoClient(
         settings.mongo_url,
+        journal=True,
         tz_aware=True,
         serverSelectionTimeoutMS=timeout,
         connectTimeoutMS=timeout,

@@ -17,12 +17,12 @@ from shared.adapters.settings import Settings
         "mongodb://a,b,c/?replicaSet=rs0&w=1&readConcernLevel=local",
     ],
 )
-async def test_every_write_waits_for_a_majority_and_reads_see_only_committed_data(
+async def test_every_write_waits_for_a_majority_and_the_journal_and_reads_see_only_committed_data(
     url: str,
 ) -> None:
     client = mongo_client(Settings(mongo_url=url))
     try:
-        assert client.write_concern.document == {"w": "majority"}
+        assert client.write_concern.document == {"w": "majority", "j": True}
         assert client.read_concern.level == "majority"
         assert client.read_preference == ReadPreference.PRIMARY
     finally:
