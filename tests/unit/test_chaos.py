@@ -7,12 +7,14 @@ import random
 from collections import Counter
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chaos.devices import Device
 from chaos.exposure import failed_answers
+from chaos.fuzz import _readiness_answer
 from chaos.fuzz_bodies import MIB, bodies
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.groups import group_failures
@@ -20,7 +22,7 @@ from chaos.hostile import Probed, attacks
 from chaos.known_cases import cost_requests, hostile_requests, known_cases, learner_requests
 from chaos.ledger import Ledger
 from chaos.report import failures
-from chaos.routes import _instance
+from chaos.routes import Route, _instance
 from chaos.traffic import EventMaker
 from chaos.verify import Verdict, _check_user
 from services.gateway.openapi import OPENAPI_PATH
@@ -234,3 +236,13 @@ def test_a_device_that_got_an_event_twice_or_missed_one_fails_the_group_torture(
         "devices": {"missed": 1, "twice": 1, "unknown": 0},
     }
     assert group_failures(report) == ["devices missed 1 events", "devices twice 1 events"]
+
+
+def test_only_readiness_naming_an_unavailable_dependency_is_an_answer_not_a_5xx() -> None:
+    ready = Route("GET", "/readyz", (), (), False, (), "http://127.0.0.1:8080")
+    other = Route("GET", "/healthz", (), (), False, (), "http://127.0.0.1:8080")
+    down = httpx.Response(503, json={"status": "unavailable", "checks": {"mongodb": "unavailable"}})
+    assert _readiness_answer(ready, down)
+    assert not _readiness_answer(other, down)
+    assert not _readiness_answer(ready, httpx.Response(503, text="upstream died"))
+    assert not _readiness_answer(ready, httpx.Response(500, json={"checks": {"kafka": "ok"}}))
