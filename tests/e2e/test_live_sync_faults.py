@@ -159,11 +159,11 @@ def test_a_frozen_broker_mid_stream_loses_and_doubles_nothing(
         _write(stack.gateway_url, user_id, written[:10])
         eventually(lambda: _all_seen(follower, written[:10]), timeout=30)
         _write(stack.gateway_url, user_id, written[10:20])
-        broker.signal(signal.SIGSTOP)
+        broker.freeze()
         try:
             time.sleep(3)  # past the services' Kafka timeout, the projection of 10-20 pending
         finally:
-            broker.signal(signal.SIGCONT)
+            broker.thaw()
         for batch in range(2, 6):
             _write(stack.gateway_url, user_id, written[batch * 10 : (batch + 1) * 10])
         eventually(lambda: _all_seen(follower, written), timeout=60)
