@@ -16,7 +16,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shared.adapters.in_queries import find_in
+from shared.adapters.in_queries import find_in, slices
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import LOG_HOLES_FILLED
 from shared.adapters.mongo import (
@@ -238,13 +238,15 @@ class MongoEventLog:
             return sum([_FILLER not in document async for document in documents])
 
     async def of_users(self, tenant: str, users: Sequence[str]) -> dict[UserKey, list[LogEntry]]:
-        """The whole logs of several users of one tenant, each in seq order, in one query."""
+        """The whole logs of several users of one tenant, each in seq order, a slice at a time."""
         found: dict[UserKey, list[LogEntry]] = {}
-        query = {"t": tenant, "u": {"$in": list(users)}}
         async with driver_errors():
-            async for document in self._events.find(query).sort([("u", 1), ("s", 1)]):
-                if _FILLER not in document:
-                    found.setdefault((tenant, document["u"]), []).append(_from_document(document))
+            for part in slices(users):
+                query = {"t": tenant, "u": {"$in": part}}
+                async for document in self._events.find(query).sort([("u", 1), ("s", 1)]):
+                    if _FILLER not in document:
+                        key = (tenant, document["u"])
+                        found.setdefault(key, []).append(_from_document(document))
         return found
 
     async def users(self, tenant: str | None, user: str | None) -> list[UserKey]:
