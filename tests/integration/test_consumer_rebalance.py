@@ -115,32 +115,36 @@ async def test_a_batch_whose_partitions_are_revoked_midway_is_not_committed_by_i
     ids = await produce_events(own, topic, _RECORDS, prefix="rebalance", partitions=2)
     dropped = CONSUMER_REVOKED_RECORDS.labels(_SERVICE, "during")
     dropped_before = dropped._value.get()
-    first, second = _Held(asyncio.Event()), _Held(None)
+    gate = asyncio.Event()
+    first, second = _Held(gate), _Held(None)
 
     async with _member(own, topic, group, first) as first_loop:
-        await asyncio.wait_for(first.holding.wait(), 30)
-        held = list(first.seen)
-        partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
-        marks = first_loop.ownership.marks(partitions)
-        async with _member(own, topic, group, second):
-            await _until(
-                lambda: first_loop.ownership.revoked_since(marks),
-                30,
-                "the first consumer's revocation",
-            )
-            assert first.release is not None
-            first.release.set()
-            await _until(
-                lambda: set(ids) <= set(first.seen[len(held) :]) | set(second.seen),
-                30,
-                "every record handled after the rebalance",
-            )
-            await _until(
-                lambda: dropped._value.get() - dropped_before == len(held),
-                10,
-                "the held batch counted as dropped",
-            )
-            await _committed_to_the_end(own, group, topic)
+        try:
+            await asyncio.wait_for(first.holding.wait(), 30)
+            held = list(first.seen)
+            partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+            marks = first_loop.ownership.marks(partitions)
+            async with _member(own, topic, group, second):
+                await _until(
+                    lambda: first_loop.ownership.revoked_since(marks),
+                    30,
+                    "the first consumer's revocation",
+                )
+                gate.set()
+                await _until(
+                    lambda: set(ids) <= set(first.seen[len(held) :]) | set(second.seen),
+                    30,
+                    "every record handled after the rebalance",
+                )
+                await _until(
+                    lambda: dropped._value.get() - dropped_before == len(held),
+                    10,
+                    "the held batch counted as dropped",
+                )
+                await _committed_to_the_end(own, group, topic)
+        finally:
+            # Leaving the member waits for its held batch: a failed wait must not hang it.
+            gate.set()
     assert held, "the first consumer held a batch"
 
 
