@@ -43,7 +43,11 @@ from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.changes import SnapshotChange
-from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
+from shared.service_layer.consistency import (
+    ANNOUNCED_POLL_SECONDS,
+    ReadYourWrites,
+    SnapshotWatcher,
+)
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.merge import GuestMerge
 from shared.service_layer.ports import Clock
@@ -114,9 +118,10 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             MongoTombstoneStore(db, settings.erasure_secrets),
             settings.auth_cache_seconds,
         )
+        watcher = SnapshotWatcher(snapshots, ANNOUNCED_POLL_SECONDS)
         consistency = ReadYourWrites(
             events,
-            SnapshotWatcher(snapshots),
+            watcher,
             MongoWrittenEvents(db),
             settings.erasure_secrets,
             letters=MongoDeadLetterStore(db),
@@ -137,7 +142,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
         streams = LiveStreams(settings.stream_max_per_user, settings.stream_max_per_process)
         pointers = MongoMergePointers(db)
         following = asyncio.create_task(
-            follow_changes(settings, partial(_announced, tombstones, streams))
+            follow_changes(settings, partial(_announced, tombstones, streams, watcher))
         )
         sweeping = asyncio.create_task(
             sweep_streams(
@@ -193,8 +198,14 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                     await task
 
 
-def _announced(tombstones: CachedTombstones, streams: LiveStreams, change: SnapshotChange) -> None:
-    """Wake the user's streams; an emptied snapshot (an erase) is looked up afresh."""
+def _announced(
+    tombstones: CachedTombstones,
+    streams: LiveStreams,
+    watcher: SnapshotWatcher,
+    change: SnapshotChange,
+) -> None:
+    """Wake the user's streams and waiting reads; an erase's tombstone is looked up afresh."""
     if change.cursor == 0:
         tombstones.forget(change.key)
     streams.wake(change.key)
+    watcher.notice(change.key, change.cursor)

@@ -41,6 +41,7 @@ from shared.service_layer.ports import (
 from shared.service_layer.records import UserKey
 
 __all__ = [
+    "ANNOUNCED_POLL_SECONDS",
     "MAX_INLINE_IDS",
     "TOKEN_LIFETIME",
     "ReadYourWrites",
@@ -56,6 +57,8 @@ TOKEN_LIFETIME = timedelta(hours=1)
 """How long a token makes a read wait; an older one is answered at once (no wait)."""
 
 _POLL_SECONDS = 0.05
+ANNOUNCED_POLL_SECONDS = 0.5
+"""The watcher's poll where announcements wake it: the poll only covers a lost announcement."""
 _LOST_CHECK_SECONDS = 0.5
 """How often a waiting read looks for a dead letter or an erasure of what it waits for."""
 log = structlog.stdlib.get_logger(__name__)
@@ -126,7 +129,11 @@ def _unb64(text: str) -> bytes:
 
 
 class SnapshotWatcher:
-    """One poller for every waiting read: who waits on which user, and who moved on."""
+    """One poller for every waiting read: who waits on which user, and who moved on.
+
+    Where snapshot changes are announced (`notice`), the poll is only the fallback for a
+    lost announcement and can be slow; the database then sees one query per interval.
+    """
 
     def __init__(self, snapshots: SnapshotStore, interval: float = _POLL_SECONDS) -> None:
         self._snapshots = snapshots
@@ -155,6 +162,15 @@ class SnapshotWatcher:
             if not waiters:
                 self._waiting.pop(key, None)
         return True
+
+    def notice(self, key: UserKey, position: int) -> None:
+        """An announced change of the user's snapshot: release the waits it passes at once.
+
+        Position 0 (an erase) releases every wait on the user, which then finds it lost.
+        """
+        for seen, future in self._waiting.get(key, ()):
+            if (position == 0 or position > seen) and not future.done():
+                future.set_result(None)
 
     async def _poll(self) -> None:
         while self._waiting:

@@ -64,6 +64,32 @@ async def test_a_wait_ends_when_the_write_is_projected_and_not_before() -> None:
     assert await waiting == Waited(True, "reflected")
 
 
+async def test_an_announced_change_releases_a_wait_long_before_the_slow_poll() -> None:
+    log, snapshots, written = InMemoryEventLog(), CountingSnapshots(), InMemoryWrittenEvents()
+    watcher = SnapshotWatcher(snapshots, interval=30.0)
+    consistency = ReadYourWrites(log, watcher, written, [b"secret"])
+    projection = Projection(log, snapshots)
+    token = await consistency.token(KEY, ["e-1"])
+    waiting = asyncio.create_task(consistency.wait(token, KEY, 10.0))
+    await asyncio.sleep(0.02)
+    await projection.project([event(1)])
+    watcher.notice(("demo", "someone-else"), 5)
+    watcher.notice(KEY, 1)
+    assert await asyncio.wait_for(waiting, 1.0) == Waited(True, "reflected")
+
+
+async def test_an_announced_change_behind_the_wait_releases_nothing() -> None:
+    watcher = SnapshotWatcher(CountingSnapshots(), interval=30.0)
+    moved = asyncio.create_task(watcher.moved(KEY, 3, 0.2))
+    await asyncio.sleep(0.01)
+    watcher.notice(KEY, 3)
+    assert await moved is False
+    released = asyncio.create_task(watcher.moved(KEY, 3, 5.0))
+    await asyncio.sleep(0.01)
+    watcher.notice(KEY, 0)  # an erase: the wait looks again and finds its write lost
+    assert await asyncio.wait_for(released, 1.0) is True
+
+
 async def test_large_writes_are_named_by_reference_and_foreign_tokens_refused() -> None:
     consistency, _projection, _, written = rig()
     token = await consistency.token(KEY, [f"e-{n}" for n in range(40)])
