@@ -26,6 +26,7 @@ from bench import (
     attack,
     browser_track,
     chart,
+    failures,
     freshness,
     growth,
     ingest,
@@ -77,35 +78,51 @@ def _projection(sizes: Sizes, results: dict[str, Any]) -> None:
     )
     with tempfile.TemporaryDirectory() as tmp, projector_lab(Path(tmp)) as lab:
         if "projection" in sections:
-            produced = limits.kafka_produce(lab, events)
-            one = drain(Drain(lab, "one"), events, publish=False)
-            _progress(f"projector {one['events_per_second']:.0f} events/s")
-            two = drain(Drain(lab, "two"), events, projectors=2, publish=False)
-            consumed = limits.kafka_consume(lab, "bench-raw-kafka", len(events))
-            database = limits.raw_database(lab, "bench_raw", events)
-            slow = limits.naive(lab, "bench_naive", events[: sizes.naive_events])
-            _progress(
-                f"raw database {database['events_per_second']:.0f}/s, "
-                f"naive {slow['events_per_second']:.0f}/s"
-            )
-            results["projection"] = {
-                "batch_max": lab.settings.projector_batch_max,
-                "projector": one,
-                "two_projectors": two,
-                "raw_kafka": {
-                    "produce_events_per_second": produced,
-                    "consume_events_per_second": consumed,
-                },
-                "raw_database": database,
-                "raw_limit_events_per_second": min(consumed, database["events_per_second"]),
-                "naive": slow,
-            }
+            with failures.recorded(results, "projection"):
+                produced = limits.kafka_produce(lab, events)
+                one = drain(Drain(lab, "one"), events, publish=False)
+                _progress(f"projector {one['events_per_second']:.0f} events/s")
+                two = drain(Drain(lab, "two"), events, projectors=2, publish=False)
+                consumed = limits.kafka_consume(lab, "bench-raw-kafka", len(events))
+                database = limits.raw_database(lab, "bench_raw", events)
+                slow = limits.naive(lab, "bench_naive", events[: sizes.naive_events])
+                _progress(
+                    f"raw database {database['events_per_second']:.0f}/s, "
+                    f"naive {slow['events_per_second']:.0f}/s"
+                )
+                results["projection"] = {
+                    "batch_max": lab.settings.projector_batch_max,
+                    "projector": one,
+                    "two_projectors": two,
+                    "raw_kafka": {
+                        "produce_events_per_second": produced,
+                        "consume_events_per_second": consumed,
+                    },
+                    "raw_database": database,
+                    "raw_limit_events_per_second": min(consumed, database["events_per_second"]),
+                    "naive": slow,
+                }
         if "growth" in sections:
-            results["growth"] = {
-                "users": growth.users_scaling(lab, sizes.users_scaling),
-                "replays": growth.replay_costs(lab, sizes.replay_sizes),
-            }
-            _progress("growth done")
+            with failures.recorded(results, "growth"):
+                results["growth"] = {
+                    "users": growth.users_scaling(lab, sizes.users_scaling),
+                    "replays": growth.replay_costs(lab, sizes.replay_sizes),
+                }
+                _progress("growth done")
+
+
+SHARED_LAB = ("projection", "growth")
+"""Sections that run on one lab (see `_projection`): they run, and fail to start, together."""
+
+
+def _units(only: list[str]) -> list[tuple[str, ...]]:
+    """The chosen sections in the groups that run together, in the order chosen."""
+    units: list[tuple[str, ...]] = []
+    for section in only:
+        unit = tuple(s for s in SHARED_LAB if s in only) if section in SHARED_LAB else (section,)
+        if unit not in units:
+            units.append(unit)
+    return units
 
 
 def _progress(message: str) -> None:
@@ -187,20 +204,23 @@ def main() -> None:
     for number in range(args.runs):
         _progress(f"run {number + 1} of {args.runs}")
         run: dict[str, Any] = {"meta": meta}
-        _sections(sizes, only, run, args.live_rate)
+        for unit in _units(only):
+            with failures.recorded(run, *unit):
+                _sections(sizes, list(unit), run, args.live_rate)
         runs.append(run)
-    results = dict(runs[-1])
     if "memory" in only:
-        results["memory"] = memory.run(sizes.memory_events)
-        _progress("memory done")
-        runs[-1]["memory"] = results["memory"]
+        with failures.recorded(runs[-1], "memory"):
+            runs[-1]["memory"] = memory.run(sizes.memory_events)
+            _progress("memory done")
+    results = dict(runs[-1])
+    results["failures"] = failures.failures(runs)
     results["goals"] = report.summarise([report.goals(run) for run in runs])
     results["runs"] = runs
     results["meta"] = {**meta, "wall_seconds": time.perf_counter() - started}
     args.out.mkdir(parents=True, exist_ok=True)
     report.write_json(results, args.out / f"{stamp}.json")
-    chart.write_chart(results, args.out / f"{stamp}.png")
     print(report.table(results))
+    chart.write_chart(results, args.out / f"{stamp}.png")
     print(f"Results: {args.out / stamp}.json and .png")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import murmur2
 
-from bench.common import db_counters
+from bench.common import MEASUREMENT_TIMEOUT_MS, db_counters, measuring
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import SNAPSHOTS, ensure_indexes, mongo_client, user_key
 from shared.adapters.settings import Settings
@@ -48,7 +48,7 @@ async def _consume(settings: Settings, group: str, count: int, batch: int) -> fl
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        request_timeout_ms=30_000,
+        request_timeout_ms=MEASUREMENT_TIMEOUT_MS,
     )
     await consumer.start()
     try:
@@ -95,7 +95,7 @@ def consumed_batches(
 async def _raw_database(
     settings: Settings, database: str, batches: Sequence[Sequence[RecordedEvent]]
 ) -> float:
-    client = mongo_client(settings)
+    client = mongo_client(measuring(settings))
     db = client[database]
     await ensure_indexes(db)
     log = MongoEventLog(db)
@@ -143,7 +143,7 @@ def raw_database(
 
 
 async def _naive(settings: Settings, database: str, events: Sequence[RecordedEvent]) -> float:
-    client = mongo_client(settings)
+    client = mongo_client(measuring(settings))
     db = client[database]
     await ensure_indexes(db)
     log = MongoEventLog(db)

@@ -493,6 +493,12 @@ def table(results: dict[str, Any]) -> str:
                 f"  {name:<13} {m['start_mib']:7.1f} MiB -> {quarters} MiB "
                 f"({m['growth_share']:+.0%})"
             )
+    failed = results.get("failures") or []
+    if failed:
+        add("")
+        add("FAILED sections (their goals show n/a; tracebacks in the results file)")
+        for failure in failed:
+            add(f"  FAILED {failure['section']:<16} run {failure['run']}: {failure['error']}")
     add("")
     runs = meta.get("runs", 1)
     add(f"Goals (median of {runs} runs, min and max beside it)" if runs > 1 else "Goals")
