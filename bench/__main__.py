@@ -24,8 +24,10 @@ from typing import Any
 
 from bench import (
     attack,
+    baseline,
     browser_track,
     chart,
+    compare,
     failures,
     freshness,
     growth,
@@ -170,6 +172,15 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
         _progress("token verification done")
 
 
+def _baseline(args: argparse.Namespace) -> dict[str, Any]:
+    """The baseline commit's results with the same options, or the record of its failure."""
+    measured: dict[str, Any] = {"asked": args.baseline}
+    with failures.recorded(measured, "baseline"):
+        options = {"runs": args.runs, "full": args.full, "live_rate": args.live_rate}
+        measured.update(baseline.measure(args.baseline, {**options, "only": args.only}))
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--full", action="store_true", help="the big sizes (minutes more)")
@@ -180,6 +191,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
     parser.add_argument(
         "--live-rate", type=float, default=1_500.0, help="live section's load, events/s (1,500)"
+    )
+    parser.add_argument(
+        "--baseline", metavar="COMMIT", help="run the same sections on COMMIT too, side by side"
     )
     args = parser.parse_args()
     sizes = Sizes.of(args.full)
@@ -216,10 +230,14 @@ def main() -> None:
     results["failures"] = failures.failures(runs)
     results["goals"] = report.summarise([report.goals(run) for run in runs])
     results["runs"] = runs
+    if args.baseline:
+        results["baseline"] = _baseline(args)
     results["meta"] = {**meta, "wall_seconds": time.perf_counter() - started}
     args.out.mkdir(parents=True, exist_ok=True)
     report.write_json(results, args.out / f"{stamp}.json")
     print(report.table(results))
+    if args.baseline:
+        print("\n" + compare.side_by_side(results["goals"], results["baseline"]))
     chart.write_chart(results, args.out / f"{stamp}.png")
     print(f"Results: {args.out / stamp}.json and .png")
 
