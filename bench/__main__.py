@@ -28,6 +28,7 @@ from bench import (
     browser_track,
     chart,
     compare,
+    cpu_cost,
     failures,
     freshness,
     growth,
@@ -58,6 +59,7 @@ SECTIONS = (
     "sdk_client",
     "token_verify",
     "live",
+    "cpu",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -170,6 +172,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
     if "token_verify" in only:
         results["token_verify"] = token_verify.run()
         _progress("token verification done")
+    if "cpu" in only:
+        results["cpu"] = cpu_cost.run(sizes)
+        _progress("CPU per event done")
 
 
 def _baseline(args: argparse.Namespace) -> dict[str, Any]:
