@@ -42,11 +42,22 @@ def worktree(commit: str) -> tuple[Path, str]:
     return tree, sha
 
 
+_SDK_STAMP = ".venv/.sdk-installed"
+"""The Makefile target that installs the Python SDK the bench's `sdk_client` section imports."""
+
+
 def python_for(tree: Path) -> Path:
-    """The Python that runs the baseline: this one if the locks match, else its own venv."""
+    """The Python that runs the baseline: this one if the locks match, else its own venv.
+
+    Its own is built by its own Makefile: the locked dependencies, and the Python SDK's
+    wheel when that Makefile has the target.
+    """
     if (tree / "requirements.lock").read_bytes() == (REPOSITORY / "requirements.lock").read_bytes():
         return Path(sys.executable)
-    subprocess.run(["make", "-C", str(tree), ".venv/.installed"], check=True, stdout=sys.stderr)
+    targets = [".venv/.installed"]
+    if _SDK_STAMP in (tree / "Makefile").read_text():
+        targets.append(_SDK_STAMP)
+    subprocess.run(["make", "-C", str(tree), *targets], check=True, stdout=sys.stderr)
     return tree / ".venv" / "bin" / "python"
 
 
@@ -65,11 +76,14 @@ def _options(
         [str(python), "-m", "bench", "--help"],
         cwd=tree,
         env=env,
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
-    ).stdout
-    flags, sections = known_options(shown)
+    )
+    if shown.returncode:
+        last = (shown.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the baseline's `python -m bench --help` failed: {last}")
+    flags, sections = known_options(shown.stdout)
     argv = ["--runs", str(options["runs"])]
     if options["full"]:
         argv.append("--full")

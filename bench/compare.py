@@ -20,7 +20,8 @@ def side_by_side(goals: list[dict[str, Any]], baseline: dict[str, Any]) -> str:
     """The goals' figures (medians) now, the baseline's, and the change.
 
     `baseline` is what `baseline.measure` returned, or the record of its failure. Goals are
-    matched by name; one only the baseline has is listed after the others.
+    matched by name; one only the baseline has is listed after the others; one measured on
+    neither side (a section not run) is left out.
     """
     commit = str(baseline.get("commit", "?"))[:12]
     head = f"Against baseline {baseline['asked']} ({commit}), same sections, same machine"
@@ -29,19 +30,23 @@ def side_by_side(goals: list[dict[str, Any]], baseline: dict[str, Any]) -> str:
         return "\n".join([head, *(f"  FAILED {name}: {f['error']}" for name, f in failed.items())])
     theirs = {goal["goal"]: goal for goal in baseline["results"].get("goals", [])}
     lines = [head, f"  {'goal':<64} {'now':>12} {'baseline':>12} {'change':>9}"]
-    for goal in goals:
-        other = theirs.pop(goal["goal"], None)
-        lines.append(_row(goal["goal"], goal, other))
-    lines.extend(_row(name, None, other) for name, other in theirs.items())
+    rows = [(goal["goal"], goal, theirs.pop(goal["goal"], None)) for goal in goals]
+    rows += [(name, None, other) for name, other in theirs.items()]
+    lines.extend(
+        _row(*row) for row in rows if _figure(row[1]) is not None or _figure(row[2]) is not None
+    )
     if baseline.get("unknown_sections"):
         lines.append(f"  not in the baseline: {', '.join(baseline['unknown_sections'])}")
     return "\n".join(lines)
 
 
+def _figure(goal: dict[str, Any] | None) -> float | None:
+    return goal.get("figure") if goal else None
+
+
 def _row(name: str, now: dict[str, Any] | None, then: dict[str, Any] | None) -> str:
     def shown(goal: dict[str, Any] | None) -> str:
-        return "-" if goal is None or goal.get("figure") is None else _shown(goal)
+        return "-" if goal is None or _figure(goal) is None else _shown(goal)
 
-    figure = now.get("figure") if now else None
-    before = then.get("figure") if then else None
-    return f"  {name:<64} {shown(now):>12} {shown(then):>12} {change(figure, before):>9}"
+    change_shown = change(_figure(now), _figure(then))
+    return f"  {name:<64} {shown(now):>12} {shown(then):>12} {change_shown:>9}"

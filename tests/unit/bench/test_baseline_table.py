@@ -17,6 +17,7 @@ def test_each_figure_is_printed_beside_the_baselines_with_the_change() -> None:
         goal("projector >= 90 % of the raw limit", 0.86, percent=True),
         goal("gateway p99 < 50 ms", 124.0),
         goal("gateway CPU per event", 0.5),
+        goal("a section not run", None),
     ]
     then = {
         "asked": "f6a1bbb",
@@ -27,6 +28,7 @@ def test_each_figure_is_printed_beside_the_baselines_with_the_change() -> None:
                 goal("gateway p99 < 50 ms", 100.0),
                 goal("projector >= 90 % of the raw limit", 0.80, percent=True),
                 goal("a goal since dropped", 7.0),
+                goal("a section not run", None),
             ]
         },
     }
@@ -39,6 +41,7 @@ def test_each_figure_is_printed_beside_the_baselines_with_the_change() -> None:
     assert lines[4].split()[-3:] == ["0.5", "-", "-"]
     assert lines[5].split()[-3:] == ["-", "7", "-"]
     assert lines[6] == "  not in the baseline: cpu"
+    assert len(lines) == 7
 
 
 def test_a_failed_baseline_is_shown_with_its_error() -> None:
