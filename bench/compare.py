@@ -8,6 +8,9 @@ from bench.report import _shown
 
 __all__ = ["change", "side_by_side"]
 
+_Goal = dict[str, Any] | None
+"""One goal as `report.goals` judges it, or None where one side has no such goal."""
+
 
 def change(figure: float | None, baseline: float | None) -> str:
     """`figure` against `baseline` in per cent ("+24.0 %"); "-" when either is missing or 0."""
@@ -30,7 +33,9 @@ def side_by_side(goals: list[dict[str, Any]], baseline: dict[str, Any]) -> str:
         return "\n".join([head, *(f"  FAILED {name}: {f['error']}" for name, f in failed.items())])
     theirs = {goal["goal"]: goal for goal in baseline["results"].get("goals", [])}
     lines = [head, f"  {'goal':<64} {'now':>12} {'baseline':>12} {'change':>9}"]
-    rows = [(goal["goal"], goal, theirs.pop(goal["goal"], None)) for goal in goals]
+    rows: list[tuple[str, _Goal, _Goal]] = [
+        (goal["goal"], goal, theirs.pop(goal["goal"], None)) for goal in goals
+    ]
     rows += [(name, None, other) for name, other in theirs.items()]
     lines.extend(
         _row(*row) for row in rows if _figure(row[1]) is not None or _figure(row[2]) is not None
@@ -40,12 +45,12 @@ def side_by_side(goals: list[dict[str, Any]], baseline: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _figure(goal: dict[str, Any] | None) -> float | None:
+def _figure(goal: _Goal) -> float | None:
     return goal.get("figure") if goal else None
 
 
-def _row(name: str, now: dict[str, Any] | None, then: dict[str, Any] | None) -> str:
-    def shown(goal: dict[str, Any] | None) -> str:
+def _row(name: str, now: _Goal, then: _Goal) -> str:
+    def shown(goal: _Goal) -> str:
         return "-" if goal is None or _figure(goal) is None else _shown(goal)
 
     change_shown = change(_figure(now), _figure(then))
