@@ -8,6 +8,11 @@ printed with the min and the max, so that one lucky run is not a pass. Writes
 bench/results/<timestamp>.json and .png and prints a short table (the last run's figures)
 with PASS/MISS per goal. `--full` (`make bench FULL=1`) runs the big sizes and the memory
 section (RSS before and after 1,000,000 events); `--only` picks sections.
+
+A section that raises is reported FAILED with its error while the others run. `cpu` reads
+each service's CPU per event beside floors measured in the same run; `tails` times the
+gateway under open-loop loads; `--baseline COMMIT` (`make bench BASELINE=...`) runs the same
+sections on a worktree of COMMIT and prints each figure beside its own (docs/bench.md).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from bench import (
     read_your_writes,
     report,
     sdk_client,
+    tails,
     token_verify,
     xapi_ingest,
 )
@@ -60,6 +66,7 @@ SECTIONS = (
     "token_verify",
     "live",
     "cpu",
+    "tails",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -175,6 +182,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
     if "cpu" in only:
         results["cpu"] = cpu_cost.run(sizes)
         _progress("CPU per event done")
+    if "tails" in only:
+        results["tails"] = tails.run(sizes)
+        _progress("open-loop tails done")
 
 
 def _baseline(args: argparse.Namespace) -> dict[str, Any]:

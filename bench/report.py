@@ -139,7 +139,47 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     _token_goal(judge, results.get("token_verify"))
     _live_goals(judge, results.get("live"))
     _cpu_goals(judge, results)
+    _tail_goals(judge, results.get("tails"))
     return judged
+
+
+TAIL_GOALS = ((1_000, 25.0), (5_000, 50.0))
+"""Open-loop gateway p99 bounds in ms, by events/s in 50-event requests."""
+
+
+def _tail_goals(judge: Any, tails: list[dict[str, Any]] | None) -> None:
+    """Gateway p99 under an open-loop load, the load delivered and every request accepted."""
+    by_rate = {t["target_events_per_second"]: t for t in tails or ()}
+    for rate, bound in TAIL_GOALS:
+        tail = by_rate.get(rate)
+        p99 = tail["p99_ms"] if tail else None
+        delivered = tail["sent_events_per_second"] / rate if tail else 0.0
+        judge(
+            f"gateway p99 < {bound:.0f} ms open loop, {rate:,} events/s in 50-event requests",
+            p99,
+            p99 < bound and delivered >= _DELIVERED and not tail["errors"]
+            if tail and p99 is not None
+            else None,
+            f"{p99:.1f} ms, delivered {tail['sent_events_per_second']:,.0f}/s"
+            if tail and p99 is not None
+            else "-",
+        )
+
+
+def _tail_lines(tails: list[dict[str, Any]] | None, add: Any) -> None:
+    """Open-loop gateway latency per rate, from each request's due time."""
+    if not tails:
+        return
+    add("")
+    add("Gateway tails, open loop (latency from each request's due time; projector draining)")
+    add("  events/s   sent/s   p50 ms   p99 ms   max ms  send slip  projected  errors")
+    for t in tails:
+        add(
+            f"  {t['target_events_per_second']:>8,.0f} {t['sent_events_per_second']:>8,.0f}"
+            f" {t['p50_ms']:>8.1f} {t['p99_ms']:>8.1f} {t['max_ms']:>8.1f}"
+            f" {t['max_send_slip_ms']:>7.1f} ms {t['projected_events']:>10,.0f}"
+            f"  {sum(t['errors'].values()) or '-'}"
+        )
 
 
 GATEWAY_FLOOR_BATCHES = (10, 50, 500)
@@ -527,6 +567,7 @@ def table(results: dict[str, Any]) -> str:
         )
     _attack_lines(results.get("attack"), add)
     _cpu_block(results, add)
+    _tail_lines(results.get("tails"), add)
     verify = results.get("token_verify")
     if verify:
         add("")
