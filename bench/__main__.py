@@ -247,7 +247,11 @@ def main() -> None:
     results["runs"] = runs
     if args.baseline:
         results["baseline"] = _baseline(args)
-    results["meta"] = {**meta, "wall_seconds": time.perf_counter() - started}
+    results["meta"] = {
+        **meta,
+        "wall_seconds": time.perf_counter() - started,
+        "load_average": os.getloadavg()[0],  # how busy the machine was (1-minute mean at the end)
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     report.write_json(results, args.out / f"{stamp}.json")
     print(report.table(results))

@@ -234,7 +234,7 @@ def cpu_lines(results: dict[str, Any]) -> list[tuple[str, float | None, bool | N
 
 def _cpu_goals(judge: Any, results: dict[str, Any]) -> None:
     for goal, ratio, ok, shown in cpu_lines(results):
-        judge(goal, ratio, ok, shown)
+        judge(goal, ratio, ok, shown.split(": ", 1)[-1])  # its name says where
     retry = _get(results, "cpu", "retry_worker")
     judge(
         "retry worker CPU per retried event under ingest (figure, no goal)",
@@ -256,7 +256,10 @@ def _cpu_block(results: dict[str, Any], add: Any) -> None:
     if not cpu and not _get(results, "projection", "projector", "cpu_ms_per_event"):
         return
     add("")
-    load = f"load average {cpu['load_average']:.1f} on {cpu['cpus']} cores" if cpu else ""
+    meta = results.get("meta", {})
+    busy = cpu["load_average"] if cpu else meta.get("load_average")
+    cores = cpu["cpus"] if cpu else meta.get("cpus")
+    load = f"load average {busy:.1f} on {cores} cores" if busy is not None else ""
     add(
         "CPU per event (user + system from /proc, children excluded; indicative only when "
         f"other work shares the cores{': ' + load if load else ''})"

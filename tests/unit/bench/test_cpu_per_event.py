@@ -78,6 +78,9 @@ def test_the_cpu_goals_are_judged_and_always_listed_in_the_same_order() -> None:
 
     assert judged["gateway CPU/event <= 2x its floor, 10-event requests"]["verdict"] == "MISS"
     assert judged["gateway CPU/event <= 2x its floor, 500-event requests"]["verdict"] == "PASS"
+    assert judged["gateway CPU/event <= 2x its floor, 500-event requests"]["shown"] == (
+        "gateway 0.200 ms/event vs floor 0.100 ms/event (2.00x, goal <= 2x)"
+    )
     retry = judged["retry worker CPU per retried event under ingest (figure, no goal)"]
     assert retry["shown"] == "no event retried; 0.25 CPU s while idle"
     assert [g["goal"] for g in unmeasured] == list(judged)[-5:]
