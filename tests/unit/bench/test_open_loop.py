@@ -91,9 +91,7 @@ def test_a_tail_goal_passes_only_with_its_load_delivered_and_every_request_accep
     assert [g["verdict"] for g in failed if "open loop" in g["goal"]] == ["MISS", "n/a"]
 
 
-async def test_at_most_in_flight_requests_are_outstanding_the_rest_wait_with_clocks_running() -> (
-    None
-):
+async def test_at_most_in_flight_requests_are_outstanding_the_rest_wait_on_the_clock() -> None:
     outstanding: list[int] = [0]
     most = 0
 
