@@ -21,22 +21,22 @@ async def test_requests_leave_on_schedule_whatever_the_answers() -> None:
     figures = await open_loop(slow, rate=100, seconds=0.3)
 
     assert figures["requests"] == figures["accepted"] == 30
-    assert sent[-1] < 0.35  # not 30 x 0.2 s, as a closed loop of one client would take
-    assert 190 <= figures["p50_ms"] <= 300
+    assert sent[-1] < 1.0  # not 30 x 0.2 s, as a closed loop of one client would take
+    assert 190 <= figures["p50_ms"] < 1000
 
 
 async def test_a_stall_of_the_generator_counts_in_the_latencies_it_delayed() -> None:
     async def stalling(index: int) -> int:
-        if index == 5:
-            time.sleep(0.15)  # noqa: ASYNC251 - blocks the loop on purpose: the next leave late
+        if index == 0:
+            time.sleep(0.3)  # noqa: ASYNC251 - blocks the loop on purpose: the next leave late
         return 202
 
-    figures = await open_loop(stalling, rate=200, seconds=0.3)
+    figures = await open_loop(stalling, rate=200, seconds=0.2)
 
-    # Measured from when each left, every answer would take well under a millisecond.
-    assert figures["max_send_slip_ms"] >= 100
-    assert figures["p99_ms"] >= 100
-    assert figures["p50_ms"] < 100
+    # Every request was due within the stall and left after it: from its due time each took
+    # 100-300 ms, though measured from when it left each took well under a millisecond.
+    assert figures["max_send_slip_ms"] >= 250
+    assert figures["p50_ms"] >= 100
 
 
 async def test_failures_are_counted_by_status_or_exception_and_left_out_of_the_latencies() -> None:
