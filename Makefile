@@ -75,8 +75,9 @@ test-real: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m unit
 
+# BASELINE=<commit>: the same sections on a worktree of that commit too, figures side by side.
 bench: $(STAMP)
-	$(BIN)/python -m bench $(if $(FULL),--full,) $(if $(RUNS),--runs $(RUNS),)
+	$(BIN)/python -m bench $(if $(FULL),--full,) $(if $(RUNS),--runs $(RUNS),) $(if $(BASELINE),--baseline $(BASELINE),)
 
 # The fault and fuzz campaign (not part of `make test`): QUICK=1 for about 2 minutes.
 chaos: $(STAMP)

@@ -8,6 +8,11 @@ printed with the min and the max, so that one lucky run is not a pass. Writes
 bench/results/<timestamp>.json and .png and prints a short table (the last run's figures)
 with PASS/MISS per goal. `--full` (`make bench FULL=1`) runs the big sizes and the memory
 section (RSS before and after 1,000,000 events); `--only` picks sections.
+
+A section that raises is reported FAILED with its error while the others run. `cpu` reads
+each service's CPU per event beside floors measured in the same run; `tails` times the
+gateway under open-loop loads; `--baseline COMMIT` (`make bench BASELINE=...`) runs the same
+sections on a worktree of COMMIT and prints each figure beside its own (docs/bench.md).
 """
 
 from __future__ import annotations
@@ -24,8 +29,12 @@ from typing import Any
 
 from bench import (
     attack,
+    baseline,
     browser_track,
     chart,
+    compare,
+    cpu_cost,
+    failures,
     freshness,
     growth,
     ingest,
@@ -35,6 +44,7 @@ from bench import (
     read_your_writes,
     report,
     sdk_client,
+    tails,
     token_verify,
     xapi_ingest,
 )
@@ -55,6 +65,8 @@ SECTIONS = (
     "sdk_client",
     "token_verify",
     "live",
+    "cpu",
+    "tails",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -77,35 +89,51 @@ def _projection(sizes: Sizes, results: dict[str, Any]) -> None:
     )
     with tempfile.TemporaryDirectory() as tmp, projector_lab(Path(tmp)) as lab:
         if "projection" in sections:
-            produced = limits.kafka_produce(lab, events)
-            one = drain(Drain(lab, "one"), events, publish=False)
-            _progress(f"projector {one['events_per_second']:.0f} events/s")
-            two = drain(Drain(lab, "two"), events, projectors=2, publish=False)
-            consumed = limits.kafka_consume(lab, "bench-raw-kafka", len(events))
-            database = limits.raw_database(lab, "bench_raw", events)
-            slow = limits.naive(lab, "bench_naive", events[: sizes.naive_events])
-            _progress(
-                f"raw database {database['events_per_second']:.0f}/s, "
-                f"naive {slow['events_per_second']:.0f}/s"
-            )
-            results["projection"] = {
-                "batch_max": lab.settings.projector_batch_max,
-                "projector": one,
-                "two_projectors": two,
-                "raw_kafka": {
-                    "produce_events_per_second": produced,
-                    "consume_events_per_second": consumed,
-                },
-                "raw_database": database,
-                "raw_limit_events_per_second": min(consumed, database["events_per_second"]),
-                "naive": slow,
-            }
+            with failures.recorded(results, "projection"):
+                produced = limits.kafka_produce(lab, events)
+                one = drain(Drain(lab, "one"), events, publish=False)
+                _progress(f"projector {one['events_per_second']:.0f} events/s")
+                two = drain(Drain(lab, "two"), events, projectors=2, publish=False)
+                consumed = limits.kafka_consume(lab, "bench-raw-kafka", len(events))
+                database = limits.raw_database(lab, "bench_raw", events)
+                slow = limits.naive(lab, "bench_naive", events[: sizes.naive_events])
+                _progress(
+                    f"raw database {database['events_per_second']:.0f}/s, "
+                    f"naive {slow['events_per_second']:.0f}/s"
+                )
+                results["projection"] = {
+                    "batch_max": lab.settings.projector_batch_max,
+                    "projector": one,
+                    "two_projectors": two,
+                    "raw_kafka": {
+                        "produce_events_per_second": produced,
+                        "consume_events_per_second": consumed,
+                    },
+                    "raw_database": database,
+                    "raw_limit_events_per_second": min(consumed, database["events_per_second"]),
+                    "naive": slow,
+                }
         if "growth" in sections:
-            results["growth"] = {
-                "users": growth.users_scaling(lab, sizes.users_scaling),
-                "replays": growth.replay_costs(lab, sizes.replay_sizes),
-            }
-            _progress("growth done")
+            with failures.recorded(results, "growth"):
+                results["growth"] = {
+                    "users": growth.users_scaling(lab, sizes.users_scaling),
+                    "replays": growth.replay_costs(lab, sizes.replay_sizes),
+                }
+                _progress("growth done")
+
+
+SHARED_LAB = ("projection", "growth")
+"""Sections that run on one lab (see `_projection`): they run, and fail to start, together."""
+
+
+def _units(only: list[str]) -> list[tuple[str, ...]]:
+    """The chosen sections in the groups that run together, in the order chosen."""
+    units: list[tuple[str, ...]] = []
+    for section in only:
+        unit = tuple(s for s in SHARED_LAB if s in only) if section in SHARED_LAB else (section,)
+        if unit not in units:
+            units.append(unit)
+    return units
 
 
 def _progress(message: str) -> None:
@@ -151,6 +179,21 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
     if "token_verify" in only:
         results["token_verify"] = token_verify.run()
         _progress("token verification done")
+    if "cpu" in only:
+        results["cpu"] = cpu_cost.run(sizes)
+        _progress("CPU per event done")
+    if "tails" in only:
+        results["tails"] = tails.run(sizes)
+        _progress("open-loop tails done")
+
+
+def _baseline(args: argparse.Namespace) -> dict[str, Any]:
+    """The baseline commit's results with the same options, or the record of its failure."""
+    measured: dict[str, Any] = {"asked": args.baseline}
+    with failures.recorded(measured, "baseline"):
+        options = {"runs": args.runs, "full": args.full, "live_rate": args.live_rate}
+        measured.update(baseline.measure(args.baseline, {**options, "only": args.only}))
+    return measured
 
 
 def main() -> None:
@@ -163,6 +206,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results go")
     parser.add_argument(
         "--live-rate", type=float, default=1_500.0, help="live section's load, events/s (1,500)"
+    )
+    parser.add_argument(
+        "--baseline", metavar="COMMIT", help="run the same sections on COMMIT too, side by side"
     )
     args = parser.parse_args()
     sizes = Sizes.of(args.full)
@@ -187,20 +233,31 @@ def main() -> None:
     for number in range(args.runs):
         _progress(f"run {number + 1} of {args.runs}")
         run: dict[str, Any] = {"meta": meta}
-        _sections(sizes, only, run, args.live_rate)
+        for unit in _units(only):
+            with failures.recorded(run, *unit):
+                _sections(sizes, list(unit), run, args.live_rate)
         runs.append(run)
-    results = dict(runs[-1])
     if "memory" in only:
-        results["memory"] = memory.run(sizes.memory_events)
-        _progress("memory done")
-        runs[-1]["memory"] = results["memory"]
+        with failures.recorded(runs[-1], "memory"):
+            runs[-1]["memory"] = memory.run(sizes.memory_events)
+            _progress("memory done")
+    results = dict(runs[-1])
+    results["failures"] = failures.failures(runs)
     results["goals"] = report.summarise([report.goals(run) for run in runs])
     results["runs"] = runs
-    results["meta"] = {**meta, "wall_seconds": time.perf_counter() - started}
+    if args.baseline:
+        results["baseline"] = _baseline(args)
+    results["meta"] = {
+        **meta,
+        "wall_seconds": time.perf_counter() - started,
+        "load_average": os.getloadavg()[0],  # how busy the machine was (1-minute mean at the end)
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     report.write_json(results, args.out / f"{stamp}.json")
-    chart.write_chart(results, args.out / f"{stamp}.png")
     print(report.table(results))
+    if args.baseline:
+        print("\n" + compare.side_by_side(results["goals"], results["baseline"]))
+    chart.write_chart(results, args.out / f"{stamp}.png")
     print(f"Results: {args.out / stamp}.json and .png")
 
 

@@ -25,10 +25,14 @@ CLIENTS = (1, 8, 32)
 
 
 def heartbeat(content: int, position: float, watched: float = 5) -> dict[str, Any]:
-    """One `media.progressed` event as a video player sends it, occurring now."""
+    """One `media.progressed` event as a video player sends it, occurring now.
+
+    Its time is written as the gateway writes times, so that the gateway's floor
+    (`gateway_floor`), which copies it unparsed, publishes the very bytes the gateway does.
+    """
     return {
         "eventId": uuid.uuid4().hex,
-        "occurredAt": datetime.now(UTC).isoformat(),
+        "occurredAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "clientId": "bench-player",
         "type": "media.progressed",
         "payload": {

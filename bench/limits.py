@@ -20,7 +20,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.partitioner import murmur2
 
-from bench.common import db_counters
+from bench.common import MEASUREMENT_TIMEOUT_MS, db_counters, measuring
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import SNAPSHOTS, ensure_indexes, mongo_client, user_key
 from shared.adapters.settings import Settings
@@ -48,7 +48,7 @@ async def _consume(settings: Settings, group: str, count: int, batch: int) -> fl
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        request_timeout_ms=30_000,
+        request_timeout_ms=MEASUREMENT_TIMEOUT_MS,
     )
     await consumer.start()
     try:
@@ -94,8 +94,9 @@ def consumed_batches(
 
 async def _raw_database(
     settings: Settings, database: str, batches: Sequence[Sequence[RecordedEvent]]
-) -> float:
-    client = mongo_client(settings)
+) -> tuple[float, float]:
+    """Events/s of the writes, and this process's CPU seconds spent on them (the client's)."""
+    client = mongo_client(measuring(settings))
     db = client[database]
     await ensure_indexes(db)
     log = MongoEventLog(db)
@@ -106,6 +107,7 @@ async def _raw_database(
     }
     seqs: dict[UserKey, int] = {}
     started = time.perf_counter()
+    cpu = time.process_time()
     for events in batches:
         entries: list[LogEntry] = []
         previous: dict[UserKey, int] = {}
@@ -118,9 +120,10 @@ async def _raw_database(
         await snapshots.save_many(
             [SnapshotUpdate(key, finals[key], seqs[key], seq) for key, seq in previous.items()]
         )
+    cpu = time.process_time() - cpu
     elapsed = time.perf_counter() - started
     await client.close()
-    return sum(len(events) for events in batches) / elapsed
+    return sum(len(events) for events in batches) / elapsed, cpu
 
 
 def raw_database(
@@ -130,20 +133,24 @@ def raw_database(
 
     Each upsert writes the user's final snapshot document (as big as any the projector
     writes), conditional on the seq written before, like `MongoSnapshotStore.save_many`.
+    Its client-side CPU per event (this process's user + system time over the loop) is the
+    projector's floor: the least CPU that writing the same documents in the same batches
+    takes on the client's side.
     """
     settings = lab.settings
     batches = consumed_batches(events, settings.kafka_partitions, settings.projector_batch_max)
-    rate = asyncio.run(_raw_database(settings, database, batches))
+    rate, cpu = asyncio.run(_raw_database(settings, database, batches))
     counters = db_counters(settings.mongo_url, database)
     return {
         "events_per_second": rate,
+        "client_cpu_ms_per_event": cpu / len(events) * 1000,
         "write_commands_per_event": counters.writes / len(events),
         "db": counters.as_dict(),
     }
 
 
 async def _naive(settings: Settings, database: str, events: Sequence[RecordedEvent]) -> float:
-    client = mongo_client(settings)
+    client = mongo_client(measuring(settings))
     db = client[database]
     await ensure_indexes(db)
     log = MongoEventLog(db)

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import MongoClient
 
 from bench.common import db_counters
+from bench.process_cpu import cpu_seconds, per_event_ms
 from shared.adapters.embedded import EmbeddedServer
 from shared.adapters.mongo import SNAPSHOTS
 from shared.adapters.topics import EVENTS_TOPIC
@@ -120,6 +121,11 @@ def stored_snapshots(lab: ProjectorLab, database: str) -> dict[str, Snapshot]:
         client.close()
 
 
+def _cpu(servers: Sequence[EmbeddedServer]) -> float:
+    """User + system CPU seconds the servers' processes have spent so far, all together."""
+    return sum(cpu_seconds(s.process.pid) for s in servers if s.process is not None)
+
+
 def drain(
     run: Drain, events: Sequence[RecordedEvent], *, projectors: int = 1, publish: bool = True
 ) -> dict[str, Any]:
@@ -128,7 +134,8 @@ def drain(
     With `publish=False` the events must already be on the topic and the group reads it
     from the start. The clock starts when the first event is applied (joining the consumer
     group, several seconds on Tansu, is not the projector's speed) and stops when every event
-    is. The snapshots are then checked against the reduction of the events.
+    is; the projectors' CPU (user + system) over the same window, per event handled in it.
+    The snapshots are then checked against the reduction of the events.
     """
     if publish:
         run.start_at_end()
@@ -138,6 +145,7 @@ def drain(
         while not (first := handled(servers)):
             time.sleep(_POLL_SECONDS / 10)
         started = time.perf_counter()
+        cpu = _cpu(servers)
         done = first
         while done < len(events):
             if time.perf_counter() - started > _DRAIN_TIMEOUT_SECONDS:
@@ -145,6 +153,7 @@ def drain(
             time.sleep(_POLL_SECONDS)
             done = handled(servers)
         elapsed = time.perf_counter() - started
+        cpu = _cpu(servers) - cpu
         batches = sum(metric(s, "progress_projector_batch_seconds_count") for s in servers)
         replays = sum(metric(s, "progress_projector_replays_total") for s in servers)
     finally:
@@ -159,6 +168,7 @@ def drain(
         "users": users,
         "projectors": projectors,
         "events_per_second": (len(events) - first) / elapsed,
+        "cpu_ms_per_event": per_event_ms(cpu, len(events) - first),
         "batches": batches,
         "events_per_batch": len(events) / batches if batches else 0.0,
         "replays": replays,

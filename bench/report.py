@@ -138,7 +138,144 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     _token_goal(judge, results.get("token_verify"))
     _live_goals(judge, results.get("live"))
+    _cpu_goals(judge, results)
+    _tail_goals(judge, results.get("tails"))
     return judged
+
+
+TAIL_GOALS = ((1_000, 25.0), (5_000, 50.0))
+"""Open-loop gateway p99 bounds in ms, by events/s in 50-event requests."""
+
+
+def _tail_goals(judge: Any, tails: list[dict[str, Any]] | None) -> None:
+    """Gateway p99 under an open-loop load, the load delivered and every request accepted."""
+    by_rate = {t["target_events_per_second"]: t for t in tails or ()}
+    for rate, bound in TAIL_GOALS:
+        tail = by_rate.get(rate)
+        p99 = tail["p99_ms"] if tail else None
+        delivered = tail["sent_events_per_second"] / rate if tail else 0.0
+        judge(
+            f"gateway p99 < {bound:.0f} ms open loop, {rate:,} events/s in 50-event requests",
+            p99,
+            p99 < bound and delivered >= _DELIVERED and not tail["errors"]
+            if tail and p99 is not None
+            else None,
+            f"{p99:.1f} ms, delivered {tail['sent_events_per_second']:,.0f}/s"
+            if tail and p99 is not None
+            else "-",
+        )
+
+
+def _tail_lines(tails: list[dict[str, Any]] | None, add: Any) -> None:
+    """Open-loop gateway latency per rate, from each request's due time."""
+    if not tails:
+        return
+    add("")
+    add("Gateway tails, open loop (latency from each request's due time; projector draining)")
+    add("  events/s   sent/s   p50 ms   p99 ms   max ms  send slip  projected  errors")
+    for t in tails:
+        add(
+            f"  {t['target_events_per_second']:>8,.0f} {t['sent_events_per_second']:>8,.0f}"
+            f" {t['p50_ms']:>8.1f} {t['p99_ms']:>8.1f} {t['max_ms']:>8.1f}"
+            f" {t['max_send_slip_ms']:>7.1f} ms {t['projected_events']:>10,.0f}"
+            f"  {sum(t['errors'].values()) or '-'}"
+        )
+
+
+GATEWAY_FLOOR_BATCHES = (10, 50, 500)
+"""Events per request at which the gateway's CPU per event is held against its floor's."""
+GATEWAY_FLOOR_RATIO = 2.0
+PROJECTOR_FLOOR_RATIO = 1.5
+
+
+def cpu_lines(results: dict[str, Any]) -> list[tuple[str, float | None, bool | None, str]]:
+    """Each CPU-per-event comparison: (goal, ratio, within the goal, the printed line).
+
+    "gateway X ms/event vs floor Y ms/event (ratio, goal <= 2x)" per request size, then the
+    projector against the raw-limit loop's client; ratio and verdict None when not measured.
+    """
+    compared: list[tuple[str, float | None, bool | None, str]] = []
+
+    def compare(goal: str, name: str, cost: Any, floor: Any, bound: float) -> None:
+        """`name` says what is compared, and where."""
+        if cost is None or not floor:
+            compared.append((goal, None, None, "-"))
+            return
+        ratio = cost / floor
+        compared.append(
+            (
+                goal,
+                ratio,
+                ratio <= bound,
+                f"{name} {cost:.3f} ms/event vs floor {floor:.3f} ms/event "
+                f"({ratio:.2f}x, goal <= {bound:g}x)",
+            )
+        )
+
+    cells = {c["events_per_request"]: c for c in _get(results, "cpu", "cells") or ()}
+    for batch in GATEWAY_FLOOR_BATCHES:
+        cell = cells.get(batch, {})
+        compare(
+            f"gateway CPU/event <= {GATEWAY_FLOOR_RATIO:g}x its floor, {batch}-event requests",
+            f"{batch:>3}-event requests: gateway",
+            _get(cell, "gateway", "cpu_ms_per_event"),
+            _get(cell, "floor", "cpu_ms_per_event"),
+            GATEWAY_FLOOR_RATIO,
+        )
+    compare(
+        f"projector CPU/event <= {PROJECTOR_FLOOR_RATIO:g}x the raw loop's client, 1,000 users",
+        "1,000 users:          projector",
+        _get(results, "projection", "projector", "cpu_ms_per_event"),
+        _get(results, "projection", "raw_database", "client_cpu_ms_per_event"),
+        PROJECTOR_FLOOR_RATIO,
+    )
+    return compared
+
+
+def _cpu_goals(judge: Any, results: dict[str, Any]) -> None:
+    for goal, ratio, ok, shown in cpu_lines(results):
+        judge(goal, ratio, ok, shown.split(": ", 1)[-1])  # its name says where
+    retry = _get(results, "cpu", "retry_worker")
+    judge(
+        "retry worker CPU per retried event under ingest (figure, no goal)",
+        retry["cpu_ms_per_event"] if retry else None,
+        None,
+        (
+            f"{retry['cpu_ms_per_event']:.3f} ms/event over {retry['events']:.0f} events"
+            if retry["cpu_ms_per_event"] is not None
+            else f"no event retried; {retry['cpu_seconds']:.2f} CPU s while idle"
+        )
+        if retry
+        else "-",
+    )
+
+
+def _cpu_block(results: dict[str, Any], add: Any) -> None:
+    """CPU per event of each service beside its floor, with the machine's load beside."""
+    cpu = results.get("cpu")
+    if not cpu and not _get(results, "projection", "projector", "cpu_ms_per_event"):
+        return
+    add("")
+    meta = results.get("meta", {})
+    busy = cpu["load_average"] if cpu else meta.get("load_average")
+    cores = cpu["cpus"] if cpu else meta.get("cpus")
+    load = f"load average {busy:.1f} on {cores} cores" if busy is not None else ""
+    add(
+        "CPU per event (user + system from /proc, children excluded; indicative only when "
+        f"other work shares the cores{': ' + load if load else ''})"
+    )
+    for _, ratio, ok, shown in cpu_lines(results):
+        if ratio is not None:
+            add(f"  {shown}: {'PASS' if ok else 'MISS'}")
+    if cpu:
+        for name in ("projector", "retry_worker"):
+            figures = cpu[name]
+            cost = figures["cpu_ms_per_event"]
+            add(
+                f"  {name} under ingest: "
+                + (f"{cost:.3f} ms/event" if cost is not None else "no event handled")
+                + f" ({figures['events']:,.0f} events, {figures['cpu_seconds']:.2f} CPU s)"
+            )
 
 
 def _live_goals(judge: Any, live: dict[str, Any] | None) -> None:
@@ -432,6 +569,8 @@ def table(results: dict[str, Any]) -> str:
             f"(idle {waiting['idle_db_commands_per_second']:.0f}/s)"
         )
     _attack_lines(results.get("attack"), add)
+    _cpu_block(results, add)
+    _tail_lines(results.get("tails"), add)
     verify = results.get("token_verify")
     if verify:
         add("")
@@ -493,6 +632,12 @@ def table(results: dict[str, Any]) -> str:
                 f"  {name:<13} {m['start_mib']:7.1f} MiB -> {quarters} MiB "
                 f"({m['growth_share']:+.0%})"
             )
+    failed = results.get("failures") or []
+    if failed:
+        add("")
+        add("FAILED sections (their goals show n/a; tracebacks in the results file)")
+        for failure in failed:
+            add(f"  FAILED {failure['section']:<16} run {failure['run']}: {failure['error']}")
     add("")
     runs = meta.get("runs", 1)
     add(f"Goals (median of {runs} runs, min and max beside it)" if runs > 1 else "Goals")
