@@ -17,8 +17,10 @@ from shared.domain import (
     Snapshot,
     usage_of,
 )
+from shared.domain.insights import difference
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.ports import InsightTotals, LearnerContributions
 from shared.service_layer.records import (
     PENDING,
     REPLAYED,
@@ -373,6 +375,51 @@ class InMemoryCertificateStore:
                 self.certificates[key] = certificate
                 new += 1
         return new
+
+
+class InMemoryInsightStore:
+    """Contributions and sums in dicts, with the real store's cursor rule and differences."""
+
+    def __init__(self) -> None:
+        self.contributions: dict[tuple[str, str, str], tuple[int, dict[str, float]]] = {}
+        self.sums: dict[tuple[str, str], dict[str, float]] = {}
+        self.as_of: dict[tuple[str, str], datetime] = {}
+
+    async def replace(self, learners: Sequence[LearnerContributions], now: datetime) -> int:
+        changed = 0
+        for learner in learners:
+            tenant, user = learner.tenant_id, learner.user_id
+            before = {
+                scope: stored
+                for (t, u, scope), stored in self.contributions.items()
+                if (t, u) == (tenant, user) and learner.only in (None, scope)
+            }
+            after = dict(learner.scopes)
+            if learner.only is not None:
+                after = {learner.only: learner.scopes.get(learner.only, {})}
+            if learner.cursor is not None and any(s > learner.cursor for s, _ in before.values()):
+                continue
+            moved = False
+            for scope in {*before, *after}:
+                counts = dict(after.get(scope, {}))
+                delta = difference(before[scope][1] if scope in before else {}, counts)
+                sums = self.sums.setdefault((tenant, scope), {})
+                for key, amount in delta.items():
+                    sums[key] = sums.get(key, 0) + amount
+                if delta:
+                    self.as_of[(tenant, scope)] = now
+                    moved = True
+                if learner.cursor is not None:
+                    self.contributions[(tenant, user, scope)] = (learner.cursor, counts)
+                else:
+                    self.contributions.pop((tenant, user, scope), None)
+            changed += moved
+        return changed
+
+    async def totals(self, tenant_id: str, scope: str) -> InsightTotals:
+        sums = self.sums.get((tenant_id, scope), {})
+        counts = {key: value for key, value in sums.items() if value != 0}
+        return InsightTotals(counts, self.as_of.get((tenant_id, scope)))
 
 
 class InMemoryParkedMessages:

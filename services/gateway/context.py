@@ -20,6 +20,7 @@ from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.insight_store import MongoInsightStore
 from shared.adapters.issuers import MongoIssuerStore
 from shared.adapters.jwks import JwksCache
 from shared.adapters.jws_certificates import X5cSignatureVerifier
@@ -38,6 +39,7 @@ from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.ingest import Ingest
+from shared.service_layer.insights import Insights
 from shared.service_layer.merge import GuestMerge
 from shared.service_layer.ports import Clock
 from shared.service_layer.reading import ProgressReader
@@ -61,6 +63,7 @@ class GatewayContext:
     merge: GuestMerge
     reader: ProgressReader
     catalog: CourseCatalog
+    insights: Insights
     credentials: CachedCredentials
     clock: Clock
     xapi_statements: StoreStatements
@@ -133,6 +136,9 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
+            insights=Insights(
+                snapshots, courses, MongoCertificateStore(db), MongoInsightStore(db), events, clock
+            ),
             credentials=CachedCredentials(
                 tenants,
                 settings.auth_cache_seconds,

@@ -4,14 +4,40 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from aiokafka import TopicPartition
 from faststream.kafka.message import KafkaMessage
 
-from shared.service_layer.consume import BatchConsumer, BatchOutcome
 from shared.service_layer.records import ConsumedRecord
 
-__all__ = ["consume_message", "raw_bodies", "records_of"]
+__all__ = ["Consumer", "Outcome", "consume_message", "raw_bodies", "records_of"]
+
+
+class Outcome(Protocol):
+    """What a consumer decided about a batch: commit it, or rewind and pause."""
+
+    @property
+    def ack(self) -> bool:
+        """Commit the batch's offsets (else rewind it)."""
+        ...
+
+    @property
+    def pause_seconds(self) -> float:
+        """How long to wait before consuming again after a rewind."""
+        ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome, covariant=True)
+Decided = TypeVar("Decided", bound=Outcome)
+
+
+class Consumer(Protocol[OutcomeT]):
+    """A use case that handles a batch of consumed records (the projector's, the insights')."""
+
+    async def consume(self, records: Sequence[ConsumedRecord]) -> OutcomeT:
+        """Handle the records; the outcome says whether to ack or to rewind and pause."""
+        ...
 
 
 async def raw_bodies(message: object) -> object:
@@ -52,7 +78,7 @@ def _rewind(message: KafkaMessage, records: Sequence[ConsumedRecord]) -> None:
         message.consumer.seek(partition, offset)
 
 
-async def consume_message(consumer: BatchConsumer, message: KafkaMessage) -> BatchOutcome:
+async def consume_message(consumer: Consumer[Decided], message: KafkaMessage) -> Decided:
     """Run the use case on a message; commit after it succeeded, else rewind and pause.
 
     The commit comes only after the use case returned, that is after MongoDB and the

@@ -29,6 +29,8 @@ __all__ = [
     "DUPLICATE_KEY",
     "EVENTS",
     "IMPORT_RUNS",
+    "INSIGHT_CONTRIBUTIONS",
+    "INSIGHT_TOTALS",
     "ISSUERS",
     "MERGES",
     "PARKED",
@@ -71,6 +73,8 @@ XAPI_ATTACHMENTS = "xapi_attachments"
 XAPI_STATE = "xapi_state"
 XAPI_PROFILES = "xapi_profiles"
 XAPI_USAGE = "xapi_usage"
+INSIGHT_CONTRIBUTIONS = "insight_contributions"
+INSIGHT_TOTALS = "insight_totals"
 
 DUPLICATE_KEY = 11000
 """The server's error code for a write that breaks a unique index."""
@@ -138,6 +142,10 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
                 IndexModel([("tenant", ASCENDING), ("user", ASCENDING)]),
             ]
         )
+        await db[INSIGHT_CONTRIBUTIONS].create_indexes(
+            [IndexModel([("t", ASCENDING), ("u", ASCENDING)])]
+        )
+        await db[INSIGHT_TOTALS].create_indexes([IndexModel([("t", ASCENDING), ("c", ASCENDING)])])
         await _xapi_indexes(db)
 
 

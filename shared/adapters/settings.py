@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     retry_worker_port: int = Field(default=8082, ge=0, le=65535)
     prometheus_port: int = Field(default=9090, ge=0, le=65535)
     demo_port: int = Field(default=8083, ge=0, le=65535)
+    insights_port: int = Field(default=8084, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
 
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     projector_batch_max: int = Field(default=500, ge=1)
     projector_batch_timeout_ms: int = Field(default=50, ge=0)
     projector_snapshot_cache_mib: int = Field(default=16, ge=0)
+
+    insights_group: str = "progress-insights"
+    insights_batch_max: int = Field(default=500, ge=1)
+    insights_batch_timeout_ms: int = Field(default=50, ge=0)
 
     bootstrap_tenant: str = "demo"
     bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")

@@ -22,6 +22,7 @@ HOLD_NO_USER_ID = {
     mongo.REBUILD_RUNS: "erase deletes a run paused at the user (see MongoUserDataStore.erase)",
     mongo.IMPORT_RUNS: "file hash and line number",
     mongo.ISSUERS: "a tenant's trusted identity providers: issuer, audiences, key source",
+    mongo.INSIGHT_TOTALS: "sums per tenant, course and count; erase subtracts the user's share",
 }
 
 

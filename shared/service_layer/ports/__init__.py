@@ -8,6 +8,11 @@ the broker, `BrokerUnavailable`) on an outage and `StoreRejected` when the store
 from __future__ import annotations
 
 from shared.service_layer.ports.change_ports import ChangeAnnouncer
+from shared.service_layer.ports.insight_ports import (
+    InsightStore,
+    InsightTotals,
+    LearnerContributions,
+)
 from shared.service_layer.ports.log_ports import (
     Clock,
     EventLog,
@@ -41,6 +46,9 @@ __all__ = [
     "DeadLetterStore",
     "EventLog",
     "EventPublisher",
+    "InsightStore",
+    "InsightTotals",
+    "LearnerContributions",
     "MergePointers",
     "MessageRepublisher",
     "ParkedMessages",
