@@ -416,6 +416,11 @@ class InMemoryInsightStore:
             changed += moved
         return changed
 
+    async def forget(self, tenant_id: str, user_id: str) -> int:
+        stored = [k for k in self.contributions if k[:2] == (tenant_id, user_id)]
+        await self.replace([LearnerContributions(tenant_id, user_id, None)], datetime.now(UTC))
+        return len(stored)
+
     async def totals(self, tenant_id: str, scope: str) -> InsightTotals:
         sums = self.sums.get((tenant_id, scope), {})
         counts = {key: value for key, value in sums.items() if value != 0}
@@ -481,6 +486,7 @@ class InMemoryUserDataStore:
         state: InMemoryDocumentStore | None = None,
         profiles: InMemoryDocumentStore | None = None,
         usage: InMemoryUsageStore | None = None,
+        insights: InMemoryInsightStore | None = None,
     ) -> None:
         self._events = events
         self._snapshots = snapshots
@@ -495,6 +501,7 @@ class InMemoryUserDataStore:
         self._state = state or InMemoryDocumentStore()
         self._profiles = profiles or InMemoryDocumentStore()
         self._usage = usage or InMemoryUsageStore()
+        self._insights = insights or InMemoryInsightStore()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -527,6 +534,7 @@ class InMemoryUserDataStore:
             "xapi_attachments": attachments,
             "xapi_state": self._state.forget(key),
             "xapi_profiles": self._profiles.forget(key),
+            "insight_contributions": await self._insights.forget(tenant_id, user_id),
         }
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:

@@ -16,6 +16,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.insight_store import MongoInsightStore
 from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import ensure_indexes, mongo_client
 from shared.adapters.parked_store import MongoParkedMessages
@@ -29,6 +30,7 @@ from shared.adapters.xapi_document_store import profile_documents, state_documen
 from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.ports import (
+    InsightStore,
     CatalogStore,
     CertificateStore,
     DeadLetterStore,
@@ -49,6 +51,7 @@ from tests.fakes import (
     InMemoryDeadLetterStore,
     InMemoryDocumentStore,
     InMemoryEventLog,
+    InMemoryInsightStore,
     InMemoryMergePointers,
     InMemoryParkedMessages,
     InMemoryRebuildCheckpoints,
@@ -80,6 +83,7 @@ class Stores:
     state: DocumentStore
     profiles: DocumentStore
     usage: UsageStore
+    insights: InsightStore
 
 
 def _in_memory() -> Stores:
@@ -92,6 +96,7 @@ def _in_memory() -> Stores:
     parked = InMemoryParkedMessages()
     statements, state = InMemoryStatementStore(), InMemoryDocumentStore()
     profiles, usage = InMemoryDocumentStore(), InMemoryUsageStore()
+    insights = InMemoryInsightStore()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -112,6 +117,7 @@ def _in_memory() -> Stores:
             state,
             profiles,
             usage,
+            insights,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
@@ -123,6 +129,7 @@ def _in_memory() -> Stores:
         state=state,
         profiles=profiles,
         usage=usage,
+        insights=insights,
     )
 
 
@@ -166,6 +173,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             state=state_documents(db),
             profiles=profile_documents(db),
             usage=MongoUsageStore(db),
+            insights=MongoInsightStore(db),
         )
     finally:
         await client.drop_database(db.name)

@@ -149,6 +149,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "xapi_attachments": 1,
         "xapi_state": 1,
         "xapi_profiles": 1,
+        "insight_contributions": 0,
     }
     assert await stores.merges.target("demo", "guest-1") is None
     assert await stores.merges.target("demo", "guest-2") == "u2"
