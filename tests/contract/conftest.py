@@ -30,11 +30,11 @@ from shared.adapters.xapi_document_store import profile_documents, state_documen
 from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.adapters.xapi_usage_store import MongoUsageStore
 from shared.service_layer.ports import (
-    InsightStore,
     CatalogStore,
     CertificateStore,
     DeadLetterStore,
     EventLog,
+    InsightStore,
     MergePointers,
     ParkedMessages,
     RebuildCheckpoints,
