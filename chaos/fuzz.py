@@ -32,6 +32,7 @@ from chaos.known_cases import (
     HostileRequest,
     cost_requests,
     hostile_requests,
+    insight_requests,
     known_cases,
     learner_requests,
 )
@@ -211,6 +212,7 @@ class Fuzzer:
             *hostile_requests(api_key),
             *cost_requests(api_key),
             *learner_requests(*FUZZ_USERS, own),
+            *insight_requests(api_key, own),
         ]
         for hostile in named:
             answered = self._send(client, writes, _hostile(writes, hostile), hostile.name)
