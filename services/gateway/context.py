@@ -20,7 +20,7 @@ from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
-from shared.adapters.insight_store import MongoInsightStore
+from shared.adapters.insight_store import mongo_insights
 from shared.adapters.issuers import MongoIssuerStore
 from shared.adapters.jwks import JwksCache
 from shared.adapters.jws_certificates import X5cSignatureVerifier
@@ -136,9 +136,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             merge=GuestMerge(events, snapshots, publisher, MongoMergePointers(db)),
             reader=ProgressReader(events, snapshots),
             catalog=CourseCatalog(courses, MongoCertificateStore(db), snapshots),
-            insights=Insights(
-                snapshots, courses, MongoCertificateStore(db), MongoInsightStore(db), events, clock
-            ),
+            insights=mongo_insights(db),
             credentials=CachedCredentials(
                 tenants,
                 settings.auth_cache_seconds,

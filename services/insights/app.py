@@ -16,20 +16,15 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.insights.metrics import count_followed
-from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
-from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
-from shared.adapters.event_log import MongoEventLog
-from shared.adapters.insight_store import MongoInsightStore
+from shared.adapters.insight_store import mongo_insights
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_consuming import consume_message, raw_bodies
 from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
 from shared.adapters.settings import Settings
-from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.topics import CHANGES_TOPIC
 from shared.service_layer.insight_following import InsightsFollower
-from shared.service_layer.insights import Insights
 
 __all__ = ["create_app", "declare_broker"]
 
@@ -75,15 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
         async with connections(settings, broker) as opened:
             db = opened.db
             checks.update(dependency_checks(broker, db))
-            insights = Insights(
-                snapshots=MongoSnapshotStore(db),
-                courses=MongoCatalogStore(db),
-                certificates=MongoCertificateStore(db),
-                store=MongoInsightStore(db),
-                events=MongoEventLog(db),
-                clock=SystemClock(),
-            )
-            follower.append(InsightsFollower(insights))
+            follower.append(InsightsFollower(mongo_insights(db)))
             await broker.start()
             log.info("insights_started", group=settings.insights_group)
             yield

@@ -9,13 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from services.progressctl.common import with_database
-from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
-from shared.adapters.clock import SystemClock
 from shared.adapters.connections import Connections
-from shared.adapters.event_log import MongoEventLog
-from shared.adapters.insight_store import MongoInsightStore
-from shared.adapters.snapshot_store import MongoSnapshotStore
-from shared.service_layer.insights import Insights
+from shared.adapters.insight_store import mongo_insights
 
 __all__ = ["insights_app"]
 
@@ -23,15 +18,7 @@ insights_app = typer.Typer(help="Course insights: recount them from the snapshot
 
 
 async def _recount(opened: Connections, tenant: str | None, course: str | None, quiet: bool) -> int:
-    db = opened.db
-    insights = Insights(
-        snapshots=MongoSnapshotStore(db),
-        courses=MongoCatalogStore(db),
-        certificates=MongoCertificateStore(db),
-        store=MongoInsightStore(db),
-        events=MongoEventLog(db),
-        clock=SystemClock(),
-    )
+    insights = mongo_insights(opened.db)
     with Progress(
         TextColumn("recounting insights"),
         BarColumn(),

@@ -21,6 +21,9 @@ from pymongo import DeleteOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
+from shared.adapters.clock import SystemClock
+from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import (
     INSIGHT_CONTRIBUTIONS,
     INSIGHT_TOTALS,
@@ -28,13 +31,27 @@ from shared.adapters.mongo import (
     driver_errors,
     user_key,
 )
+from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.domain.insights import difference
+from shared.service_layer.insights import Insights
 from shared.service_layer.ports import InsightTotals, LearnerContributions
 
-__all__ = ["MongoInsightStore"]
+__all__ = ["MongoInsightStore", "mongo_insights"]
 
 _AS_OF = ""
 """The key of a scope's `as of` document (no count key is empty)."""
+
+
+def mongo_insights(db: AsyncDatabase[Document]) -> Insights:
+    """The insights use cases over MongoDB (the consumer, the gateway, `progressctl`)."""
+    return Insights(
+        snapshots=MongoSnapshotStore(db),
+        courses=MongoCatalogStore(db),
+        certificates=MongoCertificateStore(db),
+        store=MongoInsightStore(db),
+        events=MongoEventLog(db),
+        clock=SystemClock(),
+    )
 
 
 class MongoInsightStore:
