@@ -29,11 +29,12 @@ from tests.support.services import service_process, settings_for
 
 __all__ = ["SERVICES", "ChaosStack", "start_stack"]
 
-SERVICES = ("gateway", "projector", "retry-worker", "demo")
+SERVICES = ("gateway", "projector", "retry-worker", "insights", "demo")
 _MODULES = {
     "gateway": "services.gateway",
     "projector": "services.projector",
     "retry-worker": "services.retry_worker",
+    "insights": "services.insights",
     "demo": "services.demo",
 }
 _DATABASE = "progress_chaos"
@@ -141,6 +142,7 @@ def _port(settings: Settings, name: str) -> int:
         "gateway": settings.gateway_port,
         "projector": settings.projector_port,
         "retry-worker": settings.retry_worker_port,
+        "insights": settings.insights_port,
         "demo": settings.demo_port,
     }
     return ports[name]

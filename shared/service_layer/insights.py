@@ -8,7 +8,7 @@ the store replaces what it holds and adds only the difference. The rules are the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +20,8 @@ from shared.domain.insights import (
     content_insights,
     contribution,
     course_insights,
+    difference,
+    total,
 )
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.ports import (
@@ -93,6 +95,31 @@ class Insights:
             if progress is not None:
                 progress(start + len(batch), len(keys))
         return len(keys)
+
+    async def differences(self, tenant_id: str | None) -> dict[tuple[str, str], dict[str, float]]:
+        """Where the kept sums differ from a recount of the current snapshots (read only).
+
+        Keyed by (tenant, scope); each value holds the counts that differ, as kept minus
+        recounted. Empty when the sums are right, which they are once the consumer has
+        caught up; the chaos campaign checks it after killing the consumer under load.
+        """
+        recounted: dict[tuple[str, str], list[Mapping[str, float]]] = {}
+        keys = await self._events.users(tenant_id, None)
+        for start in range(0, len(keys), _BATCH):
+            batch = keys[start : start + _BATCH]
+            stored = await self._snapshots.load_many(batch)
+            for key in batch:
+                learner = await self._learner(key, stored.get(key), None)
+                for scope, counts in learner.scopes.items() if learner else ():
+                    recounted.setdefault((key[0], scope), []).append(counts)
+        found: dict[tuple[str, str], dict[str, float]] = {}
+        for (tenant, scope), parts in recounted.items():
+            kept = await self._store.totals(tenant, scope)
+            delta = difference(total(parts), kept.counts)
+            wrong = {key: value for key, value in delta.items() if abs(value) > 1e-6}
+            if wrong:
+                found[(tenant, scope)] = wrong
+        return found
 
     async def course(
         self, tenant_id: str, course_id: str, inactive_days: int

@@ -202,6 +202,7 @@ def test_sums_kept_change_by_change_equal_a_recount(
     kept_content = world.store.sums.get((TENANT, CONTENT_SCOPE), {})
     assert _close(kept_course, course_sums), (kept_course, course_sums)
     assert _close(kept_content, content_sums), (kept_content, content_sums)
+    assert asyncio.run(world.insights.differences(TENANT)) == {}
     course = asyncio.run(world.catalog.get(TENANT, COURSE))
     if course is not None:
         today = NOW.date()
