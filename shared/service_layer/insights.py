@@ -164,17 +164,18 @@ class Insights:
         if stored.unreadable is not None:
             return None
         snapshot = stored.snapshot
-        held = await self._certificates.of_user(tenant_id, user_id)
         if only is not None:
             course = await self._courses.get(tenant_id, only)
             courses = [] if course is None else [course]
         else:
-            courses = await self._courses.touching(
-                tenant_id, list(snapshot.items), [*snapshot.courses, *held]
-            )
+            # A course the learner has no item of counts nothing (nothing started), so it
+            # needs no contribution: what they held there before is replaced by nothing.
+            courses = await self._courses.touching(tenant_id, list(snapshot.items), [])
+        touched = [c for c in courses if any(i.content_id in snapshot.items for i in c.items)]
+        held = await self._certificates.of_user(tenant_id, user_id) if touched else {}
         scopes = {
             course.course_id: contribution(course, snapshot, held.get(course.course_id))
-            for course in courses
+            for course in touched
         }
         if only is None:
             scopes[CONTENT_SCOPE] = content_contribution(snapshot)
