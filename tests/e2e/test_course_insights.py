@@ -31,6 +31,7 @@ from shared.adapters.topics import CHANGES_TOPIC
 from shared.domain.insights import contribution, course_insights, total
 from shared.domain.wire import message_key
 from shared.service_layer.changes import SnapshotChange
+from tests.e2e.test_operations_cli import cli, erase
 from tests.e2e.xapi_support import user_token
 from tests.support.services import (
     TEST_API_KEY,
@@ -307,3 +308,32 @@ def test_a_killed_consumer_and_redelivered_changes_count_each_change_once(
     eventually(caught_up, timeout=20, interval=0.2)
     assert _metric(consumer, "progress_insights_learners_changed_total") == changed
     settled(api, stack, course_id, users)
+
+
+def test_a_catalog_change_is_recounted_by_the_cli_and_an_erase_leaves_the_counts(
+    stack: Stack,
+    api: httpx.Client,
+    consumer: EmbeddedServer,
+    course_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    users = drive(api, course_id, f"changed-{uuid.uuid4().hex[:8]}")
+    settled(api, stack, course_id, users)
+    without_video = {
+        "items": [
+            {"contentId": f"{course_id}.lesson-1", "kind": "lesson"},
+            {"contentId": f"{course_id}.quiz", "kind": "quiz"},
+        ]
+    }
+    assert api.put(f"/v1/catalog/courses/{course_id}", json=without_video).status_code == 200
+
+    args = ("insights", "rebuild", "--tenant", "demo", "--course", course_id, "--json")
+    rebuilt = cli(stack.settings, monkeypatch, *args)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    shown = settled(api, stack, course_id, users)
+    assert shown["started"] == 2  # the viewer had only watched the video
+
+    done = users[0]
+    assert erase(stack.settings, monkeypatch, done).exit_code == 0
+    shown = settled(api, stack, course_id, users)
+    assert (shown["started"], shown["completed"], shown["certified"]) == (1, 0, 0)
