@@ -32,6 +32,8 @@ from tests.support.services import TEST_API_KEY
 
 __all__ = ["run"]
 
+TENANT = "demo"
+"""The stack's bootstrap tenant: its key reads the insights."""
 _COURSE = "bench-course"
 _ITEMS = 20
 _BATCH = 250
@@ -74,7 +76,7 @@ def _learner_log(rng: random.Random, user: str) -> list[RecordedEvent]:
     far = datetime(2100, 1, 1, tzinfo=UTC)
     return [
         RecordedEvent(
-            tenant_id="bench",
+            tenant_id=TENANT,
             user_id=user,
             received_at=datetime.fromisoformat(when),
             event=validate_event(
@@ -96,7 +98,7 @@ async def _seed(settings: Settings, learners: int) -> None:
     client = mongo_client(settings)
     try:
         db = client[settings.mongo_database]
-        await MongoCatalogStore(db).put("bench", parse_course(_course(), course_id=_COURSE))
+        await MongoCatalogStore(db).put(TENANT, parse_course(_course(), course_id=_COURSE))
         log, snapshots = MongoEventLog(db), MongoSnapshotStore(db)
         rng = random.Random(28)
         for first in range(0, learners, _BATCH):
@@ -105,8 +107,8 @@ async def _seed(settings: Settings, learners: int) -> None:
                 user = f"learner-{n}"
                 events = _learner_log(rng, user)
                 entries += [LogEntry(seq, event) for seq, event in enumerate(events, 1)]
-                snapshot = reduce(events, tenant_id="bench", user_id=user)
-                updates.append(SnapshotUpdate(("bench", user), snapshot, len(events), 0))
+                snapshot = reduce(events, tenant_id=TENANT, user_id=user)
+                updates.append(SnapshotUpdate((TENANT, user), snapshot, len(events), 0))
             await log.append(entries)
             await snapshots.save_many(updates)
     finally:
@@ -118,7 +120,7 @@ async def _recount(settings: Settings) -> tuple[int, float]:
     try:
         insights = mongo_insights(client[settings.mongo_database])
         started = time.perf_counter()
-        learners = await insights.recount("bench", None)
+        learners = await insights.recount(TENANT, None)
         return learners, time.perf_counter() - started
     finally:
         await client.close()
@@ -155,13 +157,15 @@ def measure(learners: int) -> dict[str, Any]:
     }
 
 
-def run(full: bool) -> list[dict[str, Any]]:
+def run(full: bool, sizes: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
     """10,000 learners; with `full` also 100,000 (minutes of seeding and recounting)."""
-    return [measure(learners) for learners in ((10_000, 100_000) if full else (10_000,))]
+    chosen = sizes or ((10_000, 100_000) if full else (10_000,))
+    return [measure(learners) for learners in chosen]
 
 
 if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(run("--full" in sys.argv), indent=2))
+    counts = tuple(int(arg) for arg in sys.argv[1:] if arg.isdigit())
+    print(json.dumps(run("--full" in sys.argv, counts or None), indent=2))
