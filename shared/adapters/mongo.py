@@ -145,7 +145,6 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
         await db[INSIGHT_CONTRIBUTIONS].create_indexes(
             [IndexModel([("t", ASCENDING), ("u", ASCENDING)])]
         )
-        await db[INSIGHT_TOTALS].create_indexes([IndexModel([("t", ASCENDING), ("c", ASCENDING)])])
         await _xapi_indexes(db)
 
 
