@@ -138,6 +138,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     _token_goal(judge, results.get("token_verify"))
     _live_goals(judge, results.get("live"))
+    _insight_goals(judge, results.get("insights"))
     return judged
 
 
@@ -164,6 +165,30 @@ def _live_goals(judge: Any, live: dict[str, Any] | None) -> None:
         if live and per_stream is not None
         else "-",
     )
+
+
+INSIGHTS_READ_P99_MS = 50.0
+"""The course insights read p99 goal (issue 28)."""
+
+
+def _insight_goals(judge: Any, measured: list[dict[str, Any]] | None) -> None:
+    """The insights read p99 (< 50 ms) and the rebuild rate (a figure), per learner count."""
+    for figures in measured or ():
+        learners = figures["learners"]
+        p99 = figures["read"]["p99_ms"]
+        judge(
+            f"insights read p99 < {INSIGHTS_READ_P99_MS:.0f} ms, {learners:,} learners",
+            p99,
+            p99 < INSIGHTS_READ_P99_MS,
+            f"{p99:.1f} ms (p50 {figures['read']['p50_ms']:.1f} ms)",
+        )
+        rate = figures["rebuild_learners_per_second"]
+        judge(
+            f"insights rebuild, {learners:,} learners (figure, no goal)",
+            rate,
+            None,
+            f"{rate:,.0f} learners/s ({figures['rebuild_seconds']:.1f} s)",
+        )
 
 
 TOKEN_VERIFY_ADDED_MS = 0.2
