@@ -29,6 +29,7 @@ from bench import (
     freshness,
     growth,
     ingest,
+    insights,
     limits,
     live,
     memory,
@@ -55,6 +56,7 @@ SECTIONS = (
     "sdk_client",
     "token_verify",
     "live",
+    "insights",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -151,6 +153,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
     if "token_verify" in only:
         results["token_verify"] = token_verify.run()
         _progress("token verification done")
+    if "insights" in only:
+        results["insights"] = insights.run(sizes.full)
+        _progress("insights done")
 
 
 def main() -> None:
