@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.domain import Course, Snapshot
 from shared.domain.insights import (
     CONTENT_SCOPE,
     ContentInsight,
@@ -23,6 +24,7 @@ from shared.domain.insights import (
     difference,
     total,
 )
+from shared.service_layer.catalog_job_records import CourseChange
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.ports import (
     CatalogStore,
@@ -35,7 +37,7 @@ from shared.service_layer.ports import (
 )
 from shared.service_layer.records import StoredSnapshot, UserKey
 
-__all__ = ["CourseFigures", "Insights"]
+__all__ = ["CourseFigures", "Insights", "InsightsStep"]
 
 _BATCH = 200
 """Learners per transaction when recounting."""
@@ -96,6 +98,17 @@ class Insights:
                 progress(start + len(batch), len(keys))
         return len(keys)
 
+    async def recount_course(self, keys: Sequence[UserKey], course_id: str) -> int:
+        """Recompute these learners' contributions to one course from their snapshots.
+
+        What a catalog job does for each page of a changed course's tenant. Returns how
+        many learners' contributions changed.
+        """
+        changed = 0
+        for start in range(0, len(keys), _BATCH):
+            changed += await self._replace(keys[start : start + _BATCH], course_id)
+        return changed
+
     async def differences(self, tenant_id: str | None) -> dict[tuple[str, str], dict[str, float]]:
         """Where the kept sums differ from a recount of the current snapshots (read only).
 
@@ -143,15 +156,20 @@ class Insights:
 
     async def _replace(self, keys: Sequence[UserKey], only: str | None) -> int:
         stored = await self._snapshots.load_many(keys)
+        courses: dict[str, Course | None] = {}  # the `only` course of each tenant, read once
         learners = []
         for key in keys:
-            learner = await self._learner(key, stored.get(key), only)
+            learner = await self._learner(key, stored.get(key), only, courses)
             if learner is not None:
                 learners.append(learner)
         return await self._store.replace(learners, self._clock.now())
 
     async def _learner(
-        self, key: UserKey, stored: StoredSnapshot | None, only: str | None
+        self,
+        key: UserKey,
+        stored: StoredSnapshot | None,
+        only: str | None,
+        courses_read: dict[str, Course | None] | None = None,
     ) -> LearnerContributions | None:
         """The learner's contributions now; None while their snapshot cannot be read.
 
@@ -165,7 +183,10 @@ class Insights:
             return None
         snapshot = stored.snapshot
         if only is not None:
-            course = await self._courses.get(tenant_id, only)
+            read = {} if courses_read is None else courses_read
+            if tenant_id not in read:
+                read[tenant_id] = await self._courses.get(tenant_id, only)
+            course = read[tenant_id]
             courses = [] if course is None else [course]
         else:
             # A course the learner has no item of counts nothing (nothing started), so it
@@ -180,3 +201,23 @@ class Insights:
         if only is None:
             scopes[CONTENT_SCOPE] = content_contribution(snapshot)
         return LearnerContributions(tenant_id, user_id, stored.seq, scopes, only)
+
+
+class InsightsStep:
+    """The catalog job's insights step: a changed course is recounted for every learner.
+
+    The job walks the tenant's snapshots a page at a time (`CatalogJobRunner`); each page's
+    learners have their contribution to the course replaced from their current snapshots
+    under the course's current version, so the sums equal a recount once the job is done.
+    Replacing is idempotent, so a page judged again after a worker died changes nothing.
+    """
+
+    def __init__(self, insights: Insights) -> None:
+        self._insights = insights
+
+    async def judge(
+        self, change: CourseChange, versions: Sequence[Course], snapshots: Sequence[Snapshot]
+    ) -> None:
+        """Recount the page's learners' contributions to the changed course."""
+        keys = [(change.tenant_id, snapshot.user_id) for snapshot in snapshots]
+        await self._insights.recount_course(keys, change.course_id)
