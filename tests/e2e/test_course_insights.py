@@ -52,7 +52,15 @@ def when(minutes: int) -> str:
 
 def insights_process(settings: Settings, logs: Path, group: str) -> EmbeddedServer:
     """An insights consumer of `group` on the session's broker and database."""
-    own = settings.model_copy(update={"insights_port": free_port(), "insights_group": group})
+    own = settings.model_copy(
+        update={
+            "insights_port": free_port(),
+            "insights_group": group,
+            # A killed member's partitions move after its session: 6 s, not the default 10.
+            "consumer_session_timeout_ms": 6_000,
+            "consumer_heartbeat_interval_ms": 2_000,
+        }
+    )
     return service_process(own, f"insights-{group}", "services.insights", own.insights_port, logs)
 
 
