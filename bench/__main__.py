@@ -30,6 +30,7 @@ from bench import (
     growth,
     ingest,
     insights,
+    insights_flow,
     limits,
     live,
     memory,
@@ -155,6 +156,7 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
         _progress("token verification done")
     if "insights" in only:
         results["insights"] = insights.run(sizes.full)
+        results["insights_flow"] = insights_flow.run(sizes.freshness_seconds)
         _progress("insights done")
 
 

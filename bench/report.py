@@ -139,6 +139,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     _token_goal(judge, results.get("token_verify"))
     _live_goals(judge, results.get("live"))
     _insight_goals(judge, results.get("insights"))
+    _insight_flow_goals(judge, results.get("insights_flow"))
     return judged
 
 
@@ -189,6 +190,40 @@ def _insight_goals(judge: Any, measured: list[dict[str, Any]] | None) -> None:
             None,
             f"{rate:,.0f} learners/s ({figures['rebuild_seconds']:.1f} s)",
         )
+
+
+INSIGHTS_LAG_P99_MS = 1000.0
+"""Insight lag goal at a steady 1,500 events/s (issue 28): a change visible within 1 s."""
+INSIGHTS_DRAIN_SECONDS = 10.0
+"""Keeping up: the insights consumer's backlog is gone this soon after the projector's."""
+
+
+def _insight_flow_goals(judge: Any, flow: dict[str, Any] | None) -> None:
+    """Insight lag p99 at 1,500 events/s, and the consumer keeping up at the projector's rate."""
+    lag = flow["lag"] if flow else None
+    p99 = lag["lag_p99_ms"] if lag else None
+    judge(
+        f"insights lag (202 -> visible) p99 < {INSIGHTS_LAG_P99_MS:.0f} ms at 1,500 events/s",
+        p99,
+        p99 < INSIGHTS_LAG_P99_MS if p99 is not None else None,
+        f"{p99:.0f} ms over {lag['probes']} probes (consumer's own: p99 <= "
+        f"{lag['consumer_lag_p99_bound_ms']:.0f} ms; "
+        f"freshness p99 {lag['freshness_p99_ms']:.0f} ms)"
+        if lag and p99 is not None
+        else "-",
+    )
+    kept = flow["keep_up"] if flow else None
+    drained = kept["seconds_to_drain_after_projector"] if kept else None
+    judge(
+        f"insights consumer keeps up flat out: backlog gone < {INSIGHTS_DRAIN_SECONDS:.0f} s "
+        "after the projector's",
+        drained,
+        drained < INSIGHTS_DRAIN_SECONDS if drained is not None else None,
+        f"{drained:.1f} s; backlog max {kept['backlog_max']:,.0f} announcements at "
+        f"{kept['sent_events_per_second']:,.0f} events/s sent"
+        if kept and drained is not None
+        else "-",
+    )
 
 
 TOKEN_VERIFY_ADDED_MS = 0.2
