@@ -121,8 +121,9 @@ class Insights:
         for start in range(0, len(keys), _BATCH):
             batch = keys[start : start + _BATCH]
             stored = await self._snapshots.load_many(batch)
+            candidates = await self._candidates(batch, stored, None)
             for key in batch:
-                learner = await self._learner(key, stored.get(key), None)
+                learner = await self._learner(key, stored.get(key), None, candidates[key[0]])
                 for scope, counts in learner.scopes.items() if learner else ():
                     recounted.setdefault((key[0], scope), []).append(counts)
         found: dict[tuple[str, str], dict[str, float]] = {}
@@ -156,25 +157,51 @@ class Insights:
 
     async def _replace(self, keys: Sequence[UserKey], only: str | None) -> int:
         stored = await self._snapshots.load_many(keys)
-        courses: dict[str, Course | None] = {}  # the `only` course of each tenant, read once
+        candidates = await self._candidates(keys, stored, only)
         learners = []
         for key in keys:
-            learner = await self._learner(key, stored.get(key), only, courses)
+            learner = await self._learner(key, stored.get(key), only, candidates[key[0]])
             if learner is not None:
                 learners.append(learner)
         return await self._store.replace(learners, self._clock.now())
+
+    async def _candidates(
+        self, keys: Sequence[UserKey], stored: Mapping[UserKey, StoredSnapshot], only: str | None
+    ) -> dict[str, list[Course]]:
+        """The courses a batch's learners may count in, read once per tenant of the batch.
+
+        With `only`, that course (if still in the catalog); else every course listing an
+        item one of the tenant's learners has. One catalog read per batch, not per learner.
+        """
+        items: dict[str, set[str]] = {tenant_id: set() for tenant_id, _ in keys}
+        for key in keys:
+            found = stored.get(key)
+            if found is not None and found.unreadable is None:
+                items[key[0]].update(found.snapshot.items)
+        candidates: dict[str, list[Course]] = {}
+        for tenant_id, content_ids in items.items():
+            if only is not None:
+                course = await self._courses.get(tenant_id, only)
+                candidates[tenant_id] = [] if course is None else [course]
+            else:
+                candidates[tenant_id] = await self._courses.touching(
+                    tenant_id, sorted(content_ids), []
+                )
+        return candidates
 
     async def _learner(
         self,
         key: UserKey,
         stored: StoredSnapshot | None,
         only: str | None,
-        courses_read: dict[str, Course | None] | None = None,
+        candidates: Sequence[Course],
     ) -> LearnerContributions | None:
         """The learner's contributions now; None while their snapshot cannot be read.
 
         An unreadable snapshot is being recomputed by the projector, which announces it
         again; counting it as empty meanwhile would move the learner out of every course.
+        A course the learner has no item of counts nothing (nothing started), so it needs
+        no contribution: what they held there before is replaced by nothing.
         """
         tenant_id, user_id = key
         if stored is None:
@@ -182,17 +209,7 @@ class Insights:
         if stored.unreadable is not None:
             return None
         snapshot = stored.snapshot
-        if only is not None:
-            read = {} if courses_read is None else courses_read
-            if tenant_id not in read:
-                read[tenant_id] = await self._courses.get(tenant_id, only)
-            course = read[tenant_id]
-            courses = [] if course is None else [course]
-        else:
-            # A course the learner has no item of counts nothing (nothing started), so it
-            # needs no contribution: what they held there before is replaced by nothing.
-            courses = await self._courses.touching(tenant_id, list(snapshot.items), [])
-        touched = [c for c in courses if any(i.content_id in snapshot.items for i in c.items)]
+        touched = [c for c in candidates if any(i.content_id in snapshot.items for i in c.items)]
         held = await self._certificates.of_user(tenant_id, user_id) if touched else {}
         scopes = {
             course.course_id: contribution(course, snapshot, held.get(course.course_id))
