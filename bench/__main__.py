@@ -1,6 +1,6 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
-heartbeat load and growth, live sync beside polling, the SDKs' track(), user-token
-verification and the gateway under attack, side by side with the raw limits and a naive
+heartbeat load and growth, live sync beside polling, course insights, the SDKs' track(),
+user-token verification and the gateway under attack, side by side with the raw limits and a naive
 design, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and

@@ -9,12 +9,12 @@ events), so every change the projector announces is work for the insights consum
   read every 10 ms until they count it. Lag = the write's `202` → the read showing it, so it
   includes the projection; beside it, the consumer's own histogram
   (`progress_insights_lag_seconds`, announcement → sums committed, bucket resolution).
-- **Keeping up**: the load is sent faster than the projector can project (`flat_rate`);
-  each half second, until the projector has caught up (the load's freshness probes are all
-  in the snapshots), the backlog of the insights consumer (announcements the projector and
-  retry worker sent minus those it handled) is sampled. It keeps up when that backlog stays
-  bounded while the projector runs flat out and is gone within a few seconds of the
-  projector catching up.
+- **Keeping up**: the load is sent faster than the projector can project (`flat_rate`, in
+  10-event requests over 1,000 learners, so that most events change a learner of their own);
+  each half second, until the projector's announcements stop growing, the backlog of the
+  insights consumer (announcements the projector and retry worker sent minus those it
+  handled) is sampled. It keeps up when that backlog stays bounded while the projector runs
+  flat out and is gone within a few seconds of the projector's last announcement.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ _PROBE_COURSE = "probe-course"
 _POLL_SECONDS = 0.01
 _PROBE_TIMEOUT_SECONDS = 30.0
 _SAMPLE_SECONDS = 0.5
-_DRAIN_TIMEOUT_SECONDS = 120.0
+_DRAIN_TIMEOUT_SECONDS = 180.0
+_QUIET_SECONDS = 3.0
 _LAG = "progress_insights_lag_seconds"
 
 
@@ -133,50 +134,62 @@ def _total(server: EmbeddedServer, family: str, **labels: str) -> float:
     )
 
 
-def _backlog(stack: Stack, consumer: EmbeddedServer) -> float:
-    announced = _total(stack.projector, "progress_changes_announced")
-    announced += _total(stack.retry_worker, "progress_changes_announced")
-    return announced - _total(consumer, "progress_insights_changes", outcome="handled")
+def _announced(stack: Stack) -> float:
+    """Announcements the projector and the retry worker sent so far."""
+    return sum(
+        _total(server, "progress_changes_announced")
+        for server in (stack.projector, stack.retry_worker)
+    )
+
+
+def _handled(consumer: EmbeddedServer) -> float:
+    return _total(consumer, "progress_insights_changes", outcome="handled")
 
 
 def _keep_up(
     stack: Stack, consumer: EmbeddedServer, seconds: float, flat_rate: float
 ) -> dict[str, Any]:
-    base = _backlog(stack, consumer)
-    samples: list[float] = []
-    sending = True
+    """Backlog while the projector works through a load it cannot keep up with, then after.
 
-    async def sample() -> None:
-        while sending:
-            samples.append(await asyncio.to_thread(_backlog, stack, consumer) - base)
-            await asyncio.sleep(_SAMPLE_SECONDS)
+    The projector is done when its announcements stop growing for `_QUIET_SECONDS`; the
+    drain time is from its last announcement to the insights consumer having handled every
+    one (0 when it was never behind by a sample).
+    """
+    announced_before, handled_before = _announced(stack), _handled(consumer)
+    samples: list[float] = []
+
+    def backlog() -> tuple[float, float]:
+        announced = _announced(stack) - announced_before
+        return announced, announced - (_handled(consumer) - handled_before)
 
     async def load() -> dict[str, Any]:
-        nonlocal sending
-        sampler = asyncio.create_task(sample())
-        try:
-            return await _load(stack, flat_rate, 100, seconds)
-        finally:
-            sending = False
-            await sampler
+        sending = asyncio.create_task(_load(stack, flat_rate, 10, seconds))
+        while not sending.done():
+            samples.append((await asyncio.to_thread(backlog))[1])
+            await asyncio.sleep(_SAMPLE_SECONDS)
+        return await sending
 
     sent = asyncio.run(load())
-    caught_up = time.perf_counter()  # the load's probes are fresh: the projector caught up
-    drained = math.nan
-    while time.perf_counter() - caught_up < _DRAIN_TIMEOUT_SECONDS:
-        if _backlog(stack, consumer) - base <= 0:
-            drained = time.perf_counter() - caught_up
+    last_count, last_growth, drained_at = -1.0, time.perf_counter(), math.nan
+    deadline = time.perf_counter() + _DRAIN_TIMEOUT_SECONDS
+    while time.perf_counter() < deadline:
+        announced, behind = backlog()
+        now = time.perf_counter()
+        samples.append(behind)
+        if announced != last_count:
+            last_count, last_growth, drained_at = announced, now, math.nan
+        if behind <= 0 and math.isnan(drained_at):
+            drained_at = now
+        if now - last_growth >= _QUIET_SECONDS and not math.isnan(drained_at):
             break
         time.sleep(_SAMPLE_SECONDS)
-    announced = _total(stack.projector, "progress_changes_announced")
     return {
         "target_events_per_second": flat_rate,
         "sent_events_per_second": sent["sent_events_per_second"],
         "freshness_p99_ms": sent["freshness_p99_ms"],
-        "announced_changes": announced,
+        "announced_changes": last_count,
         "backlog_max": max(samples, default=math.nan),
-        "backlog_at_end_of_load": samples[-1] if samples else math.nan,
-        "seconds_to_drain_after_projector": drained,
+        "seconds_to_drain_after_projector": max(0.0, drained_at - last_growth),
     }
 
 
