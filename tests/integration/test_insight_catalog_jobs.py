@@ -31,6 +31,7 @@ from shared.service_layer.catalog_jobs import CatalogJobRunner, CertificateStep
 from shared.service_layer.insights import Insights, InsightsStep
 from shared.service_layer.records import LogEntry, SnapshotUpdate
 from tests.fakes import FixedClock
+from tests.integration.test_catalog_jobs import run_next
 from tests.unit.domain.builders import TENANT, raw_event, record
 
 pytestmark = pytest.mark.integration
@@ -120,13 +121,6 @@ async def world(settings: Settings) -> AsyncIterator[World]:
     yield built
     await client.drop_database(name)
     await client.close()
-
-
-async def run_next(runner: CatalogJobRunner) -> JobState:
-    """Take the next job and run it to its end."""
-    job = await runner.take()
-    assert job is not None
-    return (await runner.run(job)).state
 
 
 async def test_a_catalog_change_is_recounted_by_its_job_to_equal_a_full_recount(
