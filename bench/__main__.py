@@ -1,6 +1,6 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
-heartbeat load and growth, live sync beside polling, the SDKs' track(), user-token
-verification and the gateway under attack, side by side with the raw limits and a naive
+heartbeat load and growth, live sync beside polling, course insights, the SDKs' track(),
+user-token verification and the gateway under attack, side by side with the raw limits and a naive
 design, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and
@@ -38,6 +38,8 @@ from bench import (
     freshness,
     growth,
     ingest,
+    insights,
+    insights_flow,
     limits,
     live,
     memory,
@@ -67,6 +69,7 @@ SECTIONS = (
     "live",
     "cpu",
     "tails",
+    "insights",
     "memory",
 )
 # Memory runs a million events (minutes): only with --full, or when named in --only.
@@ -185,6 +188,10 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
     if "tails" in only:
         results["tails"] = tails.run(sizes)
         _progress("open-loop tails done")
+    if "insights" in only:
+        results["insights"] = insights.run(sizes.full)
+        results["insights_flow"] = insights_flow.run(sizes.freshness_seconds)
+        _progress("insights done")
 
 
 def _baseline(args: argparse.Namespace) -> dict[str, Any]:

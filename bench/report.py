@@ -140,6 +140,8 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     _live_goals(judge, results.get("live"))
     _cpu_goals(judge, results)
     _tail_goals(judge, results.get("tails"))
+    _insight_goals(judge, results.get("insights"))
+    _insight_flow_goals(judge, results.get("insights_flow"))
     return judged
 
 
@@ -299,6 +301,64 @@ def _live_goals(judge: Any, live: dict[str, Any] | None) -> None:
         None,
         f"{per_stream / 1024:.1f} KiB/stream; idle CPU {live['idle_cpu_share']:.1%} of a core"
         if live and per_stream is not None
+        else "-",
+    )
+
+
+INSIGHTS_READ_P99_MS = 50.0
+"""The course insights read p99 goal (issue 28)."""
+
+
+def _insight_goals(judge: Any, measured: list[dict[str, Any]] | None) -> None:
+    """The insights read p99 (< 50 ms) and the rebuild rate (a figure), per learner count."""
+    for figures in measured or ():
+        learners = figures["learners"]
+        p99 = figures["read"]["p99_ms"]
+        judge(
+            f"insights read p99 < {INSIGHTS_READ_P99_MS:.0f} ms, {learners:,} learners",
+            p99,
+            p99 < INSIGHTS_READ_P99_MS,
+            f"{p99:.1f} ms (p50 {figures['read']['p50_ms']:.1f} ms)",
+        )
+        rate = figures["rebuild_learners_per_second"]
+        judge(
+            f"insights rebuild, {learners:,} learners (figure, no goal)",
+            rate,
+            None,
+            f"{rate:,.0f} learners/s ({figures['rebuild_seconds']:.1f} s)",
+        )
+
+
+INSIGHTS_LAG_P99_MS = 1000.0
+"""Insight lag goal at a steady 1,500 events/s (issue 28): a change visible within 1 s."""
+INSIGHTS_DRAIN_SECONDS = 10.0
+"""Keeping up: the insights consumer's backlog is gone this soon after the projector's."""
+
+
+def _insight_flow_goals(judge: Any, flow: dict[str, Any] | None) -> None:
+    """Insight lag p99 at 1,500 events/s, and the consumer keeping up at the projector's rate."""
+    lag = flow["lag"] if flow else None
+    p99 = lag["lag_p99_ms"] if lag else None
+    judge(
+        f"insights lag (202 -> visible) p99 < {INSIGHTS_LAG_P99_MS:.0f} ms at 1,500 events/s",
+        p99,
+        p99 < INSIGHTS_LAG_P99_MS if p99 is not None else None,
+        f"{p99:.0f} ms over {lag['probes']} probes (consumer's own: p99 <= "
+        f"{lag['consumer_lag_p99_bound_ms']:.0f} ms; "
+        f"freshness p99 {lag['freshness_p99_ms']:.0f} ms)"
+        if lag and p99 is not None
+        else "-",
+    )
+    kept = flow["keep_up"] if flow else None
+    drained = kept["seconds_to_drain_after_projector"] if kept else None
+    judge(
+        f"insights consumer keeps up flat out: backlog gone < {INSIGHTS_DRAIN_SECONDS:.0f} s "
+        "after the projector's",
+        drained,
+        drained < INSIGHTS_DRAIN_SECONDS if drained is not None else None,
+        f"{drained:.1f} s; backlog max {kept['backlog_max']:,.0f} announcements at "
+        f"{kept['sent_events_per_second']:,.0f} events/s sent"
+        if kept and drained is not None
         else "-",
     )
 

@@ -30,6 +30,7 @@ from chaos.faults import Faults
 from chaos.fuzz import Fuzzer
 from chaos.fuzz_tokens import ChaosIdentity
 from chaos.groups import group_campaign, group_failures, start_group_stack
+from chaos.insight_check import insights_check
 from chaos.ledger import Ledger
 from chaos.load import Load
 from chaos.logscan import error_causes
@@ -146,6 +147,8 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
         keys = set(ledger.accepted)
         settled = await settle(mongo, database, keys, 5.0, args.settle_timeout)
         verdict = await asyncio.to_thread(verify, mongo, database, dict(ledger.accepted))
+        console.print("comparing the course insights with a recount")
+        insights = await insights_check(stack.settings, args.settle_timeout)
     finally:
         if fuzzer is not None:
             fuzzer.stop.set()
@@ -158,6 +161,7 @@ async def _campaign(stack: ChaosStack, args: argparse.Namespace, run_dir: Path) 
         "exposure": exposed,
         "settle": settled,
         "check": verdict.as_dict(),
+        "insights": insights,
         "service_errors": error_causes(stack.logs),
     }
 

@@ -23,6 +23,7 @@ FAULTS = (
     "kill -9 gateway",
     "kill -9 projector",
     "kill -9 retry-worker",
+    "kill -9 insights",
     "SIGSTOP broker",
     "SIGSTOP database",
 )

@@ -34,6 +34,7 @@ from chaos.known_cases import (
     HostileRequest,
     cost_requests,
     hostile_requests,
+    insight_requests,
     known_cases,
     learner_requests,
     stream_requests,
@@ -226,6 +227,7 @@ class Fuzzer:
             *cost_requests(api_key),
             *learner_requests(*FUZZ_USERS, own),
             *stream_requests(*FUZZ_USERS, api_key, own),
+            *insight_requests(api_key, own),
         ]
         for hostile in named:
             answered = self._send(client, writes, _hostile(writes, hostile), hostile.name)

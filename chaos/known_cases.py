@@ -24,6 +24,7 @@ __all__ = [
     "HostileRequest",
     "cost_requests",
     "hostile_requests",
+    "insight_requests",
     "known_cases",
     "learner_requests",
     "stream_requests",
@@ -338,6 +339,45 @@ def stream_requests(own: str, other: str, key: str, own_token: str) -> list[Host
             "GET",
             f"/v1/users/{other}/progress/stream",
             {"Authorization": own_token},
+            b"",
+            403,
+        ),
+    ]
+
+
+INSIGHTS_COURSE = "fuzz-insights-course"
+"""A course the named insight cases read; no run puts it in the catalog."""
+
+
+def insight_requests(authorization: str, learner: str) -> list[HostileRequest]:
+    """Issue 28's bad reads of the insights, each with its answer.
+
+    `authorization` is a tenant key's header value, `learner` a user token's: the figures
+    cover every learner, so no user token may read them.
+    """
+    key = {"Authorization": authorization}
+    course = f"/v1/courses/{INSIGHTS_COURSE}/insights"
+
+    def bad(name: str, path: str) -> HostileRequest:
+        return HostileRequest(f"insights: {name}", "GET", path, key, b"", 400)
+
+    return [
+        bad("inactiveDays 0", f"{course}?inactiveDays=0"),
+        bad("inactiveDays 366", f"{course}?inactiveDays=366"),
+        bad("inactiveDays 1e3", f"{course}?inactiveDays=1e3"),
+        bad("inactiveDays of 400 digits", f"{course}?inactiveDays={'9' * 400}"),
+        bad("inactiveDays in Arabic-Indic digits", f"{course}?inactiveDays=%D9%A1%D9%A4"),
+        bad("top 101", "/v1/insights/content?top=101"),
+        bad("top -1", "/v1/insights/content?top=-1"),
+        HostileRequest("insights: course not in the catalog", "GET", course, key, b"", 404),
+        HostileRequest(
+            "insights: read with a user token", "GET", course, {"Authorization": learner}, b"", 403
+        ),
+        HostileRequest(
+            "content insights: read with a user token",
+            "GET",
+            "/v1/insights/content",
+            {"Authorization": learner},
             b"",
             403,
         ),

@@ -26,6 +26,12 @@ def failures(report: dict[str, Any], allow_5xx: bool) -> list[str]:
         reasons.append(f"{check['snapshots_mismatched']} snapshots differ from reduce(log)")
     if check["seq_collisions"]:
         reasons.append(f"{check['seq_collisions']} log positions used twice")
+    insights = report.get("insights", {})
+    if insights.get("scopes_differing"):
+        reasons.append(
+            f"course insights differ from a recount in {insights['scopes_differing']} scope(s) "
+            f"(consumer lag at the check: {insights['lag_at_check']})"
+        )
     if not allow_5xx:
         if report["fuzz"]["5xx_total"]:
             reasons.append(f"{report['fuzz']['5xx_total']} 5xx answers to fuzzed requests")

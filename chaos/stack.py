@@ -31,17 +31,19 @@ from tests.support.services import service_process, settings_for
 
 __all__ = ["SERVICES", "ChaosStack", "start_stack"]
 
-SERVICES = ("gateway", "projector", "retry-worker", "demo")
+SERVICES = ("gateway", "projector", "retry-worker", "insights", "demo")
 _MODULES = {
     "gateway": "services.gateway",
     "projector": "services.projector",
     "retry-worker": "services.retry_worker",
+    "insights": "services.insights",
     "demo": "services.demo",
 }
 _PORT_SETTINGS = {
     "gateway": "gateway_port",
     "projector": "projector_port",
     "retry-worker": "retry_worker_port",
+    "insights": "insights_port",
     "demo": "demo_port",
 }
 _DATABASE = "progress_chaos"

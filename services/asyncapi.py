@@ -15,6 +15,7 @@ from typing import Any
 from faststream.specification import AsyncAPI
 
 from services.gateway.context import gateway_broker
+from services.insights.app import declare_broker as insights_broker
 from services.projector.app import declare_broker as projector_broker
 from services.retry_worker.app import declare_broker as retry_worker_broker
 from shared.adapters.settings import Settings
@@ -26,12 +27,13 @@ ASYNCAPI_PATH = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
 
 
 def build_asyncapi(settings: Settings) -> dict[str, Any]:
-    """The AsyncAPI 3.0 document of the gateway's, projector's and retry worker's brokers."""
+    """The AsyncAPI 3.0 document of the brokers of every service that uses Kafka."""
     gateway, _ = gateway_broker(settings)
     document = AsyncAPI(
         gateway,
         projector_broker(settings).broker,
         retry_worker_broker(settings).broker,
+        insights_broker(settings).broker,
         title="Progress Sync",
         version="1.0.0",
         description="Progress events on Kafka: ingest, retry tiers and dead letters.",

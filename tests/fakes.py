@@ -18,6 +18,7 @@ from shared.domain import (
     usage_of,
     visible_head,
 )
+from shared.domain.insights import difference
 from shared.service_layer.catalog_job_records import (
     ACTIVE_STATES,
     CatalogJob,
@@ -26,6 +27,7 @@ from shared.service_layer.catalog_job_records import (
 )
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.ports import InsightTotals, LearnerContributions
 from shared.service_layer.records import (
     PENDING,
     REPLAYED,
@@ -456,6 +458,56 @@ class InMemoryCertificateStore:
         return new
 
 
+class InMemoryInsightStore:
+    """Contributions and sums in dicts, with the real store's cursor rule and differences."""
+
+    def __init__(self) -> None:
+        self.contributions: dict[tuple[str, str, str], tuple[int, dict[str, float]]] = {}
+        self.sums: dict[tuple[str, str], dict[str, float]] = {}
+        self.as_of: dict[tuple[str, str], datetime] = {}
+
+    async def replace(self, learners: Sequence[LearnerContributions], now: datetime) -> int:
+        changed = 0
+        for learner in learners:
+            tenant, user = learner.tenant_id, learner.user_id
+            before = {
+                scope: stored
+                for (t, u, scope), stored in self.contributions.items()
+                if (t, u) == (tenant, user) and learner.only in (None, scope)
+            }
+            after = dict(learner.scopes)
+            if learner.only is not None:
+                after = {learner.only: learner.scopes.get(learner.only, {})}
+            if learner.cursor is not None and any(s > learner.cursor for s, _ in before.values()):
+                continue
+            moved = False
+            for scope in {*before, *after}:
+                counts = dict(after.get(scope, {}))
+                delta = difference(before[scope][1] if scope in before else {}, counts)
+                sums = self.sums.setdefault((tenant, scope), {})
+                for key, amount in delta.items():
+                    sums[key] = sums.get(key, 0) + amount
+                if delta:
+                    self.as_of[(tenant, scope)] = now
+                    moved = True
+                if learner.cursor is not None:
+                    self.contributions[(tenant, user, scope)] = (learner.cursor, counts)
+                else:
+                    self.contributions.pop((tenant, user, scope), None)
+            changed += moved
+        return changed
+
+    async def forget(self, tenant_id: str, user_id: str) -> int:
+        stored = [k for k in self.contributions if k[:2] == (tenant_id, user_id)]
+        await self.replace([LearnerContributions(tenant_id, user_id, None)], datetime.now(UTC))
+        return len(stored)
+
+    async def totals(self, tenant_id: str, scope: str) -> InsightTotals:
+        sums = self.sums.get((tenant_id, scope), {})
+        counts = {key: value for key, value in sums.items() if value != 0}
+        return InsightTotals(counts, self.as_of.get((tenant_id, scope)))
+
+
 class InMemoryParkedMessages:
     """Parked messages in a dict keyed by message id, in the order they were parked."""
 
@@ -516,6 +568,7 @@ class InMemoryUserDataStore:
         profiles: InMemoryDocumentStore | None = None,
         usage: InMemoryUsageStore | None = None,
         catalog_jobs: InMemoryCatalogJobStore | None = None,
+        insights: InMemoryInsightStore | None = None,
     ) -> None:
         self._catalog_jobs = catalog_jobs or InMemoryCatalogJobStore()
         self._events = events
@@ -531,6 +584,7 @@ class InMemoryUserDataStore:
         self._state = state or InMemoryDocumentStore()
         self._profiles = profiles or InMemoryDocumentStore()
         self._usage = usage or InMemoryUsageStore()
+        self._insights = insights or InMemoryInsightStore()
         self.audits: list[dict[str, object]] = []
 
     async def erase(self, tenant_id: str, user_id: str) -> dict[str, int]:
@@ -566,6 +620,7 @@ class InMemoryUserDataStore:
             "xapi_state": self._state.forget(key),
             "xapi_profiles": self._profiles.forget(key),
             "catalog_jobs": self._catalog_jobs.forget(key),
+            "insight_contributions": await self._insights.forget(tenant_id, user_id),
         }
 
     async def audit(self, action: str, tenant_id: str, counts: Mapping[str, int]) -> None:

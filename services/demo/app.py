@@ -15,16 +15,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Request
+import httpx
+from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from shared.adapters.logs import get_logger
 from shared.adapters.serving import LOOPBACK_HOST
 from shared.adapters.settings import Settings
 from shared.adapters.user_tokens import mint_user_token
@@ -32,7 +34,7 @@ from shared.domain.ids import Id
 
 __all__ = ["BUILT", "BUNDLE", "PAGES", "TOKEN_TTL", "create_app"]
 
-_SDK = Path(__file__).resolve().parents[2] / "clients" / "js"
+_SDK = FilePath(__file__).resolve().parents[2] / "clients" / "js"
 PAGES = _SDK / "demo"
 BUNDLE = _SDK / "dist" / "progress-sync.js"
 # The built files the pages load: the core, and live sync for the second device.
@@ -42,6 +44,9 @@ _LOOPBACK_NAMES = [LOOPBACK_HOST, "localhost"]
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names them, binds none
 _MAX_TOKEN_BODY = 1024
 _NOT_BUILT = "the SDK is not built: run `npm ci && npm run build` in clients/js"
+_GATEWAY_TIMEOUT_SECONDS = 5.0
+
+log = get_logger(__name__)
 
 
 class TokenRequest(BaseModel):
@@ -102,7 +107,7 @@ def _gateway_url(settings: Settings) -> str:
     return f"http://{host}:{settings.gateway_port}"
 
 
-def _serve(built: Path) -> Callable[[], FileResponse]:
+def _serve(built: FilePath) -> Callable[[], FileResponse]:
     """A route answering with `built`, a file of the SDK as `npm run build` built it.
 
     A plain `def`: FastAPI runs it in its thread pool, off the event loop.
@@ -114,6 +119,31 @@ def _serve(built: Path) -> Callable[[], FileResponse]:
         return FileResponse(built, media_type="text/javascript")
 
     return serve
+
+
+async def _course_insights(
+    settings: Settings, gateway: str, course_id: str, inactive_days: int
+) -> JSONResponse:
+    """The gateway's answer (status and JSON body) to the course's insights read.
+
+    A gateway that does not answer is a 502 naming it, logged: the page shows the message.
+    """
+    key = settings.bootstrap_api_key.get_secret_value()
+    try:
+        async with httpx.AsyncClient(base_url=gateway, timeout=_GATEWAY_TIMEOUT_SECONDS) as client:
+            answer = await client.get(
+                f"/v1/courses/{course_id}/insights",
+                params={"inactiveDays": inactive_days},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        body = answer.json()
+    except (httpx.HTTPError, ValueError) as error:
+        log.warning(
+            "demo_insights_unavailable", gateway=gateway, course=course_id, error=str(error)
+        )
+        message = f"the gateway at {gateway} did not answer: {type(error).__name__}"
+        return JSONResponse({"error": {"code": "gateway_unavailable", "message": message}}, 502)
+    return JSONResponse(body, answer.status_code)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -139,6 +169,14 @@ def create_app(settings: Settings) -> FastAPI:
             datetime.now(UTC),
         )
         return TokenGrant(token=signed, expiresIn=int(TOKEN_TTL.total_seconds()))
+
+    @app.get("/insights/{courseId}")
+    async def insights(
+        courseId: Annotated[Id, Path(description="The catalog course to chart.")],
+        inactiveDays: Annotated[int, Query(ge=1, le=365)] = 14,
+    ) -> JSONResponse:
+        """The course's insights from the gateway, read with the bootstrap tenant's key."""
+        return await _course_insights(settings, gateway, courseId, inactiveDays)
 
     for built in BUILT:
         app.add_api_route(f"/{built.name}", _serve(built), include_in_schema=False)

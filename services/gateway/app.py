@@ -18,6 +18,7 @@ from services.gateway.context import gateway_context
 from services.gateway.errors import install_error_handlers
 from services.gateway.front_door import CredentialsFirst
 from services.gateway.in_flight import InFlightLimit
+from services.gateway.insight_routes import router as insight_router
 from services.gateway.openapi import build_openapi
 from services.gateway.progress_routes import router as progress_router
 from services.gateway.request_context import REQUEST_ID_HEADER, RequestContext
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(bulk_router)
     app.include_router(account_router)
     app.include_router(catalog_router)
+    app.include_router(insight_router)
     app.include_router(xapi_statement_router)
     app.include_router(xapi_document_router)
     app.include_router(xapi_resource_router)

@@ -26,6 +26,7 @@ from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.insight_store import mongo_insights
 from shared.adapters.issuers import MongoIssuerStore
 from shared.adapters.jwks import JwksCache
 from shared.adapters.jws_certificates import X5cSignatureVerifier
@@ -49,6 +50,7 @@ from shared.service_layer.consistency import (
     SnapshotWatcher,
 )
 from shared.service_layer.ingest import Ingest
+from shared.service_layer.insights import Insights
 from shared.service_layer.merge import GuestMerge
 from shared.service_layer.ports import Clock
 from shared.service_layer.reading import ProgressReader
@@ -72,6 +74,7 @@ class GatewayContext:
     merge: GuestMerge
     reader: ProgressReader
     catalog: CourseCatalog
+    insights: Insights
     credentials: CachedCredentials
     clock: Clock
     xapi_statements: StoreStatements
@@ -163,6 +166,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 catalog=CourseCatalog(
                     courses, MongoCertificateStore(db), snapshots, MongoCatalogJobStore(db), clock
                 ),
+                insights=mongo_insights(db),
                 credentials=CachedCredentials(
                     tenants,
                     settings.auth_cache_seconds,

@@ -68,7 +68,7 @@ _DESCRIPTION = (
 
 _NOT_IN_API = {
     "Snapshot": ("lastEventId", "retracted"),
-    "ItemProgress": ("passedAt",),
+    "ItemProgress": ("passedAt", "firstActivityAt", "lastActivityAt"),
     "MediaProgress": ("lastReportedAt",),
     "CourseProgress": ("lastClaimedAt",),
 }

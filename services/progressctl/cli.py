@@ -11,6 +11,7 @@ from services.progressctl.common import load_settings, run_command
 from services.progressctl.dlq import dlq_app
 from services.progressctl.erase import erase, erasure_app, reenable
 from services.progressctl.importing import import_states
+from services.progressctl.insights import insights_app
 from services.progressctl.rebuild import rebuild
 from services.progressctl.stack import run_stack
 from services.progressctl.status import status
@@ -31,6 +32,7 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(erasure_app, name="erasure")
+app.add_typer(insights_app, name="insights")
 app.command("token")(token)
 app.command("rebuild")(rebuild)
 app.command("erase")(erase)

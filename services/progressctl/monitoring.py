@@ -32,7 +32,7 @@ _INTERVAL = "5s"
 _RETENTION = "7d"
 
 
-METRICS_PROCESSES = ("gateway", "projector", "retry-worker", "demo")
+METRICS_PROCESSES = ("gateway", "projector", "retry-worker", "demo", "insights")
 """The processes of `progressctl run` that serve metrics, in the order of their ports."""
 
 
@@ -52,6 +52,7 @@ def prometheus_config(settings: Settings, rules: Path | None) -> dict[str, Any]:
         "gateway": f"{settings.metrics_host}:{ports['gateway']}",
         "projector": f"{settings.metrics_host}:{ports['projector']}",
         "retry-worker": f"{settings.metrics_host}:{ports['retry-worker']}",
+        "insights": f"{settings.metrics_host}:{ports['insights']}",
         "prometheus": f"{settings.http_host}:{settings.prometheus_port}",
     }
     return {

@@ -124,6 +124,13 @@ def _services(settings: Settings) -> list[EmbeddedServer]:
         ),
         _service(
             settings,
+            "insights",
+            "services.insights",
+            settings.insights_port,
+            metrics["insights"],
+        ),
+        _service(
+            settings,
             "demo",
             "services.demo",
             settings.demo_port,
@@ -203,6 +210,7 @@ def _banner(settings: Settings, monitor: str) -> None:
         f"  metrics       {metrics['gateway']}\n"
         f"  projector     {metrics['projector']}\n"
         f"  retry worker  {metrics['retry-worker']}\n"
+        f"  insights      {metrics['insights']}\n"
         f"  demo          {demo_url(settings)}/   (a course player on the browser SDK)\n"
         f"  prometheus    {monitor}\n"
         f"  kafka         {settings.kafka_bootstrap} (embedded Tansu, in memory: Ctrl-C parks"

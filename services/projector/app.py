@@ -23,6 +23,7 @@ from shared.adapters.connections import connections
 from shared.adapters.consumer_liveness import ConsumerLiveness
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.insight_store import mongo_insights
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, loop_options, raw_bodies
 from shared.adapters.kafka_publishing import KafkaRetryRoutes
@@ -38,6 +39,7 @@ from shared.adapters.user_data_store import MongoUserDataStore
 from shared.service_layer.consume import BatchConsumer
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.failure_routing import FailureRouter
+from shared.service_layer.insights import InsightsStep
 from shared.service_layer.projection import Projection
 
 __all__ = ["ProjectorBroker", "ProjectorOverrides", "create_app", "declare_broker"]
@@ -139,7 +141,8 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
             await broker.start()
             jobs = asyncio.create_task(
                 serve_catalog_jobs(
-                    catalog_job_runner(db, settings), settings.catalog_job_poll_ms / 1000
+                    catalog_job_runner(db, settings, (InsightsStep(mongo_insights(db)),)),
+                    settings.catalog_job_poll_ms / 1000,
                 ),
                 name="catalog-jobs",
             )

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shared.adapters.in_queries import find_in
 from shared.adapters.mongo import (
     CATALOG,
     CERTIFICATES,
@@ -59,16 +60,16 @@ class MongoCatalogStore:
     async def touching(
         self, tenant_id: str, content_ids: Sequence[str], course_ids: Sequence[str]
     ) -> list[Course]:
-        """The courses that list one of `content_ids` or are one of `course_ids`."""
-        if not content_ids and not course_ids:
-            return []
-        query = {
-            "t": tenant_id,
-            "$or": [{"items": {"$in": list(content_ids)}}, {"c": {"$in": list(course_ids)}}],
-        }
+        """The courses that list one of `content_ids` or are one of `course_ids`, by courseId.
+
+        Read in `in_queries` slices: a learner's items, or a recount batch's, can be many.
+        """
+        found: dict[str, Document] = {}
         async with driver_errors():
-            documents = await self._catalog.find(query).sort("c", 1).to_list()
-        return [Course.model_validate_json(document["body"]) for document in documents]
+            for field, values in (("items", content_ids), ("c", course_ids)):
+                for document in await find_in(self._catalog, field, values, where={"t": tenant_id}):
+                    found[document["c"]] = document
+        return [Course.model_validate_json(found[course]["body"]) for course in sorted(found)]
 
     async def totals(self, tenant_id: str) -> CatalogTotals:
         """How many courses the tenant has, and their required items summed."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Protocol, TypedDict, TypeVar
 
 from aiokafka import TopicPartition
 from faststream.kafka.message import KafkaMessage
@@ -15,12 +15,13 @@ from shared.adapters.logs import get_logger
 from shared.adapters.metrics import CONSUMER_REVOKED_RECORDS
 from shared.adapters.partition_ownership import PartitionOwnership
 from shared.adapters.settings import Settings
-from shared.service_layer.consume import BatchConsumer, BatchOutcome
 from shared.service_layer.records import ConsumedRecord
 
 __all__ = [
+    "Consumer",
     "ConsumerLoop",
     "LoopOptions",
+    "Outcome",
     "consume_message",
     "loop_options",
     "raw_bodies",
@@ -28,6 +29,32 @@ __all__ = [
 ]
 
 log = get_logger(__name__)
+
+
+class Outcome(Protocol):
+    """What a consumer decided about a batch: commit it, or rewind and pause."""
+
+    @property
+    def ack(self) -> bool:
+        """Commit the batch's offsets (else rewind it)."""
+        ...
+
+    @property
+    def pause_seconds(self) -> float:
+        """How long to wait before consuming again after a rewind."""
+        ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome, covariant=True)
+Decided = TypeVar("Decided", bound=Outcome)
+
+
+class Consumer(Protocol[OutcomeT]):
+    """A use case that handles a batch of consumed records (the projector's, the insights')."""
+
+    async def consume(self, records: Sequence[ConsumedRecord]) -> OutcomeT:
+        """Handle the records; the outcome says whether to ack or to rewind and pause."""
+        ...
 
 
 async def raw_bodies(message: object) -> object:
@@ -63,7 +90,8 @@ class ConsumerLoop:
     """What every batch of one process's consumers goes through: ownership and liveness.
 
     Attributes:
-        service: The process's role, for logs and metrics (`projector`, `retry_worker`).
+        service: The process's role, for logs and metrics (`projector`, `retry_worker`,
+            `insights`).
         ownership: The rebalance listener of the process's subscribers.
         liveness: The batches in hand, for `/healthz`.
     """
@@ -135,8 +163,8 @@ def _drop_revoked(
 
 
 async def consume_message(
-    loop: ConsumerLoop, consumer: BatchConsumer, message: KafkaMessage
-) -> BatchOutcome | None:
+    loop: ConsumerLoop, consumer: Consumer[Decided], message: KafkaMessage
+) -> Decided | None:
     """Run the use case on a message; commit after it succeeded, else rewind and pause.
 
     The commit comes only after the use case returned, that is after MongoDB and the

@@ -28,6 +28,10 @@ __all__ = [
     "GATEWAY_STREAM_MESSAGES",
     "GATEWAY_STREAM_READ_FAILURES",
     "GATEWAY_WAITS",
+    "INSIGHTS_BATCH_SECONDS",
+    "INSIGHTS_CHANGES",
+    "INSIGHTS_LAG_SECONDS",
+    "INSIGHTS_LEARNERS_CHANGED",
     "JWKS_FETCHES",
     "LOG_HOLES_FILLED",
     "PROJECTOR_BATCH_SECONDS",
@@ -210,6 +214,25 @@ CHANGES_ANNOUNCED = Counter(
     "Snapshot change announcements sent to progress.changes, by writer (projector, "
     "retry_worker, rebuild, erase) and outcome (acknowledged, failed).",
     ["writer", "outcome"],
+)
+INSIGHTS_CHANGES = Counter(
+    "progress_insights_changes",
+    "Change announcements the insights consumer took from progress.changes, by outcome "
+    "(handled, undecodable, rewound: its batch failed and is delivered again).",
+    ["outcome"],
+)
+INSIGHTS_LEARNERS_CHANGED = Counter(
+    "progress_insights_learners_changed",
+    "Learners whose contribution to the course insights changed (a repeated change adds none).",
+)
+INSIGHTS_BATCH_SECONDS = Histogram(
+    "progress_insights_batch_seconds",
+    "Time the insights consumer took to recount one batch of announced learners.",
+)
+INSIGHTS_LAG_SECONDS = Histogram(
+    "progress_insights_lag_seconds",
+    "Time from a change's announcement (its record's timestamp) to the insights showing it.",
+    buckets=_LAG_BUCKETS,
 )
 
 CATALOG_JOBS = Counter(

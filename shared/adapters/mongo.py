@@ -30,6 +30,8 @@ __all__ = [
     "DUPLICATE_KEY",
     "EVENTS",
     "IMPORT_RUNS",
+    "INSIGHT_CONTRIBUTIONS",
+    "INSIGHT_TOTALS",
     "ISSUERS",
     "LOG_HEADS",
     "MERGES",
@@ -76,6 +78,8 @@ XAPI_ATTACHMENTS = "xapi_attachments"
 XAPI_STATE = "xapi_state"
 XAPI_PROFILES = "xapi_profiles"
 XAPI_USAGE = "xapi_usage"
+INSIGHT_CONTRIBUTIONS = "insight_contributions"
+INSIGHT_TOTALS = "insight_totals"
 
 SHARD_KEYS: dict[str, tuple[str, ...]] = {
     EVENTS: ("t", "u"),
@@ -83,6 +87,7 @@ SHARD_KEYS: dict[str, tuple[str, ...]] = {
     SNAPSHOTS: ("t", "u"),
     CHECKPOINTS: ("t", "u"),
     CERTIFICATES: ("t", "u"),
+    INSIGHT_CONTRIBUTIONS: ("t", "u"),
     XAPI_STATEMENTS: ("_id",),
     XAPI_ATTACHMENTS: ("_id",),
     XAPI_STATE: ("_id",),
@@ -187,6 +192,9 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
                 IndexModel([("parkedAt", ASCENDING), ("n", ASCENDING)]),
                 IndexModel([("tenant", ASCENDING), ("user", ASCENDING)]),
             ]
+        )
+        await db[INSIGHT_CONTRIBUTIONS].create_indexes(
+            [IndexModel([("t", ASCENDING), ("u", ASCENDING)])]
         )
         await _xapi_indexes(db)
 

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     retry_worker_port: int = Field(default=8082, ge=0, le=65535)
     prometheus_port: int = Field(default=9090, ge=0, le=65535)
     demo_port: int = Field(default=8083, ge=0, le=65535)
+    insights_port: int = Field(default=8084, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
 
@@ -107,6 +108,10 @@ class Settings(BaseSettings):
     catalog_job_poll_ms: int = Field(default=1000, ge=10)
     catalog_job_lease_seconds: float = Field(default=60.0, gt=0)
     catalog_job_page: int = Field(default=500, ge=1, le=10_000)
+
+    insights_group: str = "progress-insights"
+    insights_batch_max: int = Field(default=500, ge=1)
+    insights_batch_timeout_ms: int = Field(default=50, ge=0)
 
     bootstrap_tenant: str = "demo"
     bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")

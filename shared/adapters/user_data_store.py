@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.adapters.insight_store import MongoInsightStore
 from shared.adapters.mongo import (
     AUDIT,
     CATALOG_JOBS,
@@ -15,6 +16,7 @@ from shared.adapters.mongo import (
     CHECKPOINTS,
     DEAD_LETTERS,
     EVENTS,
+    INSIGHT_CONTRIBUTIONS,
     LOG_HEADS,
     MERGES,
     PARKED,
@@ -47,6 +49,7 @@ USER_DATA: dict[str, tuple[str, str]] = {
     XAPI_ATTACHMENTS: ("t", "u"),
     XAPI_STATE: ("t", "u"),
     XAPI_PROFILES: ("t", "u"),
+    INSIGHT_CONTRIBUTIONS: ("t", "u"),
 }
 """Each collection holding a user's data, with its tenant and user fields."""
 
@@ -62,15 +65,18 @@ class MongoUserDataStore:
 
         A rebuild run paused at this user loses its checkpoint (it then starts over), and so
         does a catalog job whose checkpoint is this user; guests merged into this user lose
-        their pointer to them.
+        their pointer to them; the course insights' sums lose what the user contributed.
         """
-        deleted: dict[str, int] = {}
+        # First out of the course insights' sums, with the sums (a plain delete would not).
+        deleted = {
+            INSIGHT_CONTRIBUTIONS: await MongoInsightStore(self._db).forget(tenant_id, user_id)
+        }
         async with driver_errors():
             for collection, (tenant_field, user_field) in USER_DATA.items():
                 result = await self._db[collection].delete_many(
                     {tenant_field: tenant_id, user_field: user_id}
                 )
-                deleted[collection] = result.deleted_count
+                deleted[collection] = deleted.get(collection, 0) + result.deleted_count
             for pointer in ("into", "moving.to"):
                 into = await self._db[MERGES].delete_many({"t": tenant_id, pointer: user_id})
                 deleted[MERGES] += into.deleted_count

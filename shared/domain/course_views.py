@@ -44,6 +44,7 @@ __all__ = [
     "RefusedClaim",
     "course_view",
     "course_views",
+    "done_at",
     "eligible_claim",
     "is_touched",
 ]
@@ -137,14 +138,15 @@ def _percent(done: int, total: int) -> int:
     return done * 100 // total if total else 0
 
 
-def _done_at(item: CatalogItem, progress: ItemProgress | None) -> datetime | None:
+def done_at(item: CatalogItem, progress: ItemProgress | None) -> datetime | None:
+    """When the item became done as the catalog counts it (`passedAt` or `completedAt`)."""
     if progress is None:
         return None
     return progress.passed_at if item.needs == "passed" else progress.completed_at
 
 
 def _item_view(item: CatalogItem, progress: ItemProgress | None) -> ItemView:
-    done_at = _done_at(item, progress)
+    finished = done_at(item, progress)
     shown = progress or ItemProgress()
     return ItemView(
         content_id=item.content_id,
@@ -153,8 +155,8 @@ def _item_view(item: CatalogItem, progress: ItemProgress | None) -> ItemView:
         day=item.day,
         label=item.label,
         status=shown.status,
-        done=done_at is not None,
-        done_at=done_at,
+        done=finished is not None,
+        done_at=finished,
         score=shown.score,
         rating=shown.rating,
         scheduled_for=shown.scheduled_for,
@@ -185,8 +187,8 @@ def _missing_at(course: Course, snapshot: Snapshot, moment: datetime) -> list[Ca
     """The required items not done at or before `moment`."""
     missing = []
     for item in course.required_items:
-        done_at = _done_at(item, snapshot.items.get(item.content_id))
-        if done_at is None or done_at > moment:
+        finished = done_at(item, snapshot.items.get(item.content_id))
+        if finished is None or finished > moment:
             missing.append(item)
     return missing
 

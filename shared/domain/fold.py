@@ -21,6 +21,9 @@ Where DESIGN's table is silent, these rules hold:
   earns the certificate (see `course_views`).
 - `passedAt` dates the first move to `passed` (a quiz can be completed before it is passed);
   a media item's `lastReportedAt` is the occurredAt of its latest report.
+- `firstActivityAt` and `lastActivityAt` of an item are the occurredAt of the first and the
+  latest event naming its contentId (any type; a retracted event does not count); the course
+  insights read them (a learner's last active day, the time from start to completion).
 - `progress.reset` with `contentIds` removes only those items (and the claim on its
   `courseId`); without them it clears everything, top-level extensions included.
 - `extensions` of an event with a contentId merge into that item's (latest wins per key),
@@ -138,6 +141,9 @@ class Fold:
                 self._reset(event)
             case EventsRetracted():
                 self._retract(event)
+        content_id = getattr(event.payload, "content_id", None)
+        if isinstance(content_id, str):
+            self._touch(self._item(content_id), event.occurred_at)
         extensions = event.payload.extensions
         if extensions:
             self._extend(event, extensions)
@@ -153,6 +159,13 @@ class Fold:
         items[content_id] = item
         self._owned.add(content_id)
         return item
+
+    @staticmethod
+    def _touch(item: ItemProgress, at: datetime) -> None:
+        """Date the item's activity: the first event naming it, and the latest."""
+        if item.first_activity_at is None:
+            item.first_activity_at = at
+        item.last_activity_at = at
 
     def _content_progressed(self, event: ContentProgressed) -> None:
         payload = event.payload

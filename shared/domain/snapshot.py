@@ -107,6 +107,10 @@ class ItemProgress(_Part):
     not in `Snapshot.to_api`."""
     last_attempt_at: Omittable[datetime] = None
     """occurredAt of the latest content.progressed or quiz.attempted event."""
+    first_activity_at: Omittable[datetime] = None
+    """occurredAt of the first event naming the item; stored, not in `Snapshot.to_api`."""
+    last_activity_at: Omittable[datetime] = None
+    """occurredAt of the latest event naming the item; stored, not in `Snapshot.to_api`."""
     interactions: Omittable[dict[str, dict[str, Any]]] = None
     """State per interactionId; absent when no interaction has state."""
     media: Omittable[MediaProgress] = None
@@ -153,11 +157,19 @@ class Streak(_Part):
 _NOT_IN_API: dict[str, Any] = {
     "last_event_id": True,
     "retracted": True,
-    "items": {"__all__": {"passed_at": True, "media": {"last_reported_at"}}},
+    "items": {
+        "__all__": {
+            "passed_at": True,
+            "first_activity_at": True,
+            "last_activity_at": True,
+            "media": {"last_reported_at"},
+        }
+    },
     "courses": {"__all__": {"last_claimed_at"}},
 }
 """Bookkeeping `to_api` leaves out: what the reducer and the course views need, not DESIGN's
-snapshot shape (`course_views` shows passedAt, last watch and claims per catalog course)."""
+snapshot shape (`course_views` shows passedAt, last watch and claims per catalog course;
+the course insights read each item's first and last activity)."""
 
 
 class Snapshot(BaseModel):

@@ -63,13 +63,14 @@ def broker(workdir: Path) -> Iterator[PrivateBroker]:
 def browser_stack(
     settings: Settings, broker: PrivateBroker, site: str, workdir: Path
 ) -> Iterator[Stack]:
-    """Gateway, projector and retry worker on the module's broker, CORS open to the pages."""
+    """The services and an insights consumer on the module's broker, CORS open to the pages."""
     own = settings.model_copy(
         update={
             "kafka_bootstrap": broker.bootstrap,
             "gateway_port": free_port(),
             "projector_port": free_port(),
             "retry_worker_port": free_port(),
+            "insights_port": free_port(),
             "cors_origins": f"{site},http://127.0.0.1:{settings.demo_port}",
             "kafka_request_timeout_ms": 2000,
             # A token expires when its exp says: the revoked-token test waits 3 s, not 30.
@@ -77,8 +78,16 @@ def browser_stack(
         }
     )
     asyncio.run(create_topics(own))
-    with running_stack(own, workdir / "browser-logs") as stack:
-        yield stack
+    logs = workdir / "browser-logs"
+    # The insights page's figures: its consumer starts beside the stack's, not after it.
+    insights = service_process(own, "insights", "services.insights", own.insights_port, logs)
+    insights.launch()
+    try:
+        with running_stack(own, logs) as stack:
+            insights.wait(timeout=90)
+            yield stack
+    finally:
+        insights.stop()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.insight_store import MongoInsightStore
 from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import Document, ensure_indexes, mongo_client
 from shared.adapters.parked_store import MongoParkedMessages
@@ -38,6 +39,7 @@ from shared.service_layer.ports import (
     CertificateStore,
     DeadLetterStore,
     EventLog,
+    InsightStore,
     MergePointers,
     ParkedMessages,
     RebuildCheckpoints,
@@ -55,6 +57,7 @@ from tests.fakes import (
     InMemoryDeadLetterStore,
     InMemoryDocumentStore,
     InMemoryEventLog,
+    InMemoryInsightStore,
     InMemoryMergePointers,
     InMemoryParkedMessages,
     InMemoryRebuildCheckpoints,
@@ -88,6 +91,7 @@ class Stores:
     profiles: DocumentStore
     usage: UsageStore
     catalog_jobs: CatalogJobStore
+    insights: InsightStore
 
 
 def _in_memory() -> Stores:
@@ -101,6 +105,7 @@ def _in_memory() -> Stores:
     statements, state = InMemoryStatementStore(), InMemoryDocumentStore()
     profiles, usage = InMemoryDocumentStore(), InMemoryUsageStore()
     catalog_jobs = InMemoryCatalogJobStore()
+    insights = InMemoryInsightStore()
     return Stores(
         events=events,
         snapshots=snapshots,
@@ -122,6 +127,7 @@ def _in_memory() -> Stores:
             profiles,
             usage,
             catalog_jobs,
+            insights,
         ),
         checkpoints=checkpoints,
         tombstones=InMemoryTombstoneStore(),
@@ -134,6 +140,7 @@ def _in_memory() -> Stores:
         profiles=profiles,
         usage=usage,
         catalog_jobs=catalog_jobs,
+        insights=insights,
     )
 
 
@@ -179,6 +186,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             profiles=profile_documents(db),
             usage=MongoUsageStore(db),
             catalog_jobs=MongoCatalogJobStore(db),
+            insights=MongoInsightStore(db),
         )
     finally:
         await client.drop_database(db.name)

@@ -173,6 +173,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
         "xapi_state": 1,
         "xapi_profiles": 1,
         "catalog_jobs": 1,
+        "insight_contributions": 0,
     }
     [after_erase] = await stores.catalog_jobs.recent("demo", 5)
     assert (after_erase.last_user, after_erase.done) == (None, 0)

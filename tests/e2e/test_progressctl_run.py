@@ -120,7 +120,7 @@ def test_prometheus_scrapes_the_services_with_the_alert_rules_and_stops_with_the
 ) -> None:
     base = f"http://127.0.0.1:{running.env['PROGRESS_PROMETHEUS_PORT']}"
     assert f"prometheus    {base}" in running.output
-    jobs = {"gateway", "projector", "retry-worker"}
+    jobs = {"gateway", "projector", "retry-worker", "insights"}
 
     def scraped() -> dict[str, str] | None:
         targets = httpx.get(f"{base}/api/v1/targets").json()["data"]["activeTargets"]

@@ -55,6 +55,7 @@ def stack_env(data_dir: Path, gateway_port: int | None = None) -> dict[str, str]
         "PROGRESS_GATEWAY_PORT": str(gateway_port or free_port()),
         "PROGRESS_PROJECTOR_PORT": str(free_port()),
         "PROGRESS_RETRY_WORKER_PORT": str(free_port()),
+        "PROGRESS_INSIGHTS_PORT": str(free_port()),
         "PROGRESS_PROMETHEUS_PORT": str(free_port()),
         "PROGRESS_METRICS_PORT": str(free_ports_in_a_row(len(METRICS_PROCESSES))),
         "PROGRESS_DEMO_PORT": str(free_port()),

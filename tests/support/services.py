@@ -46,6 +46,7 @@ def settings_for(
         gateway_port=free_port(),
         projector_port=free_port(),
         retry_worker_port=free_port(),
+        insights_port=free_port(),
         demo_port=free_port(),
         bootstrap_api_key=TEST_API_KEY,  # type: ignore[arg-type]
         bootstrap_signing_secret=TEST_SIGNING_SECRET,  # type: ignore[arg-type]

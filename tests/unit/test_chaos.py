@@ -19,7 +19,13 @@ from chaos.fuzz_bodies import MIB, bodies
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.groups import group_failures
 from chaos.hostile import Probed, attacks
-from chaos.known_cases import cost_requests, hostile_requests, known_cases, learner_requests
+from chaos.known_cases import (
+    cost_requests,
+    hostile_requests,
+    insight_requests,
+    known_cases,
+    learner_requests,
+)
 from chaos.ledger import Ledger
 from chaos.report import failures
 from chaos.routes import Route, _instance
@@ -246,3 +252,13 @@ def test_only_readiness_naming_an_unavailable_dependency_is_an_answer_not_a_5xx(
     assert not _readiness_answer(other, down)
     assert not _readiness_answer(ready, httpx.Response(503, text="upstream died"))
     assert not _readiness_answer(ready, httpx.Response(500, json={"checks": {"kafka": "ok"}}))
+
+
+def test_insight_cases_read_the_insight_routes_with_their_answers() -> None:
+    """Issue 28: bad parameters 400, a course not in the catalog 404, user tokens 403."""
+    cases = insight_requests("Bearer key", "Bearer learner")
+    assert len({case.name for case in cases}) == len(cases)
+    assert all(case.method == "GET" and "/insights" in case.path for case in cases)
+    assert {case.expected for case in cases} == {400, 403, 404}
+    learners = [case for case in cases if case.headers["Authorization"] == "Bearer learner"]
+    assert {case.expected for case in learners} == {403}

@@ -34,9 +34,10 @@ PORT_FIELD_BY_MODULE = {
     "services.gateway": "gateway_port",
     "services.projector": "projector_port",
     "services.retry_worker": "retry_worker_port",
+    "services.insights": "insights_port",
 }
 # Consumers scale out by consumer group: `docker compose up --scale <service>=N`.
-SCALABLE_MODULES = ("services.projector", "services.retry_worker")
+SCALABLE_MODULES = ("services.projector", "services.retry_worker", "services.insights")
 RESTART_POLICIES = {"always", "unless-stopped", "on-failure"}
 DEPENDS_ON_CONDITIONS = {
     "service_started",

@@ -36,8 +36,9 @@ PORT_FIELD_BY_MODULE = {
     "services.gateway": "gateway_port",
     "services.projector": "projector_port",
     "services.retry_worker": "retry_worker_port",
+    "services.insights": "insights_port",
 }
-CONSUMERS = ("services.projector", "services.retry_worker")
+CONSUMERS = ("services.projector", "services.retry_worker", "services.insights")
 
 
 @cache
@@ -102,7 +103,7 @@ def test_the_validator_refuses_what_kubernetes_would() -> None:
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
 
 
-def test_the_three_services_run_from_the_one_image() -> None:
+def test_every_service_runs_from_the_one_image() -> None:
     assert set(_workloads_by_module()) == set(PORT_FIELD_BY_MODULE)
     images = {container["image"] for _, _, container in _containers()}
     assert len(images) == 1, f"one image for every process: {images}"

@@ -37,10 +37,11 @@ def test_the_config_scrapes_each_service_under_the_job_names_the_alerts_use(
         "gateway": ["127.0.0.1:19464"],
         "projector": ["127.0.0.1:19465"],
         "retry-worker": ["127.0.0.1:19466"],
+        "insights": ["127.0.0.1:19468"],
         "prometheus": ["127.0.0.1:19090"],
     }
     assert config["rule_files"] == [str(ALERT_RULES)]
-    assert 'job=~"gateway|projector|retry-worker"' in ALERT_RULES.read_text()
+    assert 'job=~"gateway|projector|retry-worker|insights"' in ALERT_RULES.read_text()
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="no promtool (make test installs it)")

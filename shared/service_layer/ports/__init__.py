@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from shared.service_layer.ports.catalog_ports import CatalogJobStore, CourseChangeStep
 from shared.service_layer.ports.change_ports import ChangeAnnouncer
+from shared.service_layer.ports.insight_ports import (
+    InsightStore,
+    InsightTotals,
+    LearnerContributions,
+)
 from shared.service_layer.ports.log_ports import (
     Clock,
     EventLog,
@@ -44,6 +49,9 @@ __all__ = [
     "DeadLetterStore",
     "EventLog",
     "EventPublisher",
+    "InsightStore",
+    "InsightTotals",
+    "LearnerContributions",
     "MergePointers",
     "MessageRepublisher",
     "ParkedMessages",

@@ -1,0 +1,1 @@
+"""The insights consumer: keeps the course insights from `progress.changes`."""
