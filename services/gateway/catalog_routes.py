@@ -101,7 +101,11 @@ def _not_found(course_id: str) -> ApiError:
     "/v1/catalog/courses/{courseId}",
     response_model=CourseSaved,
     response_model_exclude_none=True,
-    responses={201: {"description": "Created", "model": CourseSaved}, **_ERRORS},
+    responses={
+        201: {"description": "Created", "model": CourseSaved},
+        409: {"description": "The course kept changing under this PUT; nothing was stored"},
+        **_ERRORS,
+    },
     openapi_extra=_COURSE_BODY,
     summary="Add or replace a catalog course",
 )
@@ -114,7 +118,8 @@ async def put_course(
     a new course, 200 for a replaced one, once the version is stored and its job queued; no
     snapshot is read inside the request. Until the job has judged every claim, views judge
     claims by the replaced versions too, so no certificate is missed or taken back. Nothing
-    is stored when the definition is invalid.
+    is stored when the definition is invalid, nor when other writes of the course won every
+    conditional write this PUT tried (409 `concurrent_change`: read it and send it again).
     """
     principal = await authorized(request, authorization, "admin", None)
     try:

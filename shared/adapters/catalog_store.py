@@ -27,10 +27,10 @@ from shared.adapters.mongo import (
     user_key,
 )
 from shared.domain import CatalogTotals, Certificate, Course
-from shared.service_layer.errors import StoreRejected
+from shared.service_layer.errors import ConcurrentChange, StoreRejected
 
 _WRITE_ATTEMPTS = 5
-"""Conditional writes tried before a course that keeps changing under them is refused."""
+"""Conditional writes tried before a course that keeps changing under them is a conflict."""
 
 __all__ = ["MongoCatalogStore", "MongoCertificateStore"]
 
@@ -113,7 +113,10 @@ class MongoCatalogStore:
                 )
             if result.matched_count == 1:
                 return revision + 1
-        raise StoreRejected(f"course {course.course_id!r} kept changing while it was stored")
+        raise ConcurrentChange(
+            f"course {course.course_id!r} was changed by {_WRITE_ATTEMPTS} other writes while "
+            "this one was being stored; nothing was stored: read the course and send it again"
+        )
 
     async def kept(self, tenant_id: str, course_ids: Sequence[str]) -> dict[str, list[Course]]:
         """The replaced versions a job has yet to judge, per course, oldest first.
