@@ -89,7 +89,8 @@ async def test_a_put_losing_five_conditional_writes_answers_409_and_stores_nothi
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "concurrent_change"
-    assert "'c'" in error["message"] and "nothing was stored" in error["message"]
+    assert "'c'" in error["message"]
+    assert "nothing was stored" in error["message"]
     assert racing.catalog.lost == 5
     assert await MongoCatalogStore(db).get(TENANT, "c") == FIRST, "the PUT stored nothing"
     assert await MongoCatalogStore(db).kept(TENANT, ["c"]) == {}
