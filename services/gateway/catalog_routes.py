@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, authorized, context_of
-from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
+from services.gateway.read_your_writes import WaitFor, WaitMs, consistent_read
 from shared.domain import Course, CourseView, InvalidCourse, is_valid_id, parse_course
 from shared.service_layer.catalog_job_records import CatalogJob
 
@@ -251,8 +251,8 @@ async def read_course_view(
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
     key = (principal.tenant_id, userId)
-    await await_write(context, request, response, key, waitFor, waitMs)
-    snapshot, _ = await context.reader.snapshot(key)
+    async with consistent_read(context, request, response, key, waitFor, waitMs):
+        snapshot, _ = await context.reader.snapshot(key)
     view = await context.catalog.view(snapshot, _course_id(courseId))
     if view is None:
         raise _not_found(courseId)
