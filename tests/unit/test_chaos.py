@@ -19,7 +19,13 @@ from chaos.fuzz_bodies import MIB, bodies
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.groups import group_failures
 from chaos.hostile import Probed, attacks
-from chaos.known_cases import cost_requests, hostile_requests, known_cases, learner_requests
+from chaos.known_cases import (
+    catalog_requests,
+    cost_requests,
+    hostile_requests,
+    known_cases,
+    learner_requests,
+)
 from chaos.ledger import Ledger
 from chaos.report import failures
 from chaos.routes import Route, _instance
@@ -246,3 +252,13 @@ def test_only_readiness_naming_an_unavailable_dependency_is_an_answer_not_a_5xx(
     assert not _readiness_answer(other, down)
     assert not _readiness_answer(ready, httpx.Response(503, text="upstream died"))
     assert not _readiness_answer(ready, httpx.Response(500, json={"checks": {"kafka": "ok"}}))
+
+
+def test_catalog_deletes_name_an_absent_course_and_an_invalid_id() -> None:
+    """The named catalog DELETEs must get 404 and 422: neither may queue a catalog job."""
+    cases = {case.name: case for case in catalog_requests("Bearer key")}
+    absent = cases["catalog DELETE of a course the catalog lacks"]
+    assert (absent.method, absent.expected) == ("DELETE", 404)
+    assert absent.path.startswith("/v1/catalog/courses/fuzz-absent-")
+    assert cases["catalog DELETE of a courseId with a space"].expected == 422
+    assert all(case.headers == {"Authorization": "Bearer key"} for case in cases.values())
