@@ -134,18 +134,19 @@ class MongoCatalogStore:
             async with driver_errors():
                 found = await self._catalog.find_one({"_id": key})
                 now = datetime.now(UTC)
-                absent = found is None or "body" not in found
-                if found is None or absent:
+                if found is None:
                     if document is None:
                         return None
-                    if found is None:
-                        try:
-                            await self._catalog.insert_one(
-                                {"_id": key, **document, "r": 1, "kept": [], "updatedAt": now}
-                            )
-                        except DuplicateKeyError:
-                            continue
-                        return 1, True
+                    try:
+                        await self._catalog.insert_one(
+                            {"_id": key, **document, "r": 1, "kept": [], "updatedAt": now}
+                        )
+                    except DuplicateKeyError:
+                        continue
+                    return 1, True
+                absent = "body" not in found
+                if absent and document is None:
+                    return None
                 revision: int = found.get("r", 0)
                 replaced = [] if absent else [{"r": revision, "body": found["body"]}]
                 read = {"$exists": False} if "r" not in found else revision

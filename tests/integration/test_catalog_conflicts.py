@@ -7,7 +7,7 @@ course's revision on in the real database, so every write of the PUT finds its r
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import httpx
@@ -69,22 +69,27 @@ async def raced(settings: Settings) -> AsyncIterator[tuple[AsyncDatabase[Documen
         await client.close()
 
 
+async def answered(method: str, operation: Callable[[], Awaitable[object]]) -> httpx.Response:
+    """The answer to `operation`, served as a route with the gateway's error handlers."""
+    app = FastAPI()
+    install_error_handlers(app)
+    app.add_api_route("/course", operation, methods=[method])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        return await client.request(method, "/course")
+
+
 async def test_a_put_losing_five_conditional_writes_answers_409_and_stores_nothing(
     raced: tuple[AsyncDatabase[Document], RacedDatabase],
 ) -> None:
     db, racing = raced
-    assert await MongoCatalogStore(db).put(TENANT, FIRST) == 1
+    assert await MongoCatalogStore(db).put(TENANT, FIRST) == (1, True)
     store = MongoCatalogStore(cast(AsyncDatabase[Document], racing))
-    app = FastAPI()
-    install_error_handlers(app)
 
-    @app.put("/course")
-    async def put_course() -> int:
+    async def put_course() -> tuple[int, bool]:
         return await store.put(TENANT, SECOND)
 
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        response = await client.put("/course")
+    response = await answered("PUT", put_course)
 
     assert response.status_code == 409
     error = response.json()["error"]
@@ -94,3 +99,21 @@ async def test_a_put_losing_five_conditional_writes_answers_409_and_stores_nothi
     assert racing.catalog.lost == 5
     assert await MongoCatalogStore(db).get(TENANT, "c") == FIRST, "the PUT stored nothing"
     assert await MongoCatalogStore(db).kept(TENANT, ["c"]) == {}
+
+
+async def test_a_delete_losing_five_conditional_writes_answers_409_and_removes_nothing(
+    raced: tuple[AsyncDatabase[Document], RacedDatabase],
+) -> None:
+    db, racing = raced
+    assert await MongoCatalogStore(db).put(TENANT, FIRST) == (1, True)
+    store = MongoCatalogStore(cast(AsyncDatabase[Document], racing))
+
+    async def delete_course() -> int | None:
+        return await store.remove(TENANT, "c")
+
+    response = await answered("DELETE", delete_course)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "concurrent_change"
+    assert racing.catalog.lost == 5
+    assert await MongoCatalogStore(db).get(TENANT, "c") == FIRST, "the DELETE removed nothing"
