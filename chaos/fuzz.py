@@ -32,6 +32,7 @@ from chaos.fuzz_bodies import bodies, fuzz_text
 from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.known_cases import (
     HostileRequest,
+    catalog_requests,
     cost_requests,
     hostile_requests,
     insight_requests,
@@ -225,6 +226,7 @@ class Fuzzer:
         named = [
             *hostile_requests(api_key),
             *cost_requests(api_key),
+            *catalog_requests(api_key),
             *learner_requests(*FUZZ_USERS, own),
             *stream_requests(*FUZZ_USERS, api_key, own),
             *insight_requests(api_key, own),

@@ -5,8 +5,9 @@ describes (a few hundred `[` in an interaction state, deep extensions, huge numb
 surrogates, duplicate keys), each in an otherwise valid write for a user of its own, so
 the end check shows exactly which of them poison a snapshot. Issue 23's requests (huge
 bodies without credentials, a 20,000-field form, deep xAPI values, requests deriving more
-events than one request may, a learner's token naming another learner on `/xapi`) each
-have the one answer they must get; another answer fails the run.
+events than one request may, a learner's token naming another learner on `/xapi`) and
+catalog DELETEs that must queue no job each have the one answer they must get; another
+answer fails the run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.xapi import write_multipart
 
 __all__ = [
     "HostileRequest",
+    "catalog_requests",
     "cost_requests",
     "hostile_requests",
     "insight_requests",
@@ -238,6 +240,29 @@ def cost_requests(authorization: str) -> list[HostileRequest]:
             {**signed_in, **_XAPI},
             json.dumps(_statements(2500, "fuzz-known-xapi")).encode(),
             413,
+        ),
+    ]
+
+
+def catalog_requests(authorization: str) -> list[HostileRequest]:
+    """Catalog DELETEs (`authorization`: an API key) that must queue no catalog job."""
+    signed_in = {"Authorization": authorization}
+    return [
+        HostileRequest(
+            "catalog DELETE of a course the catalog lacks",
+            "DELETE",
+            f"/v1/catalog/courses/fuzz-absent-{uuid.uuid4().hex[:8]}",
+            signed_in,
+            b"",
+            404,
+        ),
+        HostileRequest(
+            "catalog DELETE of a courseId with a space",
+            "DELETE",
+            "/v1/catalog/courses/fuzz%20course",
+            signed_in,
+            b"",
+            422,
         ),
     ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -222,11 +222,6 @@ class InMemorySnapshotStore:
         for first in range(0, len(found), page):
             yield found[first : first + page]
 
-    async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
-        for (stored_tenant, _), stored in sorted(self.snapshots.items()):
-            if stored_tenant == tenant and course_id in stored.snapshot.courses:
-                yield stored.snapshot
-
 
 class InMemoryPublisher:
     """Keeps what was published, in order; `unavailable` makes every publish fail."""
@@ -408,15 +403,15 @@ class InMemoryCatalogStore:
         courses = self._of(tenant_id)
         return CatalogTotals(len(courses), sum(len(c.required_items) for c in courses))
 
-    async def put(self, tenant_id: str, course: Course) -> int:
+    async def put(self, tenant_id: str, course: Course) -> tuple[int, bool]:
         key = (tenant_id, course.course_id)
         previous = self.courses.get(key)
-        revision = self.revisions.get(key, 0) + 1 if previous is not None else 1
+        revision = self.revisions.get(key, 0) + 1
         if previous is not None:
             self.kept_versions.setdefault(key, []).append((revision - 1, previous))
         self.courses[key] = course.model_dump_json()
         self.revisions[key] = revision
-        return revision
+        return revision, previous is None
 
     async def kept(self, tenant_id: str, course_ids: Sequence[str]) -> dict[str, list[Course]]:
         return {
@@ -429,10 +424,14 @@ class InMemoryCatalogStore:
         key = (tenant_id, course_id)
         self.kept_versions[key] = [v for v in self.kept_versions.get(key, []) if v[0] >= below]
 
-    async def delete(self, tenant_id: str, course_id: str) -> bool:
-        self.kept_versions.pop((tenant_id, course_id), None)
-        self.revisions.pop((tenant_id, course_id), None)
-        return self.courses.pop((tenant_id, course_id), None) is not None
+    async def remove(self, tenant_id: str, course_id: str) -> int | None:
+        key = (tenant_id, course_id)
+        previous = self.courses.pop(key, None)
+        if previous is None:
+            return None
+        self.kept_versions.setdefault(key, []).append((self.revisions[key], previous))
+        self.revisions[key] += 1
+        return self.revisions[key]
 
 
 class InMemoryCertificateStore:

@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 
 from services.gateway.errors import ApiError
 from services.gateway.progress_routes import Authorization, authorized, context_of
-from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
+from services.gateway.read_your_writes import WaitFor, WaitMs, consistent_read
 from shared.domain import Course, CourseView, InvalidCourse, is_valid_id, parse_course
+from shared.service_layer.catalog_job_records import CatalogJob
 
 __all__ = ["router"]
 
@@ -45,6 +46,11 @@ _COURSE_BODY = {
 class CatalogJobQueued(BaseModel):
     """The job that judges every user's claim on the course under the versions it replaced."""
 
+    @classmethod
+    def of(cls, job: CatalogJob) -> CatalogJobQueued:
+        """The answer's view of a queued job."""
+        return cls(jobId=job.job_id, state=job.state.value)
+
     jobId: str = Field(description="Watch it with `progressctl catalog jobs`.")
     state: str = Field(description="`queued`: no claim has been judged inside the request.")
 
@@ -54,16 +60,18 @@ class CourseSaved(BaseModel):
 
     course: Course
     created: bool = Field(description="The course was not in the catalog before.")
-    revision: int = Field(description="The course's revision in the catalog (1 when created).")
+    revision: int = Field(
+        description="The course's revision in the catalog (1 for a course never stored)."
+    )
     job: CatalogJobQueued
 
 
 class CourseDeleted(BaseModel):
-    """A removed course; the certificates it had earned stay recorded."""
+    """A removed course, and the job that judges the claims on it; earned certificates stay."""
 
     courseId: str
-    claimsChecked: int
-    certificatesRecorded: int
+    revision: int = Field(description="The removal's revision of the course in the catalog.")
+    job: CatalogJobQueued
 
 
 class CourseSummary(BaseModel):
@@ -101,7 +109,11 @@ def _not_found(course_id: str) -> ApiError:
     "/v1/catalog/courses/{courseId}",
     response_model=CourseSaved,
     response_model_exclude_none=True,
-    responses={201: {"description": "Created", "model": CourseSaved}, **_ERRORS},
+    responses={
+        201: {"description": "Created", "model": CourseSaved},
+        409: {"description": "The course kept changing under this PUT; nothing was stored"},
+        **_ERRORS,
+    },
     openapi_extra=_COURSE_BODY,
     summary="Add or replace a catalog course",
 )
@@ -114,7 +126,8 @@ async def put_course(
     a new course, 200 for a replaced one, once the version is stored and its job queued; no
     snapshot is read inside the request. Until the job has judged every claim, views judge
     claims by the replaced versions too, so no certificate is missed or taken back. Nothing
-    is stored when the definition is invalid.
+    is stored when the definition is invalid, nor when other writes of the course won every
+    conditional write this PUT tried (409 `concurrent_change`: read it and send it again).
     """
     principal = await authorized(request, authorization, "admin", None)
     try:
@@ -131,7 +144,7 @@ async def put_course(
         course=course,
         created=saved.created,
         revision=saved.job.change.revision,
-        job=CatalogJobQueued(jobId=saved.job.job_id, state=saved.job.state.value),
+        job=CatalogJobQueued.of(saved.job),
     )
 
 
@@ -188,22 +201,30 @@ async def list_courses(
 
 @router.delete(
     "/v1/catalog/courses/{courseId}",
+    status_code=202,
     response_model=CourseDeleted,
-    responses=_NOT_FOUND,
+    responses={
+        409: {"description": "The course kept changing under this DELETE; nothing was removed"},
+        **_NOT_FOUND,
+    },
     summary="Remove a catalog course (earned certificates stay)",
 )
 async def delete_course(
     request: Request, courseId: CourseId, authorization: Authorization = None
 ) -> CourseDeleted:
-    """Record the certificates the course's claims earned, then remove the course."""
+    """Remove the course and queue the job that judges the claims on it.
+
+    Answers 202 once the course is out of the catalog and its job queued; no snapshot is
+    read inside the request. The job records the certificate of every claim the removed
+    version (or a version it replaced) allows; certificates once recorded stay, and show
+    again if the course comes back.
+    """
     principal = await authorized(request, authorization, "admin", None)
-    change = await context_of(request).catalog.remove(principal.tenant_id, _course_id(courseId))
-    if change is None:
+    job = await context_of(request).catalog.remove(principal.tenant_id, _course_id(courseId))
+    if job is None:
         raise _not_found(courseId)
     return CourseDeleted(
-        courseId=courseId,
-        claimsChecked=change.claims_checked,
-        certificatesRecorded=change.certificates_recorded,
+        courseId=courseId, revision=job.change.revision, job=CatalogJobQueued.of(job)
     )
 
 
@@ -230,8 +251,8 @@ async def read_course_view(
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
     key = (principal.tenant_id, userId)
-    await await_write(context, request, response, key, waitFor, waitMs)
-    snapshot, _ = await context.reader.snapshot(key)
+    async with consistent_read(context, request, response, key, waitFor, waitMs):
+        snapshot, _ = await context.reader.snapshot(key)
     view = await context.catalog.view(snapshot, _course_id(courseId))
     if view is None:
         raise _not_found(courseId)

@@ -164,7 +164,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
                 merge=GuestMerge(events, snapshots, publisher, pointers),
                 reader=ProgressReader(events, snapshots),
                 catalog=CourseCatalog(
-                    courses, MongoCertificateStore(db), snapshots, MongoCatalogJobStore(db), clock
+                    courses, MongoCertificateStore(db), MongoCatalogJobStore(db), clock
                 ),
                 insights=mongo_insights(db),
                 credentials=CachedCredentials(

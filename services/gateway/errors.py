@@ -13,7 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from shared.adapters.logs import get_logger
-from shared.service_layer.errors import SnapshotUnreadable, StoreRejected, StoreUnavailable
+from shared.service_layer.errors import (
+    ConcurrentChange,
+    SnapshotUnreadable,
+    StoreRejected,
+    StoreUnavailable,
+)
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
@@ -115,8 +120,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     A database outage is a 503 with Retry-After (the request may pass later); a request the
     database refuses outright is a 422 `store_rejected` (it would be refused again). Neither
-    says more than that to the client; the log has the driver's words.
+    says more than that to the client; the log has the driver's words. A conditional write
+    that lost to concurrent writers every time is a 409 `concurrent_change` (nothing was
+    stored; read again and retry).
     """
+
+    @app.exception_handler(ConcurrentChange)
+    async def concurrent_change(_: Request, error: ConcurrentChange) -> JSONResponse:
+        log.warning("concurrent_change", error=str(error))
+        return JSONResponse(error_body("concurrent_change", str(error)), status_code=409)
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(_: Request, error: StoreUnavailable) -> JSONResponse:

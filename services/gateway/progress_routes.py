@@ -14,7 +14,7 @@ from services.gateway.auth import Principal, require
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.examples import USER_WRITE_EXAMPLES
-from services.gateway.read_your_writes import WaitFor, WaitMs, await_write
+from services.gateway.read_your_writes import WaitFor, WaitMs, consistent_read
 from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
 from services.gateway.sign_in import signed_in_from_headers
 from services.gateway.writes import (
@@ -152,10 +152,8 @@ async def read_progress(
     principal = await authorized(request, authorization, "read", userId)
     context = context_of(request)
     key = (principal.tenant_id, userId)
-    await await_write(context, request, response, key, waitFor, waitMs)
-    page = await context.reader.page(
-        (principal.tenant_id, userId), None if since is None else int(since), limit
-    )
+    async with consistent_read(context, request, response, key, waitFor, waitMs):
+        page = await context.reader.page(key, None if since is None else int(since), limit)
     return ProgressPage(
         snapshot=page.snapshot.to_api(),
         events=[json.loads(entry.event.to_json()) for entry in page.entries],

@@ -26,7 +26,6 @@ from shared.adapters.catalog_job_store import MongoCatalogJobStore
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import Connections
-from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore, TenantNotFound
 from shared.domain import Course
 from shared.domain.ids import TenantId
@@ -69,7 +68,6 @@ def _with_catalog(tenant: str, operation: Callable[[CourseCatalog], Awaitable[T]
         catalog = CourseCatalog(
             MongoCatalogStore(db),
             MongoCertificateStore(db),
-            MongoSnapshotStore(db),
             MongoCatalogJobStore(db),
             SystemClock(),
         )

@@ -33,6 +33,7 @@ def _summary(job: CatalogJob) -> dict[str, Any]:
         "tenant": change.tenant_id,
         "courseId": change.course_id,
         "revision": change.revision,
+        "change": _change(job),
         "state": job.state.value,
         "done": job.done,
         "total": job.total,
@@ -44,12 +45,17 @@ def _summary(job: CatalogJob) -> dict[str, Any]:
     }
 
 
+def _change(job: CatalogJob) -> str:
+    """What the job judges: a course `removed`, or a course version `stored`."""
+    return "removed" if job.change.removed else "stored"
+
+
 def _print_table(found: list[CatalogJob]) -> None:
     table = Table("job", "state", "users judged", "runs", "started", "updated")
     for job in found:
         table.add_row(
             job.job_id,
-            job.state.value,
+            f"{job.state.value} (removal)" if job.change.removed else job.state.value,
             f"{job.done}/{job.total}",
             str(job.attempts),
             _moment(job.started_at) or "-",
@@ -94,8 +100,9 @@ def jobs(
 ) -> None:
     """Catalog jobs, newest first: state, users judged of the tenant's total, runs, times.
 
-    A catalog PUT (or `catalog import`) answers once the course is stored; its job then
-    judges every user's claim on the course in the projectors. `--watch` follows it.
+    A catalog PUT (or `catalog import`) answers once the course is stored, a DELETE once it
+    is removed; its job then judges every user's claim on the course in the projectors
+    (`change`: `stored` or `removed`). `--watch` follows it.
     """
 
     async def operation(opened: Connections) -> list[CatalogJob]:

@@ -37,7 +37,9 @@ def _job(document: Document) -> CatalogJob:
     assert queued_at is not None
     return CatalogJob(
         job_id=document["_id"],
-        change=CourseChange(document["t"], document["c"], document["r"]),
+        change=CourseChange(
+            document["t"], document["c"], document["r"], document.get("removed", False)
+        ),
         state=JobState(document["state"]),
         total=document.get("total", 0),
         done=document.get("done", 0),
@@ -63,6 +65,7 @@ class MongoCatalogJobStore:
             "t": change.tenant_id,
             "c": change.course_id,
             "r": change.revision,
+            "removed": change.removed,
             "state": JobState.QUEUED.value,
             "total": 0,
             "done": 0,

@@ -16,6 +16,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shared.adapters.causal_reads import read_session
 from shared.adapters.in_queries import find_in, slices
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import LOG_HOLES_FILLED
@@ -139,7 +140,7 @@ class MongoEventLog:
             return 0
         async with driver_errors():
             try:
-                await self._events.insert_many(fillers, ordered=False)
+                await self._events.insert_many(fillers, ordered=False, session=read_session())
             except BulkWriteError as error:
                 refused = refused_entries(error)
                 if any(item.get("code") != DUPLICATE_KEY for item in refused.values()):
@@ -156,12 +157,14 @@ class MongoEventLog:
         tenant, user = key
         mark_id = user_key(tenant, user)
         async with driver_errors():
-            mark = await self._heads.find_one({"_id": mark_id})
+            mark = await self._heads.find_one({"_id": mark_id}, session=read_session())
             known = min(int(mark["h"]), upto) if mark else 0
             if known >= upto:
                 return upto
             query = {"t": tenant, "u": user, "s": {"$gt": known, "$lte": upto}}
-            documents = await self._events.find(query, {"_id": 0, "s": 1, "w": 1}).to_list()
+            documents = await self._events.find(
+                query, {"_id": 0, "s": 1, "w": 1}, session=read_session()
+            ).to_list()
         written = {d["s"]: d.get("w", _UNKNOWN_AGE) for d in documents}
         head = visible_head(known, upto, written, datetime.now(UTC), self._hole_bound)
         if head.fill:
@@ -180,7 +183,10 @@ class MongoEventLog:
             async with driver_errors():
                 with suppress(DuplicateKeyError):
                     await self._heads.update_one(
-                        {"_id": mark_id, "t": tenant, "u": user}, update, upsert=True
+                        {"_id": mark_id, "t": tenant, "u": user},
+                        update,
+                        upsert=True,
+                        session=read_session(),
                     )
         return head.seq
 
@@ -208,7 +214,9 @@ class MongoEventLog:
         async with driver_errors():
             for (tenant, user), seq in positions.items():
                 query = {"t": tenant, "u": user, "s": {"$gt": seq}}
-                documents = await self._events.find(query).sort("s", 1).to_list()
+                documents = (
+                    await self._events.find(query, session=read_session()).sort("s", 1).to_list()
+                )
                 entries = [_from_document(d) for d in documents if _FILLER not in d]
                 if entries:
                     found[(tenant, user)] = entries
@@ -222,7 +230,8 @@ class MongoEventLog:
             while len(entries) < limit:
                 wanted = limit - len(entries)
                 query = {"t": tenant, "u": user, "s": {"$gt": after_seq, "$lte": upto_seq}}
-                documents = await self._events.find(query).sort("s", 1).limit(wanted).to_list()
+                found = self._events.find(query, session=read_session())
+                documents = await found.sort("s", 1).limit(wanted).to_list()
                 entries.extend(_from_document(d) for d in documents if _FILLER not in d)
                 if len(documents) < wanted:
                     break

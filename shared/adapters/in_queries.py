@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from shared.adapters.causal_reads import read_session
 from shared.adapters.mongo import Document
 
 __all__ = ["IN_SLICE", "find_in", "slices"]
@@ -38,10 +39,11 @@ async def find_in(
 ) -> list[Document]:
     """The documents whose `field` is one of `values` (and that match `where`), slice by slice.
 
-    Callers keep their own `driver_errors()` around it, as for any other read.
+    Callers keep their own `driver_errors()` around it, as for any other read. Inside a
+    `causal_reads()` scope the reads run in its session.
     """
     found: list[Document] = []
     for part in slices(values):
         query = {**(where or {}), field: {"$in": part}}
-        found.extend(await collection.find(query, projection).to_list())
+        found.extend(await collection.find(query, projection, session=read_session()).to_list())
     return found

@@ -12,7 +12,7 @@ write fail as stale, and a stale user is dropped from the cache and read again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 from cachetools import LRUCache
 
@@ -70,10 +70,6 @@ class CachedSnapshots:
                     ),
                 )
         return stale
-
-    def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
-        """As the store's (not cached)."""
-        return self._store.claiming(tenant, course_id)
 
     async def count_of(self, tenant: str) -> int:
         """As the store's."""

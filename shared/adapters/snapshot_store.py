@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +27,6 @@ from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
 
 __all__ = ["MongoSnapshotStore"]
 
-_SCAN_BATCH = 500
 log = get_logger(__name__)
 
 
@@ -165,18 +163,3 @@ class MongoSnapshotStore:
                     batch = []
         if batch:
             yield batch
-
-    async def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
-        """The tenant's snapshots with a claim on the course, streamed in batches."""
-        # Printable IDs are encoded alike by json and pydantic (only `"` and `\\` escaped), so
-        # a snapshot whose JSON lacks this text cannot hold a claim on the course.
-        needle = json.dumps(course_id, ensure_ascii=False)
-        fields = {"state": 1, "u": 1, "s": 1}
-        cursor = self._snapshots.find({"t": tenant}, fields).batch_size(_SCAN_BATCH)
-        async with driver_errors():
-            async for document in cursor:
-                if needle not in document["state"]:
-                    continue
-                stored = _read((tenant, document.get("u", "?")), document, where="sweep")
-                if course_id in stored.snapshot.courses:
-                    yield stored.snapshot

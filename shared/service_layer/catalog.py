@@ -3,31 +3,23 @@
 A view records the certificates it finds earned. Replacing a course stores the new version
 at once, keeps the one it replaced and queues a catalog job (`catalog_jobs`), which judges
 every claim on the course by each kept version and the new one; until it has, views judge a
-claim by the kept versions too. Removing a course judges its claims first. Either way no
-change to the catalog ever takes a certificate back.
+claim by the kept versions too. Removing a course is such a change as well: it keeps the
+removed version and queues its job, which judges every claim under the kept versions only.
+Either way no change to the catalog ever takes a certificate back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shared.domain import Certificate, Course, CourseView, CourseViews, Snapshot
 from shared.domain.course_views import course_view, course_views
 from shared.service_layer.catalog_job_records import CatalogJob, CourseChange
 from shared.service_layer.catalog_jobs import earned_under_any
-from shared.service_layer.ports import (
-    CatalogJobStore,
-    CatalogStore,
-    CertificateStore,
-    Clock,
-    SnapshotStore,
-)
+from shared.service_layer.ports import CatalogJobStore, CatalogStore, CertificateStore, Clock
 
-__all__ = ["CatalogChange", "CourseCatalog", "CourseSaved"]
-
-_SWEEP_BATCH = 500
-"""Certificates written per round trip while sweeping a tenant's claims."""
+__all__ = ["CourseCatalog", "CourseSaved"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,34 +30,19 @@ class CourseSaved:
     job: CatalogJob
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogChange:
-    """What removing a course did.
-
-    Attributes:
-        claims_checked: Snapshots with a claim on the course that were judged.
-        certificates_recorded: Certificates recorded by this change (earned, not yet recorded).
-    """
-
-    claims_checked: int
-    certificates_recorded: int
-
-
 class CourseCatalog:
-    """Course views and catalog changes, over the catalog, certificate, snapshot and job stores."""
+    """Course views and catalog changes, over the catalog, certificate and job stores."""
 
     def __init__(
         self,
         courses: CatalogStore,
         certificates: CertificateStore,
-        snapshots: SnapshotStore,
         jobs: CatalogJobStore,
         clock: Clock,
     ) -> None:
         self.courses = courses
         self.certificates = certificates
         self.jobs = jobs
-        self._snapshots = snapshots
         self._clock = clock
 
     async def views(self, snapshot: Snapshot) -> CourseViews:
@@ -102,24 +79,25 @@ class CourseCatalog:
         every claim under it, so the change never takes a certificate back; the request
         itself reads no snapshot.
         """
-        revision = await self.courses.put(tenant_id, course)
+        revision, created = await self.courses.put(tenant_id, course)
         change = CourseChange(tenant_id, course.course_id, revision)
         job = await self.jobs.enqueue(change, self._clock.now())
-        return CourseSaved(created=revision == 1, job=job)
+        return CourseSaved(created=created, job=job)
 
-    async def remove(self, tenant_id: str, course_id: str) -> CatalogChange | None:
-        """Remove a course after recording what claims earned; None if there was no such course.
+    async def remove(self, tenant_id: str, course_id: str) -> CatalogJob | None:
+        """Remove a course and queue the job that judges its claims; None if there was none.
 
-        Recorded certificates stay, and show again if the course comes back.
+        The course leaves the catalog at once; its removed version is kept until the job has
+        judged every claim under it (a PUT that brings the course back first supersedes the
+        job, and its own job judges under it too), so the removal never misses a certificate;
+        the request itself reads no snapshot. Recorded certificates stay, and show again if
+        the course comes back.
         """
-        previous = await self.courses.get(tenant_id, course_id)
-        if previous is None:
+        revision = await self.courses.remove(tenant_id, course_id)
+        if revision is None:
             return None
-        kept = await self.courses.kept(tenant_id, [course_id])
-        versions = [*kept.get(course_id, []), previous]
-        checked, recorded = await self._record_claims(tenant_id, versions)
-        await self.courses.delete(tenant_id, course_id)
-        return CatalogChange(checked, recorded)
+        change = CourseChange(tenant_id, course_id, revision, removed=True)
+        return await self.jobs.enqueue(change, self._clock.now())
 
     async def _held(self, snapshot: Snapshot) -> dict[str, Certificate]:
         """The user's certificates, after recording those their claims earned by kept versions.
@@ -148,22 +126,3 @@ class CourseCatalog:
             if view.course_id not in held and (earned_at := view.certificate.earned_at)
         ]
         await self.certificates.record(earned)
-
-    async def _record_claims(self, tenant_id: str, versions: Sequence[Course]) -> tuple[int, int]:
-        """Judge every claim on the course by each version; record the eligible ones.
-
-        Returns (claims judged, certificates newly recorded).
-        """
-        course_id = versions[0].course_id
-        checked = recorded = 0
-        batch: list[Certificate] = []
-        async for snapshot in self._snapshots.claiming(tenant_id, course_id):
-            checked += 1
-            earned_at = earned_under_any(versions, snapshot)
-            if earned_at is not None:
-                batch.append(Certificate(tenant_id, snapshot.user_id, course_id, earned_at))
-            if len(batch) >= _SWEEP_BATCH:
-                recorded += await self.certificates.record(batch)
-                batch = []
-        recorded += await self.certificates.record(batch)
-        return checked, recorded

@@ -25,11 +25,15 @@ ACTIVE_STATES = (JobState.QUEUED, JobState.RUNNING)
 
 @dataclass(frozen=True, slots=True)
 class CourseChange:
-    """Course `course_id` of tenant `tenant_id` changed; `revision` is the catalog's new one."""
+    """Course `course_id` of tenant `tenant_id` changed; `revision` is the catalog's new one.
+
+    `removed`: the change removed the course, so the job judges under its kept versions only.
+    """
 
     tenant_id: str
     course_id: str
     revision: int
+    removed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "BrokerUnavailable",
+    "ConcurrentChange",
     "SnapshotUnreadable",
     "StoreRejected",
     "StoreTimeout",
@@ -29,6 +30,13 @@ class StoreTimeout(StoreUnavailable):
 
 class StoreRejected(Exception):
     """MongoDB refused the request itself (a document too large, invalid): retrying won't help."""
+
+
+class ConcurrentChange(Exception):
+    """A conditional write lost to concurrent writers on every attempt: a conflict, not a refusal.
+
+    Nothing was written; reading again and retrying may pass (the gateway answers 409).
+    """
 
 
 class BrokerUnavailable(Exception):

@@ -91,7 +91,7 @@ async def test_courses_are_replaced_whole_and_listed_in_course_order(stores: Sto
             ],
         }
     )
-    assert await stores.courses.put("demo", course) == 1
+    assert await stores.courses.put("demo", course) == (1, True)
     assert await stores.courses.kept("demo", ["c.2"]) == {}
     grown = parse_course(
         {
@@ -99,8 +99,8 @@ async def test_courses_are_replaced_whole_and_listed_in_course_order(stores: Sto
             "items": [*course.to_json()["items"], {"contentId": "w", "kind": "step"}],
         }
     )
-    assert await stores.courses.put("demo", grown) == 2
-    assert await stores.courses.put("demo", course) == 3
+    assert await stores.courses.put("demo", grown) == (2, False)
+    assert await stores.courses.put("demo", course) == (3, False)
     assert await stores.courses.kept("demo", ["c.2", "c.1"]) == {"c.2": [course, grown]}
     await stores.courses.drop_kept("demo", "c.2", 2)
     assert await stores.courses.kept("demo", ["c.2"]) == {"c.2": [grown]}
@@ -116,8 +116,28 @@ async def test_courses_are_replaced_whole_and_listed_in_course_order(stores: Sto
     assert sorted(c.course_id for c in touching) == ["c.1", "c.2"]
     totals = await stores.courses.totals("demo")
     assert (totals.courses, totals.required) == (2, 2)
-    assert await stores.courses.delete("demo", "c.2") is True
-    assert await stores.courses.delete("demo", "c.2") is False
+    assert await stores.courses.remove("demo", "c.2") == 4
+    assert await stores.courses.remove("demo", "c.2") is None
+
+
+async def test_a_removed_course_leaves_every_read_but_its_version_stays_kept_for_its_job(
+    stores: Stores,
+) -> None:
+    course = parse_course({"courseId": "c", "items": [{"contentId": "x", "kind": "step"}]})
+    assert await stores.courses.put("demo", course) == (1, True)
+
+    assert await stores.courses.remove("demo", "c") == 2
+
+    assert await stores.courses.get("demo", "c") is None
+    assert await stores.courses.page("demo", None, 10) == []
+    assert await stores.courses.touching("demo", ["x"], ["c"]) == []
+    assert (await stores.courses.totals("demo")).courses == 0
+    assert await stores.courses.kept("demo", ["c"]) == {"c": [course]}
+    assert await stores.courses.remove("demo", "c") is None
+    await stores.courses.drop_kept("demo", "c", 2)
+    assert await stores.courses.kept("demo", ["c"]) == {}
+    assert await stores.courses.put("demo", course) == (3, True), "revisions go on after it"
+    assert await stores.courses.get("demo", "c") == course
 
 
 async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: Stores) -> None:
@@ -297,3 +317,6 @@ async def test_catalog_jobs_are_leased_checkpointed_superseded_and_ended(stores:
     assert (ended.state, ended.error) == (JobState.FAILED, "boom")
     assert await jobs.take("w1", AT + timedelta(days=1), lease) is None
     assert await jobs.recent("elsewhere", 5) == []
+    removal = await jobs.enqueue(CourseChange("demo", "c", 3, removed=True), AT + timedelta(days=1))
+    [stored, *_] = await jobs.recent("demo", 5)
+    assert (stored.job_id, stored.change) == (removal.job_id, CourseChange("demo", "c", 3, True))

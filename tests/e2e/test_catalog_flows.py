@@ -198,46 +198,79 @@ def test_catalog_listing_pages_and_delete(api: httpx.Client, course_id: str) -> 
     }
     assert first["next"] == f"{course_id}b"
     deleted = api.delete(f"/v1/catalog/courses/{course_id}b")
-    assert deleted.status_code == 200
+    assert deleted.status_code == 202
     assert deleted.json() == {
         "courseId": f"{course_id}b",
-        "claimsChecked": 0,
-        "certificatesRecorded": 0,
+        "revision": 2,
+        "job": {"jobId": f"demo/{course_id}b@2", "state": "queued"},
     }
+    assert api.get(f"/v1/catalog/courses/{course_id}b").status_code == 404
     assert api.delete(f"/v1/catalog/courses/{course_id}b").status_code == 404
     rest = api.get("/v1/catalog/courses", params={"after": first["next"], "limit": 1}).json()
     assert rest["courses"][0]["courseId"] == f"{course_id}c"
 
 
-def test_a_projector_judges_a_changed_course_s_claims_with_no_read_in_between(
-    api: httpx.Client, settings: Settings, user_id: str, course_id: str
-) -> None:
-    """The PUT answers before any claim is judged; the projector's job records the certificate."""
+def claimed_under_one_item(
+    api: httpx.Client, db: Any, user_id: str, course_id: str
+) -> dict[str, Any]:
+    """Course `course_id` asks for one chapter; the user did it and claimed the course.
+
+    Returns the course. The claim is projected, and no read judged it (no certificate yet).
+    """
     one_item = {"items": [{"contentId": f"{course_id}.ch-1", "kind": "chapter"}]}
     assert api.put(f"/v1/catalog/courses/{course_id}", json=one_item).status_code == 201
     learner = Learner(api, user_id, course_id)
     done = {"contentId": f"{course_id}.ch-1", "status": "completed"}
     learner.send(0, "content.progressed", done)
     learner.send(10, "course.completed", {"courseId": course_id})
+
+    def projected() -> bool | None:
+        found = db[SNAPSHOTS].find_one({"u": user_id}, {"s": 1})
+        return True if found is not None and found["s"] >= 2 else None
+
+    eventually(projected)
+    assert db[CERTIFICATES].find_one({"u": user_id, "c": course_id}) is None
+    return one_item
+
+
+def certified_by_finished_job(db: Any, job_id: str, user_id: str, course_id: str) -> None:
+    """The projector finished the job, and it recorded the user's certificate of the claim."""
+
+    def finished() -> dict[str, Any] | None:
+        job = db[CATALOG_JOBS].find_one({"_id": job_id})
+        return job if job is not None and job["state"] == "finished" else None
+
+    job = eventually(finished)
+    assert job["done"] == job["total"] >= 1
+    certificate = db[CERTIFICATES].find_one({"u": user_id, "c": course_id})
+    assert certificate is not None, (
+        "the job judged the claim under the version it replaced or removed"
+    )
+    assert certificate["earnedAt"] == (START + timedelta(minutes=10)).isoformat()
+
+
+def test_a_projector_judges_a_changed_course_s_claims_with_no_read_in_between(
+    api: httpx.Client, settings: Settings, user_id: str, course_id: str
+) -> None:
+    """The PUT answers before any claim is judged; the projector's job records the certificate."""
     with MongoClient(settings.mongo_url, tz_aware=True) as client:
         db = client[settings.mongo_database]
-
-        def projected() -> bool | None:
-            found = db[SNAPSHOTS].find_one({"u": user_id}, {"s": 1})
-            return True if found is not None and found["s"] >= 2 else None
-
-        eventually(projected)
+        one_item = claimed_under_one_item(api, db, user_id, course_id)
         two_items = {"items": [*one_item["items"], {"contentId": "later", "kind": "chapter"}]}
         changed = api.put(f"/v1/catalog/courses/{course_id}", json=two_items)
         assert changed.status_code == 200, changed.text
-        job_id = changed.json()["job"]["jobId"]
+        certified_by_finished_job(db, changed.json()["job"]["jobId"], user_id, course_id)
 
-        def finished() -> dict[str, Any] | None:
-            job = db[CATALOG_JOBS].find_one({"_id": job_id})
-            return job if job is not None and job["state"] == "finished" else None
 
-        job = eventually(finished)
-        assert job["done"] == job["total"] >= 1
-        certificate = db[CERTIFICATES].find_one({"u": user_id, "c": course_id})
-        assert certificate is not None, "the job judged the claim under the replaced version"
-        assert certificate["earnedAt"] == (START + timedelta(minutes=10)).isoformat()
+def test_a_projector_judges_a_removed_course_s_claims_after_the_delete_answered(
+    api: httpx.Client, settings: Settings, user_id: str, course_id: str
+) -> None:
+    """The DELETE answers 202 before any claim is judged; the projector's job records it."""
+    with MongoClient(settings.mongo_url, tz_aware=True) as client:
+        db = client[settings.mongo_database]
+        claimed_under_one_item(api, db, user_id, course_id)
+        removed = api.delete(f"/v1/catalog/courses/{course_id}")
+        assert removed.status_code == 202, removed.text
+        assert removed.json()["job"]["state"] == "queued"
+        assert api.get(f"/v1/catalog/courses/{course_id}").status_code == 404
+        certified_by_finished_job(db, removed.json()["job"]["jobId"], user_id, course_id)

@@ -17,13 +17,16 @@ from typer.testing import CliRunner, Result
 
 from services.progressctl.cli import app
 from services.projector.catalog_worker import catalog_job_runner
-from shared.adapters.catalog_store import MongoCertificateStore
+from shared.adapters.catalog_job_store import MongoCatalogJobStore
+from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.mongo import ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore
 from shared.domain import Certificate
+from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.records import SnapshotUpdate
+from tests.fakes import FixedClock
 from tests.unit.domain.builders import Log, at
 
 pytestmark = pytest.mark.integration
@@ -275,3 +278,17 @@ def test_importing_records_earned_certificates_and_a_changed_course_keeps_them(c
     watched = cli("catalog", "jobs", "--watch", "--json")
     assert watched.exit_code == 0, watched.output
     assert {job["state"] for job in json.loads(watched.stdout)} == {"finished"}
+
+    async def remove_w4(db: Any) -> None:
+        catalog = CourseCatalog(
+            MongoCatalogStore(db), MongoCertificateStore(db), MongoCatalogJobStore(db), FixedClock()
+        )
+        assert await catalog.remove(TENANT, "w4") is not None
+
+    cli.run(remove_w4)
+    listed = json.loads(cli("catalog", "jobs", "--json").stdout)
+    removals = [(job["jobId"], job["state"]) for job in listed if job["change"] == "removed"]
+    assert removals == [("demo/w4@3", "queued")]
+    cli.run(run_jobs)
+    assert ("demo/w4@3", "finished", 1, 1) in cli.jobs()
+    assert "(removal)" in cli("catalog", "jobs").stdout

@@ -77,6 +77,7 @@ class Gate:
     def __init__(self, hold_page: int | None = None) -> None:
         self.judged: list[str] = []
         self.revisions: list[int] = []
+        self.changes: list[tuple[CourseChange, list[Course]]] = []
         self.hold_page = hold_page
         self.held = asyncio.Event()
         self.release = asyncio.Event()
@@ -90,6 +91,7 @@ class Gate:
             self.held.set()
             await self.release.wait()
         self.revisions.append(change.revision)
+        self.changes.append((change, list(versions)))
         self.judged.extend(snapshot.user_id for snapshot in snapshots)
 
 
@@ -103,9 +105,7 @@ class World:
         self.courses = MongoCatalogStore(db)  # type: ignore[arg-type]
         self.snapshots = MongoSnapshotStore(db)  # type: ignore[arg-type]
         self.certificates = MongoCertificateStore(db)  # type: ignore[arg-type]
-        self.catalog = CourseCatalog(
-            self.courses, self.certificates, self.snapshots, self.jobs, self.clock
-        )
+        self.catalog = CourseCatalog(self.courses, self.certificates, self.jobs, self.clock)
 
     def runner(self, *steps: Gate, worker: str = "w1") -> CatalogJobRunner:
         return CatalogJobRunner(
@@ -266,3 +266,35 @@ async def test_views_during_the_job_judge_claims_by_the_kept_version(world: Worl
     assert await run_next(world.runner()) is JobState.FINISHED
     after = await world.catalog.view(snapshot, "c")
     assert after == during
+
+
+async def test_a_delete_only_removes_and_queues_and_its_job_records_what_the_course_allowed(
+    world: World,
+) -> None:
+    removal = await world.catalog.remove(TENANT, "c")
+
+    assert removal is not None
+    assert (removal.change, removal.state) == (CourseChange(TENANT, "c", 2, True), JobState.QUEUED)
+    assert await world.certified() == {}, "no claim is judged inside the request"
+    assert await world.courses.get(TENANT, "c") is None
+    assert await world.catalog.remove(TENANT, "c") is None
+    assert await world.courses.kept(TENANT, ["c"]) == {"c": [FIRST]}
+    during = await world.catalog.views(learner(8, claims=True))
+    assert "c" not in during.courses
+
+    gate = Gate()
+    assert await run_next(world.runner(gate)) is JobState.FINISHED
+
+    assert await world.certified() == EVERY_CLAIM
+    assert gate.judged == EVERY_USER
+    assert all(change.removed for change, _ in gate.changes)
+    assert all(versions == [FIRST] for _, versions in gate.changes), "judged under it alone"
+    assert await world.courses.kept(TENANT, ["c"]) == {}
+    job = await world.job(removal.job_id)
+    assert (job.state, job.done, job.total) == (
+        JobState.FINISHED,
+        CLAIMANTS + IDLE,
+        CLAIMANTS + IDLE,
+    )
+    back = await world.catalog.save(TENANT, GROWN)
+    assert (back.created, back.job.job_id) == (True, f"{TENANT}/c@3"), "job ids never repeat"

@@ -65,7 +65,7 @@ async def test_a_job_whose_runs_keep_failing_is_retried_then_marked_failed() -> 
     snapshot = log.snapshot()
     snapshots.snapshots[(TENANT, snapshot.user_id)] = StoredSnapshot(snapshot, 1)
     courses = InMemoryCatalogStore()
-    catalog = CourseCatalog(courses, InMemoryCertificateStore(), snapshots, jobs, clock)
+    catalog = CourseCatalog(courses, InMemoryCertificateStore(), jobs, clock)
     course = parse_course({"courseId": "c", "items": [{"contentId": "x", "kind": "step"}]})
     await catalog.save(TENANT, course)
     saved = await catalog.save(TENANT, course)

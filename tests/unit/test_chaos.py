@@ -20,6 +20,7 @@ from chaos.fuzz_tokens import ChaosIdentity, fuzzed_tokens
 from chaos.groups import group_failures
 from chaos.hostile import Probed, attacks
 from chaos.known_cases import (
+    catalog_requests,
     cost_requests,
     hostile_requests,
     insight_requests,
@@ -262,3 +263,13 @@ def test_insight_cases_read_the_insight_routes_with_their_answers() -> None:
     assert {case.expected for case in cases} == {400, 403, 404}
     learners = [case for case in cases if case.headers["Authorization"] == "Bearer learner"]
     assert {case.expected for case in learners} == {403}
+
+
+def test_catalog_deletes_name_an_absent_course_and_an_invalid_id() -> None:
+    """The named catalog DELETEs must get 404 and 422: neither may queue a catalog job."""
+    cases = {case.name: case for case in catalog_requests("Bearer key")}
+    absent = cases["catalog DELETE of a course the catalog lacks"]
+    assert (absent.method, absent.expected) == ("DELETE", 404)
+    assert absent.path.startswith("/v1/catalog/courses/fuzz-absent-")
+    assert cases["catalog DELETE of a courseId with a space"].expected == 422
+    assert all(case.headers == {"Authorization": "Bearer key"} for case in cases.values())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -93,10 +93,6 @@ class SnapshotStore(Protocol):
 
     async def save_many(self, updates: Sequence[SnapshotUpdate]) -> set[UserKey]:
         """Write each update whose expectation holds; return the users whose did not."""
-        ...
-
-    def claiming(self, tenant: str, course_id: str) -> AsyncIterator[Snapshot]:
-        """Every snapshot of the tenant with a `course.completed` claim on the course."""
         ...
 
     async def count_of(self, tenant: str) -> int:

@@ -48,8 +48,11 @@ class CatalogStore(Protocol):
         """How many courses the tenant has, and their required items summed."""
         ...
 
-    async def put(self, tenant_id: str, course: Course) -> int:
-        """Store the course as its next revision (1: new), keeping the version it replaces."""
+    async def put(self, tenant_id: str, course: Course) -> tuple[int, bool]:
+        """Store the course as its next revision, keeping the version it replaces.
+
+        Returns the revision (1 for a course never stored) and whether the catalog lacked it.
+        """
         ...
 
     async def kept(self, tenant_id: str, course_ids: Sequence[str]) -> dict[str, list[Course]]:
@@ -63,8 +66,11 @@ class CatalogStore(Protocol):
         """Drop the course's kept versions older than revision `below` (a job judged them)."""
         ...
 
-    async def delete(self, tenant_id: str, course_id: str) -> bool:
-        """Remove the course; False if there was none."""
+    async def remove(self, tenant_id: str, course_id: str) -> int | None:
+        """Remove the course as its next revision, keeping its last version; None if absent.
+
+        Reads no longer find the course; its kept versions stay until a job judged them.
+        """
         ...
 
 

@@ -130,7 +130,7 @@ async def test_catalog_changes_queue_a_job_and_views_judge_under_the_kept_versio
     claim = raw_event("course.completed", "2026-11-20T11:00:00Z", {"courseId": "c"}, event_id="e-2")
     await Projection(log, snapshots).project([record(done), record(claim)])
     certificates, jobs = InMemoryCertificateStore(), InMemoryCatalogJobStore()
-    catalog = CourseCatalog(InMemoryCatalogStore(), certificates, snapshots, jobs, FixedClock())
+    catalog = CourseCatalog(InMemoryCatalogStore(), certificates, jobs, FixedClock())
     course = parse_course({"courseId": "c", "items": [{"contentId": "x", "kind": "step"}]})
     saved = await catalog.save("demo", course)
     assert (saved.created, saved.job.change.revision, saved.job.state) == (True, 1, "queued")
@@ -152,7 +152,12 @@ async def test_catalog_changes_queue_a_job_and_views_judge_under_the_kept_versio
     assert not view.certificate.eligible
     removed = await catalog.remove("demo", "c")
     assert removed is not None
+    assert (removed.change.revision, removed.change.removed, removed.state) == (3, True, "queued")
+    states = {job.change.revision: job.state for job in await jobs.recent("demo", 5)}
+    assert states == {1: "superseded", 2: "superseded", 3: "queued"}
     assert await catalog.remove("demo", "c") is None
+    back = await catalog.save("demo", course)
+    assert (back.created, back.job.change.revision) == (True, 4)
 
 
 async def test_ingest_rejects_the_events_of_erased_users_by_code() -> None:
