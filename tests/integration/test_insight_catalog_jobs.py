@@ -105,7 +105,7 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         page=PAGE,
     )
     built = World(
-        db, CourseCatalog(courses, certificates, snapshots, jobs, clock), insights, runner
+        db, CourseCatalog(courses, certificates, jobs, clock), insights, runner
     )
     await built.catalog.save(TENANT, BEFORE)
     assert await run_next(runner) is JobState.FINISHED

@@ -132,7 +132,7 @@ class World:
                 await self.certificates.record([Certificate(TENANT, user, COURSE, NOW)])
             case ("catalog", version):
                 if version is None:
-                    await self.catalog.delete(TENANT, COURSE)
+                    await self.catalog.remove(TENANT, COURSE)
                 else:
                     await self.catalog.put(TENANT, VERSIONS[version])
                 await self.insights.recount(TENANT, COURSE)
