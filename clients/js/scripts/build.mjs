@@ -24,7 +24,7 @@ const siblings = {
   },
 };
 
-const common = { bundle: true, format: "esm", minify: true, sourcemap: true, target: "es2022", legalComments: "eof", plugins: [siblings] };
+const common = { bundle: true, format: "esm", minify: true, sourcemap: true, target: "es2022", legalComments: "linked", plugins: [siblings] };
 await build({ ...common, entryPoints: [join(root, "src/index.ts")], outfile: join(root, "dist/progress-sync.js") });
 await build({ ...common, entryPoints: [join(root, "src/file-outbox.ts")], outfile: join(root, "dist/file-outbox.js"), platform: "node" });
 await build({ ...common, entryPoints: [join(root, "src/live.ts")], outfile: join(root, "dist/live.js") });

@@ -1,6 +1,7 @@
 // The retry policy both SDKs share (DESIGN "One client policy"): what to do with each answer.
 // clients/golden/policy-vectors.json holds it as data; test/policy_vectors.test.ts runs it here
-// and the Python SDK's tests run the same file.
+// and the Python SDK's tests run the same file. `decide()` is the one place this SDK reads a
+// write's answer: a new retry rule goes there (and into the vectors).
 
 /** Back-off steps for 5xx and network errors; after the last, every 60 s for ever. */
 export const BACKOFF_MS = [1_000, 5_000, 15_000, 60_000] as const;
@@ -50,15 +51,25 @@ export type Verdict =
 
 /**
  * The verdict for a write answered with `status` (a network error is `retry`): Retry-After
- * is honoured on 429 and every 5xx; the caller backs off where it is missing.
+ * is honoured on 429 and every 5xx; the caller backs off where it is missing. The live
+ * stream's reading of a status: `decide()`'s for a first failure of a batch of two.
  */
 export function verdictFor(status: number, retryAfter: string | null, now = Date.now()): Verdict {
-  if (status >= 200 && status < 300) return { kind: "accepted" };
-  if (status === 429 || status >= 500) return { kind: "retry", afterMs: retryAfterMs(retryAfter, now) };
-  if (status === 401) return { kind: "token" };
-  if (status === 413) return { kind: "split" };
-  if (status === 410) return { kind: "erased" };
-  return { kind: "refused" };
+  const action = decide({ status, retryAfter, attempt: 1, batchSize: 2 }, now);
+  switch (action.action) {
+    case "accept":
+      return { kind: "accepted" };
+    case "retry":
+      return { kind: "retry", afterMs: retryAfterMs(retryAfter, now) };
+    case "renew_token":
+      return { kind: "token" };
+    case "split":
+      return { kind: "split" };
+    case "drop_and_report":
+      return { kind: "erased" };
+    default:
+      return { kind: "refused" };
+  }
 }
 
 /** A write's answer with what the policy needs to know around it. */
@@ -83,21 +94,14 @@ export type Action =
   | { action: "drop_and_report"; reason: "too_large" | "erased" }
   | { action: "error" };
 
-/** The whole policy for one answer: the verdict, with the split, the token and the wait decided. */
+/** The whole policy for one answer: the action, with the split, the token and the wait decided. */
 export function decide(answer: Answer, now = Date.now(), random: () => number = Math.random): Action {
-  const verdict: Verdict = answer.status === null ? { kind: "retry" } : verdictFor(answer.status, answer.retryAfter, now);
-  switch (verdict.kind) {
-    case "accepted":
-      return { action: "accept" };
-    case "retry":
-      return { action: "retry", delayMs: verdict.afterMs ?? backoffMs(answer.attempt - 1, random) };
-    case "token":
-      return answer.renewed ? { action: "error" } : { action: "renew_token" };
-    case "split":
-      return answer.batchSize > 1 ? { action: "split" } : { action: "drop_and_report", reason: "too_large" };
-    case "erased":
-      return { action: "drop_and_report", reason: "erased" };
-    default:
-      return { action: "error" };
+  const { status } = answer;
+  if (status === null || status === 429 || status >= 500) {
+    return { action: "retry", delayMs: retryAfterMs(answer.retryAfter, now) ?? backoffMs(answer.attempt - 1, random) };
   }
+  if (status >= 200 && status < 300) return { action: "accept" };
+  if (status === 401) return answer.renewed ? { action: "error" } : { action: "renew_token" };
+  if (status === 413) return answer.batchSize > 1 ? { action: "split" } : { action: "drop_and_report", reason: "too_large" };
+  return status === 410 ? { action: "drop_and_report", reason: "erased" } : { action: "error" };
 }

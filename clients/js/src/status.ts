@@ -53,31 +53,31 @@ export const INITIAL_STATUS: Status = Object.freeze({
 
 /** Holds the current status and tells listeners about each change. */
 export class StatusStore {
-  private current: Status = INITIAL_STATUS;
-  private readonly listeners = new Set<StatusListener>();
+  #current: Status = INITIAL_STATUS;
+  readonly #listeners = new Set<StatusListener>();
 
   get(): Status {
-    return this.current;
+    return this.#current;
   }
 
   /** Merge `change` in; listeners hear of it only when something changed. */
   set(change: Partial<Status>): void {
-    const next = { ...this.current, ...change };
-    if ((Object.keys(next) as (keyof Status)[]).every((k) => next[k] === this.current[k])) return;
-    this.current = Object.freeze(next);
-    for (const listener of this.listeners) listener(this.current);
+    const next = { ...this.#current, ...change };
+    if ((Object.keys(next) as (keyof Status)[]).every((k) => next[k] === this.#current[k])) return;
+    this.#current = Object.freeze(next);
+    for (const listener of this.#listeners) listener(this.#current);
   }
 
   /** A new `pendingCount`, with `idle` and `pending` following it in the same change. */
   count(pendingCount: number): void {
-    const { state } = this.current;
+    const { state } = this.#current;
     const quiet = state === "idle" || state === "pending";
     this.set({ pendingCount, state: quiet ? (pendingCount ? "pending" : "idle") : state });
   }
 
   subscribe(listener: StatusListener): () => void {
-    this.listeners.add(listener);
-    listener(this.current);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    listener(this.#current);
+    return () => this.#listeners.delete(listener);
   }
 }

@@ -1,51 +1,9 @@
-// HTTP for the client: one write request, and the read that pages through the cursor.
+// HTTP reads for the client: the read that pages through the cursor, and JSON reads (writes: sending.ts).
 
 import type { ProgressEvent } from "./events.generated.js";
 import type { Snapshot } from "./snapshot.js";
 
-/** A 202's per-event result. */
-export interface EventResult {
-  eventId: string | null;
-  status: "accepted" | "rejected";
-  error?: string;
-}
-
-/** What came back from one write: the status, or null on a network error. */
-export interface WriteAnswer {
-  status: number | null;
-  retryAfter: string | null;
-  results: EventResult[];
-  consistencyToken?: string;
-}
-
 export type Fetch = typeof fetch;
-
-/** PUT one user's events; never throws (a network error is `status: null`). */
-export async function putEvents(
-  fetcher: Fetch,
-  url: string,
-  token: string,
-  events: readonly ProgressEvent[],
-  keepalive: boolean,
-): Promise<WriteAnswer> {
-  try {
-    const response = await fetcher(url, {
-      method: "PUT",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ events }),
-      keepalive,
-    });
-    const body = response.status === 202 ? ((await response.json()) as Partial<WriteAnswer>) : {};
-    return {
-      status: response.status,
-      retryAfter: response.headers.get("Retry-After"),
-      results: body.results ?? [],
-      consistencyToken: body.consistencyToken,
-    };
-  } catch {
-    return { status: null, retryAfter: null, results: [] };
-  }
-}
 
 /** The server's side of one user, as far as the client has read it. */
 export interface ServerState {

@@ -9,55 +9,59 @@ import type { Snapshot } from "./snapshot.js";
 
 /** A cached fold of `source()`: the base snapshot and the events on it, in any order. */
 export class OptimisticView {
-  private folded: Snapshot | undefined;
-  private tail: ProgressEvent[] = [];
+  #folded: Snapshot | undefined;
+  #tail: ProgressEvent[] = [];
   /** The event folded last (in fold order), if any. */
-  private last: Keyed | undefined;
-  private ids = new Set<string>();
+  #last: Keyed | undefined;
+  #ids = new Set<string>();
   /** False while any event is a retraction: it may name a later event, so refold always. */
-  private appendable = true;
+  #appendable = true;
 
-  constructor(private readonly source: () => { base: Snapshot; events: readonly ProgressEvent[] }) {}
+  readonly #source: () => { base: Snapshot; events: readonly ProgressEvent[] };
+
+  constructor(source: () => { base: Snapshot; events: readonly ProgressEvent[] }) {
+    this.#source = source;
+  }
 
   /** The source changed in some other way than `append`: refold on the next read. */
   invalidate(): void {
-    this.folded = undefined;
-    this.tail = [];
+    this.#folded = undefined;
+    this.#tail = [];
   }
 
   /** `event` joined the source's events, after the others; `time` is its canonical occurredAt. */
   append(event: ProgressEvent, time: string): void {
-    if (this.folded === undefined) return;
+    if (this.#folded === undefined) return;
     const keyed: Keyed = [time, event];
     if (
-      !this.appendable ||
+      !this.#appendable ||
       event.type === "events.retracted" ||
       event.type === "progress.reset" ||
-      this.ids.has(event.eventId) ||
-      (this.last !== undefined && foldOrder(keyed, this.last) <= 0)
+      this.#ids.has(event.eventId) ||
+      (this.#last !== undefined && foldOrder(keyed, this.#last) <= 0)
     ) {
       this.invalidate();
       return;
     }
-    this.tail.push(event);
-    this.ids.add(event.eventId);
-    this.last = keyed;
+    this.#tail.push(event);
+    this.#ids.add(event.eventId);
+    this.#last = keyed;
   }
 
   /** The snapshot, folded exactly as `applyEvents(base, events)` would. */
   get(): Snapshot {
-    if (this.folded === undefined) {
-      const { base, events } = this.source();
+    if (this.#folded === undefined) {
+      const { base, events } = this.#source();
       const keyed = ordered(events);
-      this.folded = applyEvents(base, events, keyed);
-      this.ids = new Set(keyed.map(([, event]) => event.eventId));
-      this.appendable = !keyed.some(([, event]) => event.type === "events.retracted");
-      this.last = keyed.at(-1);
-    } else if (this.tail.length > 0) {
-      this.folded = applyEvents(this.folded, this.tail);
-      this.tail = [];
+      this.#folded = applyEvents(base, events, keyed);
+      this.#ids = new Set(keyed.map(([, event]) => event.eventId));
+      this.#appendable = !keyed.some(([, event]) => event.type === "events.retracted");
+      this.#last = keyed.at(-1);
+    } else if (this.#tail.length > 0) {
+      this.#folded = applyEvents(this.#folded, this.#tail);
+      this.#tail = [];
     }
-    return this.folded;
+    return this.#folded;
   }
 }
 
