@@ -15,37 +15,15 @@ import gc
 import json
 import os
 import tracemalloc
-from collections.abc import Sequence
 
 from bench.memory import rss_mib
 from shared.adapters.snapshot_cache import CachedSnapshots
-from shared.domain import Snapshot
-from shared.service_layer.records import SnapshotUpdate, UserKey
-from tests.fakes import InMemorySnapshotStore
-from tests.support.projector import TENANT, learner_snapshots
+from tests.support.cache_fill import ForgetfulSnapshotStore, fill
+from tests.support.projector import learner_snapshots
 
 __all__ = ["measure"]
 
-_BATCH = 100
 _MIB = 2**20
-
-
-class _Forgetful(InMemorySnapshotStore):
-    """Accepts every write and keeps none, so all that stays in memory is the cache's."""
-
-    async def save_many(self, updates: Sequence[SnapshotUpdate]) -> set[UserKey]:
-        return set()
-
-
-async def _fill(cache: CachedSnapshots, count: int, first: int) -> None:
-    """Write `count` learners' snapshots through `cache`, a batch at a time, as a projector."""
-    for start in range(first, first + count, _BATCH):
-        snapshots = learner_snapshots(_BATCH, offset=start)
-        await cache.save_many([_update(snapshot) for snapshot in snapshots])
-
-
-def _update(snapshot: Snapshot) -> SnapshotUpdate:
-    return SnapshotUpdate((TENANT, snapshot.user_id), snapshot, seq=100, expected_seq=0)
 
 
 def measure(budget_mib: int) -> dict[str, float]:
@@ -57,15 +35,15 @@ def measure(budget_mib: int) -> dict[str, float]:
     count = 2 * budget_mib * _MIB // len(learner_snapshots(1)[0].to_storage())
     gc.collect()
     before = rss_mib(os.getpid())
-    cache = CachedSnapshots(_Forgetful(), budget_mib * _MIB)
-    asyncio.run(_fill(cache, count, 0))
+    cache = CachedSnapshots(ForgetfulSnapshotStore(), budget_mib * _MIB)
+    asyncio.run(fill(cache, count, 0))
     gc.collect()
     rss_growth = rss_mib(os.getpid()) - before
     del cache
     gc.collect()
     tracemalloc.start()
-    cache = CachedSnapshots(_Forgetful(), budget_mib * _MIB)
-    asyncio.run(_fill(cache, count, count))
+    cache = CachedSnapshots(ForgetfulSnapshotStore(), budget_mib * _MIB)
+    asyncio.run(fill(cache, count, count))
     gc.collect()
     held = tracemalloc.get_traced_memory()[0] / _MIB
     tracemalloc.stop()
