@@ -19,7 +19,7 @@ from bench.ingest import api_client
 from bench.projection import wait_handled
 from tests.support.services import Stack
 
-__all__ = ["run"]
+__all__ = ["rss_mib", "run"]
 
 _WARMUP_EVENTS_PER_USER = 5
 _PER_REQUEST = 500
@@ -29,7 +29,8 @@ _QUARTERS = 4
 _DRAIN_TIMEOUT_SECONDS = 3_600.0
 
 
-def _rss_mib(pid: int) -> float:
+def rss_mib(pid: int) -> float:
+    """A process's resident set size in MiB, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -38,7 +39,7 @@ def _rss_mib(pid: int) -> float:
 
 def _rss(stack: Stack) -> dict[str, float]:
     return {
-        server.name: _rss_mib(server.process.pid)
+        server.name: rss_mib(server.process.pid)
         for server in stack.processes()
         if server.process is not None
     }

@@ -225,8 +225,10 @@ class Snapshot(BaseModel):
         return self.model_dump_json()
 
     @classmethod
-    def from_storage(cls, data: str) -> Snapshot:
+    def from_storage(cls, data: str | bytes) -> Snapshot:
         """Rebuild the snapshot `to_storage` wrote; `from_storage(s.to_storage()) == s`.
+
+        `data` may be that text or its UTF-8 bytes (as the projector's cache keeps it).
 
         Raises:
             pydantic.ValidationError: If `data` is not a stored snapshot.

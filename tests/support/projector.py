@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "TENANT",
     "ProjectorLab",
     "learner_events",
+    "learner_snapshots",
     "metric",
     "projector_lab",
     "reductions",
@@ -119,6 +121,30 @@ def reductions(events: Sequence[RecordedEvent]) -> dict[str, Snapshot]:
     for event in events:
         by_user.setdefault(event.user_id, []).append(event)
     return {user: reduce(log, tenant_id=TENANT, user_id=user) for user, log in by_user.items()}
+
+
+@cache
+def _learner_templates(distinct: int, per_user: int) -> tuple[Snapshot, ...]:
+    return tuple(reductions(learner_events(distinct, per_user, seed=7)).values())
+
+
+def learner_snapshots(
+    count: int, *, offset: int = 0, per_user: int = 100, distinct: int = 50
+) -> list[Snapshot]:
+    """Snapshots of learners `offset` to `offset + count` after `per_user` `learner_events`
+    each (about 3 KB stored).
+
+    Each its own objects, as a store read or a reduction leaves them: `distinct` reductions
+    (made once) copied under new user ids, since reducing every learner's events would take
+    minutes.
+    """
+    templates = _learner_templates(distinct, per_user)
+    return [
+        Snapshot.from_storage(
+            templates[n % distinct].model_copy(update={"user_id": f"kept-{n:06d}"}).to_storage()
+        )
+        for n in range(offset, offset + count)
+    ]
 
 
 def resent_and_shuffled(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from collections.abc import Sequence
 
-from shared.adapters.snapshot_cache import CachedSnapshots
+from shared.adapters.snapshot_cache import ENTRY_OVERHEAD, CachedSnapshots
 from shared.domain import RecordedEvent
 from shared.service_layer.projection import Projection
 from shared.service_layer.records import StoredSnapshot, UserKey
 from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
+from tests.support.cache_fill import ForgetfulSnapshotStore, fill
+from tests.support.projector import learner_snapshots
 from tests.unit.domain.builders import raw_event, record
 
 
@@ -49,7 +53,7 @@ async def size_of(user: str, items: int) -> int:
 
 
 async def test_keeps_the_most_recent_snapshots_that_fit_the_budget() -> None:
-    budget = 2 * await size_of("a", 3) + 10
+    budget = 2 * (await size_of("a", 3) + ENTRY_OVERHEAD) + 10
     store = CountingStore()
     projection = Projection(InMemoryEventLog(), CachedSnapshots(store, budget))
     for user in ("a", "b", "c"):
@@ -84,3 +88,20 @@ async def test_a_zero_budget_reads_every_snapshot_back() -> None:
     await projection.project(progress("a", 2))
     await projection.project(progress("a", 2, minute=1))
     assert store.read == [("demo", "a"), ("demo", "a")]
+
+
+async def test_the_budget_counts_what_the_kept_snapshots_cost_in_memory() -> None:
+    """Held decoded, a cached snapshot cost about three times the stored size it was
+    counted at, and a projector's memory several times its budget."""
+    learner_snapshots(1)  # the templates the learners are copied from, made before measuring
+    gc.collect()
+    tracemalloc.start()
+    try:
+        cache = CachedSnapshots(ForgetfulSnapshotStore(), 2**30)
+        await fill(cache, 500)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+    assert abs(cache.cost - held) <= 0.1 * held, f"accounted {cache.cost} B, held {held} B"
