@@ -28,6 +28,8 @@ __all__ = ["Drain", "drain", "handled", "stored_snapshots", "wait_handled"]
 
 _POLL_SECONDS = 0.1
 _DRAIN_TIMEOUT_SECONDS = 900.0
+_CONVERGE_SECONDS = 60.0
+"""How long the snapshots may take to equal the reduction once the events count handled."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,25 @@ def _cpu(servers: Sequence[EmbeddedServer]) -> float:
     return sum(cpu_seconds(s.process.pid) for s in servers if s.process is not None)
 
 
+def _check_converged(run: Drain, events: Sequence[RecordedEvent]) -> None:
+    """Raise unless the stored snapshots come to equal the reduction of the events.
+
+    Checked while the projectors still run, and for a while: the drain stops its clock on
+    the events counted handled, and a batch whose database write timed out but landed counts
+    its events again on redelivery, as duplicates, before the last of them is applied.
+    """
+    wanted = reductions(events)
+    deadline = time.monotonic() + _CONVERGE_SECONDS
+    while (stored := stored_snapshots(run.lab, run.database)) != wanted:
+        if time.monotonic() > deadline:
+            differing = sum(stored.get(user) != snapshot for user, snapshot in wanted.items())
+            raise RuntimeError(
+                f"{run.name}: {differing} of {len(wanted)} snapshots differ from the "
+                f"reduction of the log {_CONVERGE_SECONDS:.0f} s after the drain"
+            )
+        time.sleep(1.0)
+
+
 def drain(
     run: Drain, events: Sequence[RecordedEvent], *, projectors: int = 1, publish: bool = True
 ) -> dict[str, Any]:
@@ -156,11 +177,10 @@ def drain(
         cpu = _cpu(servers) - cpu
         batches = sum(metric(s, "progress_projector_batch_seconds_count") for s in servers)
         replays = sum(metric(s, "progress_projector_replays_total") for s in servers)
+        _check_converged(run, events)
     finally:
         for server in servers:
             server.stop()
-    if stored_snapshots(run.lab, run.database) != reductions(events):
-        raise RuntimeError(f"{run.name}: the snapshots differ from the reduction of the log")
     counters = db_counters(run.lab.settings.mongo_url, run.database)
     users = len({event.user_id for event in events})
     return {
