@@ -18,7 +18,7 @@ from shared.domain import (
     usage_of,
     visible_head,
 )
-from shared.domain.insights import difference
+from shared.domain.insights import CONTENT_SCOPE, FUNNEL_KEYS, difference
 from shared.service_layer.catalog_job_records import (
     ACTIVE_STATES,
     CatalogJob,
@@ -27,7 +27,7 @@ from shared.service_layer.catalog_job_records import (
 )
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.errors import BrokerUnavailable
-from shared.service_layer.ports import InsightTotals, LearnerContributions
+from shared.service_layer.ports import CourseFunnel, InsightTotals, LearnerContributions
 from shared.service_layer.records import (
     PENDING,
     REPLAYED,
@@ -464,6 +464,7 @@ class InMemoryInsightStore:
         self.contributions: dict[tuple[str, str, str], tuple[int, dict[str, float]]] = {}
         self.sums: dict[tuple[str, str], dict[str, float]] = {}
         self.as_of: dict[tuple[str, str], datetime] = {}
+        self.unavailable: Exception | None = None
 
     async def replace(self, learners: Sequence[LearnerContributions], now: datetime) -> int:
         changed = 0
@@ -505,6 +506,17 @@ class InMemoryInsightStore:
         sums = self.sums.get((tenant_id, scope), {})
         counts = {key: value for key, value in sums.items() if value != 0}
         return InsightTotals(counts, self.as_of.get((tenant_id, scope)))
+
+    async def most_started(self, limit: int) -> list[CourseFunnel]:
+        if self.unavailable is not None:
+            raise self.unavailable
+        funnels = [
+            CourseFunnel(tenant, scope, *(int(sums.get(k, 0)) for k in FUNNEL_KEYS))
+            for (tenant, scope), sums in self.sums.items()
+            if scope != CONTENT_SCOPE and sums.get("started", 0) > 0
+        ]
+        funnels.sort(key=lambda f: (-f.started, f.tenant_id, f.course_id))
+        return funnels[: max(limit, 0)]
 
 
 class InMemoryParkedMessages:

@@ -6,6 +6,7 @@ the projector does: one process per few partitions, the same learner always in o
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
+from services.insights.course_gauges import CourseGaugeRefresher, CourseGauges
 from services.insights.metrics import count_followed
 from shared.adapters.connections import connections
 from shared.adapters.consumer_liveness import ConsumerLiveness
@@ -22,6 +24,7 @@ from shared.adapters.insight_store import mongo_insights
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, loop_options, raw_bodies
 from shared.adapters.logs import get_logger
+from shared.adapters.metrics import INSIGHTS_COURSE_LEARNERS
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
 from shared.adapters.partition_ownership import PartitionOwnership
 from shared.adapters.settings import Settings
@@ -92,10 +95,25 @@ def create_app(settings: Settings) -> FastAPI:
         async with connections(settings, broker) as opened:
             db = opened.db
             checks.update(dependency_checks(broker, db))
-            declared.follower = InsightsFollower(mongo_insights(db))
+            insights = mongo_insights(db)
+            declared.follower = InsightsFollower(insights)
             await broker.start()
             log.info("insights_started", group=settings.insights_group)
-            yield
+            gauges = None
+            if settings.insights_metric_courses:
+                refresher = CourseGaugeRefresher(
+                    insights,
+                    CourseGauges(INSIGHTS_COURSE_LEARNERS),
+                    settings.insights_metric_courses,
+                )
+                gauges = asyncio.create_task(
+                    refresher.run(settings.insights_metric_refresh_seconds)
+                )
+            try:
+                yield
+            finally:
+                if gauges is not None:
+                    gauges.cancel()
 
     app = FastAPI(title="Progress Sync insights", lifespan=lifespan)
     app.include_router(ops_router(checks, declared.loop))

@@ -35,9 +35,9 @@ from shared.adapters.mongo import (
     user_key,
 )
 from shared.adapters.snapshot_store import MongoSnapshotStore
-from shared.domain.insights import difference
+from shared.domain.insights import CONTENT_SCOPE, FUNNEL_KEYS, difference
 from shared.service_layer.insights import Insights
-from shared.service_layer.ports import InsightTotals, LearnerContributions
+from shared.service_layer.ports import CourseFunnel, InsightTotals, LearnerContributions
 
 __all__ = ["MongoInsightStore", "mongo_insights"]
 
@@ -161,6 +161,35 @@ class MongoInsightStore:
         }
         return InsightTotals(counts, document.get("at"))
 
+    async def most_started(self, limit: int) -> list[CourseFunnel]:
+        """The most started courses across tenants: one sorted, limited read of the sums.
+
+        Only the three funnel sums of each course document are read (never its per-item
+        sums); the content scope is not a course. A `limit` of 0 asks for none (to MongoDB
+        it would mean no limit).
+        """
+        if limit <= 0:
+            return []
+        started = _sum_field("started")
+        query = {"c": {"$ne": CONTENT_SCOPE}, started: {"$gt": 0}}
+        fields = {"t": 1, "c": 1, **{_sum_field(state): 1 for state in FUNNEL_KEYS}}
+        order = [(started, -1), ("t", 1), ("c", 1)]
+        async with driver_errors():
+            cursor = self._totals.find(query, fields).sort(order).limit(limit)
+            documents = await cursor.to_list()
+        return [_funnel(document) for document in documents]
+
+
+def _sum_field(key: str) -> str:
+    """The path of one sum in a totals document (keys are stored hex-encoded)."""
+    return f"v.{key.encode().hex()}"
+
+
+def _funnel(document: Document) -> CourseFunnel:
+    sums = document.get("v", {})
+    counts = (int(sums.get(key.encode().hex(), 0)) for key in FUNNEL_KEYS)
+    return CourseFunnel(document["t"], document["c"], *counts)
+
 
 def _counts(document: Document | None) -> dict[str, float]:
     return {} if document is None else {key: value for key, value in document["n"]}
@@ -196,7 +225,7 @@ def _sum_writes(sums: Mapping[tuple[str, str, str], float], now: datetime) -> li
     by_scope: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     for (tenant, scope, key), amount in sums.items():
         if amount != 0:
-            by_scope[tenant, scope][f"v.{key.encode().hex()}"] = amount
+            by_scope[tenant, scope][_sum_field(key)] = amount
     return [
         UpdateOne(
             {"_id": user_key(tenant, scope)},

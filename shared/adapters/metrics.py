@@ -30,6 +30,8 @@ __all__ = [
     "GATEWAY_WAITS",
     "INSIGHTS_BATCH_SECONDS",
     "INSIGHTS_CHANGES",
+    "INSIGHTS_COURSE_LEARNERS",
+    "INSIGHTS_COURSE_REFRESHES",
     "INSIGHTS_LAG_SECONDS",
     "INSIGHTS_LEARNERS_CHANGED",
     "JWKS_FETCHES",
@@ -233,6 +235,18 @@ INSIGHTS_LAG_SECONDS = Histogram(
     "progress_insights_lag_seconds",
     "Time from a change's announcement (its record's timestamp) to the insights showing it.",
     buckets=_LAG_BUCKETS,
+)
+INSIGHTS_COURSE_LEARNERS = Gauge(
+    "progress_insights_course_learners",
+    "Learners of a course who started, completed or are certified, for the "
+    "PROGRESS_INSIGHTS_METRIC_COURSES most started courses only (bounded cardinality).",
+    ["tenant", "course", "state"],
+)
+INSIGHTS_COURSE_REFRESHES = Counter(
+    "progress_insights_course_refreshes",
+    "Refreshes of the course gauges from the stored sums, by outcome (ok, failed: the "
+    "database did not answer and the gauges keep their last values).",
+    ["outcome"],
 )
 
 CATALOG_JOBS = Counter(

@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     insights_group: str = "progress-insights"
     insights_batch_max: int = Field(default=500, ge=1)
     insights_batch_timeout_ms: int = Field(default=50, ge=0)
+    insights_metric_courses: int = Field(default=20, ge=0, le=1000)
+    insights_metric_refresh_seconds: float = Field(default=30.0, gt=0)
 
     bootstrap_tenant: str = "demo"
     bootstrap_api_key: SecretStr = SecretStr("demo-api-key-change-me")

@@ -42,6 +42,7 @@ from .values import COMPLETE_STATUSES, STATUS_RANK
 
 __all__ = [
     "CONTENT_SCOPE",
+    "FUNNEL_KEYS",
     "MAX_INACTIVE_DAYS",
     "MAX_TOP",
     "ContentInsight",
@@ -61,6 +62,9 @@ Counts = dict[str, float]
 
 CONTENT_SCOPE = ""
 """The scope of a learner's content contribution (no courseId is empty)."""
+
+FUNNEL_KEYS = ("started", "completed", "certified")
+"""A course's learner counts, in funnel order (what `contribution` counts once per learner)."""
 
 MAX_INACTIVE_DAYS = 365
 """Largest `inactiveDays` a drop-off may ask for."""

@@ -30,6 +30,7 @@ from shared.service_layer.ports import (
     CatalogStore,
     CertificateStore,
     Clock,
+    CourseFunnel,
     EventLog,
     InsightStore,
     LearnerContributions,
@@ -154,6 +155,13 @@ class Insights:
         """The tenant's `top` most started items, and when their sums last changed."""
         totals = await self._store.totals(tenant_id, CONTENT_SCOPE)
         return content_insights(totals.counts, top), totals.as_of
+
+    async def most_started(self, limit: int) -> list[CourseFunnel]:
+        """The `limit` most started courses across tenants, with their funnels (the sums only).
+
+        What the insights consumer exports as gauges: aggregates, never a learner.
+        """
+        return await self._store.most_started(limit)
 
     async def _replace(self, keys: Sequence[UserKey], only: str | None) -> int:
         stored = await self._snapshots.load_many(keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shared.service_layer.ports import LearnerContributions
+from shared.service_layer.ports import CourseFunnel, LearnerContributions
 from tests.contract.conftest import Stores
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -61,3 +61,58 @@ async def test_an_erased_learner_leaves_every_sum(stores: Stores) -> None:
     assert deleted["insight_contributions"] == 2
     assert (await insights.totals("demo", COURSE)).counts == {"started": 1}
     assert (await insights.totals("demo", "")).counts == {}
+
+
+def started_in(
+    tenant: str, course: str, learners: int, completed: int = 0, certified: int = 0
+) -> list[LearnerContributions]:
+    """Contributions of `learners` learners to one course, the first ones completed/certified."""
+    return [
+        LearnerContributions(
+            tenant,
+            f"{course}-u{index}",
+            1,
+            {
+                course: {
+                    "started": 1,
+                    "completed": int(index < completed),
+                    "certified": int(index < certified),
+                    f"started:{course}.item": 1,
+                },
+                "": {f"started:{course}.item": 1},
+            },
+        )
+        for index in range(learners)
+    ]
+
+
+async def test_the_most_started_courses_across_tenants_with_their_funnels(stores: Stores) -> None:
+    insights = stores.insights
+    seeded = [
+        *started_in("demo", "c.small", 1),
+        *started_in("demo", "c.big", 4, completed=2, certified=1),
+        *started_in("other", "c.big", 2, completed=2),
+        *started_in("acme", "c.tie", 2),
+    ]
+    await insights.replace(seeded, NOW)
+
+    top = await insights.most_started(3)
+
+    assert top == [
+        CourseFunnel("demo", "c.big", 4, 2, 1),
+        CourseFunnel("acme", "c.tie", 2, 0, 0),
+        CourseFunnel("other", "c.big", 2, 2, 0),
+    ]
+    assert [f.course_id for f in await insights.most_started(10)][-1] == "c.small"
+    assert await insights.most_started(0) == []
+
+
+async def test_a_course_whose_learners_all_left_is_no_longer_among_the_most_started(
+    stores: Stores,
+) -> None:
+    insights = stores.insights
+    await insights.replace(started_in("demo", "c.one", 2), NOW)
+    await insights.replace([LearnerContributions("demo", "c.one-u0", 2, {"c.one": {}})], NOW)
+    await insights.replace([LearnerContributions("demo", "c.one-u1", None)], NOW)
+
+    assert await insights.most_started(5) == []

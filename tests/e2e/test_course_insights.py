@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from chaos.known_cases import insight_requests
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
@@ -59,6 +60,9 @@ def insights_process(settings: Settings, logs: Path, group: str) -> EmbeddedServ
             # A killed member's partitions move after its session: 6 s, not the default 10.
             "consumer_session_timeout_ms": 6_000,
             "consumer_heartbeat_interval_ms": 2_000,
+            # Room for every course of the session's database in the course gauges, soon.
+            "insights_metric_courses": 1000,
+            "insights_metric_refresh_seconds": 0.5,
         }
     )
     return service_process(own, f"insights-{group}", "services.insights", own.insights_port, logs)
@@ -260,6 +264,23 @@ def test_a_course_driven_through_the_gateway_shows_what_a_recount_finds(
     top = api.get("/v1/insights/content", params={"top": 100}).json()
     mine = {i["contentId"]: i for i in top["items"] if i["contentId"].startswith(course_id)}
     assert mine[f"{course_id}.lesson-1"]["started"] == 2
+
+    def exported() -> dict[str, float] | None:
+        families = text_string_to_metric_families(metrics_text(consumer))
+        funnel = {
+            sample.labels["state"]: sample.value
+            for family in families
+            for sample in family.samples
+            if sample.name == "progress_insights_course_learners"
+            and sample.labels["course"] == course_id
+        }
+        return funnel if funnel.get("started") == 3 else None
+
+    assert eventually(exported, timeout=10, interval=0.3) == {
+        "started": 3,
+        "completed": 1,
+        "certified": 1,
+    }
 
 
 def test_the_named_bad_reads_get_their_answers_naming_the_field(stack: Stack) -> None:

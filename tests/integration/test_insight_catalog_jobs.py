@@ -104,9 +104,7 @@ async def world(settings: Settings) -> AsyncIterator[World]:
         lease=timedelta(seconds=30),
         page=PAGE,
     )
-    built = World(
-        db, CourseCatalog(courses, certificates, jobs, clock), insights, runner
-    )
+    built = World(db, CourseCatalog(courses, certificates, jobs, clock), insights, runner)
     await built.catalog.save(TENANT, BEFORE)
     assert await run_next(runner) is JobState.FINISHED
     log = MongoEventLog(db)

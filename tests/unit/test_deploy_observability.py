@@ -36,8 +36,11 @@ def alert_expressions() -> list[str]:
 
 
 def dashboard_expressions() -> list[str]:
-    panels = json.loads(DASHBOARD.read_text())["panels"]
-    return [target["expr"] for panel in panels for target in panel["targets"]]
+    """Every panel's query and every dashboard variable's query."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    panels = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    variables = dashboard.get("templating", {}).get("list", [])
+    return panels + [variable["query"]["query"] for variable in variables]
 
 
 @pytest.mark.parametrize("source", ["alerts", "dashboard"])
@@ -47,6 +50,17 @@ def test_only_existing_metrics_are_referenced(source: str) -> None:
     used = set().union(*(referenced(expression) for expression in expressions))
     assert used, f"the {source} reference no progress_ metric"
     assert used <= known, f"the {source} reference unknown metrics: {sorted(used - known)}"
+
+
+def test_the_course_funnel_panel_follows_the_course_variable() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    (variable,) = [v for v in dashboard["templating"]["list"] if v["name"] == "course"]
+    assert variable["query"]["query"] == "label_values(progress_insights_course_learners, course)"
+    (panel,) = [p for p in dashboard["panels"] if p["title"].startswith("Course funnel")]
+    (target,) = panel["targets"]
+    assert referenced(target["expr"]) == {"progress_insights_course_learners"}
+    assert 'course=~"$course"' in target["expr"]
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
 
 
 def test_alerts_cover_what_operators_need() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from shared.service_layer.ports.catalog_ports import CatalogJobStore, CourseChangeStep
 from shared.service_layer.ports.change_ports import ChangeAnnouncer
 from shared.service_layer.ports.insight_ports import (
+    CourseFunnel,
     InsightStore,
     InsightTotals,
     LearnerContributions,
@@ -46,6 +47,7 @@ __all__ = [
     "ChangeAnnouncer",
     "Clock",
     "CourseChangeStep",
+    "CourseFunnel",
     "DeadLetterStore",
     "EventLog",
     "EventPublisher",

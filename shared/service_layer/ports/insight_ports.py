@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-__all__ = ["InsightStore", "InsightTotals", "LearnerContributions"]
+__all__ = ["CourseFunnel", "InsightStore", "InsightTotals", "LearnerContributions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,17 @@ class InsightTotals:
     as_of: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class CourseFunnel:
+    """A course's learners who started it, completed it and hold its certificate (its sums)."""
+
+    tenant_id: str
+    course_id: str
+    started: int
+    completed: int
+    certified: int
+
+
 class InsightStore(Protocol):
     """Contributions per (tenant, learner, scope) with their cursor, and per-scope sums.
 
@@ -56,4 +67,13 @@ class InsightStore(Protocol):
 
     async def totals(self, tenant_id: str, scope: str) -> InsightTotals:
         """The sums of one scope (a courseId, or `CONTENT_SCOPE`)."""
+        ...
+
+    async def most_started(self, limit: int) -> list[CourseFunnel]:
+        """The `limit` courses, across tenants, the most learners started, most first.
+
+        Ties go by tenant, then course; a course nobody has started (any more) is left out.
+        One read of the sums, whatever the number of learners: what the course gauges of
+        the insights consumer refresh from.
+        """
         ...
