@@ -85,7 +85,7 @@ async def merge_guest(
         raise ApiError(422, "merge_refused", str(refused), field="from") from None
     except BrokerUnavailable as error:
         raise unavailable(error, []) from error
-    tokens = await context.ingest.tokens(result.moved)
+    tokens = await context.consistency.tokens(result.moved)
     return MergeResponse(
         accepted=len(result.moved),
         rejected=0,

@@ -10,16 +10,15 @@ from services.gateway.errors import RETRY_AFTER_SECONDS, ApiError
 from services.gateway.schemas import EventResult, WriteResponse
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import GATEWAY_EVENTS
-from shared.domain import EVENT_TYPES, RecordedEvent
+from shared.domain import EVENT_TYPES
 from shared.service_layer.errors import BrokerUnavailable
-from shared.service_layer.ingest import EventOutcome, IngestResult, Submission
+from shared.service_layer.ingest import IngestResult, Submission
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
     "answer",
     "charge_derived",
     "check_batch_size",
-    "publish_recorded",
     "refuse_erased",
     "unavailable",
     "write_events",
@@ -107,20 +106,6 @@ async def write_events(
     except BrokerUnavailable as error:
         raise unavailable(error, [s.type_name or "unknown" for s in submissions]) from error
     return answer(result, single_user=single_user)
-
-
-async def publish_recorded(
-    context: GatewayContext, events: Sequence[RecordedEvent], request_id: str
-) -> WriteResponse:
-    """Publish events the gateway built itself (a reset) and answer as for a write."""
-    try:
-        await context.ingest.publish(events, request_id)
-    except BrokerUnavailable as error:
-        raise unavailable(error, [event.type for event in events]) from error
-    result = IngestResult(published=list(events))
-    result.tokens = await context.ingest.tokens(events)
-    result.outcomes.extend(EventOutcome(event.event_id, True, None, event.type) for event in events)
-    return answer(result)
 
 
 def answer(result: IngestResult, *, single_user: bool = True) -> WriteResponse:
