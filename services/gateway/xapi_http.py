@@ -36,6 +36,7 @@ from shared.xapi import (
     InvalidStatement,
     NotTheLearner,
     XapiVersion,
+    iso_ms,
     negotiate_version,
     unwrap_alternate_request,
 )
@@ -117,8 +118,7 @@ async def serve(request: Request, resource: str, handler: Handler) -> Response:
         )
     response.headers.setdefault(VERSION_HEADER, version)
     if resource == "statements" and method in ("GET", "HEAD"):
-        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        response.headers.setdefault(CONSISTENT_THROUGH, now)
+        response.headers.setdefault(CONSISTENT_THROUGH, iso_ms(datetime.now(UTC)))
     label = method if method in _METHODS else "other"
     XAPI_REQUESTS.labels(resource, label, f"{response.status_code // 100}xx").inc()
     return response
