@@ -19,13 +19,11 @@ from services.gateway.writes import (
     answer,
     check_batch_size,
     refuse_erased,
-    unavailable,
     write_events,
 )
 from shared.adapters.logs import get_logger
 from shared.domain import ContractViolation, is_valid_id
 from shared.domain.payloads import MAX_RESET_ITEMS
-from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import Submission
 from shared.service_layer.resets import UnknownCourse
 
@@ -230,8 +228,6 @@ async def reset_progress(
         field = "Idempotency-Key" if violation.field == "eventId" else "contentId"
         log.info("reset_refused", code="invalid_request", field=field)
         raise ApiError(422, "invalid_request", str(violation), field=field) from None
-    except BrokerUnavailable as error:
-        raise unavailable(error, ["progress.reset"]) from error
     response = answer(result)
     if idempotency_key is None:
         response.note = (

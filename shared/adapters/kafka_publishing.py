@@ -31,6 +31,7 @@ from shared.domain.wire import (
     HEADER_REASON,
     message_key,
 )
+from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.records import Attempt, Delivery
 from shared.service_layer.retry_schedule import JITTER, RETRY_TIERS
 
@@ -61,9 +62,16 @@ class KafkaEventPublisher:
         self._timeout = timeout_seconds
 
     async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
-        """Return once the broker acknowledged every event; else `BrokerUnavailable`."""
-        async with broker_errors("events not acknowledged"):
-            await asyncio.wait_for(self._send(events, event_headers(request_id)), self._timeout)
+        """Return once the broker acknowledged every event; else `BrokerUnavailable`.
+
+        The error names the events' types, so the gateway counts what went unacknowledged.
+        """
+        try:
+            async with broker_errors("events not acknowledged"):
+                sending = self._send(events, event_headers(request_id))
+                await asyncio.wait_for(sending, self._timeout)
+        except BrokerUnavailable as error:
+            raise BrokerUnavailable(str(error), [e.type for e in events]) from error
 
     async def _send(self, events: Sequence[RecordedEvent], headers: dict[str, str]) -> None:
         """Send the events straight to aiokafka (see `send_acknowledged`).
