@@ -19,7 +19,9 @@ from shared.adapters.kafka import broker_errors, connected_producer, event_heade
 from shared.adapters.message_schema import RecordedEventMessage
 from shared.adapters.topics import DLQ_TOPIC, EVENTS_TOPIC, tier_topic
 from shared.domain import RecordedEvent
-from shared.domain.wire import (
+from shared.domain.wire import message_key
+from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.message_headers import (
     HEADER_ATTEMPT,
     HEADER_DUE_AT,
     HEADER_ERROR,
@@ -29,9 +31,7 @@ from shared.domain.wire import (
     HEADER_ORIGINAL_PARTITION,
     HEADER_ORIGINAL_TOPIC,
     HEADER_REASON,
-    message_key,
 )
-from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.records import Attempt, Delivery
 from shared.service_layer.retry_schedule import JITTER, RETRY_TIERS
 
