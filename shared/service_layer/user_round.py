@@ -37,11 +37,11 @@ class UserRound:
     top: int | None = None
     snapshot: Snapshot | None = None
     broken: str | None = None
+    position: int = field(init=False)
+    """The seq the stored snapshot has applied (0: none yet); the events go above it."""
 
-    @property
-    def position(self) -> int:
-        """The seq the stored snapshot has applied (0: none yet); the events go above it."""
-        return self.stored.seq if self.stored is not None else 0
+    def __post_init__(self) -> None:
+        self.position = self.stored.seq if self.stored is not None else 0
 
     @property
     def base(self) -> Snapshot:
