@@ -15,11 +15,9 @@ from services.gateway.writes import (
     charge_derived,
     check_batch_size,
     refuse_erased,
-    unavailable,
     write_events,
 )
 from shared.domain import ContractViolation, Id, events_from_state, parse_state
-from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import Submission
 from shared.service_layer.merge import MergeRefused
 
@@ -83,9 +81,7 @@ async def merge_guest(
         )
     except MergeRefused as refused:
         raise ApiError(422, "merge_refused", str(refused), field="from") from None
-    except BrokerUnavailable as error:
-        raise unavailable(error, []) from error
-    tokens = await context.ingest.tokens(result.moved)
+    tokens = await context.consistency.tokens(result.moved)
     return MergeResponse(
         accepted=len(result.moved),
         rejected=0,

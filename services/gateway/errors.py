@@ -13,7 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from shared.adapters.logs import get_logger
+from shared.adapters.metrics import count_gateway_events
 from shared.service_layer.errors import (
+    BrokerUnavailable,
     ConcurrentChange,
     SnapshotUnreadable,
     StoreRejected,
@@ -24,6 +26,7 @@ __all__ = [
     "RETRY_AFTER_SECONDS",
     "ApiError",
     "error_body",
+    "error_response",
     "install_error_handlers",
     "send_error",
     "store_outage",
@@ -107,7 +110,31 @@ def store_outage(error: StoreUnavailable) -> ApiError:
     )
 
 
-def _response(error: ApiError) -> JSONResponse:
+def broker_outage(error: BrokerUnavailable) -> ApiError:
+    """The 503 (with Retry-After) for events the broker did not acknowledge, logged and counted.
+
+    Some of them may have been stored; resending the whole batch is safe (idempotent ids).
+    """
+    log.warning("publish_unacknowledged", events=len(error.event_types), error=str(error))
+    count_gateway_events("unavailable", error.event_types)
+    return ApiError(
+        503,
+        "broker_unavailable",
+        "the event broker did not acknowledge in time; some events may have been stored. "
+        "Resend the whole batch: events are idempotent by eventId.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def error_response(error: ApiError | StoreUnavailable | BrokerUnavailable) -> JSONResponse:
+    """The one rendering of an `ApiError`, and of an outage as its 503, in the error shape.
+
+    The app's handlers answer with it, and so does the xAPI front (with its version header).
+    """
+    if isinstance(error, StoreUnavailable):
+        error = store_outage(error)
+    elif isinstance(error, BrokerUnavailable):
+        error = broker_outage(error)
     return JSONResponse(
         error_body(error.code, error.message, error.field),
         status_code=error.status,
@@ -116,13 +143,13 @@ def _response(error: ApiError) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Make FastAPI's own errors (404, 405, 422), `ApiError` and store failures use the one shape.
+    """Make FastAPI's own errors (404, 405, 422), `ApiError` and outages use the one shape.
 
-    A database outage is a 503 with Retry-After (the request may pass later); a request the
-    database refuses outright is a 422 `store_rejected` (it would be refused again). Neither
-    says more than that to the client; the log has the driver's words. A conditional write
-    that lost to concurrent writers every time is a 409 `concurrent_change` (nothing was
-    stored; read again and retry).
+    A database or broker outage is a 503 with Retry-After (the request may pass later); a
+    request the database refuses outright is a 422 `store_rejected` (it would be refused
+    again). Neither says more than that to the client; the log has the driver's words. A
+    conditional write that lost to concurrent writers every time is a 409 `concurrent_change`
+    (nothing was stored; read again and retry).
     """
 
     @app.exception_handler(ConcurrentChange)
@@ -131,8 +158,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("concurrent_change", str(error)), status_code=409)
 
     @app.exception_handler(StoreUnavailable)
-    async def store_unavailable(_: Request, error: StoreUnavailable) -> JSONResponse:
-        return _response(store_outage(error))
+    @app.exception_handler(BrokerUnavailable)
+    @app.exception_handler(ApiError)
+    async def api_error(
+        _: Request, error: ApiError | StoreUnavailable | BrokerUnavailable
+    ) -> JSONResponse:
+        return error_response(error)
 
     @app.exception_handler(StoreRejected)
     async def store_rejected(_: Request, error: StoreRejected) -> JSONResponse:
@@ -145,10 +176,6 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
             status_code=422,
         )
-
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, error: ApiError) -> JSONResponse:
-        return _response(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
@@ -18,16 +16,20 @@ from services.gateway.read_your_writes import WaitFor, WaitMs, consistent_read
 from services.gateway.schemas import ProgressPage, UserWriteRequest, WriteResponse
 from services.gateway.sign_in import signed_in_from_headers
 from services.gateway.writes import (
+    answer,
     check_batch_size,
-    publish_recorded,
     refuse_erased,
     write_events,
 )
-from shared.domain import ContractViolation, RecordedEvent, is_valid_id, new_reset_event
+from shared.adapters.logs import get_logger
+from shared.domain import ContractViolation, is_valid_id
 from shared.domain.payloads import MAX_RESET_ITEMS
 from shared.service_layer.ingest import Submission
+from shared.service_layer.resets import UnknownCourse
 
 __all__ = ["Authorization", "UserId", "authorized", "context_of", "router"]
+
+log = get_logger(__name__)
 
 router = APIRouter(prefix="/v1/users", tags=["progress"])
 
@@ -207,41 +209,27 @@ async def reset_progress(
     principal = await authorized(request, authorization, "write", userId)
     context = context_of(request)
     await refuse_erased(context, principal.tenant_id, userId)
-    scope = await _reset_scope(context, principal.tenant_id, courseId, contentId)
-    now = datetime.now(UTC)
     try:
-        reset = new_reset_event(
-            event_id=idempotency_key or f"reset-{uuid.uuid4()}",
-            occurred_at=now,
-            client_id="gateway",
-            content_ids=scope,
+        result = await context.ingest.reset(
+            principal.tenant_id,
+            userId,
+            event_id=idempotency_key,
             course_id=courseId,
+            content_ids=contentId,
+            now=context.clock.now(),
+            request_id=request.state.request_id,
         )
+    except UnknownCourse as unknown:
+        log.info("reset_refused", code="course_not_found", course=unknown.course_id)
+        raise ApiError(404, "course_not_found", str(unknown), field="courseId") from None
     except ContractViolation as violation:
         field = "Idempotency-Key" if violation.field == "eventId" else "contentId"
+        log.info("reset_refused", code="invalid_request", field=field)
         raise ApiError(422, "invalid_request", str(violation), field=field) from None
-    recorded = RecordedEvent(
-        tenant_id=principal.tenant_id, user_id=userId, received_at=now, event=reset
-    )
-    answer = await publish_recorded(context, [recorded], request.state.request_id)
+    response = answer(result)
     if idempotency_key is None:
-        answer.note = (
+        response.note = (
             "send an Idempotency-Key header (any unique id, reused on retries) so that a "
             "retried reset cannot wipe progress made in between"
         )
-    return answer
-
-
-async def _reset_scope(
-    context: GatewayContext, tenant_id: str, course_id: str | None, content_ids: list[str] | None
-) -> list[str] | None:
-    """The contentIds a reset names: the query's, plus the course's items; None: all."""
-    if course_id is None:
-        return content_ids or None
-    course = await context.catalog.courses.get(tenant_id, course_id)
-    if course is None:
-        raise ApiError(
-            404, "course_not_found", f"no course {course_id!r} in the catalog", field="courseId"
-        )
-    named = [item.content_id for item in course.items]
-    return list(dict.fromkeys([*named, *(content_ids or [])]))
+    return response

@@ -49,7 +49,8 @@ class EventResult(BaseModel):
     status: Literal["accepted", "rejected"]
     error: str | None = Field(default=None, description="Why the event was rejected.")
     code: str | None = Field(
-        default=None, description="Why, for programs: `invalid_event`, `erased`, `quota`."
+        default=None,
+        description="Why, for programs: `invalid_event`, `erased`, `quota`, `unknown_course`.",
     )
     field: str | None = Field(
         default=None, description="The offending field's dotted path, e.g. `payload.score`."

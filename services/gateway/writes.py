@@ -1,4 +1,4 @@
-"""Answering writes: the ingest use case's outcome as HTTP, counted; no ack as a 503."""
+"""Answering writes: the ingest use case's outcome as HTTP, counted, and the bounds before it."""
 
 from __future__ import annotations
 
@@ -6,22 +6,17 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from services.gateway.context import GatewayContext
-from services.gateway.errors import RETRY_AFTER_SECONDS, ApiError
+from services.gateway.errors import ApiError
 from services.gateway.schemas import EventResult, WriteResponse
 from shared.adapters.logs import get_logger
-from shared.adapters.metrics import GATEWAY_EVENTS
-from shared.domain import EVENT_TYPES, RecordedEvent
-from shared.service_layer.errors import BrokerUnavailable
-from shared.service_layer.ingest import EventOutcome, IngestResult, Submission
+from shared.adapters.metrics import count_gateway_events
+from shared.service_layer.ingest import IngestResult, Submission
 
 __all__ = [
-    "RETRY_AFTER_SECONDS",
     "answer",
     "charge_derived",
     "check_batch_size",
-    "publish_recorded",
     "refuse_erased",
-    "unavailable",
     "write_events",
 ]
 
@@ -76,21 +71,6 @@ async def refuse_erased(context: GatewayContext, tenant_id: str, user_id: str) -
         )
 
 
-def unavailable(error: BrokerUnavailable, type_names: Sequence[str]) -> ApiError:
-    """Log and count events the broker did not acknowledge; the 503 to raise for them."""
-    log.warning("publish_unacknowledged", events=len(type_names), error=str(error))
-    for type_name in type_names:
-        label = type_name if type_name in EVENT_TYPES else "unknown"
-        GATEWAY_EVENTS.labels("unavailable", label).inc()
-    return ApiError(
-        503,
-        "broker_unavailable",
-        "the event broker did not acknowledge in time; some events may have been stored. "
-        "Resend the whole batch: events are idempotent by eventId.",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
-
-
 async def write_events(
     context: GatewayContext,
     tenant_id: str,
@@ -99,35 +79,18 @@ async def write_events(
     *,
     single_user: bool = True,
 ) -> WriteResponse:
-    """Run the ingest use case and answer per event; a broker without an ack becomes a 503."""
-    try:
-        result = await context.ingest.submit(
-            tenant_id, submissions, now=datetime.now(UTC), request_id=request_id
-        )
-    except BrokerUnavailable as error:
-        raise unavailable(error, [s.type_name or "unknown" for s in submissions]) from error
+    """Run the ingest use case and answer per event (no broker ack: the app's 503 handler)."""
+    result = await context.ingest.submit(
+        tenant_id, submissions, now=datetime.now(UTC), request_id=request_id
+    )
     return answer(result, single_user=single_user)
-
-
-async def publish_recorded(
-    context: GatewayContext, events: Sequence[RecordedEvent], request_id: str
-) -> WriteResponse:
-    """Publish events the gateway built itself (a reset) and answer as for a write."""
-    try:
-        await context.ingest.publish(events, request_id)
-    except BrokerUnavailable as error:
-        raise unavailable(error, [event.type for event in events]) from error
-    result = IngestResult(published=list(events))
-    result.tokens = await context.ingest.tokens(events)
-    result.outcomes.extend(EventOutcome(event.event_id, True, None, event.type) for event in events)
-    return answer(result)
 
 
 def answer(result: IngestResult, *, single_user: bool = True) -> WriteResponse:
     """The 202 of a write: a result per event (counted by outcome), and its token(s)."""
-    for outcome in result.outcomes:
-        label = outcome.type_name if outcome.type_name in EVENT_TYPES else "unknown"
-        GATEWAY_EVENTS.labels("accepted" if outcome.accepted else "rejected", label).inc()
+    for accepted in (True, False):
+        named = [o.type_name for o in result.outcomes if o.accepted is accepted]
+        count_gateway_events("accepted" if accepted else "rejected", named)
     tokens = {user: token for (_, user), token in result.tokens.items()}
     return WriteResponse(
         accepted=len(result.outcomes) - result.rejected,

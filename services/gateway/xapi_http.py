@@ -18,16 +18,14 @@ from functools import partial
 
 import structlog
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
 
 from services.gateway.auth import CredentialSource, Principal, authenticate, require
 from services.gateway.context import GatewayContext
-from services.gateway.errors import ApiError, error_body
+from services.gateway.errors import ApiError, error_response
 from services.gateway.sign_in import client_address, signed_in
-from services.gateway.writes import unavailable
 from shared.adapters.metrics import XAPI_QUOTA_REFUSALS, XAPI_REQUESTS
 from shared.adapters.tenants import ApiKeyGrant
-from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
 from shared.service_layer.xapi.erased_learners import UserErased
 from shared.service_layer.xapi.quotas import QuotaExceeded
 from shared.service_layer.xapi.statements import StatementConflict
@@ -36,6 +34,7 @@ from shared.xapi import (
     InvalidStatement,
     NotTheLearner,
     XapiVersion,
+    iso_ms,
     negotiate_version,
     unwrap_alternate_request,
 )
@@ -109,16 +108,11 @@ async def serve(request: Request, resource: str, handler: Handler) -> Response:
         xapi = await _unwrapped(request)
         method, version = xapi.method, xapi.version
         response = await _translated(handler, xapi, request.app.state.context)
-    except ApiError as error:
-        response = JSONResponse(
-            error_body(error.code, error.message, error.field),
-            status_code=error.status,
-            headers=error.headers,
-        )
+    except (ApiError, StoreUnavailable, BrokerUnavailable) as error:
+        response = error_response(error)
     response.headers.setdefault(VERSION_HEADER, version)
     if resource == "statements" and method in ("GET", "HEAD"):
-        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        response.headers.setdefault(CONSISTENT_THROUGH, now)
+        response.headers.setdefault(CONSISTENT_THROUGH, iso_ms(datetime.now(UTC)))
     label = method if method in _METHODS else "other"
     XAPI_REQUESTS.labels(resource, label, f"{response.status_code // 100}xx").inc()
     return response
@@ -149,8 +143,6 @@ async def _translated(handler: Handler, xapi: XapiRequest, context: GatewayConte
         raise ApiError(413, "quota", str(error), field=error.field) from None
     except UserErased as error:
         raise ApiError(410, "erased", str(error), field=error.field) from None
-    except BrokerUnavailable as error:
-        raise unavailable(error, ["unknown"]) from error
 
 
 async def _unwrapped(request: Request) -> XapiRequest:

@@ -14,10 +14,11 @@ from services.gateway.writes import charge_derived, check_batch_size
 from services.gateway.xapi_http import CONSISTENT_THROUGH, XapiRequest, http_date, serve
 from shared.adapters.metrics import XAPI_SIGNATURES
 from shared.service_layer.xapi.ports import Attachment, StatementRecord
-from shared.service_layer.xapi.statements import StatementWrite, iso_ms
+from shared.service_layer.xapi.statements import StatementWrite
 from shared.xapi import (
     InvalidStatement,
     in_format,
+    iso_ms,
     parse_statement_query,
     ranked_languages,
     read_statement_body,

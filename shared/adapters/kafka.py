@@ -17,14 +17,14 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from shared.adapters.settings import Settings
-from shared.domain.wire import (
+from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.message_headers import (
     HEADER_CONTENT_TYPE,
     HEADER_REQUEST_ID,
     HEADER_SCHEMA_VERSION,
     JSON_CONTENT_TYPE,
     SCHEMA_VERSION,
 )
-from shared.service_layer.errors import BrokerUnavailable
 
 __all__ = [
     "BROKER_ERRORS",

@@ -19,7 +19,9 @@ from shared.adapters.kafka import broker_errors, connected_producer, event_heade
 from shared.adapters.message_schema import RecordedEventMessage
 from shared.adapters.topics import DLQ_TOPIC, EVENTS_TOPIC, tier_topic
 from shared.domain import RecordedEvent
-from shared.domain.wire import (
+from shared.domain.wire import message_key
+from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.message_headers import (
     HEADER_ATTEMPT,
     HEADER_DUE_AT,
     HEADER_ERROR,
@@ -29,7 +31,6 @@ from shared.domain.wire import (
     HEADER_ORIGINAL_PARTITION,
     HEADER_ORIGINAL_TOPIC,
     HEADER_REASON,
-    message_key,
 )
 from shared.service_layer.records import Attempt, Delivery
 from shared.service_layer.retry_schedule import JITTER, RETRY_TIERS
@@ -61,9 +62,16 @@ class KafkaEventPublisher:
         self._timeout = timeout_seconds
 
     async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
-        """Return once the broker acknowledged every event; else `BrokerUnavailable`."""
-        async with broker_errors("events not acknowledged"):
-            await asyncio.wait_for(self._send(events, event_headers(request_id)), self._timeout)
+        """Return once the broker acknowledged every event; else `BrokerUnavailable`.
+
+        The error names the events' types, so the gateway counts what went unacknowledged.
+        """
+        try:
+            async with broker_errors("events not acknowledged"):
+                sending = self._send(events, event_headers(request_id))
+                await asyncio.wait_for(sending, self._timeout)
+        except BrokerUnavailable as error:
+            raise BrokerUnavailable(str(error), [e.type for e in events]) from error
 
     async def _send(self, events: Sequence[RecordedEvent], headers: dict[str, str]) -> None:
         """Send the events straight to aiokafka (see `send_acknowledged`).

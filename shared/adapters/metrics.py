@@ -6,10 +6,11 @@ tenant or event id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from shared.domain import EVENT_TYPES
 from shared.service_layer.failure_routing import Routed
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "XAPI_QUOTA_REFUSALS",
     "XAPI_REQUESTS",
     "XAPI_SIGNATURES",
+    "count_gateway_events",
     "count_routed",
 ]
 
@@ -262,6 +264,12 @@ CATALOG_JOB_USERS = Counter(
     "Users whose snapshots catalog job runs judged, counted as a run ends (finished or "
     "superseded).",
 )
+
+
+def count_gateway_events(outcome: str, type_names: Iterable[str | None]) -> None:
+    """Count events the gateway answered for by outcome; a type it does not know is `unknown`."""
+    for type_name in type_names:
+        GATEWAY_EVENTS.labels(outcome, type_name if type_name in EVENT_TYPES else "unknown").inc()
 
 
 def count_routed(routed: Sequence[Routed]) -> None:

@@ -29,6 +29,7 @@ from typing import Literal
 
 import structlog
 
+from shared.domain import RecordedEvent
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.ports import (
     Clock,
@@ -223,6 +224,13 @@ class ReadYourWrites:
             await self._written.put(reference, key, event_ids)
             claims["r"] = reference
         return self._codec.encode(claims)
+
+    async def tokens(self, events: Sequence[RecordedEvent]) -> dict[UserKey, str]:
+        """A token per user of these accepted events (a write, a merge), each naming its ids."""
+        by_user: dict[UserKey, list[str]] = {}
+        for event in events:
+            by_user.setdefault((event.tenant_id, event.user_id), []).append(event.event_id)
+        return {key: await self.token(key, ids) for key, ids in by_user.items()}
 
     async def wait(self, token: str, key: UserKey, within: float) -> Waited:
         """Wait until the user's snapshot reflects the token's write, at most `within` s.

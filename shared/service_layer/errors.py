@@ -6,6 +6,8 @@ refusal is about one record and will not pass on retry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "BrokerUnavailable",
     "ConcurrentChange",
@@ -40,7 +42,15 @@ class ConcurrentChange(Exception):
 
 
 class BrokerUnavailable(Exception):
-    """Kafka did not acknowledge in time: the caller answers 503 or backs off."""
+    """Kafka did not acknowledge in time: the caller answers 503 or backs off.
+
+    `event_types` are the types of the events left unacknowledged, when the publisher knows
+    them (the gateway counts them per type).
+    """
+
+    def __init__(self, message: str = "", event_types: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.event_types = tuple(event_types)
 
 
 class SnapshotUnreadable(Exception):

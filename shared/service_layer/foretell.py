@@ -8,48 +8,34 @@ database stores the log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from shared.domain import RecordedEvent, Snapshot, apply
-from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
+from shared.service_layer.records import SnapshotUpdate
+from shared.service_layer.user_round import UserRound
 
 __all__ = ["foretell"]
 
 
-def foretell(
-    pending: dict[UserKey, list[RecordedEvent]],
-    stored: dict[UserKey, StoredSnapshot],
-    positions: dict[UserKey, int],
-    rebuild: set[UserKey],
-) -> dict[UserKey, SnapshotUpdate]:
-    """Each user's snapshot write as it will be if the log takes all of the user's events.
+def foretell(users: Iterable[UserRound]) -> None:
+    """Set each user's `foretold` write: as it will be if the log takes all of its events.
 
     Folded and encoded while the log insert is in flight, so the database need not wait
     for this work afterwards. Only a guess: the round uses it for a user only when every
-    one of the user's entries was inserted. Users to rebuild, and users whose fold is not
-    a plain append (a late event, a fault), are left to the round's own path, which
-    decides and reports.
+    one of the user's entries was inserted (`UserRound.ready`). Users to rebuild, and users
+    whose fold is not a plain append (a late event, a fault), are left to the round's own
+    path, which decides and reports.
     """
-    foretold: dict[UserKey, SnapshotUpdate] = {}
-    for key, user_events in pending.items():
-        if key in rebuild or not user_events:
+    for user in users:
+        if user.rebuild or not user.events:
             continue
-        found = stored.get(key)
-        base = found.snapshot if found is not None else Snapshot.empty(*key)
-        snapshot = _fold(base, user_events)
+        snapshot = _fold(user.base, user.events)
         if snapshot is None:
             continue
-        before = positions[key]
-        update = SnapshotUpdate(
-            key,
-            snapshot,
-            before + len(user_events),
-            before,
-            found.version if found is not None else 0,
-        )
+        top = user.position + len(user.events)
+        update = SnapshotUpdate(user.key, snapshot, top, user.position, user.version)
         _ = update.encoded  # encode now, while the database stores the log
-        foretold[key] = update
-    return foretold
+        user.foretold = update
 
 
 def _fold(base: Snapshot, events: Sequence[RecordedEvent]) -> Snapshot | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from shared.domain import (
     accept_event,
     admit,
     is_valid_id,
+    new_reset_event,
 )
 from shared.service_layer.consistency import ReadYourWrites
 from shared.service_layer.ingest_results import EventOutcome, IngestResult, Submission
@@ -27,8 +29,12 @@ from shared.service_layer.ports import (
     TombstoneStore,
 )
 from shared.service_layer.records import UserKey
+from shared.service_layer.resets import UnknownCourse, expand_sent_reset, reset_scope
 
-__all__ = ["EventOutcome", "Ingest", "IngestResult", "Submission"]
+__all__ = ["RESET_CLIENT", "EventOutcome", "Ingest", "IngestResult", "Submission"]
+
+RESET_CLIENT = "gateway"
+"""The clientId of the reset `Ingest.reset` appends (`DELETE …/progress`)."""
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -73,8 +79,7 @@ class Ingest:
                 batch is safe (events are idempotent by eventId).
         """
         result = IngestResult()
-        expanded = [await self._expand_course_reset(tenant_id, s) for s in submissions]
-        checked = [self._check(tenant_id, submission, now) for submission in expanded]
+        checked = [await self._expand_and_check(tenant_id, s, now) for s in submissions]
         users = {(e.tenant_id, e.user_id) for e in checked if isinstance(e, RecordedEvent)}
         erased = await self._tombstones.erased(sorted(users)) if users else set()
         over = await self._over_quota(
@@ -111,8 +116,8 @@ class Ingest:
                         clock_adjusted=item.client_occurred_at is not None,
                     )
                 )
-        await self.publish(result.published, request_id)
-        result.tokens = await self.tokens(result.published)
+        await self._publish(result.published, request_id)
+        result.tokens = await self._tokens(result.published)
         log.info(
             "events_written",
             tenant=tenant_id,
@@ -147,44 +152,66 @@ class Ingest:
             over.update((id(problem.event), problem) for problem in refused)
         return over
 
-    async def _expand_course_reset(self, tenant_id: str, submission: Submission) -> Submission:
-        """A `progress.reset` naming only a courseId, with the course's contentIds filled in.
+    async def reset(
+        self,
+        tenant_id: str,
+        user_id: str,
+        *,
+        event_id: str | None,
+        course_id: str | None,
+        content_ids: list[str] | None,
+        now: datetime,
+        request_id: str,
+    ) -> IngestResult:
+        """Append a `progress.reset` for the user, scoped to a course and/or items (None: all).
 
-        The reducer reads only the contentIds (no catalog in the fold); an unknown course is
-        left as sent, and the contract then rejects it by field.
+        `event_id` (a client's Idempotency-Key) makes a retried reset reset once; without
+        one a fresh id is drawn. A course scope is expanded by `reset_scope` when accepted.
+
+        Raises:
+            UnknownCourse: `course_id` names no course of the catalog; nothing is sent.
+            ContractViolation: The eventId or a contentId is invalid (`field` says which).
+            BrokerUnavailable: As for `submit`; repeating with the same `event_id` is safe.
         """
-        raw = submission.raw
-        if (
-            self._courses is None
-            or not isinstance(raw, dict)
-            or raw.get("type") != "progress.reset"
-        ):
-            return submission
-        payload = raw.get("payload")
-        if not isinstance(payload, dict) or "contentIds" in payload:
-            return submission
-        course_id = payload.get("courseId")
-        if not isinstance(course_id, str) or not is_valid_id(course_id):
-            return submission
-        course = await self._courses.get(tenant_id, course_id)
-        if course is None:
-            return submission
-        content_ids = [item.content_id for item in course.items]
-        return Submission(
-            submission.user_id, {**raw, "payload": {**payload, "contentIds": content_ids}}
+        scope = await reset_scope(self._courses, tenant_id, course_id, content_ids)
+        event = new_reset_event(
+            event_id=event_id or f"reset-{uuid.uuid4()}",
+            occurred_at=now,
+            client_id=RESET_CLIENT,
+            content_ids=scope,
+            course_id=course_id,
+        )
+        recorded = RecordedEvent(tenant_id=tenant_id, user_id=user_id, received_at=now, event=event)
+        await self._publish([recorded], request_id)
+        log.info("progress_reset", tenant=tenant_id, event_id=recorded.event_id, scoped=bool(scope))
+        return IngestResult(
+            outcomes=[EventOutcome(recorded.event_id, True, None, recorded.type)],
+            published=[recorded],
+            tokens=await self._tokens([recorded]),
         )
 
-    async def tokens(self, events: Sequence[RecordedEvent]) -> dict[UserKey, str]:
-        """A consistency token per user of these (accepted) events."""
-        if self._consistency is None:
-            return {}
-        by_user: dict[UserKey, list[str]] = {}
-        for event in events:
-            by_user.setdefault(_key(event), []).append(event.event_id)
-        return {key: await self._consistency.token(key, ids) for key, ids in by_user.items()}
+    async def _expand_and_check(
+        self, tenant_id: str, submission: Submission, now: datetime
+    ) -> RecordedEvent | EventOutcome:
+        """`_check` of the submission once a course-only reset is expanded (`resets`)."""
+        try:
+            expanded = await expand_sent_reset(self._courses, tenant_id, submission)
+        except UnknownCourse as unknown:
+            return EventOutcome(
+                submission.event_id,
+                False,
+                str(unknown),
+                submission.type_name,
+                "unknown_course",
+                "payload",
+            )
+        return self._check(tenant_id, expanded, now)
 
-    async def publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
-        """Hand already recorded events to the broker (see `submit` for the errors)."""
+    async def _tokens(self, events: Sequence[RecordedEvent]) -> dict[UserKey, str]:
+        """A consistency token per user of these (accepted) events; none without tokens."""
+        return {} if self._consistency is None else await self._consistency.tokens(events)
+
+    async def _publish(self, events: Sequence[RecordedEvent], request_id: str) -> None:
         if events:
             await self._publisher.publish(events, request_id)
 

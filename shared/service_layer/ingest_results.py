@@ -38,7 +38,8 @@ class EventOutcome:
     """The answer for one submitted event, in request order.
 
     A rejected event has an `error` for people, a `code` for programs (`invalid_event`,
-    `erased`, `quota`) and, where one field is at fault, its dotted path in `field`.
+    `erased`, `quota`, `unknown_course`) and, where one field is at fault, its dotted path in
+    `field`.
     """
 
     event_id: str | None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -23,7 +23,6 @@ from shared.domain import (
     LateEvent,
     Quotas,
     RecordedEvent,
-    Snapshot,
     admit,
     apply,
     dedupe,
@@ -43,11 +42,11 @@ from shared.service_layer.projection_report import ConcurrentWriters, Projection
 from shared.service_layer.records import (
     AppendResult,
     LogEntry,
-    SnapshotUpdate,
     StoredSnapshot,
     UserKey,
 )
 from shared.service_layer.replay import Replay, Replayer
+from shared.service_layer.user_round import UserRound
 
 __all__ = ["ConcurrentWriters", "Projection", "ProjectionReport"]
 
@@ -139,87 +138,98 @@ class Projection:
     ) -> tuple[dict[UserKey, list[RecordedEvent]], set[UserKey]]:
         """One attempt: append above each snapshot's seq, then write each snapshot once.
 
-        The log is only read for users whose append met entries this writer did not put
-        there (a seq collision, or a duplicate stored above the snapshot's seq: a crash or a
-        concurrent writer left them), so a quiet user costs no read of the log.
+        Phases over every user at once (`UserRound` holds what each learns): load the stored
+        snapshots, append (the fold of the common case overlapping the insert), reconcile
+        what the log did with what this writer sent, advance each snapshot, save them all.
+        Returns the events to append again, and the users whose snapshot write lost to
+        another writer (rebuilt from the log next round).
         """
-        keys = list(pending)
-        stored = await self._snapshots.load_many(keys)
-        positions = {key: stored[key].seq if key in stored else 0 for key in keys}
-        rebuild = rebuild | {key for key, found in stored.items() if found.unreadable}
+        users = await self._load(pending, rebuild, report, first)
+        appended = await self._append(users.values())
+        retry = await self._reconcile(users, appended, report)
+        await self._advance(users, report)
+        stale = await self._save(users.values(), report)
+        for key in stale:
+            retry.setdefault(key, [])
+        return retry, stale
+
+    async def _load(
+        self,
+        pending: dict[UserKey, list[RecordedEvent]],
+        rebuild: set[UserKey],
+        report: ProjectionReport,
+        first: bool,
+    ) -> dict[UserKey, UserRound]:
+        """Each user's stored snapshot and the events to append above it (quotas, first time).
+
+        A stored snapshot that cannot be read back is rebuilt from the log.
+        """
+        stored = await self._snapshots.load_many(list(pending))
+        users = {
+            key: UserRound(
+                key,
+                user_events,
+                stored.get(key),
+                key in rebuild or (key in stored and stored[key].unreadable is not None),
+            )
+            for key, user_events in pending.items()
+        }
         if first and self._quotas is not None:
-            pending = self._within_quotas(pending, stored, self._quotas, report)
+            self._within_quotas(users.values(), self._quotas, report)
+        return users
+
+    async def _append(self, users: Collection[UserRound]) -> AppendResult:
+        """Insert each user's events above its snapshot's seq, folding while the insert runs.
+
+        The one overlap of the database's work and the projector's: the insert goes out,
+        `foretell` folds and encodes each user's snapshot write as it will be if the log
+        takes every event, then the insert is awaited.
+        """
         appending = asyncio.ensure_future(
             self._log.append(
                 [
-                    LogEntry(positions[key] + index, event)
-                    for key, user_events in pending.items()
-                    for index, event in enumerate(user_events, start=1)
+                    LogEntry(user.position + index, event)
+                    for user in users
+                    for index, event in enumerate(user.events, start=1)
                 ]
             )
         )
         try:
             await asyncio.sleep(0)  # the insert goes out, then the fold runs while it is stored
-            foretold = foretell(pending, stored, positions, rebuild)
-            appended = await appending
+            foretell(users)
+            return await appending
         except BaseException:
             appending.cancel()
             raise
+
+    async def _reconcile(
+        self, users: dict[UserKey, UserRound], appended: AppendResult, report: ProjectionReport
+    ) -> dict[UserKey, list[RecordedEvent]]:
+        """Each user's log entries to apply and the seq they reach; the events to append again.
+
+        Refused entries are reported and positions left unused are filled. The log is only
+        read for users whose append met entries this writer did not put there (a seq
+        collision, or a duplicate stored above the snapshot's seq: a crash or a concurrent
+        writer left them), so a quiet user costs no read of the log.
+        """
         report.refused.extend((entry.event, reason) for entry, reason in appended.rejected)
         await self._fill_unused(appended)
         retry: dict[UserKey, list[RecordedEvent]] = {}
         for entry in appended.collisions:
             retry.setdefault(_key(entry.event), []).append(entry.event)
-        unseen = set(retry) | await self._sort_out_duplicates(
-            appended.duplicates, positions, report
-        )
-        unapplied = await self._log.after({key: positions[key] for key in unseen})
-
-        todo: dict[UserKey, list[LogEntry]] = {key: unapplied.get(key, []) for key in unseen}
+        unseen = set(retry) | await self._sort_out_duplicates(appended.duplicates, users, report)
+        unapplied = await self._log.after({key: users[key].position for key in unseen})
         for entry in appended.inserted:
-            key = _key(entry.event)
-            if key not in unseen:
-                todo.setdefault(key, []).append(entry)
-        tops = {key: max(e.seq for e in entries) for key, entries in todo.items() if entries}
-        tops.update({key: positions[key] for key in rebuild if key not in tops})
-        ready = {
-            key: update
-            for key, update in foretold.items()
-            if key in tops and key not in unseen and len(todo[key]) == len(pending[key])
-        }
-        snapshots, broken = await self._advance(
-            {key: top for key, top in tops.items() if key not in ready},
-            stored,
-            todo,
-            rebuild,
-            report,
-        )
-        snapshots.update((key, update.snapshot) for key, update in ready.items())
-        for key, reason in broken.items():
-            del tops[key]
-            report.failed.extend((event, reason) for event in pending[key])
-        stale = await self._snapshots.save_many(
-            [
-                ready.get(key)
-                or SnapshotUpdate(
-                    key,
-                    snapshots[key],
-                    top,
-                    positions[key],
-                    stored[key].version if key in stored else 0,
-                )
-                for key, top in tops.items()
-            ]
-        )
-        report.cursors.update((key, found.seq) for key, found in stored.items())
-        for key, top in tops.items():
-            report.applied.extend(entry.event for entry in todo.get(key, ()))
-            if key not in stale:
-                report.cursors[key] = top
-                await self._replayer.keep(key, positions[key], StoredSnapshot(snapshots[key], top))
-        for key in stale:
-            retry.setdefault(key, [])
-        return retry, stale
+            users[_key(entry.event)].entries.append(entry)
+        for key in unseen:
+            users[key].unseen = True
+            users[key].entries = unapplied.get(key, [])
+        for user in users.values():
+            if user.entries:
+                user.top = max(entry.seq for entry in user.entries)
+            elif user.rebuild:
+                user.top = user.position
+        return retry
 
     async def _fill_unused(self, appended: AppendResult) -> None:
         """Fill each position this append left unused below a taken one, so no cursor waits.
@@ -241,69 +251,87 @@ class Projection:
 
     @staticmethod
     def _within_quotas(
-        pending: dict[UserKey, list[RecordedEvent]],
-        stored: dict[UserKey, StoredSnapshot],
-        quotas: Quotas,
-        report: ProjectionReport,
-    ) -> dict[UserKey, list[RecordedEvent]]:
-        """The events that fit their user's quotas; the others are reported, never stored."""
-        fitting: dict[UserKey, list[RecordedEvent]] = {}
-        for key, user_events in pending.items():
-            found = stored.get(key)
-            base = found.snapshot if found is not None else Snapshot.empty(*key)
-            admitted, refused = admit(base, user_events, quotas, found.size if found else None)
+        users: Collection[UserRound], quotas: Quotas, report: ProjectionReport
+    ) -> None:
+        """Keep the events that fit their user's quotas; the others are reported, never stored."""
+        for user in users:
+            size = user.stored.size if user.stored is not None else None
+            user.events, refused = admit(user.base, user.events, quotas, size)
             report.over_quota.extend(refused)
-            if admitted:
-                fitting[key] = admitted
-        return fitting
 
-    async def _advance(
-        self,
-        tops: dict[UserKey, int],
-        stored: dict[UserKey, StoredSnapshot],
-        todo: dict[UserKey, list[LogEntry]],
-        rebuild: set[UserKey],
-        report: ProjectionReport,
-    ) -> tuple[dict[UserKey, Snapshot], dict[UserKey, str]]:
-        """Each user's snapshot with its log applied up to `tops[key]`, and the users that broke.
+    async def _advance(self, users: dict[UserKey, UserRound], report: ProjectionReport) -> None:
+        """Each user's snapshot with its log applied up to its top, or why it broke.
 
-        Folds the new entries on where they sort after the snapshot; otherwise (a late
-        event, a user whose last write lost to a concurrent writer, or whose stored snapshot
-        cannot be read) reduces the user's log up to that seq again, reading all such logs
-        at once. A user whose fold raises is left out with the reason, so one user's poison
-        never holds up the others: their events go to the retry tiers.
+        A ready user's foretold snapshot stands. Others fold their new entries on where they
+        sort after the snapshot; otherwise (a late event, a user whose last write lost to a
+        concurrent writer, or whose stored snapshot cannot be read) the user's log is reduced
+        up to that seq again. A user whose fold raises is left out with the reason, so one
+        user's poison never holds up the others: their events go to the retry tiers.
         """
-        snapshots: dict[UserKey, Snapshot] = {}
-        broken: dict[UserKey, str] = {}
-        replay: dict[UserKey, Replay] = {key: Replay(tops[key]) for key in rebuild & tops.keys()}
-        for key in tops.keys() - replay.keys():
-            base = stored[key].snapshot if key in stored else Snapshot.empty(*key)
-            try:
-                snapshots[key] = apply(base, [entry.event for entry in todo[key]])
-            except LateEvent:
-                replay[key] = Replay(tops[key], _replay_from(todo[key]))
-            except Exception as error:  # per-user isolation: any fault of this user's data
-                broken[key] = _broken(key, error)
-        if not replay:
-            return snapshots, broken
+        replay: dict[UserKey, Replay] = {}
+        for user in users.values():
+            if user.top is None:
+                continue
+            if user.ready and user.foretold is not None:
+                user.snapshot = user.foretold.snapshot
+            elif user.rebuild:
+                replay[user.key] = Replay(user.top)
+            else:
+                try:
+                    user.snapshot = apply(user.base, [entry.event for entry in user.entries])
+                except LateEvent:
+                    replay[user.key] = Replay(user.top, _replay_from(user.entries))
+                except Exception as error:  # per-user isolation: any fault of this user's data
+                    user.broken = _broken(user.key, error)
+        if replay:
+            await self._replay(users, replay, report)
+        for user in users.values():
+            if user.broken is not None:
+                report.failed.extend((event, user.broken) for event in user.events)
+
+    async def _replay(
+        self,
+        users: dict[UserKey, UserRound],
+        replay: dict[UserKey, Replay],
+        report: ProjectionReport,
+    ) -> None:
+        """Reduce each user's log again up to its top (from a checkpoint where one is kept)."""
         started = time.perf_counter()
         for key, job in replay.items():
             try:
-                snapshots.update(await self._replayer.replay({key: job}))
+                users[key].snapshot = (await self._replayer.replay({key: job}))[key]
             except StoreUnavailable:  # an outage, not this user's fault: the batch rewinds
                 raise
             except Exception as error:  # per-user isolation, as above
-                broken[key] = _broken(key, error)
+                users[key].broken = _broken(key, error)
                 continue
             log.info("snapshot_replayed", tenant=key[0], late=job.late is not None)
         share = (time.perf_counter() - started) / len(replay)
         report.replays.extend(share for _ in replay)
-        return snapshots, broken
+
+    async def _save(self, users: Collection[UserRound], report: ProjectionReport) -> set[UserKey]:
+        """Write every advanced snapshot at once; return the users whose write lost (stale).
+
+        The report's cursors say where each user's snapshot stands now: at its top when
+        written, else where it was found.
+        """
+        saving = [user for user in users if user.saving]
+        updates = [user.update() for user in saving]
+        stale = await self._snapshots.save_many(updates)
+        found = (user for user in users if user.stored is not None)
+        report.cursors.update((user.key, user.position) for user in found)
+        for user, update in zip(saving, updates, strict=True):
+            report.applied.extend(entry.event for entry in user.entries)
+            if user.key not in stale:
+                report.cursors[user.key] = update.seq
+                kept = StoredSnapshot(update.snapshot, update.seq)
+                await self._replayer.keep(user.key, user.position, kept)
+        return stale
 
     async def _sort_out_duplicates(
         self,
         duplicates: list[LogEntry],
-        positions: dict[UserKey, int],
+        users: dict[UserKey, UserRound],
         report: ProjectionReport,
     ) -> set[UserKey]:
         """Count duplicates and conflicts; return the users whose stored copy awaits applying.
@@ -321,9 +349,9 @@ class Projection:
             first = found.get(key, {}).get(entry.event.event_id)
             if first is not None and first.event.content_hash() != entry.event.content_hash():
                 self._count_conflicts(report, [(first.event, entry.event)])
-            elif first is None or first.seq <= positions[key]:
+            elif first is None or first.seq <= users[key].position:
                 report.duplicates += 1
-            if first is not None and first.seq > positions[key]:
+            if first is not None and first.seq > users[key].position:
                 waiting.add(key)
         return waiting
 

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from shared.domain import RecordedEvent, Snapshot
-from shared.domain.wire import (
+from shared.service_layer.message_headers import (
     HEADER_DUE_AT,
     HEADER_ERROR_HISTORY,
     HEADER_ORIGINAL_OFFSET,

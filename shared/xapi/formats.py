@@ -21,6 +21,7 @@ __all__ = [
     "is_sha2",
     "is_statement_version",
     "is_uuid",
+    "iso_ms",
     "negotiate_version",
     "parse_duration_seconds",
     "parse_timestamp",
@@ -162,6 +163,15 @@ def is_statement_version(value: str, version: XapiVersion) -> bool:
     """
     pattern = r"1\.0(\.\d+)?" if version == "1.0.3" else r"[12]\.0(\.\d+)?"
     return re.fullmatch(pattern, value, re.ASCII) is not None
+
+
+def iso_ms(when: datetime) -> str:
+    """An xAPI timestamp in UTC with milliseconds (`2026-03-02T09:16:00.000Z`).
+
+    The one format the LRS writes: `stored`, derived events' `occurredAt`, and
+    `X-Experience-API-Consistent-Through`.
+    """
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_timestamp(value: str) -> datetime | None:

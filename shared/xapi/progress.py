@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -26,7 +25,7 @@ from pydantic.alias_generators import to_camel
 
 from shared.domain.values import MAX_AMOUNT, STATUS_RANK, Status
 
-from .formats import parse_duration_seconds, parse_timestamp
+from .formats import iso_ms, parse_duration_seconds, parse_timestamp
 from .identity import UserRule, content_id_for, user_id_for
 from .statement import VOIDED
 from .vocabulary import (
@@ -106,9 +105,7 @@ def derive_events(statement: dict[str, Any], rules: MappingRules) -> DerivedEven
     when = parse_timestamp(statement.get("timestamp") or statement["stored"])
     assert when is not None, "a stored statement has a valid timestamp"
     envelope = {
-        "occurredAt": when.astimezone(UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
+        "occurredAt": iso_ms(when),
         "clientId": rules.client_id,
     }
     statement_id: str = statement["id"]

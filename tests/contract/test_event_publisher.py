@@ -77,3 +77,10 @@ async def test_events_are_acknowledged_on_their_key_partition_in_order(
     for user in {event.user_id for event in events}:
         sent = [e.to_json() for e in events if e.user_id == user]
         assert [value for _, key, value in mine if key == f"contract/{user}".encode()] == sent
+
+
+async def test_events_not_acknowledged_raise_broker_unavailable_naming_their_types() -> None:
+    events = [_event("pub-down", 1), _event("pub-down", 2)]
+    with pytest.raises(BrokerUnavailable, match="not connected") as refused:
+        await KafkaEventPublisher(KafkaBroker("127.0.0.1:1"), 1).publish(events, "r")
+    assert refused.value.event_types == ("content.progressed", "content.progressed")

@@ -20,7 +20,7 @@ from pymongo import MongoClient
 from shared.adapters.mongo import PARKED
 from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC, tier_topic
-from shared.domain.wire import (
+from shared.service_layer.message_headers import (
     HEADER_ATTEMPT,
     HEADER_DUE_AT,
     HEADER_ERROR,

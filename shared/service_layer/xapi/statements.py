@@ -43,6 +43,7 @@ from shared.xapi import (
     check_voidable_by,
     derive_events,
     is_voidable,
+    iso_ms,
     retracted_event_ids,
     same_statement,
     signature_attachment,
@@ -52,7 +53,7 @@ from shared.xapi import (
     voided_statement_id,
 )
 
-__all__ = ["StatementConflict", "StatementWrite", "StoreStatements", "iso_ms"]
+__all__ = ["StatementConflict", "StatementWrite", "StoreStatements"]
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -81,11 +82,6 @@ class StatementWrite:
         if not self.signatures:
             return None
         return "unverified" if "unverified" in self.signatures else "verified"
-
-
-def iso_ms(when: datetime) -> str:
-    """An xAPI timestamp in UTC with milliseconds (`2026-03-02T09:16:00.000Z`)."""
-    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StoreStatements:
