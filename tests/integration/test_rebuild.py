@@ -25,7 +25,7 @@ from tests.unit.domain.builders import raw_event, record
 
 pytestmark = pytest.mark.integration
 
-USERS = 5000
+USERS = 1000  # ten rebuild chunks: the interrupt lands between two of them
 
 
 def events_for(index: int) -> list[RecordedEvent]:
