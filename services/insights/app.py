@@ -19,14 +19,12 @@ from faststream.middlewares import AckPolicy
 from services.insights.course_gauges import CourseGaugeRefresher, CourseGauges
 from services.insights.metrics import count_followed
 from shared.adapters.connections import connections
-from shared.adapters.consumer_liveness import ConsumerLiveness
 from shared.adapters.insight_store import mongo_insights
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, loop_options, raw_bodies
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import INSIGHTS_COURSE_LEARNERS
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
-from shared.adapters.partition_ownership import PartitionOwnership
 from shared.adapters.settings import Settings
 from shared.adapters.topics import CHANGES_TOPIC
 from shared.service_layer.insight_following import InsightsFollower
@@ -48,11 +46,7 @@ class InsightsBroker:
             settings, client_id="progress-insights", consumer=True
         )
         self.follower: InsightsFollower | None = None
-        self.loop = ConsumerLoop(
-            "insights",
-            PartitionOwnership("insights"),
-            ConsumerLiveness(settings.consumer_stall_seconds),
-        )
+        self.loop = ConsumerLoop.of("insights", settings)
 
         @self.broker.subscriber(
             CHANGES_TOPIC,

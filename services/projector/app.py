@@ -20,7 +20,6 @@ from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publ
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
-from shared.adapters.consumer_liveness import ConsumerLiveness
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.insight_store import mongo_insights
@@ -29,7 +28,6 @@ from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, loop_
 from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
-from shared.adapters.partition_ownership import PartitionOwnership
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -71,11 +69,7 @@ class ProjectorBroker:
         self.routes = KafkaRetryRoutes(self.broker)
         changes_publisher(self.broker)
         self.consumer: BatchConsumer | None = None
-        self.loop = ConsumerLoop(
-            "projector",
-            PartitionOwnership("projector"),
-            ConsumerLiveness(settings.consumer_stall_seconds),
-        )
+        self.loop = ConsumerLoop.of("projector", settings)
 
         # A fetch returns once 64 KiB (~150 events) are there or the batch timeout passed:
         # under light load a batch gathers up to that long (each batch costs two write

@@ -17,7 +17,6 @@ from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publ
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
-from shared.adapters.consumer_liveness import ConsumerLiveness
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
@@ -26,7 +25,6 @@ from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import DLQ_SIZE
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
-from shared.adapters.partition_ownership import PartitionOwnership
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
@@ -72,11 +70,7 @@ class RetryWorkerBroker:
         self.routes = KafkaRetryRoutes(self.broker)
         changes_publisher(self.broker)
         self.stopping = asyncio.Event()
-        self.loop = ConsumerLoop(
-            "retry_worker",
-            PartitionOwnership("retry_worker"),
-            ConsumerLiveness(settings.consumer_stall_seconds),
-        )
+        self.loop = ConsumerLoop.of("retry_worker", settings)
         self.handlers = [TierHandler(tier, self.stopping, self.loop) for tier in RETRY_TIERS]
         for tier, handler in zip(RETRY_TIERS, self.handlers, strict=True):
             self._subscribe(tier, handler, settings)

@@ -100,6 +100,13 @@ class ConsumerLoop:
     ownership: PartitionOwnership
     liveness: ConsumerLiveness
 
+    @classmethod
+    def of(cls, service: str, settings: Settings) -> ConsumerLoop:
+        """A process's loop: its own ownership listener, liveness on the configured stall bound."""
+        return cls(
+            service, PartitionOwnership(service), ConsumerLiveness(settings.consumer_stall_seconds)
+        )
+
 
 class LoopOptions(TypedDict):
     """Subscriber options on group membership (typed, so a subscriber's call stays typed)."""
