@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ __all__ = [
     "broker_server",
     "database_server",
     "free_port",
+    "free_ports_in_a_row",
     "port_in_use",
     "split_host_port",
 ]
@@ -57,12 +59,40 @@ def port_in_use(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+_PORT_CHOOSER = random.Random()
+_HANDED_OUT: set[int] = set()
+_BELOW_EPHEMERAL = (20_000, 32_000)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that was free a moment ago (for tests)."""
+    """A port that was free a moment ago and that this process never handed out before.
+
+    Chosen below the kernel's ephemeral range: a port from that range may become the local
+    port of some client's connection, or be handed out again by the kernel to a later
+    `bind(0)`, before its server binds it, and that server then fails while another
+    process answers on its port.
+    """
+    return free_ports_in_a_row(1, host)
+
+
+def free_ports_in_a_row(count: int, host: str = "127.0.0.1") -> int:
+    """The first of `count` consecutive ports, each free a moment ago (see `free_port`)."""
+    low, high = _BELOW_EPHEMERAL
+    while True:
+        first = _PORT_CHOOSER.randrange(low, high - count)
+        ports = range(first, first + count)
+        if _HANDED_OUT.isdisjoint(ports) and all(_bindable(host, port) for port in ports):
+            _HANDED_OUT.update(ports)
+            return first
+
+
+def _bindable(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def _die_with_parent() -> None:
@@ -121,6 +151,9 @@ class EmbeddedServer:
                 self.stop()
                 raise ServerFailed(f"{self.name} did not listen on {self.port} in {timeout:.0f}s")
             time.sleep(0.05)
+        if self.process is None or self.process.poll() is not None:
+            code = self.process.returncode if self.process else None
+            raise ServerFailed(f"{self.name} exited with {code}, another process holds {self.port}")
 
     def running(self) -> bool:
         """True while the process has not exited."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,34 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.progressctl.monitoring import METRICS_PROCESSES
-from shared.adapters.embedded import free_port
+from shared.adapters.embedded import free_port, free_ports_in_a_row
 from tests.support.services import eventually
 
 PROGRESSCTL = [sys.executable, "-m", "services.progressctl", "run"]
 UP = "Progress Sync is up"
-
-
-def free_ports_in_a_row(count: int) -> int:
-    """The first of `count` consecutive ports, each free a moment ago, below the ephemeral range.
-
-    `progressctl run` gives its processes `PROGRESS_METRICS_PORT` and the next ones. A port
-    of the ephemeral range may meanwhile become the local port of some client's connection,
-    and a service could then not bind it; ports below that range are never handed out so.
-    """
-    chooser = random.Random()
-    while True:
-        first = chooser.randrange(20_000, 32_000 - count)
-        if all(_bindable(first + offset) for offset in range(count)):
-            return first
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def stack_env(data_dir: Path, gateway_port: int | None = None) -> dict[str, str]:
