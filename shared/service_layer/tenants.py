@@ -8,6 +8,7 @@ here logs either.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from shared.domain.tenants import (
     ALL_SCOPES,
@@ -28,6 +29,8 @@ from shared.service_layer.ports import Clock, TenantStore
 from shared.xapi import XapiProfile
 
 __all__ = ["TenantAdmin"]
+
+T = TypeVar("T")
 
 
 class TenantAdmin:
@@ -72,8 +75,7 @@ class TenantAdmin:
             TenantNotFound: If there is no such tenant.
         """
         issued, stored = issue_key(new_key_id(), valid_scopes(scopes), self._clock.now())
-        if not await self._store.add_key(tenant_id, stored):
-            raise _unknown(tenant_id)
+        _found(tenant_id, await self._store.add_key(tenant_id, stored))
         return issued
 
     async def rotate_key(
@@ -95,13 +97,9 @@ class TenantAdmin:
         now = self._clock.now()
         if key_id is None:
             issued, stored = issue_key(new_key_id(), chosen or ALL_SCOPES, now)
-            if not await self._store.replace_all_keys(tenant_id, stored):
-                raise _unknown(tenant_id)
+            _found(tenant_id, await self._store.replace_all_keys(tenant_id, stored))
             return issued
-        tenant = await self._store.summary(tenant_id)
-        if tenant is None:
-            raise _unknown(tenant_id)
-        old = tenant.key(key_id)
+        old = _found(tenant_id, await self._store.summary(tenant_id)).key(key_id)
         if old is not None:
             issued, stored = issue_key(key_id, chosen or old.scopes, now)
             if await self._store.replace_key(tenant_id, stored):
@@ -118,8 +116,7 @@ class TenantAdmin:
             TenantNotFound: If there is no such tenant.
         """
         secret = new_signing_secret()
-        if not await self._store.set_signing_secret(tenant_id, secret):
-            raise _unknown(tenant_id)
+        _found(tenant_id, await self._store.set_signing_secret(tenant_id, secret))
         return secret
 
     async def signing_secret(self, tenant_id: str) -> str:
@@ -128,10 +125,7 @@ class TenantAdmin:
         Raises:
             TenantNotFound: If there is no such tenant.
         """
-        secret = await self._store.signing_secret(tenant_id)
-        if secret is None:
-            raise _unknown(tenant_id)
-        return secret
+        return _found(tenant_id, await self._store.signing_secret(tenant_id))
 
     async def create_if_missing(self, tenant_id: str, api_key: str, signing_secret: str) -> bool:
         """Create the tenant with this API key (id `bootstrap`, all scopes) and secret, if absent.
@@ -168,10 +162,7 @@ class TenantAdmin:
         Raises:
             TenantNotFound: If there is no such tenant.
         """
-        profile = await self._store.xapi_profile(tenant_id)
-        if profile is None:
-            raise _unknown(tenant_id)
-        return profile
+        return _found(tenant_id, await self._store.xapi_profile(tenant_id))
 
     async def set_xapi_profile(self, tenant_id: str, profile: XapiProfile) -> None:
         """Replace the tenant's xAPI profile; gateways see it within their cache's lifetime.
@@ -179,10 +170,11 @@ class TenantAdmin:
         Raises:
             TenantNotFound: If there is no such tenant.
         """
-        if not await self._store.set_xapi_profile(tenant_id, profile):
-            raise _unknown(tenant_id)
+        _found(tenant_id, await self._store.set_xapi_profile(tenant_id, profile))
 
 
-def _unknown(tenant_id: str) -> TenantNotFound:
-    """The error for a tenant the store does not have (one wording everywhere)."""
-    return TenantNotFound(f"no tenant '{tenant_id}'")
+def _found(tenant_id: str, answer: T | None) -> T:
+    """The store's answer about the tenant; TenantNotFound if it answered None or False."""
+    if answer is None or answer is False:
+        raise TenantNotFound(f"no tenant '{tenant_id}'")
+    return answer
