@@ -34,7 +34,7 @@ __all__ = [
     "TenantNotFound",
     "TenantRecord",
     "TenantSummary",
-    "bootstrap_tenant",
+    "bootstrap_record",
     "hash_api_key",
     "issue_key",
     "new_key_id",
@@ -259,7 +259,7 @@ def new_tenant(
     )
 
 
-def bootstrap_tenant(
+def bootstrap_record(
     tenant_id: str, api_key: str, signing_secret: str, now: datetime
 ) -> TenantRecord:
     """A tenant whose one key, `bootstrap` with every scope, is a configured API key.

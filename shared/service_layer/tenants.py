@@ -18,7 +18,7 @@ from shared.domain.tenants import (
     TenantExists,
     TenantNotFound,
     TenantSummary,
-    bootstrap_tenant,
+    bootstrap_record,
     issue_key,
     new_key_id,
     new_signing_secret,
@@ -136,7 +136,7 @@ class TenantAdmin:
         Raises:
             ValueError: If the id is invalid or the secret too short.
         """
-        record = bootstrap_tenant(tenant_id, api_key, signing_secret, self._clock.now())
+        record = bootstrap_record(tenant_id, api_key, signing_secret, self._clock.now())
         return await self._store.insert(record)
 
     async def reset_credentials(self, tenant_id: str, api_key: str, signing_secret: str) -> None:
@@ -148,7 +148,7 @@ class TenantAdmin:
         Raises:
             ValueError: If the id is invalid or the secret too short.
         """
-        record = bootstrap_tenant(tenant_id, api_key, signing_secret, self._clock.now())
+        record = bootstrap_record(tenant_id, api_key, signing_secret, self._clock.now())
         if await self._store.insert(record):
             return
         (key,) = record.keys
