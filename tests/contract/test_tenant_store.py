@@ -3,8 +3,14 @@ finds keys by their hash only, and a write to an unknown tenant changes nothing.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from shared.adapters.mongo import TENANTS, mongo_client
+from shared.adapters.settings import Settings
+from shared.adapters.tenants import MongoTenantStore
 from shared.domain.tenants import (
     ApiKeyGrant,
     KeySummary,
@@ -131,3 +137,21 @@ async def test_a_write_to_an_unknown_tenant_changes_nothing(stores: Stores) -> N
 
     assert await tenants.summaries() == []
     assert await tenants.grant_for_hash("h1") is None
+
+
+@pytest.mark.integration
+async def test_a_stored_profile_that_no_longer_validates_reads_as_the_defaults(
+    settings: Settings,
+) -> None:
+    """Written by another version: every xAPI request of the tenant must not fail on it."""
+    client = mongo_client(settings)
+    db = client[f"contract_{uuid.uuid4().hex[:8]}"]
+    try:
+        store = MongoTenantStore(db)
+        await store.insert(tenant("acme"))
+        await db[TENANTS].update_one({"_id": "acme"}, {"$set": {"xapi": {"defaultVersion": 9}}})
+
+        assert await store.xapi_profile("acme") == XapiProfile()
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
