@@ -21,8 +21,8 @@ import jwt
 from services.gateway.auth import authenticate
 from shared.adapters.issuer_records import TrustedIssuer
 from shared.adapters.jwks import JwksCache
-from shared.adapters.tenants import ApiKeyGrant
 from shared.adapters.user_tokens import mint_user_token
+from shared.domain.tenants import ApiKeyGrant
 from tests.support.key_server import signing_key
 
 __all__ = ["run"]

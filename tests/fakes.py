@@ -19,6 +19,13 @@ from shared.domain import (
     visible_head,
 )
 from shared.domain.insights import CONTENT_SCOPE, FUNNEL_KEYS, difference
+from shared.domain.tenants import (
+    ApiKeyGrant,
+    KeySummary,
+    StoredKey,
+    TenantRecord,
+    TenantSummary,
+)
 from shared.service_layer.catalog_job_records import (
     ACTIVE_STATES,
     CatalogJob,
@@ -50,7 +57,7 @@ from shared.service_layer.xapi.ports import (
     StoredDocument,
     Usage,
 )
-from shared.xapi import StatementQuery, matches
+from shared.xapi import StatementQuery, XapiProfile, matches
 
 
 class FixedClock:
@@ -1034,3 +1041,84 @@ class InMemoryCatalogJobStore:
         for job in at_user:
             self.jobs[job.job_id] = replace(job, last_user=None, done=0)
         return len(at_user)
+
+
+@dataclass
+class _Tenant:
+    created_at: datetime
+    secret: str
+    keys: list[StoredKey]
+    profile: XapiProfile | None = None
+
+
+class InMemoryTenantStore:
+    """Tenants in a dict of id → record, its current keys and its xAPI profile."""
+
+    def __init__(self) -> None:
+        self.tenants: dict[str, _Tenant] = {}
+
+    async def insert(self, tenant: TenantRecord) -> bool:
+        if tenant.tenant_id in self.tenants:
+            return False
+        self.tenants[tenant.tenant_id] = _Tenant(
+            tenant.created_at, tenant.signing_secret, list(tenant.keys)
+        )
+        return True
+
+    async def summaries(self) -> list[TenantSummary]:
+        return [_tenant_summary(t, self.tenants[t]) for t in sorted(self.tenants)]
+
+    async def summary(self, tenant_id: str) -> TenantSummary | None:
+        tenant = self.tenants.get(tenant_id)
+        return None if tenant is None else _tenant_summary(tenant_id, tenant)
+
+    async def grant_for_hash(self, key_hash: str) -> ApiKeyGrant | None:
+        for tenant_id, tenant in self.tenants.items():
+            for key in tenant.keys:
+                if key.key_hash == key_hash:
+                    return ApiKeyGrant(tenant_id, frozenset(key.scopes), key.key_id)
+        return None
+
+    async def add_key(self, tenant_id: str, key: StoredKey) -> bool:
+        tenant = self.tenants.get(tenant_id)
+        if tenant is not None:
+            tenant.keys.append(key)
+        return tenant is not None
+
+    async def replace_key(self, tenant_id: str, key: StoredKey) -> bool:
+        keys = self.tenants[tenant_id].keys if tenant_id in self.tenants else []
+        at = next((n for n, old in enumerate(keys) if old.key_id == key.key_id), None)
+        if at is not None:
+            keys[at] = key
+        return at is not None
+
+    async def replace_all_keys(self, tenant_id: str, key: StoredKey) -> bool:
+        tenant = self.tenants.get(tenant_id)
+        if tenant is not None:
+            tenant.keys = [key]
+        return tenant is not None
+
+    async def signing_secret(self, tenant_id: str) -> str | None:
+        tenant = self.tenants.get(tenant_id)
+        return None if tenant is None else tenant.secret
+
+    async def set_signing_secret(self, tenant_id: str, secret: str) -> bool:
+        tenant = self.tenants.get(tenant_id)
+        if tenant is not None:
+            tenant.secret = secret
+        return tenant is not None
+
+    async def xapi_profile(self, tenant_id: str) -> XapiProfile | None:
+        tenant = self.tenants.get(tenant_id)
+        return None if tenant is None else tenant.profile or XapiProfile()
+
+    async def set_xapi_profile(self, tenant_id: str, profile: XapiProfile) -> bool:
+        tenant = self.tenants.get(tenant_id)
+        if tenant is not None:
+            tenant.profile = profile
+        return tenant is not None
+
+
+def _tenant_summary(tenant_id: str, tenant: _Tenant) -> TenantSummary:
+    keys = tuple(KeySummary(key.key_id, key.scopes, key.created_at) for key in tenant.keys)
+    return TenantSummary(tenant_id, tenant.created_at, keys)

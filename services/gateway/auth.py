@@ -19,7 +19,7 @@ from shared.adapters.issuer_records import ISSUER_ALGORITHMS, TrustedIssuer
 from shared.adapters.jwks import KeysUnavailable, UnknownKey
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import USER_TOKEN_REFUSALS
-from shared.adapters.tenants import ALL_SCOPES, ApiKeyGrant, valid_tenant_id
+from shared.domain.tenants import ALL_SCOPES, ApiKeyGrant, valid_tenant_id
 
 __all__ = ["CredentialSource", "Principal", "authenticate", "require"]
 

@@ -10,7 +10,8 @@ from cachetools import TTLCache
 from shared.adapters.issuer_records import TrustedIssuer
 from shared.adapters.issuers import MongoIssuerStore
 from shared.adapters.jwks import JwksCache
-from shared.adapters.tenants import ApiKeyGrant, MongoTenantStore, hash_api_key
+from shared.domain.tenants import ApiKeyGrant, hash_api_key
+from shared.service_layer.ports import TenantStore
 
 __all__ = ["CachedCredentials", "NotCached"]
 
@@ -33,7 +34,7 @@ class CachedCredentials:
 
     def __init__(
         self,
-        tenants: MongoTenantStore,
+        tenants: TenantStore,
         ttl: float,
         *,
         issuers: MongoIssuerStore,
@@ -69,7 +70,7 @@ class CachedCredentials:
             return grant
         if self._cache_only:
             raise NotCached
-        grant = await self._tenants.grant_for_key(api_key)
+        grant = await self._tenants.grant_for_hash(digest)
         if grant is None:
             self._unknown_keys[digest] = True
         else:

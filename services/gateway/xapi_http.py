@@ -24,7 +24,7 @@ from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError, error_response
 from services.gateway.sign_in import client_address, signed_in
 from shared.adapters.metrics import XAPI_QUOTA_REFUSALS, XAPI_REQUESTS
-from shared.adapters.tenants import ApiKeyGrant
+from shared.domain.tenants import ApiKeyGrant
 from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
 from shared.service_layer.xapi.erased_learners import UserErased
 from shared.service_layer.xapi.quotas import QuotaExceeded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cachetools import TTLCache
 
-from shared.adapters.tenants import MongoTenantStore
+from shared.service_layer.ports import TenantStore
 from shared.xapi import XapiProfile
 
 __all__ = ["CachedXapiProfiles"]
@@ -19,7 +19,7 @@ class CachedXapiProfiles:
     holds at most one entry per tenant.
     """
 
-    def __init__(self, tenants: MongoTenantStore, ttl: float) -> None:
+    def __init__(self, tenants: TenantStore, ttl: float) -> None:
         self._tenants = tenants
         self._profiles: TTLCache[str, XapiProfile] = TTLCache(_MAX_ENTRIES, ttl)
 

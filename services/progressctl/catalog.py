@@ -26,9 +26,10 @@ from shared.adapters.catalog_job_store import MongoCatalogJobStore
 from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateStore
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import Connections
-from shared.adapters.tenants import MongoTenantStore, TenantNotFound
+from shared.adapters.tenants import MongoTenantStore
 from shared.domain import Course
 from shared.domain.ids import TenantId
+from shared.domain.tenants import TenantNotFound
 from shared.service_layer.catalog import CourseCatalog, CourseSaved
 
 __all__ = ["catalog_app"]

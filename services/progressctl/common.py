@@ -14,8 +14,10 @@ from shared.adapters.connections import Connections, connections
 from shared.adapters.kafka import kafka_broker
 from shared.adapters.logs import configure_logging
 from shared.adapters.settings import Settings
-from shared.adapters.tenant_records import valid_tenant_id
+from shared.adapters.tenants import mongo_tenants
+from shared.domain.tenants import TenantError, valid_tenant_id
 from shared.service_layer.errors import BrokerUnavailable, StoreUnavailable
+from shared.service_layer.tenants import TenantAdmin
 
 __all__ = [
     "EXIT_CONFLICT",
@@ -27,6 +29,7 @@ __all__ = [
     "refuse",
     "run_command",
     "with_database",
+    "with_tenants",
 ]
 
 T = TypeVar("T")
@@ -100,6 +103,11 @@ def with_database(
             return await operation(opened)
 
     return run_command(connected(), refused=refused)
+
+
+def with_tenants(operation: Callable[[TenantAdmin], Awaitable[T]]) -> T:
+    """Run `operation` on the tenant use cases; an unknown or conflicting tenant exits with 1."""
+    return with_database(lambda opened: operation(mongo_tenants(opened.db)), refused=(TenantError,))
 
 
 def run_command(work: Coroutine[Any, Any, T], *, refused: tuple[type[Exception], ...] = ()) -> T:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.adapters.connections import connections
 from shared.adapters.settings import Settings
-from shared.adapters.tenants import MongoTenantStore
+from shared.adapters.tenants import mongo_tenants
 from shared.adapters.topic_admin import create_topics
 
 __all__ = ["bootstrap_tenant", "prepare_stack", "reapply_development_tenant"]
@@ -17,7 +17,7 @@ async def bootstrap_tenant(settings: Settings) -> bool:
     init job runs this at every `up`) must never undo a rotation.
     """
     async with connections(settings) as opened:
-        return await MongoTenantStore(opened.db).create_if_missing(
+        return await mongo_tenants(opened.db).create_if_missing(
             settings.bootstrap_tenant,
             settings.bootstrap_api_key.get_secret_value(),
             settings.bootstrap_signing_secret.get_secret_value(),
@@ -31,7 +31,7 @@ async def reapply_development_tenant(settings: Settings) -> None:
     credentials in its banner, so they must work whatever an earlier session rotated.
     """
     async with connections(settings) as opened:
-        await MongoTenantStore(opened.db).reset_credentials(
+        await mongo_tenants(opened.db).reset_credentials(
             settings.bootstrap_tenant,
             settings.bootstrap_api_key.get_secret_value(),
             settings.bootstrap_signing_secret.get_secret_value(),

@@ -27,7 +27,7 @@ from shared.adapters.issuer_records import (
     valid_jwks_url,
 )
 from shared.adapters.issuers import MongoIssuerStore
-from shared.adapters.tenants import TenantError
+from shared.domain.tenants import TenantError
 
 __all__ = ["issuer_app"]
 

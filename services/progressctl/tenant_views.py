@@ -9,7 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from shared.adapters.tenants import TenantSummary
+from shared.domain.tenants import TenantSummary
 
 __all__ = ["print_tenants", "tenants_json"]
 

@@ -11,11 +11,9 @@ import json
 
 import typer
 from pydantic import ValidationError
-from pymongo.asynchronous.database import AsyncDatabase
 
-from services.progressctl.common import checked_tenant_id, with_database
-from shared.adapters.mongo import Document
-from shared.adapters.tenants import MongoTenantStore, TenantError, TenantNotFound
+from services.progressctl.common import checked_tenant_id, with_tenants
+from shared.service_layer.tenants import TenantAdmin
 from shared.xapi import XapiProfile
 
 __all__ = ["parse_profile", "xapi_profile"]
@@ -52,14 +50,10 @@ def xapi_profile(
     """Print the tenant's xAPI profile as JSON; with --set, replace it first."""
     chosen = parse_profile(replacement)
 
-    async def operation(db: AsyncDatabase[Document]) -> XapiProfile:
-        store = MongoTenantStore(db)
+    async def operation(admin: TenantAdmin) -> XapiProfile:
         if chosen is not None:
-            await store.set_xapi_profile(tenant, chosen)
-        current = await store.xapi_profile(tenant)
-        if current is None:
-            raise TenantNotFound(f"no tenant '{tenant}'")
-        return current
+            await admin.set_xapi_profile(tenant, chosen)
+        return await admin.xapi_profile(tenant)
 
-    profile = with_database(lambda opened: operation(opened.db), refused=(TenantError,))
+    profile = with_tenants(operation)
     typer.echo(json.dumps(profile.model_dump(mode="json", by_alias=True), indent=2))

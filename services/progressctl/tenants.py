@@ -8,41 +8,27 @@ usage (Typer's), 3 MongoDB unavailable.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from pymongo.asynchronous.database import AsyncDatabase
 
 from services.progressctl.common import (
     EXIT_CONFLICT,
     checked_tenant_id,
     load_settings,
     run_command,
-    with_database,
+    with_tenants,
 )
 from services.progressctl.provisioning import bootstrap_tenant
 from services.progressctl.tenant_issuers import issuer_app
 from services.progressctl.tenant_views import print_tenants, tenants_json
 from services.progressctl.tenant_xapi import xapi_profile
-from shared.adapters.mongo import Document
-from shared.adapters.tenants import (
-    ALL_SCOPES,
-    IssuedKey,
-    MongoTenantStore,
-    NewTenant,
-    TenantError,
-    TenantNotFound,
-    TenantSummary,
-    valid_scopes,
-)
 from shared.adapters.user_tokens import mint_user_token
 from shared.domain.ids import is_valid_id
+from shared.domain.tenants import ALL_SCOPES, IssuedKey, valid_scopes
 
 __all__ = ["tenant_app", "token"]
-
-T = TypeVar("T")
 
 tenant_app = typer.Typer(help="Tenants and their credentials.", no_args_is_help=True)
 
@@ -58,11 +44,6 @@ def _scopes(value: str) -> list[str]:
         return valid_scopes(scope.strip() for scope in value.split(",") if scope.strip())
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="'--scopes'") from error
-
-
-def _with_database(operation: Callable[[AsyncDatabase[Document]], Awaitable[T]]) -> T:
-    """Run `operation` on the database; an unknown or conflicting tenant exits with 1."""
-    return with_database(lambda opened: operation(opened.db), refused=(TenantError,))
 
 
 def _print_json(value: Any) -> None:
@@ -99,11 +80,7 @@ def create(
 ) -> None:
     """Create a tenant with a new API key and a new signing secret; print both once."""
     chosen = _scopes(scopes)
-
-    async def operation(db: AsyncDatabase[Document]) -> NewTenant:
-        return await MongoTenantStore(db).create(tenant, chosen)
-
-    created = _with_database(operation)
+    created = with_tenants(lambda admin: admin.create(tenant, chosen))
     if as_json:
         _print_json(
             {
@@ -125,15 +102,11 @@ def create(
 @tenant_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the tenants and their API keys' ids, scopes and ages (never keys or secrets)."""
-
-    async def operation(db: AsyncDatabase[Document]) -> list[TenantSummary]:
-        return await MongoTenantStore(db).list_tenants()
-
-    tenants = _with_database(operation)
+    listed = with_tenants(lambda admin: admin.list_tenants())
     if as_json:
-        _print_json(tenants_json(tenants))
+        _print_json(tenants_json(listed))
     else:
-        print_tenants(tenants)
+        print_tenants(listed)
 
 
 @tenant_app.command("add-key")
@@ -144,11 +117,7 @@ def add_key(
 ) -> None:
     """Give a tenant one more API key (e.g. a read-only one); its other keys keep working."""
     chosen = _scopes(scopes)
-
-    async def operation(db: AsyncDatabase[Document]) -> IssuedKey:
-        return await MongoTenantStore(db).add_key(tenant, chosen)
-
-    _report_key(tenant, _with_database(operation), as_json)
+    _report_key(tenant, with_tenants(lambda admin: admin.add_key(tenant, chosen)), as_json)
 
 
 @tenant_app.command("rotate-key")
@@ -174,11 +143,7 @@ def rotate_key(
     chosen = None if scopes is None else _scopes(scopes)
     if key_id is None and not yes:
         _confirm_revoking_every_key(tenant)
-
-    async def operation(db: AsyncDatabase[Document]) -> IssuedKey:
-        return await MongoTenantStore(db).rotate_key(tenant, key_id, chosen)
-
-    issued = _with_database(operation)
+    issued = with_tenants(lambda admin: admin.rotate_key(tenant, key_id, chosen))
     if not as_json:
         revoked = f"key '{key_id}'" if key_id else "every previous key"
         typer.echo(f"revoked {revoked} of tenant '{tenant}'")
@@ -210,11 +175,7 @@ def rotate_secret(
 
     Gateways may accept old tokens for up to PROGRESS_AUTH_CACHE_SECONDS more.
     """
-
-    async def operation(db: AsyncDatabase[Document]) -> str:
-        return await MongoTenantStore(db).rotate_secret(tenant)
-
-    secret = _with_database(operation)
+    secret = with_tenants(lambda admin: admin.rotate_secret(tenant))
     if as_json:
         _print_json({"tenant": tenant, "signingSecret": secret})
         return
@@ -263,12 +224,5 @@ def token(
             f"at most {longest} seconds (PROGRESS_USER_TOKEN_MAX_LIFETIME_SECONDS)",
             param_hint="'--ttl'",
         )
-
-    async def operation(db: AsyncDatabase[Document]) -> str:
-        secret = await MongoTenantStore(db).signing_secret(tenant)
-        if secret is None:
-            raise TenantNotFound(f"no tenant '{tenant}'")
-        return secret
-
-    secret = _with_database(operation)
+    secret = with_tenants(lambda admin: admin.signing_secret(tenant))
     typer.echo(mint_user_token(secret, tenant, user, timedelta(seconds=ttl), datetime.now(UTC)))

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from shared.adapters.tenant_records import TenantError
 from shared.domain.ids import is_valid_id
+from shared.domain.tenants import TenantError
 
 __all__ = [
     "ISSUER_ALGORITHMS",

@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError
 
 from shared.adapters.issuer_records import IssuerNotFound, IssuerTaken, TrustedIssuer
 from shared.adapters.mongo import ISSUERS, TENANTS, Document, driver_errors, user_key
-from shared.adapters.tenant_records import TenantNotFound
+from shared.domain.tenants import TenantNotFound
 
 __all__ = ["MongoIssuerStore"]
 

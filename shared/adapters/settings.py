@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.adapters.tenant_records import valid_signing_secret
 from shared.domain import Quotas
+from shared.domain.tenants import valid_signing_secret
 from shared.domain.wire import MAX_EVENTS_PER_REQUEST
 from shared.service_layer.xapi.quotas import XapiQuotas
 

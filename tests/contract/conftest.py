@@ -27,6 +27,7 @@ from shared.adapters.parked_store import MongoParkedMessages
 from shared.adapters.rebuild_checkpoints import MongoRebuildCheckpoints
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
+from shared.adapters.tenants import MongoTenantStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.user_data_store import MongoUserDataStore
 from shared.adapters.written_events_store import MongoWrittenEvents
@@ -45,6 +46,7 @@ from shared.service_layer.ports import (
     RebuildCheckpoints,
     SnapshotCheckpoints,
     SnapshotStore,
+    TenantStore,
     TombstoneLedger,
     UserDataStore,
     WrittenEvents,
@@ -64,6 +66,7 @@ from tests.fakes import (
     InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
     InMemoryStatementStore,
+    InMemoryTenantStore,
     InMemoryTombstoneStore,
     InMemoryUsageStore,
     InMemoryUserDataStore,
@@ -92,6 +95,7 @@ class Stores:
     usage: UsageStore
     catalog_jobs: CatalogJobStore
     insights: InsightStore
+    tenants: TenantStore
 
 
 def _in_memory() -> Stores:
@@ -141,6 +145,7 @@ def _in_memory() -> Stores:
         usage=usage,
         catalog_jobs=catalog_jobs,
         insights=insights,
+        tenants=InMemoryTenantStore(),
     )
 
 
@@ -187,6 +192,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             usage=MongoUsageStore(db),
             catalog_jobs=MongoCatalogJobStore(db),
             insights=MongoInsightStore(db),
+            tenants=MongoTenantStore(db),
         )
     finally:
         await client.drop_database(db.name)

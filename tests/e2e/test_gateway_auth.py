@@ -13,7 +13,8 @@ import pytest
 
 from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
-from shared.adapters.tenants import MongoTenantStore, hash_api_key
+from shared.adapters.tenants import mongo_tenants
+from shared.domain.tenants import hash_api_key
 from tests.support.kafka_probe import topic_size
 from tests.support.services import TEST_SIGNING_SECRET, Stack, eventually
 
@@ -29,7 +30,7 @@ async def _provision(settings: Settings) -> None:
     client = mongo_client(settings)
     try:
         db = client[settings.mongo_database]
-        await MongoTenantStore(db).reset_credentials(OTHER_TENANT, OTHER_KEY, OTHER_SECRET)
+        await mongo_tenants(db).reset_credentials(OTHER_TENANT, OTHER_KEY, OTHER_SECRET)
         await db["tenants"].update_one(
             {"_id": "demo"},
             {"$pull": {"apiKeys": {"id": "read-only"}}},

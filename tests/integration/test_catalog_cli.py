@@ -22,7 +22,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.mongo import ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
-from shared.adapters.tenants import MongoTenantStore
+from shared.adapters.tenants import mongo_tenants
 from shared.domain import Certificate
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.records import SnapshotUpdate
@@ -87,7 +87,7 @@ def cli(settings: Settings, tmp_path: Path) -> Iterator[Cli]:
 
     async def prepare(db: Any) -> None:
         await ensure_indexes(db)
-        await MongoTenantStore(db).reset_credentials(TENANT, "catalog-key-0123456789", "s" * 40)
+        await mongo_tenants(db).reset_credentials(TENANT, "catalog-key-0123456789", "s" * 40)
 
     runner.run(prepare)
     yield runner

@@ -21,7 +21,8 @@ from services.progressctl.cli import app
 from shared.adapters.embedded import free_port
 from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
-from shared.adapters.tenants import ApiKeyGrant, MongoTenantStore, hash_api_key
+from shared.adapters.tenants import MongoTenantStore, mongo_tenants
+from shared.domain.tenants import ApiKeyGrant, hash_api_key
 from tests.support.key_server import signing_key
 
 pytestmark = pytest.mark.integration
@@ -56,8 +57,8 @@ class Cli:
     async def _grant(self, api_key: str) -> ApiKeyGrant | None:
         client = mongo_client(self.settings)
         try:
-            return await MongoTenantStore(client[self.settings.mongo_database]).grant_for_key(
-                api_key
+            return await MongoTenantStore(client[self.settings.mongo_database]).grant_for_hash(
+                hash_api_key(api_key)
             )
         finally:
             await client.close()
@@ -340,7 +341,7 @@ def test_the_tenant_store_refuses_a_short_signing_secret(cli: Cli, method: str) 
     async def set_short_secret() -> None:
         client = mongo_client(cli.settings)
         try:
-            store = MongoTenantStore(client[cli.settings.mongo_database])
+            store = mongo_tenants(client[cli.settings.mongo_database])
             await getattr(store, method)("boot", "boot-key-123", "s" * 31)
         finally:
             await client.close()

@@ -29,6 +29,7 @@ from shared.service_layer.ports.message_ports import (
     RetryRoutes,
     TopicBacklog,
 )
+from shared.service_layer.ports.tenant_ports import TenantStore
 from shared.service_layer.ports.user_ports import (
     CatalogStore,
     CertificateStore,
@@ -61,6 +62,7 @@ __all__ = [
     "RetryRoutes",
     "SnapshotCheckpoints",
     "SnapshotStore",
+    "TenantStore",
     "TombstoneLedger",
     "TombstoneStore",
     "TopicBacklog",

@@ -1,4 +1,10 @@
-"""Tenants' credentials as values: API-key grants and summaries, and the rules they follow."""
+"""Tenants and their credentials as values, and the rules they follow.
+
+A tenant has API keys, stored only as SHA-256 hashes, and one signing secret for user
+tokens. A plain key or secret exists outside its owner's hands only once: in the value
+`issue_key` or `new_tenant` returns, which the caller prints and drops. Fresh keys and
+secrets come from `secrets` (the operating system's randomness); the time is passed in.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +12,34 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from pydantic import TypeAdapter, ValidationError
 
-from shared.domain.ids import TenantId
+from .ids import TenantId
 
 __all__ = [
     "ALL_SCOPES",
     "API_KEY_PREFIX",
+    "BOOTSTRAP_KEY_ID",
     "SIGNING_SECRET_MIN_BYTES",
     "ApiKeyGrant",
     "IssuedKey",
     "KeyNotFound",
     "KeySummary",
     "NewTenant",
+    "StoredKey",
     "TenantError",
     "TenantExists",
     "TenantNotFound",
+    "TenantRecord",
     "TenantSummary",
+    "bootstrap_record",
     "hash_api_key",
-    "new_key",
+    "issue_key",
     "new_key_id",
     "new_signing_secret",
+    "new_tenant",
     "valid_scopes",
     "valid_signing_secret",
     "valid_tenant_id",
@@ -41,6 +51,9 @@ API_KEY_PREFIX = "psk_"
 
 SIGNING_SECRET_MIN_BYTES = 32
 """Shortest HS256 signing secret accepted (RFC 7518 asks for a key as long as the hash)."""
+
+BOOTSTRAP_KEY_ID = "bootstrap"
+"""The id of the key a bootstrap tenant is created with."""
 
 _TENANT_ID = TypeAdapter(TenantId)
 _KEY_ENTROPY_BYTES = 32
@@ -162,6 +175,26 @@ class NewTenant:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredKey:
+    """An API key as the store keeps it: id, hash, scopes and creation time, never the key."""
+
+    key_id: str
+    key_hash: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRecord:
+    """A whole tenant as the store keeps it when it is created."""
+
+    tenant_id: str
+    created_at: datetime
+    signing_secret: str = field(repr=False)
+    keys: tuple[StoredKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class KeySummary:
     """An API key as operators may see it: id, scopes, age; never the key or its hash."""
 
@@ -178,21 +211,22 @@ class TenantSummary:
     created_at: datetime | None
     keys: tuple[KeySummary, ...]
 
+    def key(self, key_id: str) -> KeySummary | None:
+        """The tenant's key with this id, or None if it has none."""
+        return next((key for key in self.keys if key.key_id == key_id), None)
 
-def new_key(key_id: str, scopes: Iterable[str]) -> tuple[IssuedKey, dict[str, Any]]:
-    """A random API key and the document that stores it (hash only)."""
+
+def issue_key(key_id: str, scopes: Iterable[str], now: datetime) -> tuple[IssuedKey, StoredKey]:
+    """A random API key under this id and scopes, and what the store keeps of it (its hash).
+
+    The scopes are taken as given: check them first with `valid_scopes`.
+    """
     issued = IssuedKey(
         key_id=key_id,
         scopes=tuple(scopes),
         api_key=API_KEY_PREFIX + secrets.token_urlsafe(_KEY_ENTROPY_BYTES),
     )
-    stored = {
-        "id": key_id,
-        "hash": hash_api_key(issued.api_key),
-        "scopes": list(issued.scopes),
-        "createdAt": datetime.now(UTC),
-    }
-    return issued, stored
+    return issued, StoredKey(key_id, hash_api_key(issued.api_key), issued.scopes, now)
 
 
 def new_key_id() -> str:
@@ -203,3 +237,37 @@ def new_key_id() -> str:
 def new_signing_secret() -> str:
     """A fresh HS256 signing secret (48 random bytes, URL-safe)."""
     return secrets.token_urlsafe(_SECRET_ENTROPY_BYTES)
+
+
+def new_tenant(
+    tenant_id: str, scopes: Iterable[str], now: datetime
+) -> tuple[NewTenant, TenantRecord]:
+    """A tenant with one new API key of these scopes and a new signing secret.
+
+    Returns:
+        What to hand out once (key and secret in plain text), and what to store.
+
+    Raises:
+        ValueError: If the id or a scope is invalid.
+    """
+    tenant_id = valid_tenant_id(tenant_id)
+    issued, stored = issue_key(new_key_id(), valid_scopes(scopes), now)
+    secret = new_signing_secret()
+    return (
+        NewTenant(tenant_id=tenant_id, key=issued, signing_secret=secret),
+        TenantRecord(tenant_id, now, secret, (stored,)),
+    )
+
+
+def bootstrap_record(
+    tenant_id: str, api_key: str, signing_secret: str, now: datetime
+) -> TenantRecord:
+    """A tenant whose one key, `bootstrap` with every scope, is a configured API key.
+
+    Raises:
+        ValueError: If the id is invalid or the secret too short.
+    """
+    key = StoredKey(BOOTSTRAP_KEY_ID, hash_api_key(api_key), ALL_SCOPES, now)
+    return TenantRecord(
+        valid_tenant_id(tenant_id), now, valid_signing_secret(signing_secret), (key,)
+    )
