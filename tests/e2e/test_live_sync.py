@@ -262,6 +262,7 @@ def test_a_stream_ends_at_its_lifetime_on_a_merge_and_at_shutdown(
                 f"{_url(short)}/v1/users/{user_id}/merge",
                 json={"from": guest},
                 headers={"Authorization": f"Bearer {TEST_API_KEY}"},
+                timeout=30,  # a merge reads the guest's log: seconds on a loaded machine
             )
             assert merged.status_code == 202, merged.text
             assert next_message(messages, "closed").json() == {"reason": "merged"}
