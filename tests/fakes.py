@@ -656,6 +656,19 @@ class InMemoryRebuildCheckpoints:
         self.runs[run_id] = (last, done)
 
 
+@dataclass
+class InMemoryImportCheckpoints:
+    """Import runs' finished line counts in a dict."""
+
+    runs: dict[str, int] = field(default_factory=dict)
+
+    async def lines_done(self, run_id: str) -> int:
+        return self.runs.get(run_id, 0)
+
+    async def save(self, run_id: str, lines: int, *, at: datetime) -> None:
+        self.runs[run_id] = lines
+
+
 class InMemoryTombstoneStore:
     """Erased users in a set (the real store keeps only a keyed hash)."""
 

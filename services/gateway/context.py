@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 
 from faststream.kafka import KafkaBroker
@@ -24,7 +23,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.change_following import follow_changes
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import connections
-from shared.adapters.dead_letter_store import MongoDeadLetterStore
+from shared.adapters.consistency_wiring import mongo_consistency
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.insight_store import mongo_insights
 from shared.adapters.issuers import MongoIssuerStore
@@ -38,7 +37,6 @@ from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import MongoTenantStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
-from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.adapters.xapi_document_store import profile_documents, state_documents
 from shared.adapters.xapi_statement_store import MongoStatementStore
 from shared.adapters.xapi_usage_store import MongoUsageStore
@@ -122,16 +120,7 @@ async def gateway_context(settings: Settings) -> AsyncIterator[GatewayContext]:
             settings.auth_cache_seconds,
         )
         watcher = SnapshotWatcher(snapshots, ANNOUNCED_POLL_SECONDS)
-        consistency = ReadYourWrites(
-            events,
-            watcher,
-            MongoWrittenEvents(db),
-            settings.erasure_secrets,
-            letters=MongoDeadLetterStore(db),
-            tombstones=tombstones,
-            clock=clock,
-            lifetime=timedelta(seconds=settings.consistency_token_ttl_seconds),
-        )
+        consistency = mongo_consistency(db, settings, watcher, tombstones, clock)
         ingest = Ingest(
             publisher,
             tombstones,

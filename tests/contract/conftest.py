@@ -20,6 +20,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.import_checkpoints import MongoImportCheckpoints
 from shared.adapters.insight_store import MongoInsightStore
 from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import Document, ensure_indexes, mongo_client
@@ -39,6 +40,7 @@ from shared.service_layer.ports import (
     CertificateStore,
     DeadLetterStore,
     EventLog,
+    ImportCheckpoints,
     InsightStore,
     MergePointers,
     ParkedMessages,
@@ -57,6 +59,7 @@ from tests.fakes import (
     InMemoryDeadLetterStore,
     InMemoryDocumentStore,
     InMemoryEventLog,
+    InMemoryImportCheckpoints,
     InMemoryInsightStore,
     InMemoryMergePointers,
     InMemoryParkedMessages,
@@ -92,6 +95,7 @@ class Stores:
     usage: UsageStore
     catalog_jobs: CatalogJobStore
     insights: InsightStore
+    imports: ImportCheckpoints
 
 
 def _in_memory() -> Stores:
@@ -141,6 +145,7 @@ def _in_memory() -> Stores:
         usage=usage,
         catalog_jobs=catalog_jobs,
         insights=insights,
+        imports=InMemoryImportCheckpoints(),
     )
 
 
@@ -187,6 +192,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             usage=MongoUsageStore(db),
             catalog_jobs=MongoCatalogJobStore(db),
             insights=MongoInsightStore(db),
+            imports=MongoImportCheckpoints(db),
         )
     finally:
         await client.drop_database(db.name)

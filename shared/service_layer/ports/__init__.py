@@ -32,6 +32,7 @@ from shared.service_layer.ports.message_ports import (
 from shared.service_layer.ports.user_ports import (
     CatalogStore,
     CertificateStore,
+    ImportCheckpoints,
     MergePointers,
     RebuildCheckpoints,
     TombstoneLedger,
@@ -51,6 +52,7 @@ __all__ = [
     "DeadLetterStore",
     "EventLog",
     "EventPublisher",
+    "ImportCheckpoints",
     "InsightStore",
     "InsightTotals",
     "LearnerContributions",
