@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from faststream.middlewares import AckPolicy
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publisher
@@ -29,7 +30,13 @@ from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.kafka import kafka_broker
-from shared.adapters.kafka_consuming import Consumer, ConsumerLoop, Outcome
+from shared.adapters.kafka_consuming import (
+    Consumer,
+    ConsumerLoop,
+    Outcome,
+    loop_options,
+    raw_bodies,
+)
 from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.mongo import Document
@@ -59,6 +66,9 @@ log = get_logger(__name__)
 CONSUMER = "consumer"
 """The broker-context key under which a process's subscribers find its use case."""
 
+Handler = Callable[..., Awaitable[None]]
+"""A subscriber's handler: the message's body and the message, its use case injected."""
+
 ProjectionFactory = Callable[..., Projection]
 """Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints,
 changes."""
@@ -84,6 +94,30 @@ class ConsumerBroker:
         )
         self.loop = ConsumerLoop.of(service, settings)
         self.stopping = asyncio.Event()
+        self._settings = settings
+
+    def subscriber(
+        self, topic: str, *, group_id: str, title: str, description: str, **fetching: Any
+    ) -> Callable[[Handler], object]:
+        """Declare a subscriber that commits only once its use case has decided.
+
+        Every consumer's subscribers read from the earliest offset when their group is new,
+        ack by hand (`consume_message` commits or rewinds), keep bodies as bytes, and join
+        the group on the configured membership options; `fetching` adds the subscriber's
+        own (batching, fetch bounds).
+        """
+        decorate: Callable[[Handler], object] = self.broker.subscriber(
+            topic,
+            group_id=group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=raw_bodies,
+            title=title,
+            description=description,
+            **fetching,
+            **loop_options(self._settings, self.loop),
+        )
+        return decorate
 
 
 class ProjectingBroker(ConsumerBroker):

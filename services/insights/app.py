@@ -12,13 +12,12 @@ from typing import Annotated
 from fastapi import FastAPI
 from faststream import Context
 from faststream.kafka.annotations import KafkaMessage
-from faststream.middlewares import AckPolicy
 
 from services.consumer_bootstrap import CONSUMER, ConsumerBroker, ConsumerParts, consumer_app
 from services.insights.course_gauges import CourseGaugeRefresher, CourseGauges
 from services.insights.metrics import count_followed
 from shared.adapters.insight_store import mongo_insights
-from shared.adapters.kafka_consuming import consume_message, loop_options, raw_bodies
+from shared.adapters.kafka_consuming import consume_message
 from shared.adapters.metrics import INSIGHTS_COURSE_LEARNERS
 from shared.adapters.settings import Settings
 from shared.adapters.topics import CHANGES_TOPIC
@@ -36,19 +35,15 @@ class InsightsBroker(ConsumerBroker):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "insights")
 
-        @self.broker.subscriber(
+        @self.subscriber(
             CHANGES_TOPIC,
             group_id=settings.insights_group,
+            title="insights",
+            description="Recounts each announced learner's contribution to the course insights.",
             batch=True,
             max_records=settings.insights_batch_max,
             batch_timeout_ms=settings.insights_batch_timeout_ms,
             fetch_max_wait_ms=settings.insights_batch_timeout_ms,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            decoder=raw_bodies,
-            title="insights",
-            description="Recounts each announced learner's contribution to the course insights.",
-            **loop_options(settings, self.loop),
         )
         async def follow_changes(
             body: list[bytes],

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import FastAPI
 from faststream import Context
 from faststream.kafka.annotations import KafkaMessage
-from faststream.middlewares import AckPolicy
 
 from services.consumer_bootstrap import (
     CONSUMER,
@@ -20,7 +19,7 @@ from services.consumer_bootstrap import (
 from services.projector.catalog_worker import catalog_job_runner, serve_catalog_jobs
 from services.projector.metrics import count_outcome
 from shared.adapters.insight_store import mongo_insights
-from shared.adapters.kafka_consuming import consume_message, loop_options, raw_bodies
+from shared.adapters.kafka_consuming import consume_message
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -42,20 +41,16 @@ class ProjectorBroker(ProjectingBroker):
         # commands, so this is what coalesces heartbeats), and never longer (aiokafka's
         # default fetch wait, 500 ms, which Tansu holds in full, made events ~130 ms (p50)
         # older on arrival).
-        @self.broker.subscriber(
+        @self.subscriber(
             EVENTS_TOPIC,
             group_id=settings.projector_group,
+            title="projector",
+            description="Stores each event once in the log and updates the user's snapshot.",
             batch=True,
             max_records=settings.projector_batch_max,
             batch_timeout_ms=settings.projector_batch_timeout_ms,
             fetch_max_wait_ms=settings.projector_batch_timeout_ms,
             fetch_min_bytes=64 * 1024,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            decoder=raw_bodies,
-            title="projector",
-            description="Stores each event once in the log and updates the user's snapshot.",
-            **loop_options(settings, self.loop),
         )
         async def project_batch(
             body: list[bytes],

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import FastAPI
 from faststream import Context
 from faststream.kafka.annotations import KafkaMessage
-from faststream.middlewares import AckPolicy
 
 from services.consumer_bootstrap import (
     CONSUMER,
@@ -19,7 +18,6 @@ from services.consumer_bootstrap import (
 )
 from services.retry_worker.tiers import TierHandler
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
-from shared.adapters.kafka_consuming import loop_options, raw_bodies
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import DLQ_SIZE
 from shared.adapters.settings import Settings
@@ -42,18 +40,14 @@ class RetryWorkerBroker(ProjectingBroker):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "retry_worker")
         for tier in RETRY_TIERS:
-            self._subscribe(tier, TierHandler(tier, self.stopping, self.loop), settings)
+            self._subscribe(tier, TierHandler(tier, self.stopping, self.loop))
 
-    def _subscribe(self, tier: RetryTier, handler: TierHandler, settings: Settings) -> None:
-        @self.broker.subscriber(
+    def _subscribe(self, tier: RetryTier, handler: TierHandler) -> None:
+        @self.subscriber(
             tier_topic(tier),
             group_id=tier_group(tier),
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            decoder=raw_bodies,
             title=f"retry-{tier.name}",
             description=f"Re-attempts failed events {tier.name} after they failed.",
-            **loop_options(settings, self.loop),
         )
         async def retry(
             body: bytes,
