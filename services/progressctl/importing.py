@@ -20,12 +20,15 @@ from services.progressctl.common import EXIT_CONFLICT, load_settings, with_datab
 from shared.adapters.catalog_store import MongoCatalogStore
 from shared.adapters.clock import SystemClock
 from shared.adapters.connections import Connections
-from shared.adapters.consistency_wiring import mongo_consistency
+from shared.adapters.consistency_wiring import configured_consistency
+from shared.adapters.dead_letter_store import MongoDeadLetterStore
+from shared.adapters.event_log import MongoEventLog
 from shared.adapters.import_checkpoints import MongoImportCheckpoints
 from shared.adapters.kafka_publishing import KafkaEventPublisher
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
+from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.consistency import SnapshotWatcher
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.state_import import ImportReport, StateImport
@@ -39,12 +42,21 @@ def _state_import(opened: Connections, settings: Settings) -> StateImport:
     clock = SystemClock()
     snapshots = MongoSnapshotStore(db)
     tombstones = MongoTombstoneStore(db, settings.erasure_secrets)
+    consistency = configured_consistency(
+        settings,
+        events=MongoEventLog(db, settings.log_hole_bound),
+        watcher=SnapshotWatcher(snapshots),
+        written=MongoWrittenEvents(db),
+        letters=MongoDeadLetterStore(db),
+        tombstones=tombstones,
+        clock=clock,
+    )
     ingest = Ingest(
         KafkaEventPublisher(opened.require_broker(), settings.kafka_request_timeout_ms / 1000),
         tombstones,
         snapshots,
         settings.quotas,
-        consistency=mongo_consistency(db, settings, SnapshotWatcher(snapshots), tombstones, clock),
+        consistency=consistency,
         courses=MongoCatalogStore(db),
     )
     return StateImport(ingest, MongoImportCheckpoints(db), clock, settings.max_events_per_request)

@@ -1,40 +1,43 @@
-"""Read-your-writes over MongoDB, wired one way for every process that ingests."""
+"""Read-your-writes on the configured secrets and lifetime, wired one way for every ingester."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from shared.adapters.dead_letter_store import MongoDeadLetterStore
-from shared.adapters.event_log import MongoEventLog
-from shared.adapters.mongo import Document
 from shared.adapters.settings import Settings
-from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
-from shared.service_layer.ports import Clock, TombstoneStore
+from shared.service_layer.ports import (
+    Clock,
+    DeadLetterStore,
+    EventLog,
+    TombstoneStore,
+    WrittenEvents,
+)
 
-__all__ = ["mongo_consistency"]
+__all__ = ["configured_consistency"]
 
 
-def mongo_consistency(
-    db: AsyncDatabase[Document],
+def configured_consistency(
     settings: Settings,
+    *,
+    events: EventLog,
     watcher: SnapshotWatcher,
+    written: WrittenEvents,
+    letters: DeadLetterStore,
     tombstones: TombstoneStore,
     clock: Clock,
 ) -> ReadYourWrites:
-    """The consistency tokens of writes and the waits of reads, on the configured secrets.
+    """The consistency tokens of writes and the waits of reads, over the given stores.
 
     The gateway and `progressctl import` both ingest through it, so a write's token is the
     same whichever of them accepted it.
     """
     return ReadYourWrites(
-        MongoEventLog(db, settings.log_hole_bound),
+        events,
         watcher,
-        MongoWrittenEvents(db),
+        written,
         settings.erasure_secrets,
-        letters=MongoDeadLetterStore(db),
+        letters=letters,
         tombstones=tombstones,
         clock=clock,
         lifetime=timedelta(seconds=settings.consistency_token_ttl_seconds),
