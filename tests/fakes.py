@@ -663,6 +663,19 @@ class InMemoryRebuildCheckpoints:
         self.runs[run_id] = (last, done)
 
 
+@dataclass
+class InMemoryImportCheckpoints:
+    """Import runs' finished line counts in a dict."""
+
+    runs: dict[str, int] = field(default_factory=dict)
+
+    async def lines_done(self, run_id: str) -> int:
+        return self.runs.get(run_id, 0)
+
+    async def save(self, run_id: str, lines: int, *, at: datetime) -> None:
+        self.runs[run_id] = lines
+
+
 class InMemoryTombstoneStore:
     """Erased users in a set (the real store keeps only a keyed hash)."""
 
@@ -1054,8 +1067,10 @@ class _Tenant:
 class InMemoryTenantStore:
     """Tenants in a dict of id → record, its current keys and its xAPI profile."""
 
-    def __init__(self) -> None:
-        self.tenants: dict[str, _Tenant] = {}
+    def __init__(self, *records: TenantRecord) -> None:
+        self.tenants: dict[str, _Tenant] = {
+            r.tenant_id: _Tenant(r.created_at, r.signing_secret, list(r.keys)) for r in records
+        }
 
     async def insert(self, tenant: TenantRecord) -> bool:
         if tenant.tenant_id in self.tenants:

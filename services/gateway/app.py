@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,7 +14,7 @@ from services.gateway.api_docs import mount_api_docs
 from services.gateway.body_limits import BodyLimits
 from services.gateway.bulk_routes import router as bulk_router
 from services.gateway.catalog_routes import router as catalog_router
-from services.gateway.context import gateway_context
+from services.gateway.context import GatewayContext, gateway_context
 from services.gateway.errors import install_error_handlers
 from services.gateway.front_door import CredentialsFirst
 from services.gateway.in_flight import InFlightLimit
@@ -31,7 +31,7 @@ from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ops_router
 from shared.adapters.settings import Settings
 
-__all__ = ["create_app", "end_streams"]
+__all__ = ["ContextFactory", "create_app", "end_streams"]
 
 log = get_logger(__name__)
 
@@ -57,8 +57,15 @@ CORS_EXPOSED_HEADERS = [
 ]
 
 
-def create_app(settings: Settings) -> FastAPI:
+ContextFactory = Callable[[Settings], AbstractAsyncContextManager[GatewayContext]]
+"""Opens the gateway's context for the app's lifetime (`gateway_context`, or one over fakes)."""
+
+
+def create_app(settings: Settings, context: ContextFactory = gateway_context) -> FastAPI:
     """Build the gateway; it connects to Kafka and MongoDB only when its lifespan starts.
+
+    `context` is the seam for tests: one built from fakes (`build_context` over
+    `GatewayPorts`) serves every route in process, with no broker or database.
 
     Middleware, outermost first: request id, duration metric and last-resort 500
     (`RequestContext`); CORS when origins are set; the xAPI version stamp; the bound on
@@ -69,8 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with gateway_context(settings) as context:
-            app.state.context = context
+        async with context(settings) as opened:
+            app.state.context = opened
             log.info("gateway_started", kafka=settings.kafka_bootstrap)
             yield
 

@@ -16,7 +16,6 @@ from fastapi import Query, Request, Response
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.in_flight import release_slot
-from shared.adapters.causal_reads import causal_reads
 from shared.adapters.metrics import GATEWAY_WAITS
 from shared.service_layer.consistency import TokenRefused
 from shared.service_layer.records import UserKey
@@ -56,7 +55,7 @@ async def consistent_read(
     The wait and the reads inside the block share one causally consistent database session
     (`causal_reads`), so the page served is at least as new as what the wait saw.
     """
-    async with causal_reads(context.db.client):
+    async with context.causal_reads():
         if token is not None:
             await _await_write(context, request, response, key, token, wait_ms)
         yield

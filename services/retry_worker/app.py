@@ -3,96 +3,58 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
+from faststream import Context
 from faststream.kafka.annotations import KafkaMessage
-from faststream.middlewares import AckPolicy
 
+from services.consumer_bootstrap import (
+    CONSUMER,
+    ConsumerParts,
+    ProjectingBroker,
+    ProjectionOverrides,
+    consumer_app,
+)
 from services.retry_worker.tiers import TierHandler
-from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publisher
-from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
-from shared.adapters.clock import SystemClock
-from shared.adapters.connections import connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
-from shared.adapters.event_log import MongoEventLog
-from shared.adapters.kafka import kafka_broker
-from shared.adapters.kafka_consuming import ConsumerLoop, loop_options, raw_bodies
-from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import DLQ_SIZE
-from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
 from shared.adapters.settings import Settings
-from shared.adapters.snapshot_store import MongoSnapshotStore
-from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.topics import tier_group, tier_topic
-from shared.adapters.user_data_store import MongoUserDataStore
 from shared.service_layer.consume import BatchConsumer
-from shared.service_layer.erasure import Erasure
 from shared.service_layer.errors import StoreUnavailable
-from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.ports import DeadLetterStore
-from shared.service_layer.projection import Projection
 from shared.service_layer.records import PENDING, LetterFilter
 from shared.service_layer.retry_schedule import RETRY_TIERS, RetryTier
 
-__all__ = ["RetryWorkerBroker", "RetryWorkerOverrides", "create_app", "declare_broker"]
+__all__ = ["RetryWorkerBroker", "create_app", "declare_broker"]
 
 log = get_logger(__name__)
 _DLQ_SIZE_REFRESH_SECONDS = 15.0
 
-ProjectionFactory = Callable[..., Projection]
-"""Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints,
-changes."""
 
-
-@dataclass(frozen=True, slots=True)
-class RetryWorkerOverrides:
-    """Test seams: build the projection differently (e.g. one that fails on purpose)."""
-
-    projection: ProjectionFactory | None = None
-
-
-class RetryWorkerBroker:
-    """The retry worker's broker: one subscriber per tier and the failure routes, declared.
-
-    The AsyncAPI generator reads it as is; the app sets the handlers' consumer before
-    starting it.
-    """
+class RetryWorkerBroker(ProjectingBroker):
+    """The retry worker's broker: one subscriber per tier and the failure routes, declared."""
 
     def __init__(self, settings: Settings) -> None:
-        self.broker: KafkaBroker = kafka_broker(
-            settings, client_id="progress-retry-worker", consumer=True
-        )
-        self.routes = KafkaRetryRoutes(self.broker)
-        changes_publisher(self.broker)
-        self.stopping = asyncio.Event()
-        self.loop = ConsumerLoop.of("retry_worker", settings)
-        self.handlers = [TierHandler(tier, self.stopping, self.loop) for tier in RETRY_TIERS]
-        for tier, handler in zip(RETRY_TIERS, self.handlers, strict=True):
-            self._subscribe(tier, handler, settings)
+        super().__init__(settings, "retry_worker")
+        for tier in RETRY_TIERS:
+            self._subscribe(tier, TierHandler(tier, self.stopping, self.loop))
 
-    def _subscribe(self, tier: RetryTier, handler: TierHandler, settings: Settings) -> None:
-        @self.broker.subscriber(
+    def _subscribe(self, tier: RetryTier, handler: TierHandler) -> None:
+        @self.subscriber(
             tier_topic(tier),
             group_id=tier_group(tier),
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            decoder=raw_bodies,
             title=f"retry-{tier.name}",
             description=f"Re-attempts failed events {tier.name} after they failed.",
-            **loop_options(settings, self.loop),
         )
-        async def retry(body: bytes, message: KafkaMessage) -> None:
-            await handler.handle(message)
-
-    def use(self, consumer: BatchConsumer) -> None:
-        """Give every tier's handler the consumer it projects through."""
-        for handler in self.handlers:
-            handler.consumer = consumer
+        async def retry(
+            body: bytes,
+            message: KafkaMessage,
+            consumer: Annotated[BatchConsumer, Context(CONSUMER)],
+        ) -> None:
+            await handler.handle(message, consumer)
 
 
 def declare_broker(settings: Settings) -> RetryWorkerBroker:
@@ -114,42 +76,17 @@ async def _refresh_dlq_size(letters: DeadLetterStore) -> None:
         await asyncio.sleep(_DLQ_SIZE_REFRESH_SECONDS)
 
 
-def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None) -> FastAPI:
-    """Build the retry worker; it connects only when the ASGI lifespan starts."""
-    make_projection = (overrides or RetryWorkerOverrides()).projection or Projection
+def create_app(settings: Settings, overrides: ProjectionOverrides | None = None) -> FastAPI:
+    """Build the retry worker; it connects only when the ASGI lifespan starts.
+
+    On shutdown a held message is let go uncommitted rather than waited out.
+    """
+    make_projection = (overrides or ProjectionOverrides()).projection
     declared = declare_broker(settings)
-    broker = declared.broker
-    checks: dict[str, ReadinessCheck] = {}
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with connections(settings, broker) as opened:
-            db = opened.db
-            checks.update(dependency_checks(broker, db))
-            letters = MongoDeadLetterStore(db)
-            erasure = Erasure(
-                MongoTombstoneStore(db, settings.erasure_secrets),
-                MongoUserDataStore(db),
-            )
-            projection = make_projection(
-                events=MongoEventLog(db, settings.log_hole_bound),
-                snapshots=MongoSnapshotStore(db),
-                erasure=erasure,
-                quotas=settings.quotas,
-                checkpoints=MongoSnapshotCheckpoints(db),
-                changes=KafkaChangeAnnouncer(broker, settings, "retry_worker"),
-            )
-            router = FailureRouter(declared.routes, letters, SystemClock())
-            declared.use(BatchConsumer(projection, router))
-            await broker.start()
-            log.info("retry_worker_started", tiers=[tier.name for tier in RETRY_TIERS])
-            gauge = asyncio.create_task(_refresh_dlq_size(letters))
-            try:
-                yield
-            finally:
-                gauge.cancel()
-                declared.stopping.set()  # let held messages go uncommitted, not wait them out
+    def build(parts: ConsumerParts) -> BatchConsumer:
+        """Project as the projector does; keep the dead-letter gauge current beside it."""
+        parts.background(_refresh_dlq_size(MongoDeadLetterStore(parts.db)), "dlq-size")
+        return parts.batch_consumer(declared, parts.projection(make_projection))
 
-    app = FastAPI(title="Progress Sync retry worker", lifespan=lifespan)
-    app.include_router(ops_router(checks, declared.loop))
-    return app
+    return consumer_app("Progress Sync retry worker", settings, declared, build)

@@ -37,15 +37,13 @@ class TierHandler:
         self._tier = tier
         self._stopping = stopping
         self._loop = loop
-        self.consumer: BatchConsumer | None = None
 
-    async def handle(self, message: KafkaMessage) -> None:
-        """Wait for the message's due time, then project it through the projector's path.
+    async def handle(self, message: KafkaMessage, consumer: BatchConsumer) -> None:
+        """Wait for the message's due time, then project it through `consumer` (the projector's).
 
         On shutdown a held message is let go uncommitted (it comes back to the next
         consumer), so stopping never waits out a 60 s tier.
         """
-        assert self.consumer is not None, "the broker starts only once the consumer is set"
         (record,) = records_of(message)
         delivery = Delivery.from_record(record)
         if not await self._hold(delivery.due_at):
@@ -56,7 +54,7 @@ class TierHandler:
                 offset=record.offset,
             )
             return
-        outcome = await consume_message(self._loop, self.consumer, message)
+        outcome = await consume_message(self._loop, consumer, message)
         if outcome is None:  # its partition was revoked while it was held
             return
         count_routed(outcome.routed)

@@ -20,6 +20,7 @@ from shared.adapters.catalog_store import MongoCatalogStore, MongoCertificateSto
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.event_log import MongoEventLog
+from shared.adapters.import_checkpoints import MongoImportCheckpoints
 from shared.adapters.insight_store import MongoInsightStore
 from shared.adapters.merge_store import MongoMergePointers
 from shared.adapters.mongo import Document, ensure_indexes, mongo_client
@@ -40,6 +41,7 @@ from shared.service_layer.ports import (
     CertificateStore,
     DeadLetterStore,
     EventLog,
+    ImportCheckpoints,
     InsightStore,
     MergePointers,
     ParkedMessages,
@@ -59,6 +61,7 @@ from tests.fakes import (
     InMemoryDeadLetterStore,
     InMemoryDocumentStore,
     InMemoryEventLog,
+    InMemoryImportCheckpoints,
     InMemoryInsightStore,
     InMemoryMergePointers,
     InMemoryParkedMessages,
@@ -96,6 +99,7 @@ class Stores:
     catalog_jobs: CatalogJobStore
     insights: InsightStore
     tenants: TenantStore
+    imports: ImportCheckpoints
 
 
 def _in_memory() -> Stores:
@@ -146,6 +150,7 @@ def _in_memory() -> Stores:
         catalog_jobs=catalog_jobs,
         insights=insights,
         tenants=InMemoryTenantStore(),
+        imports=InMemoryImportCheckpoints(),
     )
 
 
@@ -193,6 +198,7 @@ async def stores(backend_settings: Settings | None) -> AsyncIterator[Stores]:
             catalog_jobs=MongoCatalogJobStore(db),
             insights=MongoInsightStore(db),
             tenants=MongoTenantStore(db),
+            imports=MongoImportCheckpoints(db),
         )
     finally:
         await client.drop_database(db.name)

@@ -220,6 +220,14 @@ async def test_a_rebuild_checkpoint_resumes_only_an_unfinished_run(stores: Store
     assert await stores.checkpoints.last_done("run") is None
 
 
+async def test_an_import_checkpoint_counts_the_finished_lines_of_its_run(stores: Stores) -> None:
+    assert await stores.imports.lines_done("demo:abc") == 0
+    await stores.imports.save("demo:abc", 3, at=AT)
+    await stores.imports.save("demo:abc", 7, at=AT)
+    assert await stores.imports.lines_done("demo:abc") == 7
+    assert await stores.imports.lines_done("other:abc") == 0
+
+
 async def test_tombstones_remember_erased_users_until_reenabled(stores: Stores) -> None:
     assert await stores.tombstones.erased([("demo", "u1")]) == set()
     await stores.tombstones.bury("demo", "u1")

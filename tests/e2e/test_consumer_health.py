@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import httpx
 import pytest
 
-from services.projector.app import ProjectorOverrides, create_app
+from services.consumer_bootstrap import ProjectionOverrides
+from services.projector.app import create_app
 from shared.adapters.metrics import CONSUMER_STALLS
 from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
@@ -46,7 +47,7 @@ async def test_a_projector_whose_batch_stalls_answers_503_until_it_moves_again(
             await release.wait()
             return await super().project(events)
 
-    app = create_app(own, ProjectorOverrides(projection=Blocked))
+    app = create_app(own, ProjectionOverrides(projection=Blocked))
     stalls = CONSUMER_STALLS.labels("projector")
     stalls_before = stalls._value.get()
     transport = httpx.ASGITransport(app=app)

@@ -24,9 +24,8 @@ from typing import Any
 
 import uvicorn
 
-from services.projector.app import ProjectorOverrides
+from services.consumer_bootstrap import ProjectionOverrides
 from services.projector.app import create_app as projector_app
-from services.retry_worker.app import RetryWorkerOverrides
 from services.retry_worker.app import create_app as retry_worker_app
 from shared.adapters.logs import configure_logging
 from shared.adapters.serving import serve_metrics
@@ -132,10 +131,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         return FlakyProjection(**parts, faults=args.faults, attempts=args.attempts, role=args.role)
 
     if args.role == "projector":
-        app = projector_app(settings, ProjectorOverrides(projection=projection))
+        app = projector_app(settings, ProjectionOverrides(projection=projection))
         port = settings.projector_port
     else:
-        app = retry_worker_app(settings, RetryWorkerOverrides(projection=projection))
+        app = retry_worker_app(settings, ProjectionOverrides(projection=projection))
         port = settings.retry_worker_port
     serve_metrics(settings)
     uvicorn.run(app, host=settings.http_host, port=port, log_config=None, access_log=False)

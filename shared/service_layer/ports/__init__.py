@@ -33,6 +33,7 @@ from shared.service_layer.ports.tenant_ports import TenantStore
 from shared.service_layer.ports.user_ports import (
     CatalogStore,
     CertificateStore,
+    ImportCheckpoints,
     MergePointers,
     RebuildCheckpoints,
     TombstoneLedger,
@@ -52,6 +53,7 @@ __all__ = [
     "DeadLetterStore",
     "EventLog",
     "EventPublisher",
+    "ImportCheckpoints",
     "InsightStore",
     "InsightTotals",
     "LearnerContributions",

@@ -18,6 +18,7 @@ from shared.service_layer.records import (
 __all__ = [
     "CatalogStore",
     "CertificateStore",
+    "ImportCheckpoints",
     "MergePointers",
     "RebuildCheckpoints",
     "TombstoneLedger",
@@ -174,4 +175,16 @@ class RebuildCheckpoints(Protocol):
         self, run_id: str, last: UserKey | None, *, done: bool, started: datetime
     ) -> None:
         """Record a run's progress."""
+        ...
+
+
+class ImportCheckpoints(Protocol):
+    """Progress of resumable state imports, one run per tenant and file content."""
+
+    async def lines_done(self, run_id: str) -> int:
+        """How many lines of the run are finished (0: no run yet)."""
+        ...
+
+    async def save(self, run_id: str, lines: int, *, at: datetime) -> None:
+        """Record that the run's first `lines` lines are finished."""
         ...
