@@ -26,23 +26,20 @@ from shared.service_layer.catalog_job_records import (
     JobState,
 )
 from shared.service_layer.changes import SnapshotChange
-from shared.service_layer.errors import BrokerUnavailable
-from shared.service_layer.ports import CourseFunnel, InsightTotals, LearnerContributions
-from shared.service_layer.records import (
+from shared.service_layer.dead_letter_records import (
     PENDING,
     REPLAYED,
-    AppendResult,
-    Attempt,
     DeadLetter,
-    Delivery,
     LetterFilter,
-    LogEntry,
-    SnapshotUpdate,
     StoredLetter,
-    StoredSnapshot,
-    TopicMessage,
-    UserKey,
 )
+from shared.service_layer.deliveries import Attempt, Delivery
+from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.log_entries import AppendResult, LogEntry
+from shared.service_layer.ports import CourseFunnel, InsightTotals, LearnerContributions
+from shared.service_layer.stored_snapshots import SnapshotUpdate, StoredSnapshot
+from shared.service_layer.topic_messages import TopicMessage
+from shared.service_layer.user_keys import UserKey
 from shared.service_layer.xapi.ports import (
     Attachment,
     DocumentKey,

@@ -24,7 +24,7 @@ from shared.adapters.metrics import (
 )
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.reading import ProgressPage
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["KEEP_ALIVE", "closed_message", "events_message", "live_messages"]
 

@@ -31,12 +31,12 @@ from shared.adapters.tombstone_store import MongoTombstoneStore
 from shared.adapters.topics import tier_group, tier_topic
 from shared.adapters.user_data_store import MongoUserDataStore
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.dead_letter_records import PENDING, LetterFilter
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.ports import DeadLetterStore
 from shared.service_layer.projection import Projection
-from shared.service_layer.records import PENDING, LetterFilter
 from shared.service_layer.retry_schedule import RETRY_TIERS, RetryTier
 
 __all__ = ["RetryWorkerBroker", "RetryWorkerOverrides", "create_app", "declare_broker"]

@@ -16,7 +16,7 @@ from shared.adapters.metrics import (
     count_routed,
 )
 from shared.service_layer.consume import BatchConsumer
-from shared.service_layer.records import Delivery
+from shared.service_layer.deliveries import Delivery
 from shared.service_layer.retry_schedule import RetryTier
 
 __all__ = ["TierHandler"]

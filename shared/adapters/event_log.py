@@ -30,7 +30,8 @@ from shared.adapters.mongo import (
     user_key,
 )
 from shared.domain import RecordedEvent, visible_head
-from shared.service_layer.records import AppendResult, LogEntry, UserKey
+from shared.service_layer.log_entries import AppendResult, LogEntry
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MongoEventLog"]
 

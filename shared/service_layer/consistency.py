@@ -39,7 +39,7 @@ from shared.service_layer.ports import (
     TombstoneStore,
     WrittenEvents,
 )
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = [
     "ANNOUNCED_POLL_SECONDS",

@@ -14,6 +14,7 @@ import structlog
 
 from shared.domain import ContractViolation, RecordedEvent
 from shared.service_layer.backoff import Backoff
+from shared.service_layer.deliveries import ConsumedRecord, Delivery
 from shared.service_layer.errors import (
     BrokerUnavailable,
     StoreRejected,
@@ -22,7 +23,6 @@ from shared.service_layer.errors import (
 )
 from shared.service_layer.failure_routing import FailureRouter, Routed
 from shared.service_layer.projection import ConcurrentWriters, Projection, ProjectionReport
-from shared.service_layer.records import ConsumedRecord, Delivery
 
 __all__ = ["OUTAGES", "BatchConsumer", "BatchOutcome"]
 

@@ -28,8 +28,8 @@ from shared.service_layer.ports import (
     SnapshotStore,
     TombstoneStore,
 )
-from shared.service_layer.records import UserKey
 from shared.service_layer.resets import UnknownCourse, expand_sent_reset, reset_scope
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["RESET_CLIENT", "EventOutcome", "Ingest", "IngestResult", "Submission"]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from shared.domain import RecordedEvent
 from shared.domain.wire import ID_MAX_LENGTH
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["EventOutcome", "IngestResult", "Submission"]
 

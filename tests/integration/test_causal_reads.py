@@ -27,7 +27,7 @@ from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.projection import Projection
 from shared.service_layer.reading import ProgressReader
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 from tests.unit.domain.builders import raw_event, record
 
 pytestmark = pytest.mark.integration

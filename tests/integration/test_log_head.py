@@ -23,9 +23,10 @@ from shared.adapters.mongo import EVENTS, Document, ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.domain import RecordedEvent
+from shared.service_layer.log_entries import AppendResult, LogEntry
 from shared.service_layer.projection import ConcurrentWriters, Projection
 from shared.service_layer.reading import ProgressReader
-from shared.service_layer.records import AppendResult, LogEntry, UserKey
+from shared.service_layer.user_keys import UserKey
 from tests.unit.domain.builders import raw_event, record
 
 pytestmark = pytest.mark.integration

@@ -20,7 +20,7 @@ import structlog
 from shared.service_layer.cost import Charge
 from shared.service_layer.ingest import Ingest, Submission
 from shared.service_layer.ports import Clock
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 from shared.service_layer.xapi.erased_learners import refuse_erased
 from shared.service_layer.xapi.ports import (
     Attachment,

@@ -15,12 +15,12 @@ import pytest
 from shared.domain import RecordedEvent, reduce
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.deliveries import ConsumedRecord
 from shared.service_layer.erasure import Erasure, erase_user
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.projection import Projection
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
-from shared.service_layer.records import ConsumedRecord
 from tests.fakes import (
     FixedClock,
     InMemoryCertificateStore,

@@ -15,8 +15,10 @@ from shared.service_layer.consistency import (
     TokenRefused,
     Waited,
 )
+from shared.service_layer.dead_letter_records import DeadLetter
+from shared.service_layer.log_entries import LogEntry
 from shared.service_layer.projection import Projection
-from shared.service_layer.records import DeadLetter, LogEntry, SnapshotUpdate
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from tests.fakes import (
     FixedClock,
     InMemoryDeadLetterStore,

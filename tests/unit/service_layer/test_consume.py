@@ -8,6 +8,7 @@ import pytest
 
 from shared.domain import Quotas, RecordedEvent
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.deliveries import ConsumedRecord
 from shared.service_layer.errors import (
     BrokerUnavailable,
     StoreRejected,
@@ -16,7 +17,6 @@ from shared.service_layer.errors import (
 )
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.projection import ConcurrentWriters, Projection, ProjectionReport
-from shared.service_layer.records import ConsumedRecord
 from tests.fakes import (
     FixedClock,
     InMemoryDeadLetterStore,
