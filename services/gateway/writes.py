@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
@@ -81,7 +80,7 @@ async def write_events(
 ) -> WriteResponse:
     """Run the ingest use case and answer per event (no broker ack: the app's 503 handler)."""
     result = await context.ingest.submit(
-        tenant_id, submissions, now=datetime.now(UTC), request_id=request_id
+        tenant_id, submissions, now=context.clock.now(), request_id=request_id
     )
     return answer(result, single_user=single_user)
 

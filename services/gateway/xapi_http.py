@@ -113,15 +113,16 @@ Handler = Callable[[XapiRequest, GatewayContext], Awaitable[Response]]
 async def serve(request: Request, resource: str, handler: Handler) -> Response:
     """Run `handler` for an xAPI request and answer in the xAPI way (see the module doc)."""
     method, version = request.method, NEWEST_VERSION
+    context: GatewayContext = request.app.state.context
     try:
         xapi = await _unwrapped(request)
         method, version = xapi.method, xapi.version
-        response = await _translated(handler, xapi, request.app.state.context)
+        response = await _translated(handler, xapi, context)
     except (ApiError, StoreUnavailable, BrokerUnavailable) as error:
         response = error_response(error)
     response.headers.setdefault(VERSION_HEADER, version)
     if resource == "statements" and method in ("GET", "HEAD"):
-        response.headers.setdefault(CONSISTENT_THROUGH, iso_ms(datetime.now(UTC)))
+        response.headers.setdefault(CONSISTENT_THROUGH, iso_ms(context.clock.now()))
     label = method if method in _METHODS else "other"
     XAPI_REQUESTS.labels(resource, label, f"{response.status_code // 100}xx").inc()
     return response

@@ -71,7 +71,9 @@ class RetryWorkerBroker:
         changes_publisher(self.broker)
         self.stopping = asyncio.Event()
         self.loop = ConsumerLoop.of("retry_worker", settings)
-        self.handlers = [TierHandler(tier, self.stopping, self.loop) for tier in RETRY_TIERS]
+        self.handlers = [
+            TierHandler(tier, self.stopping, self.loop, SystemClock()) for tier in RETRY_TIERS
+        ]
         for tier, handler in zip(RETRY_TIERS, self.handlers, strict=True):
             self._subscribe(tier, handler, settings)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
 from faststream.kafka.message import KafkaMessage
 
@@ -17,6 +17,7 @@ from shared.adapters.metrics import (
 )
 from shared.service_layer.consume import BatchConsumer
 from shared.service_layer.deliveries import Delivery
+from shared.service_layer.ports import Clock
 from shared.service_layer.retry_schedule import RetryTier
 
 __all__ = ["TierHandler"]
@@ -33,8 +34,11 @@ class TierHandler:
     until the same due time.
     """
 
-    def __init__(self, tier: RetryTier, stopping: asyncio.Event, loop: ConsumerLoop) -> None:
+    def __init__(
+        self, tier: RetryTier, stopping: asyncio.Event, loop: ConsumerLoop, clock: Clock
+    ) -> None:
         self._tier = tier
+        self._clock = clock
         self._stopping = stopping
         self._loop = loop
         self.consumer: BatchConsumer | None = None
@@ -70,14 +74,14 @@ class TierHandler:
             return
         RETRY_EVENTS.labels(self._tier.name, "applied").inc()
         if delivery.attempts:
-            in_retry = (datetime.now(UTC) - delivery.attempts[0].at).total_seconds()
+            in_retry = (self._clock.now() - delivery.attempts[0].at).total_seconds()
             RETRY_DELAY_SECONDS.labels("applied").observe(in_retry)
 
     async def _hold(self, due_at: datetime | None) -> bool:
         """Sleep until `due_at`; False if the worker began stopping first."""
         if self._stopping.is_set():
             return False
-        wait = (due_at - datetime.now(UTC)).total_seconds() if due_at else 0.0
+        wait = (due_at - self._clock.now()).total_seconds() if due_at else 0.0
         if wait <= 0:
             return True
         try:

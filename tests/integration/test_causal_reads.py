@@ -19,6 +19,7 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from shared.adapters.causal_reads import causal_reads, read_session
+from shared.adapters.clock import SystemClock
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import EVENTS, SNAPSHOTS, Document, ensure_indexes
 from shared.adapters.settings import Settings
@@ -91,7 +92,9 @@ async def world(settings: Settings) -> AsyncIterator[World]:
     await ensure_indexes(db)
     events, snapshots = MongoEventLog(db), MongoSnapshotStore(db)
     watcher = SnapshotWatcher(snapshots, interval=0.02)
-    consistency = ReadYourWrites(events, watcher, MongoWrittenEvents(db), [b"k" * 32])
+    consistency = ReadYourWrites(
+        events, watcher, MongoWrittenEvents(db), [b"k" * 32], clock=SystemClock()
+    )
     try:
         yield World(
             reads,
