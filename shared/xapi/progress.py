@@ -139,8 +139,18 @@ def derive_events(statement: dict[str, Any], rules: MappingRules) -> DerivedEven
             payloads["course"] = CourseCompletionPayload(course_id=content_id)
     else:
         payloads.update(_item_payloads(statement, meaning, status, content_id, rules))
-    envelope = _Envelope(statement_id, to_milliseconds(when), rules.client_id)
-    events = [envelope.event(slot, payload) for slot, payload in sorted(payloads.items())]
+    occurred_at = to_milliseconds(when)
+    events = [
+        _event(
+            _Envelope(
+                event_id=event_id(statement_id, slot),
+                occurred_at=occurred_at,
+                client_id=rules.client_id,
+            ),
+            payload,
+        )
+        for slot, payload in sorted(payloads.items())
+    ]
     return DerivedEvents(user_id, events, None if events else "statement changes no progress")
 
 
@@ -149,36 +159,25 @@ _Payload = (
 )
 
 
-class _Common(TypedDict):
+class _Envelope(TypedDict):
+    """What an event a statement derives has besides its type and payload."""
+
     event_id: str
     occurred_at: datetime
     client_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Envelope:
-    """What every event a statement derives shares: its id's stem, the time and the client."""
-
-    statement_id: str
-    occurred_at: datetime
-    client_id: str
-
-    def event(self, slot: Slot, payload: _Payload) -> ProgressEvent:
-        """The event of `slot`, carrying `payload`."""
-        common = _Common(
-            event_id=event_id(self.statement_id, slot),
-            occurred_at=self.occurred_at,
-            client_id=self.client_id,
-        )
-        match payload:
-            case ContentProgressPayload():
-                return ContentProgressed(**common, type="content.progressed", payload=payload)
-            case CourseCompletionPayload():
-                return CourseCompleted(**common, type="course.completed", payload=payload)
-            case MediaProgressPayload():
-                return MediaProgressed(**common, type="media.progressed", payload=payload)
-            case QuizAttemptPayload():
-                return QuizAttempted(**common, type="quiz.attempted", payload=payload)
+def _event(envelope: _Envelope, payload: _Payload) -> ProgressEvent:
+    """The event that carries `payload`, of the type the payload belongs to."""
+    match payload:
+        case ContentProgressPayload():
+            return ContentProgressed(**envelope, type="content.progressed", payload=payload)
+        case CourseCompletionPayload():
+            return CourseCompleted(**envelope, type="course.completed", payload=payload)
+        case MediaProgressPayload():
+            return MediaProgressed(**envelope, type="media.progressed", payload=payload)
+        case QuizAttemptPayload():
+            return QuizAttempted(**envelope, type="quiz.attempted", payload=payload)
 
 
 def _status(meaning: str, result: dict[str, Any]) -> Status | None:
