@@ -9,7 +9,7 @@ import pytest
 from shared.domain import ContentProgressed, EventsRetracted, validate_event
 from shared.service_layer.ingest_results import Submission
 from shared.xapi import MappingRules, derive_events, validate_statement
-from tests.unit.service_layer.xapi_world import ID_1, ID_2, World, statement
+from tests.unit.service_layer.xapi_world import ID_1, ID_2, World, statement, voiding
 
 pytestmark = pytest.mark.unit
 
@@ -39,13 +39,7 @@ async def test_statements_and_voidings_publish_typed_events_cut_to_the_milliseco
     world = World()
     world.clock.current = datetime(2026, 11, 20, 10, 0, 0, 987654, tzinfo=UTC)
     await world.post(statement(timestamp=_MICROSECONDS))
-    voiding = statement(
-        ID_2,
-        user="admin",
-        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
-        object={"objectType": "StatementRef", "id": ID_1},
-    )
-    await world.post(voiding)
+    await world.post(voiding(ID_2, ID_1))
     progressed, retracted = (batch[0] for batch in world.publisher.published)
     assert progressed.event.occurred_at == datetime(2026, 11, 20, 9, 59, 58, 123000, tzinfo=UTC)
     assert isinstance(retracted.event, EventsRetracted)
