@@ -8,7 +8,7 @@ from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.schemas import EventResult, WriteResponse
 from shared.adapters.logs import get_logger
-from shared.adapters.metrics import count_gateway_events
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.service_layer.ingest import IngestResult, Submission
 
 __all__ = [
@@ -89,7 +89,7 @@ def answer(result: IngestResult, *, single_user: bool = True) -> WriteResponse:
     """The 202 of a write: a result per event (counted by outcome), and its token(s)."""
     for accepted in (True, False):
         named = [o.type_name for o in result.outcomes if o.accepted is accepted]
-        count_gateway_events("accepted" if accepted else "rejected", named)
+        PROMETHEUS_METRICS.events_answered("accepted" if accepted else "rejected", named)
     tokens = {user: token for (_, user), token in result.tokens.items()}
     return WriteResponse(
         accepted=len(result.outcomes) - result.rejected,

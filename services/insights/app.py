@@ -17,7 +17,6 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.insights.course_gauges import CourseGaugeRefresher, CourseGauges
-from services.insights.metrics import count_followed
 from shared.adapters.connections import connections
 from shared.adapters.insight_store import mongo_insights
 from shared.adapters.kafka import kafka_broker
@@ -25,6 +24,7 @@ from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, loop_
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import INSIGHTS_COURSE_LEARNERS
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.adapters.settings import Settings
 from shared.adapters.topics import CHANGES_TOPIC
 from shared.service_layer.insight_following import InsightsFollower
@@ -70,7 +70,9 @@ class InsightsBroker:
                 return
             raw = message.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
-            count_followed(outcome, time.perf_counter() - started, [r.timestamp for r in records])
+            PROMETHEUS_METRICS.changes_followed(
+                outcome, time.perf_counter() - started, [r.timestamp for r in records]
+            )
 
 
 def declare_broker(settings: Settings) -> InsightsBroker:

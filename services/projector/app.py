@@ -15,7 +15,6 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from services.projector.catalog_worker import catalog_job_runner, serve_catalog_jobs
-from services.projector.metrics import count_outcome
 from shared.adapters.change_publishing import KafkaChangeAnnouncer, changes_publisher
 from shared.adapters.checkpoint_store import MongoSnapshotCheckpoints
 from shared.adapters.clock import SystemClock
@@ -28,6 +27,7 @@ from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, loop_
 from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -96,7 +96,7 @@ class ProjectorBroker:
             started = time.perf_counter()
             outcome = await consume_message(self.loop, self.consumer, message)
             if outcome is not None:
-                count_outcome(outcome, time.perf_counter() - started)
+                PROMETHEUS_METRICS.batch_projected(outcome, time.perf_counter() - started)
 
 
 def declare_broker(settings: Settings) -> ProjectorBroker:
@@ -131,7 +131,7 @@ def create_app(settings: Settings, overrides: ProjectorOverrides | None = None) 
                 changes=KafkaChangeAnnouncer(broker, settings, "projector"),
             )
             router = FailureRouter(declared.routes, MongoDeadLetterStore(db), SystemClock())
-            declared.consumer = BatchConsumer(projection, router)
+            declared.consumer = BatchConsumer(projection, router, PROMETHEUS_METRICS)
             await broker.start()
             jobs = asyncio.create_task(
                 serve_catalog_jobs(

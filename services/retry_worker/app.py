@@ -25,6 +25,7 @@ from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import DLQ_SIZE
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
@@ -72,7 +73,8 @@ class RetryWorkerBroker:
         self.stopping = asyncio.Event()
         self.loop = ConsumerLoop.of("retry_worker", settings)
         self.handlers = [
-            TierHandler(tier, self.stopping, self.loop, SystemClock()) for tier in RETRY_TIERS
+            TierHandler(tier, self.stopping, self.loop, SystemClock(), PROMETHEUS_METRICS)
+            for tier in RETRY_TIERS
         ]
         for tier, handler in zip(RETRY_TIERS, self.handlers, strict=True):
             self._subscribe(tier, handler, settings)
@@ -142,7 +144,7 @@ def create_app(settings: Settings, overrides: RetryWorkerOverrides | None = None
                 changes=KafkaChangeAnnouncer(broker, settings, "retry_worker"),
             )
             router = FailureRouter(declared.routes, letters, SystemClock())
-            declared.use(BatchConsumer(projection, router))
+            declared.use(BatchConsumer(projection, router, PROMETHEUS_METRICS))
             await broker.start()
             log.info("retry_worker_started", tiers=[tier.name for tier in RETRY_TIERS])
             gauge = asyncio.create_task(_refresh_dlq_size(letters))

@@ -32,6 +32,7 @@ from tests.fakes import (
     InMemorySnapshotStore,
     InMemoryTombstoneStore,
     InMemoryUserDataStore,
+    RecordingMetrics,
 )
 from tests.unit.domain.builders import raw_event, record
 
@@ -77,6 +78,7 @@ async def test_an_unacknowledged_announcement_leaves_the_batch_uncommitted() -> 
     consumer = BatchConsumer(
         Projection(log, snapshots, changes=changes),
         FailureRouter(InMemoryRetryRoutes(), InMemoryDeadLetterStore(), FixedClock()),
+        RecordingMetrics(),
     )
     event = rated(1)
     delivered = ConsumedRecord("progress.events", 0, 7, b"demo/u1", event.to_json())
