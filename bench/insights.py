@@ -27,7 +27,8 @@ from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.domain import RecordedEvent, parse_course, reduce, validate_event
-from shared.service_layer.records import LogEntry, SnapshotUpdate
+from shared.service_layer.log_entries import LogEntry
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from tests.support.services import TEST_API_KEY
 
 __all__ = ["run"]

@@ -28,7 +28,9 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot, apply, sort_key
 from shared.domain.wire import message_key
-from shared.service_layer.records import LogEntry, SnapshotUpdate, UserKey
+from shared.service_layer.log_entries import LogEntry
+from shared.service_layer.stored_snapshots import SnapshotUpdate
+from shared.service_layer.user_keys import UserKey
 from tests.support.projector import ProjectorLab, reductions
 
 __all__ = ["consumed_batches", "kafka_consume", "kafka_produce", "naive", "raw_database"]

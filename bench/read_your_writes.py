@@ -23,6 +23,7 @@ import httpx
 from bench.common import db_counters, gateway_stack, percentile
 from bench.freshness import mixed_event
 from bench.ingest import api_client
+from shared.adapters.clock import SystemClock
 from shared.service_layer.consistency import ReadYourWrites
 from tests.fakes import InMemoryWrittenEvents
 from tests.support.services import Stack
@@ -111,7 +112,13 @@ def _commands(stack: Stack) -> int:
 
 async def _waiting(stack: Stack) -> dict[str, Any]:
     keys = stack.settings.erasure_secrets
-    tokens = ReadYourWrites(None, None, InMemoryWrittenEvents(), keys)  # type: ignore[arg-type]
+    tokens = ReadYourWrites(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        InMemoryWrittenEvents(),
+        keys,
+        clock=SystemClock(),
+    )
     users = [f"waiter-{uuid.uuid4().hex[:6]}-{n}" for n in range(_WAITERS)]
     idle_before = _commands(stack)
     await asyncio.sleep(_WAIT_MS / 1000)

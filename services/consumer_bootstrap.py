@@ -41,6 +41,7 @@ from shared.adapters.kafka_publishing import KafkaRetryRoutes
 from shared.adapters.logs import get_logger
 from shared.adapters.mongo import Document
 from shared.adapters.ops_http import ReadinessCheck, dependency_checks, ops_router
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tombstone_store import MongoTombstoneStore
@@ -165,7 +166,7 @@ class ConsumerParts:
     def batch_consumer(self, declared: ProjectingBroker, projection: Projection) -> BatchConsumer:
         """Project batches; route what fails to the retry tiers or the dead letters."""
         router = FailureRouter(declared.routes, MongoDeadLetterStore(self.db), SystemClock())
-        return BatchConsumer(projection, router)
+        return BatchConsumer(projection, router, PROMETHEUS_METRICS)
 
 
 def consumer_app(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -33,23 +33,22 @@ from shared.service_layer.catalog_job_records import (
     JobState,
 )
 from shared.service_layer.changes import SnapshotChange
-from shared.service_layer.errors import BrokerUnavailable
-from shared.service_layer.ports import CourseFunnel, InsightTotals, LearnerContributions
-from shared.service_layer.records import (
+from shared.service_layer.consume import BatchOutcome
+from shared.service_layer.dead_letter_records import (
     PENDING,
     REPLAYED,
-    AppendResult,
-    Attempt,
     DeadLetter,
-    Delivery,
     LetterFilter,
-    LogEntry,
-    SnapshotUpdate,
     StoredLetter,
-    StoredSnapshot,
-    TopicMessage,
-    UserKey,
 )
+from shared.service_layer.deliveries import Attempt, Delivery
+from shared.service_layer.errors import BrokerUnavailable
+from shared.service_layer.insight_following import ChangesFollowed
+from shared.service_layer.log_entries import AppendResult, LogEntry
+from shared.service_layer.ports import CourseFunnel, InsightTotals, LearnerContributions
+from shared.service_layer.stored_snapshots import SnapshotUpdate, StoredSnapshot
+from shared.service_layer.topic_messages import TopicMessage
+from shared.service_layer.user_keys import UserKey
 from shared.service_layer.xapi.ports import (
     Attachment,
     DocumentKey,
@@ -71,6 +70,36 @@ class FixedClock:
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
+
+
+class RecordingMetrics:
+    """Keeps every outcome it is asked to count, in order: (the port's method, its arguments)."""
+
+    def __init__(self) -> None:
+        self.counted: list[tuple[str, tuple[object, ...]]] = []
+
+    def of(self, method: str) -> list[tuple[object, ...]]:
+        """The arguments of every call to `method`."""
+        return [arguments for name, arguments in self.counted if name == method]
+
+    def batch_consumed(self, outcome: BatchOutcome) -> None:
+        self.counted.append(("batch_consumed", (outcome,)))
+
+    def batch_projected(self, outcome: BatchOutcome, batch_seconds: float) -> None:
+        self.counted.append(("batch_projected", (outcome, batch_seconds)))
+
+    def delivery_retried(
+        self, tier: str, outcome: BatchOutcome, seconds_in_retry: float | None
+    ) -> None:
+        self.counted.append(("delivery_retried", (tier, outcome, seconds_in_retry)))
+
+    def changes_followed(
+        self, outcome: ChangesFollowed, batch_seconds: float, announced_ms: Sequence[int]
+    ) -> None:
+        self.counted.append(("changes_followed", (outcome, batch_seconds, list(announced_ms))))
+
+    def events_answered(self, outcome: str, type_names: Iterable[str | None]) -> None:
+        self.counted.append(("events_answered", (outcome, list(type_names))))
 
 
 class InMemoryEventLog:

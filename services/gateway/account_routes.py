@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -76,7 +75,7 @@ async def merge_guest(
             body.guest,
             limit=context.max_events_per_request,
             charge=lambda moved, cost: charge_derived(context, principal.tenant_id, moved, cost),
-            now=datetime.now(UTC),
+            now=context.clock.now(),
             request_id=request.state.request_id,
         )
     except MergeRefused as refused:
@@ -156,7 +155,7 @@ async def import_state(
     await refuse_erased(context, principal.tenant_id, userId)
     try:
         derived = events_from_state(
-            parse_state(body.state), user_id=userId, as_of=body.asOf or datetime.now(UTC)
+            parse_state(body.state), user_id=userId, as_of=body.asOf or context.clock.now()
         )
     except ContractViolation as violation:
         raise ApiError(422, "invalid_state", str(violation), field=violation.field) from None

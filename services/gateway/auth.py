@@ -14,6 +14,11 @@ from typing import Any, Protocol
 
 import jwt
 
+from services.gateway.authorization_header import (
+    BearerCredentials,
+    MalformedBasic,
+    parse_authorization,
+)
 from services.gateway.errors import RETRY_AFTER_SECONDS, ApiError
 from shared.adapters.issuer_records import ISSUER_ALGORITHMS, TrustedIssuer
 from shared.adapters.jwks import KeysUnavailable, UnknownKey
@@ -21,7 +26,13 @@ from shared.adapters.logs import get_logger
 from shared.adapters.metrics import USER_TOKEN_REFUSALS
 from shared.domain.tenants import ALL_SCOPES, ApiKeyGrant, valid_tenant_id
 
-__all__ = ["CredentialSource", "Principal", "authenticate", "require"]
+__all__ = [
+    "CredentialSource",
+    "Principal",
+    "authenticate",
+    "authenticate_user_token",
+    "require",
+]
 
 log = get_logger(__name__)
 
@@ -235,30 +246,39 @@ async def _user_token(token: str, tenants: CredentialSource, max_lifetime: int) 
 async def authenticate(
     authorization: str | None, tenants: CredentialSource, max_token_lifetime: int
 ) -> Principal:
-    """Resolve an `Authorization: Bearer …` header; raise 401 for a missing or bad one.
+    """Resolve an `Authorization: Bearer …` header; raise 401 for a missing or bad one."""
+    if not authorization:
+        raise _unauthorized("missing Authorization header (expected 'Bearer <token>')")
+    try:
+        credentials = parse_authorization(authorization)
+    except MalformedBasic:
+        credentials = None
+    if not isinstance(credentials, BearerCredentials):
+        raise _unauthorized("Authorization must be 'Bearer <token>'")
+    if credentials.is_user_token:
+        return await authenticate_user_token(credentials.credential, tenants, max_token_lifetime)
+    grant = await tenants.grant_for_key(credentials.credential)
+    if grant is None:
+        raise _unauthorized("unknown API key")
+    return Principal(tenant_id=grant.tenant_id, scopes=grant.scopes & frozenset(ALL_SCOPES))
+
+
+async def authenticate_user_token(
+    token: str, tenants: CredentialSource, max_token_lifetime: int
+) -> Principal:
+    """Verify a user token (a JWT) sent by any scheme's route; raise 401 for a bad one.
 
     A user token must carry `iat` and `exp` and live no longer than `max_token_lifetime`
     seconds from `iat` to `exp`, so a leaked token cannot be forever; an HS256 one also `sub`
     and `tid`, a trusted issuer's `iss`, `aud` and its user claim. Refusals are counted by
     code and logged.
     """
-    if not authorization:
-        raise _unauthorized("missing Authorization header (expected 'Bearer <token>')")
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise _unauthorized("Authorization must be 'Bearer <token>'")
-    if token.count(".") == 2:
-        try:
-            return await _user_token(token, tenants, max_token_lifetime)
-        except ApiError as error:
-            USER_TOKEN_REFUSALS.labels(error.code).inc()
-            log.info("user_token_refused", code=error.code, reason=error.message)
-            raise
-    grant = await tenants.grant_for_key(token)
-    if grant is None:
-        raise _unauthorized("unknown API key")
-    return Principal(tenant_id=grant.tenant_id, scopes=grant.scopes & frozenset(ALL_SCOPES))
+    try:
+        return await _user_token(token, tenants, max_token_lifetime)
+    except ApiError as error:
+        USER_TOKEN_REFUSALS.labels(error.code).inc()
+        log.info("user_token_refused", code=error.code, reason=error.message)
+        raise
 
 
 def require(principal: Principal, scope: str, user_id: str | None = None) -> None:

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from shared.adapters.logs import get_logger
-from shared.adapters.metrics import count_gateway_events
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.service_layer.errors import (
     BrokerUnavailable,
     ConcurrentChange,
@@ -116,7 +116,7 @@ def broker_outage(error: BrokerUnavailable) -> ApiError:
     Some of them may have been stored; resending the whole batch is safe (idempotent ids).
     """
     log.warning("publish_unacknowledged", events=len(error.event_types), error=str(error))
-    count_gateway_events("unavailable", error.event_types)
+    PROMETHEUS_METRICS.events_answered("unavailable", error.event_types)
     return ApiError(
         503,
         "broker_unavailable",

@@ -23,7 +23,7 @@ from shared.adapters.metrics import (
 )
 from shared.adapters.settings import Settings
 from shared.service_layer.errors import StoreUnavailable
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["Listener", "LiveStreams", "StreamTiming", "sweep_streams"]
 

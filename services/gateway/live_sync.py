@@ -24,7 +24,7 @@ from shared.adapters.metrics import (
 )
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.reading import ProgressPage
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["KEEP_ALIVE", "closed_message", "events_message", "live_messages"]
 
@@ -70,7 +70,7 @@ async def _closing_reason(
     except StoreUnavailable as error:
         log.warning("stream_check_failed", tenant=listener.key[0], error=str(error))
         GATEWAY_STREAM_READ_FAILURES.inc()
-    if expires_at is not None and time.time() >= expires_at:
+    if expires_at is not None and context.clock.now().timestamp() >= expires_at:
         return "token_expired"
     if time.monotonic() >= end_of_life:
         return "lifetime"
@@ -126,7 +126,9 @@ async def live_messages(
                 continue
         deadline = end_of_life
         if expires_at is not None:
-            deadline = min(deadline, time.monotonic() + expires_at - time.time())
+            deadline = min(
+                deadline, time.monotonic() + expires_at - context.clock.now().timestamp()
+            )
         while not await listener.wait(min(deadline, quiet_until) - time.monotonic()):
             if time.monotonic() >= quiet_until:
                 GATEWAY_STREAM_MESSAGES.labels("keep_alive").inc()

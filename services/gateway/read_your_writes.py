@@ -18,7 +18,7 @@ from services.gateway.errors import ApiError
 from services.gateway.in_flight import release_slot
 from shared.adapters.metrics import GATEWAY_WAITS
 from shared.service_layer.consistency import TokenRefused
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["CONSISTENT_HEADER", "WaitFor", "WaitMs", "consistent_read"]
 

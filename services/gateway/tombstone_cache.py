@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from cachetools import TTLCache
 
 from shared.service_layer.ports import TombstoneStore
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["CachedTombstones"]
 

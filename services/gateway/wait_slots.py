@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from services.gateway.errors import ApiError
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import GATEWAY_WAITS
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["Refusal", "UserSlots", "wait_slots"]
 

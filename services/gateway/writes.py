@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError
 from services.gateway.schemas import EventResult, WriteResponse
 from shared.adapters.logs import get_logger
-from shared.adapters.metrics import count_gateway_events
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.service_layer.ingest import IngestResult, Submission
 
 __all__ = [
@@ -81,7 +80,7 @@ async def write_events(
 ) -> WriteResponse:
     """Run the ingest use case and answer per event (no broker ack: the app's 503 handler)."""
     result = await context.ingest.submit(
-        tenant_id, submissions, now=datetime.now(UTC), request_id=request_id
+        tenant_id, submissions, now=context.clock.now(), request_id=request_id
     )
     return answer(result, single_user=single_user)
 
@@ -90,7 +89,7 @@ def answer(result: IngestResult, *, single_user: bool = True) -> WriteResponse:
     """The 202 of a write: a result per event (counted by outcome), and its token(s)."""
     for accepted in (True, False):
         named = [o.type_name for o in result.outcomes if o.accepted is accepted]
-        count_gateway_events("accepted" if accepted else "rejected", named)
+        PROMETHEUS_METRICS.events_answered("accepted" if accepted else "rejected", named)
     tokens = {user: token for (_, user), token in result.tokens.items()}
     return WriteResponse(
         accepted=len(result.outcomes) - result.rejected,

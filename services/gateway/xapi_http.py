@@ -8,8 +8,6 @@ status codes), stamps `X-Experience-API-Version` and counts the request per reso
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +17,18 @@ from functools import partial
 import structlog
 from fastapi import Request, Response
 
-from services.gateway.auth import CredentialSource, Principal, authenticate, require
+from services.gateway.auth import (
+    CredentialSource,
+    Principal,
+    authenticate_user_token,
+    require,
+)
+from services.gateway.authorization_header import (
+    BasicCredentials,
+    BearerCredentials,
+    MalformedBasic,
+    parse_authorization,
+)
 from services.gateway.context import GatewayContext
 from services.gateway.errors import ApiError, error_response
 from services.gateway.sign_in import client_address, signed_in
@@ -104,15 +113,16 @@ Handler = Callable[[XapiRequest, GatewayContext], Awaitable[Response]]
 async def serve(request: Request, resource: str, handler: Handler) -> Response:
     """Run `handler` for an xAPI request and answer in the xAPI way (see the module doc)."""
     method, version = request.method, NEWEST_VERSION
+    context: GatewayContext = request.app.state.context
     try:
         xapi = await _unwrapped(request)
         method, version = xapi.method, xapi.version
-        response = await _translated(handler, xapi, request.app.state.context)
+        response = await _translated(handler, xapi, context)
     except (ApiError, StoreUnavailable, BrokerUnavailable) as error:
         response = error_response(error)
     response.headers.setdefault(VERSION_HEADER, version)
     if resource == "statements" and method in ("GET", "HEAD"):
-        response.headers.setdefault(CONSISTENT_THROUGH, iso_ms(datetime.now(UTC)))
+        response.headers.setdefault(CONSISTENT_THROUGH, iso_ms(context.clock.now()))
     label = method if method in _METHODS else "other"
     XAPI_REQUESTS.labels(resource, label, f"{response.status_code // 100}xx").inc()
     return response
@@ -233,9 +243,9 @@ async def _authenticate(
     """The caller of `Basic <id:key>`, `Bearer <key>` or `Bearer <user token>`.
 
     Every credential is checked under the address's failed-login limit. A user token (a JWT)
-    is verified as the native API verifies it (`auth.authenticate`), binds the request to
-    its learner (`shared.xapi.learners`), and its learner's budget pays the request; a
-    key's tenant pays for a key.
+    is verified as the native API verifies it (`auth.authenticate_user_token`), binds the
+    request to its learner (`shared.xapi.learners`), and its learner's budget pays the
+    request; a key's tenant pays for a key.
     """
     check = partial(xapi_credential, authorization, context.max_token_lifetime)
     found = await signed_in(context, address, check)
@@ -258,26 +268,21 @@ async def xapi_credential(
     Raises:
         ApiError: 401 for missing, malformed or unknown credentials.
     """
-    scheme, _, credential = (authorization or "").partition(" ")
-    credential = credential.strip()
-    key_id: str | None = None
-    if scheme.lower() == "basic":
-        try:
-            key_id, found, secret = (
-                base64.b64decode(credential, validate=True).decode().partition(":")
-            )
-        except (binascii.Error, UnicodeDecodeError):
-            found, secret = "", ""
-        if not found:
-            raise ApiError(401, "unauthorized", "Basic credentials must be id:key", headers=_REALM)
-    elif scheme.lower() == "bearer" and credential and credential.count(".") != 2:
-        secret = credential
-    elif scheme.lower() == "bearer" and credential:
-        return await authenticate(authorization, credentials, max_token_lifetime)
-    else:
+    try:
+        parsed = parse_authorization(authorization)
+    except MalformedBasic as error:
+        raise ApiError(401, "unauthorized", str(error), headers=_REALM) from error
+    if isinstance(parsed, BearerCredentials) and parsed.is_user_token:
+        return await authenticate_user_token(parsed.credential, credentials, max_token_lifetime)
+    if parsed is None:
         raise ApiError(
             401, "unauthorized", "send HTTP Basic (API key id and key) credentials", headers=_REALM
         )
+    key_id, secret = (
+        (parsed.key_id, parsed.key)
+        if isinstance(parsed, BasicCredentials)
+        else (None, parsed.credential)
+    )
     grant = await credentials.grant_for_key(secret)
     if grant is None or (key_id is not None and grant.key_id != key_id):
         raise ApiError(401, "unauthorized", "unknown API key id or key", headers=_REALM)

@@ -17,6 +17,7 @@ from shared.service_layer.xapi.ports import Attachment, StatementRecord
 from shared.service_layer.xapi.statements import StatementWrite
 from shared.xapi import (
     InvalidStatement,
+    StatementBody,
     in_format,
     iso_ms,
     parse_statement_query,
@@ -102,8 +103,29 @@ async def _put(xapi: XapiRequest, context: GatewayContext) -> Response:
     statement_id = parse_statement_query({"statementId": xapi.params["statementId"]}).statement_id
     assert statement_id is not None
     body = read_statement_body(xapi.header("content-type"), xapi.body)
+    written = await _store(xapi, context, body, statement_id)
+    return _with_tokens(Response(status_code=204), written)
+
+
+async def _post(xapi: XapiRequest, context: GatewayContext) -> Response:
+    if xapi.params:
+        raise InvalidStatement(sorted(xapi.params)[0], "is not a parameter of a statement POST")
+    body = read_statement_body(xapi.header("content-type"), xapi.body)
+    count = len(body.statements) if isinstance(body.statements, list) else 1
+    check_batch_size(context, count, field="statements", what="statements")
+    written = await _store(xapi, context, body)
+    return _with_tokens(JSONResponse(written.ids), written)
+
+
+async def _store(
+    xapi: XapiRequest,
+    context: GatewayContext,
+    body: StatementBody,
+    statement_id: str | None = None,
+) -> StatementWrite:
+    """Store a PUT's or a POST's statements under the tenant's profile, charged to the caller."""
     profile = await context.xapi_profiles.of(xapi.tenant_id)
-    written = await context.xapi_statements.store(
+    return await context.xapi_statements.store(
         xapi.tenant_id,
         body,
         version=xapi.version,
@@ -115,28 +137,6 @@ async def _put(xapi: XapiRequest, context: GatewayContext) -> Response:
         charge=lambda users, cost: charge_derived(context, xapi.tenant_id, users, cost),
         statement_id=statement_id,
     )
-    return _with_tokens(Response(status_code=204), written)
-
-
-async def _post(xapi: XapiRequest, context: GatewayContext) -> Response:
-    if xapi.params:
-        raise InvalidStatement(sorted(xapi.params)[0], "is not a parameter of a statement POST")
-    body = read_statement_body(xapi.header("content-type"), xapi.body)
-    count = len(body.statements) if isinstance(body.statements, list) else 1
-    check_batch_size(context, count, field="statements", what="statements")
-    profile = await context.xapi_profiles.of(xapi.tenant_id)
-    written = await context.xapi_statements.store(
-        xapi.tenant_id,
-        body,
-        version=xapi.version,
-        authority=_authority(xapi),
-        request_id=xapi.request_id,
-        rules=profile,
-        learner=xapi.learner,
-        require_verified=profile.require_verified_signatures,
-        charge=lambda users, cost: charge_derived(context, xapi.tenant_id, users, cost),
-    )
-    return _with_tokens(JSONResponse(written.ids), written)
 
 
 async def _get(xapi: XapiRequest, context: GatewayContext) -> Response:

@@ -15,10 +15,10 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.consumer_bootstrap import CONSUMER, ConsumerBroker, ConsumerParts, consumer_app
 from services.insights.course_gauges import CourseGaugeRefresher, CourseGauges
-from services.insights.metrics import count_followed
 from shared.adapters.insight_store import mongo_insights
 from shared.adapters.kafka_consuming import consume_message
 from shared.adapters.metrics import INSIGHTS_COURSE_LEARNERS
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.adapters.settings import Settings
 from shared.adapters.topics import CHANGES_TOPIC
 from shared.service_layer.insight_following import InsightsFollower
@@ -56,7 +56,9 @@ class InsightsBroker(ConsumerBroker):
                 return
             raw = message.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
-            count_followed(outcome, time.perf_counter() - started, [r.timestamp for r in records])
+            PROMETHEUS_METRICS.changes_followed(
+                outcome, time.perf_counter() - started, [r.timestamp for r in records]
+            )
 
 
 def declare_broker(settings: Settings) -> InsightsBroker:

@@ -21,8 +21,8 @@ from shared.adapters.connections import Connections
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.kafka_publishing import KafkaRepublisher
 from shared.adapters.topics import EVENTS_TOPIC
+from shared.service_layer.dead_letter_records import LetterFilter, StoredLetter
 from shared.service_layer.dead_letters import pending_letters, purge, replay
-from shared.service_layer.records import LetterFilter, StoredLetter
 
 __all__ = ["dlq_app"]
 

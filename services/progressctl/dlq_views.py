@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from shared.service_layer.records import StoredLetter
+from shared.service_layer.dead_letter_records import StoredLetter
 
 __all__ = ["letter_json", "print_letter", "print_list"]
 

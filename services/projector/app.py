@@ -17,9 +17,9 @@ from services.consumer_bootstrap import (
     consumer_app,
 )
 from services.projector.catalog_worker import catalog_job_runner, serve_catalog_jobs
-from services.projector.metrics import count_outcome
 from shared.adapters.insight_store import mongo_insights
 from shared.adapters.kafka_consuming import consume_message
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.adapters.snapshot_store import MongoSnapshotStore
@@ -60,7 +60,7 @@ class ProjectorBroker(ProjectingBroker):
             started = time.perf_counter()
             outcome = await consume_message(self.loop, consumer, message)
             if outcome is not None:
-                count_outcome(outcome, time.perf_counter() - started)
+                PROMETHEUS_METRICS.batch_projected(outcome, time.perf_counter() - started)
 
 
 def declare_broker(settings: Settings) -> ProjectorBroker:

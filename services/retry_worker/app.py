@@ -17,15 +17,17 @@ from services.consumer_bootstrap import (
     consumer_app,
 )
 from services.retry_worker.tiers import TierHandler
+from shared.adapters.clock import SystemClock
 from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import DLQ_SIZE
+from shared.adapters.outcome_metrics import PROMETHEUS_METRICS
 from shared.adapters.settings import Settings
 from shared.adapters.topics import tier_group, tier_topic
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.dead_letter_records import PENDING, LetterFilter
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.ports import DeadLetterStore
-from shared.service_layer.records import PENDING, LetterFilter
 from shared.service_layer.retry_schedule import RETRY_TIERS, RetryTier
 
 __all__ = ["RetryWorkerBroker", "create_app", "declare_broker"]
@@ -40,7 +42,9 @@ class RetryWorkerBroker(ProjectingBroker):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, "retry_worker")
         for tier in RETRY_TIERS:
-            self._subscribe(tier, TierHandler(tier, self.stopping, self.loop))
+            self._subscribe(
+                tier, TierHandler(tier, self.stopping, self.loop, SystemClock(), PROMETHEUS_METRICS)
+            )
 
     def _subscribe(self, tier: RetryTier, handler: TierHandler) -> None:
         @self.subscriber(

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
 from faststream.kafka.message import KafkaMessage
 
 from shared.adapters.kafka_consuming import ConsumerLoop, consume_message, records_of
 from shared.adapters.logs import get_logger
-from shared.adapters.metrics import (
-    PROJECTOR_OUTAGES,
-    RETRY_DELAY_SECONDS,
-    RETRY_EVENTS,
-    count_routed,
-)
 from shared.service_layer.consume import BatchConsumer
-from shared.service_layer.records import Delivery
+from shared.service_layer.deliveries import Delivery
+from shared.service_layer.ports import Clock, Metrics
 from shared.service_layer.retry_schedule import RetryTier
 
 __all__ = ["TierHandler"]
@@ -33,8 +28,17 @@ class TierHandler:
     until the same due time.
     """
 
-    def __init__(self, tier: RetryTier, stopping: asyncio.Event, loop: ConsumerLoop) -> None:
+    def __init__(
+        self,
+        tier: RetryTier,
+        stopping: asyncio.Event,
+        loop: ConsumerLoop,
+        clock: Clock,
+        metrics: Metrics,
+    ) -> None:
         self._tier = tier
+        self._clock = clock
+        self._metrics = metrics
         self._stopping = stopping
         self._loop = loop
 
@@ -57,25 +61,16 @@ class TierHandler:
         outcome = await consume_message(self._loop, consumer, message)
         if outcome is None:  # its partition was revoked while it was held
             return
-        count_routed(outcome.routed)
-        report = outcome.report
-        if report is None:  # rewound (an outage): the message will come back
-            PROJECTOR_OUTAGES.inc()
-            return
-        handled = report.applied or report.duplicates or report.conflicts or report.erased
-        if report.failed or report.refused or not handled:
-            RETRY_EVENTS.labels(self._tier.name, "failed").inc()
-            return
-        RETRY_EVENTS.labels(self._tier.name, "applied").inc()
-        if delivery.attempts:
-            in_retry = (datetime.now(UTC) - delivery.attempts[0].at).total_seconds()
-            RETRY_DELAY_SECONDS.labels("applied").observe(in_retry)
+        in_retry = (self._clock.now() - delivery.attempts[0].at) if delivery.attempts else None
+        self._metrics.delivery_retried(
+            self._tier.name, outcome, None if in_retry is None else in_retry.total_seconds()
+        )
 
     async def _hold(self, due_at: datetime | None) -> bool:
         """Sleep until `due_at`; False if the worker began stopping first."""
         if self._stopping.is_set():
             return False
-        wait = (due_at - datetime.now(UTC)).total_seconds() if due_at else 0.0
+        wait = (due_at - self._clock.now()).total_seconds() if due_at else 0.0
         if wait <= 0:
             return True
         try:

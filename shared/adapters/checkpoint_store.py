@@ -10,7 +10,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import CHECKPOINTS, Document, driver_errors, user_key
 from shared.domain import Snapshot
-from shared.service_layer.records import StoredSnapshot, UserKey
+from shared.service_layer.stored_snapshots import StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MongoSnapshotCheckpoints"]
 

@@ -15,15 +15,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.in_queries import slices
 from shared.adapters.mongo import DEAD_LETTERS, Document, driver_errors
-from shared.service_layer.records import (
+from shared.service_layer.dead_letter_records import (
     PENDING,
     REPLAYED,
-    Attempt,
     DeadLetter,
     LetterFilter,
     StoredLetter,
-    UserKey,
 )
+from shared.service_layer.deliveries import Attempt
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MongoDeadLetterStore"]
 

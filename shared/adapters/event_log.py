@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.adapters.causal_reads import read_session
+from shared.adapters.clock import SystemClock
 from shared.adapters.in_queries import find_in, slices
 from shared.adapters.logs import get_logger
 from shared.adapters.metrics import LOG_HOLES_FILLED
@@ -30,7 +31,9 @@ from shared.adapters.mongo import (
     user_key,
 )
 from shared.domain import RecordedEvent, visible_head
-from shared.service_layer.records import AppendResult, LogEntry, UserKey
+from shared.service_layer.log_entries import AppendResult, LogEntry
+from shared.service_layer.ports import Clock
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MongoEventLog"]
 
@@ -83,11 +86,16 @@ class MongoEventLog:
     """
 
     def __init__(
-        self, db: AsyncDatabase[Document], hole_bound: timedelta = timedelta(seconds=10)
+        self,
+        db: AsyncDatabase[Document],
+        hole_bound: timedelta = timedelta(seconds=10),
+        clock: Clock | None = None,
     ) -> None:
         self._events = db[EVENTS]
         self._heads = db[LOG_HEADS]
         self._hole_bound = hole_bound
+        self._clock = clock or SystemClock()
+        """When an entry was written, and so how old a hole is (`hole_bound`)."""
 
     async def append(self, entries: Sequence[LogEntry]) -> AppendResult:
         """Insert all entries in one unordered bulk write; sort out what the server refused.
@@ -100,7 +108,7 @@ class MongoEventLog:
         if not entries:
             return result
         failed: dict[int, dict[str, Any]] = {}
-        now = datetime.now(UTC)
+        now = self._clock.now()
         async with driver_errors():
             try:
                 await self._events.insert_many(
@@ -134,7 +142,7 @@ class MongoEventLog:
 
     async def _fill(self, positions: Mapping[UserKey, Sequence[int]]) -> int:
         """Insert fillers; a position already taken (the real entry landed) is left as it is."""
-        now = datetime.now(UTC)
+        now = self._clock.now()
         fillers = [_filler(key, seq, now) for key, seqs in positions.items() for seq in seqs]
         if not fillers:
             return 0
@@ -166,7 +174,7 @@ class MongoEventLog:
                 query, {"_id": 0, "s": 1, "w": 1}, session=read_session()
             ).to_list()
         written = {d["s"]: d.get("w", _UNKNOWN_AGE) for d in documents}
-        head = visible_head(known, upto, written, datetime.now(UTC), self._hole_bound)
+        head = visible_head(known, upto, written, self._clock.now(), self._hole_bound)
         if head.fill:
             filled = await self._fill({key: head.fill})
             LOG_HOLES_FILLED.labels("finder").inc(filled)

@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from shared.adapters.kafka import broker_errors, kafka_client_options, unconsumed_ranges
 from shared.adapters.settings import Settings
 from shared.service_layer.errors import BrokerUnavailable
-from shared.service_layer.records import TopicMessage
+from shared.service_layer.topic_messages import TopicMessage
 
 __all__ = ["KafkaTopicBacklog", "topic_backlog"]
 

@@ -15,7 +15,7 @@ from shared.adapters.logs import get_logger
 from shared.adapters.metrics import CONSUMER_REVOKED_RECORDS
 from shared.adapters.partition_ownership import PartitionOwnership
 from shared.adapters.settings import Settings
-from shared.service_layer.records import ConsumedRecord
+from shared.service_layer.deliveries import ConsumedRecord
 
 __all__ = [
     "Consumer",

@@ -20,6 +20,7 @@ from shared.adapters.message_schema import RecordedEventMessage
 from shared.adapters.topics import DLQ_TOPIC, EVENTS_TOPIC, tier_topic
 from shared.domain import RecordedEvent
 from shared.domain.wire import message_key
+from shared.service_layer.deliveries import Attempt, Delivery
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.message_headers import (
     HEADER_ATTEMPT,
@@ -32,7 +33,6 @@ from shared.service_layer.message_headers import (
     HEADER_ORIGINAL_TOPIC,
     HEADER_REASON,
 )
-from shared.service_layer.records import Attempt, Delivery
 from shared.service_layer.retry_schedule import JITTER, RETRY_TIERS
 
 __all__ = [

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import MERGES, Document, driver_errors, user_key
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MongoMergePointers"]
 

@@ -6,12 +6,7 @@ tenant or event id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from prometheus_client import Counter, Gauge, Histogram
-
-from shared.domain import EVENT_TYPES
-from shared.service_layer.failure_routing import Routed
 
 __all__ = [
     "CHANGES_ANNOUNCED",
@@ -50,8 +45,6 @@ __all__ = [
     "XAPI_QUOTA_REFUSALS",
     "XAPI_REQUESTS",
     "XAPI_SIGNATURES",
-    "count_gateway_events",
-    "count_routed",
 ]
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -264,20 +257,3 @@ CATALOG_JOB_USERS = Counter(
     "Users whose snapshots catalog job runs judged, counted as a run ends (finished or "
     "superseded).",
 )
-
-
-def count_gateway_events(outcome: str, type_names: Iterable[str | None]) -> None:
-    """Count events the gateway answered for by outcome; a type it does not know is `unknown`."""
-    for type_name in type_names:
-        GATEWAY_EVENTS.labels(outcome, type_name if type_name in EVENT_TYPES else "unknown").inc()
-
-
-def count_routed(routed: Sequence[Routed]) -> None:
-    """Count failed messages by where they went: a retry tier, or the dead letters."""
-    for item in routed:
-        if item.kind == "retry":
-            RETRY_EVENTS.labels(item.label, "scheduled").inc()
-            continue
-        DLQ_EVENTS.labels(item.label).inc()
-        if item.seconds_in_retry is not None:
-            RETRY_DELAY_SECONDS.labels("dead_lettered").observe(item.seconds_in_retry)

@@ -15,7 +15,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import PARKED, Document, driver_errors
-from shared.service_layer.records import TopicMessage
+from shared.service_layer.topic_messages import TopicMessage
 
 __all__ = ["MongoParkedMessages"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import REBUILD_RUNS, Document, driver_errors
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MongoRebuildCheckpoints"]
 

@@ -21,7 +21,8 @@ from cachetools import LRUCache
 
 from shared.domain import QuotaUsage, Snapshot
 from shared.service_layer.ports import SnapshotStore
-from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
+from shared.service_layer.stored_snapshots import SnapshotUpdate, StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["ENTRY_OVERHEAD", "CachedSnapshots"]
 

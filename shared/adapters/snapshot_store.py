@@ -23,7 +23,8 @@ from shared.adapters.mongo import (
 )
 from shared.domain import QuotaUsage, Snapshot, usage_of
 from shared.service_layer.errors import StoreRejected
-from shared.service_layer.records import SnapshotUpdate, StoredSnapshot, UserKey
+from shared.service_layer.stored_snapshots import SnapshotUpdate, StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MongoSnapshotStore"]
 

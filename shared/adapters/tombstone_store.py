@@ -20,7 +20,7 @@ from shared.domain.tombstones import (
     tombstone_id,
     wrapped_tombstone_id,
 )
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MongoTombstoneStore", "Rekeyed"]
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import WRITES, Document, driver_errors
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["TOKEN_LIFETIME", "MongoWrittenEvents"]
 

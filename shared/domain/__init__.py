@@ -29,6 +29,7 @@ from .events import (
     ProgressReset,
     QuizAttempted,
     accept_event,
+    clamp_clock,
     new_reset_event,
     validate_event,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "accept_event",
     "admit",
     "apply",
+    "clamp_clock",
     "course_view",
     "course_views",
     "dedupe",

@@ -46,6 +46,7 @@ __all__ = [
     "ProgressReset",
     "QuizAttempted",
     "accept_event",
+    "clamp_clock",
     "new_reset_event",
     "parse_event",
     "validate_event",
@@ -191,7 +192,15 @@ def accept_event(raw: object, *, now: datetime) -> tuple[ProgressEvent, datetime
     Raises:
         ContractViolation: Naming the first offending field and, when readable, the eventId.
     """
-    event = parse_event(raw)
+    return clamp_clock(parse_event(raw), now=now)
+
+
+def clamp_clock(event: ProgressEvent, *, now: datetime) -> tuple[ProgressEvent, datetime | None]:
+    """The event with an occurredAt more than `MAX_CLOCK_SKEW` ahead of `now` set to `now`.
+
+    Returns the event, and the occurredAt it had if that was clamped (else None): the rule
+    `accept_event` applies to what an app sends, for events a use case built typed.
+    """
     if event.occurred_at - now <= MAX_CLOCK_SKEW:
         return event, None
     return event.model_copy(update={"occurred_at": now}), event.occurred_at

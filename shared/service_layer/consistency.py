@@ -39,7 +39,7 @@ from shared.service_layer.ports import (
     TombstoneStore,
     WrittenEvents,
 )
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = [
     "ANNOUNCED_POLL_SECONDS",
@@ -197,9 +197,9 @@ class ReadYourWrites:
         written: WrittenEvents,
         keys: Sequence[bytes],
         *,
+        clock: Clock,
         letters: DeadLetterStore | None = None,
         tombstones: TombstoneStore | None = None,
-        clock: Clock | None = None,
         lifetime: timedelta = TOKEN_LIFETIME,
     ) -> None:
         self._events = events
@@ -211,12 +211,13 @@ class ReadYourWrites:
         self._clock = clock
         self._lifetime = lifetime
 
-    def _now(self) -> datetime:
-        return self._clock.now() if self._clock is not None else datetime.now(UTC)
-
     async def token(self, key: UserKey, event_ids: Sequence[str]) -> str:
         """The token of one write of one user (its accepted eventIds), stamped with its time."""
-        claims: dict[str, object] = {"t": key[0], "u": key[1], "i": int(self._now().timestamp())}
+        claims: dict[str, object] = {
+            "t": key[0],
+            "u": key[1],
+            "i": int(self._clock.now().timestamp()),
+        }
         if len(event_ids) <= MAX_INLINE_IDS:
             claims["e"] = list(event_ids)
         else:
@@ -246,7 +247,7 @@ class ReadYourWrites:
         if claims.key != key:
             raise TokenRefused("the consistency token belongs to another user")
         issued = claims.issued_at
-        if issued is None or self._now() - issued > self._lifetime:
+        if issued is None or self._clock.now() - issued > self._lifetime:
             return Waited(not await self._missing(key, set(claims.event_ids)), "expired")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within

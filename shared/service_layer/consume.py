@@ -14,6 +14,7 @@ import structlog
 
 from shared.domain import ContractViolation, RecordedEvent
 from shared.service_layer.backoff import Backoff
+from shared.service_layer.deliveries import ConsumedRecord, Delivery
 from shared.service_layer.errors import (
     BrokerUnavailable,
     StoreRejected,
@@ -21,8 +22,8 @@ from shared.service_layer.errors import (
     StoreUnavailable,
 )
 from shared.service_layer.failure_routing import FailureRouter, Routed
+from shared.service_layer.ports import Metrics
 from shared.service_layer.projection import ConcurrentWriters, Projection, ProjectionReport
-from shared.service_layer.records import ConsumedRecord, Delivery
 
 __all__ = ["OUTAGES", "BatchConsumer", "BatchOutcome"]
 
@@ -65,15 +66,24 @@ class BatchConsumer:
     timeout, doubled back after each success), so work too big for the bound still passes.
     """
 
-    def __init__(self, projection: Projection, router: FailureRouter) -> None:
+    def __init__(self, projection: Projection, router: FailureRouter, metrics: Metrics) -> None:
         self._projection = projection
         self._router = router
+        self._metrics = metrics
         self._backoff = Backoff()
         self._chunk: int | None = None
         """Most events per projection call; None: the whole batch. Halved on each timeout."""
 
     async def consume(self, records: Sequence[ConsumedRecord]) -> BatchOutcome:
-        """Handle the records; the outcome says whether to ack or to rewind and pause."""
+        """Handle the records; the outcome says whether to ack or to rewind and pause.
+
+        Every outcome is counted: the failed messages by route, a rewind as an outage.
+        """
+        outcome = await self._consumed(records)
+        self._metrics.batch_consumed(outcome)
+        return outcome
+
+    async def _consumed(self, records: Sequence[ConsumedRecord]) -> BatchOutcome:
         try:
             outcome = await self._handle(records)
         except StoreTimeout as error:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.service_layer.dead_letter_records import PENDING, LetterFilter, StoredLetter
 from shared.service_layer.ports import DeadLetterStore, MessageRepublisher
-from shared.service_layer.records import PENDING, LetterFilter, StoredLetter
 
 __all__ = ["pending_letters", "purge", "replay"]
 

@@ -27,7 +27,7 @@ from shared.service_layer.ports import (
     TombstoneStore,
     UserDataStore,
 )
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["Erasure", "erase_user", "reenable_user"]
 

@@ -12,8 +12,9 @@ import structlog
 
 from shared.domain import RecordedEvent
 from shared.domain.wire import message_key
+from shared.service_layer.dead_letter_records import DeadLetter
+from shared.service_layer.deliveries import Attempt, Delivery
 from shared.service_layer.ports import Clock, DeadLetterStore, RetryRoutes
-from shared.service_layer.records import Attempt, DeadLetter, Delivery
 from shared.service_layer.retry_schedule import JITTER, RETRY_TIERS
 
 __all__ = ["FailureRouter", "Routed"]

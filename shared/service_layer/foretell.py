@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from shared.domain import RecordedEvent, Snapshot, apply
-from shared.service_layer.records import SnapshotUpdate
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from shared.service_layer.user_round import UserRound
 
 __all__ = ["foretell"]

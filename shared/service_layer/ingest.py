@@ -17,6 +17,7 @@ from shared.domain import (
     Snapshot,
     accept_event,
     admit,
+    clamp_clock,
     is_valid_id,
     new_reset_event,
 )
@@ -28,8 +29,8 @@ from shared.service_layer.ports import (
     SnapshotStore,
     TombstoneStore,
 )
-from shared.service_layer.records import UserKey
 from shared.service_layer.resets import UnknownCourse, expand_sent_reset, reset_scope
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["RESET_CLIENT", "EventOutcome", "Ingest", "IngestResult", "Submission"]
 
@@ -258,6 +259,8 @@ class Ingest:
                 "must be 1-128 printable characters without whitespace",
                 submission.event_id,
             )
+        if submission.built is not None:
+            return user_id, clamp_clock(submission.built, now=now)
         return user_id, accept_event(submission.raw, now=now)
 
 

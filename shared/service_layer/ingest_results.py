@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.domain import RecordedEvent
+from shared.domain import ProgressEvent, RecordedEvent
 from shared.domain.wire import ID_MAX_LENGTH
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["EventOutcome", "IngestResult", "Submission"]
 
@@ -18,17 +18,24 @@ class Submission:
     """One event as sent, and the user it is for (None: the user field itself was invalid)."""
 
     user_id: str | None
-    raw: object
+    raw: object = None
+    """The event as sent (decoded JSON), validated by ingest."""
+    built: ProgressEvent | None = None
+    """Or an event a use case built typed (xAPI's), taken as it is instead of `raw`."""
 
     @property
     def event_id(self) -> str | None:
         """The eventId as sent, if it is a string of a plausible length."""
+        if self.built is not None:
+            return self.built.event_id
         value = self.raw.get("eventId") if isinstance(self.raw, dict) else None
         return value if isinstance(value, str) and len(value) <= ID_MAX_LENGTH else None
 
     @property
     def type_name(self) -> str | None:
         """The type as sent, if it is a short string (not necessarily a known type)."""
+        if self.built is not None:
+            return self.built.type
         value = self.raw.get("type") if isinstance(self.raw, dict) else None
         return value if isinstance(value, str) and len(value) <= _TYPE_LABEL_MAX else None
 

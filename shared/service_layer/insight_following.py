@@ -16,9 +16,9 @@ import structlog
 from shared.service_layer.backoff import Backoff
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.consume import OUTAGES
+from shared.service_layer.deliveries import ConsumedRecord
 from shared.service_layer.errors import StoreTimeout
 from shared.service_layer.insights import Insights
-from shared.service_layer.records import ConsumedRecord
 
 __all__ = ["ChangesFollowed", "InsightsFollower"]
 

@@ -36,7 +36,8 @@ from shared.service_layer.ports import (
     LearnerContributions,
     SnapshotStore,
 )
-from shared.service_layer.records import StoredSnapshot, UserKey
+from shared.service_layer.stored_snapshots import StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["CourseFigures", "Insights", "InsightsStep"]
 

@@ -24,7 +24,7 @@ import structlog
 from shared.domain import RecordedEvent, new_reset_event
 from shared.service_layer.cost import Charge
 from shared.service_layer.ports import EventLog, EventPublisher, MergePointers, SnapshotStore
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["MERGE_CLIENT", "GuestMerge", "MergeRefused", "MergeResult"]
 

@@ -32,6 +32,7 @@ from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.erasure import Erasure
 from shared.service_layer.errors import StoreUnavailable
 from shared.service_layer.foretell import foretell
+from shared.service_layer.log_entries import AppendResult, LogEntry
 from shared.service_layer.ports import (
     ChangeAnnouncer,
     EventLog,
@@ -39,13 +40,9 @@ from shared.service_layer.ports import (
     SnapshotStore,
 )
 from shared.service_layer.projection_report import ConcurrentWriters, ProjectionReport
-from shared.service_layer.records import (
-    AppendResult,
-    LogEntry,
-    StoredSnapshot,
-    UserKey,
-)
 from shared.service_layer.replay import Replay, Replayer
+from shared.service_layer.stored_snapshots import StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 from shared.service_layer.user_round import UserRound
 
 __all__ = ["ConcurrentWriters", "Projection", "ProjectionReport"]

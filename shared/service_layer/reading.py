@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from shared.domain import Snapshot, reduce
 from shared.service_layer.errors import SnapshotUnreadable
+from shared.service_layer.log_entries import LogEntry
 from shared.service_layer.ports import EventLog, SnapshotStore
-from shared.service_layer.records import LogEntry, UserKey
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["ProgressPage", "ProgressReader"]
 

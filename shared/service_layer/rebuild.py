@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from shared.domain import reduce
 from shared.service_layer.changes import SnapshotChange
+from shared.service_layer.log_entries import LogEntry
 from shared.service_layer.ports import (
     ChangeAnnouncer,
     Clock,
@@ -14,7 +15,8 @@ from shared.service_layer.ports import (
     RebuildCheckpoints,
     SnapshotStore,
 )
-from shared.service_layer.records import LogEntry, SnapshotUpdate, UserKey
+from shared.service_layer.stored_snapshots import SnapshotUpdate
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["RebuildReport", "RebuildScope", "SnapshotRebuilder", "SnapshotsKeptChanging"]
 

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from shared.domain import LateEvent, Snapshot, apply, reduce
 from shared.service_layer.ports import EventLog, SnapshotCheckpoints
-from shared.service_layer.records import StoredSnapshot, UserKey
+from shared.service_layer.stored_snapshots import StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["CHECKPOINTS_KEPT", "CHECKPOINT_EVERY", "Replay", "Replayer"]
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.domain import RecordedEvent, Snapshot
-from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot, UserKey
+from shared.service_layer.log_entries import LogEntry
+from shared.service_layer.stored_snapshots import SnapshotUpdate, StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 
 __all__ = ["UserRound"]
 

@@ -13,7 +13,7 @@ from .document_params import (
 from .documents import DocumentConflict, check_preconditions, document_etag, merged_document
 from .equivalence import same_statement
 from .errors import InvalidStatement
-from .formats import XapiVersion, iso_ms, negotiate_version
+from .formats import XapiVersion, iso_ms, negotiate_version, to_milliseconds
 from .forms import Format, best_language, in_format, ranked_languages
 from .identity import UserRule, content_id_for, user_id_for
 from .learners import NotTheLearner, check_document_learner, check_learner, check_voidable_by
@@ -88,6 +88,7 @@ __all__ = [
     "retracted_event_ids",
     "same_statement",
     "signature_attachment",
+    "to_milliseconds",
     "unwrap_alternate_request",
     "user_id_for",
     "validate_statement",

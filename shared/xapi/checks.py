@@ -7,7 +7,7 @@ reads the same way: `InvalidStatement(path, "<what it must be> (<spec section>)"
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -23,6 +23,7 @@ __all__ = [
     "check_language_map",
     "check_number",
     "check_object",
+    "check_objects",
     "check_params",
     "check_string",
     "check_timestamp",
@@ -158,6 +159,23 @@ def check_array(value: object, path: str, section: str, *, non_empty: bool = Fal
     if non_empty and not value:
         fail(path, f"must not be empty ({section})")
     return value
+
+
+def check_objects(
+    value: object,
+    path: str,
+    section: str,
+    *,
+    allowed: Collection[str],
+    required: Collection[str] = (),
+) -> Iterator[tuple[str, JsonObject]]:
+    """Each member of a JSON array of objects (see `check_object`), with its path."""
+    for position, entry in enumerate(check_array(value, path, section)):
+        entry_path = index(path, position)
+        yield (
+            entry_path,
+            check_object(entry, entry_path, section, allowed=allowed, required=required),
+        )
 
 
 def check_language_map(value: object, path: str, section: str) -> JsonObject:

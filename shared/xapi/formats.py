@@ -25,6 +25,7 @@ __all__ = [
     "negotiate_version",
     "parse_duration_seconds",
     "parse_timestamp",
+    "to_milliseconds",
 ]
 
 XapiVersion = Literal["1.0.3", "2.0.0"]
@@ -172,6 +173,11 @@ def iso_ms(when: datetime) -> str:
     `X-Experience-API-Consistent-Through`.
     """
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_milliseconds(when: datetime) -> datetime:
+    """`when` cut to the millisecond, as `iso_ms` writes it: the time of derived events."""
+    return when.replace(microsecond=when.microsecond // 1000 * 1000)
 
 
 def parse_timestamp(value: str) -> datetime | None:

@@ -14,6 +14,7 @@ from .checks import (
     check_language_map,
     check_number,
     check_object,
+    check_objects,
     check_string,
     check_uuid,
     fail,
@@ -165,15 +166,13 @@ def _context_activities(value: object, path: str) -> JsonObject:
 def _check_context_actors(value: object, path: str, kind: str, member: str) -> None:
     """2.0's contextAgents / contextGroups: objects naming an actor and relevant types."""
     section = "xAPI 2.0 context"
-    for position, entry in enumerate(check_array(value, path, section)):
-        entry_path = index(path, position)
-        checked = check_object(
-            entry,
-            entry_path,
-            section,
-            allowed=("objectType", member, "relevantTypes"),
-            required=("objectType", member),
-        )
+    for entry_path, checked in check_objects(
+        value,
+        path,
+        section,
+        allowed=("objectType", member, "relevantTypes"),
+        required=("objectType", member),
+    ):
         if checked["objectType"] != kind:
             fail(at(entry_path, "objectType"), f'must be "{kind}" ({section})')
         if member == "agent":
@@ -190,15 +189,13 @@ def _check_context_actors(value: object, path: str, kind: str, member: str) -> N
 def check_attachments(value: object, path: str) -> None:
     """Attachment metadata: usageType, display, contentType, length, sha2 (Data 2.4.11)."""
     section = "Data 2.4.11"
-    for position, entry in enumerate(check_array(value, path, section)):
-        entry_path = index(path, position)
-        attachment = check_object(
-            entry,
-            entry_path,
-            section,
-            allowed=_ATTACHMENT_KEYS,
-            required=("usageType", "display", "contentType", "length", "sha2"),
-        )
+    for entry_path, attachment in check_objects(
+        value,
+        path,
+        section,
+        allowed=_ATTACHMENT_KEYS,
+        required=("usageType", "display", "contentType", "length", "sha2"),
+    ):
         usage = check_iri(attachment["usageType"], at(entry_path, "usageType"), section)
         check_language_map(attachment["display"], at(entry_path, "display"), section)
         if "description" in attachment:

@@ -12,20 +12,37 @@ The mapping (docs/xapi.md has the table):
 - The video profile's time, length and played-segments give `media.progressed`.
 - Each event's id is `xapi:<statement id>:<slot>`, one fixed slot per event type, so a resend
   derives the same ids and a voiding can name them without the rules (`retracted_event_ids`).
+
+The events are built typed (the domain's payload models), so ingest takes them as they are.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from shared.domain.events import (
+    ContentProgressed,
+    CourseCompleted,
+    MediaProgressed,
+    ProgressEvent,
+    QuizAttempted,
+)
+from shared.domain.ids import Id
+from shared.domain.payloads import (
+    ContentProgressPayload,
+    CourseCompletionPayload,
+    MediaProgressPayload,
+    QuizAttemptPayload,
+)
 from shared.domain.values import MAX_AMOUNT, STATUS_RANK, Status
 
-from .formats import iso_ms, parse_duration_seconds, parse_timestamp
+from .formats import iso_ms, parse_duration_seconds, parse_timestamp, to_milliseconds
 from .identity import UserRule, content_id_for, user_id_for
 from .statement import VOIDED
 from .vocabulary import (
@@ -56,7 +73,7 @@ class MappingRules(BaseModel):
     )
 
     users: UserRule = UserRule()
-    client_id: str = "xapi"
+    client_id: Id = "xapi"
     """The clientId of every derived event."""
     course_from: Literal["parent", "grouping", "none"] = "parent"
     """Which contextActivities list names an item's course (its course-typed or first entry)."""
@@ -70,14 +87,22 @@ class DerivedEvents:
 
     Attributes:
         user_id: The user the events belong to; None when the actor maps to no user.
-        events: Raw native events (camelCase dicts), empty when the statement has no
-            progress meaning.
+        progress_events: The typed native events, empty when the statement has no progress
+            meaning.
         reason: Why there are no events, for logs and metrics; None when there are some.
     """
 
     user_id: str | None
-    events: list[dict[str, Any]] = field(default_factory=list)
+    progress_events: list[ProgressEvent] = field(default_factory=list)
     reason: str | None = None
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The events as an app would send them (camelCase JSON), as docs/xapi.md shows them."""
+        return [
+            {**event.model_dump(mode="json"), "occurredAt": iso_ms(event.occurred_at)}
+            for event in self.progress_events
+        ]
 
 
 def event_id(statement_id: str, slot: Slot) -> str:
@@ -104,25 +129,55 @@ def derive_events(statement: dict[str, Any], rules: MappingRules) -> DerivedEven
         return DerivedEvents(user_id, reason="verb carries no progress")
     when = parse_timestamp(statement.get("timestamp") or statement["stored"])
     assert when is not None, "a stored statement has a valid timestamp"
-    envelope = {
-        "occurredAt": iso_ms(when),
-        "clientId": rules.client_id,
-    }
     statement_id: str = statement["id"]
     result: dict[str, Any] = statement.get("result", {})
     status = _status(meaning, result)
     content_id = content_id_for(target["id"])
-    payloads: dict[Slot, tuple[str, dict[str, Any]]] = {}
+    payloads: dict[Slot, _Payload] = {}
     if _is_course(target):
         if status in ("completed", "passed"):
-            payloads["course"] = ("course.completed", {"courseId": content_id})
+            payloads["course"] = CourseCompletionPayload(course_id=content_id)
     else:
         payloads.update(_item_payloads(statement, meaning, status, content_id, rules))
+    occurred_at = to_milliseconds(when)
     events = [
-        {"eventId": event_id(statement_id, slot), **envelope, "type": kind, "payload": payload}
-        for slot, (kind, payload) in sorted(payloads.items())
+        _event(
+            _Envelope(
+                event_id=event_id(statement_id, slot),
+                occurred_at=occurred_at,
+                client_id=rules.client_id,
+            ),
+            payload,
+        )
+        for slot, payload in sorted(payloads.items())
     ]
     return DerivedEvents(user_id, events, None if events else "statement changes no progress")
+
+
+_Payload = (
+    ContentProgressPayload | CourseCompletionPayload | MediaProgressPayload | QuizAttemptPayload
+)
+
+
+class _Envelope(TypedDict):
+    """What an event a statement derives has besides its type and payload."""
+
+    event_id: str
+    occurred_at: datetime
+    client_id: str
+
+
+def _event(envelope: _Envelope, payload: _Payload) -> ProgressEvent:
+    """The event that carries `payload`, of the type the payload belongs to."""
+    match payload:
+        case ContentProgressPayload():
+            return ContentProgressed(**envelope, type="content.progressed", payload=payload)
+        case CourseCompletionPayload():
+            return CourseCompleted(**envelope, type="course.completed", payload=payload)
+        case MediaProgressPayload():
+            return MediaProgressed(**envelope, type="media.progressed", payload=payload)
+        case QuizAttemptPayload():
+            return QuizAttempted(**envelope, type="quiz.attempted", payload=payload)
 
 
 def _status(meaning: str, result: dict[str, Any]) -> Status | None:
@@ -160,36 +215,38 @@ def _item_payloads(
     status: Status | None,
     content_id: str,
     rules: MappingRules,
-) -> dict[Slot, tuple[str, dict[str, Any]]]:
+) -> dict[Slot, _Payload]:
     result: dict[str, Any] = statement.get("result", {})
-    common: dict[str, Any] = {"contentId": content_id}
     course_id = _course_id(statement, rules)
-    if course_id is not None:
-        common["courseId"] = course_id
-    payloads: dict[Slot, tuple[str, dict[str, Any]]] = {}
+    payloads: dict[Slot, _Payload] = {}
     score = result.get("score", {})
     graded = _graded(score) if meaning in ("passed", "failed") else None
     if graded is not None:
         points, out_of = graded
-        quiz = {**common, "score": points, "maxScore": out_of, "passed": meaning == "passed"}
-        payloads["quiz"] = ("quiz.attempted", quiz)
+        payloads["quiz"] = QuizAttemptPayload(
+            content_id=content_id,
+            score=points,
+            max_score=out_of,
+            passed=meaning == "passed",
+            course_id=course_id,
+        )
         covered: Status = "passed" if meaning == "passed" else "in_progress"
         if status is not None and STATUS_RANK[status] <= STATUS_RANK[covered]:
             status = None
     if status is not None:
-        content: dict[str, Any] = {"contentId": content_id, "status": status}
-        item_score = None if graded is not None else _item_score(score)
-        if item_score is not None:
-            content["score"] = item_score
-        if course_id is not None:
-            content["courseId"] = course_id
         extensions = _extensions(statement, content_id) if rules.carry_extensions else {}
-        if extensions:
-            content["extensions"] = extensions
-        payloads["content"] = ("content.progressed", content)
+        payloads["content"] = ContentProgressPayload(
+            content_id=content_id,
+            status=status,
+            score=None if graded is not None else _item_score(score),
+            course_id=course_id,
+            extensions=extensions or None,
+        )
     media = _media(statement, meaning)
     if media is not None:
-        payloads["media"] = ("media.progressed", {**common, **media})
+        payloads["media"] = MediaProgressPayload(
+            content_id=content_id, course_id=course_id, **media
+        )
     return payloads
 
 
@@ -250,15 +307,15 @@ def _media(statement: dict[str, Any], meaning: str) -> dict[str, Any] | None:
     position = _amount(result_ext.get(VIDEO_TIME_TO, result_ext.get(VIDEO_TIME)))
     if position is None:
         return None
-    media: dict[str, Any] = {"positionSeconds": position}
+    media: dict[str, Any] = {"position_seconds": position}
     length = _amount(context_ext.get(VIDEO_LENGTH))
     if length is not None:
-        media["durationSeconds"] = length
+        media["duration_seconds"] = length
     verb_name = statement["verb"]["id"].rsplit("/", 1)[-1]
     if meaning in ("media", "completed", "terminated") and verb_name in _WATCH_VERBS:
         watched = _last_segment(result_ext.get(PLAYED_SEGMENTS))
         if watched is not None:
-            media["watchedSeconds"] = watched
+            media["watched_seconds"] = watched
     return media
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from shared.adapters.in_queries import IN_SLICE
 from shared.domain import reduce
 from shared.domain.course_views import Certificate
-from shared.service_layer.records import LogEntry, SnapshotUpdate, StoredSnapshot
+from shared.service_layer.log_entries import LogEntry
+from shared.service_layer.stored_snapshots import SnapshotUpdate, StoredSnapshot
 from tests.contract.conftest import Stores
 from tests.unit.domain.builders import raw_event, record
 

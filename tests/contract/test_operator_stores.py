@@ -6,14 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from shared.domain import Certificate, parse_course, reduce
 from shared.service_layer.catalog_job_records import CourseChange, JobState
-from shared.service_layer.records import (
-    PENDING,
-    REPLAYED,
-    Attempt,
-    DeadLetter,
-    LetterFilter,
-    SnapshotUpdate,
-)
+from shared.service_layer.dead_letter_records import PENDING, REPLAYED, DeadLetter, LetterFilter
+from shared.service_layer.deliveries import Attempt
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from shared.service_layer.xapi.ports import Attachment, Usage
 from tests.contract.conftest import Stores
 from tests.contract.test_event_log_and_snapshots import entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.service_layer.records import TopicMessage
+from shared.service_layer.topic_messages import TopicMessage
 from tests.contract.conftest import Stores
 
 

@@ -17,7 +17,7 @@ from shared.adapters.kafka_backlog import topic_backlog
 from shared.adapters.settings import Settings
 from shared.adapters.topic_admin import create_topics
 from shared.service_layer.ports import TopicBacklog
-from shared.service_layer.records import TopicMessage
+from shared.service_layer.topic_messages import TopicMessage
 from tests.fakes import InMemoryTopicBacklog
 
 

@@ -17,7 +17,7 @@ from shared.adapters.embedded import free_port
 from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
 from shared.service_layer.consistency import ReadYourWrites
-from shared.service_layer.records import DeadLetter
+from shared.service_layer.dead_letter_records import DeadLetter
 from tests.fakes import FixedClock
 from tests.support.services import TEST_API_KEY, Stack, service_process
 

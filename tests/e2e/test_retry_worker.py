@@ -31,8 +31,8 @@ from shared.adapters.mongo import mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.topics import DLQ_TOPIC, EVENTS_TOPIC, tier_group, tier_topic
 from shared.domain import RecordedEvent, Snapshot
+from shared.service_layer.deliveries import Attempt, Delivery
 from shared.service_layer.failure_routing import FailureRouter
-from shared.service_layer.records import Attempt, Delivery
 from shared.service_layer.retry_schedule import JITTER, RETRY_TIERS
 from tests.support.projector import metric
 from tests.support.retry_stack import (

@@ -25,7 +25,7 @@ from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.adapters.tenants import mongo_tenants
 from shared.domain import Certificate
 from shared.service_layer.catalog import CourseCatalog
-from shared.service_layer.records import SnapshotUpdate
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from tests.fakes import FixedClock
 from tests.unit.domain.builders import Log, at
 

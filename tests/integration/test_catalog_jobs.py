@@ -24,7 +24,7 @@ from shared.domain import Course, Snapshot, parse_course, reduce
 from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.catalog_job_records import CatalogJob, CourseChange, JobState
 from shared.service_layer.catalog_jobs import CatalogJobRunner, CertificateStep, JobOutcome
-from shared.service_layer.records import SnapshotUpdate
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from tests.fakes import FixedClock
 from tests.unit.domain.builders import raw_event, record
 

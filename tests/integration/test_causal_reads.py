@@ -19,6 +19,7 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from shared.adapters.causal_reads import causal_reads, read_session
+from shared.adapters.clock import SystemClock
 from shared.adapters.event_log import MongoEventLog
 from shared.adapters.mongo import EVENTS, SNAPSHOTS, Document, ensure_indexes
 from shared.adapters.settings import Settings
@@ -27,7 +28,7 @@ from shared.adapters.written_events_store import MongoWrittenEvents
 from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.projection import Projection
 from shared.service_layer.reading import ProgressReader
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 from tests.unit.domain.builders import raw_event, record
 
 pytestmark = pytest.mark.integration
@@ -91,7 +92,9 @@ async def world(settings: Settings) -> AsyncIterator[World]:
     await ensure_indexes(db)
     events, snapshots = MongoEventLog(db), MongoSnapshotStore(db)
     watcher = SnapshotWatcher(snapshots, interval=0.02)
-    consistency = ReadYourWrites(events, watcher, MongoWrittenEvents(db), [b"k" * 32])
+    consistency = ReadYourWrites(
+        events, watcher, MongoWrittenEvents(db), [b"k" * 32], clock=SystemClock()
+    )
     try:
         yield World(
             reads,

@@ -35,6 +35,7 @@ from tests.fakes import (
     InMemoryEventLog,
     InMemoryRetryRoutes,
     InMemorySnapshotStore,
+    RecordingMetrics,
 )
 from tests.support.kafka_probe import produce_events
 
@@ -70,7 +71,9 @@ async def _member(
     broker: KafkaBroker = kafka_broker(settings, client_id=f"member-{uuid.uuid4().hex[:4]}")
     loop = ConsumerLoop(_SERVICE, PartitionOwnership(_SERVICE), ConsumerLiveness(60))
     consumer = BatchConsumer(
-        projection, FailureRouter(InMemoryRetryRoutes(), InMemoryDeadLetterStore(), FixedClock())
+        projection,
+        FailureRouter(InMemoryRetryRoutes(), InMemoryDeadLetterStore(), FixedClock()),
+        RecordingMetrics(),
     )
 
     @broker.subscriber(

@@ -19,7 +19,8 @@ from shared.adapters.embedded import free_port
 from shared.adapters.mongo import DEAD_LETTERS, ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.topics import EVENTS_TOPIC
-from shared.service_layer.records import Attempt, DeadLetter
+from shared.service_layer.dead_letter_records import DeadLetter
+from shared.service_layer.deliveries import Attempt
 from tests.support.backends import Backend
 from tests.support.retry_stack import Message, _read, progressed
 from tests.support.services import SHARED_DATABASE_TIMEOUT_MS, service_env, settings_for

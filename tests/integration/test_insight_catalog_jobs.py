@@ -29,7 +29,8 @@ from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.catalog_job_records import JobState
 from shared.service_layer.catalog_jobs import CatalogJobRunner, CertificateStep
 from shared.service_layer.insights import Insights, InsightsStep
-from shared.service_layer.records import LogEntry, SnapshotUpdate
+from shared.service_layer.log_entries import LogEntry
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from tests.fakes import FixedClock
 from tests.integration.test_catalog_jobs import run_next
 from tests.unit.domain.builders import TENANT, raw_event, record

@@ -23,9 +23,11 @@ from shared.adapters.mongo import EVENTS, Document, ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
 from shared.adapters.snapshot_store import MongoSnapshotStore
 from shared.domain import RecordedEvent
+from shared.service_layer.log_entries import AppendResult, LogEntry
 from shared.service_layer.projection import ConcurrentWriters, Projection
 from shared.service_layer.reading import ProgressReader
-from shared.service_layer.records import AppendResult, LogEntry, UserKey
+from shared.service_layer.user_keys import UserKey
+from tests.fakes import FixedClock
 from tests.unit.domain.builders import raw_event, record
 
 pytestmark = pytest.mark.integration
@@ -158,6 +160,18 @@ async def test_a_hole_older_than_the_bound_is_filled_by_its_finder_and_the_head_
     late = await log.append([LogEntry(2, events[1])])
     assert late.collisions == [LogEntry(2, events[1])]
     assert [entry.seq for entry in await log.page(KEY, 0, 3, 10)] == [1, 3]
+
+
+async def test_a_holes_age_is_told_by_the_logs_clock(db: AsyncDatabase[Document]) -> None:
+    """The 10 s bound passes on the clock the log is given, not on the wall."""
+    clock = FixedClock()
+    log = MongoEventLog(db, hole_bound=timedelta(seconds=10), clock=clock)
+    events = history(3)
+    await log.append([LogEntry(1, events[0]), LogEntry(3, events[2])])
+    clock.advance(9)
+    assert await log.visible_head(KEY, 3) == 1
+    clock.advance(2)
+    assert await log.visible_head(KEY, 3) == 3
 
 
 class _NoKeyPattern:

@@ -1,8 +1,9 @@
 """The Python SDK against the client policy both SDKs share: clients/golden/policy-vectors.json.
 
-Each vector runs twice: through the policy's parts (`parse_retry_after` and `Backoff`, at the
-jitter's two ends and its middle), and through a real client whose fake server answers the
-first request as the vector says, where what the flusher then does is watched from outside.
+Each vector runs three times: through `decide()` (the one place the SDK reads an answer), through
+the waits (`Backoff` with the decided Retry-After, at the jitter's two ends and its middle), and
+through a real client whose fake server answers the first request as the vector says, where
+what the flusher then does is watched from outside.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from progress_sync_client import AsyncProgressClient, Backoff, DroppedEvent, SyncStatus
-from progress_sync_client.retry import BACKOFF_SECONDS, MAX_RETRY_AFTER, parse_retry_after
+from progress_sync_client.policy import decide
+from progress_sync_client.retry import BACKOFF_SECONDS, MAX_RETRY_AFTER
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parents[2] / "clients" / "golden" / "policy-vectors.json").read_text()
@@ -49,11 +51,28 @@ def test_the_schedule_and_the_cap_are_the_vectors() -> None:
     assert Backoff().jitter == VECTORS["jitter"]
 
 
+def _decided(vector: Vector) -> Any:
+    return decide(
+        vector["status"],
+        vector.get("headers", {}).get("Retry-After"),
+        NOW,
+        batch_size=vector["batchSize"],
+        renewed=vector.get("renewed", False),
+    )
+
+
+@named(VECTORS["vectors"])
+def test_decide_names_the_vectors_action(vector: Vector) -> None:
+    decision = _decided(vector)
+    assert decision.action == vector["expect"]["action"]
+    assert decision.reason == vector["expect"].get("reason")
+
+
 @named(RETRIES)
 @pytest.mark.parametrize("point", [0.0, 0.5, 0.999999])
 def test_the_wait_before_a_retry(vector: Vector, point: float) -> None:
     expect, jitter = vector["expect"], VECTORS["jitter"]
-    retry_after = parse_retry_after(vector.get("headers", {}).get("Retry-After"), NOW)
+    retry_after = _decided(vector).retry_after
     backoff = Backoff(rng=Fixed(point), failures=vector["attempt"] - 1)
     spread = 1 - jitter + 2 * jitter * point if expect.get("jitter") else 1
     assert backoff.next_delay(retry_after) * 1000 == pytest.approx(expect["delayMs"] * spread)

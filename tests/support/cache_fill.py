@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.adapters.snapshot_cache import CachedSnapshots
-from shared.service_layer.records import SnapshotUpdate, UserKey
+from shared.service_layer.stored_snapshots import SnapshotUpdate
+from shared.service_layer.user_keys import UserKey
 from tests.fakes import InMemorySnapshotStore
 from tests.support.projector import TENANT, learner_snapshots
 

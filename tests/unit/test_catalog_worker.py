@@ -15,7 +15,7 @@ from shared.service_layer.catalog import CourseCatalog
 from shared.service_layer.catalog_job_records import CatalogJob, CourseChange, JobState
 from shared.service_layer.catalog_jobs import CatalogJobRunner
 from shared.service_layer.errors import StoreUnavailable
-from shared.service_layer.records import StoredSnapshot
+from shared.service_layer.stored_snapshots import StoredSnapshot
 from tests.fakes import (
     FixedClock,
     InMemoryCatalogJobStore,

@@ -10,7 +10,7 @@ import pytest
 from services.gateway.errors import ApiError
 from services.gateway.live_streams import LiveStreams, sweep_streams
 from shared.service_layer.errors import StoreUnavailable
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 
 ANN: UserKey = ("demo", "ann")
 BOB: UserKey = ("demo", "bob")

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from shared.adapters.snapshot_cache import ENTRY_OVERHEAD, CachedSnapshots
 from shared.domain import RecordedEvent
 from shared.service_layer.projection import Projection
-from shared.service_layer.records import StoredSnapshot, UserKey
+from shared.service_layer.stored_snapshots import StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
 from tests.support.cache_fill import ForgetfulSnapshotStore, fill
 from tests.support.projector import learner_snapshots

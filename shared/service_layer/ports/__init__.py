@@ -29,6 +29,7 @@ from shared.service_layer.ports.message_ports import (
     RetryRoutes,
     TopicBacklog,
 )
+from shared.service_layer.ports.metrics_ports import Metrics
 from shared.service_layer.ports.tenant_ports import TenantStore
 from shared.service_layer.ports.user_ports import (
     CatalogStore,
@@ -59,6 +60,7 @@ __all__ = [
     "LearnerContributions",
     "MergePointers",
     "MessageRepublisher",
+    "Metrics",
     "ParkedMessages",
     "RebuildCheckpoints",
     "RetryRoutes",

@@ -10,13 +10,9 @@ from shared.domain import (
     QuotaUsage,
     Snapshot,
 )
-from shared.service_layer.records import (
-    AppendResult,
-    LogEntry,
-    SnapshotUpdate,
-    StoredSnapshot,
-    UserKey,
-)
+from shared.service_layer.log_entries import AppendResult, LogEntry
+from shared.service_layer.stored_snapshots import SnapshotUpdate, StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 
 __all__ = [
     "Clock",

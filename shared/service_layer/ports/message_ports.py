@@ -9,15 +9,10 @@ from typing import Protocol
 from shared.domain import (
     RecordedEvent,
 )
-from shared.service_layer.records import (
-    Attempt,
-    DeadLetter,
-    Delivery,
-    LetterFilter,
-    StoredLetter,
-    TopicMessage,
-    UserKey,
-)
+from shared.service_layer.dead_letter_records import DeadLetter, LetterFilter, StoredLetter
+from shared.service_layer.deliveries import Attempt, Delivery
+from shared.service_layer.topic_messages import TopicMessage
+from shared.service_layer.user_keys import UserKey
 
 __all__ = [
     "DeadLetterStore",

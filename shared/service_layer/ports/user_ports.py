@@ -11,9 +11,7 @@ from shared.domain import (
     Certificate,
     Course,
 )
-from shared.service_layer.records import (
-    UserKey,
-)
+from shared.service_layer.user_keys import UserKey
 
 __all__ = [
     "CatalogStore",

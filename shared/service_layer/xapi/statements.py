@@ -17,10 +17,12 @@ from typing import Any
 
 import structlog
 
+from shared.domain import EventsRetracted
+from shared.domain.payloads import RetractionPayload
 from shared.service_layer.cost import Charge
 from shared.service_layer.ingest import Ingest, Submission
 from shared.service_layer.ports import Clock
-from shared.service_layer.records import UserKey
+from shared.service_layer.user_keys import UserKey
 from shared.service_layer.xapi.erased_learners import refuse_erased
 from shared.service_layer.xapi.ports import (
     Attachment,
@@ -47,6 +49,7 @@ from shared.xapi import (
     retracted_event_ids,
     same_statement,
     signature_attachment,
+    to_milliseconds,
     user_id_for,
     validate_statement,
     validate_statements,
@@ -331,7 +334,9 @@ class StoreStatements:
             voided = voided_statement_id(record.statement)
             if voided is None:
                 derived = derive_events(record.statement, rules)
-                submissions += [Submission(derived.user_id, raw) for raw in derived.events]
+                submissions += [
+                    Submission(derived.user_id, built=event) for event in derived.progress_events
+                ]
                 continue
             target = targets.get(voided.lower()) or batch.get(voided.lower())
             if target is None or not is_voidable(target.statement):
@@ -339,7 +344,7 @@ class StoreStatements:
             await self._store.void(tenant_id, target.statement_id)
             if target.user_id is not None:
                 retraction = _retraction(record, voided, rules.client_id)
-                submissions.append(Submission(target.user_id, retraction))
+                submissions.append(Submission(target.user_id, built=retraction))
         if not submissions:
             return StatementWrite(ids)
         result = await self._ingest.submit(tenant_id, submissions, now=now, request_id=request_id)
@@ -373,21 +378,21 @@ def _cost(records: Sequence[StatementRecord], rules: MappingRules) -> tuple[dict
     tenant = 0
     for record in records:
         derived = derive_events(record.statement, rules)
-        if derived.user_id is not None and derived.events:
-            per_user[derived.user_id] += len(derived.events)
-        tenant += max(1, len(derived.events))
+        if derived.user_id is not None and derived.progress_events:
+            per_user[derived.user_id] += len(derived.progress_events)
+        tenant += max(1, len(derived.progress_events))
     return dict(per_user), tenant
 
 
-def _retraction(voiding: StatementRecord, voided_id: str, client_id: str) -> dict[str, Any]:
+def _retraction(voiding: StatementRecord, voided_id: str, client_id: str) -> EventsRetracted:
     """The `events.retracted` that withdraws whatever the voided statement derived."""
-    return {
-        "eventId": f"xapi:{voiding.statement_id}:retraction",
-        "occurredAt": iso_ms(voiding.stored),
-        "clientId": client_id,
-        "type": "events.retracted",
-        "payload": {"eventIds": retracted_event_ids(voided_id)},
-    }
+    return EventsRetracted(
+        event_id=f"xapi:{voiding.statement_id}:retraction",
+        occurred_at=to_milliseconds(voiding.stored),
+        client_id=client_id,
+        type="events.retracted",
+        payload=RetractionPayload(event_ids=retracted_event_ids(voided_id)),
+    )
 
 
 def _attachment_data(

@@ -15,12 +15,12 @@ import pytest
 from shared.domain import RecordedEvent, reduce
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.deliveries import ConsumedRecord
 from shared.service_layer.erasure import Erasure, erase_user
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.projection import Projection
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
-from shared.service_layer.records import ConsumedRecord
 from tests.fakes import (
     FixedClock,
     InMemoryCertificateStore,
@@ -32,6 +32,7 @@ from tests.fakes import (
     InMemorySnapshotStore,
     InMemoryTombstoneStore,
     InMemoryUserDataStore,
+    RecordingMetrics,
 )
 from tests.unit.domain.builders import raw_event, record
 
@@ -77,6 +78,7 @@ async def test_an_unacknowledged_announcement_leaves_the_batch_uncommitted() -> 
     consumer = BatchConsumer(
         Projection(log, snapshots, changes=changes),
         FailureRouter(InMemoryRetryRoutes(), InMemoryDeadLetterStore(), FixedClock()),
+        RecordingMetrics(),
     )
     event = rated(1)
     delivered = ConsumedRecord("progress.events", 0, 7, b"demo/u1", event.to_json())

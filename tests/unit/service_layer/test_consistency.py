@@ -15,8 +15,10 @@ from shared.service_layer.consistency import (
     TokenRefused,
     Waited,
 )
+from shared.service_layer.dead_letter_records import DeadLetter
+from shared.service_layer.log_entries import LogEntry
 from shared.service_layer.projection import Projection
-from shared.service_layer.records import DeadLetter, LogEntry, SnapshotUpdate
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from tests.fakes import (
     FixedClock,
     InMemoryDeadLetterStore,
@@ -44,7 +46,7 @@ def rig() -> tuple[ReadYourWrites, Projection, CountingSnapshots, InMemoryWritte
     log, snapshots, written = InMemoryEventLog(), CountingSnapshots(), InMemoryWrittenEvents()
     watcher = SnapshotWatcher(snapshots, interval=0.01)
     return (
-        ReadYourWrites(log, watcher, written, [b"secret"]),
+        ReadYourWrites(log, watcher, written, [b"secret"], clock=FixedClock()),
         Projection(log, snapshots),
         snapshots,
         written,
@@ -67,7 +69,7 @@ async def test_a_wait_ends_when_the_write_is_projected_and_not_before() -> None:
 async def test_an_announced_change_releases_a_wait_long_before_the_slow_poll() -> None:
     log, snapshots, written = InMemoryEventLog(), CountingSnapshots(), InMemoryWrittenEvents()
     watcher = SnapshotWatcher(snapshots, interval=30.0)
-    consistency = ReadYourWrites(log, watcher, written, [b"secret"])
+    consistency = ReadYourWrites(log, watcher, written, [b"secret"], clock=FixedClock())
     projection = Projection(log, snapshots)
     token = await consistency.token(KEY, ["e-1"])
     waiting = asyncio.create_task(consistency.wait(token, KEY, 10.0))
@@ -120,13 +122,15 @@ async def test_tokens_signed_under_a_previous_erasure_secret_stay_valid() -> Non
     """Changing PROGRESS_ERASURE_SECRET (the old one in ..._PREVIOUS) keeps tokens valid."""
     log, snapshots, written = InMemoryEventLog(), InMemorySnapshotStore(), InMemoryWrittenEvents()
     watcher = SnapshotWatcher(snapshots, interval=0.01)
-    before = ReadYourWrites(log, watcher, written, [b"old"])
+    before = ReadYourWrites(log, watcher, written, [b"old"], clock=FixedClock())
     token = await before.token(KEY, ["e-1"])
     await Projection(log, snapshots).project([event(1)])
-    rotated = ReadYourWrites(log, watcher, written, [b"new", b"old"])
+    rotated = ReadYourWrites(log, watcher, written, [b"new", b"old"], clock=FixedClock())
     assert (await rotated.wait(token, KEY, 0.05)).consistent
     with pytest.raises(TokenRefused):
-        await ReadYourWrites(log, watcher, written, [b"new"]).wait(token, KEY, 0.05)
+        await ReadYourWrites(log, watcher, written, [b"new"], clock=FixedClock()).wait(
+            token, KEY, 0.05
+        )
 
 
 class Lost:
@@ -225,7 +229,9 @@ async def test_a_token_without_an_issue_time_counts_as_expired() -> None:
 
 async def test_a_write_above_a_position_still_empty_is_not_reflected_until_it_is_stored() -> None:
     log, snapshots, written = InMemoryEventLog(), InMemorySnapshotStore(), InMemoryWrittenEvents()
-    consistency = ReadYourWrites(log, SnapshotWatcher(snapshots, 0.01), written, [b"secret"])
+    consistency = ReadYourWrites(
+        log, SnapshotWatcher(snapshots, 0.01), written, [b"secret"], clock=FixedClock()
+    )
     await log.append([LogEntry(1, event(1)), LogEntry(3, event(3))])
     await snapshots.save_many([SnapshotUpdate(KEY, Snapshot.empty(*KEY), 3, 0)])
     token = await consistency.token(KEY, ["e-3"])

@@ -8,6 +8,7 @@ import pytest
 
 from shared.domain import Quotas, RecordedEvent
 from shared.service_layer.consume import BatchConsumer
+from shared.service_layer.deliveries import ConsumedRecord
 from shared.service_layer.errors import (
     BrokerUnavailable,
     StoreRejected,
@@ -16,13 +17,13 @@ from shared.service_layer.errors import (
 )
 from shared.service_layer.failure_routing import FailureRouter
 from shared.service_layer.projection import ConcurrentWriters, Projection, ProjectionReport
-from shared.service_layer.records import ConsumedRecord
 from tests.fakes import (
     FixedClock,
     InMemoryDeadLetterStore,
     InMemoryEventLog,
     InMemoryRetryRoutes,
     InMemorySnapshotStore,
+    RecordingMetrics,
 )
 from tests.unit.domain.builders import raw_event, record
 
@@ -52,7 +53,8 @@ class Rig:
         self.routes, self.letters = InMemoryRetryRoutes(), InMemoryDeadLetterStore()
         projection = _Scripted(self.log, self.snapshots, raises, fail or set())
         router = FailureRouter(self.routes, self.letters, FixedClock())
-        self.consumer = BatchConsumer(projection, router)
+        self.metrics = RecordingMetrics()
+        self.consumer = BatchConsumer(projection, router, self.metrics)
 
 
 class _Scripted(Projection):
@@ -190,7 +192,7 @@ async def test_a_batch_that_keeps_timing_out_is_split_until_it_fits() -> None:
     log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     projection = _TooBigForTheBound(log, snapshots, fits=3)
     router = FailureRouter(InMemoryRetryRoutes(), InMemoryDeadLetterStore(), FixedClock())
-    consumer = BatchConsumer(projection, router)
+    consumer = BatchConsumer(projection, router, RecordingMetrics())
     batch = [consumed(event(n).to_json(), n) for n in range(1, 17)]
     outcomes = [await consumer.consume(batch) for _ in range(4)]
     assert [o.ack for o in outcomes] == [False, False, False, True]
@@ -202,8 +204,22 @@ async def test_events_past_a_quota_are_dead_lettered_and_never_stored() -> None:
     log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     routes, letters = InMemoryRetryRoutes(), InMemoryDeadLetterStore()
     projection = Projection(log, snapshots, quotas=Quotas(max_items=2))
-    consumer = BatchConsumer(projection, FailureRouter(routes, letters, FixedClock()))
+    consumer = BatchConsumer(
+        projection, FailureRouter(routes, letters, FixedClock()), RecordingMetrics()
+    )
     outcome = await consumer.consume([consumed(event(n).to_json(), n) for n in range(1, 4)])
     assert outcome.ack
     assert [item.stored.letter.reason for item in letters.letters.values()] == ["quota"]
     assert sorted(log.entries[("demo", "u1")]) == ["e-1", "e-2"]
+
+
+async def test_every_outcome_is_counted_once_through_the_metrics_port() -> None:
+    """The routed messages of an acked batch and a rewound batch (an outage) alike."""
+    rig = Rig(fail={"e-2"})
+    acked = await rig.consumer.consume([consumed(event(1).to_json()), consumed(b"x", 1)])
+    outage = Rig(raises=StoreUnavailable("down"))
+    rewound = await outage.consumer.consume([consumed(event(1).to_json())])
+    assert rig.metrics.counted == [("batch_consumed", (acked,))]
+    assert [r.kind for r in acked.routed] == ["dead_letter"]
+    assert outage.metrics.counted == [("batch_consumed", (rewound,))]
+    assert rewound.report is None

@@ -26,8 +26,10 @@ from shared.domain.insights import (
 )
 from shared.service_layer.changes import SnapshotChange
 from shared.service_layer.insights import Insights
+from shared.service_layer.log_entries import LogEntry
 from shared.service_layer.ports import LearnerContributions
-from shared.service_layer.records import LogEntry, StoredSnapshot, UserKey
+from shared.service_layer.stored_snapshots import StoredSnapshot
+from shared.service_layer.user_keys import UserKey
 from tests.fakes import (
     FixedClock,
     InMemoryCatalogStore,

@@ -11,9 +11,9 @@ from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.domain import RecordedEvent, reduce
 from shared.service_layer import replay as replay_module
 from shared.service_layer.errors import StoreTimeout, StoreUnavailable
+from shared.service_layer.log_entries import AppendResult, LogEntry
 from shared.service_layer.projection import Projection
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
-from shared.service_layer.records import AppendResult, LogEntry
 from tests.fakes import (
     FixedClock,
     InMemoryEventLog,

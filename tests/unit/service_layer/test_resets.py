@@ -31,7 +31,11 @@ class World:
         self.publisher, self.courses = InMemoryPublisher(), InMemoryCatalogStore()
         snapshots = InMemorySnapshotStore()
         consistency = ReadYourWrites(
-            InMemoryEventLog(), SnapshotWatcher(snapshots), InMemoryWrittenEvents(), [b"k"]
+            InMemoryEventLog(),
+            SnapshotWatcher(snapshots),
+            InMemoryWrittenEvents(),
+            [b"k"],
+            clock=FixedClock(),
         )
         self.ingest = Ingest(
             self.publisher,

@@ -40,7 +40,11 @@ class World:
         self.publisher, self.checkpoints = InMemoryPublisher(), InMemoryImportCheckpoints()
         snapshots = InMemorySnapshotStore()
         consistency = ReadYourWrites(
-            InMemoryEventLog(), SnapshotWatcher(snapshots), InMemoryWrittenEvents(), [b"k"]
+            InMemoryEventLog(),
+            SnapshotWatcher(snapshots),
+            InMemoryWrittenEvents(),
+            [b"k"],
+            clock=FixedClock(),
         )
         ingest = Ingest(
             self.publisher,

@@ -9,15 +9,17 @@ import pytest
 
 from shared.domain import parse_course, reduce
 from shared.service_layer.catalog import CourseCatalog
+from shared.service_layer.dead_letter_records import LetterFilter
 from shared.service_layer.dead_letters import pending_letters, purge, replay
 from shared.service_layer.erasure import Erasure, erase_user, reenable_user
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import Ingest, Submission
+from shared.service_layer.log_entries import LogEntry
 from shared.service_layer.merge import GuestMerge, MergeRefused
 from shared.service_layer.projection import Projection
 from shared.service_layer.reading import ProgressReader
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
-from shared.service_layer.records import LetterFilter, LogEntry, SnapshotUpdate
+from shared.service_layer.stored_snapshots import SnapshotUpdate
 from tests.contract.test_operator_stores import letter
 from tests.fakes import (
     FixedClock,

@@ -22,7 +22,7 @@ from shared.xapi import (
     parse_state_params,
     parse_statement_query,
 )
-from tests.unit.service_layer.xapi_world import AUTHORITY, ID_1, ID_2, World, statement
+from tests.unit.service_layer.xapi_world import AUTHORITY, ID_1, ID_2, World, statement, voiding
 
 pytestmark = pytest.mark.unit
 
@@ -89,13 +89,7 @@ async def test_voiding_hides_the_statement_and_retracts_its_events() -> None:
     """Data 2.3.2: voided statements are served only by voidedStatementId (Comm. 2.1.4)."""
     world = World()
     await world.post(statement())
-    voiding = statement(
-        ID_2,
-        user="admin",
-        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
-        object={"objectType": "StatementRef", "id": ID_1},
-    )
-    await world.post(voiding)
+    await world.post(voiding(ID_2, ID_1))
     assert await world.reads.one("demo", parse_statement_query({"statementId": ID_1})) is None
     voided = await world.reads.one("demo", parse_statement_query({"voidedStatementId": ID_1}))
     assert voided is not None

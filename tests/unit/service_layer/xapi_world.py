@@ -38,6 +38,16 @@ def statement(statement_id: str | None = ID_1, user: str = "ana", **more: Any) -
     return body
 
 
+def voiding(statement_id: str, voided_id: str) -> dict[str, Any]:
+    """A statement by an admin that voids `voided_id`."""
+    return statement(
+        statement_id,
+        user="admin",
+        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+        object={"objectType": "StatementRef", "id": voided_id},
+    )
+
+
 class World:
     """One tenant's Statement and document resources: writes, reads, the events published."""
 

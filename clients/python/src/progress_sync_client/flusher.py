@@ -22,16 +22,7 @@ from .credentials import Credentials
 from .outbox import Claim, Outbox
 from .reports import DroppedEvent, OnDropped, OnStatus, SyncStatus
 from .retry import Backoff
-from .sending import (
-    Accepted,
-    Erased,
-    Outcome,
-    Refused,
-    RetryLater,
-    TooLarge,
-    Unauthorized,
-    send_events,
-)
+from .sending import Accepted, NotAccepted, Outcome, send_events
 
 __all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_EVENTS", "Flusher"]
 
@@ -183,37 +174,44 @@ class Flusher:
         bodies = [entry.body for entry in claim.entries]
         self._set_status(state="sending", retry_in_ms=0)
         outcome = await send_events(self._http, self._credentials, claim.user_id, bodies)
-        if isinstance(outcome, Unauthorized) and await self._credentials.refresh():
-            outcome = await send_events(self._http, self._credentials, claim.user_id, bodies)
+        if (
+            isinstance(outcome, NotAccepted)
+            and outcome.decision.action == "renew_token"
+            and await self._credentials.refresh()
+        ):
+            outcome = await send_events(
+                self._http, self._credentials, claim.user_id, bodies, renewed=True
+            )
         return outcome
 
     async def _deliver(self, claim: Claim) -> None:
+        """Carry out what `policy.decide()` decided on the batch's answer."""
         outcome = await self._send(claim)
         if isinstance(outcome, Accepted):
             rejected = _rejections(claim, outcome)
             await asyncio.to_thread(self._outbox.complete, claim.entries, rejected)
             self._settled(claim, outcome, rejected)
-        elif isinstance(outcome, TooLarge) and len(claim.entries) > 1:
+            return
+        decision = outcome.decision
+        if decision.action == "split":
             self._cap = max(1, len(claim.entries) // 2)
             await asyncio.to_thread(self._outbox.release, claim.seqs)
-        elif isinstance(outcome, TooLarge):
+        elif decision.reason == "too_large":
             entry = claim.entries[0]
-            dropped = DroppedEvent(claim.user_id, entry.event_id, "too_large", "HTTP 413")
+            dropped = DroppedEvent(claim.user_id, entry.event_id, "too_large", outcome.message)
             await asyncio.to_thread(self._outbox.complete, claim.entries, {entry.event_id: dropped})
             self._drop(dropped)
-        elif isinstance(outcome, Erased):
+        elif decision.reason == "erased":
             for entry in await asyncio.to_thread(self._outbox.drop_user, claim.user_id, "erased"):
-                self._drop(DroppedEvent(claim.user_id, entry.event_id, "erased", "HTTP 410"))
-        elif isinstance(outcome, RetryLater):
+                self._drop(DroppedEvent(claim.user_id, entry.event_id, "erased", outcome.message))
+        elif decision.action == "retry":
             await asyncio.to_thread(self._outbox.release, claim.seqs)
-            self._retry_later(outcome.reason, outcome.retry_after)
-        else:
+            self._retry_later(outcome.message, decision.retry_after)
+        else:  # an error, or a 401 the token provider could not renew
             await asyncio.to_thread(self._outbox.release, claim.seqs)
-            message = (
-                f"HTTP {outcome.status}: {outcome.message}"
-                if isinstance(outcome, Refused)
-                else "HTTP 401 after a token refresh"
-            )
+            message = outcome.message
+            if decision.action == "renew_token":
+                message = f"{message}: the token provider gave no new token"
             log.error("progress-sync: the server refused a batch, flushing stops: %s", message)
             self._set_status(state="error", error=message, retry_in_ms=0)
 

@@ -20,7 +20,8 @@ import httpx
 from .credentials import Credentials
 from .errors import ApiError, StreamEnded
 from .models import Change
-from .retry import Backoff, parse_retry_after
+from .policy import decide
+from .retry import Backoff
 from .sending import user_path
 
 __all__ = ["READ_TIMEOUT_SECONDS", "follow"]
@@ -89,12 +90,16 @@ async def follow(
         reason: str | None = None
         try:
             async with http.stream("GET", path, headers=headers, timeout=timeout) as response:
-                if response.status_code == 401 and not renewed and await credentials.refresh():
+                status = response.status_code
+                decision = decide(
+                    status, response.headers.get("Retry-After"), datetime.now(UTC), renewed=renewed
+                )
+                if decision.action == "renew_token" and await credentials.refresh():
                     renewed = True
                     continue
-                if response.status_code == 429 or response.status_code >= 500:
+                if decision.action == "retry":
                     await response.aread()
-                    await _wait(backoff, user_id, f"HTTP {response.status_code}", response)
+                    await _wait(backoff, user_id, f"HTTP {status}", decision.retry_after)
                     continue
                 if response.is_error:
                     await response.aread()
@@ -121,12 +126,7 @@ async def follow(
         log.info("progress-sync: stream of %s closed (%s); resuming", user_id, reason)
 
 
-async def _wait(
-    backoff: Backoff, user_id: str, why: str, response: httpx.Response | None = None
-) -> None:
-    retry_after = None
-    if response is not None:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
+async def _wait(backoff: Backoff, user_id: str, why: str, retry_after: float | None = None) -> None:
     delay = backoff.next_delay(retry_after)
     log.warning("progress-sync: stream of %s: %s; reconnecting in %.1fs", user_id, why, delay)
     await asyncio.sleep(delay)

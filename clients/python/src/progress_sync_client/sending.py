@@ -1,6 +1,6 @@
-"""One HTTP write of queued events, and what its answer means for the outbox.
+"""One HTTP write of queued events, and the policy's decision on its answer.
 
-The outcome types name the policy's cases; `flusher.py` decides what each does to the rows.
+`policy.decide()` reads the answer; `flusher.py` carries out the decision on the rows.
 """
 
 from __future__ import annotations
@@ -14,19 +14,9 @@ from pydantic import ValidationError
 
 from .credentials import Credentials
 from .models import WriteResult
-from .retry import parse_retry_after
+from .policy import Decision, decide
 
-__all__ = [
-    "Accepted",
-    "Erased",
-    "Outcome",
-    "Refused",
-    "RetryLater",
-    "TooLarge",
-    "Unauthorized",
-    "send_events",
-    "user_path",
-]
+__all__ = ["Accepted", "NotAccepted", "Outcome", "send_events", "user_path"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,37 +27,14 @@ class Accepted:
 
 
 @dataclass(frozen=True, slots=True)
-class TooLarge:
-    """413: the body is over the server's limit; split and resend."""
+class NotAccepted:
+    """Any other answer, or none: what the policy decided, and what to tell a person."""
 
-
-@dataclass(frozen=True, slots=True)
-class Erased:
-    """410: the user was erased; their events can never be stored."""
-
-
-@dataclass(frozen=True, slots=True)
-class Unauthorized:
-    """401: the token is missing, expired or wrong."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryLater:
-    """429, 5xx, a timeout or a network error: nothing was half-accepted, send again later."""
-
-    reason: str
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """Any other 4xx (e.g. 403): sending again will not help; the client stops with an error."""
-
-    status: int
+    decision: Decision
     message: str
 
 
-Outcome = Accepted | TooLarge | Erased | Unauthorized | RetryLater | Refused
+Outcome = Accepted | NotAccepted
 
 
 def user_path(user_id: str, suffix: str) -> str:
@@ -76,11 +43,17 @@ def user_path(user_id: str, suffix: str) -> str:
 
 
 async def send_events(
-    http: httpx.AsyncClient, credentials: Credentials, user_id: str, bodies: list[str]
+    http: httpx.AsyncClient,
+    credentials: Credentials,
+    user_id: str,
+    bodies: list[str],
+    *,
+    renewed: bool = False,
 ) -> Outcome:
-    """PUT one user's queued events (already JSON) and classify the answer.
+    """PUT one user's queued events (already JSON) and decide on the answer.
 
-    Never raises for HTTP or network trouble: those are outcomes too.
+    `renewed`: the request carries a token renewed after a 401. Never raises for HTTP or
+    network trouble: those are outcomes too.
     """
     content = '{"events":[' + ",".join(bodies) + "]}"
     try:
@@ -93,25 +66,25 @@ async def send_events(
             },
         )
     except httpx.TransportError as error:
-        return RetryLater(f"{type(error).__name__}: {error}")
-    return classify(response)
+        decision = decide(None, None, datetime.now(UTC))
+        return NotAccepted(decision, f"{type(error).__name__}: {error}")
+    return _answered(response, len(bodies), renewed)
 
 
-def classify(response: httpx.Response) -> Outcome:
-    """Map a write's HTTP answer onto the policy's cases."""
+def _answered(response: httpx.Response, batch_size: int, renewed: bool) -> Outcome:
+    """The outcome of a write's HTTP answer, as `decide()` reads it."""
     status = response.status_code
-    if status == 202:
+    retry_after = response.headers.get("Retry-After")
+    decision = decide(
+        status, retry_after, datetime.now(UTC), batch_size=batch_size, renewed=renewed
+    )
+    if decision.action == "accept":
         try:
             return Accepted(WriteResult.model_validate_json(response.content))
         except ValidationError:
-            return Refused(status, f"unreadable 202 body: {response.text[:200]}")
-    if status == 413:
-        return TooLarge()
-    if status == 410:
-        return Erased()
-    if status == 401:
-        return Unauthorized()
-    if status == 429 or status >= 500:
-        wait = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
-        return RetryLater(f"HTTP {status}", wait)
-    return Refused(status, response.text[:500])
+            unreadable = f"HTTP {status}: unreadable body: {response.text[:200]}"
+            return NotAccepted(Decision("error"), unreadable)
+    if decision.action == "error":
+        after = " after a token refresh" if status == 401 else ""
+        return NotAccepted(decision, f"HTTP {status}{after}: {response.text[:500]}")
+    return NotAccepted(decision, f"HTTP {status}")
