@@ -101,7 +101,7 @@ class Projection:
             if not pending:
                 break
             pending, rebuild = await self._round(pending, rebuild, report, number == 0)
-        else:
+        if pending:
             raise ConcurrentWriters(
                 f"{len(pending)} users still contended after {_MAX_ROUNDS} rounds"
             )

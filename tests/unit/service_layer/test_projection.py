@@ -12,8 +12,10 @@ from shared.domain import RecordedEvent, reduce
 from shared.service_layer import replay as replay_module
 from shared.service_layer.errors import StoreTimeout, StoreUnavailable
 from shared.service_layer.log_entries import AppendResult, LogEntry
-from shared.service_layer.projection import Projection
+from shared.service_layer.projection import ConcurrentWriters, Projection
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
+from shared.service_layer.stored_snapshots import SnapshotUpdate
+from shared.service_layer.user_keys import UserKey
 from tests.fakes import (
     FixedClock,
     InMemoryEventLog,
@@ -268,3 +270,27 @@ async def test_two_caching_projectors_and_a_rebuild_never_write_over_each_other(
     assert (await store.load_many([KEY]))[KEY].snapshot == reduce(
         history, tenant_id="demo", user_id="u1"
     )
+
+
+class LosingSnapshots(InMemorySnapshotStore):
+    """Snapshot writes that lose a given number of times to a rival writing the very same."""
+
+    def __init__(self, losses: int) -> None:
+        super().__init__()
+        self.losses = losses
+
+    async def save_many(self, updates: Sequence[SnapshotUpdate]) -> set[UserKey]:
+        if self.losses:
+            self.losses -= 1
+            await super().save_many(updates)
+            return {update.key for update in updates}
+        return await super().save_many(updates)
+
+
+async def test_a_batch_whose_last_allowed_round_wins_is_projected_not_reported_contended() -> None:
+    batch = events(3)
+    snapshots = LosingSnapshots(losses=4)  # rounds 1-4 lose, round 5 (the last allowed) wins
+    await Projection(InMemoryEventLog(), snapshots).project(batch)
+    assert snapshots.snapshots[KEY].snapshot == reduce(batch, tenant_id="demo", user_id="u1")
+    with pytest.raises(ConcurrentWriters, match="1 users still contended after 5 rounds"):
+        await Projection(InMemoryEventLog(), LosingSnapshots(losses=5)).project(batch)
