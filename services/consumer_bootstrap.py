@@ -72,7 +72,7 @@ Handler = Callable[..., Awaitable[None]]
 
 ProjectionFactory = Callable[..., Projection]
 """Builds the projection from keyword parts: events, snapshots, erasure, quotas, checkpoints,
-changes."""
+changes, replay_memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +161,7 @@ class ConsumerParts:
             quotas=settings.quotas,
             checkpoints=MongoSnapshotCheckpoints(db),
             changes=KafkaChangeAnnouncer(self.broker, settings, self.service),
+            replay_memory=settings.projector_replay_memory_entries,
         )
 
     def batch_consumer(self, declared: ProjectingBroker, projection: Projection) -> BatchConsumer:

@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     projector_batch_max: int = Field(default=500, ge=1)
     projector_batch_timeout_ms: int = Field(default=50, ge=0)
     projector_snapshot_cache_mib: int = Field(default=16, ge=0)
+    projector_replay_memory_entries: int = Field(default=20_000, ge=0)
     catalog_job_poll_ms: int = Field(default=1000, ge=10)
     catalog_job_lease_seconds: float = Field(default=60.0, gt=0)
     catalog_job_page: int = Field(default=500, ge=1, le=10_000)

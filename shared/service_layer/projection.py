@@ -41,6 +41,7 @@ from shared.service_layer.ports import (
 )
 from shared.service_layer.projection_report import ConcurrentWriters, ProjectionReport
 from shared.service_layer.replay import Replay, Replayer
+from shared.service_layer.replay_memory import ReplayMemory
 from shared.service_layer.stored_snapshots import StoredSnapshot
 from shared.service_layer.user_keys import UserKey
 from shared.service_layer.user_round import UserRound
@@ -62,13 +63,16 @@ class Projection:
         quotas: Quotas | None = None,
         checkpoints: SnapshotCheckpoints | None = None,
         changes: ChangeAnnouncer | None = None,
+        replay_memory: int = 0,
     ) -> None:
+        """`replay_memory`: how many log entries of lately replayed users to keep (0: none)."""
         self._log = events
         self._changes = changes
         self._snapshots = snapshots
         self._erasure = erasure
         self._quotas = quotas
-        self._replayer = Replayer(events, checkpoints)
+        memory = ReplayMemory(replay_memory) if replay_memory > 0 else None
+        self._replayer = Replayer(events, checkpoints, memory)
 
     async def project(self, events: Sequence[RecordedEvent]) -> ProjectionReport:
         """Project a batch: one log append and one snapshot write per user per round.
@@ -93,7 +97,9 @@ class Projection:
             self._count_conflicts(report, deduped.conflicts)
             pending[key] = deduped.unique
         if self._erasure is not None:
-            for key in await self._erasure.sweep(list(pending)):
+            erased = await self._erasure.sweep(list(pending))
+            self._replayer.forget(erased)
+            for key in erased:
                 report.erased += len(pending.pop(key))
         touched = list(pending)
         rebuild: set[UserKey] = set()
@@ -108,6 +114,7 @@ class Projection:
         buried: set[UserKey] = set()
         if self._erasure is not None:
             buried = await self._erasure.sweep(touched)
+            self._replayer.forget(buried)
             if buried:
                 report.applied = [e for e in report.applied if _key(e) not in buried]
         await self._announce(report, buried)
@@ -162,6 +169,7 @@ class Projection:
         A stored snapshot that cannot be read back is rebuilt from the log.
         """
         stored = await self._snapshots.load_many(list(pending))
+        self._replayer.stored_at((key, snapshot.seq) for key, snapshot in stored.items())
         users = {
             key: UserRound(
                 key,

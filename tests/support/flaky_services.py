@@ -73,8 +73,9 @@ class FlakyProjection(Projection):
         faults: Path,
         attempts: Path,
         role: str,
+        replay_memory: int = 0,
     ) -> None:
-        super().__init__(events, snapshots, erasure, quotas, checkpoints, changes)
+        super().__init__(events, snapshots, erasure, quotas, checkpoints, changes, replay_memory)
         self._faults = faults
         self._attempts = attempts
         self._role = role

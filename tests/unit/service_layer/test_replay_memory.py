@@ -1,0 +1,181 @@
+"""A projector's memory of replayed logs: what it saves in reads, and that it never misleads.
+
+A late event makes the projection reduce the user's log again. With `replay_memory` the
+projection keeps the gap-free stretch it read, and the next replay of that user reads only
+the stretch's last entry and what came after. These tests hold it to two promises: far
+fewer entries read, and snapshots equal to `reduce(log)` whatever happened to the log in
+between (a concurrent writer filling a gap, an erase and a log begun again).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Sequence
+
+from shared.domain import RecordedEvent, reduce
+from shared.service_layer.log_entries import AppendResult, LogEntry
+from shared.service_layer.projection import Projection
+from shared.service_layer.replay_memory import ReplayMemory
+from shared.service_layer.user_keys import UserKey
+from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
+from tests.unit.domain.builders import raw_event, record
+
+KEY = ("demo", "u1")
+
+
+def history(count: int, prefix: str = "e") -> list[RecordedEvent]:
+    """`count` events a minute apart, in occurredAt order, on contents named after `prefix`."""
+    return [
+        record(
+            raw_event(
+                "content.rated",
+                f"2026-11-{1 + n // 1440:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00Z",
+                {"contentId": f"{prefix}-c{n % 7}", "rating": "easy" if n % 2 else "hard"},
+                event_id=f"{prefix}-{n:05d}",
+            )
+        )
+        for n in range(count)
+    ]
+
+
+class CountingLog(InMemoryEventLog):
+    """Counts the entries `after` hands out (what a replay reads)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read = 0
+
+    async def after(self, positions: dict[UserKey, int]) -> dict[UserKey, list[LogEntry]]:  # type: ignore[override]
+        found = await super().after(positions)
+        self.read += sum(len(entries) for entries in found.values())
+        return found
+
+
+def entry(seq: int) -> LogEntry:
+    return LogEntry(seq, history(seq + 1)[seq])
+
+
+def test_only_the_gap_free_run_after_the_position_is_kept() -> None:
+    memory = ReplayMemory(100)
+    memory.keep(KEY, 0, [entry(1), entry(2), entry(4)])
+    stretch = memory.covering(KEY, 0)
+    assert stretch is not None
+    assert [e.seq for e in stretch.entries] == [1, 2]
+    assert memory.covering(KEY, 1) is stretch
+    memory.keep(KEY, 0, [entry(2), entry(3)])  # the log right after 0 does not start at 1
+    assert memory.covering(KEY, 0) is None
+
+
+def test_the_budget_drops_the_least_recently_used_stretch() -> None:
+    memory = ReplayMemory(5)
+    other = ("demo", "u2")
+    memory.keep(KEY, 0, [entry(1), entry(2), entry(3)])
+    memory.keep(other, 0, [entry(1), entry(2)])
+    assert memory.covering(KEY, 0) is not None  # used: u2 is now the oldest
+    memory.keep(("demo", "u3"), 0, [entry(1)])
+    assert memory.covering(other, 0) is None
+    assert memory.covering(KEY, 0) is not None
+
+
+def test_a_snapshot_standing_below_a_stretch_drops_it() -> None:
+    memory = ReplayMemory(10)
+    memory.keep(KEY, 0, [entry(1), entry(2), entry(3)])
+    memory.forget_above([(KEY, 3)])
+    assert memory.covering(KEY, 0) is not None
+    memory.forget_above([(KEY, 2)])
+    assert memory.covering(KEY, 0) is None
+
+
+async def _late_arrivals(
+    projection: Projection, events: list[RecordedEvent], late: int, batch: int = 50
+) -> None:
+    """The events in order except every `late`-th, which arrive afterwards one per batch."""
+    held = events[::late]
+    on_time = [event for event in events if event not in held]
+    for first in range(0, len(on_time), batch):
+        await projection.project(on_time[first : first + batch])
+    for event in held:
+        await projection.project([event])
+
+
+async def test_replaying_a_user_again_reads_only_what_came_after_the_stretch() -> None:
+    events = history(400)
+    reads = {}
+    for budget in (0, 10_000):
+        log, snapshots = CountingLog(), InMemorySnapshotStore()
+        projection = Projection(log, snapshots, replay_memory=budget)
+        await _late_arrivals(projection, events, 40)
+        assert (await snapshots.load_many([KEY]))[KEY].snapshot == reduce(
+            events, tenant_id="demo", user_id="u1"
+        )
+        reads[budget] = log.read
+    # ten late events: without memory each replay reads the whole log (about 400 entries)
+    assert reads[0] > 3_500
+    assert reads[10_000] < 800
+
+
+async def test_a_log_erased_and_begun_again_is_never_replayed_from_memory() -> None:
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    projection = Projection(log, snapshots, replay_memory=10_000)
+    await _late_arrivals(projection, history(120, "old"), 10)
+    log.forget(KEY)  # what an erase does to the log and the snapshot
+    del snapshots.snapshots[KEY]
+    # one batch takes the new log past the old stretch's end before any replay: only the
+    # check of the stretch's last entry against the log can tell the stretch is stale
+    again = history(150, "new")
+    await _late_arrivals(projection, again, 15, batch=200)
+    assert (await snapshots.load_many([KEY]))[KEY].snapshot == reduce(
+        again, tenant_id="demo", user_id="u1"
+    )
+
+
+class InterruptingLog:
+    """The shared log, but an armed append first lets the other writer project a batch."""
+
+    def __init__(
+        self,
+        inner: InMemoryEventLog,
+        other: Callable[[], Awaitable[object] | None],
+    ) -> None:
+        self._inner, self._other = inner, other
+        self.armed = False
+        self.find_many = inner.find_many
+        self.after = inner.after
+        self.page = inner.page
+        self.fill = inner.fill
+        self.visible_head = inner.visible_head
+
+    async def append(self, entries: Sequence[LogEntry]) -> AppendResult:
+        if self.armed and (pending := self._other()) is not None:
+            self.armed = False
+            await pending
+        return await self._inner.append(entries)
+
+
+async def _race(seed: int, events: list[RecordedEvent]) -> None:
+    """Two remembering writers over one log; some appends of one let the other in first."""
+    rng = random.Random(seed)
+    log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
+    shuffled = rng.sample(events, len(events))
+    queue = [shuffled[first : first + 4] for first in range(0, len(shuffled), 4)]
+    rival = Projection(log, snapshots, replay_memory=10_000)
+
+    def rival_batch() -> Awaitable[object] | None:
+        return rival.project(queue.pop() + rng.sample(events, 1)) if queue else None
+
+    interrupting = InterruptingLog(log, rival_batch)
+    writer = Projection(interrupting, snapshots, replay_memory=10_000)  # type: ignore[arg-type]
+    while queue:
+        interrupting.armed = rng.random() < 0.4
+        await writer.project(queue.pop(0) + rng.sample(events, 1))
+    await writer.project(rng.sample(events, 2))
+    await rival.project(rng.sample(events, 2))
+    assert (await snapshots.load_many([KEY]))[KEY].snapshot == reduce(
+        events, tenant_id="demo", user_id="u1"
+    ), f"seed {seed}"
+
+
+async def test_two_remembering_writers_racing_with_late_events_equal_the_full_fold() -> None:
+    events = history(90)
+    for seed in range(25):
+        await _race(seed, events)
