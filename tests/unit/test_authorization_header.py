@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import jwt
 import pytest
-from shared.domain.tenants import ApiKeyGrant
 
 from services.gateway.auth import authenticate
 from services.gateway.authorization_header import (
@@ -19,6 +18,7 @@ from services.gateway.authorization_header import (
 from services.gateway.errors import ApiError
 from services.gateway.xapi_http import xapi_credential
 from shared.adapters.issuer_records import TrustedIssuer
+from shared.domain.tenants import ApiKeyGrant
 
 _KEY = "ps_live_key"
 _GRANT = ApiKeyGrant(tenant_id="acme", scopes=frozenset({"read", "write"}), key_id="key-1")
