@@ -85,6 +85,7 @@ class Replayer:
 
         A remembered stretch is used only if the log still holds its last entry, read in
         the same query as what came after it; otherwise it is dropped and the log read.
+        What was read is remembered up to the log's visible head.
         """
         memory = self._memory
         if memory is None:
@@ -98,18 +99,17 @@ class Replayer:
         )
         entries: dict[UserKey, list[LogEntry]] = {}
         for key, seq in positions.items():
-            fresh = found.get(key, [])
+            fresh, start = found.get(key, []), seq
             stretch = held.get(key)
             if stretch is not None and _continues(stretch, fresh):
-                whole = [*stretch.entries, *fresh[1:]]
-                memory.keep(key, stretch.first - 1, whole)
-                entries[key] = [entry for entry in whole if entry.seq > seq]
-                continue
-            if stretch is not None:
+                fresh, start = [*stretch.entries, *fresh[1:]], stretch.start
+            elif stretch is not None:
                 memory.forget([key])
                 fresh = (await self._log.after({key: seq})).get(key, [])
-            memory.keep(key, seq, fresh)
-            entries[key] = fresh
+            if fresh:
+                head = await self._log.visible_head(key, fresh[-1].seq)
+                memory.keep(key, start, fresh, head)
+            entries[key] = [entry for entry in fresh if entry.seq > seq]
         return {key: found for key, found in entries.items() if found}
 
     def forget(self, keys: Iterable[UserKey]) -> None:

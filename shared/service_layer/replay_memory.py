@@ -6,11 +6,12 @@ replay read the user's whole log from the database again. The chaos campaign sho
 that costs: with 20 busy users and 5 % late events, every batch re-read about 20 logs of
 several hundred entries, and the database fell minutes behind.
 
-What is kept is only what can never change: a run of positions `first..last` with no gap
-(a gap may still be filled by a slower writer, so a stretch ends before one). Erasing a
-user removes their log, so a stretch is dropped when the user is swept as erased, when
-their stored snapshot stands below it, and when the entry at its end is no longer the one
-kept (checked on every use, in the same read that fetches what came after).
+What is kept is only what can never change: the entries of the positions `start+1..upto`
+where `upto` is at most the log's visible head (every position up to it is taken, by an
+entry or a filler, so nothing can still land there). Erasing a user removes their log, so
+a stretch is dropped when the user is swept as erased, when their stored snapshot stands
+below it, and when the log no longer holds the stretch's last entry (checked on every use,
+in the same read that fetches what came after).
 """
 
 from __future__ import annotations
@@ -27,14 +28,11 @@ __all__ = ["LogStretch", "ReplayMemory"]
 
 @dataclass(frozen=True, slots=True)
 class LogStretch:
-    """Entries of one user's log at the positions `first..last`, every one of them present."""
+    """Every entry of one user's log at the positions `start+1..upto` (fillers aside)."""
 
+    start: int
+    upto: int
     entries: tuple[LogEntry, ...]
-
-    @property
-    def first(self) -> int:
-        """The lowest position held."""
-        return self.entries[0].seq
 
     @property
     def last(self) -> LogEntry:
@@ -47,7 +45,7 @@ class LogStretch:
 
 
 class ReplayMemory:
-    """Per user, the latest gap-free stretch of their log, within a budget of entries (LRU)."""
+    """Per user, the latest final stretch of their log, within a budget of entries (LRU)."""
 
     def __init__(self, budget: int) -> None:
         self._budget = budget
@@ -57,25 +55,19 @@ class ReplayMemory:
     def covering(self, key: UserKey, above: int) -> LogStretch | None:
         """The user's stretch if it holds every entry from just above `above` on."""
         stretch = self._stretches.get(key)
-        if stretch is None or stretch.first > above + 1:
+        if stretch is None or stretch.start > above:
             return None
         self._stretches.move_to_end(key)
         return stretch
 
-    def keep(self, key: UserKey, above: int, entries: Sequence[LogEntry]) -> None:
-        """Remember the gap-free run at the start of `entries`, the log right after `above`."""
-        run: list[LogEntry] = []
-        expected = above + 1
-        for entry in entries:
-            if entry.seq != expected:
-                break
-            run.append(entry)
-            expected += 1
+    def keep(self, key: UserKey, start: int, entries: Sequence[LogEntry], head: int) -> None:
+        """Remember `entries`, the log right after `start`, up to its visible `head`."""
+        held = tuple(entry for entry in entries if entry.seq <= head)
         self.forget([key])
-        if not run or len(run) > self._budget:
+        if not held or len(held) > self._budget:
             return
-        self._stretches[key] = LogStretch(tuple(run))
-        self._held += len(run)
+        self._stretches[key] = LogStretch(start, head, held)
+        self._held += len(held)
         while self._held > self._budget:
             _, dropped = self._stretches.popitem(last=False)
             self._held -= len(dropped.entries)
@@ -88,9 +80,9 @@ class ReplayMemory:
                 self._held -= len(dropped.entries)
 
     def forget_above(self, positions: Iterable[tuple[UserKey, int]]) -> None:
-        """Drop the stretch of each user whose stored snapshot stands below its end.
+        """Drop the stretch of each user whose stored snapshot stands below its last entry.
 
-        A projector keeps a stretch only of a log it has applied, so a snapshot below the
+        A projector keeps a stretch only of a log it applies, so a snapshot below the
         stretch means the log was erased and begun again.
         """
         self.forget(

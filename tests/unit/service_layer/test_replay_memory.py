@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from shared.domain import RecordedEvent, reduce
 from shared.service_layer.log_entries import AppendResult, LogEntry
 from shared.service_layer.projection import Projection
+from shared.service_layer.replay import Replay, Replayer
 from shared.service_layer.replay_memory import ReplayMemory
 from shared.service_layer.user_keys import UserKey
 from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
@@ -55,31 +56,31 @@ def entry(seq: int) -> LogEntry:
     return LogEntry(seq, history(seq + 1)[seq])
 
 
-def test_only_the_gap_free_run_after_the_position_is_kept() -> None:
+def test_only_entries_up_to_the_visible_head_are_kept() -> None:
     memory = ReplayMemory(100)
-    memory.keep(KEY, 0, [entry(1), entry(2), entry(4)])
+    memory.keep(KEY, 0, [entry(1), entry(2), entry(4), entry(6)], head=5)
     stretch = memory.covering(KEY, 0)
     assert stretch is not None
-    assert [e.seq for e in stretch.entries] == [1, 2]
-    assert memory.covering(KEY, 1) is stretch
-    memory.keep(KEY, 0, [entry(2), entry(3)])  # the log right after 0 does not start at 1
-    assert memory.covering(KEY, 0) is None
+    assert [e.seq for e in stretch.entries] == [1, 2, 4]  # 3 and 5 are fillers, 6 may move
+    assert memory.covering(KEY, 3) is stretch
+    memory.keep(KEY, 2, [entry(4)], head=4)  # the log right after 2: nothing held below 3
+    assert memory.covering(KEY, 1) is None
 
 
 def test_the_budget_drops_the_least_recently_used_stretch() -> None:
     memory = ReplayMemory(5)
     other = ("demo", "u2")
-    memory.keep(KEY, 0, [entry(1), entry(2), entry(3)])
-    memory.keep(other, 0, [entry(1), entry(2)])
+    memory.keep(KEY, 0, [entry(1), entry(2), entry(3)], head=3)
+    memory.keep(other, 0, [entry(1), entry(2)], head=2)
     assert memory.covering(KEY, 0) is not None  # used: u2 is now the oldest
-    memory.keep(("demo", "u3"), 0, [entry(1)])
+    memory.keep(("demo", "u3"), 0, [entry(1)], head=1)
     assert memory.covering(other, 0) is None
     assert memory.covering(KEY, 0) is not None
 
 
 def test_a_snapshot_standing_below_a_stretch_drops_it() -> None:
     memory = ReplayMemory(10)
-    memory.keep(KEY, 0, [entry(1), entry(2), entry(3)])
+    memory.keep(KEY, 0, [entry(1), entry(2), entry(3)], head=3)
     memory.forget_above([(KEY, 3)])
     assert memory.covering(KEY, 0) is not None
     memory.forget_above([(KEY, 2)])
@@ -112,6 +113,31 @@ async def test_replaying_a_user_again_reads_only_what_came_after_the_stretch() -
     # ten late events: without memory each replay reads the whole log (about 400 entries)
     assert reads[0] > 3_500
     assert reads[10_000] < 800
+
+
+async def test_a_filler_low_in_the_log_does_not_cut_what_is_remembered() -> None:
+    """A redelivered duplicate leaves a filler (a crash, a rebalance): chaos logs have many."""
+    events = history(400)
+    log, snapshots = CountingLog(), InMemorySnapshotStore()
+    await log.fill({KEY: [2]})
+    projection = Projection(log, snapshots, replay_memory=10_000)
+    await _late_arrivals(projection, events, 40)
+    assert (await snapshots.load_many([KEY]))[KEY].snapshot == reduce(
+        events, tenant_id="demo", user_id="u1"
+    )
+    assert log.read < 800
+
+
+async def test_an_entry_landing_in_a_hole_after_a_replay_is_in_the_next_one() -> None:
+    """Two writers can store positions out of order ([1, 3] now, 2 a moment later)."""
+    events = history(3)
+    log = InMemoryEventLog()
+    await log.append([LogEntry(1, events[0]), LogEntry(3, events[2])])
+    replayer = Replayer(log, None, ReplayMemory(100))
+    await replayer.replay({KEY: Replay(3)})
+    await log.append([LogEntry(2, events[1])])
+    replayed = await replayer.replay({KEY: Replay(3)})
+    assert replayed[KEY] == reduce(events, tenant_id="demo", user_id="u1")
 
 
 async def test_a_log_erased_and_begun_again_is_never_replayed_from_memory() -> None:
