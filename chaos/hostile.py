@@ -117,7 +117,11 @@ def attacks() -> dict[str, Attack]:
         "wrong_basic_key": Attack(_wrong_key, 200, 8),
         "extension_480_deep": Attack(named["xapi extension nested 480 deep"], 20, 4),
         "jws_payload_5000_deep": Attack(named["xapi JWS payload nested 5,000 deep"], 20, 4),
-        "statements_2500": Attack(named["xAPI POST of 2,500 statements"], 4, 2),
+        # Signed in, but sent from the address the wrong keys above use up: once it is out of
+        # failed logins and the key is not yet cached, the 429 comes from the headers and the
+        # connection closes while the 750 KB body is still on its way (as for the anonymous
+        # 16 MiB body).
+        "statements_2500": Attack(named["xAPI POST of 2,500 statements"], 4, 2, closes=True),
         "import_2525_events": Attack(
             named["import deriving 2,525 events (25 quiz items, 2.3 KB)"], 4, 2
         ),
