@@ -35,6 +35,7 @@ from shared.service_layer.changes import SnapshotChange
 from tests.e2e.test_operations_cli import cli, erase
 from tests.e2e.xapi_support import user_token
 from tests.support.services import (
+    PRIVATE_GROUP_TIMING,
     TEST_API_KEY,
     Stack,
     eventually,
@@ -58,8 +59,7 @@ def insights_process(settings: Settings, logs: Path, group: str) -> EmbeddedServ
             "insights_port": free_port(),
             "insights_group": group,
             # A killed member's partitions move after its session: 6 s, not the default 10.
-            "consumer_session_timeout_ms": 6_000,
-            "consumer_heartbeat_interval_ms": 2_000,
+            **PRIVATE_GROUP_TIMING,
             # Room for every course of the session's database in the course gauges, soon.
             "insights_metric_courses": 1000,
             "insights_metric_refresh_seconds": 0.5,

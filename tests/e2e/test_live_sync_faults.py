@@ -26,6 +26,7 @@ from tests.e2e.test_operations_cli import event
 from tests.support.backends import Backend, embedded_backend
 from tests.support.live import events_until, opened_stream
 from tests.support.services import (
+    PRIVATE_GROUP_TIMING,
     TEST_API_KEY,
     Stack,
     eventually,
@@ -57,6 +58,7 @@ def faulty(settings: Settings, workdir: Path) -> Iterator[FaultyStack]:
                 "kafka_request_timeout_ms": 2000,
                 "stream_keep_alive_seconds": 0.5,
                 "stream_reread_seconds": 1.0,
+                **PRIVATE_GROUP_TIMING,
             }
         )
         asyncio.run(prepare_stack(own))

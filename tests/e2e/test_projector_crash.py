@@ -37,13 +37,13 @@ def _logged_more_than(lab: ProjectorLab, count: int) -> int | None:
 
 
 def test_kill_9_mid_stream_and_restart_apply_every_event_exactly_once(lab: ProjectorLab) -> None:
-    events = learner_events(users=40, per_user=100, seed=21)
+    events = learner_events(users=20, per_user=100, seed=21)
     sent = resent_and_shuffled(events, share=0.1, seed=22)
     half = len(sent) // 2
     lab.publish(sent[:half])
 
     first = lab.start_projector("projector-1", **SMALL_BATCHES)
-    eventually(lambda: _logged_more_than(lab, 500), timeout=60)
+    eventually(lambda: _logged_more_than(lab, 250), timeout=60)
     first.signal(signal.SIGKILL)
     first.stop()
     logged_at_kill = lab.log_size()
@@ -65,7 +65,7 @@ def test_kill_9_mid_stream_and_restart_apply_every_event_exactly_once(lab: Proje
 def test_a_projector_leaving_its_group_mid_stream_loses_and_doubles_nothing(
     lab: ProjectorLab,
 ) -> None:
-    events = learner_events(users=60, per_user=60, seed=31)
+    events = learner_events(users=30, per_user=60, seed=31)
     sent = resent_and_shuffled(events, share=0.1, seed=32)
     cut = len(sent) * 2 // 3
     staying, leaving = lab.start_projectors(

@@ -28,7 +28,7 @@ def lab(tmp_path: Path) -> Iterator[ProjectorLab]:
 
 
 def test_shuffled_stream_with_resends_reduces_to_each_users_log(lab: ProjectorLab) -> None:
-    events = learner_events(users=100, per_user=100, seed=11, resets=True)
+    events = learner_events(users=30, per_user=100, seed=11, resets=True)
     sent = resent_and_shuffled(events, share=0.2, seed=12)
     lab.publish(sent)
     projector = lab.start_projector("projector")

@@ -19,7 +19,9 @@ from tests.support.services import eventually
 
 pytestmark = pytest.mark.e2e
 
-FREEZE_SECONDS = 20
+FREEZE_SECONDS = 12
+"""Long enough that the 5s tier's retry (due 4-6 s into the freeze) meets the frozen
+database, and six of this stack's 2 s database timeouts."""
 
 
 def test_a_frozen_database_pauses_the_consumers_and_dead_letters_nothing(
@@ -29,7 +31,7 @@ def test_a_frozen_database_pauses_the_consumers_and_dead_letters_nothing(
     retried = [f"twice-{run}-{n}" for n in range(3)]  # fail in the projector and on retry 1
     calm = [f"calm-{run}-{n}" for n in range(3)]
     junk = b"not an event " + run.encode()
-    with retry_stack(tmp_path, {"twice-": 2}) as stack:
+    with retry_stack(tmp_path, {"twice-": 2}, mongo_timeout_ms=2000) as stack:
         stack.wait_until_consuming()
         stack.publish(*(progressed(e, f"user-{e}", "lesson") for e in retried))
         # Both failures are recorded; the retry from the 5s tier is due 4-6 s later.

@@ -14,14 +14,15 @@ from pathlib import Path
 
 from services.progressctl.monitoring import METRICS_PROCESSES
 from shared.adapters.embedded import free_port, free_ports_in_a_row
-from tests.support.services import eventually
+from tests.support.services import PRIVATE_GROUP_TIMING, eventually
 
 PROGRESSCTL = [sys.executable, "-m", "services.progressctl", "run"]
 UP = "Progress Sync is up"
 
 
 def stack_env(data_dir: Path, gateway_port: int | None = None) -> dict[str, str]:
-    """Free ports for every server of the stack, its data under `data_dir`."""
+    """Free ports for every server of the stack, its data under `data_dir`, and the quick
+    group timing of a test's own stack."""
     return {
         **os.environ,
         "PROGRESS_DATA_DIR": str(data_dir),
@@ -34,6 +35,7 @@ def stack_env(data_dir: Path, gateway_port: int | None = None) -> dict[str, str]
         "PROGRESS_PROMETHEUS_PORT": str(free_port()),
         "PROGRESS_METRICS_PORT": str(free_ports_in_a_row(len(METRICS_PROCESSES))),
         "PROGRESS_DEMO_PORT": str(free_port()),
+        **{f"PROGRESS_{name.upper()}": str(value) for name, value in PRIVATE_GROUP_TIMING.items()},
     }
 
 

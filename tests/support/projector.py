@@ -33,7 +33,12 @@ from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot, reduce, validate_event
 from shared.domain.wire import message_key
 from tests.support.backends import Backend, ServerFaults, private_backend
-from tests.support.services import metrics_text, service_process, settings_for
+from tests.support.services import (
+    PRIVATE_GROUP_TIMING,
+    metrics_text,
+    service_process,
+    settings_for,
+)
 
 __all__ = [
     "TENANT",
@@ -315,7 +320,7 @@ def projector_lab(workdir: Path) -> Iterator[ProjectorLab]:
             f"projector_{uuid.uuid4().hex[:8]}",
             backend.idempotent_producer,
             mongo_timeout_ms=2000,
-        )
+        ).model_copy(update=PRIVATE_GROUP_TIMING)
         asyncio.run(prepare_stack(settings))
         lab = ProjectorLab(backend, settings, workdir / "logs")
         try:

@@ -33,7 +33,13 @@ from shared.domain import RecordedEvent, Snapshot, validate_event
 from shared.domain.wire import message_key
 from tests.support.backends import Backend, private_backend
 from tests.support.flaky_services import read_attempts, write_faults
-from tests.support.services import eventually, service_env, settings_for, with_metrics_port
+from tests.support.services import (
+    PRIVATE_GROUP_TIMING,
+    eventually,
+    service_env,
+    settings_for,
+    with_metrics_port,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TENANT = "demo"
@@ -171,8 +177,12 @@ class RetryStack:
 
 
 @contextmanager
-def retry_stack(workdir: Path, faults: dict[str, int]) -> Iterator[RetryStack]:
-    """Start a dedicated broker and database, the topics, and the two flaky services."""
+def retry_stack(workdir: Path, faults: dict[str, int], **overrides: Any) -> Iterator[RetryStack]:
+    """Start a dedicated broker and database, the topics, and the two flaky services.
+
+    `overrides` replace settings of this stack (e.g. a shorter `mongo_timeout_ms`, so an
+    outage test sees its frozen database sooner).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     logs = workdir / "logs"
     with private_backend(workdir) as backend:
@@ -181,7 +191,7 @@ def retry_stack(workdir: Path, faults: dict[str, int]) -> Iterator[RetryStack]:
             backend.mongo_url,
             f"retry_{uuid.uuid4().hex[:8]}",
             backend.idempotent_producer,
-        )
+        ).model_copy(update={**PRIVATE_GROUP_TIMING, **overrides})
         asyncio.run(prepare_stack(settings))
         fault_file, attempt_file = workdir / "faults.json", workdir / "attempts.jsonl"
         write_faults(fault_file, faults)

@@ -27,6 +27,19 @@ TEST_SIGNING_SECRET = "test-signing-secret-0123456789-abcdef"
 SHARED_DATABASE_TIMEOUT_MS = 30_000
 _DEFAULT_DATABASE_TIMEOUT_MS: int = Settings.model_fields["mongo_timeout_ms"].default
 
+PRIVATE_GROUP_TIMING: dict[str, int] = {
+    "consumer_session_timeout_ms": 6000,
+    "consumer_heartbeat_interval_ms": 2000,
+}
+"""Consumer-group timing of the stacks a test starts for itself (a handful of processes).
+
+Tansu answers a new member's JoinGroup only after half its session timeout, so with the
+10 s default every group a process joins costs 5 s (the retry worker joins four, one after
+the other), and a member killed with SIGKILL holds its partitions for the whole 10 s. 6 s
+is the shortest session an Apache Kafka broker accepts by default
+(`group.min.session.timeout.ms`), so the testcontainers backend takes it too.
+"""
+
 
 def settings_for(
     backend_kafka: str,
