@@ -53,11 +53,15 @@ async def consistent_read(
     dropped (at once), and an expired token is answered at once with what is reflected now.
     A token that is not ours, or is another user's, is a 400; too many waiting reads, a 429.
     The wait and the reads inside the block share one causally consistent database session
-    (`causal_reads`), so the page served is at least as new as what the wait saw.
+    (`causal_reads`), so the page served is at least as new as what the wait saw. A read
+    without a token opens no session: it promises no write, and every read goes to the
+    primary anyway.
     """
+    if token is None:
+        yield
+        return
     async with context.causal_reads():
-        if token is not None:
-            await _await_write(context, request, response, key, token, wait_ms)
+        await _await_write(context, request, response, key, token, wait_ms)
         yield
 
 

@@ -7,6 +7,9 @@ broker nor database. The end-to-end suites check the same answers across the rea
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -168,3 +171,25 @@ async def test_an_unknown_path_answers_in_the_error_shape() -> None:
 
     assert answer.status_code == 404
     assert _error(answer.json())["code"]
+
+
+async def test_only_a_read_that_waits_for_a_write_opens_a_causal_session() -> None:
+    """A plain read promises no write and reads the primary: a session would only cost."""
+    gateway = InProcessGateway()
+    opened: list[str] = []
+
+    @asynccontextmanager
+    async def recording() -> AsyncIterator[None]:
+        opened.append("session")
+        yield
+
+    gateway.ports = dataclasses.replace(gateway.ports, causal_reads=recording)
+    async with gateway.client(KEY) as http:
+        written = await http.put(PROGRESS, json={"events": [_event(gateway)]})
+        assert written.status_code == 202, written.text
+        assert (await http.get(PROGRESS)).status_code == 200
+        assert opened == []
+        token = written.json()["consistencyToken"]
+        waited = await http.get(PROGRESS, params={"waitFor": token, "waitMs": 0})
+        assert waited.status_code == 200, waited.text
+        assert opened == ["session"]
