@@ -1166,3 +1166,16 @@ class InMemoryTenantStore:
 def _tenant_summary(tenant_id: str, tenant: _Tenant) -> TenantSummary:
     keys = tuple(KeySummary(key.key_id, key.scopes, key.created_at) for key in tenant.keys)
     return TenantSummary(tenant_id, tenant.created_at, keys)
+
+
+class CountingEventLog(InMemoryEventLog):
+    """The in-memory log, counting the entries `after` hands out (what replays read)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read = 0
+
+    async def after(self, positions: Mapping[UserKey, int]) -> dict[UserKey, list[LogEntry]]:
+        found = await super().after(positions)
+        self.read += sum(len(entries) for entries in found.values())
+        return found

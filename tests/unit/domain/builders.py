@@ -65,3 +65,18 @@ class Log:
 
     def snapshot(self) -> Snapshot:
         return reduce(self.events, tenant_id=TENANT, user_id=USER)
+
+
+def rated_history(count: int, prefix: str = "e") -> list[RecordedEvent]:
+    """`count` ratings of user u1 a minute apart, in occurredAt order, on `prefix`'s contents."""
+    return [
+        record(
+            raw_event(
+                "content.rated",
+                f"2026-11-{1 + n // 1440:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00Z",
+                {"contentId": f"{prefix}-c{n % 7}", "rating": "easy" if n % 2 else "hard"},
+                event_id=f"{prefix}-{n:05d}",
+            )
+        )
+        for n in range(count)
+    ]

@@ -17,13 +17,14 @@ from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
 from shared.service_layer.stored_snapshots import SnapshotUpdate
 from shared.service_layer.user_keys import UserKey
 from tests.fakes import (
+    CountingEventLog,
     FixedClock,
     InMemoryEventLog,
     InMemoryRebuildCheckpoints,
     InMemorySnapshotCheckpoints,
     InMemorySnapshotStore,
 )
-from tests.unit.domain.builders import raw_event, record
+from tests.unit.domain.builders import rated_history, raw_event, record
 
 KEY = ("demo", "u1")
 
@@ -189,33 +190,14 @@ async def test_a_position_left_unused_is_filled_so_no_later_writer_slips_under_a
     assert await log.visible_head(KEY, 5) == 5
 
 
-class CountingLog(InMemoryEventLog):
-    """Counts the entries `after` hands out (what a replay reads)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.read = 0
-
-    async def after(self, positions):  # type: ignore[no-untyped-def]
-        found = await super().after(positions)
-        self.read += sum(len(entries) for entries in found.values())
-        return found
-
-
 async def test_a_late_event_replays_from_the_newest_checkpoint_before_it() -> None:
-    log, snapshots, kept = CountingLog(), InMemorySnapshotStore(), InMemorySnapshotCheckpoints()
+    log, snapshots, kept = (
+        CountingEventLog(),
+        InMemorySnapshotStore(),
+        InMemorySnapshotCheckpoints(),
+    )
     projection = Projection(log, snapshots, checkpoints=kept)
-    history = [
-        record(
-            raw_event(
-                "content.rated",
-                f"2026-11-{1 + n // 1440:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00Z",
-                {"contentId": f"c-{n % 7}", "rating": "easy"},
-                event_id=f"e-{n:05d}",
-            )
-        )
-        for n in range(2500)
-    ]
+    history = rated_history(2500, "c")
     for first in range(0, 2400, 400):
         await projection.project(history[first : first + 400])
     assert sorted(kept.kept[KEY]) == [1200, 2000]  # where each batch passed a thousand

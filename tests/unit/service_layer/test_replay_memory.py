@@ -17,39 +17,10 @@ from shared.service_layer.log_entries import AppendResult, LogEntry
 from shared.service_layer.projection import Projection
 from shared.service_layer.replay import Replay, Replayer
 from shared.service_layer.replay_memory import ReplayMemory
-from shared.service_layer.user_keys import UserKey
-from tests.fakes import InMemoryEventLog, InMemorySnapshotStore
-from tests.unit.domain.builders import raw_event, record
+from tests.fakes import CountingEventLog, InMemoryEventLog, InMemorySnapshotStore
+from tests.unit.domain.builders import rated_history as history
 
 KEY = ("demo", "u1")
-
-
-def history(count: int, prefix: str = "e") -> list[RecordedEvent]:
-    """`count` events a minute apart, in occurredAt order, on contents named after `prefix`."""
-    return [
-        record(
-            raw_event(
-                "content.rated",
-                f"2026-11-{1 + n // 1440:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00Z",
-                {"contentId": f"{prefix}-c{n % 7}", "rating": "easy" if n % 2 else "hard"},
-                event_id=f"{prefix}-{n:05d}",
-            )
-        )
-        for n in range(count)
-    ]
-
-
-class CountingLog(InMemoryEventLog):
-    """Counts the entries `after` hands out (what a replay reads)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.read = 0
-
-    async def after(self, positions: dict[UserKey, int]) -> dict[UserKey, list[LogEntry]]:  # type: ignore[override]
-        found = await super().after(positions)
-        self.read += sum(len(entries) for entries in found.values())
-        return found
 
 
 def entry(seq: int) -> LogEntry:
@@ -103,7 +74,7 @@ async def test_replaying_a_user_again_reads_only_what_came_after_the_stretch() -
     events = history(400)
     reads = {}
     for budget in (0, 10_000):
-        log, snapshots = CountingLog(), InMemorySnapshotStore()
+        log, snapshots = CountingEventLog(), InMemorySnapshotStore()
         projection = Projection(log, snapshots, replay_memory=budget)
         await _late_arrivals(projection, events, 40)
         assert (await snapshots.load_many([KEY]))[KEY].snapshot == reduce(
@@ -118,7 +89,7 @@ async def test_replaying_a_user_again_reads_only_what_came_after_the_stretch() -
 async def test_a_filler_low_in_the_log_does_not_cut_what_is_remembered() -> None:
     """A redelivered duplicate leaves a filler (a crash, a rebalance): chaos logs have many."""
     events = history(400)
-    log, snapshots = CountingLog(), InMemorySnapshotStore()
+    log, snapshots = CountingEventLog(), InMemorySnapshotStore()
     await log.fill({KEY: [2]})
     projection = Projection(log, snapshots, replay_memory=10_000)
     await _late_arrivals(projection, events, 40)
