@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +33,7 @@ from shared.service_layer.catalog_job_records import (
     JobState,
 )
 from shared.service_layer.changes import SnapshotChange
+from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.consume import BatchOutcome
 from shared.service_layer.dead_letter_records import (
     PENDING,
@@ -1179,3 +1180,41 @@ class CountingEventLog(InMemoryEventLog):
         found = await super().after(positions)
         self.read += sum(len(entries) for entries in found.values())
         return found
+
+
+class HookedEventLog:
+    """An in-memory log whose next append first runs `before_next_append` (once), if set.
+
+    Lets a test put another writer's work between a projection's read and its append.
+    """
+
+    def __init__(
+        self,
+        inner: InMemoryEventLog,
+        before_next_append: Callable[[], Awaitable[object] | None] | None = None,
+    ) -> None:
+        self._inner = inner
+        self.before_next_append = before_next_append
+        self.find_many = inner.find_many
+        self.after = inner.after
+        self.page = inner.page
+        self.fill = inner.fill
+        self.visible_head = inner.visible_head
+
+    async def append(self, entries: Sequence[LogEntry]) -> AppendResult:
+        if self.before_next_append is not None:
+            hook, self.before_next_append = self.before_next_append, None
+            if (pending := hook()) is not None:
+                await pending
+        return await self._inner.append(entries)
+
+
+def consistency_over_fakes(snapshots: InMemorySnapshotStore) -> ReadYourWrites:
+    """Consistency tokens and waits over an in-memory log and these snapshots, fixed clock."""
+    return ReadYourWrites(
+        InMemoryEventLog(),
+        SnapshotWatcher(snapshots),
+        InMemoryWrittenEvents(),
+        [b"k"],
+        clock=FixedClock(),
+    )

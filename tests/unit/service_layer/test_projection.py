@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -11,7 +11,7 @@ from shared.adapters.snapshot_cache import CachedSnapshots
 from shared.domain import RecordedEvent, reduce
 from shared.service_layer import replay as replay_module
 from shared.service_layer.errors import StoreTimeout, StoreUnavailable
-from shared.service_layer.log_entries import AppendResult, LogEntry
+from shared.service_layer.log_entries import LogEntry
 from shared.service_layer.projection import ConcurrentWriters, Projection
 from shared.service_layer.rebuild import RebuildScope, SnapshotRebuilder
 from shared.service_layer.stored_snapshots import SnapshotUpdate
@@ -19,6 +19,7 @@ from shared.service_layer.user_keys import UserKey
 from tests.fakes import (
     CountingEventLog,
     FixedClock,
+    HookedEventLog,
     InMemoryEventLog,
     InMemoryRebuildCheckpoints,
     InMemorySnapshotCheckpoints,
@@ -154,25 +155,6 @@ async def test_a_concurrent_writer_is_detected_and_overtaken() -> None:
     assert snapshots.snapshots[KEY].snapshot == reduce(batch, tenant_id="demo", user_id="u1")
 
 
-class PausingLog:
-    """The in-memory log, but the first append waits for `before_append` to run first."""
-
-    def __init__(self, inner: InMemoryEventLog, before_append: Callable[[], Awaitable[object]]):
-        self._inner = inner
-        self._before_append: Callable[[], Awaitable[object]] | None = before_append
-        self.find_many = inner.find_many
-        self.after = inner.after
-        self.page = inner.page
-        self.fill = inner.fill
-        self.visible_head = inner.visible_head
-
-    async def append(self, entries: Sequence[LogEntry]) -> AppendResult:
-        if self._before_append is not None:
-            hook, self._before_append = self._before_append, None
-            await hook()
-        return await self._inner.append(entries)
-
-
 async def test_a_position_left_unused_is_filled_so_no_later_writer_slips_under_a_cursor() -> None:
     log, snapshots = InMemoryEventLog(), InMemorySnapshotStore()
     batch = events(4)
@@ -181,7 +163,7 @@ async def test_a_position_left_unused_is_filled_so_no_later_writer_slips_under_a
     # While the slow writer sits between reading seq 1 and appending, the fast one appends
     # a redelivered event (refused: it fills seq 2) and two new ones at 3 and 4. The slow
     # writer's event, planned for seq 2, must not land there under a cursor already at 4.
-    slow = Projection(PausingLog(log, lambda: fast.project(batch[:3])), snapshots)
+    slow = Projection(HookedEventLog(log, lambda: fast.project(batch[:3])), snapshots)  # type: ignore[arg-type]
     await slow.project(batch[3:])
     assert [entry.seq for entry in log.entries[KEY].values()] == [1, 3, 4, 5]
     assert log.fillers[KEY] == {2}

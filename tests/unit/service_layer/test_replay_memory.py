@@ -10,14 +10,19 @@ between (a concurrent writer filling a gap, an erase and a log begun again).
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable
 
 from shared.domain import RecordedEvent, reduce
-from shared.service_layer.log_entries import AppendResult, LogEntry
+from shared.service_layer.log_entries import LogEntry
 from shared.service_layer.projection import Projection
 from shared.service_layer.replay import Replay, Replayer
 from shared.service_layer.replay_memory import ReplayMemory
-from tests.fakes import CountingEventLog, InMemoryEventLog, InMemorySnapshotStore
+from tests.fakes import (
+    CountingEventLog,
+    HookedEventLog,
+    InMemoryEventLog,
+    InMemorySnapshotStore,
+)
 from tests.unit.domain.builders import rated_history as history
 
 KEY = ("demo", "u1")
@@ -126,29 +131,6 @@ async def test_a_log_erased_and_begun_again_is_never_replayed_from_memory() -> N
     )
 
 
-class InterruptingLog:
-    """The shared log, but an armed append first lets the other writer project a batch."""
-
-    def __init__(
-        self,
-        inner: InMemoryEventLog,
-        other: Callable[[], Awaitable[object] | None],
-    ) -> None:
-        self._inner, self._other = inner, other
-        self.armed = False
-        self.find_many = inner.find_many
-        self.after = inner.after
-        self.page = inner.page
-        self.fill = inner.fill
-        self.visible_head = inner.visible_head
-
-    async def append(self, entries: Sequence[LogEntry]) -> AppendResult:
-        if self.armed and (pending := self._other()) is not None:
-            self.armed = False
-            await pending
-        return await self._inner.append(entries)
-
-
 async def _race(seed: int, events: list[RecordedEvent]) -> None:
     """Two remembering writers over one log; some appends of one let the other in first."""
     rng = random.Random(seed)
@@ -160,10 +142,10 @@ async def _race(seed: int, events: list[RecordedEvent]) -> None:
     def rival_batch() -> Awaitable[object] | None:
         return rival.project(queue.pop() + rng.sample(events, 1)) if queue else None
 
-    interrupting = InterruptingLog(log, rival_batch)
+    interrupting = HookedEventLog(log)
     writer = Projection(interrupting, snapshots, replay_memory=10_000)  # type: ignore[arg-type]
     while queue:
-        interrupting.armed = rng.random() < 0.4
+        interrupting.before_next_append = rival_batch if rng.random() < 0.4 else None
         await writer.project(queue.pop(0) + rng.sample(events, 1))
     await writer.project(rng.sample(events, 2))
     await rival.project(rng.sample(events, 2))

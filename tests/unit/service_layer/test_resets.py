@@ -7,18 +7,16 @@ from typing import Any
 import pytest
 
 from shared.domain import ContractViolation, parse_course
-from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import RESET_CLIENT, Ingest, Submission
 from shared.service_layer.resets import UnknownCourse
 from tests.fakes import (
     FixedClock,
     InMemoryCatalogStore,
-    InMemoryEventLog,
     InMemoryPublisher,
     InMemorySnapshotStore,
     InMemoryTombstoneStore,
-    InMemoryWrittenEvents,
+    consistency_over_fakes,
 )
 
 NOW = FixedClock().now()
@@ -30,13 +28,7 @@ class World:
     def __init__(self) -> None:
         self.publisher, self.courses = InMemoryPublisher(), InMemoryCatalogStore()
         snapshots = InMemorySnapshotStore()
-        consistency = ReadYourWrites(
-            InMemoryEventLog(),
-            SnapshotWatcher(snapshots),
-            InMemoryWrittenEvents(),
-            [b"k"],
-            clock=FixedClock(),
-        )
+        consistency = consistency_over_fakes(snapshots)
         self.ingest = Ingest(
             self.publisher,
             InMemoryTombstoneStore(),

@@ -8,19 +8,17 @@ from collections.abc import Sequence
 import pytest
 
 from shared.domain import RecordedEvent
-from shared.service_layer.consistency import ReadYourWrites, SnapshotWatcher
 from shared.service_layer.errors import BrokerUnavailable
 from shared.service_layer.ingest import Ingest
 from shared.service_layer.state_import import ImportReport, StateImport
 from tests.fakes import (
     FixedClock,
     InMemoryCatalogStore,
-    InMemoryEventLog,
     InMemoryImportCheckpoints,
     InMemoryPublisher,
     InMemorySnapshotStore,
     InMemoryTombstoneStore,
-    InMemoryWrittenEvents,
+    consistency_over_fakes,
 )
 
 
@@ -39,13 +37,7 @@ class World:
     def __init__(self, part: int = 500) -> None:
         self.publisher, self.checkpoints = InMemoryPublisher(), InMemoryImportCheckpoints()
         snapshots = InMemorySnapshotStore()
-        consistency = ReadYourWrites(
-            InMemoryEventLog(),
-            SnapshotWatcher(snapshots),
-            InMemoryWrittenEvents(),
-            [b"k"],
-            clock=FixedClock(),
-        )
+        consistency = consistency_over_fakes(snapshots)
         ingest = Ingest(
             self.publisher,
             InMemoryTombstoneStore(),
