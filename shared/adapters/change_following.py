@@ -25,6 +25,10 @@ __all__ = ["follow_changes"]
 log = get_logger(__name__)
 
 _POLL_MS = 1000
+_FETCH_WAIT_MS = 50
+"""How long a fetch may wait for an announcement (aiokafka's default is 500 ms). In `make bench`'s
+live section at 600 events/s a stream saw a write at p50 after 295-344 ms with 50 ms, against
+485-517 ms with the default (one run each); its p99 stayed within the runs' noise."""
 _RETRY_SECONDS = 1.0
 
 
@@ -39,6 +43,7 @@ async def follow_changes(settings: Settings, on_change: Callable[[SnapshotChange
             **kafka_client_options(settings),
             client_id="progress-gateway-changes",
             enable_auto_commit=False,
+            fetch_max_wait_ms=_FETCH_WAIT_MS,
         )
         try:
             await consumer.start()
