@@ -214,15 +214,25 @@ def broker_server(host: str, port: int, log_dir: Path) -> EmbeddedServer:
     )
 
 
-def database_server(host: str, port: int, storage: Path, log_dir: Path) -> EmbeddedServer:
-    """SecantusDB (MongoDB protocol, WiredTiger, durable in `storage`) on host:port."""
+def database_server(
+    host: str,
+    port: int,
+    storage: Path,
+    log_dir: Path,
+    transaction_lifetime_seconds: float = 10.0,
+) -> EmbeddedServer:
+    """SecantusDB (MongoDB protocol, WiredTiger, durable in `storage`) on host:port.
+
+    A transaction left idle longer than `transaction_lifetime_seconds` (its client died
+    inside it) is aborted (see `database_daemon`).
+    """
     storage.mkdir(parents=True, exist_ok=True)
     return EmbeddedServer(
         name="mongodb (secantusdb)",
         argv=[
             sys.executable,
             "-m",
-            "secantus",
+            "shared.adapters.database_daemon",
             "--host",
             host,
             "--port",
@@ -231,6 +241,8 @@ def database_server(host: str, port: int, storage: Path, log_dir: Path) -> Embed
             str(storage),
             "--log-level",
             "WARNING",
+            "--transaction-lifetime",
+            str(transaction_lifetime_seconds),
         ],
         host=host,
         port=port,
