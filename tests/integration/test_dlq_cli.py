@@ -18,6 +18,7 @@ from shared.adapters.dead_letter_store import MongoDeadLetterStore
 from shared.adapters.embedded import free_port
 from shared.adapters.mongo import DEAD_LETTERS, ensure_indexes, mongo_client
 from shared.adapters.settings import Settings
+from shared.adapters.topic_admin import create_topics
 from shared.adapters.topics import EVENTS_TOPIC
 from shared.service_layer.dead_letter_records import DeadLetter
 from shared.service_layer.deliveries import Attempt
@@ -86,6 +87,7 @@ def letters(backend: Backend) -> Iterator[Letters]:
         letter_for(f"{name}-{run}", message, tenants[name], offset)
         for offset, (name, message) in enumerate(messages.items())
     ]
+    asyncio.run(create_topics(settings))  # a replay publishes; alone, nothing made them yet
     ids = dict(zip(messages, asyncio.run(seed(settings, seeded)), strict=True))
     env = {**service_env(settings), "PROGRESS_LOG_LEVEL": "WARNING", "COLUMNS": "250"}
     yield Letters(settings, env, ids, messages)
