@@ -779,11 +779,17 @@ class InMemoryWrittenEvents:
 
     def __init__(self) -> None:
         self.writes: dict[str, tuple[UserKey, list[str]]] = {}
+        self.until: dict[str, datetime] = {}
 
-    async def put(self, reference: str, key: UserKey, event_ids: Sequence[str]) -> None:
+    async def put(
+        self, reference: str, key: UserKey, event_ids: Sequence[str], until: datetime
+    ) -> None:
         self.writes[reference] = (key, list(event_ids))
+        self.until[reference] = until
 
     async def get(self, reference: str) -> tuple[UserKey, list[str]] | None:
+        if reference in self.until and self.until[reference] < datetime.now(UTC):
+            return None
         return self.writes.get(reference)
 
     def forget(self, key: UserKey) -> int:

@@ -1,35 +1,38 @@
-"""The `consistency_writes` collection: eventIds of large writes, for their tokens' lifetime."""
+"""The `consistency_writes` collection: eventIds of large writes, for their tokens' lifetime.
+
+The lifetime is the tokens' (`consistency_token_ttl_seconds`): the caller says until when
+each write is kept, and a TTL index removes it after that.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.adapters.mongo import WRITES, Document, driver_errors
 from shared.service_layer.user_keys import UserKey
 
-__all__ = ["TOKEN_LIFETIME", "MongoWrittenEvents"]
-
-TOKEN_LIFETIME = timedelta(days=7)
-"""How long a consistency token of a large write can be waited on (a TTL index expires it)."""
+__all__ = ["MongoWrittenEvents"]
 
 
 class MongoWrittenEvents:
-    """One document per large write: its user and eventIds, expiring after a week."""
+    """One document per large write: its user and eventIds, expiring with its token."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._writes = db[WRITES]
 
-    async def put(self, reference: str, key: UserKey, event_ids: Sequence[str]) -> None:
-        """Keep the write's eventIds under `reference`."""
+    async def put(
+        self, reference: str, key: UserKey, event_ids: Sequence[str], until: datetime
+    ) -> None:
+        """Keep the write's eventIds under `reference` until `until`."""
         document = {
             "_id": reference,
             "t": key[0],
             "u": key[1],
             "e": list(event_ids),
-            "expiresAt": datetime.now(UTC) + TOKEN_LIFETIME,
+            "expiresAt": until,
         }
         async with driver_errors():
             await self._writes.replace_one({"_id": reference}, document, upsert=True)

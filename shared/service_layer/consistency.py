@@ -222,7 +222,8 @@ class ReadYourWrites:
             claims["e"] = list(event_ids)
         else:
             reference = secrets.token_urlsafe(12)
-            await self._written.put(reference, key, event_ids)
+            until = self._clock.now() + self._lifetime
+            await self._written.put(reference, key, event_ids, until)
             claims["r"] = reference
         return self._codec.encode(claims)
 

@@ -23,6 +23,10 @@ from tests.contract.test_xapi_stores import (
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
+def _next_hour() -> datetime:
+    return datetime.now(UTC) + timedelta(hours=1)
+
+
 def letter(
     offset: int, tenant: str = "demo", event_type: str | None = "quiz.attempted"
 ) -> DeadLetter:
@@ -149,7 +153,7 @@ async def test_erasing_a_user_removes_them_everywhere_and_no_one_else(stores: St
     await stores.parked.park(waiting)
 
     await stores.checkpoints.save("run", ("demo", "u1"), done=False, started=AT)
-    await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
+    await stores.written.put("w-1", ("demo", "u1"), ["a", "b"], _next_hour())
     await stores.merges.point("demo", "guest-1", "u1")
     await stores.merges.point("demo", "u1", "elsewhere")
     await stores.merges.point("demo", "guest-2", "u2")
@@ -249,10 +253,16 @@ async def test_an_erasures_second_sweep_is_recorded_by_its_first_run_until_done(
     assert await stores.tombstones.erased([("demo", "u1")]) == {("demo", "u1")}
 
 
-async def test_large_writes_are_kept_under_their_reference(stores: Stores) -> None:
-    await stores.written.put("w-1", ("demo", "u1"), ["a", "b"])
+async def test_large_writes_are_kept_under_their_reference_until_their_tokens_expire(
+    stores: Stores,
+) -> None:
+    await stores.written.put("w-1", ("demo", "u1"), ["a", "b"], _next_hour())
+    await stores.written.put(
+        "w-old", ("demo", "u1"), ["c"], datetime.now(UTC) - timedelta(seconds=1)
+    )
     assert await stores.written.get("w-1") == (("demo", "u1"), ["a", "b"])
     assert await stores.written.get("w-2") is None
+    assert await stores.written.get("w-old") is None
 
 
 async def test_merge_pointers_keep_the_latest_account(stores: Stores) -> None:

@@ -133,8 +133,10 @@ class TombstoneLedger(TombstoneStore, Protocol):
 class WrittenEvents(Protocol):
     """The eventIds of writes too large to name in a consistency token, for a while."""
 
-    async def put(self, reference: str, key: UserKey, event_ids: Sequence[str]) -> None:
-        """Keep the write's eventIds under `reference`."""
+    async def put(
+        self, reference: str, key: UserKey, event_ids: Sequence[str], until: datetime
+    ) -> None:
+        """Keep the write's eventIds under `reference` until `until` (its token's expiry)."""
         ...
 
     async def get(self, reference: str) -> tuple[UserKey, list[str]] | None:

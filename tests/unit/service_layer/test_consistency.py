@@ -106,6 +106,20 @@ async def test_large_writes_are_named_by_reference_and_foreign_tokens_refused() 
         await consistency.wait(token, KEY, 0.01)
 
 
+async def test_a_large_writes_ids_are_kept_as_long_as_its_token_lives() -> None:
+    written, clock = InMemoryWrittenEvents(), FixedClock()
+    consistency = ReadYourWrites(
+        InMemoryEventLog(),
+        SnapshotWatcher(InMemorySnapshotStore(), interval=0.01),
+        written,
+        [b"secret"],
+        clock=clock,
+        lifetime=timedelta(days=30),
+    )
+    await consistency.token(KEY, [f"e-{n}" for n in range(40)])
+    assert list(written.until.values()) == [clock.now() + timedelta(days=30)]
+
+
 async def test_a_hundred_waiters_share_one_poll() -> None:
     consistency, _projection, snapshots, _ = rig()
     tokens = [await consistency.token(("demo", f"u{n}"), ["never"]) for n in range(100)]
