@@ -126,7 +126,9 @@ async def _course_insights(
 ) -> JSONResponse:
     """The gateway's answer (status and JSON body) to the course's insights read.
 
-    A gateway that does not answer is a 502 naming it, logged: the page shows the message.
+    A gateway that does not answer in time is a 504 naming it; one that cannot be reached
+    or answers something other than JSON is a 502. Both are logged, and the page shows the
+    message.
     """
     key = settings.bootstrap_api_key.get_secret_value()
     try:
@@ -141,6 +143,9 @@ async def _course_insights(
         log.warning(
             "demo_insights_unavailable", gateway=gateway, course=course_id, error=str(error)
         )
+        if isinstance(error, httpx.TimeoutException):
+            message = f"the gateway at {gateway} did not answer within {_GATEWAY_TIMEOUT_SECONDS} s"
+            return JSONResponse({"error": {"code": "gateway_timeout", "message": message}}, 504)
         message = f"the gateway at {gateway} did not answer: {type(error).__name__}"
         return JSONResponse({"error": {"code": "gateway_unavailable", "message": message}}, 502)
     return JSONResponse(body, answer.status_code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,9 +11,11 @@ import httpx
 import pytest
 
 from services.demo import __main__ as demo_main
+from services.demo import app as demo_app
 from services.demo.app import create_app
 from services.progressctl.stack import demo_url, plan_stack
 from shared.adapters import serving
+from shared.adapters.embedded import free_port
 from shared.adapters.settings import Settings
 
 DEMO = "http://127.0.0.1:8083"
@@ -93,3 +96,23 @@ async def test_progressctl_run_keeps_the_demo_on_loopback_beside_a_public_gatewa
     async with httpx.AsyncClient(transport=transport, base_url=demo_url(settings)) as client:
         config = (await client.get("/config.json")).json()
     assert config["gatewayUrl"] == "http://127.0.0.1:8090"
+
+
+async def test_the_insights_proxy_tells_a_gateway_that_is_down_from_one_that_is_slow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(demo_app, "_GATEWAY_TIMEOUT_SECONDS", 0.2)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        for port, status, code in (
+            (free_port(), 502, "gateway_unavailable"),
+            (silent.getsockname()[1], 504, "gateway_timeout"),
+        ):
+            app = create_app(Settings(gateway_port=port))
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=DEMO) as client:
+                answer = await client.get("/insights/course-1")
+            assert answer.status_code == status
+            assert answer.json()["error"]["code"] == code
+            assert f"127.0.0.1:{port}" in answer.json()["error"]["message"]
