@@ -52,6 +52,7 @@ from bench import (
 )
 from bench.common import Sizes
 from bench.heartbeat import heartbeats
+from bench.peer import drain as peer_drain
 from bench.projection import Drain, drain
 from tests.support.projector import learner_events, projector_lab
 
@@ -59,6 +60,7 @@ SECTIONS = (
     "ingest",
     "xapi",
     "projection",
+    "peer",
     "freshness",
     "growth",
     "read_your_writes",
@@ -153,6 +155,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
         _progress("xapi done")
     if "projection" in only or "growth" in only:
         _projection(sizes, results)
+    if "peer" in only:
+        results["peer"] = peer_drain.run(sizes)
+        _progress("peer (Quix Streams) done")
     if "freshness" in only:
         seconds = sizes.freshness_seconds
         results["freshness"] = freshness.run(
