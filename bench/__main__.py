@@ -1,7 +1,7 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
 heartbeat load and growth, live sync beside polling, course insights, the SDKs' track(),
-user-token verification and the gateway under attack, side by side with the raw limits and a naive
-design, on private embedded servers.
+user-token verification and the gateway under attack, side by side with the raw limits, a naive
+design and a Quix Streams peer of the projector, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and
 printed with the min and the max, so that one lucky run is not a pass. Writes

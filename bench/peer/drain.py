@@ -161,6 +161,7 @@ def peer_drain(
         "events_per_second": len(events) / elapsed,
         "cpu_ms_per_event": per_event_ms(cpu, len(events)),
         "write_commands_per_event": counters.writes / len(events),
+        "db": counters.as_dict(),
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bench.common import WRITE_COMMANDS
+
 __all__ = ["peer_goals", "peer_lines"]
 
 Judge = Callable[[str, float | None, bool | None, str], None]
@@ -38,8 +40,18 @@ def peer_goals(judge: Judge, peer: dict[str, Any] | None) -> None:
     )
 
 
+def _write_ms_per_event(figures: dict[str, Any], events: int) -> float:
+    """The database server's time in the drain's write commands, per event."""
+    server_ms = figures["db"]["server_ms"]
+    return sum(server_ms.get(kind, 0.0) for kind in WRITE_COMMANDS) / events
+
+
 def peer_lines(peer: dict[str, Any] | None, add: Callable[[str], None]) -> None:
-    """Both drains' figures, and each peer's delivery guarantee beside its figure."""
+    """Each drain's figures with its delivery guarantee.
+
+    The database's time in the writes shows where the events/s go: the projector appends
+    every event to the log besides its snapshot upserts; the peer writes snapshots only.
+    """
     if not peer:
         return
     add("")
@@ -57,6 +69,7 @@ def peer_lines(peer: dict[str, Any] | None, add: Callable[[str], None]) -> None:
         add(
             f"  {name:<10} {figures['events_per_second']:8.0f} events/s  "
             f"{cpu if cpu is not None else float('nan'):.3f} ms CPU/event  "
-            f"{figures['write_commands_per_event']:.3f} write commands/event"
+            f"{figures['write_commands_per_event']:.3f} write commands/event, "
+            f"{_write_ms_per_event(figures, peer['events']):.3f} ms of database writes/event"
         )
         add(f"             {guarantee}")

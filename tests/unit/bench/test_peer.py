@@ -73,6 +73,7 @@ def figures(rate: float, cpu: float | None) -> dict[str, Any]:
         "events_per_second": rate,
         "cpu_ms_per_event": cpu,
         "write_commands_per_event": 0.004,
+        "db": {"server_ms": {"insert": 500.0, "update": 1500.0, "queries": 900.0}},
         "delivery": "at-least-once",
     }
 
@@ -122,6 +123,7 @@ def test_each_drain_is_printed_with_its_delivery_guarantee() -> None:
 
     assert "projector" in lines[2]
     assert "2000 events/s" in lines[2]
+    assert "0.100 ms of database writes/event" in lines[2]
     assert "exactly-once effect" in lines[3]
     assert "Quix" in lines[4]
     assert "0.400 ms CPU/event" in lines[4]
