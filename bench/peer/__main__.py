@@ -52,7 +52,7 @@ class _FirstEvent:
         self._path = path
         self._done = False
 
-    def __call__(self, value: bytes, state: State) -> dict[str, Any] | None:
+    def __call__(self, value: bytes, state: State[str, Any]) -> dict[str, Any] | None:
         if not self._done:
             self._done = True
             moment = {"monotonic": time.monotonic(), "cpu_seconds": cpu_seconds(os.getpid())}

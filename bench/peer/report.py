@@ -42,7 +42,7 @@ def peer_goals(judge: Judge, peer: dict[str, Any] | None) -> None:
 
 def _write_ms_per_event(figures: dict[str, Any], events: int) -> float:
     """The database server's time in the drain's write commands, per event."""
-    server_ms = figures["db"]["server_ms"]
+    server_ms: dict[str, float] = figures["db"]["server_ms"]
     return sum(server_ms.get(kind, 0.0) for kind in WRITE_COMMANDS) / events
 
 
