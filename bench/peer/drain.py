@@ -101,14 +101,21 @@ def _peer_process(
         )
 
 
-def _first_event(process: subprocess.Popen[bytes], mark: Path, name: str) -> dict[str, float]:
+def _exited(process: subprocess.Popen[bytes], log: Path) -> RuntimeError:
+    """The error for a peer that exited mid-drain, with the end of its log (the lab's logs
+    go with the lab)."""
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    return RuntimeError(f"{log.stem}: the peer exited with {process.returncode}: {tail}")
+
+
+def _first_event(process: subprocess.Popen[bytes], mark: Path, log: Path) -> dict[str, float]:
     """The peer's clock and CPU when it folded its first event (it writes them to `mark`)."""
     deadline = time.monotonic() + _START_SECONDS
     while not mark.exists():
         if process.poll() is not None:
-            raise RuntimeError(f"{name}: the peer exited with {process.returncode}")
+            raise _exited(process, log)
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{name}: no event folded {_START_SECONDS:.0f} s after start")
+            raise TimeoutError(f"{log.stem}: no event folded {_START_SECONDS:.0f} s after start")
         time.sleep(_POLL_SECONDS / 5)
     first: dict[str, float] = json.loads(mark.read_text())
     return first
@@ -140,10 +147,11 @@ def peer_drain(
     with tempfile.TemporaryDirectory() as tmp:
         process = _peer_process(lab, run, guarantee, Path(tmp))
         try:
-            first = _first_event(process, Path(tmp) / "first.json", name)
+            log = lab.logs / f"{name}.log"
+            first = _first_event(process, Path(tmp) / "first.json", log)
             while _written(Path(tmp) / "written") < len(events):
                 if process.poll() is not None:
-                    raise RuntimeError(f"{name}: the peer exited with {process.returncode}")
+                    raise _exited(process, log)
                 if time.monotonic() - first["monotonic"] > _DRAIN_TIMEOUT_SECONDS:
                     raise TimeoutError(f"{name}: {len(events)} events not written in time")
                 time.sleep(_POLL_SECONDS)
