@@ -11,6 +11,9 @@ process's CPU seconds) when it folds its first event, so the bench's clock start
 projector's does, at the first event handled, not at the group join; and `--written`, the
 count of snapshot documents its sink has written (one per event folded), after each write.
 
+The consumer's session and heartbeat come from the bench (the projector's): Tansu answers a
+JoinGroup after half the session, and librdkafka's default session is 45 s.
+
 Delivery: Quix's default, at-least-once. The sink writes at each checkpoint, then the
 offsets are committed; a crash between the two delivers the batch again, and the state
 (changelog-backed) may already hold its events: they are dropped as repeats and their
