@@ -75,22 +75,33 @@ test-real: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m unit
 
+PEER_VENV := var/peer-venv
+PEER_STAMP := $(PEER_VENV)/.installed
+# The bench's peer (bench/peer/, Quix Streams) in a venv of its own, hash-locked apart: its
+# pins of pydantic and pydantic-settings are below requirements.lock's. Only `make bench` needs it.
+$(PEER_STAMP): requirements-peer.lock
+	@test -x $(PEER_VENV)/bin/python || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-peer.lock
+	@touch $(PEER_STAMP)
+
 # BASELINE=<commit>: the same sections on a worktree of that commit too, figures side by side.
-bench: $(STAMP)
+bench: $(STAMP) $(PEER_STAMP)
 	$(BIN)/python -m bench $(if $(FULL),--full,) $(if $(RUNS),--runs $(RUNS),) $(if $(BASELINE),--baseline $(BASELINE),)
 
 # The fault and fuzz campaign (not part of `make test`): QUICK=1 for about 2 minutes.
 chaos: $(STAMP)
 	$(BIN)/python -m chaos $(if $(QUICK),--quick,) $(CHAOS_ARGS)
 
-# Two hash-locked sets from pyproject.toml: requirements.lock (development: the runtime, the
+# Three hash-locked sets. Two from pyproject.toml: requirements.lock (development: the runtime, the
 # embedded servers and the tools; what `make` installs and the tests run on) and
 # requirements-runtime.lock (the runtime dependencies only, at the very same versions; what
 # deploy/Dockerfile installs). uv keeps the pins already in a lock unless pyproject forbids them.
+# The third, requirements-peer.lock from bench/peer/requirements.in: the bench's peer alone.
 lock:
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra embedded --python-version 3.11 --generate-hashes -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --constraint requirements.lock --python-version 3.11 --generate-hashes -o requirements-runtime.lock
+	$(BIN)/uv pip compile bench/peer/requirements.in --python-version 3.11 --generate-hashes -o requirements-peer.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(JS)/node_modules $(JS)/dist

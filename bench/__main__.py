@@ -1,7 +1,7 @@
 """`make bench`: ingest (native events and xAPI statements), projection, freshness,
 heartbeat load and growth, live sync beside polling, course insights, the SDKs' track(),
-user-token verification and the gateway under attack, side by side with the raw limits and a naive
-design, on private embedded servers.
+user-token verification and the gateway under attack, side by side with the raw limits, a naive
+design and a Quix Streams peer of the projector, on private embedded servers.
 
 Every section runs `--runs` times (3 by default): each goal is judged on its median run and
 printed with the min and the max, so that one lucky run is not a pass. Writes
@@ -52,6 +52,7 @@ from bench import (
 )
 from bench.common import Sizes
 from bench.heartbeat import heartbeats
+from bench.peer import drain as peer_drain
 from bench.projection import Drain, drain
 from tests.support.projector import learner_events, projector_lab
 
@@ -59,6 +60,7 @@ SECTIONS = (
     "ingest",
     "xapi",
     "projection",
+    "peer",
     "freshness",
     "growth",
     "read_your_writes",
@@ -153,6 +155,9 @@ def _sections(sizes: Sizes, only: list[str], results: dict[str, Any], live_rate:
         _progress("xapi done")
     if "projection" in only or "growth" in only:
         _projection(sizes, results)
+    if "peer" in only:
+        results["peer"] = peer_drain.run(sizes)
+        _progress("peer (Quix Streams) done")
     if "freshness" in only:
         seconds = sizes.freshness_seconds
         results["freshness"] = freshness.run(

@@ -24,7 +24,7 @@ from shared.adapters.topics import EVENTS_TOPIC
 from shared.domain import RecordedEvent, Snapshot
 from tests.support.projector import ProjectorLab, metric, reductions
 
-__all__ = ["Drain", "drain", "handled", "stored_snapshots", "wait_handled"]
+__all__ = ["Drain", "check_converged", "drain", "handled", "stored_snapshots", "wait_handled"]
 
 _POLL_SECONDS = 0.1
 _DRAIN_TIMEOUT_SECONDS = 900.0
@@ -128,7 +128,7 @@ def _cpu(servers: Sequence[EmbeddedServer]) -> float:
     return sum(cpu_seconds(s.process.pid) for s in servers if s.process is not None)
 
 
-def _check_converged(run: Drain, events: Sequence[RecordedEvent]) -> None:
+def check_converged(run: Drain, events: Sequence[RecordedEvent]) -> None:
     """Raise unless the stored snapshots come to equal the reduction of the events.
 
     Checked while the projectors still run, and for a while: the drain stops its clock on
@@ -177,7 +177,7 @@ def drain(
         cpu = _cpu(servers) - cpu
         batches = sum(metric(s, "progress_projector_batch_seconds_count") for s in servers)
         replays = sum(metric(s, "progress_projector_replays_total") for s in servers)
-        _check_converged(run, events)
+        check_converged(run, events)
     finally:
         for server in servers:
             server.stop()

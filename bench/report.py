@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from bench.peer.report import peer_goals, peer_lines
 from chaos.exposure import failed_answers
 
 __all__ = ["goals", "table", "write_json"]
@@ -139,6 +140,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     _token_goal(judge, results.get("token_verify"))
     _live_goals(judge, results.get("live"))
     _cpu_goals(judge, results)
+    peer_goals(judge, results.get("peer"))
     _tail_goals(judge, results.get("tails"))
     _insight_goals(judge, results.get("insights"))
     _insight_flow_goals(judge, results.get("insights_flow"))
@@ -644,6 +646,7 @@ def table(results: dict[str, Any]) -> str:
                 f"  {name:<6} p50 {v['p50_ms']:.3f} ms  p99 {v['p99_ms']:.3f} ms  "
                 f"(wall p50 {v['wall_p50_ms']:.3f} ms, p99 {v['wall_p99_ms']:.3f} ms)"
             )
+    peer_lines(results.get("peer"), add)
     growth = results.get("growth") or {}
     if growth.get("replays"):
         naive_rate = _get(results, "projection", "naive", "events_per_second")
