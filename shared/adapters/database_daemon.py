@@ -3,11 +3,10 @@
 SecantusDB's own command line cannot set how long a transaction may sit idle, and it
 reaps idle transactions only while some other transaction statement arrives. A client
 killed inside a transaction (the insights consumer under `make chaos`, any consumer after
-a kill -9) leaves its transaction open: its writes hold their documents against every
-later writer for SecantusDB's 60 s, and its snapshot keeps the storage engine from
-evicting the pages written meanwhile, which stalls the reads of every other client.
-This entry point starts the same server as `python -m secantus` and reaps transactions
-idle longer than `--transaction-lifetime` seconds once a second, whatever else happens.
+a kill -9) leaves its transaction open, and a plain write to a document it wrote then
+waits with no end (`tests/integration/test_abandoned_transactions.py`). This entry point
+starts the same server as `python -m secantus` and aborts transactions idle longer than
+`--transaction-lifetime` seconds once a second, whatever else happens.
 """
 
 from __future__ import annotations

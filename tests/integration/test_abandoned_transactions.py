@@ -2,10 +2,8 @@
 
 A consumer killed with -9 inside a transaction never aborts it. SecantusDB reaped such
 transactions only when another transaction statement arrived, so a plain write to a
-document the dead transaction had written waited with no end: under `make chaos`, from
-the insights consumer's kill onwards, the projector's batches took 11-24 s each until the
-campaign stopped. The embedded database now aborts a transaction idle past its lifetime
-on a clock (`shared/adapters/database_daemon.py`).
+document the dead transaction had written waited with no end. The embedded database now
+aborts a transaction idle past its lifetime on a clock (`shared/adapters/database_daemon.py`).
 """
 
 from __future__ import annotations
