@@ -321,11 +321,13 @@ def _insight_goals(judge: Any, measured: list[dict[str, Any]] | None) -> None:
             f"{p99:.1f} ms (p50 {figures['read']['p50_ms']:.1f} ms)",
         )
         rate = figures["rebuild_learners_per_second"]
+        seeded = figures.get("seed_seconds")
         judge(
             f"insights rebuild, {learners:,} learners (figure, no goal)",
             rate,
             None,
-            f"{rate:,.0f} learners/s ({figures['rebuild_seconds']:.1f} s)",
+            f"{rate:,.0f} learners/s ({figures['rebuild_seconds']:.1f} s"
+            + (f"; seeding took {seeded:.0f} s)" if seeded is not None else ")"),
         )
 
 
