@@ -36,7 +36,7 @@ from bench.freshness import at_rate, drive, warm_up
 from shared.adapters.embedded import EmbeddedServer, free_port
 from tests.support.services import TEST_API_KEY, Stack, service_process
 
-__all__ = ["run"]
+__all__ = ["drain_seconds", "run"]
 
 _PROBE_COURSE = "probe-course"
 _POLL_SECONDS = 0.01
@@ -153,7 +153,8 @@ def _keep_up(
 
     The projector is done when its announcements stop growing for `_QUIET_SECONDS`; the
     drain time is from its last announcement to the insights consumer having handled every
-    one (0 when it was never behind by a sample).
+    one (0 when it was never behind by a sample; infinite when the backlog was still there
+    `_DRAIN_TIMEOUT_SECONDS` after the load).
     """
     announced_before, handled_before = _announced(stack), _handled(consumer)
     samples: list[float] = []
@@ -189,8 +190,16 @@ def _keep_up(
         "freshness_p99_ms": sent["freshness_p99_ms"],
         "announced_changes": last_count,
         "backlog_max": max(samples, default=math.nan),
-        "seconds_to_drain_after_projector": max(0.0, drained_at - last_growth),
+        "seconds_to_drain_after_projector": drain_seconds(drained_at, last_growth),
     }
+
+
+def drain_seconds(drained_at: float, last_growth: float) -> float:
+    """From the projector's last announcement to the backlog gone (NaN `drained_at`: never).
+
+    Never is infinite, a miss: `max(0.0, nan)` is 0.0, which read as a perfect drain.
+    """
+    return math.inf if math.isnan(drained_at) else max(0.0, drained_at - last_growth)
 
 
 def run(seconds: float, rate: float = 1_500.0, flat_rate: float = 4_000.0) -> dict[str, Any]:

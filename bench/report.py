@@ -323,11 +323,13 @@ def _insight_goals(judge: Any, measured: list[dict[str, Any]] | None) -> None:
             f"{p99:.1f} ms (p50 {figures['read']['p50_ms']:.1f} ms)",
         )
         rate = figures["rebuild_learners_per_second"]
+        seeded = figures.get("seed_seconds")
         judge(
             f"insights rebuild, {learners:,} learners (figure, no goal)",
             rate,
             None,
-            f"{rate:,.0f} learners/s ({figures['rebuild_seconds']:.1f} s)",
+            f"{rate:,.0f} learners/s ({figures['rebuild_seconds']:.1f} s"
+            + (f"; seeding took {seeded:.0f} s)" if seeded is not None else ")"),
         )
 
 
@@ -358,11 +360,16 @@ def _insight_flow_goals(judge: Any, flow: dict[str, Any] | None) -> None:
         "after the projector's",
         drained,
         drained < INSIGHTS_DRAIN_SECONDS if drained is not None else None,
-        f"{drained:.1f} s; backlog max {kept['backlog_max']:,.0f} announcements at "
+        f"{_seconds(drained)}; backlog max {kept['backlog_max']:,.0f} announcements at "
         f"{kept['sent_events_per_second']:,.0f} events/s sent"
         if kept and drained is not None
         else "-",
     )
+
+
+def _seconds(value: float) -> str:
+    """A duration in seconds, or that it never ended (the bench's infinite figure)."""
+    return f"{value:.1f} s" if math.isfinite(value) else "never (backlog left at the timeout)"
 
 
 TOKEN_VERIFY_ADDED_MS = 0.2

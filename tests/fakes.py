@@ -484,6 +484,16 @@ class InMemoryCertificateStore:
             if (tenant, user) == (tenant_id, user_id)
         }
 
+    async def of_users(
+        self, tenant_id: str, user_ids: Sequence[str]
+    ) -> dict[str, dict[str, Certificate]]:
+        wanted = set(user_ids)
+        found: dict[str, dict[str, Certificate]] = {}
+        for (tenant, user, course), certificate in self.certificates.items():
+            if tenant == tenant_id and user in wanted:
+                found.setdefault(user, {})[course] = certificate
+        return found
+
     async def record(self, certificates: Sequence[Certificate]) -> int:
         new = 0
         for certificate in certificates:

@@ -202,12 +202,18 @@ class MongoCertificateStore:
         """The user's certificates by courseId (empty if none)."""
         async with driver_errors():
             documents = await self._certificates.find({"t": tenant_id, "u": user_id}).to_list()
-        return {
-            document["c"]: Certificate(
-                tenant_id, user_id, document["c"], datetime.fromisoformat(document["earnedAt"])
-            )
-            for document in documents
-        }
+        return {document["c"]: _certificate(tenant_id, document) for document in documents}
+
+    async def of_users(
+        self, tenant_id: str, user_ids: Sequence[str]
+    ) -> dict[str, dict[str, Certificate]]:
+        """Several users' certificates by userId, then courseId, read in `in_queries` slices."""
+        async with driver_errors():
+            documents = await find_in(self._certificates, "u", user_ids, where={"t": tenant_id})
+        found: dict[str, dict[str, Certificate]] = {}
+        for document in documents:
+            found.setdefault(document["u"], {})[document["c"]] = _certificate(tenant_id, document)
+        return found
 
     async def record(self, certificates: Sequence[Certificate]) -> int:
         """Record certificates not recorded yet; the first write wins. Returns how many were new.
@@ -238,3 +244,10 @@ class MongoCertificateStore:
                     raise StoreRejected(str(error)) from error
                 return len(documents) - len(refused)
         return len(documents)
+
+
+def _certificate(tenant_id: str, document: Document) -> Certificate:
+    """A stored certificate (its earnedAt is kept as text, to the microsecond)."""
+    return Certificate(
+        tenant_id, document["u"], document["c"], datetime.fromisoformat(document["earnedAt"])
+    )

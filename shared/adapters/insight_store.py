@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from pymongo import DeleteOne, ReplaceOne, UpdateOne
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -99,7 +98,8 @@ class MongoInsightStore:
     ) -> int:
         stored = await self._stored(learners, session)
         sums: dict[tuple[str, str, str], float] = defaultdict(float)
-        writes: list[Any] = []
+        outdated: dict[str, list[str]] = defaultdict(list)
+        fresh: list[Document] = []
         changed = 0
         for learner in learners:
             tenant, user = learner.tenant_id, learner.user_id
@@ -115,16 +115,24 @@ class MongoInsightStore:
             moved = False
             for scope in {*before, *after}:
                 counts = after.get(scope, {})
-                delta = difference(_counts(before.get(scope)), counts)
+                kept = before.get(scope)
+                delta = difference(_counts(kept), counts)
                 for key, amount in delta.items():
                     sums[tenant, scope, key] += amount
                 moved = moved or bool(delta)
-                write = _write(learner, scope, counts, scope in before)
-                if write is not None:
-                    writes.append(write)
+                if _unchanged(kept, learner.cursor, counts):
+                    continue
+                if kept is not None:
+                    outdated[tenant].append(kept["_id"])
+                if learner.cursor is not None:
+                    fresh.append(_document(learner, scope, counts))
             changed += moved
-        if writes:
-            await self._contributions.bulk_write(writes, ordered=False, session=session)
+        for tenant, ids in outdated.items():
+            for part in slices(ids):
+                query = {"t": tenant, "_id": {"$in": part}}
+                await self._contributions.delete_many(query, session=session)
+        if fresh:
+            await self._contributions.insert_many(fresh, session=session)
         if sums:
             await self._totals.bulk_write(_sum_writes(sums, now), ordered=False, session=session)
         return changed
@@ -195,29 +203,26 @@ def _counts(document: Document | None) -> dict[str, float]:
     return {} if document is None else {key: value for key, value in document["n"]}
 
 
-def _write(
-    learner: LearnerContributions, scope: str, counts: Mapping[str, float], exists: bool
-) -> DeleteOne | ReplaceOne[Document] | None:
-    """Replace one stored contribution; delete it only for an erased learner.
+def _unchanged(kept: Document | None, cursor: int | None, counts: Mapping[str, float]) -> bool:
+    """Whether the stored contribution already is this one (same cursor, same counts)."""
+    return kept is not None and kept["s"] == cursor and _counts(kept) == dict(counts)
+
+
+def _document(learner: LearnerContributions, scope: str, counts: Mapping[str, float]) -> Document:
+    """A learner's stored contribution to one scope.
 
     A contribution that counts nothing is kept with its cursor, so a stale read of an
-    older snapshot (a consumer that lost its partition) cannot count the learner again.
+    older snapshot (a consumer that lost its partition) cannot count the learner again;
+    only an erased learner's contributions are deleted.
     """
-    identity = {
+    return {
         "_id": user_key(learner.tenant_id, learner.user_id, scope),
-        "t": learner.tenant_id,
-        "u": learner.user_id,
-    }
-    if learner.cursor is None:
-        return DeleteOne(identity) if exists else None
-    document = {
         "t": learner.tenant_id,
         "u": learner.user_id,
         "c": scope,
         "s": learner.cursor,
         "n": sorted([key, value] for key, value in counts.items()),
     }
-    return ReplaceOne(identity, document, upsert=True)
 
 
 def _sum_writes(sums: Mapping[tuple[str, str, str], float], now: datetime) -> list[UpdateOne]:

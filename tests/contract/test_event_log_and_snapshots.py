@@ -140,6 +140,25 @@ async def test_certificates_are_recorded_once_and_never_changed(stores: Stores) 
     assert await stores.certificates.of_user("demo", "u2") == {}
 
 
+async def test_certificates_of_many_users_are_read_together_by_user(stores: Stores) -> None:
+    earned = datetime(2026, 11, 20, 9, 30, 0, 123456, tzinfo=UTC)
+    certificates = [Certificate("demo", f"u{n}", "c.1", earned) for n in range(60)]
+    extra = Certificate("demo", "u8", "c.$2", earned)
+    elsewhere = Certificate("other", "u1", "c.1", earned)
+    await stores.certificates.record([*certificates, extra, elsewhere])
+
+    # More users than one `$in` slice names, some without any certificate.
+    wanted = [f"u{n}" for n in range(0, 120, 2)]
+    found = await stores.certificates.of_users("demo", wanted)
+
+    assert found == {
+        f"u{n}": {"c.1": certificates[n], **({"c.$2": extra} if n == 8 else {})}
+        for n in range(0, 60, 2)
+    }
+    assert await stores.certificates.of_users("other", ["u1", "u2"]) == {"u1": {"c.1": elsewhere}}
+    assert await stores.certificates.of_users("demo", []) == {}
+
+
 async def test_checkpoints_serve_the_newest_usable_one_and_forget_what_a_late_event_outdates(
     stores: Stores,
 ) -> None:

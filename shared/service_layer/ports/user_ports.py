@@ -80,6 +80,15 @@ class CertificateStore(Protocol):
         """The user's certificates by courseId."""
         ...
 
+    async def of_users(
+        self, tenant_id: str, user_ids: Sequence[str]
+    ) -> dict[str, dict[str, Certificate]]:
+        """Several users' certificates by userId, then courseId (a user with none is left out).
+
+        One read for a page of learners, where `of_user` per learner costs a round trip each.
+        """
+        ...
+
     async def record(self, certificates: Sequence[Certificate]) -> int:
         """Record those not recorded yet (first write wins); return how many were new."""
         ...
