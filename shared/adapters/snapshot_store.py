@@ -18,7 +18,9 @@ from shared.adapters.mongo import (
     SNAPSHOTS,
     Document,
     driver_errors,
+    journal_flush,
     refused_entries,
+    unjournaled,
     user_key,
 )
 from shared.domain import QuotaUsage, Snapshot, usage_of
@@ -62,7 +64,9 @@ class MongoSnapshotStore:
     """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
         self._snapshots = db[SNAPSHOTS]
+        self._bulk = unjournaled(db, SNAPSHOTS)
 
     async def load_many(self, keys: Sequence[UserKey]) -> dict[UserKey, StoredSnapshot]:
         """The stored snapshots of these users, in one query."""
@@ -77,7 +81,11 @@ class MongoSnapshotStore:
         return found
 
     async def save_many(self, updates: Sequence[SnapshotUpdate]) -> set[UserKey]:
-        """Write every update in one unordered bulk; return the users that were stale."""
+        """Write every update in one unordered bulk; return the users that were stale.
+
+        The bulk is made durable by one journal flush once it is done, not by a flush per
+        document (see `unjournaled`); the updates it applied are durable when this returns.
+        """
         if not updates:
             return set()
         now = datetime.now(UTC)
@@ -105,15 +113,17 @@ class MongoSnapshotStore:
             )
             for update, state in zip(updates, encoded, strict=True)
         ]
+        stale: set[UserKey] = set()
         async with driver_errors():
             try:
-                await self._snapshots.bulk_write(operations, ordered=False)
+                await self._bulk.bulk_write(operations, ordered=False)
             except BulkWriteError as error:
                 refused = refused_entries(error)
                 if any(item.get("code") != DUPLICATE_KEY for item in refused.values()):
                     raise StoreRejected(str(error)) from error
-                return {updates[index].key for index in refused}
-        return set()
+                stale = {updates[index].key for index in refused}
+        await journal_flush(self._db)
+        return stale
 
     async def positions(self, keys: Sequence[UserKey]) -> dict[UserKey, int]:
         """The applied seq of each user's snapshot, without reading the snapshots."""

@@ -45,6 +45,10 @@ class ShardKeyGuard:
     def __getitem__(self, name: str) -> _GuardedCollection:
         return _GuardedCollection(self.db[name], name, self)
 
+    def get_collection(self, name: str, **options: Any) -> _GuardedCollection:
+        """The collection with other options (a write concern), guarded all the same."""
+        return _GuardedCollection(self.db.get_collection(name, **options), name, self)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.db, name)
 

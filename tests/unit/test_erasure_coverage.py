@@ -24,6 +24,7 @@ HOLD_NO_USER_ID = {
     mongo.IMPORT_RUNS: "file hash and line number",
     mongo.ISSUERS: "a tenant's trusted identity providers: issuer, audiences, key source",
     mongo.INSIGHT_TOTALS: "sums per tenant, course and count; erase subtracts the user's share",
+    mongo.JOURNAL: "one counter of journal flushes",
 }
 
 
