@@ -28,6 +28,7 @@ from shared.adapters.mongo import (
     Document,
     driver_errors,
     refused_entries,
+    unjournaled,
     user_key,
 )
 from shared.domain import RecordedEvent, visible_head
@@ -92,7 +93,9 @@ class MongoEventLog:
         clock: Clock | None = None,
     ) -> None:
         self._events = db[EVENTS]
-        self._heads = db[LOG_HEADS]
+        # A recorded head is a hint: one lost to a crash is found again from the log, so
+        # recording it (on reads) does not wait for the journal.
+        self._heads = unjournaled(db, LOG_HEADS)
         self._hole_bound = hole_bound
         self._clock = clock or SystemClock()
         """When an entry was written, and so how old a hole is (`hole_bound`)."""

@@ -156,11 +156,13 @@ def mongo_client(settings: Settings) -> AsyncMongoClient[Document]:
 
 
 def unjournaled(db: AsyncDatabase[Document], name: str) -> AsyncCollection[Document]:
-    """The collection with writes that do not wait for the journal: follow them by `journal_flush`.
+    """The collection with writes that do not wait for the journal.
 
-    For a bulk of single-document updates: SecantusDB flushes its journal once per updated
-    document of a journaled bulk (a 300-upsert bulk cost 0.3-0.4 ms more per document), and
-    one flush after the bulk makes all of it as durable.
+    For a bulk of single-document updates followed by `journal_flush`: SecantusDB flushes
+    its journal once per updated document of a journaled bulk (a 300-upsert bulk cost
+    0.3-0.4 ms more per document), and one flush after the bulk makes all of it as durable.
+    And for a write whose loss at a crash costs nothing, such as a hint found again from
+    durable data.
     """
     return db.get_collection(name, write_concern=WriteConcern(w="majority", j=False))
 

@@ -202,6 +202,9 @@ class _Database:
         collection = self._inner[name]
         return _NoKeyPattern(collection) if name == EVENTS else collection
 
+    def get_collection(self, name: str, **options: Any) -> Any:
+        return self._inner.get_collection(name, **options)
+
 
 async def test_a_collision_is_told_from_a_duplicate_by_rereading_not_by_the_error_shape(
     db: AsyncDatabase[Document],
