@@ -79,7 +79,7 @@ def test_the_stack_serves_the_demo_restarts_a_crashed_service_and_ctrl_c_leaves_
     process, env = running.process, running.env
     children = descendants(process.pid)
     assert any("tansu" in command for command in children.values())
-    assert any("secantus" in command for command in children.values())
+    assert any("database_daemon" in command for command in children.values())
     projector = next(pid for pid, command in children.items() if "services.projector" in command)
 
     os.kill(projector, signal.SIGKILL)
