@@ -91,7 +91,8 @@ def course_id(api: httpx.Client) -> str:
     return course
 
 
-def send(api: httpx.Client, user: str, *events: tuple[str, int, dict[str, Any]]) -> None:
+def send(api: httpx.Client, user: str, *events: tuple[str, int, dict[str, Any]]) -> str:
+    """PUT the user's events; their write's consistency token."""
     body = {
         "events": [
             {
@@ -107,12 +108,27 @@ def send(api: httpx.Client, user: str, *events: tuple[str, int, dict[str, Any]])
     answer = api.put(f"/v1/users/{user}/progress", json=body)
     assert answer.status_code == 202, answer.text
     assert answer.json()["rejected"] == 0, answer.text
+    return str(answer.json()["consistencyToken"])
+
+
+def projected(api: httpx.Client, user: str, token: str) -> None:
+    """Wait until the user's snapshot reflects the write of `token`.
+
+    Until then a recount and the served figures may agree on too little (both zero while
+    the projector has not caught up), so a comparison proves nothing.
+    """
+    read = api.get(f"/v1/users/{user}/progress", params={"waitFor": token, "waitMs": 10_000})
+    assert read.headers.get("Progress-Consistent") == "true", (user, read.text)
 
 
 def drive(api: httpx.Client, course: str, prefix: str) -> list[str]:
-    """Four learners through the course: a completer, a quiz failer, a viewer, a reset."""
+    """Four learners through the course: a completer, a quiz failer, a viewer, a reset.
+
+    Returns once each learner's last write is in their snapshot.
+    """
     done, failer, viewer, reset = (f"{prefix}-{n}" for n in range(4))
-    send(
+    tokens: dict[str, str] = {}
+    tokens[done] = send(
         api,
         done,
         ("content.progressed", 0, {"contentId": f"{course}.lesson-1", "status": "completed"}),
@@ -138,7 +154,7 @@ def drive(api: httpx.Client, course: str, prefix: str) -> list[str]:
         ),
         ("course.completed", 21, {"courseId": course}),
     )
-    send(
+    tokens[failer] = send(
         api,
         failer,
         ("content.progressed", 0, {"contentId": f"{course}.lesson-1", "status": "completed"}),
@@ -148,7 +164,7 @@ def drive(api: httpx.Client, course: str, prefix: str) -> list[str]:
             {"contentId": f"{course}.quiz", "score": 2, "maxScore": 10, "passed": False},
         ),
     )
-    send(
+    tokens[viewer] = send(
         api,
         viewer,
         (
@@ -162,12 +178,16 @@ def drive(api: httpx.Client, course: str, prefix: str) -> list[str]:
             },
         ),
     )
-    send(
+    tokens[reset] = send(
         api,
         reset,
         ("content.progressed", 0, {"contentId": f"{course}.lesson-1", "status": "in_progress"}),
     )
-    assert api.delete(f"/v1/users/{reset}/progress").status_code == 202
+    erased = api.delete(f"/v1/users/{reset}/progress")
+    assert erased.status_code == 202
+    tokens[reset] = erased.json()["consistencyToken"]
+    for user, token in tokens.items():
+        projected(api, user, token)
     return [done, failer, viewer, reset]
 
 
