@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPOSITORY", "known_options", "measure", "python_for", "worktree"]
+__all__ = ["REPOSITORY", "baseline_argv", "known_options", "measure", "python_for", "worktree"]
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -83,8 +83,17 @@ def _options(
     if shown.returncode:
         last = (shown.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"the baseline's `python -m bench --help` failed: {last}")
-    flags, sections = known_options(shown.stdout)
-    argv = ["--runs", str(options["runs"])]
+    return baseline_argv(shown.stdout, options)
+
+
+def baseline_argv(help_text: str, options: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The baseline's command line for `options`, from its `--help`; and its unknown sections.
+
+    An option its bench does not list is left out: an old bench (before `--runs`) refuses
+    an unknown option and measures nothing, so it runs once instead.
+    """
+    flags, sections = known_options(help_text)
+    argv = ["--runs", str(options["runs"])] if "--runs" in flags else []
     if options["full"]:
         argv.append("--full")
     if "--live-rate" in flags:
@@ -117,4 +126,10 @@ def measure(commit: str, options: dict[str, Any]) -> dict[str, Any]:
         if not written:
             raise RuntimeError(f"the baseline's bench exited {done.returncode} with no results")
         results = json.loads(written[-1].read_text())
-    return {"commit": sha, "asked": commit, "unknown_sections": unknown, "results": results}
+    return {
+        "commit": sha,
+        "asked": commit,
+        "unknown_sections": unknown,
+        "one_run": "--runs" not in argv,
+        "results": results,
+    }

@@ -42,6 +42,8 @@ def side_by_side(goals: list[dict[str, Any]], baseline: dict[str, Any]) -> str:
     )
     if baseline.get("unknown_sections"):
         lines.append(f"  not in the baseline: {', '.join(baseline['unknown_sections'])}")
+    if baseline.get("one_run"):
+        lines.append("  the baseline's bench has no --runs: its figures are from one run")
     return "\n".join(lines)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.baseline import known_options
+from bench.baseline import baseline_argv, known_options
 from bench.compare import change, side_by_side
 
 
@@ -77,3 +77,22 @@ def test_the_baselines_options_and_sections_are_read_from_its_help() -> None:
     assert sections == {"ingest", "xapi", "projection"}
     assert {"--full", "--only", "--runs", "--out"} <= flags
     assert "--live-rate" not in flags
+
+
+def test_a_baseline_whose_bench_has_no_runs_option_runs_once_instead_of_refusing() -> None:
+    old = (
+        "usage: __main__.py [-h] [--full]\n"
+        "  [--only {ingest,projection,freshness,growth}\n"
+        "          [{ingest,projection,freshness,growth} ...]]\n"
+        "  [--out OUT]\n"
+    )
+    options = {"runs": 3, "full": False, "live_rate": 1500.0, "only": ["projection", "live"]}
+
+    argv, unknown = baseline_argv(old, options)
+
+    assert argv == ["--only", "projection"]
+    assert unknown == ["live"]
+    shown = side_by_side(
+        [], {"asked": "old", "commit": "abc", "one_run": True, "results": {"goals": []}}
+    )
+    assert "its figures are from one run" in shown
